@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks for WebGPU without a GPU, then the npm packages.
+#   chromium   ships the SwiftShader Vulkan driver (software WebGPU) and the browser for headless runs
+#   libvulkan1 the Vulkan loader that Dawn (npm `webgpu`) opens
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=()
+[ -f /usr/lib/chromium/vk_swiftshader_icd.json ] || missing+=(chromium)
+dpkg -s libvulkan1 >/dev/null 2>&1 || missing+=(libvulkan1)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} (apt-get)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+echo "setup: ok"

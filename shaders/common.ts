@@ -1,0 +1,19 @@
+// Helpers shared by the kernel modules: how an invocation finds its index when a dispatch needs two dimensions.
+
+/** WGSL: the flat invocation index for a dispatch laid out by `dispatchSize` (x up to the limit, then y). */
+export const flatIndex = (workgroupSize: number) =>
+  `gid.x + gid.y * groups.x * ${workgroupSize}u`;
+
+/** Workgroup counts covering `invocations`, spilling into y past `maxPerDimension` (65535 by default). */
+export function dispatchSize(invocations: number, workgroupSize: number, maxPerDimension = 65535): [number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
+  if (groups <= maxPerDimension) return [groups, 1];
+  const y = Math.ceil(groups / maxPerDimension);
+  return [Math.ceil(groups / y), y];
+}
+
+export const f32Literal = (x: number): string => {
+  if (!Number.isFinite(x)) throw new Error(`WGSL constant must be finite, got ${x}`);
+  const s = String(x);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+};

@@ -1,0 +1,102 @@
+// Optimizer updates over the flat parameter buffer, one invocation per element (or per vec4), one dispatch
+// for the whole model. Semantics follow PyTorch (torch.optim.Adam / AdamW / SGD, foreach=False):
+//   adamUpdate: g = grad + wd·p (Adam) | p ← p·(1 − lr·wd) (AdamW, decoupled)
+//               m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+//               p ← p − (lr / bc1) · m / (√v / √bc2 + ε),   bc1 = 1 − β1ᵗ, bc2 = 1 − β2ᵗ (from the host)
+//   sgdUpdate:  g = grad + wd·p; with momentum μ: buf ← g on the first step, else μ·buf + (1 − dampening)·g;
+//               g ← g + μ·buf (nesterov) | buf;  p ← p − lr·g
+// Variants: workgroupSize; vec4 (needs the length to be a multiple of 4; the flat layout pads to that) or scalar.
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { flatIndex } from './common.js';
+
+export interface OptimizerVariant {
+  workgroupSize: number;
+  vec4: boolean;
+}
+
+/** Uniform blocks, in bytes (multiples of 16). */
+export const ADAM_UNIFORM_BYTES = 32;
+export const SGD_UNIFORM_BYTES = 32;
+
+export function optimizerUnsupported(v: OptimizerVariant, length: number): string | null {
+  if (!(Number.isInteger(length) && length >= 1)) return `length must be a positive integer, got ${length}`;
+  if (v.vec4 && length % 4) return `vec4 optimizer needs a length that is a multiple of 4, got ${length}`;
+  return null;
+}
+
+export const optimizerInvocations = (v: OptimizerVariant, length: number) => (v.vec4 ? length / 4 : length);
+
+function header(v: OptimizerVariant, length: number, op: string): { elem: string; count: number } {
+  const problem = optimizerUnsupported(v, length);
+  if (problem) throw new Error(`${op} cannot run over ${length} parameters: ${problem}`);
+  return { elem: v.vec4 ? 'vec4f' : 'f32', count: optimizerInvocations(v, length) };
+}
+
+export function adamUpdateShader(v: OptimizerVariant, length: number): string {
+  const { elem, count } = header(v, length, 'adamUpdate');
+  return wgsl`
+const COUNT = ${count}u;
+
+struct Adam {
+  lr: f32, beta1: f32, beta2: f32, eps: f32,
+  weightDecay: f32, decoupled: u32, biasCorrection1: f32, biasCorrection2Sqrt: f32,
+}
+
+@group(0) @binding(0) var<storage, read> grads: array<${elem}>;
+@group(0) @binding(1) var<storage, read_write> params: array<${elem}>;
+@group(0) @binding(2) var<storage, read_write> moment1: array<${elem}>;
+@group(0) @binding(3) var<storage, read_write> moment2: array<${elem}>;
+@group(0) @binding(4) var<uniform> adam: Adam;
+
+@compute @workgroup_size(${v.workgroupSize})
+fn adamUpdate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = ${flatIndex(v.workgroupSize)};
+  if (i >= COUNT) { return; }
+  var p = params[i];
+  var g = grads[i];
+  if (adam.decoupled != 0u) {
+    p = p * (1.0 - adam.lr * adam.weightDecay);
+  } else {
+    g = g + adam.weightDecay * p;
+  }
+  let m = adam.beta1 * moment1[i] + (1.0 - adam.beta1) * g;
+  let s = adam.beta2 * moment2[i] + (1.0 - adam.beta2) * g * g;
+  moment1[i] = m;
+  moment2[i] = s;
+  let denom = sqrt(s) / adam.biasCorrection2Sqrt + adam.eps;
+  params[i] = p - (adam.lr / adam.biasCorrection1) * m / denom;
+}
+`;
+}
+
+export function sgdUpdateShader(v: OptimizerVariant, length: number): string {
+  const { elem, count } = header(v, length, 'sgdUpdate');
+  return wgsl`
+const COUNT = ${count}u;
+
+struct Sgd {
+  lr: f32, momentum: f32, dampening: f32, weightDecay: f32,
+  nesterov: u32, firstStep: u32, _pad0: u32, _pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> grads: array<${elem}>;
+@group(0) @binding(1) var<storage, read_write> params: array<${elem}>;
+@group(0) @binding(2) var<storage, read_write> velocity: array<${elem}>;
+@group(0) @binding(3) var<uniform> sgd: Sgd;
+
+@compute @workgroup_size(${v.workgroupSize})
+fn sgdUpdate(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = ${flatIndex(v.workgroupSize)};
+  if (i >= COUNT) { return; }
+  let p = params[i];
+  var g = grads[i] + sgd.weightDecay * p;
+  if (sgd.momentum != 0.0) {
+    var buf = g;
+    if (sgd.firstStep == 0u) { buf = sgd.momentum * velocity[i] + (1.0 - sgd.dampening) * g; }
+    velocity[i] = buf;
+    g = select(buf, g + sgd.momentum * buf, sgd.nesterov != 0u);
+  }
+  params[i] = p - sgd.lr * g;
+}
+`;
+}

@@ -1,0 +1,35 @@
+// Small helpers for GPU buffers: creation with the right usage, upload, and the one readback path.
+
+// Read lazily: in Node the GPUBufferUsage global exists only once the `webgpu` package has been set up.
+const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+const uniformUsage = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+
+/** Storage buffer of at least `bytes` (rounded up to 16 so vec4 views fit). */
+export function storageBuffer(device: GPUDevice, bytes: number, label: string): GPUBuffer {
+  return device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: storageUsage(), label });
+}
+
+export function uniformBuffer(device: GPUDevice, bytes: number, label: string): GPUBuffer {
+  return device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: uniformUsage(), label });
+}
+
+export function uploadFloats(device: GPUDevice, buffer: GPUBuffer, data: Float32Array, byteOffset = 0): void {
+  device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Copies `bytes` from `buffer` at `offset` to the host. A full round trip: never inside a training step. */
+export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, offset = 0, bytes = buffer.size - offset): Promise<ArrayBuffer> {
+  const staging = device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, offset, staging, 0, staging.size);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const copy = staging.getMappedRange().slice(0, bytes);
+  staging.unmap();
+  staging.destroy();
+  return copy;
+}
+
+export async function readFloats(device: GPUDevice, buffer: GPUBuffer, offset = 0, count?: number): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(device, buffer, offset, count === undefined ? undefined : count * 4));
+}

@@ -1,0 +1,75 @@
+// Opening a WebGPU device, the same way in the browser (navigator.gpu) and in Node (the `webgpu` package).
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+export interface OpenedDevice {
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  adapterInfo: AdapterDescription;
+  /** Present when the adapter offers it; used by the benchmark for kernel timings. */
+  hasTimestampQuery: boolean;
+}
+
+/** The limits this engine raises to the adapter's maximum: big layers need big storage bindings. */
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+] as const;
+
+export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
+  const info = adapter.info;
+  // `isFallbackAdapter` moved from GPUAdapter to GPUAdapterInfo; read whichever the implementation has.
+  const legacyFallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const infoFallback = (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const looksSoftware = /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description} ${info.device}`);
+  return {
+    vendor: info.vendor || 'unknown',
+    architecture: info.architecture || 'unknown',
+    device: info.device || '',
+    description: info.description || '',
+    isFallbackAdapter: Boolean(infoFallback ?? legacyFallback ?? looksSoftware) || looksSoftware,
+  };
+}
+
+export function formatAdapter(d: AdapterDescription): string {
+  const name = [d.vendor, d.architecture, d.device || d.description].filter(Boolean).join(' / ');
+  return `${name}${d.isFallbackAdapter ? ' (fallback adapter, software)' : ''}`;
+}
+
+export async function openDevice(adapter: GPUAdapter): Promise<OpenedDevice> {
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  const hasTimestampQuery = adapter.features.has('timestamp-query');
+  const device = await adapter.requestDevice({
+    requiredLimits,
+    requiredFeatures: hasTimestampQuery ? ['timestamp-query'] : [],
+  });
+  device.lost.then((info) => {
+    if (info.reason !== 'destroyed') console.error(`WebGPU device lost: ${info.message}`);
+  });
+  return { adapter, device, adapterInfo: describeAdapter(adapter), hasTimestampQuery };
+}
+
+/** Browser entry: navigator.gpu, with a message that says what to do when WebGPU is missing. */
+export async function openBrowserDevice(): Promise<OpenedDevice> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    throw new Error(
+      'WebGPU is not available in this browser. Use a recent Chrome, Edge or Firefox (or Safari 26+), ' +
+        'served over https or from localhost.',
+    );
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('WebGPU is present but no adapter was found (GPU blocklisted or disabled).');
+  return openDevice(adapter);
+}

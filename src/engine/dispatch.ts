@@ -1,0 +1,69 @@
+// Pipelines are compiled once per distinct WGSL text; a Dispatch is a ready-to-encode pipeline + bind group.
+import { dispatchSize } from '../../shaders/common.js';
+
+export interface BufferSlice {
+  buffer: GPUBuffer;
+  /** Byte offset; a multiple of minStorageBufferOffsetAlignment for storage bindings. */
+  offset?: number;
+  /** Byte size; the rest of the buffer when left out. */
+  size?: number;
+}
+
+export interface Dispatch {
+  /** Op name (the WGSL entry point) plus what it works on, for benchmarks and errors. */
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number];
+}
+
+export class PipelineCache {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  constructor(readonly device: GPUDevice) {}
+
+  get size(): number {
+    return this.pipelines.size;
+  }
+
+  get(code: string, entryPoint: string): GPUComputePipeline {
+    const key = `${entryPoint}\n${code}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ code, label: entryPoint });
+      pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: entryPoint });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+}
+
+/** Builds a Dispatch: bindings in the shader's order (read-only inputs, outputs, uniform). */
+export function makeDispatch(
+  cache: PipelineCache,
+  label: string,
+  code: string,
+  entryPoint: string,
+  bindings: BufferSlice[],
+  invocations: number,
+  workgroupSize: number,
+): Dispatch {
+  const pipeline = cache.get(code, entryPoint);
+  const bindGroup = cache.device.createBindGroup({
+    label,
+    layout: pipeline.getBindGroupLayout(0),
+    entries: bindings.map((b, binding) => ({
+      binding,
+      resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size ?? b.buffer.size - (b.offset ?? 0) },
+    })),
+  });
+  const maxPerDimension = cache.device.limits.maxComputeWorkgroupsPerDimension;
+  return { label, pipeline, bindGroup, workgroups: dispatchSize(invocations, workgroupSize, maxPerDimension) };
+}
+
+export function encodeDispatches(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {
+  for (const d of dispatches) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
+  }
+}

@@ -1,0 +1,105 @@
+// GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
+// match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
+import { biasGradInvocations, biasGradShader, biasGradUnsupported } from '../../shaders/biasGrad.js';
+import {
+  MATMUL_ENTRY, matmulShader, matmulTiles, matmulVariantName,
+  type MatmulEpilogue, type MatmulForm, type MatmulVariant,
+} from '../../shaders/matmul.js';
+import {
+  adamUpdateShader, optimizerInvocations, optimizerUnsupported, sgdUpdateShader, type OptimizerVariant,
+} from '../../shaders/optimizer.js';
+import { softmaxCrossEntropyShader, softmaxShader } from '../../shaders/softmaxCrossEntropy.js';
+import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
+import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
+
+export interface MatmulOptions {
+  /** Force a variant (benchmarks, tests); otherwise the first candidate that supports the shape. */
+  variant?: MatmulVariant;
+  epilogue?: MatmulEpilogue;
+  /** bias[N] for bias / biasRelu, mask[M×N] for reluMask. */
+  extra?: BufferSlice;
+  inputU8?: boolean;
+  pixelScale?: number;
+  pixelShift?: number;
+}
+
+export class Ops {
+  constructor(
+    readonly cache: PipelineCache,
+    readonly choices: VariantChoices = DEFAULT_VARIANTS,
+  ) {}
+
+  matmul(form: MatmulForm, out: BufferSlice, a: BufferSlice, b: BufferSlice, M: number, N: number, K: number, o: MatmulOptions = {}): Dispatch {
+    const shape = { M, N, K, epilogue: o.epilogue, inputU8: o.inputU8, pixelScale: o.pixelScale, pixelShift: o.pixelShift };
+    const variant = o.variant ?? chooseMatmul(this.choices, form, shape);
+    const code = matmulShader(variant, shape);
+    const needsExtra = (o.epilogue ?? 'none') !== 'none';
+    if (needsExtra && !o.extra) throw new Error(`matmul epilogue ${o.epilogue} needs its bias or mask buffer`);
+    const bindings = needsExtra ? [a, b, o.extra!, out] : [a, b, out];
+    const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${needsExtra ? ` +${o.epilogue}` : ''}`;
+    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], bindings, matmulTiles(variant, shape), variant.workgroupSize);
+  }
+
+  /** out[M×N] = a[M×K] · b[K×N] */
+  matmulNN(out: BufferSlice, a: BufferSlice, b: BufferSlice, M: number, N: number, K: number, o?: MatmulOptions): Dispatch {
+    return this.matmul('nn', out, a, b, M, N, K, o);
+  }
+
+  /** out[M×N] = a[M×K] · b[N×K]ᵀ */
+  matmulNT(out: BufferSlice, a: BufferSlice, b: BufferSlice, M: number, N: number, K: number, o?: MatmulOptions): Dispatch {
+    return this.matmul('nt', out, a, b, M, N, K, o);
+  }
+
+  /** out[M×N] = a[K×M]ᵀ · b[K×N] */
+  matmulTN(out: BufferSlice, a: BufferSlice, b: BufferSlice, M: number, N: number, K: number, o?: MatmulOptions): Dispatch {
+    return this.matmul('tn', out, a, b, M, N, K, o);
+  }
+
+  /** dBias[N] = Σ_m dY[M×N] */
+  biasGrad(dBias: BufferSlice, dY: BufferSlice, M: number, N: number): Dispatch {
+    const v = chooseFirst(this.choices.biasGrad, (c) => biasGradUnsupported(c, M, N) === null, `biasGrad N=${N}`);
+    const code = biasGradShader(v, M, N);
+    return makeDispatch(this.cache, `biasGrad ${M}×${N}`, code, 'biasGrad', [dY, dBias], biasGradInvocations(v, N), v.workgroupSize);
+  }
+
+  /**
+   * Loss, accuracy counts and (with dLogits) the gradient for rows×classes logits; `batch` is the uniform
+   * block { rows, 1/rows } of the rows actually present, `stats` the per-row (loss, correct) accumulators.
+   */
+  softmaxCrossEntropy(
+    dLogits: BufferSlice | null, stats: BufferSlice, logits: BufferSlice, labels: BufferSlice, batch: BufferSlice,
+    capacityRows: number, classes: number,
+  ): Dispatch {
+    const v = { ...this.choices.softmax, gradient: dLogits !== null };
+    const code = softmaxCrossEntropyShader(v, capacityRows, classes);
+    const bindings = dLogits ? [logits, labels, dLogits, stats, batch] : [logits, labels, stats, batch];
+    return makeDispatch(this.cache, `softmaxCrossEntropy ${capacityRows}×${classes}`, code, 'softmaxCrossEntropy', bindings, capacityRows, v.workgroupSize);
+  }
+
+  /** probabilities[rows×classes] = softmax(logits) */
+  softmax(probabilities: BufferSlice, logits: BufferSlice, capacityRows: number, classes: number): Dispatch {
+    const wg = this.choices.softmax.workgroupSize;
+    const code = softmaxShader(wg, capacityRows, classes);
+    return makeDispatch(this.cache, `softmax ${capacityRows}×${classes}`, code, 'softmax', [logits, probabilities], capacityRows, wg);
+  }
+
+  private optimizerVariant(length: number, variant?: OptimizerVariant): OptimizerVariant {
+    return variant ?? chooseFirst(this.choices.optimizer, (c) => optimizerUnsupported(c, length) === null, `optimizer length=${length}`);
+  }
+
+  /** One Adam/AdamW step over `length` parameters; `adam` is the uniform block (see shaders/optimizer.ts). */
+  adamUpdate(params: BufferSlice, moment1: BufferSlice, moment2: BufferSlice, grads: BufferSlice, adam: BufferSlice, length: number, variant?: OptimizerVariant): Dispatch {
+    const v = this.optimizerVariant(length, variant);
+    const code = adamUpdateShader(v, length);
+    const label = `adamUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
+    return makeDispatch(this.cache, label, code, 'adamUpdate', [grads, params, moment1, moment2, adam], optimizerInvocations(v, length), v.workgroupSize);
+  }
+
+  /** One SGD step over `length` parameters; `sgd` is the uniform block (see shaders/optimizer.ts). */
+  sgdUpdate(params: BufferSlice, velocity: BufferSlice, grads: BufferSlice, sgd: BufferSlice, length: number, variant?: OptimizerVariant): Dispatch {
+    const v = this.optimizerVariant(length, variant);
+    const code = sgdUpdateShader(v, length);
+    const label = `sgdUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
+    return makeDispatch(this.cache, label, code, 'sgdUpdate', [grads, params, velocity, sgd], optimizerInvocations(v, length), v.workgroupSize);
+  }
+}

@@ -1,0 +1,42 @@
+// Which kernel variant the engine uses for a shape when nobody asks for another: the fastest family that the
+// shape supports (vec4 register tiles where sizes are multiples of 4, scalar register tiles elsewhere).
+import { matmulUnsupported, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
+import type { BiasGradVariant } from '../../shaders/biasGrad.js';
+import type { OptimizerVariant } from '../../shaders/optimizer.js';
+import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
+
+export interface VariantChoices {
+  /** Per-form candidate list, best first; the first one that supports the shape is taken. */
+  matmul: Record<MatmulForm, MatmulVariant[]>;
+  biasGrad: BiasGradVariant[];
+  optimizer: OptimizerVariant[];
+  softmax: Omit<SoftmaxVariant, 'gradient'>;
+}
+
+const candidates = (form: MatmulForm, vec4Tiles: [number, number], scalarTiles: [number, number]): MatmulVariant[] => [
+  { form, vec4: true, tileRows: vec4Tiles[0], tileCols: vec4Tiles[1], workgroupSize: 64 },
+  { form, vec4: false, tileRows: scalarTiles[0], tileCols: scalarTiles[1], workgroupSize: 64 },
+];
+
+export const DEFAULT_VARIANTS: VariantChoices = {
+  matmul: {
+    nn: candidates('nn', [8, 8], [4, 4]),
+    nt: candidates('nt', [4, 4], [4, 4]),
+    tn: candidates('tn', [8, 8], [4, 4]),
+  },
+  biasGrad: [{ workgroupSize: 64, vec4: true }, { workgroupSize: 64, vec4: false }],
+  optimizer: [{ workgroupSize: 64, vec4: true }, { workgroupSize: 64, vec4: false }],
+  softmax: { workgroupSize: 64 },
+};
+
+export function chooseMatmul(choices: VariantChoices, form: MatmulForm, shape: MatmulShape): MatmulVariant {
+  const variant = choices.matmul[form].find((v) => matmulUnsupported(v, shape) === null);
+  if (!variant) throw new Error(`no matmul ${form} variant supports M=${shape.M} N=${shape.N} K=${shape.K}`);
+  return variant;
+}
+
+export function chooseFirst<V>(list: V[], supports: (v: V) => boolean, what: string): V {
+  const variant = list.find(supports);
+  if (!variant) throw new Error(`no ${what} variant supports this shape`);
+  return variant;
+}

@@ -1,0 +1,89 @@
+// Node: WebGPU through Dawn (npm `webgpu`). Picks the system Vulkan driver when it gives an adapter,
+// else the SwiftShader software driver that Debian's `chromium` package ships.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { create, globals } from 'webgpu';
+import { openDevice, type OpenedDevice } from '../engine/device.js';
+
+export type AdapterChoice = 'auto' | 'system' | 'swiftshader';
+export const ADAPTER_CHOICES: readonly AdapterChoice[] = ['auto', 'system', 'swiftshader'];
+
+export const SWIFTSHADER_ICD = process.env.SWIFTSHADER_ICD ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+export interface NodeDevice extends OpenedDevice {
+  /** Which driver was taken and why, in one line. */
+  driverNote: string;
+  destroy(): void;
+}
+
+// Dawn shuts down when the object returned by create() is garbage-collected; keep it for the device's life.
+let liveGpu: GPU | undefined;
+
+// Vulkan's WSI layer complains on every start when XDG_RUNTIME_DIR is unset; compute needs none, so give it a private one.
+if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'webgpu-xdg-'));
+
+/**
+ * Does the system's Vulkan driver give an adapter? Asked in a child process, because a failed probe makes
+ * Dawn print a multi-line warning straight to stderr, and because Vulkan reads VK_ICD_FILENAMES only once.
+ */
+function systemDriverHasAdapter(): boolean {
+  const webgpuUrl = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  const script =
+    `import { create } from ${JSON.stringify(webgpuUrl)};` +
+    `const a = await create([]).requestAdapter();` +
+    `process.stdout.write(a ? 'yes' : 'no'); process.exit(0);`;
+  const env = { ...process.env };
+  delete env.VK_ICD_FILENAMES;
+  delete env.VK_DRIVER_FILES;
+  const probe = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 30_000 });
+  return probe.stdout.trim() === 'yes';
+}
+
+async function requestAdapterWith(icdFile: string | undefined): Promise<GPUAdapter | null> {
+  if (icdFile) process.env.VK_ICD_FILENAMES = icdFile;
+  Object.assign(globalThis, globals);
+  liveGpu = create([]) as GPU;
+  return liveGpu.requestAdapter({ powerPreference: 'high-performance' });
+}
+
+export async function openNodeDevice(choice: AdapterChoice = 'auto'): Promise<NodeDevice> {
+  if (!ADAPTER_CHOICES.includes(choice)) {
+    throw new Error(`unknown adapter '${choice}': expected one of ${ADAPTER_CHOICES.join(', ')}`);
+  }
+  let adapter: GPUAdapter | null = null;
+  let driverNote: string;
+  const forcedIcd = process.env.VK_ICD_FILENAMES;
+  if (choice === 'system' || (choice === 'auto' && (forcedIcd || systemDriverHasAdapter()))) {
+    adapter = await requestAdapterWith(undefined);
+    driverNote = forcedIcd ? `Vulkan driver from VK_ICD_FILENAMES=${forcedIcd}` : 'system Vulkan driver';
+    if (!adapter) throw new Error(`the ${driverNote} gave no WebGPU adapter (try --adapter swiftshader)`);
+  } else {
+    if (!existsSync(SWIFTSHADER_ICD)) {
+      throw new Error(
+        `no WebGPU adapter: the system driver gave none and SwiftShader's ICD file ${SWIFTSHADER_ICD} is missing ` +
+          `(install it with: apt-get install -y chromium libvulkan1)`,
+      );
+    }
+    adapter = await requestAdapterWith(SWIFTSHADER_ICD);
+    driverNote =
+      choice === 'auto' ? 'the system Vulkan driver gave no adapter; using SwiftShader (software)' : 'SwiftShader (software), as asked';
+    if (!adapter) throw new Error(`SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is libvulkan1 installed?`);
+  }
+  const opened = await openDevice(adapter);
+  return {
+    ...opened,
+    driverNote,
+    destroy() {
+      opened.device.destroy();
+    },
+  };
+}
+
+/** Lets the process exit: Dawn keeps Node alive while the GPU object is referenced. */
+export function releaseNodeGpu(): void {
+  liveGpu = undefined;
+}

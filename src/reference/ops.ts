@@ -1,0 +1,113 @@
+// Float64 CPU reference for every GPU op: same names and argument order (outputs first, then inputs, then sizes).
+// Plain loops, written to be read, used by the tests to check the kernels and the whole model.
+
+type Vec = Float64Array | Float32Array | number[];
+
+/** out[M×N] = a[M×K] · b[K×N] */
+export function matmulNN(out: Float64Array, a: Vec, b: Vec, M: number, N: number, K: number): void {
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += a[m * K + k] * b[k * N + n];
+      out[m * N + n] = sum;
+    }
+}
+
+/** out[M×N] = a[M×K] · b[N×K]ᵀ */
+export function matmulNT(out: Float64Array, a: Vec, b: Vec, M: number, N: number, K: number): void {
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += a[m * K + k] * b[n * K + k];
+      out[m * N + n] = sum;
+    }
+}
+
+/** out[M×N] = a[K×M]ᵀ · b[K×N] */
+export function matmulTN(out: Float64Array, a: Vec, b: Vec, M: number, N: number, K: number): void {
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += a[k * M + m] * b[k * N + n];
+      out[m * N + n] = sum;
+    }
+}
+
+/** y[M×N] = max(y + bias[n], 0) in place (relu=false: only the bias). */
+export function biasRelu(y: Float64Array, bias: Vec, M: number, N: number, relu = true): void {
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      const z = y[m * N + n] + bias[n];
+      y[m * N + n] = relu ? Math.max(z, 0) : z;
+    }
+}
+
+/** ReLU backward in place: dy[i] = 0 where the layer's post-ReLU output h[i] is not positive. */
+export function reluMask(dy: Float64Array, h: Vec): void {
+  for (let i = 0; i < dy.length; i++) if (!(h[i] > 0)) dy[i] = 0;
+}
+
+/** dBias[N] = Σ_m dY[M×N] */
+export function biasGrad(dBias: Float64Array, dY: Vec, M: number, N: number): void {
+  for (let n = 0; n < N; n++) {
+    let sum = 0;
+    for (let m = 0; m < M; m++) sum += dY[m * N + n];
+    dBias[n] = sum;
+  }
+}
+
+/**
+ * Softmax + cross-entropy over rows of logits[rows×C]. Writes dLogits = (softmax − onehot)/rows and each row's
+ * loss into `loss`; returns the number of rows whose first arg-max equals the label.
+ */
+export function softmaxCrossEntropy(
+  dLogits: Float64Array, loss: Float64Array, logits: Vec, labels: ArrayLike<number>, rows: number, C: number,
+): number {
+  let correct = 0;
+  for (let r = 0; r < rows; r++) {
+    let zMax = logits[r * C];
+    let best = 0;
+    for (let c = 1; c < C; c++) if (logits[r * C + c] > zMax) { zMax = logits[r * C + c]; best = c; }
+    let sumExp = 0;
+    for (let c = 0; c < C; c++) sumExp += Math.exp(logits[r * C + c] - zMax);
+    loss[r] = Math.log(sumExp) + zMax - logits[r * C + labels[r]];
+    for (let c = 0; c < C; c++) {
+      dLogits[r * C + c] = (Math.exp(logits[r * C + c] - zMax) / sumExp - (c === labels[r] ? 1 : 0)) / rows;
+    }
+    if (best === labels[r]) correct++;
+  }
+  return correct;
+}
+
+export interface AdamConfig { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean }
+
+/** One Adam (or AdamW) step at step number t (1-based), in place, as torch.optim.Adam/AdamW do it. */
+export function adamUpdate(
+  params: Float64Array, moment1: Float64Array, moment2: Float64Array, grads: Vec, t: number, c: AdamConfig,
+): void {
+  const bc1 = 1 - c.beta1 ** t;
+  const bc2Sqrt = Math.sqrt(1 - c.beta2 ** t);
+  for (let i = 0; i < params.length; i++) {
+    let p = params[i];
+    let g = grads[i];
+    if (c.decoupled) p *= 1 - c.lr * c.weightDecay;
+    else g += c.weightDecay * p;
+    moment1[i] = c.beta1 * moment1[i] + (1 - c.beta1) * g;
+    moment2[i] = c.beta2 * moment2[i] + (1 - c.beta2) * g * g;
+    params[i] = p - (c.lr / bc1) * moment1[i] / (Math.sqrt(moment2[i]) / bc2Sqrt + c.eps);
+  }
+}
+
+export interface SgdConfig { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }
+
+/** One SGD step in place, as torch.optim.SGD does it (the momentum buffer starts as the first gradient). */
+export function sgdUpdate(params: Float64Array, velocity: Float64Array, grads: Vec, firstStep: boolean, c: SgdConfig): void {
+  for (let i = 0; i < params.length; i++) {
+    let g = grads[i] + c.weightDecay * params[i];
+    if (c.momentum !== 0) {
+      velocity[i] = firstStep ? g : c.momentum * velocity[i] + (1 - c.dampening) * g;
+      g = c.nesterov ? g + c.momentum * velocity[i] : velocity[i];
+    }
+    params[i] -= c.lr * g;
+  }
+}

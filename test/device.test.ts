@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { formatAdapter } from '../src/engine/device.js';
+import { readFloats, storageBuffer, uploadFloats } from '../src/engine/buffers.js';
+import { encodeDispatches, makeDispatch, PipelineCache } from '../src/engine/dispatch.js';
+import { openTestDevice, withErrorScope } from './helpers/gpu.js';
+
+const gpu = await openTestDevice();
+
+describe('device', () => {
+  it('finds an adapter, says which, and runs a compute dispatch', async () => {
+    console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
+    expect(gpu.adapterInfo.vendor.length).toBeGreaterThan(0);
+    expect(gpu.device.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(gpu.adapter.limits.maxStorageBufferBindingSize);
+    await withErrorScope(gpu.device, async () => {
+      const data = new Float32Array([1, 2, 3, 4, 5]);
+      const buffer = storageBuffer(gpu.device, data.byteLength, 'doubled');
+      uploadFloats(gpu.device, buffer, data);
+      const code = `@group(0) @binding(0) var<storage, read_write> x: array<f32>;
+        @compute @workgroup_size(64) fn double(@builtin(global_invocation_id) gid: vec3u) {
+          if (gid.x < 5u) { x[gid.x] = 2.0 * x[gid.x]; } }`;
+      const dispatch = makeDispatch(new PipelineCache(gpu.device), 'double', code, 'double', [{ buffer }], 5, 64);
+      const encoder = gpu.device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      encodeDispatches(pass, [dispatch]);
+      pass.end();
+      gpu.device.queue.submit([encoder.finish()]);
+      expect(Array.from(await readFloats(gpu.device, buffer, 0, 5))).toEqual([2, 4, 6, 8, 10]);
+    });
+  });
+});
