@@ -1,7 +1,8 @@
 // One device per test file, opened with the same adapter logic as the CLI; fails loudly when there is none.
 import { afterAll, expect } from 'vitest';
 import { openNodeDevice, type AdapterChoice, type NodeDevice } from '../../src/node/gpu.js';
-import { PipelineCache } from '../../src/engine/dispatch.js';
+import { encodeDispatches, PipelineCache, type Dispatch } from '../../src/engine/dispatch.js';
+import { storageBuffer } from '../../src/engine/buffers.js';
 import { Ops } from '../../src/engine/ops.js';
 
 export async function openTestDevice(): Promise<NodeDevice> {
@@ -53,4 +54,21 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, ato
   }
   const summary = `${what}: max |error| ${maxErr.toExponential(3)} at [${maxAt}]`;
   expect(bad, `${summary}; first mismatches: ${bad.join(', ')}`).toEqual([]);
+}
+
+/** Encodes the dispatches in one pass, submits, and waits for the queue. */
+export async function runDispatches(device: GPUDevice, dispatches: Dispatch[]): Promise<void> {
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  encodeDispatches(pass, dispatches);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  await device.queue.onSubmittedWorkDone();
+}
+
+/** A storage buffer holding `data`. */
+export function gpuArray(device: GPUDevice, data: Float32Array | Uint32Array, label = 'test'): GPUBuffer {
+  const buffer = storageBuffer(device, data.byteLength, label);
+  device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  return buffer;
 }

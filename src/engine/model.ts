@@ -1,0 +1,276 @@
+// The public model: fit / evaluate / predict / gradients / dispose over an MLP whose state stays on the GPU.
+// A training step = upload the batch (u8 pixels, labels, uniforms) + one command encoder + one submit.
+// The host reads back only at progress points (every `progressEvery` steps) and at the end of an epoch.
+import { checkDataset, type Dataset } from '../data/dataset.js';
+import { BatchUploader } from './batches.js';
+import { encodeDispatches, PipelineCache, type Dispatch } from './dispatch.js';
+import { initialParams, MlpParameters, DEFAULT_SIZES, type MlpConfig } from './mlp.js';
+import { Ops } from './ops.js';
+import { GpuOptimizer, type OptimizerConfig } from './optimizer.js';
+import { ModelPlan, type PlanMode, type PixelNormalization } from './plan.js';
+import { Random } from './random.js';
+import { DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
+
+export interface StepInfo {
+  epoch: number;
+  /** Step within the epoch, 1-based. */
+  step: number;
+  stepsPerEpoch: number;
+  /** Images trained on so far in this epoch. */
+  samples: number;
+  /** Mean training loss so far in this epoch; present only at progress points (a GPU readback). */
+  loss?: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  validation?: Evaluation;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  validation?: Dataset;
+  /** Read the running loss back every this many steps (0: only at epoch ends). Default 50. */
+  progressEvery?: number;
+  onStep?: (info: StepInfo) => void;
+  onEpoch?: (info: EpochInfo) => void | Promise<void>;
+  /** Checked between steps; returning true ends fit after the current step (the demo's Stop button). */
+  shouldStop?: () => boolean;
+}
+
+export interface ModelOptions extends MlpConfig {
+  variants?: VariantChoices;
+  /** Rows per evaluation/prediction batch. Default 1000. */
+  evaluationBatch?: number;
+}
+
+/** Keeps at most this many submitted steps in flight, so progress reflects the GPU, not the encoder. */
+const MAX_STEPS_IN_FLIGHT = 2;
+
+export class Model {
+  readonly sizes: number[];
+  readonly parameters: MlpParameters;
+  readonly random: Random;
+  readonly ops: Ops;
+  optimizer?: GpuOptimizer;
+  private readonly pixels: PixelNormalization;
+  private readonly plans = new Map<string, ModelPlan>();
+  private readonly evaluationBatch: number;
+  private epochsDone = 0;
+
+  constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
+    this.sizes = options.sizes ?? DEFAULT_SIZES;
+    this.parameters = new MlpParameters(device, this.sizes);
+    this.random = new Random(options.seed ?? 0);
+    this.ops = new Ops(new PipelineCache(device), options.variants ?? DEFAULT_VARIANTS);
+    const std = options.pixelStd ?? 1;
+    const mean = options.pixelMean ?? 0;
+    if (!(std > 0)) throw new Error(`pixelStd must be positive, got ${std}`);
+    this.pixels = { pixelScale: 1 / std, pixelShift: -mean / std };
+    this.evaluationBatch = options.evaluationBatch ?? 1000;
+    this.parameters.upload(initialParams(this.parameters.layout, this.sizes, this.random));
+  }
+
+  get classes(): number {
+    return this.sizes[this.sizes.length - 1];
+  }
+
+  get epochs(): number {
+    return this.epochsDone;
+  }
+
+  /** The plan for a mode and batch capacity, built on first use. */
+  plan(mode: PlanMode, capacity: number): ModelPlan {
+    const key = `${mode}:${capacity}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.pixels);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  /** Sets the optimizer; its state (moments, step count) is kept across fit calls while the config is the same. */
+  useOptimizer(config: OptimizerConfig): GpuOptimizer {
+    const same = this.optimizer && JSON.stringify(this.optimizer.config) === JSON.stringify({ ...this.optimizer.config, ...config });
+    if (!same) {
+      this.optimizer?.destroy();
+      this.optimizer = new GpuOptimizer(this.parameters, this.ops, config);
+    }
+    return this.optimizer!;
+  }
+
+  private encode(dispatches: Dispatch[], before?: (e: GPUCommandEncoder) => void, after?: (e: GPUCommandEncoder) => void): void {
+    const encoder = this.device.createCommandEncoder();
+    before?.(encoder);
+    const pass = encoder.beginComputePass();
+    encodeDispatches(pass, dispatches);
+    pass.end();
+    after?.(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  private async readStats(plan: ModelPlan, rows: number): Promise<{ lossSum: number; correct: number }> {
+    await plan.statsStaging.mapAsync(GPUMapMode.READ);
+    const stats = new Float32Array(plan.statsStaging.getMappedRange(), 0, rows * 2);
+    let lossSum = 0;
+    let correct = 0;
+    for (let r = 0; r < rows; r++) {
+      lossSum += stats[2 * r];
+      correct += stats[2 * r + 1];
+    }
+    plan.statsStaging.unmap();
+    return { lossSum, correct };
+  }
+
+  async fit(train: Dataset, options: FitOptions): Promise<EpochInfo[]> {
+    const { epochs, batchSize } = options;
+    if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+    checkDataset(train, this.sizes[0], this.classes);
+    if (options.validation) checkDataset(options.validation, this.sizes[0], this.classes);
+    if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
+
+    const capacity = Math.min(batchSize, train.count);
+    const plan = this.plan('train', capacity);
+    const optimizer = this.useOptimizer(options.optimizer);
+    const uploader = new BatchUploader(plan, this.sizes[0]);
+    const stepDispatches = [...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
+    const stepsPerEpoch = Math.ceil(train.count / batchSize);
+    const progressEvery = options.progressEvery ?? 50;
+    const order = new Uint32Array(train.count);
+    const history: EpochInfo[] = [];
+
+    for (let e = 0; e < epochs; e++) {
+      const epoch = this.epochsDone + 1;
+      const started = performance.now();
+      for (let i = 0; i < order.length; i++) order[i] = i;
+      this.random.shuffle(order);
+      const inFlight: Promise<unknown>[] = [];
+      let samples = 0;
+      let stopped = false;
+      for (let step = 1; step <= stepsPerEpoch; step++) {
+        const rows = uploader.upload(train, order, samples, Math.min(batchSize, train.count - samples));
+        samples += rows;
+        optimizer.writeNextStep();
+        stopped = options.shouldStop?.() ?? false;
+        const lastStep = step === stepsPerEpoch || stopped;
+        const progress = lastStep || (progressEvery > 0 && step % progressEvery === 0);
+        this.encode(
+          stepDispatches,
+          step === 1 ? (enc) => enc.clearBuffer(plan.stats) : undefined,
+          progress ? (enc) => enc.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size) : undefined,
+        );
+        let loss: number | undefined;
+        if (progress) {
+          loss = (await this.readStats(plan, capacity)).lossSum / samples;
+          inFlight.length = 0;
+        } else {
+          inFlight.push(this.device.queue.onSubmittedWorkDone());
+          if (inFlight.length > MAX_STEPS_IN_FLIGHT) await inFlight.shift();
+        }
+        options.onStep?.({ epoch, step, stepsPerEpoch, samples, loss });
+        if (stopped) break;
+      }
+      const { lossSum, correct } = await this.readStats(plan, capacity);
+      const seconds = (performance.now() - started) / 1000;
+      const info: EpochInfo = {
+        epoch,
+        trainLoss: lossSum / samples,
+        trainAccuracy: correct / samples,
+        seconds,
+        samplesPerSecond: samples / seconds,
+      };
+      if (options.validation) info.validation = await this.evaluate(options.validation);
+      this.epochsDone = epoch;
+      history.push(info);
+      await options.onEpoch?.(info);
+      if (stopped) break;
+    }
+    return history;
+  }
+
+  /** Mean cross-entropy loss and accuracy over a data set; one readback at the end. */
+  async evaluate(data: Dataset): Promise<Evaluation> {
+    checkDataset(data, this.sizes[0], this.classes);
+    if (data.count === 0) throw new Error(`${data.name}: no images to evaluate`);
+    const capacity = Math.min(this.evaluationBatch, data.count);
+    const plan = this.plan('evaluate', capacity);
+    const uploader = new BatchUploader(plan, this.sizes[0]);
+    const dispatches = [...plan.forward, ...plan.loss];
+    for (let start = 0; start < data.count; start += capacity) {
+      const rows = uploader.upload(data, null, start, Math.min(capacity, data.count - start));
+      const last = start + rows >= data.count;
+      this.encode(
+        dispatches,
+        start === 0 ? (enc) => enc.clearBuffer(plan.stats) : undefined,
+        last ? (enc) => enc.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size) : undefined,
+      );
+    }
+    const { lossSum, correct } = await this.readStats(plan, capacity);
+    return { loss: lossSum / data.count, accuracy: correct / data.count, count: data.count };
+  }
+
+  /** Class probabilities, [count × classes] row-major. `images` holds count × inputs u8 pixels. */
+  async predict(images: Uint8Array, count = images.length / this.sizes[0]): Promise<Float32Array> {
+    const F = this.sizes[0];
+    if (!Number.isInteger(count) || count < 1 || images.length < count * F) {
+      throw new Error(`predict: expected a whole number of ${F}-pixel images, got ${images.length} bytes`);
+    }
+    const data: Dataset = { name: 'predict', images, labels: new Uint8Array(count), count, features: F };
+    const capacity = Math.min(this.evaluationBatch, count);
+    const plan = this.plan('predict', capacity);
+    const uploader = new BatchUploader(plan, F);
+    const out = new Float32Array(count * this.classes);
+    for (let start = 0; start < count; start += capacity) {
+      const rows = uploader.upload(data, null, start, Math.min(capacity, count - start));
+      this.encode(plan.forward, undefined, (enc) =>
+        enc.copyBufferToBuffer(plan.probabilities!, 0, plan.probabilitiesStaging!, 0, plan.probabilities!.size),
+      );
+      await plan.probabilitiesStaging!.mapAsync(GPUMapMode.READ);
+      out.set(new Float32Array(plan.probabilitiesStaging!.getMappedRange(), 0, rows * this.classes), start * this.classes);
+      plan.probabilitiesStaging!.unmap();
+    }
+    return out;
+  }
+
+  /**
+   * Loss gradients of one batch (no update): the flat gradient buffer read back, in the parameters' layout.
+   * For checking the model against a reference; training never reads gradients.
+   */
+  async gradients(data: Dataset): Promise<Float32Array> {
+    checkDataset(data, this.sizes[0], this.classes);
+    const plan = this.plan('train', data.count);
+    new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count);
+    this.encode([...plan.forward, ...plan.loss, ...plan.backward], (enc) => enc.clearBuffer(plan.stats));
+    return this.parameters.download(this.parameters.grads);
+  }
+
+  /** The flat parameters (layout: this.parameters.layout). */
+  async getParams(): Promise<Float32Array> {
+    return this.parameters.download();
+  }
+
+  setParams(flat: Float32Array): void {
+    this.parameters.upload(flat);
+  }
+
+  dispose(): void {
+    for (const plan of this.plans.values()) plan.destroy();
+    this.plans.clear();
+    this.optimizer?.destroy();
+    this.parameters.destroy();
+  }
+}

@@ -1,0 +1,101 @@
+// Optimizer state on the GPU (moments or velocity, shaped like the parameters) and its one update dispatch.
+// The host keeps the step count and writes the per-step uniforms (bias corrections) before each submit.
+import { ADAM_UNIFORM_BYTES, SGD_UNIFORM_BYTES } from '../../shaders/optimizer.js';
+import { uniformBuffer } from './buffers.js';
+import type { Dispatch } from './dispatch.js';
+import type { MlpParameters } from './mlp.js';
+import type { Ops } from './ops.js';
+
+export type OptimizerKind = 'adam' | 'adamw' | 'sgd';
+export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['adam', 'adamw', 'sgd'];
+
+export interface OptimizerConfig {
+  kind: OptimizerKind;
+  lr: number;
+  /** Adam */
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Adam: added to the gradient (L2); AdamW: decoupled; SGD: added to the gradient. */
+  weightDecay?: number;
+  /** SGD */
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+}
+
+export function resolveOptimizer(c: OptimizerConfig): Required<OptimizerConfig> {
+  if (!OPTIMIZER_KINDS.includes(c.kind)) throw new Error(`unknown optimizer '${c.kind}': expected ${OPTIMIZER_KINDS.join(', ')}`);
+  const full = {
+    kind: c.kind,
+    lr: c.lr,
+    beta1: c.beta1 ?? 0.9,
+    beta2: c.beta2 ?? 0.999,
+    eps: c.eps ?? 1e-8,
+    weightDecay: c.weightDecay ?? (c.kind === 'adamw' ? 0.01 : 0),
+    momentum: c.momentum ?? 0,
+    dampening: c.dampening ?? 0,
+    nesterov: c.nesterov ?? false,
+  };
+  const check = (name: string, value: number, ok: boolean) => {
+    if (!ok) throw new Error(`optimizer ${name} out of range: ${value}`);
+  };
+  check('lr', full.lr, Number.isFinite(full.lr) && full.lr > 0);
+  check('beta1', full.beta1, full.beta1 >= 0 && full.beta1 < 1);
+  check('beta2', full.beta2, full.beta2 >= 0 && full.beta2 < 1);
+  check('eps', full.eps, full.eps > 0);
+  check('weightDecay', full.weightDecay, full.weightDecay >= 0);
+  check('momentum', full.momentum, full.momentum >= 0 && full.momentum < 1);
+  if (full.nesterov && full.momentum === 0) throw new Error('nesterov needs a momentum > 0');
+  return full;
+}
+
+export class GpuOptimizer {
+  readonly config: Required<OptimizerConfig>;
+  readonly state: GPUBuffer[];
+  readonly update: Dispatch;
+  /** Updates applied so far (PyTorch's `step`). */
+  step = 0;
+  private readonly uniform: GPUBuffer;
+  private readonly words = new ArrayBuffer(Math.max(ADAM_UNIFORM_BYTES, SGD_UNIFORM_BYTES));
+  private readonly floats = new Float32Array(this.words);
+  private readonly uints = new Uint32Array(this.words);
+
+  constructor(readonly model: MlpParameters, ops: Ops, config: OptimizerConfig) {
+    this.config = resolveOptimizer(config);
+    const length = model.layout.totalLength;
+    const whole = (buffer: GPUBuffer) => ({ buffer });
+    if (this.config.kind === 'sgd') {
+      this.uniform = uniformBuffer(model.device, SGD_UNIFORM_BYTES, 'sgd');
+      this.state = [model.makeStateBuffer('velocity')];
+      this.update = ops.sgdUpdate(whole(model.params), whole(this.state[0]), whole(model.grads), whole(this.uniform), length);
+    } else {
+      this.uniform = uniformBuffer(model.device, ADAM_UNIFORM_BYTES, 'adam');
+      this.state = [model.makeStateBuffer('moment1'), model.makeStateBuffer('moment2')];
+      this.update = ops.adamUpdate(whole(model.params), whole(this.state[0]), whole(this.state[1]), whole(model.grads), whole(this.uniform), length);
+    }
+  }
+
+  /** Queues the uniforms of the next update (step + 1) at learning rate `lr`; call once per training step. */
+  writeNextStep(lr = this.config.lr): void {
+    const c = this.config;
+    const t = this.step + 1;
+    const f = this.floats;
+    const u = this.uints;
+    if (c.kind === 'sgd') {
+      f[0] = lr; f[1] = c.momentum; f[2] = c.dampening; f[3] = c.weightDecay;
+      u[4] = c.nesterov ? 1 : 0; u[5] = t === 1 ? 1 : 0;
+    } else {
+      f[0] = lr; f[1] = c.beta1; f[2] = c.beta2; f[3] = c.eps;
+      f[4] = c.weightDecay; u[5] = c.kind === 'adamw' ? 1 : 0;
+      f[6] = 1 - c.beta1 ** t; f[7] = Math.sqrt(1 - c.beta2 ** t);
+    }
+    this.model.device.queue.writeBuffer(this.uniform, 0, this.words);
+    this.step = t;
+  }
+
+  destroy(): void {
+    this.uniform.destroy();
+    for (const b of this.state) b.destroy();
+  }
+}

@@ -1,0 +1,107 @@
+// Every matmul form and variant family against the float64 reference, on odd shapes and the MLP's own shapes.
+import { describe, expect, it } from 'vitest';
+import { matmulShader, matmulUnsupported, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
+import { readFloats, storageBuffer } from '../src/engine/buffers.js';
+import * as ref from '../src/reference/ops.js';
+import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
+
+const gpu = await openTestDevice();
+const ops = testOps(gpu.device);
+
+interface Case { M: number; N: number; K: number; epilogue?: MatmulEpilogue; inputU8?: boolean }
+
+function reference(form: MatmulForm, c: Case, a: ArrayLike<number>, b: Float32Array, extra: Float32Array): Float64Array {
+  const out = new Float64Array(c.M * c.N);
+  const aArr = Array.from(a);
+  if (form === 'nn') ref.matmulNN(out, aArr, b, c.M, c.N, c.K);
+  if (form === 'nt') ref.matmulNT(out, aArr, b, c.M, c.N, c.K);
+  if (form === 'tn') ref.matmulTN(out, aArr, b, c.M, c.N, c.K);
+  if (c.epilogue === 'bias' || c.epilogue === 'biasRelu') ref.biasRelu(out, extra, c.M, c.N, c.epilogue === 'biasRelu');
+  if (c.epilogue === 'reluMask') ref.reluMask(out, extra);
+  return out;
+}
+
+async function check(v: MatmulVariant, c: Case, seed: number): Promise<void> {
+  const aCount = c.M * c.K;
+  const b = randomArray(c.N * c.K, seed + 1);
+  const extra = randomArray(c.epilogue === 'reluMask' ? c.M * c.N : c.N, seed + 2);
+  // u8 pixels: the kernel must see byte/255.
+  const bytes = new Uint8Array(Math.ceil(aCount / 4) * 4);
+  for (let i = 0; i < aCount; i++) bytes[i] = (i * 37 + seed * 11) % 256;
+  const aFloat = randomArray(aCount, seed);
+  const aSeen = c.inputU8 ? Array.from(bytes.subarray(0, aCount), (x) => x / 255) : aFloat;
+  const want = reference(v.form, c, aSeen, b, extra);
+
+  await withErrorScope(gpu.device, async () => {
+    const aBuf = c.inputU8 ? gpuArray(gpu.device, new Uint32Array(bytes.buffer)) : gpuArray(gpu.device, aFloat);
+    const out = storageBuffer(gpu.device, c.M * c.N * 4, 'C');
+    const epilogue = c.epilogue ?? 'none';
+    const dispatch = ops.matmul(v.form, { buffer: out }, { buffer: aBuf }, { buffer: gpuArray(gpu.device, b) }, c.M, c.N, c.K, {
+      variant: v, epilogue, inputU8: c.inputU8,
+      extra: epilogue === 'none' ? undefined : { buffer: gpuArray(gpu.device, extra) },
+    });
+    await runDispatches(gpu.device, [dispatch]);
+    const got = await readFloats(gpu.device, out, 0, c.M * c.N);
+    expectClose(got, want, 1e-5, 1e-4, `${dispatch.label}`);
+  });
+}
+
+const scalar = (form: MatmulForm, tileRows: number, tileCols: number): MatmulVariant => ({ form, vec4: false, tileRows, tileCols, workgroupSize: 64 });
+const vec4 = (form: MatmulForm, tileRows: number, tileCols: number): MatmulVariant => ({ form, vec4: true, tileRows, tileCols, workgroupSize: 64 });
+
+const oddShapes: Case[] = [
+  { M: 1, N: 1, K: 1 },
+  { M: 37, N: 129, K: 13 },
+  { M: 129, N: 37, K: 65 },
+  { M: 10, N: 3, K: 500 },
+];
+
+describe.each(['nn', 'nt', 'tn'] as MatmulForm[])('matmul %s', (form) => {
+  it.each([[1, 1], [4, 4], [3, 5]])('scalar %i×%i tiles, odd shapes', async (tr, tc) => {
+    for (const [i, c] of oddShapes.entries()) await check(scalar(form, tr, tc), c, i);
+  });
+
+  // vec4 needs multiples of 4 only in the dimensions it vectorizes; the others stay odd.
+  const vecShape: Case = form === 'nn' ? { M: 37, N: 132, K: 20 } : form === 'nt' ? { M: 37, N: 29, K: 20 } : { M: 36, N: 132, K: 13 };
+  it.each([[4, 4], [8, 8], [4, 8]])('vec4 %i×%i tiles', async (tr, tc) => {
+    await check(vec4(form, tr, tc), vecShape, 7);
+  });
+
+  it('refuses shapes its vec4 variant cannot run, with the reason', () => {
+    const bad = { M: 37, N: 37, K: 37 };
+    expect(matmulUnsupported(vec4(form, 4, 4), bad)).toMatch(/multiples? of 4/);
+    expect(() => matmulShader(vec4(form, 4, 4), bad)).toThrow(/cannot run M=37 N=37 K=37/);
+  });
+});
+
+describe('matmul epilogues and u8 input', () => {
+  it.each(['bias', 'biasRelu'] as MatmulEpilogue[])('nn with %s, scalar and vec4', async (epilogue) => {
+    await check(scalar('nn', 4, 4), { M: 37, N: 29, K: 13, epilogue }, 3);
+    await check(vec4('nn', 8, 8), { M: 37, N: 28, K: 12, epilogue }, 4);
+  });
+
+  it('nt with reluMask, scalar and vec4', async () => {
+    await check(scalar('nt', 4, 4), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 5);
+    await check(vec4('nt', 4, 4), { M: 37, N: 29, K: 12, epilogue: 'reluMask' }, 6);
+  });
+
+  it('reads packed u8 pixels as x/255 (nn and tn, scalar and vec4)', async () => {
+    await check(scalar('nn', 4, 4), { M: 5, N: 7, K: 27, inputU8: true }, 8);
+    await check(vec4('nn', 8, 8), { M: 5, N: 8, K: 28, inputU8: true }, 9);
+    await check(scalar('tn', 4, 4), { M: 27, N: 7, K: 5, inputU8: true }, 10);
+    await check(vec4('tn', 8, 8), { M: 28, N: 8, K: 5, inputU8: true }, 11);
+  });
+});
+
+describe('matmul at the MLP shapes, default variants', () => {
+  it.each([
+    ['nn', { M: 128, N: 500, K: 784, inputU8: true, epilogue: 'biasRelu' }],
+    ['nn', { M: 128, N: 10, K: 500, epilogue: 'bias' }],
+    ['tn', { M: 784, N: 500, K: 128, inputU8: true }],
+    ['tn', { M: 500, N: 10, K: 128 }],
+    ['nt', { M: 128, N: 500, K: 10, epilogue: 'reluMask' }],
+  ] as [MatmulForm, Case][])('%s %o', async (form, c) => {
+    const variant = ops.choices.matmul[form].find((v) => matmulUnsupported(v, c) === null)!;
+    await check(variant, c, 12);
+  });
+});

@@ -1,0 +1,82 @@
+// The whole model against the float64 reference: every weight and bias gradient, then the loss and accuracy.
+import { describe, expect, it } from 'vitest';
+import type { Dataset } from '../src/data/dataset.js';
+import { Model } from '../src/engine/model.js';
+import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { openTestDevice, withErrorScope } from './helpers/gpu.js';
+
+const gpu = await openTestDevice();
+
+function syntheticData(count: number, features: number, classes: number, seed: number): Dataset {
+  const images = new Uint8Array(count * features);
+  const labels = new Uint8Array(count);
+  let s = seed;
+  const next = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 16;
+  for (let i = 0; i < images.length; i++) images[i] = next() % 4 === 0 ? next() % 256 : 0; // sparse, like digits
+  for (let i = 0; i < count; i++) labels[i] = next() % classes;
+  return { name: 'synthetic', images, labels, count, features };
+}
+
+/** The gradient bar of the engine issue: ≤ 1e-4 relative, or 1e-6 absolute where |reference| < 1e-2. */
+function expectGradientsClose(got: Float32Array, want: Float64Array, names: { name: string; offset: number; length: number }[]) {
+  for (const t of names) {
+    let worst = 0;
+    let worstAt = -1;
+    for (let i = t.offset; i < t.offset + t.length; i++) {
+      const ref = want[i];
+      const err = Math.abs(got[i] - ref);
+      const scaled = Math.abs(ref) < 1e-2 ? err / 1e-6 : err / (1e-4 * Math.abs(ref));
+      if (scaled > worst) { worst = scaled; worstAt = i; }
+    }
+    const detail = worstAt < 0 ? '' : `worst at [${worstAt - t.offset}]: got ${got[worstAt]} want ${want[worstAt]}`;
+    expect(worst, `${t.name}: ${detail}`).toBeLessThanOrEqual(1);
+  }
+}
+
+describe('whole-model gradients against the float64 reference', () => {
+  it.each([
+    { sizes: [784, 500, 10], rows: 16 },
+    { sizes: [29, 13, 7], rows: 11 },
+    { sizes: [20, 12, 9, 5], rows: 37 },
+  ])('sizes $sizes, $rows rows', async ({ sizes, rows }) => {
+    await withErrorScope(gpu.device, async () => {
+      const model = new Model(gpu.device, { sizes, seed: 3 });
+      const data = syntheticData(rows, sizes[0], sizes[sizes.length - 1], 7);
+      const params = await model.getParams();
+      const got = await model.gradients(data);
+      const want = mlpForwardBackward(params, model.parameters.layout, sizes, data.images, data.labels, rows);
+      expectGradientsClose(got, want.grads, model.parameters.layout.tensors);
+      const evaluation = await model.evaluate(data);
+      expect(Math.abs(evaluation.loss - want.loss)).toBeLessThan(1e-5 * Math.max(1, want.loss));
+      expect(evaluation.accuracy).toBeCloseTo(want.correct / rows, 10);
+      model.dispose();
+    });
+  });
+
+  it('standardized pixels (mean/std) reach the same gradients as the reference', async () => {
+    const sizes = [28, 8, 4];
+    const model = new Model(gpu.device, { sizes, seed: 5, pixelMean: 0.1307, pixelStd: 0.3081 });
+    const data = syntheticData(9, 28, 4, 11);
+    const want = mlpForwardBackward(await model.getParams(), model.parameters.layout, sizes, data.images, data.labels, 9, 1 / 0.3081, -0.1307 / 0.3081);
+    expectGradientsClose(await model.gradients(data), want.grads, model.parameters.layout.tensors);
+    model.dispose();
+  });
+});
+
+describe('predict', () => {
+  it('returns softmax probabilities that match the reference logits', async () => {
+    const sizes = [29, 13, 7];
+    const model = new Model(gpu.device, { sizes, seed: 1, evaluationBatch: 4 });
+    const data = syntheticData(10, 29, 7, 5);
+    const probs = await model.predict(data.images, 10);
+    const ref = mlpForwardBackward(await model.getParams(), model.parameters.layout, sizes, data.images, data.labels, 10);
+    for (let r = 0; r < 10; r++) {
+      const z = Array.from(ref.logits.subarray(r * 7, r * 7 + 7));
+      const zMax = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - zMax));
+      const sum = e.reduce((a, b) => a + b, 0);
+      e.forEach((v, c) => expect(Math.abs(probs[r * 7 + c] - v / sum)).toBeLessThan(1e-5));
+    }
+    model.dispose();
+  });
+});
