@@ -1,0 +1,36 @@
+// A one-line progress bar on a terminal (redrawn in place); on a pipe or in CI, a plain line every 10 %.
+
+export class ProgressBar {
+  private readonly tty: boolean;
+  private lastDecile = -1;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
+    this.tty = Boolean(stream.isTTY);
+  }
+
+  update(label: string, done: number, total: number, detail: string): void {
+    const fraction = total > 0 ? done / total : 1;
+    if (this.tty) {
+      const width = 24;
+      const filled = Math.round(fraction * width);
+      this.stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(fraction * 100)}% ${detail}\x1b[K`);
+      return;
+    }
+    const decile = Math.floor(fraction * 10);
+    if (decile > this.lastDecile && decile < 10) {
+      this.lastDecile = decile;
+      this.stream.write(`${label} ${String(decile * 10).padStart(3)}% ${detail}\n`);
+    }
+  }
+
+  done(): void {
+    if (this.tty) this.stream.write('\r\x1b[K');
+    this.lastDecile = -1;
+  }
+}
+
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(0)}s`;
+  return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+}

@@ -1,0 +1,60 @@
+// MNIST: the four IDX files, and the split used by the reference recipe (first 55,000 training images train,
+// the last 5,000 validate, the official 10,000 test), or a seeded random validation split.
+import { Random } from '../engine/random.js';
+import { imagesAndLabels, parseIdx } from './idx.js';
+import { pickDataset, sliceDataset, type Dataset } from './dataset.js';
+
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+export type MnistBytes = Record<keyof typeof MNIST_FILES, Uint8Array>;
+
+export interface MnistSplits {
+  train: Dataset;
+  validation: Dataset;
+  test: Dataset;
+}
+
+export interface SplitOptions {
+  /** Images held out of the official training set for validation. Default 5,000. */
+  validationSize?: number;
+  /** Draw the validation images at random with this seed (default: the last ones, as the reference does). */
+  randomSplitSeed?: number;
+  /** Train on only the first N of the remaining training images. */
+  limit?: number;
+}
+
+export function parseMnist(bytes: MnistBytes, names: Record<keyof typeof MNIST_FILES, string> = MNIST_FILES): { train: Dataset; test: Dataset } {
+  const load = (img: keyof MnistBytes, lab: keyof MnistBytes, name: string): Dataset => ({
+    name,
+    ...imagesAndLabels(parseIdx(bytes[img], names[img]), parseIdx(bytes[lab], names[lab]), names[img], names[lab]),
+  });
+  return { train: load('trainImages', 'trainLabels', 'train'), test: load('testImages', 'testLabels', 'test') };
+}
+
+export function splitMnist(all: { train: Dataset; test: Dataset }, options: SplitOptions = {}): MnistSplits {
+  const validationSize = options.validationSize ?? 5000;
+  const total = all.train.count;
+  if (!(Number.isInteger(validationSize) && validationSize >= 0 && validationSize < total)) {
+    throw new Error(`validation size must be an integer in 0..${total - 1}, got ${validationSize}`);
+  }
+  let train: Dataset;
+  let validation: Dataset;
+  if (options.randomSplitSeed === undefined) {
+    train = sliceDataset(all.train, 0, total - validationSize, 'train');
+    validation = sliceDataset(all.train, total - validationSize, validationSize, 'validation');
+  } else {
+    const order = new Random(options.randomSplitSeed).shuffle(Uint32Array.from({ length: total }, (_, i) => i));
+    validation = pickDataset(all.train, order.subarray(0, validationSize).sort(), 'validation');
+    train = pickDataset(all.train, order.subarray(validationSize).sort(), 'train');
+  }
+  if (options.limit !== undefined) {
+    if (!(Number.isInteger(options.limit) && options.limit >= 1)) throw new Error(`limit must be a positive integer, got ${options.limit}`);
+    train = sliceDataset(train, 0, Math.min(options.limit, train.count), 'train');
+  }
+  return { train, validation, test: all.test };
+}
