@@ -12,7 +12,7 @@ import { formatSeconds, ProgressBar } from './progress.js';
 
 const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]]
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
-  [--validation-size 5000] [--random-split] [--standardize] [--data DIR]
+  [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]`;
 
 /** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, hidden: { type: 'string' },
     optimizer: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
     limit: { type: 'string' }, 'validation-size': { type: 'string' }, 'random-split': { type: 'boolean' },
-    standardize: { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
+    pixels: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' },
     'progress-every': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (flags.help) {
@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const progressEvery = intFlag('progress-every', flags['progress-every'], 50, 0);
   const dataDir = flags.data ?? defaultMnistDir();
+  const pixels = choiceFlag('pixels', flags.pixels, ['standardized', 'unit'] as const, 'standardized');
+  const standardize = pixels === 'standardized';
   const sizes = [784, ...parseHidden(flags.hidden), 10];
   validateSizes(sizes);
 
@@ -72,11 +74,11 @@ async function main(): Promise<void> {
   });
   const model = new Model(gpu.device, {
     sizes, seed,
-    ...(flags.standardize ? { pixelMean: MNIST_MEAN, pixelStd: MNIST_STD } : {}),
+    ...(standardize ? { pixelMean: MNIST_MEAN, pixelStd: MNIST_STD } : {}),
   });
   console.log(
     `model: ${sizes.join('-')} MLP (${int(model.parameters.layout.parameterCount)} parameters), ${optimizer.kind} lr ${optimizer.lr}, ` +
-      `batch ${batchSize}, ${epochs} epochs, seed ${seed}${flags.standardize ? ', standardized pixels' : ''}`,
+      `batch ${batchSize}, ${epochs} epochs, seed ${seed}${standardize ? ', pixels x/255 standardized' : ', pixels x/255'}`,
   );
   console.log(`data: ${int(splits.train.count)} train / ${int(splits.validation.count)} validation / ${int(splits.test.count)} test (${dataDir})`);
 
@@ -89,7 +91,10 @@ async function main(): Promise<void> {
     epochs, batchSize, optimizer, progressEvery,
     validation: splits.validation.count > 0 ? splits.validation : undefined,
     onStep: (s) => {
-      if (s.step === 1) epochStarted = performance.now();
+      if (s.step === 1) {
+        epochStarted = performance.now();
+        lastLoss = NaN;
+      }
       if (s.loss !== undefined) lastLoss = s.loss;
       const elapsed = (performance.now() - epochStarted) / 1000;
       const rate = s.samples / Math.max(elapsed, 1e-9);
@@ -115,7 +120,7 @@ async function main(): Promise<void> {
   if (flags.json) {
     const result = {
       config: { sizes, epochs, batchSize, optimizer: model.optimizer!.config, seed, limit: flags.limit ? Number(flags.limit) : null,
-        validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), standardize: Boolean(flags.standardize), data: dataDir },
+        validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels, data: dataDir },
       adapter: { ...gpu.adapterInfo, driver: gpu.driverNote },
       history,
       test,

@@ -28,7 +28,7 @@ export async function withErrorScope<T>(device: GPUDevice, body: () => Promise<T
 }
 
 /** Deterministic test data in [-1, 1). */
-export function randomArray(n: number, seed: number): Float32Array {
+export function randomArray(n: number, seed: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {

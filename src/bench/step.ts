@@ -1,0 +1,47 @@
+// Where a training step's time goes: each kernel of the step timed alone, their sum, the whole step's
+// dispatches timed back to back, and the steady-state throughput of real training (fit) at that batch size.
+import { sliceDataset, type Dataset } from '../data/dataset.js';
+import type { Model } from '../engine/model.js';
+import { calibratedRepeats, timeDispatches, type Timing } from './timing.js';
+
+export interface KernelTime {
+  label: string;
+  timing: Timing;
+}
+
+export interface StepBreakdown {
+  batchSize: number;
+  kernels: KernelTime[];
+  kernelSumMs: number;
+  /** The step's dispatches encoded back to back, no upload. */
+  dispatchesMs: number;
+}
+
+export async function stepBreakdown(model: Model, batchSize: number): Promise<StepBreakdown> {
+  const plan = model.plan('train', batchSize);
+  const optimizer = model.useOptimizer({ kind: 'adam', lr: 1e-3 });
+  const step = [...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
+  const kernels: KernelTime[] = [];
+  for (const d of step) {
+    kernels.push({ label: d.label, timing: await timeDispatches(model.device, [d], await calibratedRepeats(model.device, [d], 200)) });
+  }
+  const whole = await timeDispatches(model.device, step, await calibratedRepeats(model.device, step, 500));
+  return { batchSize, kernels, kernelSumMs: kernels.reduce((a, k) => a + k.timing.medianMs, 0), dispatchesMs: whole.medianMs };
+}
+
+export interface Throughput {
+  batchSize: number;
+  steps: number;
+  samplesPerSecond: number;
+  msPerStep: number;
+}
+
+/** Steady-state training speed: a warm-up fit, then a timed one-epoch fit over `steps` full batches. */
+export async function trainingThroughput(model: Model, data: Dataset, batchSize: number, steps: number): Promise<Throughput> {
+  const optimizer = { kind: 'adam' as const, lr: 1e-3 };
+  await model.fit(sliceDataset(data, 0, Math.min(data.count, 3 * batchSize)), { epochs: 1, batchSize, optimizer, progressEvery: 0 });
+  const subset = sliceDataset(data, 0, Math.min(data.count, steps * batchSize));
+  const [epoch] = await model.fit(subset, { epochs: 1, batchSize, optimizer, progressEvery: 0 });
+  const actualSteps = Math.ceil(subset.count / batchSize);
+  return { batchSize, steps: actualSteps, samplesPerSecond: epoch.samplesPerSecond, msPerStep: (epoch.seconds * 1000) / actualSteps };
+}

@@ -1,0 +1,99 @@
+// npm run bench -- [--quick] [--adapter auto|system|swiftshader] [--json FILE]
+// Training throughput at batch 64/128/256, one full MNIST epoch, each kernel of a step, and matmul variants.
+import { renameSync, writeFileSync } from 'node:fs';
+import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
+import { compareMatmulVariants } from '../bench/matmulVariants.js';
+import { stepBreakdown, trainingThroughput } from '../bench/step.js';
+import { formatAdapter } from '../engine/device.js';
+import { Model } from '../engine/model.js';
+import { splitMnist } from '../data/mnist.js';
+import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
+import { loadMnist } from '../node/mnistFiles.js';
+import { choiceFlag, intFlag, parseFlags, runMain } from './args.js';
+
+const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);
+const int = (x: number) => Math.round(x).toLocaleString('en-US');
+const pad = (s: string, n: number) => s.padEnd(n);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? pad(c, widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags({ quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' } });
+  const quick = Boolean(flags.quick);
+  const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
+  const adapter = formatAdapter(gpu.adapterInfo);
+  console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
+  const splits = splitMnist(loadMnist());
+  const sizes = quick ? [784, 64, 10] : [784, 500, 10];
+  const batchSizes = quick ? [64] : [64, 128, 256];
+  const steps = intFlag('steps', flags.steps, quick ? 5 : 60);
+  const results: Record<string, unknown> = { adapter: gpu.adapterInfo, sizes };
+
+  console.log(`\n== training throughput, ${sizes.join('-')} MLP, Adam, ${steps} steps after warm-up (Model.fit, one submit per step)`);
+  const throughput = [];
+  for (const b of batchSizes) {
+    const model = new Model(gpu.device, { sizes, seed: 0 });
+    throughput.push(await trainingThroughput(model, splits.train, b, steps));
+    model.dispose();
+  }
+  console.log(table(['batch', 'samples/s', 'ms/step'], throughput.map((t) => [String(t.batchSize), int(t.samplesPerSecond), ms(t.msPerStep)])));
+  results.throughput = throughput;
+
+  if (!quick) {
+    const model = new Model(gpu.device, { sizes, seed: 0 });
+    const [epoch] = await model.fit(splits.train, { epochs: 1, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, progressEvery: 0 });
+    console.log(`\n== one full epoch: ${int(splits.train.count)} images at batch 128 in ${epoch.seconds.toFixed(2)} s (${int(epoch.samplesPerSecond)} samples/s, no validation)`);
+    results.fullEpoch = { batchSize: 128, seconds: epoch.seconds, samplesPerSecond: epoch.samplesPerSecond };
+    model.dispose();
+  }
+
+  const stepBatch = quick ? 64 : 128;
+  const model = new Model(gpu.device, { sizes, seed: 0 });
+  const breakdown = await stepBreakdown(model, stepBatch);
+  const measured = throughput.find((t) => t.batchSize === stepBatch)!;
+  console.log(`\n== one training step at batch ${stepBatch}, kernel by kernel (each timed alone, median of 5)`);
+  console.log(table(['kernel', 'ms', 'min', 'max', 'share'], [
+    ...breakdown.kernels.map((k) => [k.label, ms(k.timing.medianMs), ms(k.timing.minMs), ms(k.timing.maxMs), `${((100 * k.timing.medianMs) / breakdown.kernelSumMs).toFixed(1)}%`]),
+    ['sum of kernels', ms(breakdown.kernelSumMs), '', '', ''],
+    ['step dispatches back to back', ms(breakdown.dispatchesMs), '', '', ''],
+    ['measured training step (fit)', ms(measured.msPerStep), '', '', `${(measured.msPerStep / breakdown.kernelSumMs).toFixed(2)}× sum`],
+  ]));
+  results.step = breakdown;
+  model.dispose();
+
+  const shapes: [MatmulForm, MatmulShape, string][] = quick
+    ? [['nn', { M: 64, N: 64, K: 784 }, 'x·W1 (small)']]
+    : [
+        ['nn', { M: 128, N: 500, K: 784 }, 'forward x·W1 [128×784]·[784×500]'],
+        ['tn', { M: 784, N: 500, K: 128 }, 'weight grad xᵀ·dh [784×128]·[128×500]'],
+        ['nt', { M: 128, N: 500, K: 10 }, 'input grad dy·W2ᵀ [128×10]·[10×500]'],
+        ['nn', { M: 1024, N: 1024, K: 1024 }, 'square 1024'],
+      ];
+  const variantResults = [];
+  for (const [form, shape, what] of shapes) {
+    const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape);
+    console.log(`\n== matmul ${form} M=${shape.M} N=${shape.N} K=${shape.K}: ${what} (each variant verified against float64 first)`);
+    console.log(table(['variant', 'verified', 'ms', 'GFLOP/s', 'speed-up'], rows.map((r) => [
+      r.variant, r.verified ? 'yes' : `NO (${r.maxError.toExponential(1)})`, r.timing ? ms(r.timing.medianMs) : '-',
+      r.gflops ? r.gflops.toFixed(2) : '-', r.speedup ? `${r.speedup.toFixed(1)}×` : '-',
+    ])));
+    variantResults.push({ form, shape, rows });
+    if (rows.some((r) => !r.verified)) process.exitCode = 1;
+  }
+  results.matmul = variantResults;
+
+  if (flags.json) {
+    const tmp = `${flags.json}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(results, null, 2) + '\n');
+    renameSync(tmp, flags.json);
+    console.log(`\nresults: ${flags.json}`);
+  }
+  gpu.destroy();
+  if (process.exitCode) throw new Error('some variants did not verify against the reference');
+}
+
+runMain('bench', main);

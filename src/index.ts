@@ -1,0 +1,9 @@
+// Public API (browser and Node): models, devices, data. Node-only helpers live in src/node/index.ts.
+export { Model, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type StepInfo } from './engine/model.js';
+export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type AdapterDescription, type OpenedDevice } from './engine/device.js';
+export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
+export { DEFAULT_VARIANTS, type VariantChoices } from './engine/variants.js';
+export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
+export { parseIdx, imagesAndLabels, type IdxTensor } from './data/idx.js';
+export { MNIST_FILES, parseMnist, splitMnist, type MnistSplits, type SplitOptions } from './data/mnist.js';
+export { sliceDataset, pickDataset, type Dataset } from './data/dataset.js';

@@ -1,0 +1,4 @@
+// Node entry: everything in the public API plus Dawn device selection and MNIST from disk.
+export * from '../index.js';
+export { openNodeDevice, releaseNodeGpu, ADAPTER_CHOICES, type AdapterChoice, type NodeDevice } from './gpu.js';
+export { loadMnist, defaultMnistDir, readIdxBytes } from './mnistFiles.js';
