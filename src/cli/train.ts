@@ -1,5 +1,4 @@
 // npm run train -- [flags]: trains the MLP on MNIST on WebGPU (Node, Dawn) and reports the test accuracy.
-import { writeFileSync, renameSync } from 'node:fs';
 import { formatAdapter } from '../engine/device.js';
 import { validateSizes } from '../engine/mlp.js';
 import { Model, type EpochInfo } from '../engine/model.js';
@@ -7,13 +6,16 @@ import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
+import { writeFileAtomic } from '../node/files.js';
+import { openModelFile, saveModelFile } from '../node/modelFiles.js';
 import { choiceFlag, floatFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 
 const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]]
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
-  [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]`;
+  [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
+  [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
 /** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
 const MNIST_MEAN = 0.1307;
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
     limit: { type: 'string' }, 'validation-size': { type: 'string' }, 'random-split': { type: 'boolean' },
     pixels: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' },
     'progress-every': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    save: { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
   });
   if (flags.help) {
     console.log(USAGE);
@@ -72,13 +75,30 @@ async function main(): Promise<void> {
     randomSplitSeed: flags['random-split'] ? seed : undefined,
     limit: flags.limit === undefined ? undefined : intFlag('limit', flags.limit, 0),
   });
-  const model = new Model(gpu.device, {
-    sizes, seed,
-    ...(standardize ? { pixelMean: MNIST_MEAN, pixelStd: MNIST_STD } : {}),
-  });
+  const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
+  if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
+  let model: Model;
+  let batch = batchSize;
+  let fitOptimizer = optimizer;
+  if (flags.resume) {
+    ({ model } = openModelFile(gpu.device, flags.resume));
+    if (flags.hidden !== undefined && model.sizes.join() !== sizes.join()) {
+      throw new UsageError(`--hidden gives ${sizes.join('-')} but ${flags.resume} holds a ${model.sizes.join('-')} MLP`);
+    }
+    if (model.lastFit) ({ batchSize: batch, optimizer: fitOptimizer } = model.lastFit);
+    console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.optimizer?.step ?? 0}` +
+      (model.lastFit ? ` (its batch size and optimizer are kept)` : ' (weights only: the optimizer starts fresh)'));
+    if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
+  } else {
+    model = new Model(gpu.device, {
+      sizes, seed,
+      ...(standardize ? { pixelMean: MNIST_MEAN, pixelStd: MNIST_STD } : {}),
+    });
+  }
   console.log(
-    `model: ${sizes.join('-')} MLP (${int(model.parameters.layout.parameterCount)} parameters), ${optimizer.kind} lr ${optimizer.lr}, ` +
-      `batch ${batchSize}, ${epochs} epochs, seed ${seed}${standardize ? ', pixels x/255 standardized' : ', pixels x/255'}`,
+    `model: ${model.sizes.join('-')} MLP (${int(model.parameters.layout.parameterCount)} parameters), ${fitOptimizer.kind} lr ${fitOptimizer.lr}, ` +
+      `batch ${batch}, ${epochs} epochs, seed ${seed}, pixels x/255` +
+      (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''),
   );
   console.log(`data: ${int(splits.train.count)} train / ${int(splits.validation.count)} validation / ${int(splits.test.count)} test (${dataDir})`);
 
@@ -88,7 +108,7 @@ async function main(): Promise<void> {
   let lastLoss = NaN;
   const history: EpochInfo[] = [];
   await model.fit(splits.train, {
-    epochs, batchSize, optimizer, progressEvery,
+    epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery,
     validation: splits.validation.count > 0 ? splits.validation : undefined,
     onStep: (s) => {
       if (s.step === 1) {
@@ -103,7 +123,7 @@ async function main(): Promise<void> {
       const speed = s.step > 1 ? `  ${int(rate)} samples/s  ETA ${formatSeconds(eta)}` : '';
       bar.update(`epoch ${s.epoch}/${epochs}`, s.step, s.stepsPerEpoch, `${loss}${speed}`);
     },
-    onEpoch: (e) => {
+    onEpoch: async (e) => {
       bar.done();
       history.push(e);
       const val = e.validation ? `  val loss ${fmt(e.validation.loss)}  val acc ${pct(e.validation.accuracy)}` : '';
@@ -111,24 +131,30 @@ async function main(): Promise<void> {
         `epoch ${String(e.epoch).padStart(2)}  train loss ${fmt(e.trainLoss)}  train acc ${pct(e.trainAccuracy)}${val}  ` +
           `${e.seconds.toFixed(1)}s  ${int(e.samplesPerSecond)} samples/s`,
       );
+      if (flags.checkpoint && (e.epoch % checkpointEvery === 0 || e.epoch === epochs)) {
+        await saveModelFile(model, flags.checkpoint, { full: true });
+        console.log(`checkpoint: ${flags.checkpoint} (epoch ${e.epoch})`);
+      }
     },
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const test = await model.evaluate(splits.test);
   console.log(`test accuracy: ${pct(test.accuracy)} (loss ${fmt(test.loss)}, ${int(test.count)} images, trained in ${formatSeconds(trainSeconds)})`);
 
+  if (flags.save) {
+    await saveModelFile(model, flags.save, { metadata: { test_accuracy: String(test.accuracy) } });
+    console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
+  }
   if (flags.json) {
     const result = {
-      config: { sizes, epochs, batchSize, optimizer: model.optimizer!.config, seed, limit: flags.limit ? Number(flags.limit) : null,
+      config: { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, resume: flags.resume ?? null, seed, limit: flags.limit ? Number(flags.limit) : null,
         validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels, data: dataDir },
       adapter: { ...gpu.adapterInfo, driver: gpu.driverNote },
       history,
       test,
       timings: { trainSeconds, meanSamplesPerSecond: history.reduce((a, e) => a + e.samplesPerSecond, 0) / history.length },
     };
-    const tmp = `${flags.json}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(result, null, 2) + '\n');
-    renameSync(tmp, flags.json);
+    writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');
     console.log(`results: ${flags.json}`);
   }
   model.dispose();

@@ -6,7 +6,7 @@ import { BatchUploader } from './batches.js';
 import { encodeDispatches, PipelineCache, type Dispatch } from './dispatch.js';
 import { initialParams, MlpParameters, DEFAULT_SIZES, type MlpConfig } from './mlp.js';
 import { Ops } from './ops.js';
-import { GpuOptimizer, type OptimizerConfig } from './optimizer.js';
+import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import { ModelPlan, type PlanMode, type PixelNormalization } from './plan.js';
 import { Random } from './random.js';
 import { DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
@@ -69,6 +69,9 @@ export class Model {
   private readonly plans = new Map<string, ModelPlan>();
   private readonly evaluationBatch: number;
   private epochsDone = 0;
+  /** The last fit's batch size and optimizer, recorded in checkpoints. */
+  lastFit?: { batchSize: number; optimizer: OptimizerConfig };
+  readonly pixelNormalization: { mean: number; std: number };
 
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
     this.sizes = options.sizes ?? DEFAULT_SIZES;
@@ -79,6 +82,7 @@ export class Model {
     const mean = options.pixelMean ?? 0;
     if (!(std > 0)) throw new Error(`pixelStd must be positive, got ${std}`);
     this.pixels = { pixelScale: 1 / std, pixelShift: -mean / std };
+    this.pixelNormalization = { mean, std };
     this.evaluationBatch = options.evaluationBatch ?? 1000;
     this.parameters.upload(initialParams(this.parameters.layout, this.sizes, this.random));
   }
@@ -87,8 +91,14 @@ export class Model {
     return this.sizes[this.sizes.length - 1];
   }
 
+  /** Epochs completed so far (restored from a checkpoint on resume). */
   get epochs(): number {
     return this.epochsDone;
+  }
+
+  set epochs(value: number) {
+    if (!(Number.isInteger(value) && value >= 0)) throw new Error(`epochs done must be a non-negative integer, got ${value}`);
+    this.epochsDone = value;
   }
 
   /** The plan for a mode and batch capacity, built on first use. */
@@ -104,7 +114,7 @@ export class Model {
 
   /** Sets the optimizer; its state (moments, step count) is kept across fit calls while the config is the same. */
   useOptimizer(config: OptimizerConfig): GpuOptimizer {
-    const same = this.optimizer && JSON.stringify(this.optimizer.config) === JSON.stringify({ ...this.optimizer.config, ...config });
+    const same = this.optimizer && JSON.stringify(this.optimizer.config) === JSON.stringify(resolveOptimizer(config));
     if (!same) {
       this.optimizer?.destroy();
       this.optimizer = new GpuOptimizer(this.parameters, this.ops, config);
@@ -146,6 +156,7 @@ export class Model {
     const capacity = Math.min(batchSize, train.count);
     const plan = this.plan('train', capacity);
     const optimizer = this.useOptimizer(options.optimizer);
+    this.lastFit = { batchSize, optimizer: options.optimizer };
     const uploader = new BatchUploader(plan, this.sizes[0]);
     const stepDispatches = [...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
     const stepsPerEpoch = Math.ceil(train.count / batchSize);

@@ -17,6 +17,11 @@ export class Random {
     return Uint32Array.from(this.s);
   }
 
+  set state(value: Uint32Array) {
+    if (value.length !== 4) throw new Error(`random state must be 4 u32 values, got ${value.length}`);
+    this.s = Uint32Array.from(value);
+  }
+
   nextU32(): number {
     const s = this.s;
     const t = (((s[0] + s[1]) >>> 0) + s[3]) >>> 0;

@@ -1,0 +1,24 @@
+// npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter …]: test accuracy of a saved model.
+import { formatAdapter } from '../engine/device.js';
+import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
+import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
+import { openModelFile } from '../node/modelFiles.js';
+import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
+
+async function main(): Promise<void> {
+  const flags = parseFlags({ model: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' } });
+  if (!flags.model) throw new UsageError('usage: npm run evaluate -- --model FILE.safetensors [--data DIR]');
+  const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
+  console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
+  const { model, metadata } = openModelFile(gpu.device, flags.model);
+  const origin = metadata.format ? `engine ${metadata.engine_version}, epoch ${metadata.epoch}` : 'no engine metadata (e.g. saved by PyTorch)';
+  console.log(`model: ${flags.model}: ${model.sizes.join('-')} MLP, ${origin}, pixels x/255` +
+    (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
+  const { test } = loadMnist(flags.data ?? defaultMnistDir());
+  const result = await model.evaluate(test);
+  console.log(`test accuracy: ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)}, ${test.count.toLocaleString('en-US')} images)`);
+  model.dispose();
+  gpu.destroy();
+}
+
+runMain('evaluate', main);

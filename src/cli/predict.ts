@@ -1,0 +1,32 @@
+// npm run predict -- --model FILE.safetensors --image PATH.png|PATH.idx [--adapter …]
+// Prints each image's class probabilities and the predicted digit.
+import { formatAdapter } from '../engine/device.js';
+import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
+import { loadImagesForPrediction } from '../node/images.js';
+import { openModelFile } from '../node/modelFiles.js';
+import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
+
+const MAX_PRINTED = 20;
+
+async function main(): Promise<void> {
+  const flags = parseFlags({ model: { type: 'string' }, image: { type: 'string' }, adapter: { type: 'string' } });
+  if (!flags.model || !flags.image) throw new UsageError('usage: npm run predict -- --model FILE.safetensors --image PATH.png|PATH.idx');
+  const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
+  const gpu = await openNodeDevice(adapterChoice);
+  console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
+  const { model } = openModelFile(gpu.device, flags.model);
+  const { images, count } = loadImagesForPrediction(flags.image, model.sizes[0]);
+  const probs = await model.predict(images, count);
+  const C = model.classes;
+  for (let i = 0; i < Math.min(count, MAX_PRINTED); i++) {
+    const row = Array.from(probs.subarray(i * C, (i + 1) * C));
+    const best = row.indexOf(Math.max(...row));
+    const label = count > 1 ? `image ${i}: ` : '';
+    console.log(`${label}predicted ${best} (${(100 * row[best]).toFixed(1)}%)  ` + row.map((p, c) => `${c}:${p.toFixed(3)}`).join(' '));
+  }
+  if (count > MAX_PRINTED) console.log(`… ${count - MAX_PRINTED} more images`);
+  model.dispose();
+  gpu.destroy();
+}
+
+runMain('predict', main);

@@ -1,0 +1,106 @@
+// The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length,
+// a JSON header { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { string: string } },
+// then the raw little-endian data. Tensors are read into Float32Array (F32, F64, F16 and BF16 accepted).
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface SafetensorsFile {
+  tensors: Map<string, Tensor>;
+  metadata: Record<string, string>;
+}
+
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+/** Header size limit, as the reference implementation has: a bigger header is a corrupt or hostile file. */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) throw new Error(`tensor ${name}: shape [${t.shape.join(', ')}] holds ${count} values, data has ${t.data.length}`);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * count] };
+    offset += 4 * count;
+  }
+  // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.length;
+  const view = new DataView(out.buffer);
+  for (const [, t] of tensors) {
+    for (let i = 0; i < t.data.length; i++, at += 4) view.setFloat32(at, t.data[i], true);
+  }
+  return out;
+}
+
+function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
+  if (bytes.length < 8) throw new Error(`${file}: ${bytes.length} bytes is too short for a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > MAX_HEADER_BYTES) throw new Error(`${file}: header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (8 + headerLength > bytes.length) throw new Error(`${file}: header length ${headerLength} is larger than the file (${bytes.length} bytes)`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (e) {
+    throw new Error(`${file}: header is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${file}: header is not a JSON object`);
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, Tensor>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+        if (typeof v !== 'string') throw new Error(`${file}: metadata '${k}' is not a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const { dtype, shape, data_offsets: offsets } = entry as { dtype: unknown; shape: unknown; data_offsets: unknown };
+    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+      throw new Error(`${file}: tensor ${name} has dtype ${String(dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+    }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${file}: tensor ${name} has an invalid shape`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
+      throw new Error(`${file}: tensor ${name} has invalid data_offsets`);
+    }
+    const [begin, end] = offsets as number[];
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    const width = DTYPE_BYTES[dtype];
+    if (end < begin || end - begin !== count * width) {
+      throw new Error(`${file}: tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values of shape [${shape.join(', ')}]`);
+    }
+    if (end > dataLength) throw new Error(`${file}: tensor ${name} ends at byte ${end} of the data, but the file holds only ${dataLength} (truncated?)`);
+    const data = new Float32Array(count);
+    const at = dataStart + begin;
+    for (let i = 0; i < count; i++) {
+      const p = at + i * width;
+      data[i] =
+        dtype === 'F32' ? view.getFloat32(p, true)
+        : dtype === 'F64' ? view.getFloat64(p, true)
+        : dtype === 'F16' ? f16ToF32(view.getUint16(p, true))
+        : new Float32Array(new Uint32Array([view.getUint16(p, true) << 16]).buffer)[0];
+    }
+    tensors.set(name, { shape: shape as number[], data });
+  }
+  return { tensors, metadata };
+}

@@ -1,0 +1,155 @@
+// Checkpoints as safetensors, named and laid out like PyTorch's
+// nn.Sequential(nn.Linear(784, 500), nn.ReLU(), nn.Linear(500, 10)).state_dict():
+//   "0.weight" [500, 784], "0.bias" [500], "2.weight" [10, 500], "2.bias" [10]  (deeper models: 4.*, 6.*, …)
+// so torch's load_state_dict(strict=True) takes the weights file unchanged. The engine stores weights [in × out];
+// they are transposed on the way out and back in (exact: a transpose moves values, it does not round them).
+// A full checkpoint adds the optimizer state ("optimizer.exp_avg.0.weight", … as PyTorch names them), and the
+// step count, epoch and RNG state in the metadata, so that resuming continues the run bit for bit.
+import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type Tensor } from '../data/safetensors.js';
+import { ENGINE_VERSION } from '../version.js';
+import type { Model, ModelOptions } from './model.js';
+import { mlpLayers, validateSizes } from './mlp.js';
+import { resolveOptimizer, type OptimizerConfig } from './optimizer.js';
+import { slotOf, type ParamLayout } from './paramLayout.js';
+
+export const CHECKPOINT_FORMAT = 'webgpu-mlp';
+
+/** Names of the PyTorch tensors of layer l: nn.Sequential puts a ReLU between Linears, so Linears are 0, 2, 4… */
+const torchName = (l: number, what: 'weight' | 'bias') => `${2 * l}.${what}`;
+const STATE_NAMES: Record<string, string[]> = { adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] };
+
+/** Engine flat layout → PyTorch tensors (weights transposed to [out, in]). */
+function toTorchTensors(flat: Float32Array, layout: ParamLayout, sizes: number[], prefix = ''): [string, Tensor][] {
+  return mlpLayers(sizes).flatMap((layer, l): [string, Tensor][] => {
+    const w = slotOf(layout, layer.weight);
+    const b = slotOf(layout, layer.bias);
+    const weight = new Float32Array(w.length);
+    for (let i = 0; i < layer.inputs; i++)
+      for (let o = 0; o < layer.outputs; o++) weight[o * layer.inputs + i] = flat[w.offset + i * layer.outputs + o];
+    return [
+      [`${prefix}${torchName(l, 'weight')}`, { shape: [layer.outputs, layer.inputs], data: weight }],
+      [`${prefix}${torchName(l, 'bias')}`, { shape: [layer.outputs], data: flat.slice(b.offset, b.offset + b.length) }],
+    ];
+  });
+}
+
+/** PyTorch tensors → engine flat layout, checking every name and shape first. */
+function fromTorchTensors(file: SafetensorsFile, fileName: string, layout: ParamLayout, sizes: number[], prefix = ''): Float32Array<ArrayBuffer> {
+  const flat = new Float32Array(layout.totalLength);
+  mlpLayers(sizes).forEach((layer, l) => {
+    const expect = (name: string, shape: number[]): Tensor => {
+      const t = file.tensors.get(`${prefix}${name}`);
+      if (!t) throw new Error(`${fileName}: missing tensor ${prefix}${name} (expected shape [${shape.join(', ')}])`);
+      if (t.shape.join() !== shape.join()) {
+        throw new Error(`${fileName}: tensor ${prefix}${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`);
+      }
+      for (const x of t.data) if (!Number.isFinite(x)) throw new Error(`${fileName}: tensor ${prefix}${name} holds a non-finite value`);
+      return t;
+    };
+    const weight = expect(torchName(l, 'weight'), [layer.outputs, layer.inputs]);
+    const bias = expect(torchName(l, 'bias'), [layer.outputs]);
+    const w = slotOf(layout, layer.weight);
+    for (let i = 0; i < layer.inputs; i++)
+      for (let o = 0; o < layer.outputs; o++) flat[w.offset + i * layer.outputs + o] = weight.data[o * layer.inputs + i];
+    flat.set(bias.data, slotOf(layout, layer.bias).offset);
+  });
+  return flat;
+}
+
+/** Layer sizes from a file: the metadata when present, else the shapes of 0.weight, 2.weight, … */
+export function checkpointSizes(file: SafetensorsFile, fileName: string): number[] {
+  if (file.metadata.sizes) {
+    const sizes = JSON.parse(file.metadata.sizes) as number[];
+    validateSizes(sizes);
+    return sizes;
+  }
+  const sizes: number[] = [];
+  for (let l = 0; file.tensors.has(torchName(l, 'weight')); l++) {
+    const [out, inp] = file.tensors.get(torchName(l, 'weight'))!.shape;
+    if (l === 0) sizes.push(inp);
+    else if (sizes[sizes.length - 1] !== inp) throw new Error(`${fileName}: ${torchName(l, 'weight')} takes ${inp} inputs but the layer before gives ${sizes[sizes.length - 1]}`);
+    sizes.push(out);
+  }
+  if (sizes.length < 2) throw new Error(`${fileName}: no tensor 0.weight: not an MLP state dict (tensors: ${[...file.tensors.keys()].slice(0, 6).join(', ')})`);
+  validateSizes(sizes);
+  return sizes;
+}
+
+/** Options to build a Model matching a file: sizes and pixel normalization. */
+export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): ModelOptions {
+  const m = file.metadata;
+  return {
+    sizes: checkpointSizes(file, fileName),
+    pixelMean: m.pixel_mean === undefined ? 0 : Number(m.pixel_mean),
+    pixelStd: m.pixel_std === undefined ? 1 : Number(m.pixel_std),
+  };
+}
+
+export interface SaveOptions {
+  /** Add optimizer state, step and RNG state, for resuming. Default false (weights only). */
+  full?: boolean;
+  metadata?: Record<string, string>;
+}
+
+export async function saveCheckpoint(model: Model, options: SaveOptions = {}): Promise<Uint8Array> {
+  const { layout } = model.parameters;
+  const tensors = toTorchTensors(await model.getParams(), layout, model.sizes);
+  const metadata: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    engine_version: ENGINE_VERSION,
+    architecture: `mlp ${model.sizes.join('-')} relu`,
+    sizes: JSON.stringify(model.sizes),
+    pixel_mean: String(model.pixelNormalization.mean),
+    pixel_std: String(model.pixelNormalization.std),
+    epoch: String(model.epochs),
+    step: String(model.optimizer?.step ?? 0),
+    ...(model.lastFit ? { batch_size: String(model.lastFit.batchSize), optimizer: JSON.stringify(model.optimizer?.config ?? model.lastFit.optimizer) } : {}),
+    ...options.metadata,
+  };
+  if (options.full) {
+    metadata.full_checkpoint = 'true';
+    metadata.rng_state = Array.from(model.random.state).join(',');
+    const optimizer = model.optimizer;
+    if (optimizer) {
+      const names = STATE_NAMES[optimizer.config.kind];
+      for (let i = 0; i < names.length; i++) {
+        tensors.push(...toTorchTensors(await model.parameters.download(optimizer.state[i]), layout, model.sizes, `optimizer.${names[i]}.`));
+      }
+    }
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+/**
+ * Loads weights (and, from a full checkpoint, optimizer state, step, epoch and RNG state) into `model`.
+ * Everything is decoded and checked before anything is written, so a bad file leaves the model as it was.
+ */
+export function loadCheckpoint(model: Model, bytes: Uint8Array, fileName: string): SafetensorsFile {
+  const file = decodeSafetensors(bytes, fileName);
+  const sizes = checkpointSizes(file, fileName);
+  if (sizes.join() !== model.sizes.join()) throw new Error(`${fileName}: holds a ${sizes.join('-')} MLP, the model is ${model.sizes.join('-')}`);
+  const { layout } = model.parameters;
+  const params = fromTorchTensors(file, fileName, layout, sizes);
+  const m = file.metadata;
+  let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number } | undefined;
+  if (m.full_checkpoint === 'true') {
+    const optimizer = resolveOptimizer(JSON.parse(m.optimizer ?? 'null') ?? { kind: 'adam', lr: 1e-3 });
+    const rng = Uint32Array.from((m.rng_state ?? '').split(',').map(Number));
+    if (rng.length !== 4 || rng.some((x, i) => String(x) !== (m.rng_state ?? '').split(',')[i])) throw new Error(`${fileName}: metadata rng_state is not 4 integers`);
+    const step = Number(m.step);
+    const epoch = Number(m.epoch);
+    if (!Number.isInteger(step) || step < 0 || !Number.isInteger(epoch) || epoch < 0) throw new Error(`${fileName}: metadata step/epoch are not counts`);
+    const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, sizes, `optimizer.${n}.`)) : [];
+    resume = { optimizer, state, step, rng, epoch };
+  }
+  model.setParams(params);
+  if (resume) {
+    const optimizer = model.useOptimizer(resume.optimizer);
+    resume.state.forEach((s, i) => model.parameters.device.queue.writeBuffer(optimizer.state[i], 0, s));
+    optimizer.step = resume.step;
+    model.random.state = resume.rng;
+    model.epochs = resume.epoch;
+    if (m.batch_size) model.lastFit = { batchSize: Number(m.batch_size), optimizer: resume.optimizer };
+  }
+  return file;
+}

@@ -1,0 +1,107 @@
+// safetensors checkpoints: round trips, PyTorch names and layouts, errors that leave the model untouched,
+// and resume that ends exactly where an uninterrupted run ends.
+import { describe, expect, it } from 'vitest';
+import { sliceDataset } from '../src/data/dataset.js';
+import { decodeSafetensors, encodeSafetensors } from '../src/data/safetensors.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
+import { Model } from '../src/engine/model.js';
+import { loadMnist } from '../src/node/mnistFiles.js';
+import { ENGINE_VERSION } from '../src/version.js';
+import packageJson from '../package.json' with { type: 'json' };
+import { openTestDevice } from './helpers/gpu.js';
+
+const gpu = await openTestDevice();
+const mnist = loadMnist();
+const train = sliceDataset(mnist.train, 0, 300, 'train');
+const held = sliceDataset(mnist.test, 0, 500, 'test');
+const adam = { kind: 'adam' as const, lr: 1e-3 };
+
+describe('safetensors', () => {
+  it('round-trips tensors and metadata, with the data 8-byte aligned', () => {
+    const bytes = encodeSafetensors([['a', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }], ['b', { shape: [1], data: Float32Array.from([-1]) }]], { k: 'v' });
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect((8 + headerLength) % 8).toBe(0);
+    const file = decodeSafetensors(bytes, 'x.safetensors');
+    expect(file.metadata).toEqual({ k: 'v' });
+    expect(file.tensors.get('a')!.shape).toEqual([2, 3]);
+    expect(Array.from(file.tensors.get('a')!.data)).toEqual([1, 2, 3, 4, 5, 6.5]);
+  });
+
+  it('names the file and the problem for bad files', () => {
+    const good = encodeSafetensors([['w', { shape: [4], data: new Float32Array(4) }]]);
+    expect(() => decodeSafetensors(good.subarray(0, 5), 'f.st')).toThrow(/f\.st: 5 bytes is too short/);
+    expect(() => decodeSafetensors(good.subarray(0, good.length - 4), 'f.st')).toThrow(/f\.st: tensor w ends at byte 16 of the data, but the file holds only 12 \(truncated\?\)/);
+    const huge = Uint8Array.from(good);
+    new DataView(huge.buffer).setBigUint64(0, 1000n, true);
+    expect(() => decodeSafetensors(huge, 'f.st')).toThrow(/f\.st: header length 1000 is larger than the file/);
+    const int8 = new TextEncoder().encode(JSON.stringify({ w: { dtype: 'I8', shape: [1], data_offsets: [0, 1] } }));
+    const bad = new Uint8Array(8 + int8.length + 1);
+    new DataView(bad.buffer).setBigUint64(0, BigInt(int8.length), true);
+    bad.set(int8, 8);
+    expect(() => decodeSafetensors(bad, 'f.st')).toThrow(/f\.st: tensor w has dtype I8; supported: F32, F64, F16, BF16/);
+  });
+});
+
+describe('model checkpoints', () => {
+  it('use the PyTorch nn.Sequential names and [out, in] weights, and record the run', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 20, 10], seed: 2 });
+    await model.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
+    const file = decodeSafetensors(await saveCheckpoint(model), 'm');
+    expect([...file.tensors.keys()]).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+    expect(file.tensors.get('0.weight')!.shape).toEqual([20, 784]);
+    expect(file.metadata).toMatchObject({ sizes: '[784,20,10]', epoch: '1', step: '5', batch_size: '64', engine_version: ENGINE_VERSION });
+    expect(ENGINE_VERSION).toBe(packageJson.version);
+    // W[in × out] in the engine; element (in=3, out=7) is PyTorch's weight[7][3].
+    const flat = await model.getParams();
+    expect(file.tensors.get('0.weight')!.data[7 * 784 + 3]).toBe(flat[3 * 20 + 7]);
+    model.dispose();
+  });
+
+  it('save → load → evaluate gives the same loss and accuracy', async () => {
+    const a = new Model(gpu.device, { sizes: [784, 20, 10], seed: 3, pixelMean: 0.1307, pixelStd: 0.3081 });
+    await a.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
+    const bytes = await saveCheckpoint(a);
+    const b = new Model(gpu.device, { sizes: [784, 20, 10], seed: 99, pixelMean: 0.1307, pixelStd: 0.3081 });
+    loadCheckpoint(b, bytes, 'a.safetensors');
+    expect(await b.evaluate(held)).toEqual(await a.evaluate(held));
+    a.dispose();
+    b.dispose();
+  });
+
+  it('refuses wrong shapes and missing tensors by name, and leaves the model untouched', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 20, 10], seed: 4 });
+    const before = await model.getParams();
+    const other = new Model(gpu.device, { sizes: [784, 16, 10], seed: 4 });
+    const wrong = await saveCheckpoint(other);
+    expect(() => loadCheckpoint(model, wrong, 'other.safetensors')).toThrow(/other\.safetensors: holds a 784-16-10 MLP, the model is 784-20-10/);
+    const file = decodeSafetensors(await saveCheckpoint(model), 'm');
+    const noMeta = [...file.tensors.entries()].filter(([n]) => n !== '2.bias');
+    expect(() => loadCheckpoint(model, encodeSafetensors(noMeta, { sizes: '[784,20,10]' }), 'cut.safetensors')).toThrow(/cut\.safetensors: missing tensor 2\.bias \(expected shape \[10\]\)/);
+    const reshaped = [...file.tensors.entries()].map(([n, t]): [string, typeof t] => (n === '0.bias' ? [n, { shape: [4, 5], data: t.data }] : [n, t]));
+    expect(() => loadCheckpoint(model, encodeSafetensors(reshaped, { sizes: '[784,20,10]' }), 'r.safetensors')).toThrow(/r\.safetensors: tensor 0\.bias has shape \[4, 5\], the model needs \[20\]/);
+    expect(await model.getParams()).toEqual(before);
+    model.dispose();
+    other.dispose();
+  });
+
+  it.each(['adam', 'sgd'] as const)('%s: resume from a full checkpoint ends bit for bit where the uninterrupted run ends', async (kind) => {
+    const optimizer = kind === 'adam' ? adam : { kind, lr: 0.05, momentum: 0.9 };
+    const options = { sizes: [784, 20, 10], seed: 5 };
+    const fit = { batchSize: 64, optimizer, progressEvery: 2 };
+    const straight = new Model(gpu.device, options);
+    await straight.fit(train, { ...fit, epochs: 3 });
+
+    const first = new Model(gpu.device, options);
+    await first.fit(train, { ...fit, epochs: 1 });
+    const checkpoint = await saveCheckpoint(first, { full: true });
+    first.dispose();
+    const resumed = new Model(gpu.device, { ...options, seed: 1234 }); // a different seed: the checkpoint's RNG state wins
+    loadCheckpoint(resumed, checkpoint, 'ckpt.safetensors');
+    expect(resumed.epochs).toBe(1);
+    await resumed.fit(train, { ...fit, epochs: 2 });
+    expect(await resumed.getParams()).toEqual(await straight.getParams());
+    expect(resumed.optimizer!.step).toBe(straight.optimizer!.step);
+    straight.dispose();
+    resumed.dispose();
+  });
+});
