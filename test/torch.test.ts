@@ -1,0 +1,53 @@
+// Interop with PyTorch (Debian's python3-torch): the engine's file loads into nn.Sequential with
+// load_state_dict(strict=True) and scores the same test accuracy there; a model trained in PyTorch scores
+// the same here. Requires /usr/bin/python3 with torch (scripts/setup.sh installs it).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { saveCheckpoint } from '../src/engine/checkpoint.js';
+import { splitMnist } from '../src/data/mnist.js';
+import { Model } from '../src/engine/model.js';
+import { loadMnist } from '../src/node/mnistFiles.js';
+import { openModelFile } from '../src/node/modelFiles.js';
+import { openTestDevice } from './helpers/gpu.js';
+
+const gpu = await openTestDevice();
+const mnist = loadMnist();
+const dir = mkdtempSync(join(tmpdir(), 'torch-'));
+const PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
+
+function interop(args: string[]): { accuracy: number; out: string } {
+  const r = spawnSync(PYTHON, ['test/torch_interop.py', ...args], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`torch_interop.py ${args[0]} failed (${r.status}): ${r.error?.message ?? ''}${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop()!;
+  return { accuracy: JSON.parse(last).test_accuracy, out: r.stdout };
+}
+
+describe('PyTorch interop', () => {
+  it('an engine model loads into PyTorch strictly and scores the same test accuracy (±0.05 points)', async () => {
+    const splits = splitMnist(mnist, { limit: 3000 });
+    const model = new Model(gpu.device, { sizes: [784, 48, 10], seed: 0, pixelMean: 0.1307, pixelStd: 0.3081 });
+    await model.fit(splits.train, { epochs: 1, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } });
+    const file = join(dir, 'engine.safetensors');
+    writeFileSync(file, await saveCheckpoint(model));
+    const ours = (await model.evaluate(splits.test)).accuracy;
+    const theirs = interop(['check', file]);
+    expect(theirs.out).toContain('loaded with strict=True');
+    expect(Math.abs(100 * theirs.accuracy - 100 * ours)).toBeLessThanOrEqual(0.05);
+    model.dispose();
+  });
+
+  it('a model trained in PyTorch scores the same test accuracy in the engine (±0.05 points)', async () => {
+    const file = join(dir, 'torch.safetensors');
+    const theirs = interop(['train', file, '--epochs', '1', '--limit', '5000']);
+    expect(readFileSync(file).length).toBeGreaterThan(397_510 * 4);
+    const { model, metadata } = openModelFile(gpu.device, file);
+    expect(metadata.trained_by).toMatch(/^pytorch/);
+    const ours = (await model.evaluate(mnist.test)).accuracy;
+    expect(ours).toBeGreaterThan(0.85);
+    expect(Math.abs(100 * theirs.accuracy - 100 * ours)).toBeLessThanOrEqual(0.05);
+    model.dispose();
+  });
+});
