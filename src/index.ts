@@ -7,3 +7,6 @@ export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
 export { parseIdx, imagesAndLabels, type IdxTensor } from './data/idx.js';
 export { MNIST_FILES, parseMnist, splitMnist, type MnistSplits, type SplitOptions } from './data/mnist.js';
 export { sliceDataset, pickDataset, type Dataset } from './data/dataset.js';
+export { saveCheckpoint, loadCheckpoint, modelOptionsFromCheckpoint, checkpointSizes, type SaveOptions } from './engine/checkpoint.js';
+export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
+export { toMnistDigit, type GrayImage } from './data/digitImage.js';

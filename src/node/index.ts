@@ -2,3 +2,4 @@
 export * from '../index.js';
 export { openNodeDevice, releaseNodeGpu, ADAPTER_CHOICES, type AdapterChoice, type NodeDevice } from './gpu.js';
 export { loadMnist, defaultMnistDir, readIdxBytes } from './mnistFiles.js';
+export { saveModelFile, openModelFile } from './modelFiles.js';

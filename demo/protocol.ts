@@ -1,0 +1,53 @@
+// Messages between the demo page and its training worker (the engine runs in the worker, so the page
+// stays responsive while the GPU trains).
+import type { AdapterDescription } from '../src/engine/device.js';
+
+export interface TrainConfig {
+  hidden: number[];
+  optimizer: 'adam' | 'adamw' | 'sgd';
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  /** Training images used (the first N of the 55,000). */
+  trainSize: number;
+  seed: number;
+}
+
+export type ToWorker =
+  | { type: 'init' }
+  | { type: 'train'; config: TrainConfig }
+  | { type: 'stop' }
+  | { type: 'reset' }
+  | { type: 'predict'; pixels: Uint8Array }
+  | { type: 'save' }
+  | { type: 'load'; bytes: Uint8Array; name: string };
+
+export interface Misclassified {
+  index: number;
+  predicted: number;
+  label: number;
+  pixels: Uint8Array;
+}
+
+export interface FinishedRun {
+  stopped: boolean;
+  testAccuracy: number;
+  testLoss: number;
+  /** confusion[label * 10 + predicted] over the test set. */
+  confusion: number[];
+  misclassified: Misclassified[];
+  /** First layer weights [784 × hidden] (engine layout: in × out) for the weight tiles. */
+  firstLayer: Float32Array;
+  hidden: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; adapter: AdapterDescription; train: number; validation: number; test: number }
+  | { type: 'error'; message: string }
+  | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss?: number; samplesPerSecond: number }
+  | { type: 'epoch'; epoch: number; trainLoss: number; valLoss: number; valAccuracy: number; seconds: number; samplesPerSecond: number }
+  | ({ type: 'done' } & FinishedRun)
+  | { type: 'reset' }
+  | { type: 'prediction'; probabilities: number[] }
+  | { type: 'saved'; bytes: Uint8Array }
+  | ({ type: 'loaded'; name: string; sizes: number[] } & FinishedRun);

@@ -1,0 +1,80 @@
+// The training controls: reads the inputs into a TrainConfig, or says which ones are wrong and why.
+import type { TrainConfig } from '../protocol.js';
+import { byId } from './dom.js';
+
+export const MAX_TRAIN_SIZE = 55_000;
+
+/** Limits that keep a run sensible in a browser tab (the engine itself accepts more). */
+const LIMITS = { hiddenUnits: 4096, hiddenLayers: 4, batchSize: 4096, epochs: 100, maxLr: 10, maxSeed: 2 ** 32 - 1 };
+
+const FIELDS = ['hidden', 'optimizer', 'lr', 'batch-size', 'epochs', 'train-size', 'seed'] as const;
+type Field = (typeof FIELDS)[number];
+
+export type FormResult = { ok: true; config: TrainConfig } | { ok: false; problems: { field: Field; message: string }[] };
+
+const value = (id: Field) => byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
+
+/** A whole number in [min, max], or undefined. `Number('')` is 0, so empty strings are refused first. */
+function wholeNumber(text: string, min: number, max: number): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
+  const problems: { field: Field; message: string }[] = [];
+  const need = <T>(field: Field, parsed: T | undefined, message: string): T => {
+    if (parsed === undefined) problems.push({ field, message });
+    return parsed as T;
+  };
+
+  const hiddenParts = value('hidden').split(',').map((s) => s.trim());
+  const hiddenSizes = hiddenParts.map((s) => wholeNumber(s, 1, LIMITS.hiddenUnits));
+  const hidden = need(
+    'hidden',
+    hiddenParts.length <= LIMITS.hiddenLayers && hiddenSizes.every((n) => n !== undefined) ? (hiddenSizes as number[]) : undefined,
+    `Hidden sizes: 1 to ${LIMITS.hiddenLayers} whole numbers between 1 and ${LIMITS.hiddenUnits}, separated by commas (e.g. "500" or "256,128").`,
+  );
+
+  const optimizerText = value('optimizer');
+  const optimizer = need(
+    'optimizer',
+    optimizerText === 'adam' || optimizerText === 'adamw' || optimizerText === 'sgd' ? optimizerText : undefined,
+    'Optimizer: choose adam, adamw or sgd.',
+  );
+
+  const lrText = value('lr');
+  const lrNumber = lrText === '' ? NaN : Number(lrText);
+  const lr = need(
+    'lr',
+    Number.isFinite(lrNumber) && lrNumber > 0 && lrNumber <= LIMITS.maxLr ? lrNumber : undefined,
+    `Learning rate: a number above 0 and at most ${LIMITS.maxLr} (e.g. 0.001 for Adam, 0.1 for SGD).`,
+  );
+
+  const batchSize = need('batch-size', wholeNumber(value('batch-size'), 1, LIMITS.batchSize), `Batch size: a whole number from 1 to ${LIMITS.batchSize}.`);
+  const epochs = need('epochs', wholeNumber(value('epochs'), 1, LIMITS.epochs), `Epochs: a whole number from 1 to ${LIMITS.epochs}.`);
+  const trainSize = need(
+    'train-size',
+    wholeNumber(value('train-size'), 1, maxTrainSize),
+    `Training images: a whole number from 1 to ${maxTrainSize.toLocaleString('en-US')}.`,
+  );
+  const seed = need('seed', wholeNumber(value('seed'), 0, LIMITS.maxSeed), 'Seed: a whole number, 0 or more.');
+
+  for (const field of FIELDS) {
+    const input = byId(field);
+    if (problems.some((p) => p.field === field)) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, config: { hidden, optimizer, lr, batchSize, epochs, trainSize, seed } };
+}
+
+/** Calls back when a field is committed (blur, Enter, select), so mistakes show before Train without
+ *  flagging half-typed values such as "0." on every keystroke. */
+export function onFormChange(callback: () => void): void {
+  for (const field of FIELDS) byId(field).addEventListener('change', callback);
+}
+
+export function setFormDisabled(disabled: boolean): void {
+  for (const field of FIELDS) (byId(field) as HTMLInputElement).disabled = disabled;
+}

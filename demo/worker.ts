@@ -1,0 +1,162 @@
+// The demo's training worker: opens WebGPU, loads MNIST from the same origin as raw IDX bytes, and runs
+// the engine on request. All GPU work happens here.
+import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
+import { decodeSafetensors } from '../src/data/safetensors.js';
+import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
+import { Model } from '../src/engine/model.js';
+import { slotOf } from '../src/engine/paramLayout.js';
+import { MNIST_FILES, parseMnist, splitMnist, type MnistBytes, type MnistSplits } from '../src/data/mnist.js';
+import { sliceDataset } from '../src/data/dataset.js';
+import type { FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
+
+const MNIST_MEAN = 0.1307;
+const MNIST_STD = 0.3081;
+const MAX_MISCLASSIFIED = 48;
+
+let gpu: OpenedDevice | undefined;
+let data: MnistSplits | undefined;
+let model: Model | undefined;
+let stopRequested = false;
+let busy = false;
+let resetAfterRun = false;
+
+const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
+
+async function fetchMnist(): Promise<MnistBytes> {
+  const entries = await Promise.all(
+    Object.entries(MNIST_FILES).map(async ([key, file]) => {
+      const response = await fetch(new URL(`/mnist/${file}`, self.location.origin));
+      if (!response.ok) throw new Error(`/mnist/${file}: HTTP ${response.status}`);
+      return [key, new Uint8Array(await response.arrayBuffer())] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as MnistBytes;
+}
+
+/** Test accuracy, confusion matrix, misclassified digits and first-layer weights of the current model. */
+async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
+  const test = data!.test;
+  const evaluation = await m.evaluate(test);
+  const probabilities = await m.predict(test.images, test.count);
+  const confusion = new Array(100).fill(0);
+  const misclassified: FinishedRun['misclassified'] = [];
+  for (let i = 0; i < test.count; i++) {
+    const row = probabilities.subarray(i * 10, i * 10 + 10);
+    let predicted = 0;
+    for (let c = 1; c < 10; c++) if (row[c] > row[predicted]) predicted = c;
+    const label = test.labels[i];
+    confusion[label * 10 + predicted]++;
+    if (predicted !== label && misclassified.length < MAX_MISCLASSIFIED) {
+      misclassified.push({ index: i, predicted, label, pixels: test.images.slice(i * 784, (i + 1) * 784) });
+    }
+  }
+  const params = await m.getParams();
+  const w = slotOf(m.parameters.layout, 'layer0.weight');
+  return {
+    stopped, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss, confusion, misclassified,
+    firstLayer: params.slice(w.offset, w.offset + w.length), hidden: m.sizes[1],
+  };
+}
+
+async function train(config: TrainConfig): Promise<void> {
+  model?.dispose();
+  const sizes = [784, ...config.hidden, 10];
+  model = new Model(gpu!.device, { sizes, seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD });
+  const trainSet = sliceDataset(data!.train, 0, Math.min(config.trainSize, data!.train.count), 'train');
+  stopRequested = false;
+  let epochStart = performance.now();
+  await model.fit(trainSet, {
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    optimizer: { kind: config.optimizer, lr: config.lr },
+    validation: data!.validation,
+    progressEvery: 10,
+    shouldStop: () => stopRequested,
+    onStep: (s) => {
+      if (s.step === 1) epochStart = performance.now();
+      const seconds = (performance.now() - epochStart) / 1000;
+      post({ type: 'step', epoch: s.epoch, step: s.step, stepsPerEpoch: s.stepsPerEpoch, loss: s.loss, samplesPerSecond: seconds > 0 ? s.samples / seconds : 0 });
+    },
+    onEpoch: (e) => post({
+      type: 'epoch', epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.validation!.loss, valAccuracy: e.validation!.accuracy,
+      seconds: e.seconds, samplesPerSecond: e.samplesPerSecond,
+    }),
+  });
+  if (resetAfterRun) {
+    resetAfterRun = false;
+    model.dispose();
+    model = undefined;
+    post({ type: 'reset' });
+    return;
+  }
+  post({ type: 'done', ...(await summarize(model, stopRequested)) });
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.type) {
+    case 'init': {
+      gpu = await openBrowserDevice();
+      data = splitMnist(parseMnist(await fetchMnist()));
+      post({ type: 'ready', adapter: gpu.adapterInfo, train: data.train.count, validation: data.validation.count, test: data.test.count });
+      return;
+    }
+    case 'train':
+      return train(message.config);
+    case 'reset':
+      if (busy) {
+        // Training owns the model until its current step ends; it resets itself then.
+        stopRequested = true;
+        resetAfterRun = true;
+        return;
+      }
+      model?.dispose();
+      model = undefined;
+      post({ type: 'reset' });
+      return;
+    case 'predict': {
+      if (!model) return;
+      const probabilities = await model.predict(message.pixels, 1);
+      post({ type: 'prediction', probabilities: Array.from(probabilities) });
+      return;
+    }
+    case 'save': {
+      if (!model) throw new Error('no model to save: train or load one first');
+      const bytes = await saveCheckpoint(model);
+      post({ type: 'saved', bytes }, [bytes.buffer]);
+      return;
+    }
+    case 'load': {
+      // Decode and check before touching the current model: a bad file leaves it in place.
+      const options = modelOptionsFromCheckpoint(decodeSafetensors(message.bytes, message.name), message.name);
+      const loaded = new Model(gpu!.device, options);
+      try {
+        loadCheckpoint(loaded, message.bytes, message.name);
+      } catch (e) {
+        loaded.dispose();
+        throw e;
+      }
+      model?.dispose();
+      model = loaded;
+      post({ type: 'loaded', name: message.name, sizes: loaded.sizes, ...(await summarize(loaded, false)) });
+      return;
+    }
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  if (message.type === 'stop') {
+    stopRequested = true;
+    return;
+  }
+  // One long job at a time (train, load); predictions run between training steps' awaits.
+  if ((message.type === 'train' || message.type === 'load') && busy) {
+    post({ type: 'error', message: 'busy: stop the current run first' });
+    return;
+  }
+  const long = message.type === 'train' || message.type === 'load';
+  if (long) busy = true;
+  handle(message)
+    .catch((e: Error) => post({ type: 'error', message: e.message }))
+    .finally(() => { if (long) busy = false; });
+};

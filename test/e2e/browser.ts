@@ -1,0 +1,35 @@
+// Headless Chromium (the system's, see .puppeteerrc.cjs) against pages served by Vite on 127.0.0.1.
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { createServer, type ViteDevServer } from 'vite';
+
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+];
+
+export async function startViteServer(): Promise<{ server: ViteDevServer; origin: string }> {
+  const server = await createServer({ configFile: 'vite.config.ts', server: { host: '127.0.0.1', port: 0, open: false }, logLevel: 'error' });
+  await server.listen();
+  const address = server.httpServer!.address();
+  if (!address || typeof address === 'string') throw new Error('vite server has no TCP address');
+  return { server, origin: `http://127.0.0.1:${address.port}` };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return puppeteer.launch({ headless: true, args: CHROMIUM_ARGS, protocolTimeout: 600_000 });
+}
+
+/** Collects console errors, uncaught exceptions and WebGPU uncaptured errors of a page. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`uncaught: ${(e as Error).message}`));
+  return errors;
+}
