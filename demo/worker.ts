@@ -5,7 +5,8 @@ import { decodeSafetensors } from '../src/data/safetensors.js';
 import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
 import { Model } from '../src/engine/model.js';
 import { slotOf } from '../src/engine/paramLayout.js';
-import { MNIST_FILES, parseMnist, splitMnist, type MnistBytes, type MnistSplits } from '../src/data/mnist.js';
+import { parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
+import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import type { FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
@@ -21,17 +22,6 @@ let busy = false;
 let resetAfterRun = false;
 
 const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
-
-async function fetchMnist(): Promise<MnistBytes> {
-  const entries = await Promise.all(
-    Object.entries(MNIST_FILES).map(async ([key, file]) => {
-      const response = await fetch(new URL(`/mnist/${file}`, self.location.origin));
-      if (!response.ok) throw new Error(`/mnist/${file}: HTTP ${response.status}`);
-      return [key, new Uint8Array(await response.arrayBuffer())] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as MnistBytes;
-}
 
 /** Test accuracy, confusion matrix, misclassified digits and first-layer weights of the current model. */
 async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
@@ -96,7 +86,7 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'init': {
       gpu = await openBrowserDevice();
-      data = splitMnist(parseMnist(await fetchMnist()));
+      data = splitMnist(parseMnist(await fetchMnistBytes()));
       post({ type: 'ready', adapter: gpu.adapterInfo, train: data.train.count, validation: data.validation.count, test: data.test.count });
       return;
     }

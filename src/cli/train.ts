@@ -1,7 +1,6 @@
 // npm run train -- [flags]: trains the MLP on MNIST on WebGPU (Node, Dawn) and reports the test accuracy.
-import { formatAdapter } from '../engine/device.js';
 import { validateSizes } from '../engine/mlp.js';
-import { Model, type EpochInfo } from '../engine/model.js';
+import { Model } from '../engine/model.js';
 import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
@@ -9,7 +8,7 @@ import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { writeFileAtomic } from '../node/files.js';
 import { openModelFile, saveModelFile } from '../node/modelFiles.js';
 import { choiceFlag, floatFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
-import { formatSeconds, ProgressBar } from './progress.js';
+import { TrainReporter } from './report.js';
 
 const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]]
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
@@ -21,9 +20,6 @@ const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.
 const MNIST_MEAN = 0.1307;
 const MNIST_STD = 0.3081;
 
-const fmt = (x: number, digits = 4) => x.toFixed(digits);
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
 function parseHidden(raw: string | undefined): number[] {
   if (raw === undefined) return [500];
@@ -66,8 +62,8 @@ async function main(): Promise<void> {
   validateSizes(sizes);
 
   const gpu = await openNodeDevice(adapterChoice);
-  const adapter = formatAdapter(gpu.adapterInfo);
-  console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
+  const reporter = new TrainReporter();
+  reporter.adapter(gpu.adapterInfo, gpu.driverNote);
 
   const all = loadMnist(dataDir);
   const splits = splitMnist(all, {
@@ -95,42 +91,19 @@ async function main(): Promise<void> {
       ...(standardize ? { pixelMean: MNIST_MEAN, pixelStd: MNIST_STD } : {}),
     });
   }
-  console.log(
-    `model: ${model.sizes.join('-')} MLP (${int(model.parameters.layout.parameterCount)} parameters), ${fitOptimizer.kind} lr ${fitOptimizer.lr}, ` +
-      `batch ${batch}, ${epochs} epochs, seed ${seed}, pixels x/255` +
-      (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''),
-  );
-  console.log(`data: ${int(splits.train.count)} train / ${int(splits.validation.count)} validation / ${int(splits.test.count)} test (${dataDir})`);
+  reporter.describe({
+    sizes: model.sizes, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed,
+    pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
+    train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,
+  });
 
-  const bar = new ProgressBar();
   const started = performance.now();
-  let epochStarted = performance.now();
-  let lastLoss = NaN;
-  const history: EpochInfo[] = [];
   await model.fit(splits.train, {
     epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery,
     validation: splits.validation.count > 0 ? splits.validation : undefined,
-    onStep: (s) => {
-      if (s.step === 1) {
-        epochStarted = performance.now();
-        lastLoss = NaN;
-      }
-      if (s.loss !== undefined) lastLoss = s.loss;
-      const elapsed = (performance.now() - epochStarted) / 1000;
-      const rate = s.samples / Math.max(elapsed, 1e-9);
-      const eta = (splits.train.count - s.samples) / rate;
-      const loss = Number.isNaN(lastLoss) ? 'loss …' : `loss ${fmt(lastLoss)}`;
-      const speed = s.step > 1 ? `  ${int(rate)} samples/s  ETA ${formatSeconds(eta)}` : '';
-      bar.update(`epoch ${s.epoch}/${epochs}`, s.step, s.stepsPerEpoch, `${loss}${speed}`);
-    },
+    onStep: (s) => reporter.step(s),
     onEpoch: async (e) => {
-      bar.done();
-      history.push(e);
-      const val = e.validation ? `  val loss ${fmt(e.validation.loss)}  val acc ${pct(e.validation.accuracy)}` : '';
-      console.log(
-        `epoch ${String(e.epoch).padStart(2)}  train loss ${fmt(e.trainLoss)}  train acc ${pct(e.trainAccuracy)}${val}  ` +
-          `${e.seconds.toFixed(1)}s  ${int(e.samplesPerSecond)} samples/s`,
-      );
+      reporter.epoch(e);
       if (flags.checkpoint && (e.epoch % checkpointEvery === 0 || e.epoch === epochs)) {
         await saveModelFile(model, flags.checkpoint, { full: true });
         console.log(`checkpoint: ${flags.checkpoint} (epoch ${e.epoch})`);
@@ -139,21 +112,16 @@ async function main(): Promise<void> {
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const test = await model.evaluate(splits.test);
-  console.log(`test accuracy: ${pct(test.accuracy)} (loss ${fmt(test.loss)}, ${int(test.count)} images, trained in ${formatSeconds(trainSeconds)})`);
+  reporter.test(test, trainSeconds);
 
   if (flags.save) {
     await saveModelFile(model, flags.save, { metadata: { test_accuracy: String(test.accuracy) } });
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const result = {
-      config: { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, resume: flags.resume ?? null, seed, limit: flags.limit ? Number(flags.limit) : null,
-        validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels, data: dataDir },
-      adapter: { ...gpu.adapterInfo, driver: gpu.driverNote },
-      history,
-      test,
-      timings: { trainSeconds, meanSamplesPerSecond: history.reduce((a, e) => a + e.samplesPerSecond, 0) / history.length },
-    };
+    const config = { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, resume: flags.resume ?? null, seed,
+      limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels, data: dataDir };
+    const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');
     console.log(`results: ${flags.json}`);
   }

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectPageErrors, launchChromium } from './browser.js';
+import { collectPageErrors, launchChromium } from '../../src/node/chromium.js';
 
 const root = resolve('.');
 const consumer = join(root, 'test', 'e2e', 'consumer');

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/node/mnistFiles.js';
 import { openTestDevice } from '../helpers/gpu.js';
-import { collectPageErrors, launchChromium, startViteServer } from './browser.js';
+import { collectPageErrors, launchChromium, startViteServer } from '../../src/node/chromium.js';
 import { runParitySteps } from './pages/paritySteps.js';
 
 const gpu = await openTestDevice();

@@ -1,12 +1,11 @@
 // Runs the engine in the page: the same seeded 20 training steps as the Node side of the parity test.
-import { parseMnist, type MnistBytes, MNIST_FILES } from '../../../src/data/mnist.js';
+import { parseMnist } from '../../../src/data/mnist.js';
+import { fetchMnistBytes } from '../../../src/data/mnistFetch.js';
 import { openBrowserDevice } from '../../../src/engine/device.js';
 import { runParitySteps } from './paritySteps.js';
 
 async function main() {
-  const bytes = Object.fromEntries(
-    await Promise.all(Object.entries(MNIST_FILES).map(async ([k, f]) => [k, new Uint8Array(await (await fetch(`/mnist/${f}`)).arrayBuffer())])),
-  ) as MnistBytes;
+  const bytes = await fetchMnistBytes();
   const gpu = await openBrowserDevice();
   const result = await runParitySteps(gpu.device, parseMnist(bytes));
   (window as unknown as { parity: unknown }).parity = { ...result, adapter: gpu.adapterInfo };

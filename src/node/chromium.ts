@@ -1,4 +1,5 @@
-// Headless Chromium (the system's, see .puppeteerrc.cjs) against pages served by Vite on 127.0.0.1.
+// Headless Chromium (the system one, see .puppeteerrc.cjs) against pages served by Vite on 127.0.0.1: used by
+// `npm run train:browser` and the end-to-end tests.
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { createServer, type ViteDevServer } from 'vite';
 

@@ -1,0 +1,46 @@
+// The main training job inside a browser page, for `npm run train:browser`: the run's config comes in the
+// URL (?config=JSON), progress goes out through window.report (exposed by Puppeteer), printed by the CLI.
+import { parseMnist, splitMnist } from '../src/data/mnist.js';
+import { fetchMnistBytes } from '../src/data/mnistFetch.js';
+import { openBrowserDevice } from '../src/engine/device.js';
+import { Model } from '../src/engine/model.js';
+import type { OptimizerConfig } from '../src/engine/optimizer.js';
+
+export interface HeadlessConfig {
+  sizes: number[];
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  seed: number;
+  limit?: number;
+  validationSize: number;
+  pixelMean: number;
+  pixelStd: number;
+  progressEvery: number;
+}
+
+type Report = (message: unknown) => Promise<void>;
+
+async function main(report: Report): Promise<void> {
+  const config = JSON.parse(new URLSearchParams(location.search).get('config') ?? '{}') as HeadlessConfig;
+  const gpu = await openBrowserDevice();
+  await report({ kind: 'adapter', adapter: gpu.adapterInfo, note: `navigator.gpu in ${navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? 'the browser'}` });
+  const splits = splitMnist(parseMnist(await fetchMnistBytes()), { validationSize: config.validationSize, limit: config.limit });
+  const model = new Model(gpu.device, { sizes: config.sizes, seed: config.seed, pixelMean: config.pixelMean, pixelStd: config.pixelStd });
+  await report({ kind: 'describe', parameters: model.parameters.layout.parameterCount, train: splits.train.count, validation: splits.validation.count, test: splits.test.count });
+  const started = performance.now();
+  await model.fit(splits.train, {
+    epochs: config.epochs, batchSize: config.batchSize, optimizer: config.optimizer, progressEvery: config.progressEvery,
+    validation: splits.validation.count > 0 ? splits.validation : undefined,
+    onStep: (s) => void report({ kind: 'step', step: s }),
+    onEpoch: (e) => report({ kind: 'epoch', epoch: e }),
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const test = await model.evaluate(splits.test);
+  await report({ kind: 'test', test, trainSeconds });
+  model.dispose();
+  gpu.device.destroy();
+}
+
+const report = (window as unknown as { report?: Report }).report ?? (async (m: unknown) => console.log(m));
+main(report).catch((e: Error) => report({ kind: 'error', message: e.message }));

@@ -1,0 +1,86 @@
+// What a training run prints, the same for Node (train) and headless Chromium (train:browser):
+// the adapter, the model and data, a live progress bar per epoch, a line per epoch, the test accuracy.
+import type { AdapterDescription } from '../engine/device.js';
+import { formatAdapter } from '../engine/device.js';
+import type { EpochInfo, Evaluation, StepInfo } from '../engine/model.js';
+import { formatSeconds, ProgressBar } from './progress.js';
+
+export const fmt = (x: number, digits = 4) => x.toFixed(digits);
+export const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+export const int = (x: number) => Math.round(x).toLocaleString('en-US');
+
+export interface RunDescription {
+  sizes: number[];
+  parameters: number;
+  optimizer: { kind: string; lr: number };
+  batchSize: number;
+  epochs: number;
+  seed: number;
+  pixelMean: number;
+  pixelStd: number;
+  train: number;
+  validation: number;
+  test: number;
+  dataSource: string;
+}
+
+export class TrainReporter {
+  private readonly bar = new ProgressBar();
+  private epochStarted = 0;
+  private lastLoss = NaN;
+  readonly history: EpochInfo[] = [];
+  private trainCount = 0;
+  private epochs = 0;
+  readonly started = performance.now();
+
+  adapter(info: AdapterDescription, note: string): void {
+    console.log(`adapter: ${formatAdapter(info)} — ${note}`);
+  }
+
+  describe(run: RunDescription): void {
+    this.trainCount = run.train;
+    this.epochs = run.epochs;
+    const pixels = run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255';
+    console.log(
+      `model: ${run.sizes.join('-')} MLP (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}, ` +
+        `batch ${run.batchSize}, ${run.epochs} epochs, seed ${run.seed}, ${pixels}`,
+    );
+    console.log(`data: ${int(run.train)} train / ${int(run.validation)} validation / ${int(run.test)} test (${run.dataSource})`);
+  }
+
+  step(s: StepInfo): void {
+    if (s.step === 1) {
+      this.epochStarted = performance.now();
+      this.lastLoss = NaN;
+    }
+    if (s.loss !== undefined) this.lastLoss = s.loss;
+    const rate = s.samples / Math.max((performance.now() - this.epochStarted) / 1000, 1e-9);
+    const eta = (this.trainCount - s.samples) / rate;
+    const loss = Number.isNaN(this.lastLoss) ? 'loss …' : `loss ${fmt(this.lastLoss)}`;
+    const speed = s.step > 1 ? `  ${int(rate)} samples/s  ETA ${formatSeconds(eta)}` : '';
+    this.bar.update(`epoch ${s.epoch}/${this.epochs}`, s.step, s.stepsPerEpoch, `${loss}${speed}`);
+  }
+
+  epoch(e: EpochInfo): void {
+    this.bar.done();
+    this.history.push(e);
+    const val = e.validation ? `  val loss ${fmt(e.validation.loss)}  val acc ${pct(e.validation.accuracy)}` : '';
+    console.log(
+      `epoch ${String(e.epoch).padStart(2)}  train loss ${fmt(e.trainLoss)}  train acc ${pct(e.trainAccuracy)}${val}  ` +
+        `${e.seconds.toFixed(1)}s  ${int(e.samplesPerSecond)} samples/s`,
+    );
+  }
+
+  test(result: Evaluation, trainSeconds: number): void {
+    console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${int(result.count)} images, trained in ${formatSeconds(trainSeconds)})`);
+  }
+
+  /** The machine-readable record behind --json. */
+  results(config: Record<string, unknown>, adapter: Record<string, unknown>, test: Evaluation, trainSeconds: number) {
+    const h = this.history;
+    return {
+      config, adapter, history: h, test,
+      timings: { trainSeconds, meanSamplesPerSecond: h.reduce((a, e) => a + e.samplesPerSecond, 0) / Math.max(1, h.length) },
+    };
+  }
+}
