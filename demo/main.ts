@@ -1,0 +1,421 @@
+// The demo page: wires the controls and views to the training worker (demo/worker.ts), which owns the GPU.
+// The page only sends ToWorker messages and renders the FromWorker replies (see demo/protocol.ts).
+import type { AdapterDescription } from '../src/engine/device.js';
+import type { FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
+import { TrainingCharts } from './ui/charts.js';
+import { renderConfusion } from './ui/confusion.js';
+import { byId, el, integer, showFraction } from './ui/dom.js';
+import { DrawingPad } from './ui/drawing.js';
+import { MAX_TRAIN_SIZE, onFormChange, readForm, setFormDisabled } from './ui/form.js';
+import { renderMisclassified } from './ui/gallery.js';
+import { downloadBytes, readFileBytes } from './ui/modelFile.js';
+import { PredictionView } from './ui/prediction.js';
+import { ProgressView } from './ui/progress.js';
+import { renderWeights } from './ui/weights.js';
+
+type State = 'loading' | 'ready' | 'training' | 'done' | 'error' | 'unsupported';
+
+const ui = {
+  status: byId('status'),
+  adapter: byId('adapter'),
+  app: byId('app'),
+  missing: byId('webgpu-missing'),
+  missingTitle: byId('webgpu-missing-title'),
+  missingDetail: byId('webgpu-missing-detail'),
+  form: byId<HTMLFormElement>('train-form'),
+  formError: byId('form-error'),
+  trainSize: byId<HTMLInputElement>('train-size'),
+  train: byId<HTMLButtonElement>('train'),
+  stop: byId<HTMLButtonElement>('stop'),
+  reset: byId<HTMLButtonElement>('reset'),
+  save: byId<HTMLButtonElement>('save-model'),
+  modelFile: byId<HTMLInputElement>('model-file'),
+  modelInfo: byId('model-info'),
+  testAccuracy: byId('test-accuracy'),
+  confusion: byId('confusion'),
+  misclassified: byId('misclassified'),
+  weights: byId('weights'),
+};
+
+let state: State = 'loading';
+let worker: Worker | undefined;
+let maxTrainSize = MAX_TRAIN_SIZE;
+/** The worker holds a finished (trained or loaded) model that can predict and be saved. */
+let hasModel = false;
+let loadingFile = false;
+let saving = false;
+let stopping = false;
+let resetting = false;
+let runConfig: TrainConfig | undefined;
+let stepsPerEpoch = 0;
+
+// ---- status and state ----
+
+function setStatus(text: string, tone: 'info' | 'warn' | 'error' = 'info'): void {
+  ui.status.textContent = text;
+  ui.status.dataset.tone = tone;
+}
+
+function setState(next: State): void {
+  state = next;
+  document.body.dataset.state = next;
+  updateControls();
+}
+
+function updateControls(): void {
+  const idle = (state === 'ready' || state === 'done') && !loadingFile && !resetting;
+  ui.train.disabled = !idle;
+  ui.stop.disabled = state !== 'training' || stopping;
+  ui.reset.disabled = !(idle || state === 'training');
+  ui.save.disabled = !(idle && hasModel) || saving;
+  ui.modelFile.disabled = !idle;
+  setFormDisabled(!(idle || state === 'loading'));
+  predictions.setHint(
+    state === 'training' ? 'Predictions start when training ends.'
+      : hasModel ? 'Draw a digit big and centred, as on paper.'
+      : 'Train or load a model first; then draw a digit here.',
+  );
+}
+
+function send(message: ToWorker, transfer: Transferable[] = []): void {
+  worker?.postMessage(message, transfer);
+}
+
+/** Requests that replace or drop the worker's model wait for an outstanding prediction, which uses it. */
+let afterPrediction: [ToWorker, Transferable[]][] = [];
+
+function sendWhenModelFree(message: ToWorker, transfer: Transferable[] = []): void {
+  if (predicting) afterPrediction.push([message, transfer]);
+  else send(message, transfer);
+}
+
+/** Replaces the app with the "what to do" notice (no WebGPU, or it failed to start). */
+function showNotice(title: string, detail: string): void {
+  ui.missingTitle.textContent = title;
+  ui.missingDetail.textContent = detail;
+  ui.missing.hidden = false;
+  ui.app.hidden = true;
+}
+
+function describeAdapter(a: AdapterDescription): string {
+  const name = [a.vendor, a.architecture, a.device || a.description].filter(Boolean).join(' / ');
+  return a.isFallbackAdapter ? `${name} — fallback (software) adapter, expect slow training` : name;
+}
+
+// ---- views ----
+
+const charts = new TrainingCharts(byId('loss-chart'), byId('val-chart'));
+const progress = new ProgressView();
+const predictions = new PredictionView(byId('prediction'), byId('predicted-digit'), byId<HTMLCanvasElement>('model-input'), byId('predict-hint'));
+const pad = new DrawingPad(byId<HTMLCanvasElement>('draw'), requestPrediction);
+
+const placeholder = () => el('p', 'placeholder', 'Appears after training or loading a model.');
+
+function clearResults(): void {
+  showFraction(ui.testAccuracy, undefined);
+  ui.confusion.replaceChildren(placeholder());
+  ui.misclassified.replaceChildren(placeholder());
+  ui.weights.replaceChildren(placeholder());
+}
+
+function renderResults(run: FinishedRun): void {
+  showFraction(ui.testAccuracy, run.testAccuracy);
+  renderConfusion(ui.confusion, run.confusion);
+  let correct = 0;
+  for (let d = 0; d < 10; d++) correct += run.confusion[d * 11];
+  const errors = run.confusion.reduce((a, b) => a + b, 0) - correct;
+  renderMisclassified(ui.misclassified, run.misclassified, errors, (digit) => {
+    // Show the test image on the pad and ask about its exact pixels (a copy: sending transfers the buffer).
+    pad.showDigit(digit.pixels);
+    requestPrediction(digit.pixels.slice());
+  });
+  renderWeights(ui.weights, run.firstLayer, run.hidden);
+}
+
+const parameterCount = (sizes: number[]) => sizes.slice(1).reduce((n, out, i) => n + (sizes[i] + 1) * out, 0);
+const describeSizes = (sizes: number[]) => `${sizes.join('-')} MLP (${integer(parameterCount(sizes))} parameters)`;
+
+// ---- predictions: one request in flight, the newest drawing waits ----
+
+let pendingPixels: Uint8Array | undefined;
+let predicting = false;
+
+function canPredict(): boolean {
+  // The worker answers nothing when it has no model, so never ask while one is being replaced or dropped.
+  return hasModel && state !== 'training' && !loadingFile && !resetting;
+}
+
+function requestPrediction(pixels: Uint8Array): void {
+  predictions.showInput(pixels);
+  pendingPixels = pixels;
+  pumpPredictions();
+}
+
+/** A prediction answered (or failed): send what waited for it, then the newest drawing. */
+function predictionSettled(): void {
+  predicting = false;
+  const waiting = afterPrediction;
+  afterPrediction = [];
+  for (const [message, transfer] of waiting) send(message, transfer);
+  pumpPredictions();
+}
+
+function pumpPredictions(): void {
+  if (predicting || !pendingPixels || !canPredict()) return;
+  const pixels = pendingPixels;
+  pendingPixels = undefined;
+  predicting = true;
+  send({ type: 'predict', pixels }, [pixels.buffer]);
+}
+
+/** After a model arrives, answer for whatever is already on the pad. */
+function predictCurrentDrawing(): void {
+  const digit = pad.digit();
+  if (digit) requestPrediction(digit);
+}
+
+// ---- controls ----
+
+/** The settings as a TrainConfig, or undefined after listing what is wrong next to the controls. */
+function checkForm(): TrainConfig | undefined {
+  const result = readForm(maxTrainSize);
+  if (result.ok) {
+    ui.formError.hidden = true;
+    ui.formError.replaceChildren();
+    return result.config;
+  }
+  const list = el('ul');
+  for (const problem of result.problems) list.append(el('li', '', problem.message));
+  ui.formError.replaceChildren(list);
+  ui.formError.hidden = false;
+  return undefined;
+}
+
+onFormChange(() => {
+  // Only re-check once a problem is on show, so the form doesn't scold while it is being filled in.
+  if (!ui.formError.hidden) checkForm();
+});
+
+ui.form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (ui.train.disabled) return;
+  const config = checkForm();
+  if (!config) {
+    setStatus('Fix the highlighted settings to train.', 'warn');
+    return;
+  }
+  runConfig = config;
+  stepsPerEpoch = 0;
+  stopping = false;
+  hasModel = false; // the worker replaces its model when a run starts
+  pendingPixels = undefined;
+  predictions.clear();
+  clearResults();
+  charts.reset(runConfig.epochs);
+  progress.start(runConfig.epochs);
+  const sizes = [784, ...runConfig.hidden, 10];
+  ui.modelInfo.textContent = `Training a ${describeSizes(sizes)} on ${integer(runConfig.trainSize)} images.`;
+  setStatus(`Training: ${runConfig.optimizer}, learning rate ${runConfig.lr}, batch ${runConfig.batchSize}, ${runConfig.epochs} epoch${runConfig.epochs > 1 ? 's' : ''}…`);
+  setState('training');
+  sendWhenModelFree({ type: 'train', config: runConfig });
+});
+
+ui.stop.addEventListener('click', () => {
+  stopping = true;
+  updateControls();
+  setStatus('Stopping after the current step, then testing the model…');
+  send({ type: 'stop' });
+});
+
+ui.reset.addEventListener('click', () => {
+  stopping = true;
+  resetting = true;
+  updateControls();
+  setStatus(state === 'training' ? 'Stopping and discarding the model…' : 'Discarding the model…');
+  sendWhenModelFree({ type: 'reset' });
+});
+
+ui.save.addEventListener('click', () => {
+  saving = true;
+  updateControls();
+  setStatus('Preparing the model file…');
+  send({ type: 'save' });
+});
+
+ui.modelFile.addEventListener('change', async () => {
+  const file = ui.modelFile.files?.[0];
+  ui.modelFile.value = ''; // choosing the same file again should load it again
+  if (!file) return;
+  loadingFile = true;
+  updateControls();
+  setStatus(`Loading ${file.name} and testing it on 10,000 images…`);
+  try {
+    const bytes = await readFileBytes(file);
+    sendWhenModelFree({ type: 'load', bytes, name: file.name }, [bytes.buffer]);
+  } catch (e) {
+    loadingFile = false;
+    updateControls();
+    setStatus(`Could not read ${file.name}: ${(e as Error).message}`, 'warn');
+    console.warn(e);
+  }
+});
+
+byId('clear-drawing').addEventListener('click', () => {
+  pad.clear();
+  pendingPixels = undefined;
+  predictions.clear();
+});
+
+// ---- worker messages ----
+
+function onMessage(message: FromWorker): void {
+  switch (message.type) {
+    case 'ready': {
+      ui.adapter.textContent = describeAdapter(message.adapter);
+      maxTrainSize = message.train;
+      ui.trainSize.max = String(message.train);
+      setStatus(
+        `Ready. MNIST loaded: ${integer(message.train)} training, ${integer(message.validation)} validation and ` +
+          `${integer(message.test)} test images. Press Train.`,
+      );
+      setState('ready');
+      return;
+    }
+    case 'step': {
+      if (message.stepsPerEpoch !== stepsPerEpoch) {
+        stepsPerEpoch = message.stepsPerEpoch;
+        charts.setStepsPerEpoch(stepsPerEpoch);
+      }
+      const globalStep = (message.epoch - 1) * message.stepsPerEpoch + message.step;
+      if (message.loss !== undefined) charts.addLoss(globalStep, message.loss);
+      progress.step(message.epoch, message.step, message.stepsPerEpoch, message.samplesPerSecond);
+      return;
+    }
+    case 'epoch':
+      charts.addEpoch(message.epoch, message.trainLoss, message.valLoss, message.valAccuracy);
+      progress.epoch(message);
+      setStatus(`Epoch ${message.epoch} done: validation accuracy ${(message.valAccuracy * 100).toFixed(2)}%.${stopping ? '' : ' Training…'}`);
+      return;
+    case 'done': {
+      progress.finish(message.stopped ? 'stopped early' : 'finished');
+      renderResults(message);
+      hasModel = true;
+      stopping = false;
+      setStatus(`${message.stopped ? 'Stopped' : 'Done'}. Test accuracy ${(message.testAccuracy * 100).toFixed(2)}% (test loss ${message.testLoss.toFixed(4)}). Now draw a digit.`);
+      if (runConfig) ui.modelInfo.textContent = `Trained ${describeSizes([784, ...runConfig.hidden, 10])}.`;
+      setState('done');
+      predictCurrentDrawing();
+      return;
+    }
+    case 'loaded': {
+      loadingFile = false;
+      charts.reset();
+      progress.reset();
+      progress.finish('loaded from a file (no training history)');
+      renderResults(message);
+      hasModel = true;
+      ui.modelInfo.textContent = `Loaded ${message.name}: ${describeSizes(message.sizes)}.`;
+      setStatus(`Loaded ${message.name}. Test accuracy ${(message.testAccuracy * 100).toFixed(2)}%.`);
+      setState('done');
+      predictCurrentDrawing();
+      return;
+    }
+    case 'reset':
+      hasModel = false;
+      stopping = false;
+      resetting = false;
+      pendingPixels = undefined;
+      charts.reset();
+      progress.reset();
+      clearResults();
+      predictions.clear();
+      ui.modelInfo.textContent = 'No model yet.';
+      setStatus('Model discarded. Press Train to start again.');
+      setState('ready');
+      return;
+    case 'prediction':
+      // A drawing made before Train or Reset may be answered after it; only show answers from a live model.
+      if (canPredict()) predictions.show(message.probabilities);
+      predictionSettled();
+      return;
+    case 'saved':
+      saving = false;
+      downloadBytes(message.bytes);
+      setStatus(`Model saved as mnist-mlp.safetensors (${integer(message.bytes.length / 1024)} KiB).`);
+      updateControls();
+      return;
+    case 'error':
+      onWorkerError(message.message);
+      return;
+  }
+}
+
+/** Errors carry no request id; the page has at most one request of each kind outstanding, so it can tell. */
+function onWorkerError(text: string): void {
+  console.warn(`worker: ${text}`);
+  if (state === 'loading') {
+    setStatus(`WebGPU could not start: ${text}`, 'error');
+    showNotice('WebGPU could not start here', text);
+    setState('error');
+  } else if (saving) {
+    saving = false;
+    setStatus(`Could not save the model: ${text}`, 'warn');
+    updateControls();
+  } else if (predicting) {
+    // Checked before load and training: those wait for the outstanding prediction, so it failed first.
+    setStatus(`Prediction failed: ${text}`, 'warn');
+    predictionSettled();
+  } else if (loadingFile) {
+    loadingFile = false;
+    setStatus(`Could not load the model: ${text}`, 'warn');
+    updateControls();
+    pumpPredictions();
+  } else if (state === 'training') {
+    stopping = false;
+    progress.finish('failed');
+    setStatus(`Training failed: ${text}`, 'warn');
+    setState('ready');
+  } else {
+    setStatus(text, 'warn');
+  }
+}
+
+/** A crash the worker did not report itself: the engine is gone, so the page says so and stops. */
+function onWorkerCrash(text: string): void {
+  console.error(`training worker failed: ${text}`);
+  setStatus(`The training worker stopped unexpectedly (${text}). Reload the page to start again.`, 'error');
+  progress.finish('failed');
+  if (state === 'loading') showNotice('The demo could not start', text);
+  setState('error');
+}
+
+// ---- start ----
+
+function start(): void {
+  if (!('gpu' in navigator) || !navigator.gpu) {
+    setStatus('WebGPU is not available in this browser.', 'error');
+    showNotice("This browser can't run WebGPU here", window.isSecureContext
+      ? 'This browser does not offer WebGPU (navigator.gpu is missing).'
+      : 'This page is not served over https or from localhost, so the browser hides WebGPU from it.');
+    ui.adapter.textContent = 'none';
+    setState('unsupported');
+    return;
+  }
+  setState('loading');
+  setStatus('Opening the GPU and loading MNIST (about 50 MB)…');
+  try {
+    worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  } catch (e) {
+    onWorkerCrash((e as Error).message);
+    return;
+  }
+  worker.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data);
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault(); // reported here instead of as an uncaught error
+    onWorkerCrash(event.message || 'the worker script failed to load');
+  };
+  worker.onmessageerror = () => onWorkerCrash('a message from the worker could not be read');
+  send({ type: 'init' });
+}
+
+start();

@@ -1,0 +1,36 @@
+// The first layer's weights drawn as 28×28 tiles: tile j shows how strongly each pixel drives hidden unit j.
+// Blue pixels push the unit down, red pixels push it up; each tile uses its own scale (its largest |weight|)
+// so zero stays white and faint units are still readable.
+import { el } from './dom.js';
+import { SIDE } from './digits.js';
+
+const MAX_TILES = 64;
+
+/** Blue (-1) → white (0) → red (+1). */
+function diverging(t: number): [number, number, number] {
+  const a = Math.min(1, Math.abs(t));
+  return t < 0 ? [255 - 218 * a, 255 - 156 * a, 255 - 20 * a] : [255 - 35 * a, 255 - 217 * a, 255 - 217 * a];
+}
+
+/** `firstLayer` is [784 × hidden], row-major in × out: the weight of pixel i for unit j is at i*hidden + j. */
+export function renderWeights(container: HTMLElement, firstLayer: Float32Array, hidden: number): void {
+  const units = Math.min(hidden, MAX_TILES);
+  const grid = el('div', 'weights-grid');
+  for (let j = 0; j < units; j++) {
+    let scale = 0;
+    for (let i = 0; i < SIDE * SIDE; i++) scale = Math.max(scale, Math.abs(firstLayer[i * hidden + j]));
+    const canvas = el('canvas', 'pixelated');
+    canvas.width = canvas.height = SIDE;
+    canvas.title = `hidden unit ${j}, |w| ≤ ${scale.toPrecision(3)}`;
+    const context = canvas.getContext('2d')!;
+    const image = context.createImageData(SIDE, SIDE);
+    for (let i = 0; i < SIDE * SIDE; i++) {
+      const [r, g, b] = diverging(scale ? firstLayer[i * hidden + j] / scale : 0);
+      image.data.set([r, g, b, 255], i * 4);
+    }
+    context.putImageData(image, 0, 0);
+    grid.append(canvas);
+  }
+  const note = hidden > units ? `the first ${units} of ${hidden} hidden units` : `all ${hidden} hidden units`;
+  container.replaceChildren(el('p', 'hint', `${note} · blue: negative weight, red: positive, white: zero`), grid);
+}
