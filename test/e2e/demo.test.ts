@@ -1,0 +1,90 @@
+// The demo page in headless Chromium, through its real controls: train on a 10,000-image subset to a
+// validation accuracy bar, draw a digit with the mouse and read the prediction, load a model file made in
+// Node, and fail on any console error or uncaught exception. The finished page is saved as a screenshot.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { splitMnist } from '../../src/data/mnist.js';
+import { saveCheckpoint } from '../../src/engine/checkpoint.js';
+import { Model } from '../../src/engine/model.js';
+import { loadMnist } from '../../src/node/mnistFiles.js';
+import { collectPageErrors, launchChromium, startViteServer } from '../../src/node/chromium.js';
+import { openTestDevice } from '../helpers/gpu.js';
+
+export const ARTIFACTS = join('test-artifacts');
+const gpu = await openTestDevice();
+const { server, origin } = await startViteServer();
+const browser = await launchChromium();
+const page = await browser.newPage();
+await page.setViewport({ width: 1280, height: 900 });
+const errors = collectPageErrors(page);
+afterAll(async () => {
+  await browser.close();
+  await server.close();
+});
+
+const state = (p: Page) => p.$eval('body', (b) => b.dataset.state);
+const waitForState = (p: Page, wanted: string, timeout = 600_000) =>
+  p.waitForFunction((w) => document.body.dataset.state === w || document.body.dataset.state === 'error', { timeout, polling: 250 }, wanted)
+    .then(async () => expect(await state(p), await p.$eval('#status', (s) => s.textContent)).toBe(wanted));
+
+async function setField(p: Page, selector: string, value: string) {
+  await p.$eval(selector, (e, v) => { (e as HTMLInputElement).value = v; e.dispatchEvent(new Event('input', { bubbles: true })); e.dispatchEvent(new Event('change', { bubbles: true })); }, value);
+}
+
+describe('demo page', () => {
+  it('opens, names the adapter and loads MNIST', async () => {
+    await page.goto(`${origin}/demo/`);
+    await waitForState(page, 'ready', 120_000);
+    expect(await page.$eval('#adapter', (e) => e.textContent)).toMatch(/swiftshader|\w+/);
+  });
+
+  it('trains through the buttons to ≥ 95 % validation accuracy on 10,000 images', async () => {
+    await setField(page, '#train-size', '10000');
+    await setField(page, '#epochs', '5');
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.state === 'training', { timeout: 30_000 });
+    await waitForState(page, 'done');
+    const validation = Number(await page.$eval('#val-accuracy', (e) => (e as HTMLElement).dataset.value));
+    const test = Number(await page.$eval('#test-accuracy', (e) => (e as HTMLElement).dataset.value));
+    console.log(`demo: validation accuracy ${(100 * validation).toFixed(2)} %, test ${(100 * test).toFixed(2)} %`);
+    expect(validation).toBeGreaterThanOrEqual(0.95);
+    expect(await page.$$eval('#misclassified canvas', (c) => c.length)).toBeGreaterThan(0);
+    expect(await page.$$eval('#weights canvas', (c) => c.length)).toBeGreaterThan(0);
+  });
+
+  it('predicts a digit drawn with the mouse', async () => {
+    await page.$eval('#draw', (e) => e.scrollIntoView({ block: 'center' }));
+    const box = (await (await page.$('#draw'))!.boundingBox())!;
+    // A "1": one vertical stroke down the middle.
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+    await page.mouse.down();
+    for (let t = 0.15; t <= 0.85; t += 0.05) await page.mouse.move(box.x + box.width * (0.5 - 0.04 * t), box.y + box.height * t);
+    await page.mouse.up();
+    await page.waitForFunction(() => /^\d$/.test((document.querySelector('#predicted-digit') as HTMLElement).dataset.value ?? ''), { timeout: 60_000 });
+    expect(await page.$eval('#predicted-digit', (e) => (e as HTMLElement).dataset.value)).toBe('1');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-trained.png'), fullPage: true });
+  });
+
+  it('loads a .safetensors model trained in Node and shows the same test accuracy', async () => {
+    const splits = splitMnist(loadMnist(), { limit: 2000 });
+    const model = new Model(gpu.device, { sizes: [784, 40, 10], seed: 3, pixelMean: 0.1307, pixelStd: 0.3081 });
+    await model.fit(splits.train, { epochs: 1, batchSize: 100, optimizer: { kind: 'adam', lr: 2e-3 } });
+    const expected = (await model.evaluate(splits.test)).accuracy;
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = join(ARTIFACTS, 'node-model.safetensors');
+    writeFileSync(file, await saveCheckpoint(model));
+    model.dispose();
+    const input = await page.$('#model-file');
+    await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(file);
+    await page.waitForFunction((a) => (document.querySelector('#test-accuracy') as HTMLElement).dataset.value === String(a), { timeout: 120_000 }, expected);
+    expect(Number(await page.$eval('#test-accuracy', (e) => (e as HTMLElement).dataset.value))).toBe(expected);
+    expect(await page.$eval('#model-info', (e) => e.textContent)).toMatch(/784.40.10/);
+  });
+
+  it('logged no console errors and no uncaught exceptions', () => {
+    expect(errors).toEqual([]);
+  });
+});
