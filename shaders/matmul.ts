@@ -27,6 +27,8 @@ export interface MatmulVariant {
   tileCols: number;
   workgroupSize: number;
   vec4: boolean;
+  /** tn vec4 only: steps along k per loop iteration (1 or more; a tail loop takes the rest). Default 1. */
+  kUnroll?: number;
 }
 
 export interface MatmulShape {
@@ -49,6 +51,8 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
   if (![M, N, K].every((d) => Number.isInteger(d) && d >= 1)) return `sizes must be positive integers, got M=${M} N=${N} K=${K}`;
   if (v.tileRows < 1 || v.tileCols < 1 || v.tileRows * v.tileCols > 128) return `tile ${v.tileRows}×${v.tileCols} out of range`;
   if (s.inputU8 && v.form === 'nt') return 'inputU8 is for the nn and tn forms';
+  if (v.kUnroll !== undefined && (!Number.isInteger(v.kUnroll) || v.kUnroll < 1 || v.kUnroll > 8)) return `kUnroll must be 1..8, got ${v.kUnroll}`;
+  if ((v.kUnroll ?? 1) > 1 && !(v.vec4 && v.form === 'tn')) return 'kUnroll is for the vec4 tn variant';
   if ((epilogue === 'bias' || epilogue === 'biasRelu') && v.form === 'tn') return `epilogue ${epilogue} is for nn and nt`;
   if (!v.vec4) return null;
   if (v.form === 'nn' && (K % 4 || N % 4)) return `vec4 nn needs K and N multiples of 4, got K=${K} N=${N}`;
@@ -60,7 +64,8 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
 }
 
 export function matmulVariantName(v: MatmulVariant): string {
-  return `${v.form}-${v.vec4 ? 'vec4' : 'scalar'}-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}`;
+  const unroll = v.kUnroll && v.kUnroll > 1 ? `-k${v.kUnroll}` : '';
+  return `${v.form}-${v.vec4 ? 'vec4' : 'scalar'}-${v.tileRows}x${v.tileCols}${unroll}-wg${v.workgroupSize}`;
 }
 
 /** Number of C tiles, which is the number of invocations. */
@@ -186,16 +191,25 @@ function vec4BodyTN(v: MatmulVariant, s: MatmulShape): string {
   const TR4 = v.tileRows / 4;
   const TC4 = v.tileCols / 4;
   const lanes = ['x', 'y', 'z', 'w'];
+  const unroll = v.kUnroll ?? 1;
+  // One step along k: a vec4 of A per 4 rows, a vec4 of B per 4 columns, an outer product into the tile.
+  const stepK = (k: string, tag: string) => [
+    each(TR4, (p) => `let a${p}${tag} = ${loadA(v, s, `(${k}) * M4 + m${p}`)};`),
+    each(TC4, (j) => `let b${j}${tag} = B[(${k}) * N4 + n${j}];`),
+    grid(TR4 * 4, TC4, (i, j) => `acc${i}_${j} = fma(vec4f(a${Math.floor(i / 4)}${tag}.${lanes[i % 4]}), b${j}${tag}, acc${i}_${j});`),
+  ].join('\n    ');
   return `const M4 = M / 4u;
   const N4 = N / 4u;
   let col4 = col0 / 4u;
   ${each(TR4, (p) => `let m${p} = min(row0 / 4u + ${p}u, M4 - 1u);`)}
   ${each(TC4, (j) => `let n${j} = min(col4 + ${j}u, N4 - 1u);`)}
   ${grid(TR4 * 4, TC4, (i, j) => `var acc${i}_${j} = vec4f(0.0);`)}
-  for (var k = 0u; k < K; k++) {
-    ${each(TR4, (p) => `let a${p} = ${loadA(v, s, `k * M4 + m${p}`)};`)}
-    ${each(TC4, (j) => `let b${j} = B[k * N4 + n${j}];`)}
-    ${grid(TR4 * 4, TC4, (i, j) => `acc${i}_${j} = fma(vec4f(a${Math.floor(i / 4)}.${lanes[i % 4]}), b${j}, acc${i}_${j});`)}
+  var k = 0u;
+  for (; k + ${unroll}u <= K; k += ${unroll}u) {
+    ${range(unroll).map((u) => stepK(`k + ${u}u`, `_${u}`)).join('\n    ')}
+  }
+  for (; k < K; k++) {
+    ${stepK('k', '')}
   }
   ${grid(TR4 * 4, TC4, (i, j) => `if (row0 + ${i}u < M && col4 + ${j}u < N4) { let o = (row0 + ${i}u) * N4 + col4 + ${j}u; C[o] = finish(acc${i}_${j}, col4 + ${j}u, o); }`)}`;
 }

@@ -67,6 +67,13 @@ describe.each(['nn', 'nt', 'tn'] as MatmulForm[])('matmul %s', (form) => {
     await check(vec4(form, tr, tc), vecShape, 7);
   });
 
+  if (form === 'tn') {
+    it.each([2, 4])('vec4 16×8 tiles, k unrolled by %i, with a tail (K = 13)', async (kUnroll) => {
+      await check({ ...vec4(form, 16, 8), kUnroll }, { M: 36, N: 132, K: 13 }, 8);
+      await check({ ...vec4(form, 16, 8), kUnroll }, { M: 28, N: 8, K: 5, inputU8: true }, 9);
+    });
+  }
+
   it('refuses shapes its vec4 variant cannot run, with the reason', () => {
     const bad = { M: 37, N: 37, K: 37 };
     expect(matmulUnsupported(vec4(form, 4, 4), bad)).toMatch(/multiples? of 4/);

@@ -23,6 +23,7 @@ export function matmulCandidates(form: MatmulForm): MatmulVariant[] {
   return [
     scalarV(form, 1, 1), scalarV(form, 4, 4), scalarV(form, 8, 4),
     vec4V(form, 4, 4), vec4V(form, 8, 4), vec4V(form, 4, 8), vec4V(form, 8, 8), vec4V(form, 8, 8, 32), vec4V(form, 8, 8, 128), vec4V(form, 16, 8),
+    ...(form === 'tn' ? [{ ...vec4V(form, 8, 8), kUnroll: 4 }, { ...vec4V(form, 16, 8), kUnroll: 4 }, { ...vec4V(form, 16, 8), kUnroll: 2 }] : [vec4V(form, 16, 4), vec4V(form, 12, 8)]),
   ];
 }
 

@@ -1,4 +1,4 @@
-// npm run bench -- [--quick] [--adapter auto|system|swiftshader] [--json FILE]
+// npm run bench -- [--quick] [--only throughput,epoch,step,matmul] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput at batch 64/128/256, one full MNIST epoch, each kernel of a step, and matmul variants.
 import { renameSync, writeFileSync } from 'node:fs';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
@@ -9,7 +9,7 @@ import { Model } from '../engine/model.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadMnist } from '../node/mnistFiles.js';
-import { choiceFlag, intFlag, parseFlags, runMain } from './args.js';
+import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
 
 const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -22,8 +22,12 @@ function table(header: string[], rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags({ quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' } });
+  const flags = parseFlags({ quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' } });
   const quick = Boolean(flags.quick);
+  const SECTIONS = ['throughput', 'epoch', 'step', 'matmul'] as const;
+  const only = (flags.only ?? SECTIONS.join(',')).split(',');
+  for (const name of only) if (!SECTIONS.includes(name as (typeof SECTIONS)[number])) throw new UsageError(`--only takes ${SECTIONS.join(', ')}, got '${name}'`);
+  const run = (section: (typeof SECTIONS)[number]) => only.includes(section);
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
   const adapter = formatAdapter(gpu.adapterInfo);
   console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
 
   console.log(`\n== training throughput, ${sizes.join('-')} MLP, Adam, ${steps} steps after warm-up (Model.fit, one submit per step)`);
   const throughput = [];
-  for (const b of batchSizes) {
+  for (const b of run('throughput') || run('step') ? batchSizes : []) {
     const model = new Model(gpu.device, { sizes, seed: 0 });
     throughput.push(await trainingThroughput(model, splits.train, b, steps));
     model.dispose();
@@ -43,7 +47,7 @@ async function main(): Promise<void> {
   console.log(table(['batch', 'samples/s', 'ms/step'], throughput.map((t) => [String(t.batchSize), int(t.samplesPerSecond), ms(t.msPerStep)])));
   results.throughput = throughput;
 
-  if (!quick) {
+  if (!quick && run('epoch')) {
     const model = new Model(gpu.device, { sizes, seed: 0 });
     const [epoch] = await model.fit(splits.train, { epochs: 1, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, progressEvery: 0 });
     console.log(`\n== one full epoch: ${int(splits.train.count)} images at batch 128 in ${epoch.seconds.toFixed(2)} s (${int(epoch.samplesPerSecond)} samples/s, no validation)`);
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
 
   const stepBatch = quick ? 64 : 128;
   const model = new Model(gpu.device, { sizes, seed: 0 });
+  if (run('step')) {
   const breakdown = await stepBreakdown(model, stepBatch);
   const measured = throughput.find((t) => t.batchSize === stepBatch)!;
   console.log(`\n== one training step at batch ${stepBatch}, kernel by kernel (each timed alone, median of 5)`);
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
     ['measured training step (fit)', ms(measured.msPerStep), '', '', `${(measured.msPerStep / breakdown.kernelSumMs).toFixed(2)}× sum`],
   ]));
   results.step = breakdown;
-  model.dispose();
+  }
 
   const shapes: [MatmulForm, MatmulShape, string][] = quick
     ? [['nn', { M: 64, N: 64, K: 784 }, 'x·W1 (small)']]
@@ -74,7 +79,7 @@ async function main(): Promise<void> {
         ['nn', { M: 1024, N: 1024, K: 1024 }, 'square 1024'],
       ];
   const variantResults = [];
-  for (const [form, shape, what] of shapes) {
+  for (const [form, shape, what] of run('matmul') ? shapes : []) {
     const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape);
     console.log(`\n== matmul ${form} M=${shape.M} N=${shape.N} K=${shape.K}: ${what} (each variant verified against float64 first)`);
     console.log(table(['variant', 'verified', 'ms', 'GFLOP/s', 'speed-up'], rows.map((r) => [
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
     if (rows.some((r) => !r.verified)) process.exitCode = 1;
   }
   results.matmul = variantResults;
+  model.dispose();
 
   if (flags.json) {
     const tmp = `${flags.json}.tmp-${process.pid}`;
