@@ -37,6 +37,8 @@ export default defineConfig(({ mode }) => ({
   preview: { host: '127.0.0.1', port: 4173 },
   plugins: mode === 'lib' ? [] : [mnistFiles()],
   worker: { format: 'es' },
+  // Scan every page up front, so the dev server never discovers a dependency mid-test and reloads the page.
+  optimizeDeps: { entries: ['demo/*.html', 'test/e2e/pages/*.html'] },
   build:
     mode === 'lib'
       ? {

@@ -34,8 +34,12 @@ function randomData(n: number, seed: number): Float32Array<ArrayBuffer> {
   return out;
 }
 
-export async function compareMatmulVariants(device: GPUDevice, ops: Ops, form: MatmulForm, shape: MatmulShape, variants = matmulCandidates(form)): Promise<VariantResult[]> {
+/** quick: one short timing per variant (autotuning); otherwise warm-up, calibrated repeats, median of 5. */
+export async function compareMatmulVariants(
+  device: GPUDevice, ops: Ops, form: MatmulForm, shape: MatmulShape, variants = matmulCandidates(form), options: { quick?: boolean } = {},
+): Promise<VariantResult[]> {
   const { M, N, K } = shape;
+  // inputU8 shapes are timed with float inputs: the same loads and arithmetic, plus an unpack.
   const a = randomData(M * K, 1);
   const b = randomData(N * K, 2);
   const want = new Float64Array(M * N);
@@ -66,7 +70,9 @@ export async function compareMatmulVariants(device: GPUDevice, ops: Ops, form: M
     }
     const result: VariantResult = { variant: matmulVariantName(v), verified, maxError };
     if (verified) {
-      result.timing = await timeDispatches(device, [dispatch], await calibratedRepeats(device, [dispatch]));
+      result.timing = options.quick
+        ? await timeDispatches(device, [dispatch], 2, 3)
+        : await timeDispatches(device, [dispatch], await calibratedRepeats(device, [dispatch]));
       result.gflops = flop / (result.timing.medianMs * 1e6);
     }
     results.push(result);

@@ -1,6 +1,8 @@
 // npm run train -- [flags]: trains the MLP on MNIST on WebGPU (Node, Dawn) and reports the test accuracy.
 import { validateSizes } from '../engine/mlp.js';
 import { Model } from '../engine/model.js';
+import { autotuneVariants, defaultVariantsFor } from '../engine/autotune.js';
+import { fileTuneStore } from '../node/tuneStore.js';
 import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
@@ -14,7 +16,7 @@ const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
-  [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
+  [--autotune] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
 /** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
 const MNIST_MEAN = 0.1307;
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     limit: { type: 'string' }, 'validation-size': { type: 'string' }, 'random-split': { type: 'boolean' },
     pixels: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' },
     'progress-every': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    save: { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
+    save: { type: 'string' }, autotune: { type: 'boolean' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
   });
   if (flags.help) {
     console.log(USAGE);
@@ -86,8 +88,11 @@ async function main(): Promise<void> {
       (model.lastFit ? ` (its batch size and optimizer are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
+    const variants = flags.autotune
+      ? await autotuneVariants(gpu.device, { sizes, batchSizes: [batchSize], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
+      : defaultVariantsFor(gpu.adapterInfo);
     model = new Model(gpu.device, {
-      sizes, seed,
+      sizes, seed, variants,
       ...(standardize ? { pixelMean: MNIST_MEAN, pixelStd: MNIST_STD } : {}),
     });
   }

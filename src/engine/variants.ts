@@ -11,7 +11,11 @@ export interface VariantChoices {
   biasGrad: BiasGradVariant[];
   optimizer: OptimizerVariant[];
   softmax: Omit<SoftmaxVariant, 'gradient'>;
+  /** Tuned choices for exact shapes (see autotune.ts), keyed by matmulShapeKey; they win over the lists. */
+  matmulByShape?: Record<string, MatmulVariant>;
 }
+
+export const matmulShapeKey = (form: MatmulForm, s: MatmulShape): string => `${form} ${s.M}×${s.N}×${s.K}${s.inputU8 ? ' u8' : ''}`;
 
 const candidates = (form: MatmulForm, vec4Tiles: [number, number], scalarTiles: [number, number], kUnroll?: number): MatmulVariant[] => [
   { form, vec4: true, tileRows: vec4Tiles[0], tileCols: vec4Tiles[1], workgroupSize: 64, ...(kUnroll ? { kUnroll } : {}) },
@@ -31,7 +35,22 @@ export const DEFAULT_VARIANTS: VariantChoices = {
   softmax: { workgroupSize: 64 },
 };
 
+/**
+ * Untuned defaults for real GPUs (not measured here: no GPU was at hand): small 4×4 tiles keep thousands of
+ * invocations in flight at the MLP's sizes, where the 16×8 tiles that suit a CPU leave a GPU mostly idle.
+ */
+export const GPU_VARIANTS: VariantChoices = {
+  ...DEFAULT_VARIANTS,
+  matmul: {
+    nn: candidates('nn', [4, 4], [4, 4]),
+    nt: candidates('nt', [4, 4], [4, 4]),
+    tn: candidates('tn', [4, 4], [4, 4]),
+  },
+};
+
 export function chooseMatmul(choices: VariantChoices, form: MatmulForm, shape: MatmulShape): MatmulVariant {
+  const tuned = choices.matmulByShape?.[matmulShapeKey(form, shape)];
+  if (tuned && tuned.form === form && matmulUnsupported(tuned, shape) === null) return tuned;
   const variant = choices.matmul[form].find((v) => matmulUnsupported(v, shape) === null);
   if (!variant) throw new Error(`no matmul ${form} variant supports M=${shape.M} N=${shape.N} K=${shape.K}`);
   return variant;

@@ -1,0 +1,57 @@
+// Autotuning: picks a verified variant per shape, caches it per adapter and engine version, and a model built
+// with the tuned choices uses them and still matches the float64 reference.
+import { describe, expect, it } from 'vitest';
+import type { MatmulVariant } from '../shaders/matmul.js';
+import { autotuneVariants, defaultVariantsFor, trainingMatmuls, tuneKey, type TuneStore } from '../src/engine/autotune.js';
+import { Model } from '../src/engine/model.js';
+import { matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/engine/variants.js';
+import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { sliceDataset } from '../src/data/dataset.js';
+import { loadMnist } from '../src/node/mnistFiles.js';
+import { openTestDevice } from './helpers/gpu.js';
+
+const gpu = await openTestDevice();
+
+function memoryStore(): TuneStore & { saved: Record<string, Record<string, MatmulVariant>> } {
+  const saved: Record<string, Record<string, MatmulVariant>> = {};
+  return { saved, load: (k) => saved[k], save: (k, v) => { saved[k] = v; } };
+}
+
+describe('autotune', () => {
+  const sizes = [784, 32, 10];
+
+  it('chooses a variant for every matmul of the step, caches it, and reuses the cache', async () => {
+    const store = memoryStore();
+    const lines: string[] = [];
+    const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, log: (l) => lines.push(l) });
+    const shapes = trainingMatmuls(sizes, 16).map(([form, shape]) => matmulShapeKey(form, shape));
+    expect(Object.keys(tuned.matmulByShape!).sort()).toEqual([...shapes].sort());
+    expect(lines).toHaveLength(shapes.length);
+    expect(Object.keys(store.saved)).toEqual([tuneKey(gpu.adapterInfo)]);
+
+    const again: string[] = [];
+    const cached = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, log: (l) => again.push(l) });
+    expect(again).toEqual([]);
+    expect(cached.matmulByShape).toEqual(tuned.matmulByShape);
+  });
+
+  it('a model with tuned variants uses them and matches the reference gradients', async () => {
+    const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store: memoryStore() });
+    const model = new Model(gpu.device, { sizes, seed: 2, variants: tuned });
+    const plan = model.plan('train', 16);
+    const wanted = tuned.matmulByShape![matmulShapeKey('tn', { M: 784, N: 32, K: 16, inputU8: true })];
+    expect(plan.backward.some((d) => d.label.includes(`${wanted.tileRows}x${wanted.tileCols}`))).toBe(true);
+    const data = sliceDataset(loadMnist().train, 0, 16, 'batch');
+    const want = mlpForwardBackward(await model.getParams(), model.parameters.layout, sizes, data.images, data.labels, 16);
+    const got = await model.gradients(data);
+    let worst = 0;
+    for (let i = 0; i < want.grads.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.grads[i]) / (1e-5 + 1e-3 * Math.abs(want.grads[i])));
+    expect(worst).toBeLessThanOrEqual(1);
+    model.dispose();
+  });
+
+  it('ships defaults per adapter class', () => {
+    expect(defaultVariantsFor({ ...gpu.adapterInfo, isFallbackAdapter: true })).toBe(DEFAULT_VARIANTS);
+    expect(defaultVariantsFor({ ...gpu.adapterInfo, isFallbackAdapter: false })).toBe(GPU_VARIANTS);
+  });
+});

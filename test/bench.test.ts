@@ -1,0 +1,35 @@
+// The benchmark's smoke test: every matmul variant it compares verifies against the float64 reference
+// (on small odd shapes), and the step breakdown covers every kernel of a step. No timing is asserted.
+import { describe, expect, it } from 'vitest';
+import { compareMatmulVariants, matmulCandidates } from '../src/bench/matmulVariants.js';
+import { stepBreakdown } from '../src/bench/step.js';
+import { Model } from '../src/engine/model.js';
+import { openTestDevice } from './helpers/gpu.js';
+import type { MatmulForm } from '../shaders/matmul.js';
+
+const gpu = await openTestDevice();
+
+describe('bench smoke test', () => {
+  it.each([
+    ['nn', { M: 37, N: 24, K: 20 }],
+    ['tn', { M: 32, N: 16, K: 13 }],
+    ['nt', { M: 37, N: 29, K: 20 }],
+  ] as [MatmulForm, { M: number; N: number; K: number }][])('every %s variant verifies on %o', async (form, shape) => {
+    const model = new Model(gpu.device, { sizes: [4, 4, 2] });
+    const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape);
+    expect(rows.length).toBeGreaterThanOrEqual(form === 'nt' ? 8 : matmulCandidates(form).length - 1);
+    for (const r of rows) expect(r.verified, `${r.variant}: max error ${r.maxError}`).toBe(true);
+    expect(rows[0].variant).toMatch(/scalar-1x1/);
+    model.dispose();
+  });
+
+  it('times each kernel of a training step', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const breakdown = await stepBreakdown(model, 32);
+    expect(breakdown.kernels.map((k) => k.label.split(' ')[0])).toEqual([
+      'matmulNN', 'matmulNN', 'softmaxCrossEntropy', 'matmulTN', 'biasGrad', 'matmulNT', 'matmulTN', 'biasGrad', 'adamUpdate',
+    ]);
+    for (const k of breakdown.kernels) expect(k.timing.medianMs).toBeGreaterThan(0);
+    model.dispose();
+  });
+});
