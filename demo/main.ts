@@ -1,7 +1,8 @@
 // The demo page: wires the controls and views to the training worker (demo/worker.ts), which owns the GPU.
 // The page only sends ToWorker messages and renders the FromWorker replies (see demo/protocol.ts).
 import type { AdapterDescription } from '../src/engine/device.js';
-import type { FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
+import type { BenchRequest, FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
+import { BenchView } from './ui/bench.js';
 import { TrainingCharts } from './ui/charts.js';
 import { renderConfusion } from './ui/confusion.js';
 import { byId, el, integer, showFraction } from './ui/dom.js';
@@ -46,6 +47,8 @@ let loadingFile = false;
 let saving = false;
 let stopping = false;
 let resetting = false;
+/** The Bench panel's run is in flight: like loading a file, it holds the worker without changing the state. */
+let benching = false;
 let runConfig: TrainConfig | undefined;
 let stepsPerEpoch = 0;
 
@@ -63,15 +66,17 @@ function setState(next: State): void {
 }
 
 function updateControls(): void {
-  const idle = (state === 'ready' || state === 'done') && !loadingFile && !resetting;
+  const idle = (state === 'ready' || state === 'done') && !loadingFile && !resetting && !benching;
   ui.train.disabled = !idle;
   ui.stop.disabled = state !== 'training' || stopping;
   ui.reset.disabled = !(idle || state === 'training');
   ui.save.disabled = !(idle && hasModel) || saving;
   ui.modelFile.disabled = !idle;
   setFormDisabled(!(idle || state === 'loading'));
+  bench.setControls(idle, benching);
   predictions.setHint(
     state === 'training' ? 'Predictions start when training ends.'
+      : benching ? 'Predictions resume when the benchmark ends.'
       : hasModel ? 'Draw a digit big and centred, as on paper.'
       : 'Train or load a model first; then draw a digit here.',
   );
@@ -108,6 +113,7 @@ const charts = new TrainingCharts(byId('loss-chart'), byId('val-chart'));
 const progress = new ProgressView();
 const predictions = new PredictionView(byId('prediction'), byId('predicted-digit'), byId<HTMLCanvasElement>('model-input'), byId('predict-hint'));
 const pad = new DrawingPad(byId<HTMLCanvasElement>('draw'), requestPrediction);
+const bench = new BenchView(startBench);
 
 const placeholder = () => el('p', 'placeholder', 'Appears after training or loading a model.');
 
@@ -142,7 +148,8 @@ let predicting = false;
 
 function canPredict(): boolean {
   // The worker answers nothing when it has no model, so never ask while one is being replaced or dropped.
-  return hasModel && state !== 'training' && !loadingFile && !resetting;
+  // Nor while benchmarking: a prediction's GPU work would land inside the timings.
+  return hasModel && state !== 'training' && !loadingFile && !resetting && !benching;
 }
 
 function requestPrediction(pixels: Uint8Array): void {
@@ -260,6 +267,21 @@ ui.modelFile.addEventListener('change', async () => {
   }
 });
 
+function startBench(request: BenchRequest): void {
+  benching = true;
+  bench.start(request);
+  setStatus(`Benchmarking at batch ${request.batchSize}${request.quick ? ' (quick)' : ''}: training waits until it ends. Results appear in the Bench panel.`);
+  updateControls();
+  // After an outstanding prediction, so its GPU work stays out of the first timings.
+  sendWhenModelFree({ type: 'bench', ...request });
+}
+
+function benchEnded(): void {
+  benching = false;
+  updateControls();
+  pumpPredictions(); // a digit drawn during the run is answered now
+}
+
 byId('clear-drawing').addEventListener('click', () => {
   pad.clear();
   pendingPixels = undefined;
@@ -344,6 +366,25 @@ function onMessage(message: FromWorker): void {
       setStatus(`Model saved as mnist-mlp.safetensors (${integer(message.bytes.length / 1024)} KiB).`);
       updateControls();
       return;
+    case 'benchStep':
+      bench.showStep(message.sizes, message.breakdown);
+      return;
+    case 'benchProduct':
+      bench.startProduct(message);
+      return;
+    case 'benchVariant':
+      bench.addVariant(message.product, message.row);
+      return;
+    case 'benchDone':
+      bench.finish(message.seconds);
+      setStatus(`Benchmark done in ${message.seconds.toFixed(0)} s; the results are in the Bench panel.`);
+      benchEnded();
+      return;
+    case 'benchFailed':
+      bench.fail(message.message);
+      setStatus(`The benchmark failed: ${message.message}`, 'warn');
+      benchEnded();
+      return;
     case 'error':
       onWorkerError(message.message);
       return;
@@ -385,6 +426,10 @@ function onWorkerCrash(text: string): void {
   console.error(`training worker failed: ${text}`);
   setStatus(`The training worker stopped unexpectedly (${text}). Reload the page to start again.`, 'error');
   progress.finish('failed');
+  if (benching) {
+    benching = false;
+    bench.fail('the worker stopped');
+  }
   if (state === 'loading') showNotice('The demo could not start', text);
   setState('error');
 }

@@ -1,5 +1,8 @@
 // Messages between the demo page and its training worker (the engine runs in the worker, so the page
 // stays responsive while the GPU trains).
+import type { MatmulForm, MatmulShape } from '../shaders/matmul.js';
+import type { VariantResult } from '../src/bench/matmulVariants.js';
+import type { StepBreakdown } from '../src/bench/step.js';
 import type { AdapterDescription } from '../src/engine/device.js';
 
 export interface TrainConfig {
@@ -20,7 +23,27 @@ export type ToWorker =
   | { type: 'reset' }
   | { type: 'predict'; pixels: Uint8Array }
   | { type: 'save' }
-  | { type: 'load'; bytes: Uint8Array; name: string };
+  | { type: 'load'; bytes: Uint8Array; name: string }
+  | ({ type: 'bench' } & BenchRequest);
+
+/** The Bench panel's request: `quick` shrinks the hidden layer (500 → 64) and times each matmul variant briefly. */
+export interface BenchRequest {
+  batchSize: number;
+  quick: boolean;
+}
+
+/** One matmul product of the step, announced before its variants are timed one by one. */
+export interface BenchProduct {
+  index: number;
+  form: MatmulForm;
+  shape: MatmulShape;
+  what: string;
+  /** Candidate variants, including any this shape cannot run. */
+  variants: number;
+}
+
+/** A variant's check and timing, or why it cannot run the shape. */
+export type BenchVariantRow = VariantResult | { variant: string; skipped: string };
 
 export interface Misclassified {
   index: number;
@@ -50,4 +73,10 @@ export type FromWorker =
   | { type: 'reset' }
   | { type: 'prediction'; probabilities: number[] }
   | { type: 'saved'; bytes: Uint8Array }
-  | ({ type: 'loaded'; name: string; sizes: number[] } & FinishedRun);
+  | ({ type: 'loaded'; name: string; sizes: number[] } & FinishedRun)
+  // The benchmark streams its results as they come: the step breakdown, then each product and its variants.
+  | { type: 'benchStep'; sizes: number[]; breakdown: StepBreakdown }
+  | ({ type: 'benchProduct' } & BenchProduct)
+  | { type: 'benchVariant'; product: number; row: BenchVariantRow }
+  | { type: 'benchDone'; seconds: number }
+  | { type: 'benchFailed'; message: string };

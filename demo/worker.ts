@@ -1,5 +1,8 @@
 // The demo's training worker: opens WebGPU, loads MNIST from the same origin as raw IDX bytes, and runs
-// the engine on request. All GPU work happens here.
+// the engine (and the Bench panel's benchmark) on request. All GPU work happens here.
+import { matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulShape } from '../shaders/matmul.js';
+import { compareMatmulVariants, matmulCandidates } from '../src/bench/matmulVariants.js';
+import { stepBreakdown } from '../src/bench/step.js';
 import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
 import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
@@ -8,7 +11,7 @@ import { slotOf } from '../src/engine/paramLayout.js';
 import { parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
 import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { sliceDataset } from '../src/data/dataset.js';
-import type { FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
+import type { BenchRequest, FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
 const MNIST_MEAN = 0.1307;
 const MNIST_STD = 0.3081;
@@ -18,7 +21,8 @@ let gpu: OpenedDevice | undefined;
 let data: MnistSplits | undefined;
 let model: Model | undefined;
 let stopRequested = false;
-let busy = false;
+/** The long job running, if any: one at a time, since each would skew or fight over the other's GPU time. */
+let job: 'train' | 'load' | 'bench' | undefined;
 let resetAfterRun = false;
 
 const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
@@ -82,6 +86,43 @@ async function train(config: TrainConfig): Promise<void> {
   post({ type: 'done', ...(await summarize(model, stopRequested)) });
 }
 
+/** The same measurements as `npm run bench` (src/cli/bench.ts), on a fresh model that is not the demo's. */
+async function bench({ batchSize, quick }: BenchRequest): Promise<void> {
+  const started = performance.now();
+  const hidden = quick ? 64 : 500;
+  const sizes = [784, hidden, 10];
+  const benchModel = new Model(gpu!.device, { sizes, seed: 0 });
+  try {
+    post({ type: 'benchStep', sizes, breakdown: await stepBreakdown(benchModel, batchSize) });
+    // The step's two big products: the batch is M of the forward product and K of the weight gradient.
+    const products: { form: MatmulForm; shape: MatmulShape; what: string }[] = [
+      { form: 'nn', shape: { M: batchSize, N: hidden, K: 784 }, what: `forward x·W1 [${batchSize}×784]·[784×${hidden}]` },
+      { form: 'tn', shape: { M: 784, N: hidden, K: batchSize }, what: `weight gradient xᵀ·dh [784×${batchSize}]·[${batchSize}×${hidden}]` },
+    ];
+    for (const [index, { form, shape, what }] of products.entries()) {
+      const candidates = matmulCandidates(form);
+      post({ type: 'benchProduct', index, form, shape, what, variants: candidates.length });
+      let baselineMs: number | undefined;
+      for (const [i, variant] of candidates.entries()) {
+        const skipped = matmulUnsupported(variant, shape);
+        if (skipped) {
+          post({ type: 'benchVariant', product: index, row: { variant: matmulVariantName(variant), skipped } });
+          continue;
+        }
+        // One variant per call, so each row reaches the page as soon as it is verified and timed.
+        const [row] = await compareMatmulVariants(gpu!.device, benchModel.ops, form, shape, [variant], { quick });
+        // A one-variant call measures speed-up against itself; the baseline is the first candidate, as in Node.
+        if (i === 0) baselineMs = row.timing?.medianMs;
+        row.speedup = row.timing && baselineMs ? baselineMs / row.timing.medianMs : undefined;
+        post({ type: 'benchVariant', product: index, row });
+      }
+    }
+    post({ type: 'benchDone', seconds: (performance.now() - started) / 1000 });
+  } finally {
+    benchModel.dispose();
+  }
+}
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'init': {
@@ -93,7 +134,7 @@ async function handle(message: ToWorker): Promise<void> {
     case 'train':
       return train(message.config);
     case 'reset':
-      if (busy) {
+      if (job === 'train' || job === 'load') {
         // Training owns the model until its current step ends; it resets itself then.
         stopRequested = true;
         resetAfterRun = true;
@@ -130,6 +171,9 @@ async function handle(message: ToWorker): Promise<void> {
       post({ type: 'loaded', name: message.name, sizes: loaded.sizes, ...(await summarize(loaded, false)) });
       return;
     }
+    case 'bench':
+      // Reported as benchFailed, so the page never confuses it with a prediction's or a save's error.
+      return bench(message).catch((e: Error) => post({ type: 'benchFailed', message: e.message }));
   }
 }
 
@@ -139,14 +183,15 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     stopRequested = true;
     return;
   }
-  // One long job at a time (train, load); predictions run between training steps' awaits.
-  if ((message.type === 'train' || message.type === 'load') && busy) {
-    post({ type: 'error', message: 'busy: stop the current run first' });
+  // One long job at a time (train, load, bench); predictions run between their awaits.
+  const long = message.type === 'train' || message.type === 'load' || message.type === 'bench';
+  if (long && job) {
+    const text = `busy: ${job === 'bench' ? 'the benchmark is running' : 'stop the current run first'}`;
+    post(message.type === 'bench' ? { type: 'benchFailed', message: text } : { type: 'error', message: text });
     return;
   }
-  const long = message.type === 'train' || message.type === 'load';
-  if (long) busy = true;
+  if (long) job = message.type;
   handle(message)
     .catch((e: Error) => post({ type: 'error', message: e.message }))
-    .finally(() => { if (long) busy = false; });
+    .finally(() => { if (long) job = undefined; });
 };
