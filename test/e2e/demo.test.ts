@@ -84,6 +84,18 @@ describe('demo page', () => {
     expect(await page.$eval('#model-info', (e) => e.textContent)).toMatch(/784.40.10/);
   });
 
+  it('runs the Bench panel (quick): every variant verifies and every kernel of the step is timed', async () => {
+    await page.$eval('#bench-quick', (e) => { (e as HTMLInputElement).checked = true; e.dispatchEvent(new Event('change', { bubbles: true })); });
+    await page.click('#bench-run');
+    await page.waitForFunction(() => ['done', 'error'].includes((document.querySelector('#bench') as HTMLElement).dataset.status ?? ''), { timeout: 300_000, polling: 500 });
+    expect(await page.$eval('#bench', (e) => (e as HTMLElement).dataset.status)).toBe('done');
+    const verified = await page.$$eval('#bench-matmul tbody tr td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
+    expect(verified.length).toBeGreaterThan(10);
+    expect(verified.filter((v) => v !== 'yes')).toEqual([]);
+    const kernels = await page.$$eval('#bench-step tbody tr', (rows) => rows.map((r) => r.textContent ?? ''));
+    expect(kernels.some((k) => k.startsWith('adamUpdate'))).toBe(true);
+  });
+
   it('logged no console errors and no uncaught exceptions', () => {
     expect(errors).toEqual([]);
   });
