@@ -1,4 +1,4 @@
-// npm run bench -- [--quick] [--only throughput,epoch,step,matmul] [--adapter auto|system|swiftshader] [--json FILE]
+// npm run bench -- [--quick] [--only throughput,epoch,step,matmul] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput at batch 64/128/256, one full MNIST epoch, each kernel of a step, and matmul variants.
 import { renameSync, writeFileSync } from 'node:fs';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
@@ -22,13 +22,13 @@ function table(header: string[], rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags({ quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' } });
+  const flags = parseFlags({ quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' }, 'no-robustness': { type: 'boolean' } });
   const quick = Boolean(flags.quick);
   const SECTIONS = ['throughput', 'epoch', 'step', 'matmul'] as const;
   const only = (flags.only ?? SECTIONS.join(',')).split(',');
   for (const name of only) if (!SECTIONS.includes(name as (typeof SECTIONS)[number])) throw new UsageError(`--only takes ${SECTIONS.join(', ')}, got '${name}'`);
   const run = (section: (typeof SECTIONS)[number]) => only.includes(section);
-  const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
+  const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'), { disableRobustness: flags['no-robustness'] });
   const adapter = formatAdapter(gpu.adapterInfo);
   console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
   const splits = splitMnist(loadMnist());

@@ -16,7 +16,7 @@ const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
-  [--autotune] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
+  [--autotune] [--no-robustness] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
 /** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
 const MNIST_MEAN = 0.1307;
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     limit: { type: 'string' }, 'validation-size': { type: 'string' }, 'random-split': { type: 'boolean' },
     pixels: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' },
     'progress-every': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    save: { type: 'string' }, autotune: { type: 'boolean' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
+    save: { type: 'string' }, autotune: { type: 'boolean' }, 'no-robustness': { type: 'boolean' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
   });
   if (flags.help) {
     console.log(USAGE);
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const sizes = [784, ...parseHidden(flags.hidden), 10];
   validateSizes(sizes);
 
-  const gpu = await openNodeDevice(adapterChoice);
+  const gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
   const reporter = new TrainReporter();
   reporter.adapter(gpu.adapterInfo, gpu.driverNote);
 
