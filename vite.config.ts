@@ -37,8 +37,9 @@ export default defineConfig(({ mode }) => ({
   preview: { host: '127.0.0.1', port: 4173 },
   plugins: mode === 'lib' ? [] : [mnistFiles()],
   worker: { format: 'es' },
-  // Scan every page up front, so the dev server never discovers a dependency mid-test and reloads the page.
-  optimizeDeps: { entries: ['demo/*.html', 'test/e2e/pages/*.html'] },
+  // Scan the pages up front, so the dev server never discovers a dependency mid-test and reloads the page.
+  // demo/peers.html (TF.js, jax-js) is scanned only by `npm run bench:peers`, which asks for it.
+  optimizeDeps: { entries: ['demo/index.html', 'demo/headless.html', 'test/e2e/pages/*.html'] },
   build:
     mode === 'lib'
       ? {

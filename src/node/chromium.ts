@@ -13,8 +13,14 @@ export const CHROMIUM_ARGS = [
   ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
 ];
 
-export async function startViteServer(): Promise<{ server: ViteDevServer; origin: string }> {
-  const server = await createServer({ configFile: 'vite.config.ts', server: { host: '127.0.0.1', port: 0, open: false }, logLevel: 'error' });
+/** The project's Vite dev server on a free port; `scanPages` adds pages whose dependencies to pre-bundle. */
+export async function startViteServer(scanPages: string[] = []): Promise<{ server: ViteDevServer; origin: string }> {
+  const server = await createServer({
+    configFile: 'vite.config.ts',
+    server: { host: '127.0.0.1', port: 0, open: false },
+    logLevel: 'error',
+    ...(scanPages.length ? { optimizeDeps: { entries: scanPages } } : {}),
+  });
   await server.listen();
   const address = server.httpServer!.address();
   if (!address || typeof address === 'string') throw new Error('vite server has no TCP address');
