@@ -1,36 +1,84 @@
-// Wall-clock timing of GPU work: repeat a set of dispatches many times in one submission, wait for the queue,
-// divide. Warm-up first; the median of several trials, with min and max as the spread.
+// Timing of GPU work: repeat a set of dispatches many times in one compute pass, then divide. With the
+// adapter's `timestamp-query` the GPU's own clock times the pass; otherwise the wall clock from submit to
+// `onSubmittedWorkDone`. Warm-up first; the median of several trials, with min and max as the spread.
 import { encodeDispatches, type Dispatch } from '../engine/dispatch.js';
 
 export interface Timing {
   medianMs: number;
   minMs: number;
   maxMs: number;
+  /** Which clock: the GPU's timestamps, or the host's wall clock. */
+  clock: 'timestamp' | 'wall';
 }
 
-export function summarize(samplesMs: number[]): Timing {
+export function summarize(samplesMs: number[], clock: Timing['clock']): Timing {
   const sorted = [...samplesMs].sort((a, b) => a - b);
-  return { medianMs: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], maxMs: sorted[sorted.length - 1] };
+  return { medianMs: sorted[Math.floor(sorted.length / 2)], minMs: sorted[0], maxMs: sorted[sorted.length - 1], clock };
 }
 
-/** Time per execution of `dispatches` (in order), each trial running them `repeats` times in one submit. */
+/** Two timestamps around a pass, resolved and read back (benchmark only: it allocates). */
+class PassTimer {
+  private readonly querySet: GPUQuerySet;
+  private readonly resolve: GPUBuffer;
+  private readonly readback: GPUBuffer;
+
+  constructor(private readonly device: GPUDevice) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 });
+    this.resolve = device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.readback = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  }
+
+  get writes(): GPUComputePassTimestampWrites {
+    return { querySet: this.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+  }
+
+  afterPass(encoder: GPUCommandEncoder): void {
+    encoder.resolveQuerySet(this.querySet, 0, 2, this.resolve, 0);
+    encoder.copyBufferToBuffer(this.resolve, 0, this.readback, 0, 16);
+  }
+
+  /** Milliseconds between the two timestamps, or null when the clock gave nothing usable. */
+  async elapsedMs(): Promise<number | null> {
+    await this.readback.mapAsync(GPUMapMode.READ);
+    const [begin, end] = new BigUint64Array(this.readback.getMappedRange().slice(0));
+    this.readback.unmap();
+    const ns = Number(end - begin);
+    return end > begin && Number.isFinite(ns) ? ns / 1e6 : null;
+  }
+
+  destroy(): void {
+    this.querySet.destroy();
+    this.resolve.destroy();
+    this.readback.destroy();
+  }
+}
+
+/** Time per execution of `dispatches` (in order), each trial running them `repeats` times in one pass. */
 export async function timeDispatches(device: GPUDevice, dispatches: Dispatch[], repeats: number, trials = 5): Promise<Timing> {
-  const run = async () => {
+  const timer = device.features.has('timestamp-query') ? new PassTimer(device) : null;
+  let clock: Timing['clock'] = timer ? 'timestamp' : 'wall';
+  const run = async (): Promise<number> => {
+    const start = performance.now();
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
+    const pass = encoder.beginComputePass(timer ? { timestampWrites: timer.writes } : {});
     for (let r = 0; r < repeats; r++) encodeDispatches(pass, dispatches);
     pass.end();
+    timer?.afterPass(encoder);
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
+    const wallMs = performance.now() - start;
+    const gpuMs = timer ? await timer.elapsedMs() : null;
+    if (gpuMs === null) clock = 'wall';
+    return (gpuMs ?? wallMs) / repeats;
   };
-  await run(); // warm-up: first-use compilation and caches
-  const samples: number[] = [];
-  for (let t = 0; t < trials; t++) {
-    const start = performance.now();
-    await run();
-    samples.push((performance.now() - start) / repeats);
+  try {
+    await run(); // warm-up: first-use compilation and caches
+    const samples: number[] = [];
+    for (let t = 0; t < trials; t++) samples.push(await run());
+    return summarize(samples, clock);
+  } finally {
+    timer?.destroy();
   }
-  return summarize(samples);
 }
 
 /** Picks a repeat count so that one trial takes roughly `targetMs`. */

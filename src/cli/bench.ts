@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   if (run('step')) {
   const breakdown = await stepBreakdown(model, stepBatch);
   const measured = throughput.find((t) => t.batchSize === stepBatch)!;
-  console.log(`\n== one training step at batch ${stepBatch}, kernel by kernel (each timed alone, median of 5)`);
+  console.log(`\n== one training step at batch ${stepBatch}, kernel by kernel (each timed alone, median of 5, ${breakdown.kernels[0]?.timing.clock === 'timestamp' ? 'GPU timestamps' : 'wall clock'})`);
   console.log(table(['kernel', 'ms', 'min', 'max', 'share'], [
     ...breakdown.kernels.map((k) => [k.label, ms(k.timing.medianMs), ms(k.timing.minMs), ms(k.timing.maxMs), `${((100 * k.timing.medianMs) / breakdown.kernelSumMs).toFixed(1)}%`]),
     ['sum of kernels', ms(breakdown.kernelSumMs), '', '', ''],
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const variantResults = [];
   for (const [form, shape, what] of run('matmul') ? shapes : []) {
     const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape);
-    console.log(`\n== matmul ${form} M=${shape.M} N=${shape.N} K=${shape.K}: ${what} (each variant verified against float64 first)`);
+    console.log(`\n== matmul ${form} M=${shape.M} N=${shape.N} K=${shape.K}: ${what} (each variant verified against float64 first; ${rows.find((r) => r.timing)?.timing?.clock === 'timestamp' ? 'GPU timestamps' : 'wall clock'})`);
     console.log(table(['variant', 'verified', 'ms', 'GFLOP/s', 'speed-up'], rows.map((r) => [
       r.variant, r.verified ? 'yes' : `NO (${r.maxError.toExponential(1)})`, r.timing ? ms(r.timing.medianMs) : '-',
       r.gflops ? r.gflops.toFixed(2) : '-', r.speedup ? `${r.speedup.toFixed(1)}×` : '-',
