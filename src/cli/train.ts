@@ -1,15 +1,14 @@
 // npm run train -- [flags]: trains the MLP on MNIST on WebGPU (Node, Dawn) and reports the test accuracy.
-import { validateSizes } from '../engine/mlp.js';
 import { Model } from '../engine/model.js';
 import { autotuneVariants, defaultVariantsFor } from '../engine/autotune.js';
 import { fileTuneStore } from '../node/tuneStore.js';
-import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { writeFileAtomic } from '../node/files.js';
 import { openModelFile, saveModelFile } from '../node/modelFiles.js';
-import { choiceFlag, floatFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
+import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
+import { parseRecipe, RECIPE_FLAGS } from './recipe.js';
 import { TrainReporter } from './report.js';
 
 const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]]
@@ -18,50 +17,22 @@ const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
-/** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
-const MNIST_MEAN = 0.1307;
-const MNIST_STD = 0.3081;
-
-
-function parseHidden(raw: string | undefined): number[] {
-  if (raw === undefined) return [500];
-  if (raw.trim() === '') return [];
-  return raw.split(',').map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--hidden takes comma-separated positive integers, got '${raw}'`);
-    return n;
-  });
-}
-
 async function main(): Promise<void> {
   const flags = parseFlags({
-    epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, hidden: { type: 'string' },
-    optimizer: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
-    limit: { type: 'string' }, 'validation-size': { type: 'string' }, 'random-split': { type: 'boolean' },
-    pixels: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' },
-    'progress-every': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    save: { type: 'string' }, autotune: { type: 'boolean' }, 'no-robustness': { type: 'boolean' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
+    ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
+    json: { type: 'string' }, help: { type: 'boolean', short: 'h' }, save: { type: 'string' }, autotune: { type: 'boolean' },
+    'no-robustness': { type: 'boolean' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
   });
   if (flags.help) {
     console.log(USAGE);
     return;
   }
-  const epochs = intFlag('epochs', flags.epochs, 10);
-  const batchSize = intFlag('batch-size', flags['batch-size'], 128);
-  const seed = intFlag('seed', flags.seed, 0, 0);
-  const optimizer: OptimizerConfig = {
-    kind: choiceFlag('optimizer', flags.optimizer, OPTIMIZER_KINDS, 'adam'),
-    lr: floatFlag('lr', flags.lr, 1e-3),
-    momentum: floatFlag('momentum', flags.momentum, 0, (x) => x >= 0 && x < 1),
-    weightDecay: flags['weight-decay'] === undefined ? undefined : floatFlag('weight-decay', flags['weight-decay'], 0, (x) => x >= 0),
-  };
+  const recipe = parseRecipe(flags);
+  const { epochs, batchSize, seed, optimizer, sizes, progressEvery } = recipe;
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
-  const progressEvery = intFlag('progress-every', flags['progress-every'], 50, 0);
   const dataDir = flags.data ?? defaultMnistDir();
-  const pixels = choiceFlag('pixels', flags.pixels, ['standardized', 'unit'] as const, 'standardized');
-  const standardize = pixels === 'standardized';
-  const sizes = [784, ...parseHidden(flags.hidden), 10];
-  validateSizes(sizes);
+  const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
+  if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
 
   const gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
   const reporter = new TrainReporter();
@@ -69,12 +40,10 @@ async function main(): Promise<void> {
 
   const all = loadMnist(dataDir);
   const splits = splitMnist(all, {
-    validationSize: intFlag('validation-size', flags['validation-size'], 5000, 0),
+    validationSize: recipe.validationSize,
     randomSplitSeed: flags['random-split'] ? seed : undefined,
-    limit: flags.limit === undefined ? undefined : intFlag('limit', flags.limit, 0),
+    limit: recipe.limit,
   });
-  const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
-  if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
   let model: Model;
   let batch = batchSize;
   let fitOptimizer = optimizer;
@@ -93,7 +62,7 @@ async function main(): Promise<void> {
       : defaultVariantsFor(gpu.adapterInfo);
     model = new Model(gpu.device, {
       sizes, seed, variants,
-      ...(standardize ? { pixelMean: MNIST_MEAN, pixelStd: MNIST_STD } : {}),
+      pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
     });
   }
   reporter.describe({
@@ -125,7 +94,7 @@ async function main(): Promise<void> {
   }
   if (flags.json) {
     const config = { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, resume: flags.resume ?? null, seed,
-      limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels, data: dataDir };
+      limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');
     console.log(`results: ${flags.json}`);

@@ -1,13 +1,13 @@
 // npm run train:browser -- [flags]: the main training job inside headless Chromium (WebGPU through the
-// browser), for machines where only a browser has WebGPU. Same flags and output as `npm run train`.
-import { writeFileSync } from 'node:fs';
+// browser), for machines where only a browser has WebGPU. Takes train's recipe flags (src/cli/recipe.ts) and
+// --json, and prints the same output.
 import type { EpochInfo, Evaluation, StepInfo } from '../engine/model.js';
 import type { AdapterDescription } from '../engine/device.js';
-import { validateSizes } from '../engine/mlp.js';
-import { OPTIMIZER_KINDS } from '../engine/optimizer.js';
 import { CHROMIUM_ARGS, launchChromium, startViteServer } from '../node/chromium.js';
+import { writeFileAtomic } from '../node/files.js';
 import type { HeadlessConfig } from '../../demo/headless.js';
-import { choiceFlag, floatFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
+import { parseFlags, runMain } from './args.js';
+import { parseRecipe, RECIPE_FLAGS } from './recipe.js';
 import { TrainReporter } from './report.js';
 
 type Message =
@@ -19,30 +19,12 @@ type Message =
   | { kind: 'error'; message: string };
 
 async function main(): Promise<void> {
-  const flags = parseFlags({
-    epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, hidden: { type: 'string' },
-    optimizer: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' }, 'validation-size': { type: 'string' },
-    pixels: { type: 'string' }, 'progress-every': { type: 'string' }, json: { type: 'string' },
-  });
-  const hidden = flags.hidden === undefined ? [500] : flags.hidden.split(',').map(Number);
-  const sizes = [784, ...hidden, 10];
-  try {
-    validateSizes(sizes);
-  } catch (e) {
-    throw new UsageError(`--hidden: ${(e as Error).message}`);
-  }
-  const standardized = choiceFlag('pixels', flags.pixels, ['standardized', 'unit'] as const, 'standardized') === 'standardized';
+  const flags = parseFlags({ ...RECIPE_FLAGS, json: { type: 'string' } });
+  const recipe = parseRecipe(flags);
   const config: HeadlessConfig = {
-    sizes,
-    epochs: intFlag('epochs', flags.epochs, 10),
-    batchSize: intFlag('batch-size', flags['batch-size'], 128),
-    optimizer: { kind: choiceFlag('optimizer', flags.optimizer, OPTIMIZER_KINDS, 'adam'), lr: floatFlag('lr', flags.lr, 1e-3) },
-    seed: intFlag('seed', flags.seed, 0, 0),
-    limit: flags.limit === undefined ? undefined : intFlag('limit', flags.limit, 0),
-    validationSize: intFlag('validation-size', flags['validation-size'], 5000, 0),
-    pixelMean: standardized ? 0.1307 : 0,
-    pixelStd: standardized ? 0.3081 : 1,
-    progressEvery: intFlag('progress-every', flags['progress-every'], 50, 0),
+    sizes: recipe.sizes, epochs: recipe.epochs, batchSize: recipe.batchSize, optimizer: recipe.optimizer, seed: recipe.seed,
+    limit: recipe.limit, validationSize: recipe.validationSize, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
+    progressEvery: recipe.progressEvery,
   };
 
   const { server, origin } = await startViteServer();
@@ -69,7 +51,7 @@ async function main(): Promise<void> {
     const { test, trainSeconds } = await finished;
     reporter.test(test, trainSeconds);
     if (flags.json) {
-      writeFileSync(flags.json, JSON.stringify(reporter.results({ ...config, runtime: 'headless-chromium' }, { ...adapter }, test, trainSeconds), null, 2) + '\n');
+      writeFileAtomic(flags.json, JSON.stringify(reporter.results({ ...config, runtime: 'headless-chromium' }, { ...adapter }, test, trainSeconds), null, 2) + '\n');
       console.log(`results: ${flags.json}`);
     }
   } finally {

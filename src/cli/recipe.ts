@@ -1,0 +1,69 @@
+// The training-recipe flags shared by `train` (Node) and `train:browser` (headless Chromium).
+import { validateSizes } from '../engine/mlp.js';
+import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
+import { choiceFlag, floatFlag, intFlag, UsageError } from './args.js';
+
+/** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
+export const MNIST_MEAN = 0.1307;
+export const MNIST_STD = 0.3081;
+
+export const RECIPE_FLAGS = {
+  epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, hidden: { type: 'string' },
+  optimizer: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
+  limit: { type: 'string' }, 'validation-size': { type: 'string' }, pixels: { type: 'string' }, 'progress-every': { type: 'string' },
+} as const;
+
+type RecipeFlags = Partial<Record<keyof typeof RECIPE_FLAGS, string>>;
+
+export interface Recipe {
+  sizes: number[];
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  optimizer: OptimizerConfig;
+  limit?: number;
+  validationSize: number;
+  pixels: 'standardized' | 'unit';
+  pixelMean: number;
+  pixelStd: number;
+  progressEvery: number;
+}
+
+function parseHidden(raw: string | undefined): number[] {
+  if (raw === undefined) return [500];
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--hidden takes comma-separated positive integers, got '${raw}'`);
+    return n;
+  });
+}
+
+/** Defaults are the reference recipe: 784-500-10, Adam lr 1e-3, batch 128, 10 epochs, standardized pixels. */
+export function parseRecipe(flags: RecipeFlags): Recipe {
+  const sizes = [784, ...parseHidden(flags.hidden), 10];
+  try {
+    validateSizes(sizes);
+  } catch (e) {
+    throw new UsageError(`--hidden: ${(e as Error).message}`);
+  }
+  const pixels = choiceFlag('pixels', flags.pixels, ['standardized', 'unit'] as const, 'standardized');
+  return {
+    sizes,
+    epochs: intFlag('epochs', flags.epochs, 10),
+    batchSize: intFlag('batch-size', flags['batch-size'], 128),
+    seed: intFlag('seed', flags.seed, 0, 0),
+    optimizer: {
+      kind: choiceFlag('optimizer', flags.optimizer, OPTIMIZER_KINDS, 'adam'),
+      lr: floatFlag('lr', flags.lr, 1e-3),
+      momentum: floatFlag('momentum', flags.momentum, 0, (x) => x >= 0 && x < 1),
+      weightDecay: flags['weight-decay'] === undefined ? undefined : floatFlag('weight-decay', flags['weight-decay'], 0, (x) => x >= 0),
+    },
+    limit: flags.limit === undefined ? undefined : intFlag('limit', flags.limit, 0),
+    validationSize: intFlag('validation-size', flags['validation-size'], 5000, 0),
+    pixels,
+    pixelMean: pixels === 'standardized' ? MNIST_MEAN : 0,
+    pixelStd: pixels === 'standardized' ? MNIST_STD : 1,
+    progressEvery: intFlag('progress-every', flags['progress-every'], 50, 0),
+  };
+}
