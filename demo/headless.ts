@@ -4,6 +4,7 @@ import { parseMnist, splitMnist } from '../src/data/mnist.js';
 import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { openBrowserDevice } from '../src/engine/device.js';
 import { Model } from '../src/engine/model.js';
+import { defaultVariantsFor } from '../src/engine/autotune.js';
 import type { OptimizerConfig } from '../src/engine/optimizer.js';
 
 export interface HeadlessConfig {
@@ -26,7 +27,9 @@ async function main(report: Report): Promise<void> {
   const gpu = await openBrowserDevice();
   await report({ kind: 'adapter', adapter: gpu.adapterInfo, note: `navigator.gpu in ${navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? 'the browser'}` });
   const splits = splitMnist(parseMnist(await fetchMnistBytes()), { validationSize: config.validationSize, limit: config.limit });
-  const model = new Model(gpu.device, { sizes: config.sizes, seed: config.seed, pixelMean: config.pixelMean, pixelStd: config.pixelStd });
+  const model = new Model(gpu.device, {
+    sizes: config.sizes, seed: config.seed, pixelMean: config.pixelMean, pixelStd: config.pixelStd, variants: defaultVariantsFor(gpu.adapterInfo),
+  });
   await report({ kind: 'describe', parameters: model.parameters.layout.parameterCount, train: splits.train.count, validation: splits.validation.count, test: splits.test.count });
   const started = performance.now();
   await model.fit(splits.train, {

@@ -8,13 +8,12 @@ import { decodeSafetensors } from '../src/data/safetensors.js';
 import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
 import { Model } from '../src/engine/model.js';
 import { slotOf } from '../src/engine/paramLayout.js';
-import { parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
+import { MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
+import { defaultVariantsFor } from '../src/engine/autotune.js';
 import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import type { BenchRequest, FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 
-const MNIST_MEAN = 0.1307;
-const MNIST_STD = 0.3081;
 const MAX_MISCLASSIFIED = 48;
 
 let gpu: OpenedDevice | undefined;
@@ -55,7 +54,7 @@ async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
 async function train(config: TrainConfig): Promise<void> {
   model?.dispose();
   const sizes = [784, ...config.hidden, 10];
-  model = new Model(gpu!.device, { sizes, seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD });
+  model = new Model(gpu!.device, { sizes, seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, variants: defaultVariantsFor(gpu!.adapterInfo) });
   const trainSet = sliceDataset(data!.train, 0, Math.min(config.trainSize, data!.train.count), 'train');
   stopRequested = false;
   let epochStart = performance.now();
@@ -91,7 +90,7 @@ async function bench({ batchSize, quick }: BenchRequest): Promise<void> {
   const started = performance.now();
   const hidden = quick ? 64 : 500;
   const sizes = [784, hidden, 10];
-  const benchModel = new Model(gpu!.device, { sizes, seed: 0 });
+  const benchModel = new Model(gpu!.device, { sizes, seed: 0, variants: defaultVariantsFor(gpu!.adapterInfo) });
   try {
     post({ type: 'benchStep', sizes, breakdown: await stepBreakdown(benchModel, batchSize) });
     // The step's two big products: the batch is M of the forward product and K of the weight gradient.
@@ -159,7 +158,7 @@ async function handle(message: ToWorker): Promise<void> {
     case 'load': {
       // Decode and check before touching the current model: a bad file leaves it in place.
       const options = modelOptionsFromCheckpoint(decodeSafetensors(message.bytes, message.name), message.name);
-      const loaded = new Model(gpu!.device, options);
+      const loaded = new Model(gpu!.device, { ...options, variants: defaultVariantsFor(gpu!.adapterInfo) });
       try {
         loadCheckpoint(loaded, message.bytes, message.name);
       } catch (e) {
@@ -168,7 +167,16 @@ async function handle(message: ToWorker): Promise<void> {
       }
       model?.dispose();
       model = loaded;
-      post({ type: 'loaded', name: message.name, sizes: loaded.sizes, ...(await summarize(loaded, false)) });
+      const summary = await summarize(loaded, false);
+      if (resetAfterRun) {
+        // A reset arrived while the file loaded: honour it now, so it cannot leak into the next run.
+        resetAfterRun = false;
+        model.dispose();
+        model = undefined;
+        post({ type: 'reset' });
+        return;
+      }
+      post({ type: 'loaded', name: message.name, sizes: loaded.sizes, ...summary });
       return;
     }
     case 'bench':

@@ -14,7 +14,9 @@ describe('bench smoke test', () => {
     ['nn', { M: 37, N: 24, K: 20 }],
     ['tn', { M: 32, N: 16, K: 13 }],
     ['nt', { M: 37, N: 29, K: 20 }],
-  ] as [MatmulForm, { M: number; N: number; K: number }][])('every %s variant verifies on %o', async (form, shape) => {
+    ['nn', { M: 37, N: 24, K: 20, inputU8: true }],
+    ['tn', { M: 32, N: 16, K: 13, inputU8: true }],
+  ] as [MatmulForm, { M: number; N: number; K: number; inputU8?: boolean }][])('every %s variant verifies on %o', async (form, shape) => {
     const model = new Model(gpu.device, { sizes: [4, 4, 2] });
     const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape);
     expect(rows.length).toBeGreaterThanOrEqual(form === 'nt' ? 8 : matmulCandidates(form).length - 1);

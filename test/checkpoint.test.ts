@@ -84,6 +84,17 @@ describe('model checkpoints', () => {
     other.dispose();
   });
 
+  it('loading weights only drops the old optimizer state, so the next fit starts it fresh', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 20, 10], seed: 6 });
+    await model.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
+    expect(model.optimizer!.step).toBe(5);
+    loadCheckpoint(model, await saveCheckpoint(model), 'weights.safetensors');
+    expect(model.optimizer).toBeUndefined();
+    await model.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
+    expect(model.optimizer!.step).toBe(5);
+    model.dispose();
+  });
+
   it.each(['adam', 'sgd'] as const)('%s: resume from a full checkpoint ends bit for bit where the uninterrupted run ends', async (kind) => {
     const optimizer = kind === 'adam' ? adam : { kind, lr: 0.05, momentum: 0.9 };
     const options = { sizes: [784, 20, 10], seed: 5 };

@@ -61,9 +61,13 @@ describe('train → evaluate → predict', () => {
     const done = run('train', ['--resume', checkpoint, '--epochs', '1']);
     expect(done.code).toBe(2);
     expect(done.err).toMatch(/has 1 epochs done; ask for more with --epochs/);
-    const r = run('train', ['--resume', checkpoint, '--epochs', '2', '--limit', '2000']);
+    const other = run('train', ['--resume', checkpoint, '--epochs', '2', '--limit', '1000']);
+    expect(other.code).toBe(2);
+    expect(other.err).toMatch(/was trained on split \{"validationSize":5000,"limit":2000\}; resume keeps it/);
+    const r = run('train', ['--resume', checkpoint, '--epochs', '2']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/resume: .* at epoch 1, optimizer step 16/);
+    expect(r.out).toMatch(/data: 2,000 train/);
     expect(r.out).toMatch(/epoch  2  train loss/);
   });
 

@@ -2,12 +2,13 @@
 // steps × batch images, progressEvery 0), which reads the loss back at its end, so the GPU work is counted.
 import { openBrowserDevice } from '../../src/engine/device.js';
 import { Model } from '../../src/engine/model.js';
+import { defaultVariantsFor } from '../../src/engine/autotune.js';
 import { slotOf } from '../../src/engine/paramLayout.js';
 import { ADAM, SIZES, type Measurement, type Problem, type Weights } from './problem.js';
 
 export async function train(p: Problem): Promise<Measurement> {
   const gpu = await openBrowserDevice();
-  const model = new Model(gpu.device, { sizes: SIZES, seed: p.config.seed }); // pixels: plain x/255
+  const model = new Model(gpu.device, { sizes: SIZES, seed: p.config.seed, variants: defaultVariantsFor(gpu.adapterInfo) }); // pixels: plain x/255
   try {
     await checkInitialWeights(model, p.init);
     const optimizer = { kind: 'adam' as const, ...ADAM };

@@ -39,21 +39,23 @@ export async function compareMatmulVariants(
   device: GPUDevice, ops: Ops, form: MatmulForm, shape: MatmulShape, variants = matmulCandidates(form), options: { quick?: boolean } = {},
 ): Promise<VariantResult[]> {
   const { M, N, K } = shape;
-  // inputU8 shapes are timed with float inputs: the same loads and arithmetic, plus an unpack.
-  const a = randomData(M * K, 1);
+  const u8 = Boolean(shape.inputU8);
+  // With inputU8 the left operand is raw pixels packed four to a u32, which the kernel reads as byte/255.
+  const pixels = new Uint8Array(Math.ceil((M * K) / 4) * 4).map((_, i) => (i * 97 + 13) % 256);
+  const a = u8 ? Float32Array.from(pixels.subarray(0, M * K), (p) => p / 255) : randomData(M * K, 1);
   const b = randomData(N * K, 2);
   const want = new Float64Array(M * N);
   ({ nn: ref.matmulNN, nt: ref.matmulNT, tn: ref.matmulTN })[form](want, a, b, M, N, K);
-  const upload = (x: Float32Array<ArrayBuffer>) => {
+  const upload = (x: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>) => {
     const buf = storageBuffer(device, x.byteLength, 'bench');
     device.queue.writeBuffer(buf, 0, x);
     return buf;
   };
-  const [aBuf, bBuf, out] = [upload(a), upload(b), storageBuffer(device, M * N * 4, 'C')];
+  const [aBuf, bBuf, out] = [upload(u8 ? new Uint32Array(pixels.buffer) : a), upload(b), storageBuffer(device, M * N * 4, 'C')];
   const flop = 2 * M * N * K;
   const results: VariantResult[] = [];
   for (const v of variants.filter((x) => matmulUnsupported(x, shape) === null)) {
-    const dispatch: Dispatch = ops.matmul(form, { buffer: out }, { buffer: aBuf }, { buffer: bBuf }, M, N, K, { variant: v });
+    const dispatch: Dispatch = ops.matmul(form, { buffer: out }, { buffer: aBuf }, { buffer: bBuf }, M, N, K, { variant: v, inputU8: u8 });
     device.queue.writeBuffer(out, 0, new Float32Array(M * N).fill(NaN));
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();

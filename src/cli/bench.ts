@@ -1,6 +1,7 @@
 // npm run bench -- [--quick] [--only throughput,epoch,step,matmul] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput at batch 64/128/256, one full MNIST epoch, each kernel of a step, and matmul variants.
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../node/files.js';
+import { int, table } from './report.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { compareMatmulVariants } from '../bench/matmulVariants.js';
 import { stepBreakdown, trainingThroughput } from '../bench/step.js';
@@ -12,15 +13,6 @@ import { loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
 
 const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
-const pad = (s: string, n: number) => s.padEnd(n);
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? pad(c, widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
 async function main(): Promise<void> {
   const flags = parseFlags({ quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' }, 'no-robustness': { type: 'boolean' } });
   const quick = Boolean(flags.quick);
@@ -73,8 +65,8 @@ async function main(): Promise<void> {
   const shapes: [MatmulForm, MatmulShape, string][] = quick
     ? [['nn', { M: 64, N: 64, K: 784 }, 'x·W1 (small)']]
     : [
-        ['nn', { M: 128, N: 500, K: 784 }, 'forward x·W1 [128×784]·[784×500]'],
-        ['tn', { M: 784, N: 500, K: 128 }, 'weight grad xᵀ·dh [784×128]·[128×500]'],
+        ['nn', { M: 128, N: 500, K: 784, inputU8: true }, 'forward x·W1 [128×784]·[784×500], u8 pixels'],
+        ['tn', { M: 784, N: 500, K: 128, inputU8: true }, 'weight grad xᵀ·dh [784×128]·[128×500], u8 pixels'],
         ['nt', { M: 128, N: 500, K: 10 }, 'input grad dy·W2ᵀ [128×10]·[10×500]'],
         ['nn', { M: 1024, N: 1024, K: 1024 }, 'square 1024'],
       ];
@@ -93,9 +85,7 @@ async function main(): Promise<void> {
   model.dispose();
 
   if (flags.json) {
-    const tmp = `${flags.json}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(results, null, 2) + '\n');
-    renameSync(tmp, flags.json);
+    writeFileAtomic(flags.json, JSON.stringify(results, null, 2) + '\n');
     console.log(`\nresults: ${flags.json}`);
   }
   gpu.destroy();

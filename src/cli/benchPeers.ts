@@ -3,14 +3,15 @@
 // engine, one after the other in ONE headless Chromium on the same WebGPU adapter, from the same initial
 // weights on the same batches in the same order (demo/peers/problem.ts). Prints samples/s, ms/step and the
 // losses side by side. A peer that fails is reported as failed; only a failure of this engine is an error.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../node/files.js';
 import { availableParallelism, cpus } from 'node:os';
 import { formatAdapter, type AdapterDescription } from '../engine/device.js';
 import { ENGINE_VERSION } from '../version.js';
 import { launchChromium, startViteServer } from '../node/chromium.js';
 import { SYSTEMS, type PeerResult, type PeersConfig, type PeersMessage, type SystemName } from '../../demo/peers/protocol.js';
 import { intFlag, parseFlags, runMain, UsageError } from './args.js';
-import { fmt, int } from './report.js';
+import { fmt, int, table } from './report.js';
 
 function packageVersion(name: string): string {
   try {
@@ -79,16 +80,6 @@ async function runPage(config: PeersConfig, onMessage: (m: PeersMessage) => void
   }
 }
 
-/** Columns sized to the header and full rows; a short row (a failure: name, message) runs past them. */
-function table(header: string[], rows: string[][]): string {
-  const full = rows.filter((r) => r.length === header.length);
-  const widths = header.map((h, i) => Math.max(h.length, ...(i === 0 ? rows : full).map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.length < header.length
-      ? [cells[0].padEnd(widths[0]), ...cells.slice(1)].join('  ')
-      : cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
 
 async function main(): Promise<void> {
   const { config, json } = parseConfig();
@@ -138,9 +129,7 @@ async function main(): Promise<void> {
       config, host, adapter, userAgent, versions: { tfjs: packageVersion('@tensorflow/tfjs'), jax: packageVersion('@jax-js/jax'), engine: ENGINE_VERSION },
       results: results.map((r) => ({ ...r, name: NAMES[r.system], engineSpeedup: ratio(r) })),
     };
-    const tmp = `${json}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(out, null, 2) + '\n');
-    renameSync(tmp, json);
+    writeFileAtomic(json, JSON.stringify(out, null, 2) + '\n');
     console.log(`results: ${json}`);
   }
   const engineFailure = results.find((r) => r.system === 'engine' && r.error);

@@ -3,6 +3,7 @@ import { formatAdapter } from '../engine/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { openModelFile } from '../node/modelFiles.js';
+import { defaultVariantsFor } from '../engine/autotune.js';
 import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
 
 async function main(): Promise<void> {
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   if (!flags.model) throw new UsageError('usage: npm run evaluate -- --model FILE.safetensors [--data DIR]');
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
-  const { model, metadata } = openModelFile(gpu.device, flags.model);
+  const { model, metadata } = openModelFile(gpu.device, flags.model, defaultVariantsFor(gpu.adapterInfo));
   const origin = metadata.format ? `engine ${metadata.engine_version}, epoch ${metadata.epoch}` : 'no engine metadata (e.g. saved by PyTorch)';
   console.log(`model: ${flags.model}: ${model.sizes.join('-')} MLP, ${origin}, pixels x/255` +
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));

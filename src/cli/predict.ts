@@ -4,6 +4,7 @@ import { formatAdapter } from '../engine/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadImagesForPrediction } from '../node/images.js';
 import { openModelFile } from '../node/modelFiles.js';
+import { defaultVariantsFor } from '../engine/autotune.js';
 import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
 
 const MAX_PRINTED = 20;
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const gpu = await openNodeDevice(adapterChoice);
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
-  const { model } = openModelFile(gpu.device, flags.model);
+  const { model } = openModelFile(gpu.device, flags.model, defaultVariantsFor(gpu.adapterInfo));
   const { images, count } = loadImagesForPrediction(flags.image, model.sizes[0]);
   const probs = await model.predict(images, count);
   const C = model.classes;

@@ -2,10 +2,8 @@
 import { validateSizes } from '../engine/mlp.js';
 import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
 import { choiceFlag, floatFlag, intFlag, UsageError } from './args.js';
+import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 
-/** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
-export const MNIST_MEAN = 0.1307;
-export const MNIST_STD = 0.3081;
 
 export const RECIPE_FLAGS = {
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, hidden: { type: 'string' },

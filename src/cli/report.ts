@@ -9,6 +9,20 @@ export const fmt = (x: number, digits = 4) => x.toFixed(digits);
 export const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 export const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
+/**
+ * A plain-text table: the first column left-aligned, the others right-aligned, sized to the header and the full
+ * rows; a short row (a failure: name, message) runs past the columns.
+ */
+export function table(header: string[], rows: string[][]): string {
+  const full = rows.filter((r) => r.length === header.length);
+  const widths = header.map((h, i) => Math.max(h.length, ...(i === 0 ? rows : full).map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.length < header.length
+      ? [cells[0].padEnd(widths[0]), ...cells.slice(1)].join('  ')
+      : cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
 export interface RunDescription {
   sizes: number[];
   parameters: number;

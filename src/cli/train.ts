@@ -7,6 +7,10 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { writeFileAtomic } from '../node/files.js';
 import { openModelFile, saveModelFile } from '../node/modelFiles.js';
+import { readFileChecked } from '../node/files.js';
+import { checkpointSizes } from '../engine/checkpoint.js';
+import { decodeSafetensors } from '../data/safetensors.js';
+import type { SplitOptions } from '../data/mnist.js';
 import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
 import { parseRecipe, RECIPE_FLAGS } from './recipe.js';
 import { TrainReporter } from './report.js';
@@ -38,35 +42,46 @@ async function main(): Promise<void> {
   const reporter = new TrainReporter();
   reporter.adapter(gpu.adapterInfo, gpu.driverNote);
 
-  const all = loadMnist(dataDir);
-  const splits = splitMnist(all, {
-    validationSize: recipe.validationSize,
-    randomSplitSeed: flags['random-split'] ? seed : undefined,
-    limit: recipe.limit,
-  });
+  const chooseVariants = async (forSizes: number[]) =>
+    flags.autotune
+      ? autotuneVariants(gpu.device, { sizes: forSizes, batchSizes: [batchSize], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
+      : defaultVariantsFor(gpu.adapterInfo);
+  let split: SplitOptions = { validationSize: recipe.validationSize, randomSplitSeed: flags['random-split'] ? seed : undefined, limit: recipe.limit };
   let model: Model;
   let batch = batchSize;
   let fitOptimizer = optimizer;
+  let runSeed = seed;
   if (flags.resume) {
-    ({ model } = openModelFile(gpu.device, flags.resume));
+    const sizesInFile = checkpointSizes(decodeSafetensors(readFileChecked(flags.resume), flags.resume), flags.resume);
+    const opened = openModelFile(gpu.device, flags.resume, await chooseVariants(sizesInFile));
+    model = opened.model;
     if (flags.hidden !== undefined && model.sizes.join() !== sizes.join()) {
       throw new UsageError(`--hidden gives ${sizes.join('-')} but ${flags.resume} holds a ${model.sizes.join('-')} MLP`);
     }
+    // The run continues on the checkpoint's data split and seed; flags that would change them are refused.
+    if (opened.metadata.split) {
+      const saved = JSON.parse(opened.metadata.split) as SplitOptions;
+      const asked = flags['validation-size'] !== undefined || flags['random-split'] || flags.limit !== undefined;
+      if (asked && JSON.stringify(saved) !== JSON.stringify(split)) {
+        throw new UsageError(`${flags.resume} was trained on split ${opened.metadata.split}; resume keeps it, so drop --validation-size/--random-split/--limit`);
+      }
+      split = saved;
+    }
+    if (opened.metadata.seed !== undefined) runSeed = Number(opened.metadata.seed);
     if (model.lastFit) ({ batchSize: batch, optimizer: fitOptimizer } = model.lastFit);
     console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.optimizer?.step ?? 0}` +
-      (model.lastFit ? ` (its batch size and optimizer are kept)` : ' (weights only: the optimizer starts fresh)'));
+      (model.lastFit ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
-    const variants = flags.autotune
-      ? await autotuneVariants(gpu.device, { sizes, batchSizes: [batchSize], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
-      : defaultVariantsFor(gpu.adapterInfo);
     model = new Model(gpu.device, {
-      sizes, seed, variants,
+      sizes, seed, variants: await chooseVariants(sizes),
       pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
     });
   }
+  const splits = splitMnist(loadMnist(dataDir), split);
+  const runMetadata = { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
-    sizes: model.sizes, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed,
+    sizes: model.sizes, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,
   });
@@ -79,7 +94,7 @@ async function main(): Promise<void> {
     onEpoch: async (e) => {
       reporter.epoch(e);
       if (flags.checkpoint && (e.epoch % checkpointEvery === 0 || e.epoch === epochs)) {
-        await saveModelFile(model, flags.checkpoint, { full: true });
+        await saveModelFile(model, flags.checkpoint, { full: true, metadata: runMetadata });
         console.log(`checkpoint: ${flags.checkpoint} (epoch ${e.epoch})`);
       }
     },
@@ -89,11 +104,11 @@ async function main(): Promise<void> {
   reporter.test(test, trainSeconds);
 
   if (flags.save) {
-    await saveModelFile(model, flags.save, { metadata: { test_accuracy: String(test.accuracy) } });
+    await saveModelFile(model, flags.save, { metadata: { ...runMetadata, test_accuracy: String(test.accuracy) } });
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const config = { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, resume: flags.resume ?? null, seed,
+    const config = { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');

@@ -11,6 +11,10 @@ export const MNIST_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
+/** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
+export const MNIST_MEAN = 0.1307;
+export const MNIST_STD = 0.3081;
+
 export type MnistBytes = Record<keyof typeof MNIST_FILES, Uint8Array>;
 
 export interface MnistSplits {

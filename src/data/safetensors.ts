@@ -68,6 +68,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
   const metadata: Record<string, string> = {};
   const tensors = new Map<string, Tensor>();
   for (const [name, entry] of Object.entries(header)) {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${file}: header entry ${name} is not an object`);
     if (name === '__metadata__') {
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof v !== 'string') throw new Error(`${file}: metadata '${k}' is not a string`);

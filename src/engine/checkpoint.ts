@@ -59,9 +59,14 @@ function fromTorchTensors(file: SafetensorsFile, fileName: string, layout: Param
 /** Layer sizes from a file: the metadata when present, else the shapes of 0.weight, 2.weight, … */
 export function checkpointSizes(file: SafetensorsFile, fileName: string): number[] {
   if (file.metadata.sizes) {
-    const sizes = JSON.parse(file.metadata.sizes) as number[];
-    validateSizes(sizes);
-    return sizes;
+    try {
+      const sizes = JSON.parse(file.metadata.sizes) as number[];
+      if (!Array.isArray(sizes)) throw new Error('not a list');
+      validateSizes(sizes);
+      return sizes;
+    } catch (e) {
+      throw new Error(`${fileName}: metadata sizes '${file.metadata.sizes}' is not a valid list of layer sizes (${(e as Error).message})`);
+    }
   }
   const sizes: number[] = [];
   for (let l = 0; file.tensors.has(torchName(l, 'weight')); l++) {
@@ -78,10 +83,16 @@ export function checkpointSizes(file: SafetensorsFile, fileName: string): number
 /** Options to build a Model matching a file: sizes and pixel normalization. */
 export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): ModelOptions {
   const m = file.metadata;
+  const number = (key: string, fallback: number, ok: (x: number) => boolean) => {
+    if (m[key] === undefined) return fallback;
+    const x = Number(m[key]);
+    if (!Number.isFinite(x) || !ok(x)) throw new Error(`${fileName}: metadata ${key} '${m[key]}' is not a valid number`);
+    return x;
+  };
   return {
     sizes: checkpointSizes(file, fileName),
-    pixelMean: m.pixel_mean === undefined ? 0 : Number(m.pixel_mean),
-    pixelStd: m.pixel_std === undefined ? 1 : Number(m.pixel_std),
+    pixelMean: number('pixel_mean', 0, () => true),
+    pixelStd: number('pixel_std', 1, (x) => x > 0),
   };
 }
 
@@ -133,7 +144,12 @@ export function loadCheckpoint(model: Model, bytes: Uint8Array, fileName: string
   const m = file.metadata;
   let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number } | undefined;
   if (m.full_checkpoint === 'true') {
-    const optimizer = resolveOptimizer(JSON.parse(m.optimizer ?? 'null') ?? { kind: 'adam', lr: 1e-3 });
+    let optimizer: ReturnType<typeof resolveOptimizer>;
+    try {
+      optimizer = resolveOptimizer(JSON.parse(m.optimizer ?? 'null') ?? { kind: 'adam', lr: 1e-3 });
+    } catch (e) {
+      throw new Error(`${fileName}: metadata optimizer is not a valid optimizer config (${(e as Error).message})`);
+    }
     const rng = Uint32Array.from((m.rng_state ?? '').split(',').map(Number));
     if (rng.length !== 4 || rng.some((x, i) => String(x) !== (m.rng_state ?? '').split(',')[i])) throw new Error(`${fileName}: metadata rng_state is not 4 integers`);
     const step = Number(m.step);
@@ -143,13 +159,16 @@ export function loadCheckpoint(model: Model, bytes: Uint8Array, fileName: string
     resume = { optimizer, state, step, rng, epoch };
   }
   model.setParams(params);
+  // Weights alone (or a checkpoint taken before any step) carry no optimizer state: start it fresh.
+  if (!resume || resume.state.length === 0) model.resetOptimizer();
   if (resume) {
     const optimizer = model.useOptimizer(resume.optimizer);
     resume.state.forEach((s, i) => model.parameters.device.queue.writeBuffer(optimizer.state[i], 0, s));
     optimizer.step = resume.step;
     model.random.state = resume.rng;
     model.epochs = resume.epoch;
-    if (m.batch_size) model.lastFit = { batchSize: Number(m.batch_size), optimizer: resume.optimizer };
+    const batchSize = Number(m.batch_size);
+    if (Number.isInteger(batchSize) && batchSize >= 1) model.lastFit = { batchSize, optimizer: resume.optimizer };
   }
   return file;
 }

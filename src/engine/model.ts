@@ -56,7 +56,7 @@ export interface ModelOptions extends MlpConfig {
   evaluationBatch?: number;
 }
 
-/** Keeps at most this many submitted steps in flight, so progress reflects the GPU, not the encoder. */
+/** Waits once this many submitted steps are unfinished, so progress reflects the GPU, not the encoder. */
 const MAX_STEPS_IN_FLIGHT = 2;
 
 export class Model {
@@ -110,6 +110,12 @@ export class Model {
       this.plans.set(key, plan);
     }
     return plan;
+  }
+
+  /** Drops the optimizer and its state (moments, step count): the next fit starts it fresh. */
+  resetOptimizer(): void {
+    this.optimizer?.destroy();
+    this.optimizer = undefined;
   }
 
   /** Sets the optimizer; its state (moments, step count) is kept across fit calls while the config is the same. */
@@ -170,6 +176,7 @@ export class Model {
       for (let i = 0; i < order.length; i++) order[i] = i;
       this.random.shuffle(order);
       const inFlight: Promise<unknown>[] = [];
+      let totals = { lossSum: 0, correct: 0 };
       let samples = 0;
       let stopped = false;
       for (let step = 1; step <= stepsPerEpoch; step++) {
@@ -186,16 +193,18 @@ export class Model {
         );
         let loss: number | undefined;
         if (progress) {
-          loss = (await this.readStats(plan, capacity)).lossSum / samples;
+          totals = await this.readStats(plan, capacity);
+          loss = totals.lossSum / samples;
           inFlight.length = 0;
         } else {
           inFlight.push(this.device.queue.onSubmittedWorkDone());
-          if (inFlight.length > MAX_STEPS_IN_FLIGHT) await inFlight.shift();
+          if (inFlight.length >= MAX_STEPS_IN_FLIGHT) await inFlight.shift();
         }
         options.onStep?.({ epoch, step, stepsPerEpoch, samples, loss });
         if (stopped) break;
       }
-      const { lossSum, correct } = await this.readStats(plan, capacity);
+      // The last step is always a progress point, so `totals` holds the whole epoch.
+      const { lossSum, correct } = totals;
       const seconds = (performance.now() - started) / 1000;
       const info: EpochInfo = {
         epoch,
@@ -238,7 +247,7 @@ export class Model {
   async predict(images: Uint8Array, count = images.length / this.sizes[0]): Promise<Float32Array> {
     const F = this.sizes[0];
     if (!Number.isInteger(count) || count < 1 || images.length < count * F) {
-      throw new Error(`predict: expected a whole number of ${F}-pixel images, got ${images.length} bytes`);
+      throw new Error(`predict: expected ${count} images of ${F} pixels (${count * F} bytes), got ${images.length} bytes`);
     }
     const data: Dataset = { name: 'predict', images, labels: new Uint8Array(count), count, features: F };
     const capacity = Math.min(this.evaluationBatch, count);
