@@ -75,14 +75,18 @@ async function train(config: TrainConfig): Promise<void> {
       seconds: e.seconds, samplesPerSecond: e.samplesPerSecond,
     }),
   });
-  if (resetAfterRun) {
-    resetAfterRun = false;
-    model.dispose();
-    model = undefined;
-    post({ type: 'reset' });
-    return;
-  }
+  if (honourPendingReset()) return;
   post({ type: 'done', ...(await summarize(model, stopRequested)) });
+}
+
+/** A reset that arrived while a long job owned the model takes effect now; true when it did. */
+function honourPendingReset(): boolean {
+  if (!resetAfterRun) return false;
+  resetAfterRun = false;
+  model?.dispose();
+  model = undefined;
+  post({ type: 'reset' });
+  return true;
 }
 
 /** The same measurements as `npm run bench` (src/cli/bench.ts), on a fresh model that is not the demo's. */
@@ -168,14 +172,7 @@ async function handle(message: ToWorker): Promise<void> {
       model?.dispose();
       model = loaded;
       const summary = await summarize(loaded, false);
-      if (resetAfterRun) {
-        // A reset arrived while the file loaded: honour it now, so it cannot leak into the next run.
-        resetAfterRun = false;
-        model.dispose();
-        model = undefined;
-        post({ type: 'reset' });
-        return;
-      }
+      if (honourPendingReset()) return;
       post({ type: 'loaded', name: message.name, sizes: loaded.sizes, ...summary });
       return;
     }
