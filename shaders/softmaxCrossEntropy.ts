@@ -67,6 +67,7 @@ fn softmaxCrossEntropy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
 }
 
 export function softmaxShader(workgroupSize: number, capacityRows: number, classes: number): string {
+  if (!(classes >= 1 && capacityRows >= 1)) throw new Error(`softmax needs rows, classes ≥ 1, got ${capacityRows}, ${classes}`);
   return wgsl`
 const CLASSES = ${classes}u;
 const CAPACITY = ${capacityRows}u;

@@ -27,6 +27,26 @@ describe('safetensors', () => {
     expect(Array.from(file.tensors.get('a')!.data)).toEqual([1, 2, 3, 4, 5, 6.5]);
   });
 
+  it('reads F64, F16 and BF16 tensors as float32', () => {
+    const header = new TextEncoder().encode(JSON.stringify({
+      d: { dtype: 'F64', shape: [2], data_offsets: [0, 16] },
+      h: { dtype: 'F16', shape: [2], data_offsets: [16, 20] },
+      b: { dtype: 'BF16', shape: [2], data_offsets: [20, 24] },
+    }));
+    const bytes = new Uint8Array(8 + header.length + 24);
+    const view = new DataView(bytes.buffer);
+    view.setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    const at = 8 + header.length;
+    view.setFloat64(at, 1.5, true); view.setFloat64(at + 8, -2.25, true);
+    view.setUint16(at + 16, 0x3c00, true); view.setUint16(at + 18, 0xc100, true); // 1, -2.5 in f16
+    view.setUint16(at + 20, 0x3fc0, true); view.setUint16(at + 22, 0xc040, true); // 1.5, -3 in bf16
+    const file = decodeSafetensors(bytes, 'mixed.safetensors');
+    expect(Array.from(file.tensors.get('d')!.data)).toEqual([1.5, -2.25]);
+    expect(Array.from(file.tensors.get('h')!.data)).toEqual([1, -2.5]);
+    expect(Array.from(file.tensors.get('b')!.data)).toEqual([1.5, -3]);
+  });
+
   it('names the file and the problem for bad files', () => {
     const good = encodeSafetensors([['w', { shape: [4], data: new Float32Array(4) }]]);
     expect(() => decodeSafetensors(good.subarray(0, 5), 'f.st')).toThrow(/f\.st: 5 bytes is too short/);

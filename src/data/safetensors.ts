@@ -93,13 +93,15 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     if (end > dataLength) throw new Error(`${file}: tensor ${name} ends at byte ${end} of the data, but the file holds only ${dataLength} (truncated?)`);
     const data = new Float32Array(count);
     const at = dataStart + begin;
+    const bf16 = new Uint32Array(1); // BF16 is the top half of an f32: widen through one scratch word
+    const bf16AsF32 = new Float32Array(bf16.buffer);
     for (let i = 0; i < count; i++) {
       const p = at + i * width;
       data[i] =
         dtype === 'F32' ? view.getFloat32(p, true)
         : dtype === 'F64' ? view.getFloat64(p, true)
         : dtype === 'F16' ? f16ToF32(view.getUint16(p, true))
-        : new Float32Array(new Uint32Array([view.getUint16(p, true) << 16]).buffer)[0];
+        : ((bf16[0] = view.getUint16(p, true) << 16), bf16AsF32[0]);
     }
     tensors.set(name, { shape: shape as number[], data });
   }
