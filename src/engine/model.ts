@@ -222,11 +222,19 @@ export class Model {
     return history;
   }
 
+  /**
+   * Rows per evaluation/prediction batch for `count` images: a power of two up to evaluationBatch, so that
+   * many different counts share a few plans (the rows uniform masks the unused ones).
+   */
+  private inferenceCapacity(count: number): number {
+    return Math.min(this.evaluationBatch, 2 ** Math.ceil(Math.log2(Math.max(1, count))));
+  }
+
   /** Mean cross-entropy loss and accuracy over a data set; one readback at the end. */
   async evaluate(data: Dataset): Promise<Evaluation> {
     checkDataset(data, this.sizes[0], this.classes);
     if (data.count === 0) throw new Error(`${data.name}: no images to evaluate`);
-    const capacity = Math.min(this.evaluationBatch, data.count);
+    const capacity = this.inferenceCapacity(data.count);
     const plan = this.plan('evaluate', capacity);
     const uploader = new BatchUploader(plan, this.sizes[0]);
     const dispatches = [...plan.forward, ...plan.loss];
@@ -250,7 +258,7 @@ export class Model {
       throw new Error(`predict: expected ${count} images of ${F} pixels (${count * F} bytes), got ${images.length} bytes`);
     }
     const data: Dataset = { name: 'predict', images, labels: new Uint8Array(count), count, features: F };
-    const capacity = Math.min(this.evaluationBatch, count);
+    const capacity = this.inferenceCapacity(count);
     const plan = this.plan('predict', capacity);
     const uploader = new BatchUploader(plan, F);
     const out = new Float32Array(count * this.classes);
