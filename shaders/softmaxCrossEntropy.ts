@@ -4,21 +4,31 @@
 //     with no atomics and a fixed summation order. Rows ≥ `rows` (a short last batch) get zero gradient and
 //     add nothing.
 //   softmax: probabilities only, for prediction.
-// Variants: workgroupSize; gradient (write dLogits, or only accumulate stats, for evaluation).
-// Shapes: any CLASSES ≥ 1 and any number of rows.
+// Variants: workgroupSize; gradient (write dLogits, or only accumulate stats, for evaluation); perRow:
+//   'invocation' (one invocation per row, no barriers: best for few classes and on software adapters) or
+//   'workgroup' (one workgroup per row, tree reductions in workgroup memory: for many classes on a GPU;
+//   workgroupSize must then be a power of two).
+// Shapes: any CLASSES ≥ 1 and any number of rows. Both variants take the first arg-max on ties.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { flatIndex } from './common.js';
 
 export interface SoftmaxVariant {
   workgroupSize: number;
   gradient: boolean;
+  /** Default 'invocation'. */
+  perRow?: 'invocation' | 'workgroup';
 }
+
+/** Invocations a dispatch needs for `capacityRows` rows. */
+export const softmaxInvocations = (v: SoftmaxVariant, capacityRows: number) =>
+  v.perRow === 'workgroup' ? capacityRows * v.workgroupSize : capacityRows;
 
 /** Uniform block of softmaxCrossEntropy: the rows in this batch and 1/rows. */
 export const SOFTMAX_UNIFORM_BYTES = 16;
 
 export function softmaxCrossEntropyShader(v: SoftmaxVariant, capacityRows: number, classes: number): string {
   if (!(classes >= 1 && capacityRows >= 1)) throw new Error(`softmaxCrossEntropy needs rows, classes ≥ 1, got ${capacityRows}, ${classes}`);
+  if (v.perRow === 'workgroup') return softmaxCrossEntropyWorkgroupShader(v, capacityRows, classes);
   return wgsl`
 const CLASSES = ${classes}u;
 const CAPACITY = ${capacityRows}u;
@@ -61,6 +71,88 @@ fn softmaxCrossEntropy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   if (inBatch) {
     let loss = log(sumExp) + zMax - logits[base + min(label, CLASSES - 1u)];
     stats[row] += vec2f(loss, select(0.0, 1.0, best == label));
+  }
+}
+`;
+}
+
+function softmaxCrossEntropyWorkgroupShader(v: SoftmaxVariant, capacityRows: number, classes: number): string {
+  const WG = v.workgroupSize;
+  if (!(WG >= 2 && (WG & (WG - 1)) === 0)) throw new Error(`softmaxCrossEntropy per-workgroup rows need a power-of-two workgroupSize, got ${WG}`);
+  return wgsl`
+const CLASSES = ${classes}u;
+const CAPACITY = ${capacityRows}u;
+const WG = ${WG}u;
+
+struct Batch { rows: u32, invRows: f32 }
+
+@group(0) @binding(0) var<storage, read> logits: array<f32>;
+@group(0) @binding(1) var<storage, read> labels: array<u32>;
+#if ${v.gradient}
+@group(0) @binding(2) var<storage, read_write> dLogits: array<f32>;
+@group(0) @binding(3) var<storage, read_write> stats: array<vec2f>;
+@group(0) @binding(4) var<uniform> batch: Batch;
+#else
+@group(0) @binding(2) var<storage, read_write> stats: array<vec2f>;
+@group(0) @binding(3) var<uniform> batch: Batch;
+#endif
+
+var<workgroup> partialValue: array<f32, WG>;
+var<workgroup> partialIndex: array<u32, WG>;
+
+@compute @workgroup_size(WG)
+fn softmaxCrossEntropy(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  // No early return: every invocation must reach the barriers.
+  let row = wid.x + wid.y * groups.x;
+  let valid = row < CAPACITY;
+  let base = min(row, CAPACITY - 1u) * CLASSES;
+  let t = lid.x;
+
+  // Arg-max: each invocation scans classes t, t+WG, …; the tree keeps the larger value, the lower index on ties.
+  var zMax = bitcast<f32>(0xff7fffffu); // the lowest finite f32
+  var best = CLASSES;
+  for (var c = t; c < CLASSES; c += WG) {
+    let z = logits[base + c];
+    if (z > zMax) { zMax = z; best = c; }
+  }
+  partialValue[t] = zMax;
+  partialIndex[t] = best;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (t < s) {
+      let z = partialValue[t + s];
+      let i = partialIndex[t + s];
+      if (z > partialValue[t] || (z == partialValue[t] && i < partialIndex[t])) { partialValue[t] = z; partialIndex[t] = i; }
+    }
+    workgroupBarrier();
+  }
+  let rowMax = partialValue[0];
+  let rowBest = partialIndex[0];
+  workgroupBarrier();
+
+  var sum = 0.0;
+  for (var c = t; c < CLASSES; c += WG) { sum += exp(logits[base + c] - rowMax); }
+  partialValue[t] = sum;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (t < s) { partialValue[t] += partialValue[t + s]; }
+    workgroupBarrier();
+  }
+  let sumExp = partialValue[0];
+  if (!valid) { return; }
+
+  let inBatch = row < batch.rows;
+  let label = labels[row];
+#if ${v.gradient}
+  let scale = select(0.0, batch.invRows, inBatch);
+  for (var c = t; c < CLASSES; c += WG) {
+    let p = exp(logits[base + c] - rowMax) / sumExp;
+    dLogits[base + c] = (p - select(0.0, 1.0, c == label)) * scale;
+  }
+#endif
+  if (t == 0u && inBatch) {
+    let loss = log(sumExp) + rowMax - logits[base + min(label, CLASSES - 1u)];
+    stats[row] += vec2f(loss, select(0.0, 1.0, rowBest == label));
   }
 }
 `;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareMatmulVariants, matmulCandidates } from '../src/bench/matmulVariants.js';
 import { stepBreakdown } from '../src/bench/step.js';
+import { compareOptimizerVariants, compareSoftmaxVariants } from '../src/bench/kernelVariants.js';
 import { Model } from '../src/engine/model.js';
 import { openTestDevice } from './helpers/gpu.js';
 import type { MatmulForm } from '../shaders/matmul.js';
@@ -22,6 +23,15 @@ describe('bench smoke test', () => {
     expect(rows.length).toBeGreaterThanOrEqual(form === 'nt' ? 8 : matmulCandidates(form).length - 1);
     for (const r of rows) expect(r.verified, `${r.variant}: max error ${r.maxError}`).toBe(true);
     expect(rows[0].variant).toMatch(/scalar-1x1/);
+    model.dispose();
+  });
+
+  it('every softmax-cross-entropy and Adam variant verifies', async () => {
+    const model = new Model(gpu.device, { sizes: [4, 4, 2] });
+    const softmax = await compareSoftmaxVariants(gpu.device, model.ops, 37, 13, true);
+    const adam = await compareOptimizerVariants(gpu.device, model.ops, 1028, true);
+    expect(softmax.map((r) => r.variant)).toEqual(['per-invocation-wg64', 'per-workgroup-wg32', 'per-workgroup-wg64']);
+    for (const r of [...softmax, ...adam]) expect(r.verified, `${r.variant}: max error ${r.maxError}`).toBe(true);
     model.dispose();
   });
 

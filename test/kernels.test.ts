@@ -23,7 +23,10 @@ describe('biasGrad', () => {
 });
 
 describe('softmaxCrossEntropy', () => {
-  it.each([[1, 3, 1], [37, 10, 37], [65, 7, 29]])('capacity %i, %i classes, %i rows present; stats accumulate', async (capacity, classes, rows) => {
+  it.each([
+    [1, 3, 1, 'invocation'], [37, 10, 37, 'invocation'], [65, 7, 29, 'invocation'],
+    [1, 3, 1, 'workgroup'], [37, 10, 37, 'workgroup'], [65, 129, 29, 'workgroup'],
+  ] as const)('capacity %i, %i classes, %i rows present, one %s per row; stats accumulate', async (capacity, classes, rows, perRow) => {
     await withErrorScope(device, async () => {
       const logits = randomArray(capacity * classes, 3).map((x) => 6 * x);
       const labels = Uint32Array.from({ length: capacity }, (_, i) => (i * 7 + 3) % classes);
@@ -35,7 +38,8 @@ describe('softmaxCrossEntropy', () => {
       new Float32Array(words)[1] = 1 / rows;
       device.queue.writeBuffer(batch, 0, words);
       const b = (buffer: GPUBuffer) => ({ buffer });
-      const dispatch = ops.softmaxCrossEntropy(b(dLogits), b(stats), b(gpuArray(device, logits)), b(gpuArray(device, labels)), b(batch), capacity, classes);
+      const variant = { workgroupSize: perRow === 'workgroup' ? 32 : 64, perRow };
+      const dispatch = ops.softmaxCrossEntropy(b(dLogits), b(stats), b(gpuArray(device, logits)), b(gpuArray(device, labels)), b(batch), capacity, classes, variant);
       await runDispatches(device, [dispatch, dispatch]); // twice: the stats must hold two steps' sums
 
       const wantGrad = new Float64Array(capacity * classes);

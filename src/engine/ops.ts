@@ -8,7 +8,7 @@ import {
 import {
   adamUpdateShader, optimizerInvocations, optimizerUnsupported, sgdUpdateShader, type OptimizerVariant,
 } from '../../shaders/optimizer.js';
-import { softmaxCrossEntropyShader, softmaxShader } from '../../shaders/softmaxCrossEntropy.js';
+import { softmaxCrossEntropyShader, softmaxInvocations, softmaxShader, type SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
 import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
 
@@ -68,12 +68,13 @@ export class Ops {
    */
   softmaxCrossEntropy(
     dLogits: BufferSlice | null, stats: BufferSlice, logits: BufferSlice, labels: BufferSlice, batch: BufferSlice,
-    capacityRows: number, classes: number,
+    capacityRows: number, classes: number, variant?: Omit<SoftmaxVariant, 'gradient'>,
   ): Dispatch {
-    const v = { ...this.choices.softmax, gradient: dLogits !== null };
+    const v = { ...this.choices.softmax, ...variant, gradient: dLogits !== null };
     const code = softmaxCrossEntropyShader(v, capacityRows, classes);
     const bindings = dLogits ? [logits, labels, dLogits, stats, batch] : [logits, labels, stats, batch];
-    return makeDispatch(this.cache, `softmaxCrossEntropy ${capacityRows}×${classes}`, code, 'softmaxCrossEntropy', bindings, capacityRows, v.workgroupSize);
+    const label = `softmaxCrossEntropy ${capacityRows}×${classes} per-${v.perRow ?? 'invocation'}-wg${v.workgroupSize}`;
+    return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', bindings, softmaxInvocations(v, capacityRows), v.workgroupSize);
   }
 
   /** probabilities[rows×classes] = softmax(logits) */
