@@ -13,6 +13,9 @@
 //             x/255 · pixelScale + pixelShift, so no normalization pass is needed.
 //   epilogue  none | bias (C += bias[n]) | biasRelu (C = max(C + bias[n], 0)) | reluMask (C *= mask > 0,
 //             the ReLU backward with mask = the layer's post-ReLU output, shape of C).
+//   staged    (scalar loads) a workgroup of 8×8 invocations computes a (8·tileRows)×(8·tileCols) block, staging
+//             16-deep slices of A and B in workgroup memory between barriers: the classic GPU tiling, for
+//             adapters where shared memory beats re-reading global memory. workgroupSize must be 64.
 // Out-of-range rows and columns are clamped on load (no branches in the loop) and skipped on store.
 // Sizes are WGSL constants: a pipeline serves one shape.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
@@ -29,7 +32,13 @@ export interface MatmulVariant {
   vec4: boolean;
   /** tn vec4 only: steps along k per loop iteration (1 or more; a tail loop takes the rest). Default 1. */
   kUnroll?: number;
+  /** Stage A and B slices in workgroup memory (scalar loads, 8×8 invocations per workgroup). Default false. */
+  staged?: boolean;
 }
+
+/** The staged variant's geometry: 8×8 invocations, slices 16 deep along k. */
+const STAGE_THREADS = 8;
+const STAGE_DEPTH = 16;
 
 export interface MatmulShape {
   M: number;
@@ -53,6 +62,8 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
   if (s.inputU8 && v.form === 'nt') return 'inputU8 is for the nn and tn forms';
   if (v.kUnroll !== undefined && (!Number.isInteger(v.kUnroll) || v.kUnroll < 1 || v.kUnroll > 8)) return `kUnroll must be 1..8, got ${v.kUnroll}`;
   if ((v.kUnroll ?? 1) > 1 && !(v.vec4 && v.form === 'tn')) return 'kUnroll is for the vec4 tn variant';
+  if (v.staged && v.vec4) return 'the staged variant uses scalar loads';
+  if (v.staged && v.workgroupSize !== STAGE_THREADS * STAGE_THREADS) return `the staged variant needs workgroupSize ${STAGE_THREADS * STAGE_THREADS}`;
   if ((epilogue === 'bias' || epilogue === 'biasRelu') && v.form === 'tn') return `epilogue ${epilogue} is for nn and nt`;
   if (!v.vec4) return null;
   if (v.form === 'nn' && (K % 4 || N % 4)) return `vec4 nn needs K and N multiples of 4, got K=${K} N=${N}`;
@@ -65,11 +76,16 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
 
 export function matmulVariantName(v: MatmulVariant): string {
   const unroll = v.kUnroll && v.kUnroll > 1 ? `-k${v.kUnroll}` : '';
-  return `${v.form}-${v.vec4 ? 'vec4' : 'scalar'}-${v.tileRows}x${v.tileCols}${unroll}-wg${v.workgroupSize}`;
+  const loads = v.staged ? 'staged' : v.vec4 ? 'vec4' : 'scalar';
+  return `${v.form}-${loads}-${v.tileRows}x${v.tileCols}${unroll}-wg${v.workgroupSize}`;
 }
 
-/** Number of C tiles, which is the number of invocations. */
+/** Invocations a dispatch needs: one per C tile, or for the staged variant one workgroup per C block. */
 export function matmulTiles(v: MatmulVariant, s: MatmulShape): number {
+  if (v.staged) {
+    const blocks = Math.ceil(s.M / (STAGE_THREADS * v.tileRows)) * Math.ceil(s.N / (STAGE_THREADS * v.tileCols));
+    return blocks * v.workgroupSize;
+  }
   return Math.ceil(s.M / v.tileRows) * Math.ceil(s.N / v.tileCols);
 }
 
@@ -82,7 +98,7 @@ export function matmulShader(v: MatmulVariant, s: MatmulShape): string {
   const problem = matmulUnsupported(v, s);
   if (problem) throw new Error(`matmul ${matmulVariantName(v)} cannot run M=${s.M} N=${s.N} K=${s.K}: ${problem}`);
   const epilogue = s.epilogue ?? 'none';
-  const body = v.vec4 ? vec4Body(v, s) : scalarBody(v, s);
+  const body = v.staged ? '' : v.vec4 ? vec4Body(v, s) : scalarBody(v, s);
   const wideC = v.vec4 && v.form !== 'nt'; // C, bias and mask are vec4 along n
   const elem = wideC ? 'vec4f' : 'f32';
   const aType = s.inputU8 ? 'u32' : v.vec4 ? 'vec4f' : 'f32';
@@ -127,6 +143,9 @@ fn finish(acc: ${elem}, n: u32, index: u32) -> ${elem} {
 #endif
 }
 
+#if ${Boolean(v.staged)}
+${v.staged ? stagedKernel(v, s) : ''}
+#else
 @compute @workgroup_size(${v.workgroupSize})
 fn ${MATMUL_ENTRY[v.form]}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let tile = ${flatIndex(v.workgroupSize)};
@@ -135,6 +154,7 @@ fn ${MATMUL_ENTRY[v.form]}(@builtin(global_invocation_id) gid: vec3u, @builtin(n
   let col0 = (tile % TILES_N) * ${v.tileCols}u;
   ${body}
 }
+#endif
 `;
 }
 
@@ -158,6 +178,58 @@ function scalarBody(v: MatmulVariant, s: MatmulShape): string {
     ${grid(TR, TC, (i, j) => `acc${i}_${j} = fma(a${i}, b${j}, acc${i}_${j});`)}
   }
   ${grid(TR, TC, (i, j) => `if (row0 + ${i}u < M && col0 + ${j}u < N) { let o = (row0 + ${i}u) * N + col0 + ${j}u; C[o] = finish(acc${i}_${j}, col0 + ${j}u, o); }`)}`;
+}
+
+// staged: slices A[BM×16] and B[16×BN] go through workgroup memory; each invocation then reads its rows and
+// columns from there. Loads past M, N or K are clamped and multiplied by zero; stores past M or N are skipped.
+function stagedKernel(v: MatmulVariant, s: MatmulShape): string {
+  const { tileRows: TR, tileCols: TC } = v;
+  const BM = STAGE_THREADS * TR;
+  const BN = STAGE_THREADS * TC;
+  const KT = STAGE_DEPTH;
+  const aIndex = (m: string, k: string) => (v.form === 'tn' ? `${k} * M + ${m}` : `${m} * K + ${k}`);
+  const bIndex = (k: string, n: string) => (v.form === 'nt' ? `${n} * K + ${k}` : `${k} * N + ${n}`);
+  return `const BM = ${BM}u;
+const BN = ${BN}u;
+const KT = ${KT}u;
+const BLOCKS_N = ${Math.ceil(s.N / BN)}u;
+const BLOCKS = ${Math.ceil(s.M / BM) * Math.ceil(s.N / BN)}u;
+var<workgroup> As: array<f32, ${BM * KT}>;
+var<workgroup> Bs: array<f32, ${KT * BN}>;
+
+@compute @workgroup_size(${v.workgroupSize})
+fn ${MATMUL_ENTRY[v.form]}(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  // No early return: every invocation of the workgroup must reach each barrier.
+  let block = min(wid.x + wid.y * groups.x, BLOCKS - 1u);
+  let blockRow = (block / BLOCKS_N) * BM;
+  let blockCol = (block % BLOCKS_N) * BN;
+  let ty = lid / ${STAGE_THREADS}u;
+  let tx = lid % ${STAGE_THREADS}u;
+  ${grid(TR, TC, (i, j) => `var acc${i}_${j} = 0.0;`)}
+  for (var k0 = 0u; k0 < K; k0 += KT) {
+    for (var i = lid; i < BM * KT; i += ${v.workgroupSize}u) {
+      let m = min(blockRow + i / KT, M - 1u);
+      let k = k0 + i % KT;
+      As[i] = select(0.0, ${loadA(v, s, aIndex('m', 'min(k, K - 1u)'))}, k < K);
+    }
+    for (var i = lid; i < KT * BN; i += ${v.workgroupSize}u) {
+      let n = min(blockCol + i % BN, N - 1u);
+      let k = k0 + i / BN;
+      Bs[i] = select(0.0, B[${bIndex('min(k, K - 1u)', 'n')}], k < K);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < KT; kk++) {
+      ${each(TR, (i) => `let a${i} = As[(ty * ${TR}u + ${i}u) * KT + kk];`)}
+      ${each(TC, (j) => `let b${j} = Bs[kk * BN + tx * ${TC}u + ${j}u];`)}
+      ${grid(TR, TC, (i, j) => `acc${i}_${j} = fma(a${i}, b${j}, acc${i}_${j});`)}
+    }
+    workgroupBarrier();
+  }
+  if (wid.x + wid.y * groups.x >= BLOCKS) { return; }
+  let row0 = blockRow + ty * ${TR}u;
+  let col0 = blockCol + tx * ${TC}u;
+  ${grid(TR, TC, (i, j) => `if (row0 + ${i}u < M && col0 + ${j}u < N) { let o = (row0 + ${i}u) * N + col0 + ${j}u; C[o] = finish(acc${i}_${j}, col0 + ${j}u, o); }`)}
+}`;
 }
 
 function vec4Body(v: MatmulVariant, s: MatmulShape): string {

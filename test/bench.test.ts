@@ -20,7 +20,8 @@ describe('bench smoke test', () => {
   ] as [MatmulForm, { M: number; N: number; K: number; inputU8?: boolean }][])('every %s variant verifies on %o', async (form, shape) => {
     const model = new Model(gpu.device, { sizes: [4, 4, 2] });
     const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape);
-    expect(rows.length).toBeGreaterThanOrEqual(form === 'nt' ? 8 : matmulCandidates(form).length - 1);
+    expect(rows.length).toBeGreaterThanOrEqual(form === 'nt' ? 9 : matmulCandidates(form).length - 1);
+    expect(rows.some((r) => r.variant.includes('staged'))).toBe(true);
     for (const r of rows) expect(r.verified, `${r.variant}: max error ${r.maxError}`).toBe(true);
     expect(rows[0].variant).toMatch(/scalar-1x1/);
     model.dispose();

@@ -61,6 +61,11 @@ describe.each(['nn', 'nt', 'tn'] as MatmulForm[])('matmul %s', (form) => {
     for (const [i, c] of oddShapes.entries()) await check(scalar(form, tr, tc), c, i);
   });
 
+  it.each([[4, 4], [2, 3]])('staged in workgroup memory, %i×%i per invocation, odd shapes', async (tr, tc) => {
+    const staged = { ...scalar(form, tr, tc), staged: true };
+    for (const [i, c] of [...oddShapes, { M: 70, N: 45, K: 33 }].entries()) await check(staged, c, 20 + i);
+  });
+
   // vec4 needs multiples of 4 only in the dimensions it vectorizes; the others stay odd.
   const vecShape: Case = form === 'nn' ? { M: 37, N: 132, K: 20 } : form === 'nt' ? { M: 37, N: 29, K: 20 } : { M: 36, N: 132, K: 13 };
   it.each([[4, 4], [8, 8], [4, 8]])('vec4 %i×%i tiles', async (tr, tc) => {
@@ -90,6 +95,14 @@ describe('matmul epilogues and u8 input', () => {
   it('nt with reluMask, scalar and vec4', async () => {
     await check(scalar('nt', 4, 4), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 5);
     await check(vec4('nt', 4, 4), { M: 37, N: 29, K: 12, epilogue: 'reluMask' }, 6);
+  });
+
+  it('staged variants fuse epilogues and read u8 pixels too', async () => {
+    const staged = (form: MatmulForm): MatmulVariant => ({ ...scalar(form, 4, 4), staged: true });
+    await check(staged('nn'), { M: 37, N: 29, K: 13, epilogue: 'biasRelu' }, 30);
+    await check(staged('nt'), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 31);
+    await check(staged('nn'), { M: 5, N: 7, K: 27, inputU8: true }, 32);
+    await check(staged('tn'), { M: 27, N: 7, K: 5, inputU8: true }, 33);
   });
 
   it('reads packed u8 pixels as x/255 (nn and tn, scalar and vec4)', async () => {

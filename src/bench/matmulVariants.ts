@@ -21,7 +21,7 @@ const vec4V = (form: MatmulForm, r: number, c: number, wg = 64): MatmulVariant =
 /** The candidates compared per form; the first is the one-invocation-per-output baseline. */
 export function matmulCandidates(form: MatmulForm): MatmulVariant[] {
   return [
-    scalarV(form, 1, 1), scalarV(form, 4, 4), scalarV(form, 8, 4),
+    scalarV(form, 1, 1), scalarV(form, 4, 4), scalarV(form, 8, 4), { ...scalarV(form, 4, 4), staged: true },
     vec4V(form, 4, 4), vec4V(form, 8, 4), vec4V(form, 4, 8), vec4V(form, 8, 8), vec4V(form, 8, 8, 32), vec4V(form, 8, 8, 128), vec4V(form, 16, 8),
     ...(form === 'tn' ? [{ ...vec4V(form, 8, 8), kUnroll: 4 }, { ...vec4V(form, 16, 8), kUnroll: 4 }, { ...vec4V(form, 16, 8), kUnroll: 2 }] : [vec4V(form, 16, 4), vec4V(form, 12, 8)]),
   ];
