@@ -26,10 +26,8 @@ export const softmaxInvocations = (v: SoftmaxVariant, capacityRows: number) =>
 /** Uniform block of softmaxCrossEntropy: the rows in this batch and 1/rows. */
 export const SOFTMAX_UNIFORM_BYTES = 16;
 
-export function softmaxCrossEntropyShader(v: SoftmaxVariant, capacityRows: number, classes: number): string {
-  if (!(classes >= 1 && capacityRows >= 1)) throw new Error(`softmaxCrossEntropy needs rows, classes ≥ 1, got ${capacityRows}, ${classes}`);
-  if (v.perRow === 'workgroup') return softmaxCrossEntropyWorkgroupShader(v, capacityRows, classes);
-  return wgsl`
+/** Sizes, the Batch uniform and the bindings, the same for both softmaxCrossEntropy variants. */
+const lossHeader = (v: SoftmaxVariant, capacityRows: number, classes: number) => wgsl`
 const CLASSES = ${classes}u;
 const CAPACITY = ${capacityRows}u;
 
@@ -45,7 +43,13 @@ struct Batch { rows: u32, invRows: f32 }
 @group(0) @binding(2) var<storage, read_write> stats: array<vec2f>;
 @group(0) @binding(3) var<uniform> batch: Batch;
 #endif
+`;
 
+export function softmaxCrossEntropyShader(v: SoftmaxVariant, capacityRows: number, classes: number): string {
+  if (!(classes >= 1 && capacityRows >= 1)) throw new Error(`softmaxCrossEntropy needs rows, classes ≥ 1, got ${capacityRows}, ${classes}`);
+  if (v.perRow === 'workgroup') return softmaxCrossEntropyWorkgroupShader(v, capacityRows, classes);
+  return wgsl`
+${lossHeader(v, capacityRows, classes)}
 @compute @workgroup_size(${v.workgroupSize})
 fn softmaxCrossEntropy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let row = ${flatIndex(v.workgroupSize)};
@@ -80,22 +84,8 @@ function softmaxCrossEntropyWorkgroupShader(v: SoftmaxVariant, capacityRows: num
   const WG = v.workgroupSize;
   if (!(WG >= 2 && (WG & (WG - 1)) === 0)) throw new Error(`softmaxCrossEntropy per-workgroup rows need a power-of-two workgroupSize, got ${WG}`);
   return wgsl`
-const CLASSES = ${classes}u;
-const CAPACITY = ${capacityRows}u;
+${lossHeader(v, capacityRows, classes)}
 const WG = ${WG}u;
-
-struct Batch { rows: u32, invRows: f32 }
-
-@group(0) @binding(0) var<storage, read> logits: array<f32>;
-@group(0) @binding(1) var<storage, read> labels: array<u32>;
-#if ${v.gradient}
-@group(0) @binding(2) var<storage, read_write> dLogits: array<f32>;
-@group(0) @binding(3) var<storage, read_write> stats: array<vec2f>;
-@group(0) @binding(4) var<uniform> batch: Batch;
-#else
-@group(0) @binding(2) var<storage, read_write> stats: array<vec2f>;
-@group(0) @binding(3) var<uniform> batch: Batch;
-#endif
 
 var<workgroup> partialValue: array<f32, WG>;
 var<workgroup> partialIndex: array<u32, WG>;
