@@ -161,10 +161,11 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case 'load': {
       // Decode and check before touching the current model: a bad file leaves it in place.
-      const options = modelOptionsFromCheckpoint(decodeSafetensors(message.bytes, message.name), message.name);
+      const file = decodeSafetensors(message.bytes, message.name);
+      const options = modelOptionsFromCheckpoint(file, message.name);
       const loaded = new Model(gpu!.device, { ...options, variants: defaultVariantsFor(gpu!.adapterInfo) });
       try {
-        loadCheckpoint(loaded, message.bytes, message.name);
+        loadCheckpoint(loaded, file, message.name);
       } catch (e) {
         loaded.dispose();
         throw e;

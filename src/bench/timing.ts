@@ -56,26 +56,35 @@ class PassTimer {
 /** Time per execution of `dispatches` (in order), each trial running them `repeats` times in one pass. */
 export async function timeDispatches(device: GPUDevice, dispatches: Dispatch[], repeats: number, trials = 5): Promise<Timing> {
   const timer = device.features.has('timestamp-query') ? new PassTimer(device) : null;
-  let clock: Timing['clock'] = timer ? 'timestamp' : 'wall';
-  const run = async (): Promise<number> => {
+  // The warm-up decides the clock for every sample: a median is never taken over two clocks.
+  let useTimer = timer !== null;
+  const run = async (): Promise<number | null> => {
     const start = performance.now();
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass(timer ? { timestampWrites: timer.writes } : {});
+    const pass = encoder.beginComputePass(useTimer ? { timestampWrites: timer!.writes } : {});
     for (let r = 0; r < repeats; r++) encodeDispatches(pass, dispatches);
     pass.end();
-    timer?.afterPass(encoder);
+    if (useTimer) timer!.afterPass(encoder);
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
     const wallMs = performance.now() - start;
-    const gpuMs = timer ? await timer.elapsedMs() : null;
-    if (gpuMs === null) clock = 'wall';
-    return (gpuMs ?? wallMs) / repeats;
+    if (!useTimer) return wallMs / repeats;
+    const gpuMs = await timer!.elapsedMs();
+    return gpuMs === null ? null : gpuMs / repeats;
   };
   try {
-    await run(); // warm-up: first-use compilation and caches
+    if ((await run()) === null) useTimer = false; // warm-up: first-use compilation and caches
     const samples: number[] = [];
-    for (let t = 0; t < trials; t++) samples.push(await run());
-    return summarize(samples, clock);
+    while (samples.length < trials) {
+      const ms = await run();
+      if (ms !== null) {
+        samples.push(ms);
+      } else {
+        useTimer = false; // the clock stopped answering: start the samples over on the wall clock
+        samples.length = 0;
+      }
+    }
+    return summarize(samples, useTimer ? 'timestamp' : 'wall');
   } finally {
     timer?.destroy();
   }

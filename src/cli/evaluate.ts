@@ -5,6 +5,7 @@ import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { openModelFile } from '../node/modelFiles.js';
 import { defaultVariantsFor } from '../engine/autotune.js';
 import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
+import { fmt, int, pct } from './report.js';
 
 async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' } });
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
   const { test } = loadMnist(flags.data ?? defaultMnistDir());
   const result = await model.evaluate(test);
-  console.log(`test accuracy: ${(100 * result.accuracy).toFixed(2)}% (loss ${result.loss.toFixed(4)}, ${test.count.toLocaleString('en-US')} images)`);
+  console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${int(test.count)} images)`);
   model.dispose();
   gpu.destroy();
 }

@@ -6,10 +6,7 @@ import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { writeFileAtomic } from '../node/files.js';
-import { openModelFile, saveModelFile } from '../node/modelFiles.js';
-import { readFileChecked } from '../node/files.js';
-import { checkpointSizes } from '../engine/checkpoint.js';
-import { decodeSafetensors } from '../data/safetensors.js';
+import { openModelFile, readModelFile, saveModelFile } from '../node/modelFiles.js';
 import type { SplitOptions } from '../data/mnist.js';
 import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
 import { parseRecipe, RECIPE_FLAGS } from './recipe.js';
@@ -52,8 +49,8 @@ async function main(): Promise<void> {
   let fitOptimizer = optimizer;
   let runSeed = seed;
   if (flags.resume) {
-    const sizesInFile = checkpointSizes(decodeSafetensors(readFileChecked(flags.resume), flags.resume), flags.resume);
-    const opened = openModelFile(gpu.device, flags.resume, await chooseVariants(sizesInFile));
+    const file = readModelFile(flags.resume);
+    const opened = openModelFile(gpu.device, file, await chooseVariants(file.options.sizes!));
     model = opened.model;
     if (flags.hidden !== undefined && model.sizes.join() !== sizes.join()) {
       throw new UsageError(`--hidden gives ${sizes.join('-')} but ${flags.resume} holds a ${model.sizes.join('-')} MLP`);

@@ -135,8 +135,9 @@ export async function saveCheckpoint(model: Model, options: SaveOptions = {}): P
  * Loads weights (and, from a full checkpoint, optimizer state, step, epoch and RNG state) into `model`.
  * Everything is decoded and checked before anything is written, so a bad file leaves the model as it was.
  */
-export function loadCheckpoint(model: Model, bytes: Uint8Array, fileName: string): SafetensorsFile {
-  const file = decodeSafetensors(bytes, fileName);
+export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFile, fileName: string): SafetensorsFile {
+  // Callers that already decoded the file (to shape the model) pass it as is: it is read once.
+  const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
   const sizes = checkpointSizes(file, fileName);
   if (sizes.join() !== model.sizes.join()) throw new Error(`${fileName}: holds a ${sizes.join('-')} MLP, the model is ${model.sizes.join('-')}`);
   const { layout } = model.parameters;

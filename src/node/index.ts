@@ -2,5 +2,5 @@
 export * from '../index.js';
 export { openNodeDevice, releaseNodeGpu, ADAPTER_CHOICES, type AdapterChoice, type NodeDevice } from './gpu.js';
 export { loadMnist, defaultMnistDir, readIdxBytes } from './mnistFiles.js';
-export { saveModelFile, openModelFile } from './modelFiles.js';
+export { saveModelFile, openModelFile, readModelFile, type ModelFile } from './modelFiles.js';
 export { fileTuneStore, defaultTuneFile } from './tuneStore.js';

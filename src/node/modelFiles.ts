@@ -1,7 +1,7 @@
 // Node: models to and from .safetensors files (atomic writes; a bad file names itself and changes nothing).
-import { decodeSafetensors } from '../data/safetensors.js';
+import { decodeSafetensors, type SafetensorsFile } from '../data/safetensors.js';
 import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from '../engine/checkpoint.js';
-import { Model } from '../engine/model.js';
+import { Model, type ModelOptions } from '../engine/model.js';
 import type { VariantChoices } from '../engine/variants.js';
 import { readFileChecked, writeFileAtomic } from './files.js';
 
@@ -9,13 +9,25 @@ export async function saveModelFile(model: Model, path: string, options: SaveOpt
   writeFileAtomic(path, await saveCheckpoint(model, options));
 }
 
+export interface ModelFile {
+  path: string;
+  file: SafetensorsFile;
+  /** The sizes and pixel normalization a model needs to take this file. */
+  options: ModelOptions;
+}
+
+/** Reads and decodes a model file once, checking its shapes, without touching a GPU. */
+export function readModelFile(path: string): ModelFile {
+  const file = decodeSafetensors(readFileChecked(path), path);
+  return { path, file, options: modelOptionsFromCheckpoint(file, path) };
+}
+
 /** A new Model shaped by the file (sizes, pixel normalization), with its weights (and state, if full). */
-export function openModelFile(device: GPUDevice, path: string, variants?: VariantChoices): { model: Model; metadata: Record<string, string> } {
-  const bytes = readFileChecked(path);
-  const options = modelOptionsFromCheckpoint(decodeSafetensors(bytes, path), path);
+export function openModelFile(device: GPUDevice, source: string | ModelFile, variants?: VariantChoices): { model: Model; metadata: Record<string, string> } {
+  const { path, file, options } = typeof source === 'string' ? readModelFile(source) : source;
   const model = new Model(device, { ...options, variants });
   try {
-    const { metadata } = loadCheckpoint(model, bytes, path);
+    const { metadata } = loadCheckpoint(model, file, path);
     return { model, metadata };
   } catch (e) {
     model.dispose();
