@@ -4,7 +4,7 @@ import { parseMnist, splitMnist } from '../src/data/mnist.js';
 import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { openBrowserDevice } from '../src/engine/device.js';
 import { Model } from '../src/engine/model.js';
-import { defaultVariantsFor } from '../src/engine/autotune.js';
+import { defaultVariantsFor } from '../src/engine/variants.js';
 import type { OptimizerConfig } from '../src/engine/optimizer.js';
 
 export interface HeadlessConfig {

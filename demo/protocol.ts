@@ -1,7 +1,7 @@
 // Messages between the demo page and its training worker (the engine runs in the worker, so the page
 // stays responsive while the GPU trains).
 import type { MatmulForm, MatmulShape } from '../shaders/matmul.js';
-import type { VariantResult } from '../src/bench/matmulVariants.js';
+import type { VariantResult } from '../src/tuning/matmulVariants.js';
 import type { StepBreakdown } from '../src/bench/step.js';
 import type { AdapterDescription } from '../src/engine/device.js';
 
@@ -43,7 +43,8 @@ export interface BenchProduct {
 }
 
 /** A variant's check and timing, or why it cannot run the shape. */
-export type BenchVariantRow = VariantResult | { variant: string; skipped: string };
+/** A variant's row; `skipped` says why it was not run (shape, device limits, GPU error). */
+export type BenchVariantRow = VariantResult;
 
 export interface Misclassified {
   index: number;

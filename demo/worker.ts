@@ -1,7 +1,7 @@
 // The demo's training worker: opens WebGPU, loads MNIST from the same origin as raw IDX bytes, and runs
 // the engine (and the Bench panel's benchmark) on request. All GPU work happens here.
-import { matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulShape } from '../shaders/matmul.js';
-import { compareMatmulVariants, matmulCandidates } from '../src/bench/matmulVariants.js';
+import { matmulFamily, matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulShape } from '../shaders/matmul.js';
+import { compareMatmulVariants, matmulCandidates } from '../src/tuning/matmulVariants.js';
 import { stepBreakdown } from '../src/bench/step.js';
 import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
@@ -9,7 +9,7 @@ import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
 import { Model } from '../src/engine/model.js';
 import { slotOf } from '../src/engine/paramLayout.js';
 import { MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
-import { defaultVariantsFor } from '../src/engine/autotune.js';
+import { defaultVariantsFor } from '../src/engine/variants.js';
 import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import type { BenchRequest, FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
@@ -109,7 +109,7 @@ async function bench({ batchSize, quick }: BenchRequest): Promise<void> {
       for (const [i, variant] of candidates.entries()) {
         const skipped = matmulUnsupported(variant, shape);
         if (skipped) {
-          post({ type: 'benchVariant', product: index, row: { variant: matmulVariantName(variant), skipped } });
+          post({ type: 'benchVariant', product: index, row: { variant: matmulVariantName(variant), family: matmulFamily(variant), verified: false, maxError: NaN, checked: 0, skipped } });
           continue;
         }
         // One variant per call, so each row reaches the page as soon as it is verified and timed.

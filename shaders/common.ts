@@ -17,3 +17,9 @@ export const f32Literal = (x: number): string => {
   const s = String(x);
   return /[.e]/.test(s) ? s : `${s}.0`;
 };
+
+/** Code generation: `n` lines from `line(i)`, or rows × cols lines from `line(i, j)`, indented for a body. */
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+export const each = (n: number, line: (i: number) => string): string => range(n).map(line).join('\n  ');
+export const grid = (rows: number, cols: number, line: (i: number, j: number) => string): string =>
+  range(rows).flatMap((i) => range(cols).map((j) => line(i, j))).join('\n  ');

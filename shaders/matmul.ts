@@ -1,70 +1,56 @@
-// Register-tiled matmul, barrier-free: each invocation computes a tileRows × tileCols block of C in registers.
+// Matmul in three forms and four families, one entry point per form. Every family shares the prologue below
+// (sizes as WGSL constants, bindings, u8 pixel reads, the fused epilogue) and guards its own stores.
 //
 // Forms (all row-major; entry points matmulNN / matmulNT / matmulTN):
 //   nn: C[M×N] = A[M×K] · B[K×N]      forward      (x · W)
 //   nt: C[M×N] = A[M×K] · B[N×K]ᵀ     input grad   (dy · Wᵀ)
 //   tn: C[M×N] = A[K×M]ᵀ · B[K×N]     weight grad  (xᵀ · dy)
 //
-// Variants:
-//   vec4      loads (and for nn/tn stores) vec4f. Shapes: nn needs K%4 = N%4 = 0; nt needs K%4 = 0;
-//             tn needs M%4 = N%4 = 0. tileCols must be a multiple of 4 (nn, tn), tileRows too for tn.
-//             The scalar variant takes any M, N, K ≥ 1.
+// Families (see matmulFamily):
+//   register  barrier-free: each invocation computes a tileRows × tileCols block of C in registers. With vec4,
+//             loads (and for nn/tn stores) are vec4f: nn needs K%4 = N%4 = 0, nt needs K%4 = 0, tn needs
+//             M%4 = N%4 = 0; tileCols must be a multiple of 4 (nn, tn), tileRows too for tn. Scalar: any shape.
+//             The CPU-like design: it wins on software adapters.
+//   tiled     (shaders/matmulTiled.ts) a workgroup computes a blockRows × blockCols block of C, staging
+//             depth-deep slices of A and B in workgroup memory, double-buffered; each invocation computes
+//             tileRows × tileCols of it. The classic GPU design, for big products.
+//   reduceK   (shaders/matmulReduceK.ts) one workgroup per tileRows × tileCols tile of C; its invocations split
+//             K and add their partial sums in workgroup memory, in a fixed order. For skinny products (few
+//             outputs, long K) that would leave a GPU idle.
+// Options:
 //   inputU8   A holds raw u8 pixels packed four to a u32 (nn, tn); the kernel reads them as
 //             x/255 · pixelScale + pixelShift, so no normalization pass is needed.
 //   epilogue  none | bias (C += bias[n]) | biasRelu (C = max(C + bias[n], 0)) | reluMask (C *= mask > 0,
 //             the ReLU backward with mask = the layer's post-ReLU output, shape of C).
-//   staged    (scalar loads) a workgroup of 8×8 invocations computes a (8·tileRows)×(8·tileCols) block, staging
-//             16-deep slices of A and B in workgroup memory between barriers: the classic GPU tiling, for
-//             adapters where shared memory beats re-reading global memory. workgroupSize must be 64.
 // Out-of-range rows and columns are clamped on load (no branches in the loop) and skipped on store.
 // Sizes are WGSL constants: a pipeline serves one shape.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import { f32Literal, flatIndex } from './common.js';
+import { each, f32Literal, flatIndex, grid } from './common.js';
+import { loadA, MATMUL_ENTRY, type MatmulShape, type MatmulVariant } from './matmulParts.js';
+import { reduceKKernel, reduceKUnsupported, reduceKWorkgroupBytes } from './matmulReduceK.js';
+import { tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
 
-export type MatmulForm = 'nn' | 'nt' | 'tn';
-export type MatmulEpilogue = 'none' | 'bias' | 'biasRelu' | 'reluMask';
+export type { MatmulEpilogue, MatmulForm, MatmulShape, MatmulTiling, MatmulVariant } from './matmulParts.js';
+export { MATMUL_ENTRY } from './matmulParts.js';
+export type MatmulFamily = 'register' | 'tiled' | 'reduceK';
 
-export interface MatmulVariant {
-  form: MatmulForm;
-  tileRows: number;
-  tileCols: number;
-  workgroupSize: number;
-  vec4: boolean;
-  /** tn vec4 only: steps along k per loop iteration (1 or more; a tail loop takes the rest). Default 1. */
-  kUnroll?: number;
-  /** Stage A and B slices in workgroup memory (scalar loads, 8×8 invocations per workgroup). Default false. */
-  staged?: boolean;
-}
+export const matmulFamily = (v: MatmulVariant): MatmulFamily => (v.tiled ? 'tiled' : v.reduceK ? 'reduceK' : 'register');
 
-/** The staged variant's geometry: 8×8 invocations, slices 16 deep along k. */
-const STAGE_THREADS = 8;
-const STAGE_DEPTH = 16;
-
-export interface MatmulShape {
-  M: number;
-  N: number;
-  K: number;
-  inputU8?: boolean;
-  epilogue?: MatmulEpilogue;
-  /** Applied to u8 pixels after /255 (standardization): x' = x·pixelScale + pixelShift. */
-  pixelScale?: number;
-  pixelShift?: number;
-}
-
-export const MATMUL_ENTRY: Record<MatmulForm, string> = { nn: 'matmulNN', nt: 'matmulNT', tn: 'matmulTN' };
-
-/** Why a variant cannot run a shape, or null when it can. */
+/** Why a variant cannot run a shape, or null when it can. Device limits are checked by matmulExceedsDevice. */
 export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | null {
   const { M, N, K } = s;
   const epilogue = s.epilogue ?? 'none';
   if (![M, N, K].every((d) => Number.isInteger(d) && d >= 1)) return `sizes must be positive integers, got M=${M} N=${N} K=${K}`;
-  if (v.tileRows < 1 || v.tileCols < 1 || v.tileRows * v.tileCols > 128) return `tile ${v.tileRows}×${v.tileCols} out of range`;
+  if (!(Number.isInteger(v.tileRows) && Number.isInteger(v.tileCols) && v.tileRows >= 1 && v.tileCols >= 1) || v.tileRows * v.tileCols > 128) {
+    return `tile ${v.tileRows}×${v.tileCols} out of range`;
+  }
   if (s.inputU8 && v.form === 'nt') return 'inputU8 is for the nn and tn forms';
-  if (v.kUnroll !== undefined && (!Number.isInteger(v.kUnroll) || v.kUnroll < 1 || v.kUnroll > 8)) return `kUnroll must be 1..8, got ${v.kUnroll}`;
-  if ((v.kUnroll ?? 1) > 1 && !(v.vec4 && v.form === 'tn')) return 'kUnroll is for the vec4 tn variant';
-  if (v.staged && v.vec4) return 'the staged variant uses scalar loads';
-  if (v.staged && v.workgroupSize !== STAGE_THREADS * STAGE_THREADS) return `the staged variant needs workgroupSize ${STAGE_THREADS * STAGE_THREADS}`;
   if ((epilogue === 'bias' || epilogue === 'biasRelu') && v.form === 'tn') return `epilogue ${epilogue} is for nn and nt`;
+  if (v.tiled && v.reduceK) return 'a variant is tiled or reduceK, not both';
+  if (v.kUnroll !== undefined && (!Number.isInteger(v.kUnroll) || v.kUnroll < 1 || v.kUnroll > 8)) return `kUnroll must be 1..8, got ${v.kUnroll}`;
+  if ((v.kUnroll ?? 1) > 1 && !(v.vec4 && v.form === 'tn' && matmulFamily(v) === 'register')) return 'kUnroll is for the register vec4 tn variant';
+  if (v.tiled) return tiledUnsupported(v, s);
+  if (v.reduceK) return reduceKUnsupported(v, s);
   if (!v.vec4) return null;
   if (v.form === 'nn' && (K % 4 || N % 4)) return `vec4 nn needs K and N multiples of 4, got K=${K} N=${N}`;
   if (v.form === 'nt' && K % 4) return `vec4 nt needs K a multiple of 4, got K=${K}`;
@@ -74,42 +60,69 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
   return null;
 }
 
+/** Bytes of workgroup memory a variant declares (0 for the register family). */
+export function matmulWorkgroupBytes(v: MatmulVariant): number {
+  if (v.tiled) return tiledWorkgroupBytes(v);
+  if (v.reduceK) return reduceKWorkgroupBytes(v);
+  return 0;
+}
+
+/** Why this device cannot run a variant (workgroup memory, invocations per workgroup), or null. */
+export function matmulExceedsDevice(v: MatmulVariant, limits: GPUSupportedLimits): string | null {
+  const bytes = matmulWorkgroupBytes(v);
+  if (bytes > limits.maxComputeWorkgroupStorageSize) {
+    return `needs ${bytes} bytes of workgroup memory, the device's maxComputeWorkgroupStorageSize is ${limits.maxComputeWorkgroupStorageSize}`;
+  }
+  if (v.workgroupSize > limits.maxComputeInvocationsPerWorkgroup || v.workgroupSize > limits.maxComputeWorkgroupSizeX) {
+    return `needs ${v.workgroupSize} invocations per workgroup, the device allows ${Math.min(limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX)}`;
+  }
+  return null;
+}
+
 export function matmulVariantName(v: MatmulVariant): string {
+  const loads = v.vec4 ? 'vec4' : 'scalar';
+  if (v.tiled) {
+    const { blockRows, blockCols, depth } = v.tiled;
+    return `${v.form}-tiled-${loads}-${blockRows}x${blockCols}x${depth}-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}`;
+  }
+  if (v.reduceK) return `${v.form}-reduceK-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}`;
   const unroll = v.kUnroll && v.kUnroll > 1 ? `-k${v.kUnroll}` : '';
-  const loads = v.staged ? 'staged' : v.vec4 ? 'vec4' : 'scalar';
   return `${v.form}-${loads}-${v.tileRows}x${v.tileCols}${unroll}-wg${v.workgroupSize}`;
 }
 
-/** Invocations a dispatch needs: one per C tile, or for the staged variant one workgroup per C block. */
+/** C blocks (tiled) or tiles (reduceK) a dispatch covers, one workgroup each. */
+export function matmulBlocks(v: MatmulVariant, s: MatmulShape): number {
+  const rows = v.tiled ? v.tiled.blockRows : v.tileRows;
+  const cols = v.tiled ? v.tiled.blockCols : v.tileCols;
+  return Math.ceil(s.M / rows) * Math.ceil(s.N / cols);
+}
+
+/** Invocations a dispatch needs: one per C tile, or for the workgroup families a workgroup per block. */
 export function matmulTiles(v: MatmulVariant, s: MatmulShape): number {
-  if (v.staged) {
-    const blocks = Math.ceil(s.M / (STAGE_THREADS * v.tileRows)) * Math.ceil(s.N / (STAGE_THREADS * v.tileCols));
-    return blocks * v.workgroupSize;
-  }
+  if (matmulFamily(v) !== 'register') return matmulBlocks(v, s) * v.workgroupSize;
   return Math.ceil(s.M / v.tileRows) * Math.ceil(s.N / v.tileCols);
 }
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-const each = (n: number, line: (i: number) => string) => range(n).map(line).join('\n  ');
-const grid = (rows: number, cols: number, line: (i: number, j: number) => string) =>
-  range(rows).flatMap((i) => range(cols).map((j) => line(i, j))).join('\n  ');
+/** Whether C (and bias, mask) are bound as vec4f along n. */
+function wideC(v: MatmulVariant, s: MatmulShape): boolean {
+  if (v.tiled) return s.N % 4 === 0;
+  if (v.reduceK) return false;
+  return v.vec4 && v.form !== 'nt';
+}
 
 export function matmulShader(v: MatmulVariant, s: MatmulShape): string {
   const problem = matmulUnsupported(v, s);
   if (problem) throw new Error(`matmul ${matmulVariantName(v)} cannot run M=${s.M} N=${s.N} K=${s.K}: ${problem}`);
   const epilogue = s.epilogue ?? 'none';
-  const body = v.staged ? '' : v.vec4 ? vec4Body(v, s) : scalarBody(v, s);
-  const wideC = v.vec4 && v.form !== 'nt'; // C, bias and mask are vec4 along n
-  const elem = wideC ? 'vec4f' : 'f32';
+  const elem = wideC(v, s) ? 'vec4f' : 'f32';
   const aType = s.inputU8 ? 'u32' : v.vec4 ? 'vec4f' : 'f32';
   const bType = v.vec4 ? 'vec4f' : 'f32';
-  const tilesN = Math.ceil(s.N / v.tileCols);
+  const family = matmulFamily(v);
+  const kernel = family === 'tiled' ? tiledKernel(v, s) : family === 'reduceK' ? reduceKKernel(v, s) : registerKernel(v, s);
   return wgsl`
 const M = ${s.M}u;
 const N = ${s.N}u;
 const K = ${s.K}u;
-const TILES_N = ${tilesN}u;
-const TILES = ${matmulTiles(v, s)}u;
 const PIXEL_SCALE = ${f32Literal(s.pixelScale ?? 1)};
 const PIXEL_SHIFT = ${f32Literal(s.pixelShift ?? 0)};
 
@@ -131,6 +144,7 @@ fn pixels4(word: u32) -> vec4f { return unpack4x8unorm(word) * PIXEL_SCALE + PIX
 fn pixel(index: u32) -> f32 { return pixels4(A[index / 4u])[index % 4u]; }
 #endif
 
+// The fused epilogue; n is the column (of vec4s when C is vec4), index the element of C.
 fn finish(acc: ${elem}, n: u32, index: u32) -> ${elem} {
 #if ${epilogue === 'bias'}
   return acc + bias[n];
@@ -142,10 +156,15 @@ fn finish(acc: ${elem}, n: u32, index: u32) -> ${elem} {
   return acc;
 #endif
 }
+${kernel}`;
+}
 
-#if ${Boolean(v.staged)}
-${v.staged ? stagedKernel(v, s) : ''}
-#else
+function registerKernel(v: MatmulVariant, s: MatmulShape): string {
+  const body = v.vec4 ? vec4Body(v, s) : scalarBody(v, s);
+  return `
+const TILES_N = ${Math.ceil(s.N / v.tileCols)}u;
+const TILES = ${matmulTiles(v, s)}u;
+
 @compute @workgroup_size(${v.workgroupSize})
 fn ${MATMUL_ENTRY[v.form]}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let tile = ${flatIndex(v.workgroupSize)};
@@ -153,15 +172,7 @@ fn ${MATMUL_ENTRY[v.form]}(@builtin(global_invocation_id) gid: vec3u, @builtin(n
   let row0 = (tile / TILES_N) * ${v.tileRows}u;
   let col0 = (tile % TILES_N) * ${v.tileCols}u;
   ${body}
-}
-#endif
-`;
-}
-
-/** Loads of A as written in WGSL: plain, or unpacked from u8 pixels. */
-function loadA(v: MatmulVariant, s: MatmulShape, index: string): string {
-  if (!s.inputU8) return `A[${index}]`;
-  return v.vec4 ? `pixels4(A[${index}])` : `pixel(${index})`;
+}`;
 }
 
 function scalarBody(v: MatmulVariant, s: MatmulShape): string {
@@ -178,58 +189,6 @@ function scalarBody(v: MatmulVariant, s: MatmulShape): string {
     ${grid(TR, TC, (i, j) => `acc${i}_${j} = fma(a${i}, b${j}, acc${i}_${j});`)}
   }
   ${grid(TR, TC, (i, j) => `if (row0 + ${i}u < M && col0 + ${j}u < N) { let o = (row0 + ${i}u) * N + col0 + ${j}u; C[o] = finish(acc${i}_${j}, col0 + ${j}u, o); }`)}`;
-}
-
-// staged: slices A[BM×16] and B[16×BN] go through workgroup memory; each invocation then reads its rows and
-// columns from there. Loads past M, N or K are clamped and multiplied by zero; stores past M or N are skipped.
-function stagedKernel(v: MatmulVariant, s: MatmulShape): string {
-  const { tileRows: TR, tileCols: TC } = v;
-  const BM = STAGE_THREADS * TR;
-  const BN = STAGE_THREADS * TC;
-  const KT = STAGE_DEPTH;
-  const aIndex = (m: string, k: string) => (v.form === 'tn' ? `${k} * M + ${m}` : `${m} * K + ${k}`);
-  const bIndex = (k: string, n: string) => (v.form === 'nt' ? `${n} * K + ${k}` : `${k} * N + ${n}`);
-  return `const BM = ${BM}u;
-const BN = ${BN}u;
-const KT = ${KT}u;
-const BLOCKS_N = ${Math.ceil(s.N / BN)}u;
-const BLOCKS = ${Math.ceil(s.M / BM) * Math.ceil(s.N / BN)}u;
-var<workgroup> As: array<f32, ${BM * KT}>;
-var<workgroup> Bs: array<f32, ${KT * BN}>;
-
-@compute @workgroup_size(${v.workgroupSize})
-fn ${MATMUL_ENTRY[v.form]}(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  // No early return: every invocation of the workgroup must reach each barrier.
-  let block = min(wid.x + wid.y * groups.x, BLOCKS - 1u);
-  let blockRow = (block / BLOCKS_N) * BM;
-  let blockCol = (block % BLOCKS_N) * BN;
-  let ty = lid / ${STAGE_THREADS}u;
-  let tx = lid % ${STAGE_THREADS}u;
-  ${grid(TR, TC, (i, j) => `var acc${i}_${j} = 0.0;`)}
-  for (var k0 = 0u; k0 < K; k0 += KT) {
-    for (var i = lid; i < BM * KT; i += ${v.workgroupSize}u) {
-      let m = min(blockRow + i / KT, M - 1u);
-      let k = k0 + i % KT;
-      As[i] = select(0.0, ${loadA(v, s, aIndex('m', 'min(k, K - 1u)'))}, k < K);
-    }
-    for (var i = lid; i < KT * BN; i += ${v.workgroupSize}u) {
-      let n = min(blockCol + i % BN, N - 1u);
-      let k = k0 + i / BN;
-      Bs[i] = select(0.0, B[${bIndex('min(k, K - 1u)', 'n')}], k < K);
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < KT; kk++) {
-      ${each(TR, (i) => `let a${i} = As[(ty * ${TR}u + ${i}u) * KT + kk];`)}
-      ${each(TC, (j) => `let b${j} = Bs[kk * BN + tx * ${TC}u + ${j}u];`)}
-      ${grid(TR, TC, (i, j) => `acc${i}_${j} = fma(a${i}, b${j}, acc${i}_${j});`)}
-    }
-    workgroupBarrier();
-  }
-  if (wid.x + wid.y * groups.x >= BLOCKS) { return; }
-  let row0 = blockRow + ty * ${TR}u;
-  let col0 = blockCol + tx * ${TC}u;
-  ${grid(TR, TC, (i, j) => `if (row0 + ${i}u < M && col0 + ${j}u < N) { let o = (row0 + ${i}u) * N + col0 + ${j}u; C[o] = finish(acc${i}_${j}, col0 + ${j}u, o); }`)}
-}`;
 }
 
 function vec4Body(v: MatmulVariant, s: MatmulShape): string {
@@ -278,7 +237,7 @@ function vec4BodyTN(v: MatmulVariant, s: MatmulShape): string {
   ${grid(TR4 * 4, TC4, (i, j) => `var acc${i}_${j} = vec4f(0.0);`)}
   var k = 0u;
   for (; k + ${unroll}u <= K; k += ${unroll}u) {
-    ${range(unroll).map((u) => stepK(`k + ${u}u`, `_${u}`)).join('\n    ')}
+    ${Array.from({ length: unroll }, (_, u) => stepK(`k + ${u}u`, `_${u}`)).join('\n    ')}
   }
   for (; k < K; k++) {
     ${stepK('k', '')}

@@ -10,4 +10,5 @@ export { sliceDataset, pickDataset, type Dataset } from './data/dataset.js';
 export { saveCheckpoint, loadCheckpoint, modelOptionsFromCheckpoint, checkpointSizes, type SaveOptions } from './engine/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';
-export { autotuneVariants, defaultVariantsFor, localStorageTuneStore, trainingMatmuls, type TuneStore, type AutotuneOptions } from './engine/autotune.js';
+export { defaultVariantsFor } from './engine/variants.js';
+export { autotuneVariants, localStorageTuneStore, trainingMatmuls, type TuneStore, type AutotuneOptions } from './tuning/autotune.js';

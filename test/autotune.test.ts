@@ -2,9 +2,9 @@
 // with the tuned choices uses them and still matches the float64 reference.
 import { describe, expect, it } from 'vitest';
 import type { MatmulVariant } from '../shaders/matmul.js';
-import { autotuneVariants, defaultVariantsFor, trainingMatmuls, tuneKey, type TuneStore } from '../src/engine/autotune.js';
+import { autotuneVariants, trainingMatmuls, tuneKey, type TuneStore } from '../src/tuning/autotune.js';
 import { Model } from '../src/engine/model.js';
-import { matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/engine/variants.js';
+import { defaultVariantsFor, matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/engine/variants.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
@@ -26,7 +26,10 @@ describe('autotune', () => {
     const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, log: (l) => lines.push(l) });
     const shapes = trainingMatmuls(sizes, 16).map(([form, shape]) => matmulShapeKey(form, shape));
     expect(Object.keys(tuned.matmulByShape!).sort()).toEqual([...shapes].sort());
-    expect(lines).toHaveLength(shapes.length);
+    // A header, then one progress line per product.
+    expect(lines).toHaveLength(shapes.length + 1);
+    expect(lines[0]).toMatch(/^autotune: 5 products, up to 3\.0 s each$/);
+    expect(lines[shapes.length]).toMatch(/^autotune 5\/5: .+ → .+ \(.+ ms; \d+ of \d+ timed in .+ s\)$/);
     expect(Object.keys(store.saved)).toEqual([tuneKey(gpu.adapterInfo)]);
 
     const again: string[] = [];

@@ -18,7 +18,7 @@ describe('device', () => {
       const code = `@group(0) @binding(0) var<storage, read_write> x: array<f32>;
         @compute @workgroup_size(64) fn double(@builtin(global_invocation_id) gid: vec3u) {
           if (gid.x < 5u) { x[gid.x] = 2.0 * x[gid.x]; } }`;
-      const dispatch = makeDispatch(new PipelineCache(gpu.device), 'double', code, 'double', [{ buffer }], 5, 64);
+      const dispatch = makeDispatch(new PipelineCache(gpu.device), 'double', code, 'double', [{ buffer }], 5, 64, { flops: 5, bytes: 40 });
       const encoder = gpu.device.createCommandEncoder();
       const pass = encoder.beginComputePass();
       encodeDispatches(pass, [dispatch]);

@@ -48,6 +48,9 @@ async function check(v: MatmulVariant, c: Case, seed: number): Promise<void> {
 
 const scalar = (form: MatmulForm, tileRows: number, tileCols: number): MatmulVariant => ({ form, vec4: false, tileRows, tileCols, workgroupSize: 64 });
 const vec4 = (form: MatmulForm, tileRows: number, tileCols: number): MatmulVariant => ({ form, vec4: true, tileRows, tileCols, workgroupSize: 64 });
+const tiled = (form: MatmulForm, vec: boolean, blockRows: number, blockCols: number, depth: number, tileRows: number, tileCols: number): MatmulVariant => ({
+  form, vec4: vec, tileRows, tileCols, workgroupSize: (blockRows / tileRows) * (blockCols / tileCols), tiled: { blockRows, blockCols, depth },
+});
 
 const oddShapes: Case[] = [
   { M: 1, N: 1, K: 1 },
@@ -61,9 +64,22 @@ describe.each(['nn', 'nt', 'tn'] as MatmulForm[])('matmul %s', (form) => {
     for (const [i, c] of oddShapes.entries()) await check(scalar(form, tr, tc), c, i);
   });
 
-  it.each([[4, 4], [2, 3]])('staged in workgroup memory, %i×%i per invocation, odd shapes', async (tr, tc) => {
-    const staged = { ...scalar(form, tr, tc), staged: true };
-    for (const [i, c] of [...oddShapes, { M: 70, N: 45, K: 33 }].entries()) await check(staged, c, 20 + i);
+  // Blocks smaller than the shape, so several workgroups and several k slices (with a tail) are exercised.
+  it.each([[16, 16, 4, 4, 4], [32, 16, 8, 8, 4], [16, 32, 12, 4, 8]])('tiled, scalar loads, %i×%i×%i blocks of %i×%i, odd shapes', async (bm, bn, depth, tr, tc) => {
+    const v = tiled(form, false, bm, bn, depth, tr, tc);
+    for (const [i, c] of [...oddShapes, { M: 70, N: 45, K: 33 }, { M: 129, N: 37, K: 500 }].entries()) await check(v, c, 20 + i);
+  });
+
+  it('tiled, vec4 loads, odd in the dimensions it does not vectorize', async () => {
+    const v = tiled(form, true, 32, 32, 8, 4, 8);
+    const c: Case = form === 'nn' ? { M: 37, N: 132, K: 20 } : form === 'nt' ? { M: 37, N: 29, K: 20 } : { M: 36, N: 132, K: 13 };
+    await check(v, c, 40);
+    await check(tiled(form, true, 64, 64, 16, 8, 8), { M: 129, N: 68, K: 36 }, 41);
+  });
+
+  it.each([[1, 1, 64], [2, 5, 32], [4, 4, 16], [3, 2, 2]])('reduceK, %i×%i tiles, %i invocations splitting K, odd shapes', async (tr, tc, wg) => {
+    const v: MatmulVariant = { ...scalar(form, tr, tc), workgroupSize: wg, reduceK: true };
+    for (const [i, c] of [...oddShapes, { M: 129, N: 10, K: 500 }].entries()) await check(v, c, 50 + i);
   });
 
   // vec4 needs multiples of 4 only in the dimensions it vectorizes; the others stay odd.
@@ -97,12 +113,25 @@ describe('matmul epilogues and u8 input', () => {
     await check(vec4('nt', 4, 4), { M: 37, N: 29, K: 12, epilogue: 'reluMask' }, 6);
   });
 
-  it('staged variants fuse epilogues and read u8 pixels too', async () => {
-    const staged = (form: MatmulForm): MatmulVariant => ({ ...scalar(form, 4, 4), staged: true });
-    await check(staged('nn'), { M: 37, N: 29, K: 13, epilogue: 'biasRelu' }, 30);
-    await check(staged('nt'), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 31);
-    await check(staged('nn'), { M: 5, N: 7, K: 27, inputU8: true }, 32);
-    await check(staged('tn'), { M: 27, N: 7, K: 5, inputU8: true }, 33);
+  it('tiled variants fuse epilogues and read u8 pixels too, scalar and vec4', async () => {
+    const small = (form: MatmulForm, vec: boolean) => tiled(form, vec, 16, 16, 8, 4, 4);
+    await check(small('nn', false), { M: 37, N: 29, K: 13, epilogue: 'biasRelu' }, 30);
+    await check(small('nn', true), { M: 37, N: 28, K: 12, epilogue: 'bias' }, 34);
+    await check(small('nt', false), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 31);
+    await check(small('nt', true), { M: 37, N: 28, K: 12, epilogue: 'reluMask' }, 35);
+    await check(small('nn', false), { M: 5, N: 7, K: 27, inputU8: true }, 32);
+    await check(small('nn', true), { M: 37, N: 12, K: 28, inputU8: true, epilogue: 'biasRelu' }, 36);
+    await check(small('tn', false), { M: 27, N: 7, K: 5, inputU8: true }, 33);
+    await check(small('tn', true), { M: 28, N: 8, K: 37, inputU8: true }, 37);
+  });
+
+  it('reduceK variants fuse epilogues and read u8 pixels too', async () => {
+    const rk = (form: MatmulForm): MatmulVariant => ({ ...scalar(form, 2, 5), workgroupSize: 32, reduceK: true });
+    await check(rk('nn'), { M: 37, N: 10, K: 500, epilogue: 'bias' }, 60);
+    await check(rk('nn'), { M: 37, N: 29, K: 13, epilogue: 'biasRelu' }, 61);
+    await check(rk('nt'), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 62);
+    await check(rk('nn'), { M: 5, N: 7, K: 27, inputU8: true }, 63);
+    await check(rk('tn'), { M: 27, N: 7, K: 37, inputU8: true }, 64);
   });
 
   it('reads packed u8 pixels as x/255 (nn and tn, scalar and vec4)', async () => {

@@ -2,7 +2,7 @@
 // steps × batch images, progressEvery 0), which reads the loss back at its end, so the GPU work is counted.
 import { openBrowserDevice } from '../../src/engine/device.js';
 import { Model } from '../../src/engine/model.js';
-import { defaultVariantsFor } from '../../src/engine/autotune.js';
+import { defaultVariantsFor } from '../../src/engine/variants.js';
 import { slotOf } from '../../src/engine/paramLayout.js';
 import { ADAM, SIZES, type Measurement, type Problem, type Weights } from './problem.js';
 

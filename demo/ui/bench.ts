@@ -113,7 +113,7 @@ export class BenchView {
     view.seen++;
     const name = el('td', 'name', r.variant);
     let tr: HTMLTableRowElement;
-    if ('skipped' in r) {
+    if (r.skipped) {
       tr = row([name, el('td', 'muted', 'not run'), '–', '–', '–'], 'skipped');
       tr.title = r.skipped;
     } else {

@@ -6,7 +6,7 @@ import { readFloats, storageBuffer, uniformBuffer } from '../engine/buffers.js';
 import { encodeDispatches, type Dispatch } from '../engine/dispatch.js';
 import type { Ops } from '../engine/ops.js';
 import * as ref from '../reference/ops.js';
-import { calibratedRepeats, timeDispatches, type Timing } from './timing.js';
+import { calibratedRepeats, timeDispatches, type Timing } from '../tuning/timing.js';
 
 export interface KernelVariantResult {
   variant: string;

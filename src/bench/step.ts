@@ -1,12 +1,16 @@
 // Where a training step's time goes: each kernel of the step timed alone, their sum, the whole step's
 // dispatches timed back to back, and the steady-state throughput of real training (fit) at that batch size.
 import { sliceDataset, type Dataset } from '../data/dataset.js';
+import type { DispatchCost } from '../engine/dispatch.js';
 import type { Model } from '../engine/model.js';
-import { calibratedRepeats, timeDispatches, type Timing } from './timing.js';
+import { calibratedRepeats, timeDispatches, type Timing } from '../tuning/timing.js';
 
 export interface KernelTime {
   label: string;
   timing: Timing;
+  workgroups: number;
+  workgroupSize: number;
+  cost: DispatchCost;
 }
 
 export interface StepBreakdown {
@@ -23,7 +27,8 @@ export async function stepBreakdown(model: Model, batchSize: number): Promise<St
   const step = [...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
   const kernels: KernelTime[] = [];
   for (const d of step) {
-    kernels.push({ label: d.label, timing: await timeDispatches(model.device, [d], await calibratedRepeats(model.device, [d], 200)) });
+    const timing = await timeDispatches(model.device, [d], await calibratedRepeats(model.device, [d], 200));
+    kernels.push({ label: d.label, timing, workgroups: d.workgroups[0] * d.workgroups[1], workgroupSize: d.workgroupSize, cost: d.cost });
   }
   const whole = await timeDispatches(model.device, step, await calibratedRepeats(model.device, step, 500));
   return { batchSize, kernels, kernelSumMs: kernels.reduce((a, k) => a + k.timing.medianMs, 0), dispatchesMs: whole.medianMs };

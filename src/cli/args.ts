@@ -18,6 +18,14 @@ export function intFlag(name: string, raw: string | undefined, fallback: number,
   return value;
 }
 
+/** A comma-separated list of positive integers, such as --batch-size 64,128,256. */
+export function intListFlag(name: string, raw: string | undefined, fallback: number[]): number[] {
+  if (raw === undefined) return fallback;
+  const values = raw.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (!values.every((x) => Number.isInteger(x) && x >= 1)) throw new UsageError(`--${name} takes positive integers separated by commas, got '${raw}'`);
+  return values;
+}
+
 export function floatFlag(name: string, raw: string | undefined, fallback: number, ok: (x: number) => boolean = (x) => x > 0): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);

@@ -3,7 +3,7 @@ import { formatAdapter } from '../engine/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { openModelFile } from '../node/modelFiles.js';
-import { defaultVariantsFor } from '../engine/autotune.js';
+import { defaultVariantsFor } from '../engine/variants.js';
 import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
 import { fmt, int, pct } from './report.js';
 

@@ -4,7 +4,7 @@ import { formatAdapter } from '../engine/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadImagesForPrediction } from '../node/images.js';
 import { openModelFile } from '../node/modelFiles.js';
-import { defaultVariantsFor } from '../engine/autotune.js';
+import { defaultVariantsFor } from '../engine/variants.js';
 import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
 
 const MAX_PRINTED = 20;

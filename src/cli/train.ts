@@ -1,6 +1,7 @@
 // npm run train -- [flags]: trains the MLP on MNIST on WebGPU (Node, Dawn) and reports the test accuracy.
 import { Model } from '../engine/model.js';
-import { autotuneVariants, defaultVariantsFor } from '../engine/autotune.js';
+import { autotuneVariants } from '../tuning/autotune.js';
+import { defaultVariantsFor } from '../engine/variants.js';
 import { fileTuneStore } from '../node/tuneStore.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';

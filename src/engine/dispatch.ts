@@ -9,12 +9,21 @@ export interface BufferSlice {
   size?: number;
 }
 
+/** What a dispatch does, for benchmarks: arithmetic and the bytes it must move at least (each operand once). */
+export interface DispatchCost {
+  flops: number;
+  bytes: number;
+}
+
 export interface Dispatch {
   /** Op name (the WGSL entry point) plus what it works on, for benchmarks and errors. */
   label: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number];
+  /** Invocations per workgroup. */
+  workgroupSize: number;
+  cost: DispatchCost;
 }
 
 export class PipelineCache {
@@ -46,6 +55,7 @@ export function makeDispatch(
   bindings: BufferSlice[],
   invocations: number,
   workgroupSize: number,
+  cost: DispatchCost,
 ): Dispatch {
   const pipeline = cache.get(code, entryPoint);
   const bindGroup = cache.device.createBindGroup({
@@ -57,7 +67,7 @@ export function makeDispatch(
     })),
   });
   const maxPerDimension = cache.device.limits.maxComputeWorkgroupsPerDimension;
-  return { label, pipeline, bindGroup, workgroups: dispatchSize(invocations, workgroupSize, maxPerDimension) };
+  return { label, pipeline, bindGroup, workgroups: dispatchSize(invocations, workgroupSize, maxPerDimension), workgroupSize, cost };
 }
 
 export function encodeDispatches(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {

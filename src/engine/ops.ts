@@ -2,7 +2,7 @@
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
 import { biasGradInvocations, biasGradShader, biasGradUnsupported } from '../../shaders/biasGrad.js';
 import {
-  MATMUL_ENTRY, matmulShader, matmulTiles, matmulVariantName,
+  MATMUL_ENTRY, matmulExceedsDevice, matmulShader, matmulTiles, matmulVariantName,
   type MatmulEpilogue, type MatmulForm, type MatmulVariant,
 } from '../../shaders/matmul.js';
 import {
@@ -31,13 +31,18 @@ export class Ops {
 
   matmul(form: MatmulForm, out: BufferSlice, a: BufferSlice, b: BufferSlice, M: number, N: number, K: number, o: MatmulOptions = {}): Dispatch {
     const shape = { M, N, K, epilogue: o.epilogue, inputU8: o.inputU8, pixelScale: o.pixelScale, pixelShift: o.pixelShift };
-    const variant = o.variant ?? chooseMatmul(this.choices, form, shape);
+    const variant = o.variant ?? chooseMatmul(this.choices, form, shape, this.cache.device.limits);
+    const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${o.epilogue && o.epilogue !== 'none' ? ` +${o.epilogue}` : ''}`;
+    const tooBig = matmulExceedsDevice(variant, this.cache.device.limits);
+    if (tooBig) throw new Error(`${label}: ${tooBig}`);
     const code = matmulShader(variant, shape);
     const needsExtra = (o.epilogue ?? 'none') !== 'none';
     if (needsExtra && !o.extra) throw new Error(`matmul epilogue ${o.epilogue} needs its bias or mask buffer`);
     const bindings = needsExtra ? [a, b, o.extra!, out] : [a, b, out];
-    const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${needsExtra ? ` +${o.epilogue}` : ''}`;
-    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], bindings, matmulTiles(variant, shape), variant.workgroupSize);
+    // Bytes: each operand read once and C written once; u8 pixels are one byte each.
+    const extraFloats = o.epilogue === 'reluMask' ? M * N : needsExtra ? N : 0;
+    const cost = { flops: 2 * M * N * K, bytes: M * K * (o.inputU8 ? 1 : 4) + 4 * (N * K + M * N + extraFloats) };
+    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], bindings, matmulTiles(variant, shape), variant.workgroupSize, cost);
   }
 
   /** out[M×N] = a[M×K] · b[K×N] */
@@ -59,7 +64,8 @@ export class Ops {
   biasGrad(dBias: BufferSlice, dY: BufferSlice, M: number, N: number): Dispatch {
     const v = chooseFirst(this.choices.biasGrad, (c) => biasGradUnsupported(c, M, N) === null, `biasGrad N=${N}`);
     const code = biasGradShader(v, M, N);
-    return makeDispatch(this.cache, `biasGrad ${M}×${N}`, code, 'biasGrad', [dY, dBias], biasGradInvocations(v, N), v.workgroupSize);
+    const cost = { flops: M * N, bytes: 4 * (M * N + N) };
+    return makeDispatch(this.cache, `biasGrad ${M}×${N}`, code, 'biasGrad', [dY, dBias], biasGradInvocations(v, N), v.workgroupSize, cost);
   }
 
   /**
@@ -74,14 +80,16 @@ export class Ops {
     const code = softmaxCrossEntropyShader(v, capacityRows, classes);
     const bindings = dLogits ? [logits, labels, dLogits, stats, batch] : [logits, labels, stats, batch];
     const label = `softmaxCrossEntropy ${capacityRows}×${classes} per-${v.perRow ?? 'invocation'}-wg${v.workgroupSize}`;
-    return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', bindings, softmaxInvocations(v, capacityRows), v.workgroupSize);
+    const cost = { flops: 5 * capacityRows * classes, bytes: 4 * (capacityRows * classes * (dLogits ? 2 : 1) + 3 * capacityRows) };
+    return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', bindings, softmaxInvocations(v, capacityRows), v.workgroupSize, cost);
   }
 
   /** probabilities[rows×classes] = softmax(logits) */
   softmax(probabilities: BufferSlice, logits: BufferSlice, capacityRows: number, classes: number): Dispatch {
     const wg = this.choices.softmax.workgroupSize;
     const code = softmaxShader(wg, capacityRows, classes);
-    return makeDispatch(this.cache, `softmax ${capacityRows}×${classes}`, code, 'softmax', [logits, probabilities], capacityRows, wg);
+    const cost = { flops: 4 * capacityRows * classes, bytes: 8 * capacityRows * classes };
+    return makeDispatch(this.cache, `softmax ${capacityRows}×${classes}`, code, 'softmax', [logits, probabilities], capacityRows, wg, cost);
   }
 
   private optimizerVariant(length: number, variant?: OptimizerVariant): OptimizerVariant {
@@ -93,7 +101,9 @@ export class Ops {
     const v = this.optimizerVariant(length, variant);
     const code = adamUpdateShader(v, length);
     const label = `adamUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
-    return makeDispatch(this.cache, label, code, 'adamUpdate', [grads, params, moment1, moment2, adam], optimizerInvocations(v, length), v.workgroupSize);
+    // Reads gradient, parameter and both moments; writes the last three.
+    const cost = { flops: 12 * length, bytes: 7 * 4 * length };
+    return makeDispatch(this.cache, label, code, 'adamUpdate', [grads, params, moment1, moment2, adam], optimizerInvocations(v, length), v.workgroupSize, cost);
   }
 
   /** One SGD step over `length` parameters; `sgd` is the uniform block (see shaders/optimizer.ts). */
@@ -101,6 +111,7 @@ export class Ops {
     const v = this.optimizerVariant(length, variant);
     const code = sgdUpdateShader(v, length);
     const label = `sgdUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
-    return makeDispatch(this.cache, label, code, 'sgdUpdate', [grads, params, velocity, sgd], optimizerInvocations(v, length), v.workgroupSize);
+    const cost = { flops: 5 * length, bytes: 5 * 4 * length };
+    return makeDispatch(this.cache, label, code, 'sgdUpdate', [grads, params, velocity, sgd], optimizerInvocations(v, length), v.workgroupSize, cost);
   }
 }

@@ -1,58 +1,98 @@
-// Which kernel variant the engine uses for a shape when nobody asks for another: the fastest family that the
-// shape supports (vec4 register tiles where sizes are multiples of 4, scalar register tiles elsewhere).
-import { matmulUnsupported, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
+// Which kernel variant the engine uses for a shape when nobody asks for another. Software adapters (CPU-like)
+// want big barrier-free register tiles; GPUs want parallelism: workgroup tiles for big products, K split across
+// a workgroup for skinny ones. An autotuned or measured choice for the exact shape wins over both lists.
+import { matmulExceedsDevice, matmulUnsupported, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
 import type { BiasGradVariant } from '../../shaders/biasGrad.js';
 import type { OptimizerVariant } from '../../shaders/optimizer.js';
 import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
+import type { AdapterDescription } from './device.js';
+import { GPU_MEASURED } from './measuredVariants.js';
+
+/** Shapes a candidate is meant for; outputs = M·N. Absent bounds do not restrict. */
+export interface ShapeRange {
+  minOutputs?: number;
+  maxOutputs?: number;
+  minK?: number;
+}
+
+export interface MatmulCandidate extends MatmulVariant {
+  when?: ShapeRange;
+}
 
 export interface VariantChoices {
-  /** Per-form candidate list, best first; the first one that supports the shape is taken. */
-  matmul: Record<MatmulForm, MatmulVariant[]>;
+  /** Per-form candidate list, best first; the first one that supports the shape (and its range) is taken. */
+  matmul: Record<MatmulForm, MatmulCandidate[]>;
   biasGrad: BiasGradVariant[];
   optimizer: OptimizerVariant[];
   softmax: Omit<SoftmaxVariant, 'gradient'>;
-  /** Tuned choices for exact shapes (see autotune.ts), keyed by matmulShapeKey; they win over the lists. */
+  /** Tuned or measured choices for exact shapes, keyed by matmulShapeKey; they win over the lists. */
   matmulByShape?: Record<string, MatmulVariant>;
 }
 
 export const matmulShapeKey = (form: MatmulForm, s: MatmulShape): string => `${form} ${s.M}×${s.N}×${s.K}${s.inputU8 ? ' u8' : ''}`;
 
-const candidates = (form: MatmulForm, vec4Tiles: [number, number], scalarTiles: [number, number], kUnroll?: number): MatmulVariant[] => [
-  { form, vec4: true, tileRows: vec4Tiles[0], tileCols: vec4Tiles[1], workgroupSize: 64, ...(kUnroll ? { kUnroll } : {}) },
-  { form, vec4: false, tileRows: scalarTiles[0], tileCols: scalarTiles[1], workgroupSize: 64 },
-];
+export const inRange = (r: ShapeRange | undefined, s: MatmulShape): boolean =>
+  !r || ((r.minOutputs ?? 0) <= s.M * s.N && s.M * s.N <= (r.maxOutputs ?? Infinity) && s.K >= (r.minK ?? 0));
+
+const register = (form: MatmulForm, vec4: boolean, tileRows: number, tileCols: number, extra: Partial<MatmulCandidate> = {}): MatmulCandidate =>
+  ({ form, vec4, tileRows, tileCols, workgroupSize: 64, ...extra });
 
 export const DEFAULT_VARIANTS: VariantChoices = {
   matmul: {
     // Measured on SwiftShader (npm run bench -- --only matmul): 16×8 register tiles lead for nn, and for tn
     // with k unrolled by 4; on the MLP shapes they are 13–14× the one-invocation-per-output baseline.
-    nn: candidates('nn', [16, 8], [8, 4]),
-    nt: candidates('nt', [4, 4], [8, 4]),
-    tn: candidates('tn', [16, 8], [8, 4], 4),
+    nn: [register('nn', true, 16, 8), register('nn', false, 8, 4)],
+    nt: [register('nt', true, 4, 4), register('nt', false, 8, 4)],
+    tn: [register('tn', true, 16, 8, { kUnroll: 4 }), register('tn', false, 8, 4)],
   },
   biasGrad: [{ workgroupSize: 64, vec4: true }, { workgroupSize: 64, vec4: false }],
   optimizer: [{ workgroupSize: 64, vec4: true }, { workgroupSize: 64, vec4: false }],
   softmax: { workgroupSize: 64 },
 };
 
-/**
- * Untuned defaults for real GPUs (not measured here: no GPU was at hand): small 4×4 tiles keep thousands of
- * invocations in flight at the MLP's sizes, where the 16×8 tiles that suit a CPU leave a GPU mostly idle.
- */
+/** A workgroup-tiled variant: blockRows × blockCols per workgroup, depth along k, tileRows × tileCols per invocation. */
+export const tiledVariant = (form: MatmulForm, vec4: boolean, blockRows: number, blockCols: number, depth: number, tileRows: number, tileCols: number): MatmulVariant => ({
+  form, vec4, tileRows, tileCols, workgroupSize: (blockRows / tileRows) * (blockCols / tileCols), tiled: { blockRows, blockCols, depth },
+});
+
+/** A reduceK variant: one workgroup of `workgroupSize` invocations per tileRows × tileCols tile, splitting K. */
+export const reduceKVariant = (form: MatmulForm, tileRows: number, tileCols: number, workgroupSize: number): MatmulVariant => ({
+  form, vec4: false, tileRows, tileCols, workgroupSize, reduceK: true,
+});
+
+// Skinny: fewer outputs than a GPU has lanes to spare, over a long K. Big: enough 128×128 blocks to fill a GPU.
+const SKINNY: ShapeRange = { maxOutputs: 16_384, minK: 64 };
+const BIG: ShapeRange = { minOutputs: 1 << 20 };
+const MEDIUM: ShapeRange = { minOutputs: 1 << 16 };
+
+const gpuCandidates = (form: MatmulForm): MatmulCandidate[] => [
+  { ...reduceKVariant(form, 1, 1, 64), when: SKINNY },
+  { ...tiledVariant(form, true, 128, 128, 8, 8, 8), when: BIG },
+  { ...tiledVariant(form, true, 64, 64, 8, 4, 4), when: MEDIUM },
+  register(form, true, 4, 4),
+  register(form, false, 4, 4),
+];
+
+/** Defaults for real GPUs: by shape class, plus the exact MLP shapes measured on a GPU (measuredVariants.ts). */
 export const GPU_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
-  matmul: {
-    nn: candidates('nn', [4, 4], [4, 4]),
-    nt: candidates('nt', [4, 4], [4, 4]),
-    tn: candidates('tn', [4, 4], [4, 4]),
-  },
+  matmul: { nn: gpuCandidates('nn'), nt: gpuCandidates('nt'), tn: gpuCandidates('tn') },
+  matmulByShape: GPU_MEASURED.choices,
 };
 
-export function chooseMatmul(choices: VariantChoices, form: MatmulForm, shape: MatmulShape): MatmulVariant {
+/** The untuned defaults for an adapter class: software adapters want big register tiles, GPUs parallelism. */
+export function defaultVariantsFor(adapter: AdapterDescription): VariantChoices {
+  return adapter.isFallbackAdapter ? DEFAULT_VARIANTS : GPU_VARIANTS;
+}
+
+/** The tuned variant for this exact shape if any, else the first candidate that runs it on this device. */
+export function chooseMatmul(choices: VariantChoices, form: MatmulForm, shape: MatmulShape, limits: GPUSupportedLimits): MatmulVariant {
+  const runs = (v: MatmulVariant) => v.form === form && matmulUnsupported(v, shape) === null && matmulExceedsDevice(v, limits) === null;
   const tuned = choices.matmulByShape?.[matmulShapeKey(form, shape)];
-  if (tuned && tuned.form === form && matmulUnsupported(tuned, shape) === null) return tuned;
-  const variant = choices.matmul[form].find((v) => matmulUnsupported(v, shape) === null);
-  if (!variant) throw new Error(`no matmul ${form} variant supports M=${shape.M} N=${shape.N} K=${shape.K}`);
+  if (tuned && runs(tuned)) return tuned;
+  const candidate = choices.matmul[form].find((c) => inRange(c.when, shape) && runs(c));
+  if (!candidate) throw new Error(`no matmul ${form} variant supports M=${shape.M} N=${shape.N} K=${shape.K} on this device`);
+  const { when: _, ...variant } = candidate;
   return variant;
 }
 

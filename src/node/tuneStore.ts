@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { MatmulVariant } from '../../shaders/matmul.js';
-import type { TuneStore } from '../engine/autotune.js';
+import type { TuneStore } from '../tuning/autotune.js';
 import { writeFileAtomic } from './files.js';
 
 export function defaultTuneFile(): string {

@@ -1,0 +1,45 @@
+// The matmul module's shared vocabulary: forms, shapes, variants, entry points, and how A is read. The family
+// modules (matmul.ts, matmulTiled.ts, matmulReduceK.ts) build on it.
+export type MatmulForm = 'nn' | 'nt' | 'tn';
+export type MatmulEpilogue = 'none' | 'bias' | 'biasRelu' | 'reluMask';
+
+export interface MatmulTiling {
+  /** Rows and columns of C per workgroup; multiples of tileRows and tileCols. */
+  blockRows: number;
+  blockCols: number;
+  /** Steps along k staged per slice; a multiple of 4. */
+  depth: number;
+}
+
+export interface MatmulVariant {
+  form: MatmulForm;
+  tileRows: number;
+  tileCols: number;
+  workgroupSize: number;
+  vec4: boolean;
+  /** register tn vec4 only: steps along k per loop iteration (1 or more; a tail loop takes the rest). Default 1. */
+  kUnroll?: number;
+  /** The tiled family: workgroup blocks staged in workgroup memory. */
+  tiled?: MatmulTiling;
+  /** The reduceK family: one workgroup per C tile, K split across its invocations. */
+  reduceK?: boolean;
+}
+
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+  inputU8?: boolean;
+  epilogue?: MatmulEpilogue;
+  /** Applied to u8 pixels after /255 (standardization): x' = x·pixelScale + pixelShift. */
+  pixelScale?: number;
+  pixelShift?: number;
+}
+
+export const MATMUL_ENTRY: Record<MatmulForm, string> = { nn: 'matmulNN', nt: 'matmulNT', tn: 'matmulTN' };
+
+/** Loads of A as written in WGSL: plain, or unpacked from u8 pixels (pixels4 / pixel, see matmul.ts). */
+export function loadA(v: MatmulVariant, s: MatmulShape, index: string): string {
+  if (!s.inputU8) return `A[${index}]`;
+  return v.vec4 ? `pixels4(A[${index}])` : `pixel(${index})`;
+}

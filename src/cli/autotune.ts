@@ -1,0 +1,45 @@
+// npm run autotune -- [--hidden 500[,300...]] [--batch-size 128[,1024...]] [--budget-ms 3000] [--adapter auto|system|swiftshader]
+//   [--fresh] [--json FILE]
+// Tunes the matmul variant of every product of a training step on this adapter, prints the choices, and keeps
+// them in the tuning cache that `npm run train -- --autotune` reads. --json writes them with the adapter, the
+// table that src/engine/measuredVariants.ts holds for real GPUs.
+import { matmulVariantName } from '../../shaders/matmul.js';
+import { formatAdapter } from '../engine/device.js';
+import { writeFileAtomic } from '../node/files.js';
+import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
+import { defaultTuneFile, fileTuneStore } from '../node/tuneStore.js';
+import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
+import { matmulShapeKey } from '../engine/variants.js';
+import { choiceFlag, intFlag, intListFlag, parseFlags, runMain } from './args.js';
+import { table } from './report.js';
+
+
+async function main(): Promise<void> {
+  const flags = parseFlags({
+    hidden: { type: 'string' }, 'batch-size': { type: 'string' }, 'budget-ms': { type: 'string' }, adapter: { type: 'string' },
+    fresh: { type: 'boolean' }, json: { type: 'string' },
+  });
+  const sizes = [784, ...intListFlag('hidden', flags.hidden, [500]), 10];
+  const batchSizes = intListFlag('batch-size', flags['batch-size'], [128]);
+  const budgetMs = intFlag('budget-ms', flags['budget-ms'], 3000);
+  const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
+  const adapter = formatAdapter(gpu.adapterInfo);
+  console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
+  const store = fileTuneStore();
+  // --fresh: measure again rather than reuse this adapter's cached choices (the cache is then replaced).
+  const tuneStore = flags.fresh ? { load: () => undefined, save: store.save } : store;
+  const started = performance.now();
+  const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes, adapter: gpu.adapterInfo, store: tuneStore, budgetMs, log: (l) => console.log(l) });
+  console.log(`tuned in ${((performance.now() - started) / 1000).toFixed(1)} s; cache: ${defaultTuneFile()}`);
+  const keys = batchSizes.flatMap((b) => trainingMatmuls(sizes, b).map(([form, shape]) => matmulShapeKey(form, shape)));
+  const choices = Object.fromEntries([...new Set(keys)].map((k) => [k, tuned.matmulByShape![k]]));
+  console.log(table(['product', 'variant'], Object.entries(choices).map(([k, v]) => [k, v ? matmulVariantName(v) : '(none verified)'])));
+  if (flags.json) {
+    const command = `npm run autotune -- --hidden ${sizes.slice(1, -1).join(',')} --batch-size ${batchSizes.join(',')}`;
+    writeFileAtomic(flags.json, JSON.stringify({ adapter, command, choices }, null, 2) + '\n');
+    console.log(`results: ${flags.json}`);
+  }
+  gpu.destroy();
+}
+
+runMain('autotune', main);

@@ -1,0 +1,101 @@
+// Autotuning: for each matmul a model's training step runs, time the candidate variants that verify on this
+// adapter and keep the fastest, per shape. Bounded: each shape gets a time budget, candidates are tried in
+// the order most likely to win for its class (skinny, big, other), and one clearly slower than the best so
+// far is not timed further. Results are cached per adapter and engine version (a file in Node, localStorage
+// in the browser), so the search runs once per machine.
+import { matmulVariantName, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
+import type { AdapterDescription } from '../engine/device.js';
+import { PipelineCache } from '../engine/dispatch.js';
+import { mlpLayers } from '../engine/mlp.js';
+import { Ops } from '../engine/ops.js';
+import { chooseMatmul, defaultVariantsFor, matmulShapeKey, type VariantChoices } from '../engine/variants.js';
+import { ENGINE_VERSION } from '../version.js';
+import { compareMatmulVariants, matmulCandidates } from './matmulVariants.js';
+
+/** Where tuned choices are kept between runs. */
+export interface TuneStore {
+  load(key: string): Record<string, MatmulVariant> | undefined;
+  save(key: string, choices: Record<string, MatmulVariant>): void;
+}
+
+/** A store in localStorage (browser). */
+export const localStorageTuneStore: TuneStore = {
+  load: (key) => {
+    const raw = globalThis.localStorage?.getItem(`webgpu-mlp/autotune/${key}`);
+    return raw ? JSON.parse(raw) : undefined;
+  },
+  save: (key, choices) => globalThis.localStorage?.setItem(`webgpu-mlp/autotune/${key}`, JSON.stringify(choices)),
+};
+
+export function tuneKey(adapter: AdapterDescription): string {
+  return [adapter.vendor, adapter.architecture, adapter.device, adapter.description, `engine ${ENGINE_VERSION}`].join('|');
+}
+
+/** The matmuls of one training step of an MLP at a batch size. */
+export function trainingMatmuls(sizes: number[], batchSize: number): [MatmulForm, MatmulShape][] {
+  return mlpLayers(sizes).flatMap((layer, l): [MatmulForm, MatmulShape][] => [
+    ['nn', { M: batchSize, N: layer.outputs, K: layer.inputs, inputU8: l === 0 }],
+    ['tn', { M: layer.inputs, N: layer.outputs, K: batchSize, inputU8: l === 0 }],
+    ...(l > 0 ? [['nt', { M: batchSize, N: layer.inputs, K: layer.outputs }] as [MatmulForm, MatmulShape]] : []),
+  ]);
+}
+
+/**
+ * The candidates for a shape, most promising first: the current default, then the family that suits the
+ * shape's class (reduceK for few outputs over a long K, tiled for many outputs), then the rest.
+ */
+export function rankedCandidates(form: MatmulForm, shape: MatmulShape, base: VariantChoices, limits: GPUSupportedLimits, software: boolean): MatmulVariant[] {
+  const outputs = shape.M * shape.N;
+  const order = software ? ['register', 'tiled', 'reduceK']
+    : outputs <= 16_384 && shape.K >= 64 ? ['reduceK', 'register', 'tiled']
+      : outputs >= 1 << 18 ? ['tiled', 'register', 'reduceK'] : ['register', 'tiled', 'reduceK'];
+  const family = (v: MatmulVariant) => (v.tiled ? 'tiled' : v.reduceK ? 'reduceK' : 'register');
+  const all = matmulCandidates(form);
+  const ranked = [...all].sort((x, y) => order.indexOf(family(x)) - order.indexOf(family(y)));
+  const first = chooseMatmul(base, form, shape, limits);
+  const firstName = matmulVariantName(first);
+  return [first, ...ranked.filter((v) => matmulVariantName(v) !== firstName)];
+}
+
+export interface AutotuneOptions {
+  sizes: number[];
+  batchSizes: number[];
+  adapter: AdapterDescription;
+  store?: TuneStore;
+  /** Wall-clock budget per shape, in ms. Default 3000. */
+  budgetMs?: number;
+  /** Called with a line per tuned shape (and one before the first). */
+  log?: (line: string) => void;
+}
+
+export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): Promise<VariantChoices> {
+  const base = defaultVariantsFor(o.adapter);
+  const key = tuneKey(o.adapter);
+  const cached = o.store?.load(key) ?? {};
+  const chosen: Record<string, MatmulVariant> = { ...cached };
+  const ops = new Ops(new PipelineCache(device), base);
+  const budgetMs = o.budgetMs ?? 3000;
+  const todo = new Map<string, [MatmulForm, MatmulShape]>();
+  for (const batchSize of o.batchSizes) {
+    for (const [form, shape] of trainingMatmuls(o.sizes, batchSize)) {
+      const shapeKey = matmulShapeKey(form, shape);
+      if (!chosen[shapeKey]) todo.set(shapeKey, [form, shape]);
+    }
+  }
+  if (todo.size) o.log?.(`autotune: ${todo.size} products, up to ${(budgetMs / 1000).toFixed(1)} s each`);
+  let done = 0;
+  for (const [shapeKey, [form, shape]] of todo) {
+    const started = performance.now();
+    const candidates = rankedCandidates(form, shape, base, device.limits, o.adapter.isFallbackAdapter);
+    const results = await compareMatmulVariants(device, ops, form, shape, candidates, { quick: true, budgetMs, pruneFactor: 1.5 });
+    const timed = results.filter((r) => r.verified && r.timing && !r.pruned);
+    const best = [...timed].sort((a, b) => a.timing!.medianMs - b.timing!.medianMs)[0];
+    done++;
+    if (!best) continue;
+    chosen[shapeKey] = candidates.find((v) => matmulVariantName(v) === best.variant)!;
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    o.log?.(`autotune ${done}/${todo.size}: ${shapeKey} → ${best.variant} (${best.timing!.medianMs.toFixed(3)} ms; ${results.filter((r) => r.timing).length} of ${candidates.length} timed in ${seconds} s)`);
+  }
+  if (todo.size) o.store?.save(key, chosen);
+  return { ...base, matmulByShape: { ...base.matmulByShape, ...chosen } };
+}
