@@ -80,3 +80,31 @@ describe('predict', () => {
     model.dispose();
   });
 });
+
+describe('several steps per submission', () => {
+  it('trains to the same parameters bit for bit, with progress and stops on their exact steps', async () => {
+    const data = syntheticData(150, 29, 7, 11);
+    const train = async (stepsPerSubmit: number, stopAt: number) => {
+      const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
+      const progress: [number, number][] = [];
+      let steps = 0;
+      const history = await model.fit(data, {
+        epochs: 2, batchSize: 16, optimizer: { kind: 'adam', lr: 1e-2 }, progressEvery: 4, stepsPerSubmit,
+        onStep: (s) => { steps++; if (s.loss !== undefined) progress.push([s.epoch, s.step]); },
+        shouldStop: () => steps + 1 >= stopAt,
+      });
+      const params = await model.getParams();
+      model.dispose();
+      return { params, progress, history: history.map((h) => [h.trainLoss, h.trainAccuracy]), steps };
+    };
+    const one = await train(1, 15); // stops inside the second epoch (10 steps per epoch)
+    for (const [stepsPerSubmit, what] of [[3, 'three'], [8, 'eight']] as const) {
+      const many = await train(stepsPerSubmit, 15);
+      expect(many.steps, what).toBe(15);
+      expect(many.progress, what).toEqual(one.progress);
+      expect(many.history, what).toEqual(one.history);
+      expect(Buffer.from(many.params.buffer).equals(Buffer.from(one.params.buffer)), `${what} steps per submission: parameters differ`).toBe(true);
+    }
+    expect(one.progress).toEqual([[1, 4], [1, 8], [1, 10], [2, 4], [2, 5]]);
+  });
+});

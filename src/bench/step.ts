@@ -36,17 +36,18 @@ export async function stepBreakdown(model: Model, batchSize: number): Promise<St
 
 export interface Throughput {
   batchSize: number;
+  stepsPerSubmit: number;
   steps: number;
   samplesPerSecond: number;
   msPerStep: number;
 }
 
 /** Steady-state training speed: a warm-up fit, then a timed one-epoch fit over `steps` full batches. */
-export async function trainingThroughput(model: Model, data: Dataset, batchSize: number, steps: number): Promise<Throughput> {
+export async function trainingThroughput(model: Model, data: Dataset, batchSize: number, steps: number, stepsPerSubmit = 1): Promise<Throughput> {
   const optimizer = { kind: 'adam' as const, lr: 1e-3 };
-  await model.fit(sliceDataset(data, 0, Math.min(data.count, 3 * batchSize)), { epochs: 1, batchSize, optimizer, progressEvery: 0 });
+  await model.fit(sliceDataset(data, 0, Math.min(data.count, 3 * batchSize)), { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit });
   const subset = sliceDataset(data, 0, Math.min(data.count, steps * batchSize));
-  const [epoch] = await model.fit(subset, { epochs: 1, batchSize, optimizer, progressEvery: 0 });
+  const [epoch] = await model.fit(subset, { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit });
   const actualSteps = Math.ceil(subset.count / batchSize);
-  return { batchSize, steps: actualSteps, samplesPerSecond: epoch.samplesPerSecond, msPerStep: (epoch.seconds * 1000) / actualSteps };
+  return { batchSize, stepsPerSubmit, steps: actualSteps, samplesPerSecond: epoch.samplesPerSecond, msPerStep: (epoch.seconds * 1000) / actualSteps };
 }

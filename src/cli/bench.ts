@@ -1,5 +1,5 @@
 // npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...]] [--batch-size 64,128,256]
-//   [--wide] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
+//   [--steps-per-submit 1,4,16] [--wide] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput per batch size, one full MNIST epoch, each kernel of a step with its structural figures
 // (workgroups, FLOPs, bytes), and the matmul variants on every product of the step. On a real GPU (or with
 // --wide) the matmul section adds the products of a 784-4096-4096-10 step at batch 1024 and 4096³.
@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../node/files.js';
 import { int, table } from './report.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { compareMatmulVariants } from '../tuning/matmulVariants.js';
-import { trainingMatmuls } from '../tuning/autotune.js';
+import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
+import { fileTuneStore } from '../node/tuneStore.js';
 import { matmulShapeKey } from '../engine/variants.js';
 import { compareOptimizerVariants, compareSoftmaxVariants, type KernelVariantResult } from '../bench/kernelVariants.js';
 import { stepBreakdown, trainingThroughput } from '../bench/step.js';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const flags = parseFlags({
     quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' },
     'no-robustness': { type: 'boolean' }, hidden: { type: 'string' }, 'batch-size': { type: 'string' }, wide: { type: 'boolean' },
+    'steps-per-submit': { type: 'string' }, autotune: { type: 'boolean' },
   });
   const quick = Boolean(flags.quick);
   const SECTIONS = ['throughput', 'epoch', 'step', 'matmul', 'kernels'] as const;
@@ -38,35 +40,44 @@ async function main(): Promise<void> {
   const batchSizes = intListFlag('batch-size', flags['batch-size'], quick ? [64] : [64, 128, 256]);
   const steps = intFlag('steps', flags.steps, quick ? 5 : 60);
   const results: Record<string, unknown> = { adapter: gpu.adapterInfo, sizes };
-  const variants = defaultVariantsFor(gpu.adapterInfo);
+  // --autotune: the tuned choices for this adapter (from the cache, or tuned now), as train --autotune uses them.
+  const variants = flags.autotune
+    ? await autotuneVariants(gpu.device, { sizes, batchSizes: [batchSizes.includes(128) ? 128 : batchSizes[0]], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
+    : defaultVariantsFor(gpu.adapterInfo);
 
+  // Throughput per batch size at one step per submission, and at the batch of the step breakdown with several.
+  const stepBatch = batchSizes.includes(128) ? 128 : batchSizes[0];
+  const submitCounts = intListFlag('steps-per-submit', flags['steps-per-submit'], quick ? [1] : [1, 4, 16]);
   const throughput = [];
-  for (const b of run('throughput') || run('step') ? batchSizes : []) {
+  const runs = batchSizes.map((b) => [b, 1]).concat(submitCounts.filter((s) => s > 1).map((s) => [stepBatch, s]));
+  for (const [b, perSubmit] of run('throughput') || run('step') ? runs : []) {
     const model = new Model(gpu.device, { sizes, seed: 0, variants });
-    throughput.push(await trainingThroughput(model, splits.train, b, steps));
+    throughput.push(await trainingThroughput(model, splits.train, b, steps, perSubmit));
     model.dispose();
   }
   if (throughput.length) {
-    console.log(`\n== training throughput, ${sizes.join('-')} MLP, Adam, ${steps} steps after warm-up (Model.fit, one submit per step)`);
-    console.log(table(['batch', 'samples/s', 'ms/step'], throughput.map((t) => [String(t.batchSize), int(t.samplesPerSecond), ms(t.msPerStep)])));
+    console.log(`\n== training throughput, ${sizes.join('-')} MLP, Adam, ${steps} steps after warm-up (Model.fit)`);
+    console.log(table(['batch', 'steps per submit', 'samples/s', 'ms/step'], throughput.map((t) => [String(t.batchSize), String(t.stepsPerSubmit), int(t.samplesPerSecond), ms(t.msPerStep)])));
   }
   results.throughput = throughput;
 
-  const stepBatch = batchSizes.includes(128) ? 128 : batchSizes[0];
-  if (!quick && run('epoch')) {
+  // A full epoch (after a first one that pays for compilation), at each steps-per-submit count on a GPU.
+  const fullEpochs = [];
+  for (const stepsPerSubmit of !quick && run('epoch') ? (gpu.adapterInfo.isFallbackAdapter ? [1] : submitCounts) : []) {
     const model = new Model(gpu.device, { sizes, seed: 0, variants });
-    const fitEpoch = async () => (await model.fit(splits.train, { epochs: 1, batchSize: stepBatch, optimizer: { kind: 'adam', lr: 1e-3 }, progressEvery: 0 }))[0];
-    const first = await fitEpoch(); // includes pipeline compilation and first-use costs
+    const fitEpoch = async () => (await model.fit(splits.train, { epochs: 1, batchSize: stepBatch, optimizer: { kind: 'adam', lr: 1e-3 }, progressEvery: 0, stepsPerSubmit }))[0];
+    const first = await fitEpoch();
     const epoch = await fitEpoch();
-    console.log(`\n== one full epoch of ${sizes.join('-')}: ${int(splits.train.count)} images at batch ${stepBatch} in ${epoch.seconds.toFixed(3)} s (${int(epoch.samplesPerSecond)} samples/s, no validation; the first epoch took ${first.seconds.toFixed(3)} s)`);
-    results.fullEpoch = { batchSize: stepBatch, seconds: epoch.seconds, firstSeconds: first.seconds, samplesPerSecond: epoch.samplesPerSecond };
+    console.log(`\n== one full epoch of ${sizes.join('-')}: ${int(splits.train.count)} images at batch ${stepBatch} in ${epoch.seconds.toFixed(3)} s (${int(epoch.samplesPerSecond)} samples/s, ${stepsPerSubmit} steps per submit, no validation; the first epoch took ${first.seconds.toFixed(3)} s)`);
+    fullEpochs.push({ batchSize: stepBatch, stepsPerSubmit, seconds: epoch.seconds, firstSeconds: first.seconds, samplesPerSecond: epoch.samplesPerSecond });
     model.dispose();
   }
+  results.fullEpochs = fullEpochs;
 
   const model = new Model(gpu.device, { sizes, seed: 0, variants });
   if (run('step')) {
   const breakdown = await stepBreakdown(model, stepBatch);
-  const measured = throughput.find((t) => t.batchSize === stepBatch);
+  const measured = throughput.find((t) => t.batchSize === stepBatch && t.stepsPerSubmit === 1);
   console.log(`\n== one training step at batch ${stepBatch}, kernel by kernel (each timed alone, median of 5, ${breakdown.kernels[0]?.timing.clock === 'timestamp' ? 'GPU timestamps' : 'wall clock'})`);
   console.log('   workgroups × size = invocations dispatched; GFLOP and MB (each operand moved once) per run, and the rates they imply');
   const blank = ['', '', '', '', '', '', ''];
@@ -94,7 +105,8 @@ async function main(): Promise<void> {
   const variantResults = [];
   for (const [form, shape, what] of run('matmul') ? shapes : []) {
     // A variant 4× slower than the best so far is timed once (marked ~): the table stays complete and quick.
-    const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape, undefined, { pruneFactor: 4 });
+    // GPU timestamps resolve short runs well, so on a GPU each trial lasts ~20 ms rather than ~300 ms.
+    const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape, undefined, { pruneFactor: 4, quick: !gpu.adapterInfo.isFallbackAdapter });
     const best = rows.filter((r) => r.timing && !r.pruned).sort((a, b) => a.timing!.medianMs - b.timing!.medianMs)[0];
     console.log(`\n== matmul ${matmulShapeKey(form, shape)}: ${what} (each variant verified against float64 first${rows[0]?.checked < shape.M * shape.N ? `, on ${rows[0].checked} sampled outputs` : ''}; ${rows.find((r) => r.timing)?.timing?.clock === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; best: ${best?.variant})`);
     console.log(table(['variant', 'verified', 'ms', 'GFLOP/s', 'speed-up'], rows.map((r) => [

@@ -17,13 +17,13 @@ const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
-  [--autotune] [--no-robustness] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
+  [--autotune] [--no-robustness] [--steps-per-submit 1] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
 async function main(): Promise<void> {
   const flags = parseFlags({
     ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
     json: { type: 'string' }, help: { type: 'boolean', short: 'h' }, save: { type: 'string' }, autotune: { type: 'boolean' },
-    'no-robustness': { type: 'boolean' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
+    'no-robustness': { type: 'boolean' }, 'steps-per-submit': { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
   });
   if (flags.help) {
     console.log(USAGE);
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const dataDir = flags.data ?? defaultMnistDir();
   const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
+  const stepsPerSubmit = intFlag('steps-per-submit', flags['steps-per-submit'], 1);
   if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
 
   const gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   await model.fit(splits.train, {
-    epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery,
+    epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery, stepsPerSubmit,
     validation: splits.validation.count > 0 ? splits.validation : undefined,
     onStep: (s) => reporter.step(s),
     onEpoch: async (e) => {

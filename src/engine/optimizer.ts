@@ -56,7 +56,8 @@ export class GpuOptimizer {
   readonly update: Dispatch;
   /** Updates applied so far (PyTorch's `step`). */
   step = 0;
-  private readonly uniform: GPUBuffer;
+  /** The update's uniform block (hyperparameters and this step's bias corrections). */
+  readonly uniform: GPUBuffer;
   private readonly words = new ArrayBuffer(Math.max(ADAM_UNIFORM_BYTES, SGD_UNIFORM_BYTES));
   private readonly floats = new Float32Array(this.words);
   private readonly uints = new Uint32Array(this.words);
@@ -78,6 +79,11 @@ export class GpuOptimizer {
 
   /** Queues the uniforms of the next update (step + 1) at learning rate `lr`; call once per training step. */
   writeNextStep(lr = this.config.lr): void {
+    this.model.device.queue.writeBuffer(this.uniform, 0, this.nextStepWords(lr));
+  }
+
+  /** The uniforms of the next update (step + 1), and counts that step as taken (a view reused from call to call). */
+  nextStepWords(lr = this.config.lr): ArrayBuffer {
     const c = this.config;
     const t = this.step + 1;
     const f = this.floats;
@@ -90,8 +96,8 @@ export class GpuOptimizer {
       f[4] = c.weightDecay; u[5] = c.kind === 'adamw' ? 1 : 0;
       f[6] = 1 - c.beta1 ** t; f[7] = Math.sqrt(1 - c.beta2 ** t);
     }
-    this.model.device.queue.writeBuffer(this.uniform, 0, this.words);
     this.step = t;
+    return this.words;
   }
 
   destroy(): void {

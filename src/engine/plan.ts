@@ -112,9 +112,14 @@ export class ModelPlan {
 
   /** Queues the rows actually present in this batch (≤ capacity) for the loss kernel. */
   writeBatchSize(rows: number): void {
+    this.model.device.queue.writeBuffer(this.batch, 0, this.batchSizeWords(rows));
+  }
+
+  /** The loss kernel's uniform block { rows, 1/rows } (a view reused from call to call). */
+  batchSizeWords(rows: number): ArrayBuffer {
     this.batchRows[0] = rows;
     this.batchInvRows[0] = 1 / rows;
-    this.model.device.queue.writeBuffer(this.batch, 0, this.batchWords);
+    return this.batchWords;
   }
 
   destroy(): void {
