@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Measures this engine against PyTorch on one NVIDIA GPU in one go: autotune, epoch and step timings, matmul
-# variants, a 10-epoch training run, and PyTorch (eager, fused, CUDA graph) on the same GPU.
+# Measures this engine against PyTorch on one NVIDIA GPU in one go: autotune, epoch and step timings with the
+# tuned and the shipped default variants, a 10-epoch training run, the matmul variants on every step product,
+# and PyTorch (eager, fused, CUDA graph) on the same GPU and the same models.
 # Here:  bash ../shared/gpu/pack.sh src/cli/train.ts src/cli/bench.ts src/cli/autotune.ts
-# There: bash .gpu/unpack-and-run.sh bash "$PWD/scripts/gpu-measure.sh" OUT_DIR
-# Everything printed goes to OUT_DIR/log.txt too; the JSON results beside it.
+# There: bash .gpu/unpack-and-run.sh bash "$PWD/scripts/gpu-measure.sh" OUT_DIR [tune] [defaults] [torch] [train] [matmul]
+# (no part named: all of them). Everything printed goes to OUT_DIR/log.txt too; the JSON results beside it.
 set -uo pipefail
-out=${1:?usage: gpu-measure.sh OUT_DIR}
+out=${1:?usage: gpu-measure.sh OUT_DIR [tune] [defaults] [torch] [train] [matmul]}
+shift
+parts=" ${*:-tune defaults torch train matmul} "
 mkdir -p "$out"
 log="$out/log.txt"
 run() { echo "== $*" | tee -a "$log"; "$@" 2>&1 | tee -a "$log"; }
+want() { [[ $parts == *" $1 "* ]]; }
 run nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv
-run node autotune.mjs --adapter system --hidden 500 --batch-size 128 --fresh --json "$out/tune-500.json"
-run node bench.mjs --adapter system --autotune --only throughput,epoch,step --batch-size 128 --json "$out/bench-500.json"
-run env BATCHES=128 python3 torch_gpu.py
-run node autotune.mjs --adapter system --hidden 4096,4096 --batch-size 1024 --fresh --json "$out/tune-4096.json"
-run node bench.mjs --adapter system --autotune --only epoch,step --hidden 4096,4096 --batch-size 1024 --steps-per-submit 1 --json "$out/bench-4096.json"
-run env HIDDEN=4096,4096 BATCHES=1024 python3 torch_gpu.py
-run node train.mjs --adapter system --autotune --epochs 10 --steps-per-submit 16
-run timeout "${MATMUL_SECONDS:-300}" node bench.mjs --adapter system --only matmul --json "$out/bench-matmul.json"
+if want tune; then
+  run node autotune.mjs --adapter system --hidden 500 --batch-size 128 --fresh --json "$out/tune-500.json"
+  run node autotune.mjs --adapter system --hidden 4096,4096 --batch-size 1024 --fresh --json "$out/tune-4096.json"
+  run node bench.mjs --adapter system --autotune --only throughput,epoch,step --batch-size 128 --json "$out/tuned-500.json"
+  run node bench.mjs --adapter system --autotune --only epoch,step --hidden 4096,4096 --batch-size 1024 --steps-per-submit 1 --json "$out/tuned-4096.json"
+fi
+if want defaults; then
+  run node bench.mjs --adapter system --only throughput,epoch,step --batch-size 128 --json "$out/defaults-500.json"
+  run node bench.mjs --adapter system --only epoch,step --hidden 4096,4096 --batch-size 1024 --steps-per-submit 1,4 --json "$out/defaults-4096.json"
+fi
+if want torch; then
+  run env BATCHES=128 python3 torch_gpu.py
+  run env HIDDEN=4096,4096 BATCHES=1024 python3 torch_gpu.py
+fi
+want train && run node train.mjs --adapter system --epochs 10
+want matmul && run timeout "${MATMUL_SECONDS:-300}" node bench.mjs --adapter system --only matmul --json "$out/matmul.json"
+exit 0

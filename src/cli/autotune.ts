@@ -25,11 +25,11 @@ async function main(): Promise<void> {
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
   const adapter = formatAdapter(gpu.adapterInfo);
   console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
-  const store = fileTuneStore();
-  // --fresh: measure again rather than reuse this adapter's cached choices (the cache is then replaced).
-  const tuneStore = flags.fresh ? { load: () => undefined, save: store.save } : store;
   const started = performance.now();
-  const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes, adapter: gpu.adapterInfo, store: tuneStore, budgetMs, log: (l) => console.log(l) });
+  // --fresh: measure these shapes again rather than reuse this adapter's cached choices.
+  const tuned = await autotuneVariants(gpu.device, {
+    sizes, batchSizes, adapter: gpu.adapterInfo, store: fileTuneStore(), budgetMs, fresh: flags.fresh, log: (l) => console.log(l),
+  });
   console.log(`tuned in ${((performance.now() - started) / 1000).toFixed(1)} s; cache: ${defaultTuneFile()}`);
   const keys = batchSizes.flatMap((b) => trainingMatmuls(sizes, b).map(([form, shape]) => matmulShapeKey(form, shape)));
   const choices = Object.fromEntries([...new Set(keys)].map((k) => [k, tuned.matmulByShape![k]]));

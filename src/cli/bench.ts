@@ -94,13 +94,16 @@ async function main(): Promise<void> {
   results.step = breakdown;
   }
 
+  // Every product of the step (forward nn, weight gradient tn, input gradient nt), then big squares.
+  const wide = flags.wide || !gpu.adapterInfo.isFallbackAdapter;
+  const stepProducts = (forSizes: number[], batch: number): [MatmulForm, MatmulShape, string][] =>
+    trainingMatmuls(forSizes, batch).map(([form, shape]) => [form, shape, `${forSizes.join('-')} step at batch ${batch}`]);
   const shapes: [MatmulForm, MatmulShape, string][] = quick
     ? [['nn', { M: 64, N: 64, K: 784 }, 'x·W1 (small)']]
     : [
-        ['nn', { M: 128, N: 500, K: 784, inputU8: true }, 'forward x·W1 [128×784]·[784×500], u8 pixels'],
-        ['tn', { M: 784, N: 500, K: 128, inputU8: true }, 'weight grad xᵀ·dh [784×128]·[128×500], u8 pixels'],
-        ['nt', { M: 128, N: 500, K: 10 }, 'input grad dy·W2ᵀ [128×10]·[10×500]'],
+        ...stepProducts(sizes, stepBatch),
         ['nn', { M: 1024, N: 1024, K: 1024 }, 'square 1024'],
+        ...(wide ? [...stepProducts([784, 4096, 4096, 10], 1024), ['nn', { M: 4096, N: 4096, K: 4096 }, 'square 4096'] as [MatmulForm, MatmulShape, string]] : []),
       ];
   const variantResults = [];
   for (const [form, shape, what] of run('matmul') ? shapes : []) {

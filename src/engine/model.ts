@@ -49,7 +49,8 @@ export interface FitOptions {
   /** Checked between steps; returning true ends fit after the current step (the demo's Stop button). */
   shouldStop?: () => boolean;
   /**
-   * Training steps encoded into one submission (default 1). More saves per-submission overhead on fast GPUs;
+   * Training steps encoded into one submission (default: the variants' choice, 4 on GPUs, 1 on software
+   * adapters). More saves per-submission overhead on fast GPUs;
    * the result is the same bit for bit. Progress points and stops still fall on their exact step.
    */
   stepsPerSubmit?: number;
@@ -172,7 +173,7 @@ export class Model {
     const stepDispatches = [...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
     const stepsPerEpoch = Math.ceil(train.count / batchSize);
     const progressEvery = options.progressEvery ?? 50;
-    const stepsPerSubmit = options.stepsPerSubmit ?? 1;
+    const stepsPerSubmit = options.stepsPerSubmit ?? this.ops.choices.stepsPerSubmit ?? 1;
     if (!(Number.isInteger(stepsPerSubmit) && stepsPerSubmit >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${stepsPerSubmit}`);
     // Several steps per submission: each step's inputs wait in a slot of the ring until its copy-in.
     const ring = stepsPerSubmit > 1 ? new StepUploads(plan, optimizer.uniform, stepsPerSubmit) : null;

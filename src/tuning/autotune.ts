@@ -62,6 +62,8 @@ export interface AutotuneOptions {
   batchSizes: number[];
   adapter: AdapterDescription;
   store?: TuneStore;
+  /** Tune the shapes again even where the store has them (other shapes' stored choices are kept). */
+  fresh?: boolean;
   /** Wall-clock budget per shape, in ms. Default 3000. */
   budgetMs?: number;
   /** Called with a line per tuned shape (and one before the first). */
@@ -79,7 +81,7 @@ export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): P
   for (const batchSize of o.batchSizes) {
     for (const [form, shape] of trainingMatmuls(o.sizes, batchSize)) {
       const shapeKey = matmulShapeKey(form, shape);
-      if (!chosen[shapeKey]) todo.set(shapeKey, [form, shape]);
+      if (o.fresh || !chosen[shapeKey]) todo.set(shapeKey, [form, shape]);
     }
   }
   if (todo.size) o.log?.(`autotune: ${todo.size} products, up to ${(budgetMs / 1000).toFixed(1)} s each`);
