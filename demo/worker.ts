@@ -1,7 +1,7 @@
 // The demo's training worker: opens WebGPU, loads MNIST from the same origin as raw IDX bytes, and runs
 // the engine (and the Bench panel's benchmark) on request. All GPU work happens here.
 import { matmulFamily, matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulShape } from '../shaders/matmul.js';
-import { compareMatmulVariants, matmulCandidates } from '../src/tuning/matmulVariants.js';
+import { compareMatmulVariants, matmulCandidates, quickMatmulCandidates } from '../src/tuning/matmulVariants.js';
 import { stepBreakdown } from '../src/bench/step.js';
 import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
@@ -103,7 +103,7 @@ async function bench({ batchSize, quick }: BenchRequest): Promise<void> {
       { form: 'tn', shape: { M: 784, N: hidden, K: batchSize }, what: `weight gradient xᵀ·dh [784×${batchSize}]·[${batchSize}×${hidden}]` },
     ];
     for (const [index, { form, shape, what }] of products.entries()) {
-      const candidates = matmulCandidates(form);
+      const candidates = quick ? quickMatmulCandidates(form) : matmulCandidates(form);
       post({ type: 'benchProduct', index, form, shape, what, variants: candidates.length });
       let baselineMs: number | undefined;
       for (const [i, variant] of candidates.entries()) {

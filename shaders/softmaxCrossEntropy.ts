@@ -9,6 +9,7 @@
 //   'workgroup' (one workgroup per row, tree reductions in workgroup memory: for many classes on a GPU;
 //   workgroupSize must then be a power of two).
 // Shapes: any CLASSES ≥ 1 and any number of rows. Both variants take the first arg-max on ties.
+import { BATCH_STRUCT } from './batchUniform.js';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { flatIndex } from './common.js';
 
@@ -23,15 +24,13 @@ export interface SoftmaxVariant {
 export const softmaxInvocations = (v: SoftmaxVariant, capacityRows: number) =>
   v.perRow === 'workgroup' ? capacityRows * v.workgroupSize : capacityRows;
 
-/** Uniform block of softmaxCrossEntropy: the rows in this batch and 1/rows. */
-export const SOFTMAX_UNIFORM_BYTES = 16;
 
 /** Sizes, the Batch uniform and the bindings, the same for both softmaxCrossEntropy variants. */
 const lossHeader = (v: SoftmaxVariant, capacityRows: number, classes: number) => wgsl`
 const CLASSES = ${classes}u;
 const CAPACITY = ${capacityRows}u;
 
-struct Batch { rows: u32, invRows: f32 }
+${BATCH_STRUCT}
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<u32>;

@@ -39,7 +39,7 @@ describe('bench smoke test', () => {
     const model = new Model(gpu.device, { sizes: [784, 16, 10] });
     const breakdown = await stepBreakdown(model, 32);
     expect(breakdown.kernels.map((k) => k.label.split(' ')[0])).toEqual([
-      'matmulNN', 'matmulNN', 'softmaxCrossEntropy', 'matmulTN', 'biasGrad', 'matmulNT', 'matmulTN', 'biasGrad', 'adamUpdate',
+      'gatherBatch', 'matmulNN', 'matmulNN', 'softmaxCrossEntropy', 'matmulTN', 'biasGrad', 'matmulNT', 'matmulTN', 'biasGrad', 'adamUpdate',
     ]);
     for (const k of breakdown.kernels) expect(k.timing.medianMs).toBeGreaterThan(0);
     model.dispose();

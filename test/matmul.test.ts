@@ -65,16 +65,18 @@ describe.each(['nn', 'nt', 'tn'] as MatmulForm[])('matmul %s', (form) => {
   });
 
   // Blocks smaller than the shape, so several workgroups and several k slices (with a tail) are exercised.
-  it.each([[16, 16, 4, 4, 4], [32, 16, 8, 8, 4], [16, 32, 12, 4, 8]])('tiled, scalar loads, %i×%i×%i blocks of %i×%i, odd shapes', async (bm, bn, depth, tr, tc) => {
+  it.each([[16, 16, 4, 4, 4], [16, 32, 12, 4, 8]])('tiled, scalar loads, %i×%i×%i blocks of %i×%i, odd shapes', async (bm, bn, depth, tr, tc) => {
     const v = tiled(form, false, bm, bn, depth, tr, tc);
-    for (const [i, c] of [...oddShapes, { M: 70, N: 45, K: 33 }, { M: 129, N: 37, K: 500 }].entries()) await check(v, c, 20 + i);
+    for (const [i, c] of [...oddShapes, { M: 70, N: 45, K: 33 }].entries()) await check(v, c, 20 + i);
   });
 
   it('tiled, vec4 loads, odd in the dimensions it does not vectorize', async () => {
     const v = tiled(form, true, 32, 32, 8, 4, 8);
     const c: Case = form === 'nn' ? { M: 37, N: 132, K: 20 } : form === 'nt' ? { M: 37, N: 29, K: 20 } : { M: 36, N: 132, K: 13 };
     await check(v, c, 40);
-    await check(tiled(form, true, 64, 64, 16, 8, 8), { M: 129, N: 68, K: 36 }, 41);
+    // Several blocks each way, a k tail, and the long K of the output layer.
+    const big: Case = form === 'nn' ? { M: 129, N: 68, K: 500 } : form === 'nt' ? { M: 129, N: 67, K: 500 } : { M: 132, N: 68, K: 37 };
+    await check(tiled(form, true, 64, 64, 16, 8, 8), big, 41);
   });
 
   it.each([[1, 1, 64], [2, 5, 32], [4, 4, 16], [3, 2, 2]])('reduceK, %i×%i tiles, %i invocations splitting K, odd shapes', async (tr, tc, wg) => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../src/data/dataset.js';
 import { Model } from '../src/engine/model.js';
+import type { OptimizerConfig } from '../src/engine/optimizer.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
 
@@ -81,15 +82,18 @@ describe('predict', () => {
   });
 });
 
-describe('several steps per submission', () => {
-  it('trains to the same parameters bit for bit, with progress and stops on their exact steps', async () => {
+describe('batches gathered on the GPU, several steps per submission', () => {
+  it.each([
+    { kind: 'adam', lr: 1e-2 },
+    { kind: 'sgd', lr: 1e-1, momentum: 0.9 },
+  ] as OptimizerConfig[])('train to the same parameters bit for bit as host uploads one step at a time, with progress and stops on their exact steps (%o)', async (optimizer) => {
     const data = syntheticData(150, 29, 7, 11);
-    const train = async (stepsPerSubmit: number, stopAt: number) => {
+    const train = async (stepsPerSubmit: number, stopAt: number, gpuResidentData = true) => {
       const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
       const progress: [number, number][] = [];
       let steps = 0;
       const history = await model.fit(data, {
-        epochs: 2, batchSize: 16, optimizer: { kind: 'adam', lr: 1e-2 }, progressEvery: 4, stepsPerSubmit,
+        epochs: 2, batchSize: 16, optimizer, progressEvery: 4, stepsPerSubmit, gpuResidentData,
         onStep: (s) => { steps++; if (s.loss !== undefined) progress.push([s.epoch, s.step]); },
         shouldStop: () => steps + 1 >= stopAt,
       });
@@ -97,8 +101,9 @@ describe('several steps per submission', () => {
       model.dispose();
       return { params, progress, history: history.map((h) => [h.trainLoss, h.trainAccuracy]), steps };
     };
-    const one = await train(1, 15); // stops inside the second epoch (10 steps per epoch)
-    for (const [stepsPerSubmit, what] of [[3, 'three'], [8, 'eight']] as const) {
+    // Batches uploaded from the host, one step per submission: the reference behaviour.
+    const one = await train(1, 15, false); // stops inside the second epoch (10 steps per epoch)
+    for (const [stepsPerSubmit, what] of [[1, 'gathered on the GPU, one'], [3, 'three'], [8, 'eight']] as const) {
       const many = await train(stepsPerSubmit, 15);
       expect(many.steps, what).toBe(15);
       expect(many.progress, what).toEqual(one.progress);

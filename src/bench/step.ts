@@ -3,6 +3,7 @@
 import { sliceDataset, type Dataset } from '../data/dataset.js';
 import type { DispatchCost } from '../engine/dispatch.js';
 import type { Model } from '../engine/model.js';
+import { ResidentDataset } from '../engine/residentData.js';
 import { calibratedRepeats, timeDispatches, type Timing } from '../tuning/timing.js';
 
 export interface KernelTime {
@@ -24,13 +25,19 @@ export interface StepBreakdown {
 export async function stepBreakdown(model: Model, batchSize: number): Promise<StepBreakdown> {
   const plan = model.plan('train', batchSize);
   const optimizer = model.useOptimizer({ kind: 'adam', lr: 1e-3 });
-  const step = [...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
+  // fit gathers each batch from a training set kept in GPU memory; here a set of one batch of blank images.
+  const F = model.sizes[0];
+  const data = new ResidentDataset(model.device, { name: 'bench', images: new Uint8Array(batchSize * F), labels: new Uint8Array(batchSize), count: batchSize, features: F });
+  data.writeOrder(Uint32Array.from({ length: batchSize }, (_, i) => i));
+  plan.writeBatch(batchSize);
+  const step = [plan.gatherFrom(data), ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
   const kernels: KernelTime[] = [];
   for (const d of step) {
     const timing = await timeDispatches(model.device, [d], await calibratedRepeats(model.device, [d], 200));
     kernels.push({ label: d.label, timing, workgroups: d.workgroups[0] * d.workgroups[1], workgroupSize: d.workgroupSize, cost: d.cost });
   }
   const whole = await timeDispatches(model.device, step, await calibratedRepeats(model.device, step, 500));
+  data.destroy();
   return { batchSize, kernels, kernelSumMs: kernels.reduce((a, k) => a + k.timing.medianMs, 0), dispatchesMs: whole.medianMs };
 }
 

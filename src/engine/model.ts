@@ -2,7 +2,8 @@
 // A training step = upload the batch (u8 pixels, labels, uniforms) + one command encoder + one submit.
 // The host reads back only at progress points (every `progressEvery` steps) and at the end of an epoch.
 import { checkDataset, type Dataset } from '../data/dataset.js';
-import { BatchUploader, StepUploads } from './batches.js';
+import { BatchUploader, StepUniforms } from './batches.js';
+import { ResidentDataset } from './residentData.js';
 import { encodeDispatches, PipelineCache, type Dispatch } from './dispatch.js';
 import { initialParams, MlpParameters, DEFAULT_SIZES, type MlpConfig } from './mlp.js';
 import { Ops } from './ops.js';
@@ -50,10 +51,13 @@ export interface FitOptions {
   shouldStop?: () => boolean;
   /**
    * Training steps encoded into one submission (default: the variants' choice, 4 on GPUs, 1 on software
-   * adapters). More saves per-submission overhead on fast GPUs;
+   * adapters; always 1 when the training set is too big to keep in GPU memory). More saves per-submission
+   * overhead on fast GPUs;
    * the result is the same bit for bit. Progress points and stops still fall on their exact step.
    */
   stepsPerSubmit?: number;
+  /** Keep the training set in GPU memory and gather batches there (default true, when it fits one binding). */
+  gpuResidentData?: boolean;
 }
 
 export interface ModelOptions extends MlpConfig {
@@ -75,6 +79,7 @@ export class Model {
   private readonly plans = new Map<string, ModelPlan>();
   private readonly evaluationBatch: number;
   private epochsDone = 0;
+  private resident?: ResidentDataset;
   /** The last fit's batch size and optimizer, recorded in checkpoints. */
   lastFit?: { batchSize: number; optimizer: OptimizerConfig };
   readonly pixelNormalization: { mean: number; std: number };
@@ -169,14 +174,19 @@ export class Model {
     const plan = this.plan('train', capacity);
     const optimizer = this.useOptimizer(options.optimizer);
     this.lastFit = { batchSize, optimizer: options.optimizer };
-    const uploader = new BatchUploader(plan, this.sizes[0]);
-    const stepDispatches = [...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
+    // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
+    // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
+    const resident = (options.gpuResidentData ?? true) && ResidentDataset.fits(this.device, train) ? this.residentData(train) : null;
+    const uploader = resident ? null : new BatchUploader(plan, this.sizes[0]);
+    const gather = resident ? [plan.gatherFrom(resident)] : [];
+    const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
     const stepsPerEpoch = Math.ceil(train.count / batchSize);
     const progressEvery = options.progressEvery ?? 50;
-    const stepsPerSubmit = options.stepsPerSubmit ?? this.ops.choices.stepsPerSubmit ?? 1;
+    const stepsPerSubmit = resident ? options.stepsPerSubmit ?? this.ops.choices.stepsPerSubmit ?? 1 : 1;
     if (!(Number.isInteger(stepsPerSubmit) && stepsPerSubmit >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${stepsPerSubmit}`);
-    // Several steps per submission: each step's inputs wait in a slot of the ring until its copy-in.
-    const ring = stepsPerSubmit > 1 ? new StepUploads(plan, optimizer.uniform, stepsPerSubmit) : null;
+    const ring = stepsPerSubmit > 1
+      ? new StepUniforms(this.device, plan.batch, plan.batchWords.words, optimizer.uniform, optimizer.uniformWords, stepsPerSubmit)
+      : null;
     const order = new Uint32Array(train.count);
     const history: EpochInfo[] = [];
 
@@ -186,6 +196,7 @@ export class Model {
         const started = performance.now();
         for (let i = 0; i < order.length; i++) order[i] = i;
         this.random.shuffle(order);
+        resident?.writeOrder(order);
         const inFlight: Promise<unknown>[] = [];
         let totals = { lossSum: 0, correct: 0 };
         let samples = 0;
@@ -198,15 +209,17 @@ export class Model {
           let progress = false;
           while (!progress && group.length < stepsPerSubmit) {
             step++;
-            samples += uploader.assemble(train, order, samples, Math.min(batchSize, train.count - samples));
+            const rows = Math.min(batchSize, train.count - samples);
             if (ring) {
-              uploader.uploadToSlot(ring, group.length);
-              this.device.queue.writeBuffer(ring.buffer, ring.slotOffsets(group.length).optimizer, optimizer.nextStepWords());
-              ring.copyIn(encoder, group.length);
+              plan.batchWords.pack(rows, samples);
+              optimizer.nextStepWords();
+              ring.stage(encoder, group.length);
             } else {
-              uploader.uploadToPlan();
+              if (uploader) uploader.upload(train, order, samples, rows);
+              else plan.writeBatch(rows, samples);
               optimizer.writeNextStep();
             }
+            samples += rows;
             if (step === 1) encoder.clearBuffer(plan.stats);
             const pass = encoder.beginComputePass();
             encodeDispatches(pass, stepDispatches);
@@ -216,6 +229,7 @@ export class Model {
             progress = step === stepsPerEpoch || stopped || (progressEvery > 0 && step % progressEvery === 0);
           }
           if (progress) encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
+          ring?.flush(group.length);
           this.device.queue.submit([encoder.finish()]);
           let loss: number | undefined;
           if (progress) {
@@ -325,7 +339,18 @@ export class Model {
     this.parameters.upload(flat);
   }
 
+  /** The training set in GPU memory, uploaded on first use and kept while fit is given the same one. */
+  private residentData(train: Dataset): ResidentDataset {
+    if (this.resident?.data !== train) {
+      this.resident?.destroy();
+      this.resident = new ResidentDataset(this.device, train);
+    }
+    return this.resident;
+  }
+
   dispose(): void {
+    this.resident?.destroy();
+    this.resident = undefined;
     for (const plan of this.plans.values()) plan.destroy();
     this.plans.clear();
     this.optimizer?.destroy();

@@ -1,5 +1,6 @@
 // GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
+import { gatherBatchShader, gatherInvocations } from '../../shaders/gatherBatch.js';
 import { biasGradInvocations, biasGradShader, biasGradUnsupported } from '../../shaders/biasGrad.js';
 import {
   MATMUL_ENTRY, matmulExceedsDevice, matmulShader, matmulTiles, matmulVariantName,
@@ -82,6 +83,17 @@ export class Ops {
     const label = `softmaxCrossEntropy ${capacityRows}×${classes} per-${v.perRow ?? 'invocation'}-wg${v.workgroupSize}`;
     const cost = { flops: 5 * capacityRows * classes, bytes: 4 * (capacityRows * classes * (dLogits ? 2 : 1) + 3 * capacityRows) };
     return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', bindings, softmaxInvocations(v, capacityRows), v.workgroupSize, cost);
+  }
+
+  /** input[capacity×features] u8, batchLabels[capacity] = images, labels at order[start .. start+rows) (see shaders/gatherBatch.ts) */
+  gatherBatch(
+    input: BufferSlice, batchLabels: BufferSlice, images: BufferSlice, labels: BufferSlice, order: BufferSlice, batch: BufferSlice,
+    capacity: number, features: number,
+  ): Dispatch {
+    const wg = 64;
+    const code = gatherBatchShader(wg, capacity, features);
+    const cost = { flops: 0, bytes: 2 * (capacity * features + 8 * capacity) };
+    return makeDispatch(this.cache, `gatherBatch ${capacity}×${features}`, code, 'gatherBatch', [images, labels, order, input, batchLabels, batch], gatherInvocations(capacity, features), wg, cost);
   }
 
   /** probabilities[rows×classes] = softmax(logits) */

@@ -58,9 +58,10 @@ export class GpuOptimizer {
   step = 0;
   /** The update's uniform block (hyperparameters and this step's bias corrections). */
   readonly uniform: GPUBuffer;
-  private readonly words = new ArrayBuffer(Math.max(ADAM_UNIFORM_BYTES, SGD_UNIFORM_BYTES));
-  private readonly floats = new Float32Array(this.words);
-  private readonly uints = new Uint32Array(this.words);
+  /** Where nextStepWords packs the uniform block (reused from step to step). */
+  readonly uniformWords = new ArrayBuffer(Math.max(ADAM_UNIFORM_BYTES, SGD_UNIFORM_BYTES));
+  private readonly floats = new Float32Array(this.uniformWords);
+  private readonly uints = new Uint32Array(this.uniformWords);
 
   constructor(readonly model: MlpParameters, ops: Ops, config: OptimizerConfig) {
     this.config = resolveOptimizer(config);
@@ -97,7 +98,7 @@ export class GpuOptimizer {
       f[6] = 1 - c.beta1 ** t; f[7] = Math.sqrt(1 - c.beta2 ** t);
     }
     this.step = t;
-    return this.words;
+    return this.uniformWords;
   }
 
   destroy(): void {

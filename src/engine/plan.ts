@@ -8,11 +8,12 @@
 //             dh[l−1][B×in] = matmulNT(dh[l], W[l]) masked by h[l−1] > 0 (ReLU backward fused)
 // The input x[B×sizes[0]] is raw u8 pixels, packed four to a u32; layer 0 reads them as x/255.
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
-import { SOFTMAX_UNIFORM_BYTES } from '../../shaders/softmaxCrossEntropy.js';
+import { BATCH_UNIFORM_BYTES, BatchWords } from '../../shaders/batchUniform.js';
 import { storageBuffer, uniformBuffer } from './buffers.js';
 import type { BufferSlice, Dispatch } from './dispatch.js';
 import type { MlpParameters } from './mlp.js';
 import type { Ops } from './ops.js';
+import type { ResidentDataset } from './residentData.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 
 export type PlanMode = 'train' | 'evaluate' | 'predict';
@@ -41,9 +42,8 @@ export class ModelPlan {
 
   /** Bytes of the packed u8 input of a full batch. */
   readonly inputBytes: number;
-  private readonly batchWords = new ArrayBuffer(SOFTMAX_UNIFORM_BYTES);
-  private readonly batchRows = new Uint32Array(this.batchWords, 0, 1);
-  private readonly batchInvRows = new Float32Array(this.batchWords, 4, 1);
+  /** Where the Batch uniform is packed (reused from step to step). */
+  readonly batchWords = new BatchWords();
 
   constructor(
     readonly model: MlpParameters,
@@ -58,7 +58,7 @@ export class ModelPlan {
     this.inputBytes = Math.ceil((B * sizes[0]) / 4) * 4;
     this.input = storageBuffer(device, this.inputBytes, 'input u8');
     this.labels = storageBuffer(device, B * 4, 'labels');
-    this.batch = uniformBuffer(device, SOFTMAX_UNIFORM_BYTES, 'batch');
+    this.batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
     this.stats = storageBuffer(device, B * 8, 'stats');
     this.statsStaging = device.createBuffer({ size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' });
     this.activations = layers.map((l, i) => storageBuffer(device, B * l.outputs * 4, `h${i}`));
@@ -110,16 +110,18 @@ export class ModelPlan {
     }
   }
 
-  /** Queues the rows actually present in this batch (≤ capacity) for the loss kernel. */
-  writeBatchSize(rows: number): void {
-    this.model.device.queue.writeBuffer(this.batch, 0, this.batchSizeWords(rows));
+  /** Queues the Batch uniform: the rows actually present in this batch (≤ capacity), and where it starts. */
+  writeBatch(rows: number, start = 0): void {
+    this.model.device.queue.writeBuffer(this.batch, 0, this.batchWords.pack(rows, start));
   }
 
-  /** The loss kernel's uniform block { rows, 1/rows } (a view reused from call to call). */
-  batchSizeWords(rows: number): ArrayBuffer {
-    this.batchRows[0] = rows;
-    this.batchInvRows[0] = 1 / rows;
-    return this.batchWords;
+
+  /** The dispatch that gathers each training batch from a data set kept in GPU memory (shaders/gatherBatch.ts). */
+  gatherFrom(data: ResidentDataset): Dispatch {
+    const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });
+    return this.ops.gatherBatch(
+      whole(this.input), whole(this.labels), whole(data.images), whole(data.labels), whole(data.order), whole(this.batch), this.capacity, this.model.sizes[0],
+    );
   }
 
   destroy(): void {

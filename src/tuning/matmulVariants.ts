@@ -46,6 +46,14 @@ export function matmulCandidates(form: MatmulForm): MatmulVariant[] {
   ];
 }
 
+/** One or two candidates of each family, for a quick look (the demo's quick bench); the first is the baseline. */
+export function quickMatmulCandidates(form: MatmulForm): MatmulVariant[] {
+  return [
+    scalarV(form, 1, 1), scalarV(form, 4, 4), vec4V(form, 8, 8), vec4V(form, 16, 8),
+    tiledVariant(form, true, 32, 32, 8, 4, 4), tiledVariant(form, false, 64, 64, 16, 4, 4), reduceKVariant(form, 4, 4, 32),
+  ];
+}
+
 function randomData(n: number, seed: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(n);
   let s = seed;
