@@ -26,7 +26,7 @@
 // Sizes are WGSL constants: a pipeline serves one shape.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { each, f32Literal, flatIndex, grid } from './common.js';
-import { loadA, MATMUL_ENTRY, type MatmulShape, type MatmulVariant } from './matmulParts.js';
+import { loadA, MATMUL_ENTRY, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
 import { reduceKKernel, reduceKUnsupported, reduceKWorkgroupBytes } from './matmulReduceK.js';
 import { tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
 
@@ -88,6 +88,20 @@ export function matmulVariantName(v: MatmulVariant): string {
   if (v.reduceK) return `${v.form}-reduceK-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}`;
   const unroll = v.kUnroll && v.kUnroll > 1 ? `-k${v.kUnroll}` : '';
   return `${v.form}-${loads}-${v.tileRows}x${v.tileCols}${unroll}-wg${v.workgroupSize}`;
+}
+
+/** The variant a name from matmulVariantName stands for, or null when the name is not one. */
+export function parseMatmulVariant(name: string): MatmulVariant | null {
+  const n = (x: string) => Number(x);
+  let m = name.match(/^(nn|nt|tn)-tiled-(vec4|scalar)-(\d+)x(\d+)x(\d+)-(\d+)x(\d+)-wg(\d+)$/);
+  if (m) {
+    return { form: m[1] as MatmulForm, vec4: m[2] === 'vec4', tileRows: n(m[6]), tileCols: n(m[7]), workgroupSize: n(m[8]), tiled: { blockRows: n(m[3]), blockCols: n(m[4]), depth: n(m[5]) } };
+  }
+  m = name.match(/^(nn|nt|tn)-reduceK-(\d+)x(\d+)-wg(\d+)$/);
+  if (m) return { form: m[1] as MatmulForm, vec4: false, tileRows: n(m[2]), tileCols: n(m[3]), workgroupSize: n(m[4]), reduceK: true };
+  m = name.match(/^(nn|nt|tn)-(vec4|scalar)-(\d+)x(\d+)(?:-k(\d+))?-wg(\d+)$/);
+  if (m) return { form: m[1] as MatmulForm, vec4: m[2] === 'vec4', tileRows: n(m[3]), tileCols: n(m[4]), workgroupSize: n(m[6]), ...(m[5] ? { kUnroll: n(m[5]) } : {}) };
+  return null;
 }
 
 /** C blocks (tiled) or tiles (reduceK) a dispatch covers, one workgroup each. */

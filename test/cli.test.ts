@@ -16,6 +16,20 @@ function run(script: string, args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+describe('shaders: the WGSL that runs', () => {
+  it('prints the default variant for a shape, and a named one', () => {
+    const gpuDefault = run('shaders', ['matmul', 'nn', '128,10,500', '--gpu', '--epilogue', 'bias']);
+    expect(gpuDefault.code).toBe(0);
+    expect(gpuDefault.out).toMatch(/^\/\/ nn-reduceK-1x1-wg64\n/);
+    expect(gpuDefault.out).toMatch(/fn matmulNN\(/);
+    expect(gpuDefault.out).toMatch(/return acc \+ bias\[n\];/);
+    const named = run('shaders', ['matmul', 'tn-tiled-vec4-64x64x16-4x4-wg256', '784,500,128', '--u8']);
+    expect(named.out).toMatch(/var<workgroup> As: array<vec4f, 544>;/);
+    expect(named.out).toMatch(/fn pixels4\(word: u32\)/);
+    expect(run('shaders', ['gatherBatch', '128,784']).out).toMatch(/fn gatherBatch\(/);
+  });
+});
+
 describe('CLI errors', () => {
   it.each([
     ['train', ['--epochs', 'zero'], /^train: --epochs must be an integer ≥ 1, got 'zero'$/],
@@ -24,6 +38,9 @@ describe('CLI errors', () => {
     ['train', ['--data', '/nonexistent'], /^train: \/nonexistent: no such directory$/],
     ['evaluate', ['--model', '/nonexistent.safetensors'], /^evaluate: \/nonexistent\.safetensors: no such file$/],
     ['predict', ['--model', 'x'], /^predict: usage: npm run predict/],
+    ['shaders', ['matmul', 'nn-bogus', '1,2,3'], /^shaders: 'nn-bogus' is not a matmul variant name/],
+    ['shaders', ['matmul', 'nn-tiled-vec4-64x64x16-4x4-wg256', '37,29,13'], /^shaders: matmul nn-tiled-vec4-64x64x16-4x4-wg256 cannot run M=37 N=29 K=13: tiled vec4 nn needs K and N multiples of 4/],
+    ['autotune', ['--batch-size', '128,x'], /^autotune: --batch-size takes positive integers separated by commas, got '128,x'$/],
   ])('%s %j fails with one line and exit code 2', (script, args, message) => {
     const r = run(script, args as string[]);
     expect(r.code).toBe(2);

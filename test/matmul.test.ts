@@ -1,8 +1,9 @@
 // Every matmul form and variant family against the float64 reference, on odd shapes and the MLP's own shapes.
 import { describe, expect, it } from 'vitest';
-import { matmulShader, matmulUnsupported, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
+import { matmulShader, matmulUnsupported, matmulVariantName, parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
 import { readFloats, storageBuffer } from '../src/engine/buffers.js';
 import * as ref from '../src/reference/ops.js';
+import { matmulCandidates } from '../src/tuning/matmulVariants.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 
 const gpu = await openTestDevice();
@@ -101,6 +102,14 @@ describe.each(['nn', 'nt', 'tn'] as MatmulForm[])('matmul %s', (form) => {
     const bad = { M: 37, N: 37, K: 37 };
     expect(matmulUnsupported(vec4(form, 4, 4), bad)).toMatch(/multiples? of 4/);
     expect(() => matmulShader(vec4(form, 4, 4), bad)).toThrow(/cannot run M=37 N=37 K=37/);
+  });
+});
+
+describe('matmul variant names', () => {
+  it.each(['nn', 'nt', 'tn'] as MatmulForm[])('name every %s candidate uniquely and parse back to it', (form) => {
+    const names = matmulCandidates(form).map(matmulVariantName);
+    expect(new Set(names).size).toBe(names.length);
+    for (const v of matmulCandidates(form)) expect(parseMatmulVariant(matmulVariantName(v))).toEqual(v);
   });
 });
 

@@ -89,6 +89,7 @@ describe('batches gathered on the GPU, several steps per submission', () => {
   ] as OptimizerConfig[])('train to the same parameters bit for bit as host uploads one step at a time, with progress and stops on their exact steps (%o)', async (optimizer) => {
     const data = syntheticData(150, 29, 7, 11);
     const train = async (stepsPerSubmit: number, stopAt: number, gpuResidentData = true) => {
+      // The software adapter's defaults upload from the host: ask for the GPU-resident path explicitly.
       const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
       const progress: [number, number][] = [];
       let steps = 0;

@@ -51,12 +51,15 @@ export interface FitOptions {
   shouldStop?: () => boolean;
   /**
    * Training steps encoded into one submission (default: the variants' choice, 4 on GPUs, 1 on software
-   * adapters; always 1 when the training set is too big to keep in GPU memory). More saves per-submission
+   * adapters; always 1 when the training set is not kept in GPU memory). More saves per-submission
    * overhead on fast GPUs;
    * the result is the same bit for bit. Progress points and stops still fall on their exact step.
    */
   stepsPerSubmit?: number;
-  /** Keep the training set in GPU memory and gather batches there (default true, when it fits one binding). */
+  /**
+   * Keep the training set in GPU memory and gather batches there, when it fits one binding (default: the
+   * variants' choice, on for GPUs). Needed for more than one step per submission.
+   */
   gpuResidentData?: boolean;
 }
 
@@ -176,7 +179,10 @@ export class Model {
     this.lastFit = { batchSize, optimizer: options.optimizer };
     // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
     // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
-    const resident = (options.gpuResidentData ?? true) && ResidentDataset.fits(this.device, train) ? this.residentData(train) : null;
+    // Asking for several steps per submission asks for the data on the GPU, which they need.
+    if (options.gpuResidentData === false && (options.stepsPerSubmit ?? 1) > 1) throw new Error('stepsPerSubmit > 1 needs gpuResidentData');
+    const keepOnGpu = options.gpuResidentData ?? ((options.stepsPerSubmit ?? 1) > 1 || (this.ops.choices.gpuResidentData ?? false));
+    const resident = keepOnGpu && ResidentDataset.fits(this.device, train) ? this.residentData(train) : null;
     const uploader = resident ? null : new BatchUploader(plan, this.sizes[0]);
     const gather = resident ? [plan.gatherFrom(resident)] : [];
     const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];

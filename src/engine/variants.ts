@@ -29,6 +29,8 @@ export interface VariantChoices {
   matmulByShape?: Record<string, MatmulVariant>;
   /** Training steps per queue submission when fit is not told (see FitOptions.stepsPerSubmit). */
   stepsPerSubmit?: number;
+  /** Keep the training set in GPU memory when fit is not told (see FitOptions.gpuResidentData). */
+  gpuResidentData?: boolean;
 }
 
 export const matmulShapeKey = (form: MatmulForm, s: MatmulShape): string => `${form} ${s.M}×${s.N}×${s.K}${s.inputU8 ? ' u8' : ''}`;
@@ -80,14 +82,16 @@ const gpuCandidates = (form: MatmulForm): MatmulCandidate[] => [
 
 /**
  * Defaults for real GPUs: by shape class, plus the exact MLP shapes measured on a GPU (measuredVariants.ts).
- * Four steps per submission: on the H200 a 784-500-10 step at batch 128 took 0.195 ms at one per submission
- * and 0.135 ms at four, its kernels 0.074 ms (npm run bench -- --only throughput).
+ * Batches gathered on the GPU, four steps per submission: on the H200 a 784-500-10 step at batch 128 took
+ * 0.204 ms at one per submission and 0.117 ms at four, its kernels 0.077 ms (npm run bench -- --only throughput).
+ * Software adapters keep host uploads: there the gather kernel costs more than the upload it saves.
  */
 export const GPU_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
   matmul: { nn: gpuCandidates('nn'), nt: gpuCandidates('nt'), tn: gpuCandidates('tn') },
   matmulByShape: GPU_MEASURED.choices,
   stepsPerSubmit: 4,
+  gpuResidentData: true,
 };
 
 /** The untuned defaults for an adapter class: software adapters want big register tiles, GPUs parallelism. */
