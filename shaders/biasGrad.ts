@@ -2,6 +2,7 @@
 // Variants: workgroupSize; vec4 (four columns per invocation, needs N % 4 = 0) or scalar (any N).
 // One invocation per column (group), looping over rows: no barriers, deterministic order.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { input, output, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
 
 export interface BiasGradVariant {
@@ -14,6 +15,8 @@ export function biasGradUnsupported(v: BiasGradVariant, M: number, N: number): s
   if (v.vec4 && N % 4) return `vec4 biasGrad needs N a multiple of 4, got N=${N}`;
   return null;
 }
+
+export const BIAS_GRAD_BINDINGS: Binding[] = [input('dY'), output('dBias')];
 
 /** Invocations a dispatch needs: one per column, or per four columns. */
 export const biasGradInvocations = (v: BiasGradVariant, N: number) => (v.vec4 ? N / 4 : N);

@@ -6,7 +6,12 @@
 // source; otherwise its four bytes may come from two rows and are assembled byte by byte.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
+import { input, output, uniform, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
+
+export const GATHER_BATCH_BINDINGS: Binding[] = [
+  input('images'), input('labels'), input('order'), output('input'), output('batchLabels'), uniform('batch'),
+];
 
 export const gatherInvocations = (capacity: number, features: number) => Math.max(Math.ceil((capacity * features) / 4), capacity);
 

@@ -25,8 +25,9 @@
 // Out-of-range rows and columns are clamped on load (no branches in the loop) and skipped on store.
 // Sizes are WGSL constants: a pipeline serves one shape.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { input, output, type Binding } from './bindings.js';
 import { each, f32Literal, flatIndex, grid } from './common.js';
-import { loadA, MATMUL_ENTRY, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
+import { loadA, MATMUL_ENTRY, type MatmulEpilogue, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
 import { reduceKKernel, reduceKUnsupported, reduceKWorkgroupBytes } from './matmulReduceK.js';
 import { tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
 
@@ -58,6 +59,12 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
   if (v.form !== 'nt' && v.tileCols % 4) return `vec4 ${v.form} needs tileCols a multiple of 4, got ${v.tileCols}`;
   if (v.form === 'tn' && v.tileRows % 4) return `vec4 tn needs tileRows a multiple of 4, got ${v.tileRows}`;
   return null;
+}
+
+/** The bindings, in order: the bias (bias, biasRelu) or the mask (reluMask) sits between B and C. */
+export function matmulBindings(epilogue: MatmulEpilogue = 'none'): Binding[] {
+  const extra = epilogue === 'reluMask' ? [input('mask')] : epilogue === 'none' ? [] : [input('bias')];
+  return [input('A'), input('B'), ...extra, output('C')];
 }
 
 /** Bytes of workgroup memory a variant declares (0 for the register family). */

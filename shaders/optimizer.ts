@@ -7,6 +7,7 @@
 //               g ← g + μ·buf (nesterov) | buf;  p ← p − lr·g
 // Variants: workgroupSize; vec4 (needs the length to be a multiple of 4; the flat layout pads to that) or scalar.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { input, output, uniform, type Binding, type UniformWords } from './bindings.js';
 import { flatIndex } from './common.js';
 
 export interface OptimizerVariant {
@@ -17,6 +18,40 @@ export interface OptimizerVariant {
 /** Uniform blocks, in bytes (multiples of 16). */
 export const ADAM_UNIFORM_BYTES = 32;
 export const SGD_UNIFORM_BYTES = 32;
+
+export const ADAM_BINDINGS: Binding[] = [input('grads'), output('params'), output('moment1'), output('moment2'), uniform('adam')];
+export const SGD_BINDINGS: Binding[] = [input('grads'), output('params'), output('velocity'), uniform('sgd')];
+
+export interface AdamUniform {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** AdamW: weight decay applied to the parameter, not added to the gradient. */
+  decoupled: boolean;
+  /** The update's number, from 1 (PyTorch's `step`): the bias corrections 1 − β1ᵗ and √(1 − β2ᵗ) follow from it. */
+  step: number;
+}
+
+export interface SgdUniform {
+  lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean;
+  /** The update's number, from 1: the first one starts the momentum buffer at the gradient. */
+  step: number;
+}
+
+/** Packs struct Adam (below) into `w` (≥ ADAM_UNIFORM_BYTES) and returns its bytes. */
+export function packAdamUniform(w: UniformWords, a: AdamUniform): ArrayBuffer {
+  const f = w.f32;
+  f[0] = a.lr; f[1] = a.beta1; f[2] = a.beta2; f[3] = a.eps;
+  f[4] = a.weightDecay; w.u32[5] = a.decoupled ? 1 : 0;
+  f[6] = 1 - a.beta1 ** a.step; f[7] = Math.sqrt(1 - a.beta2 ** a.step);
+  return w.buffer;
+}
+
+/** Packs struct Sgd (below) into `w` (≥ SGD_UNIFORM_BYTES) and returns its bytes. */
+export function packSgdUniform(w: UniformWords, s: SgdUniform): ArrayBuffer {
+  const f = w.f32;
+  f[0] = s.lr; f[1] = s.momentum; f[2] = s.dampening; f[3] = s.weightDecay;
+  w.u32[4] = s.nesterov ? 1 : 0; w.u32[5] = s.step === 1 ? 1 : 0; w.u32[6] = 0; w.u32[7] = 0;
+  return w.buffer;
+}
 
 export function optimizerUnsupported(v: OptimizerVariant, length: number): string | null {
   if (!(Number.isInteger(length) && length >= 1)) return `length must be a positive integer, got ${length}`;

@@ -11,6 +11,7 @@
 // Shapes: any CLASSES ≥ 1 and any number of rows. Both variants take the first arg-max on ties.
 import { BATCH_STRUCT } from './batchUniform.js';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { input, output, uniform, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
 
 export interface SoftmaxVariant {
@@ -19,6 +20,13 @@ export interface SoftmaxVariant {
   /** Default 'invocation'. */
   perRow?: 'invocation' | 'workgroup';
 }
+
+/** The bindings, in order; dLogits only with the gradient. */
+export const softmaxCrossEntropyBindings = (gradient: boolean): Binding[] => [
+  input('logits'), input('labels'), ...(gradient ? [output('dLogits')] : []), output('stats'), uniform('batch'),
+];
+
+export const SOFTMAX_BINDINGS: Binding[] = [input('logits'), output('probabilities')];
 
 /** Invocations a dispatch needs for `capacityRows` rows. */
 export const softmaxInvocations = (v: SoftmaxVariant, capacityRows: number) =>

@@ -1,3 +1,4 @@
+import { output } from '../shaders/bindings.js';
 import { describe, expect, it } from 'vitest';
 import { formatAdapter } from '../src/engine/device.js';
 import { readFloats, storageBuffer, uploadFloats } from '../src/engine/buffers.js';
@@ -18,7 +19,7 @@ describe('device', () => {
       const code = `@group(0) @binding(0) var<storage, read_write> x: array<f32>;
         @compute @workgroup_size(64) fn double(@builtin(global_invocation_id) gid: vec3u) {
           if (gid.x < 5u) { x[gid.x] = 2.0 * x[gid.x]; } }`;
-      const dispatch = makeDispatch(new PipelineCache(gpu.device), 'double', code, 'double', [{ buffer }], 5, 64, { flops: 5, bytes: 40 });
+      const dispatch = makeDispatch(new PipelineCache(gpu.device), 'double', code, 'double', [output('x')], { x: { buffer } }, 5, 64, { flops: 5, bytes: 40 });
       const encoder = gpu.device.createCommandEncoder();
       const pass = encoder.beginComputePass();
       encodeDispatches(pass, [dispatch]);

@@ -1,4 +1,7 @@
 // biasGrad, softmaxCrossEntropy / softmax and the optimizer updates against the float64 reference, odd shapes.
+import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../shaders/batchUniform.js';
+import { UniformWords } from '../shaders/bindings.js';
+import { ADAM_UNIFORM_BYTES, packAdamUniform, packSgdUniform, SGD_UNIFORM_BYTES } from '../shaders/optimizer.js';
 import { describe, expect, it } from 'vitest';
 import { readFloats, storageBuffer, uniformBuffer } from '../src/engine/buffers.js';
 import * as ref from '../src/reference/ops.js';
@@ -32,11 +35,8 @@ describe('softmaxCrossEntropy', () => {
       const labels = Uint32Array.from({ length: capacity }, (_, i) => (i * 7 + 3) % classes);
       const dLogits = storageBuffer(device, capacity * classes * 4, 'dLogits');
       const stats = storageBuffer(device, capacity * 8, 'stats');
-      const batch = uniformBuffer(device, 16, 'batch');
-      const words = new ArrayBuffer(16);
-      new Uint32Array(words)[0] = rows;
-      new Float32Array(words)[1] = 1 / rows;
-      device.queue.writeBuffer(batch, 0, words);
+      const batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
+      device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), rows));
       const b = (buffer: GPUBuffer) => ({ buffer });
       const variant = { workgroupSize: perRow === 'workgroup' ? 32 : 64, perRow };
       const dispatch = ops.softmaxCrossEntropy(b(dLogits), b(stats), b(gpuArray(device, logits)), b(gpuArray(device, labels)), b(batch), capacity, classes, variant);
@@ -79,17 +79,13 @@ describe('optimizer updates over a flat buffer', () => {
       const params = gpuArray(device, p0);
       const [m1, m2] = [storageBuffer(device, length * 4, 'm1'), storageBuffer(device, length * 4, 'm2')];
       const grads = storageBuffer(device, length * 4, 'grads');
-      const uniform = uniformBuffer(device, 32, 'adam');
+      const uniform = uniformBuffer(device, ADAM_UNIFORM_BYTES, 'adam');
       const dispatch = ops.adamUpdate(b(params), b(m1), b(m2), b(grads), b(uniform), length, { workgroupSize: 64, vec4 });
       const want = { p: Float64Array.from(p0), m: new Float64Array(length), v: new Float64Array(length) };
       for (let t = 1; t <= 5; t++) {
         const g = randomArray(length, 10 + t);
         device.queue.writeBuffer(grads, 0, g);
-        const words = new ArrayBuffer(32);
-        const f = new Float32Array(words);
-        f.set([c.lr, c.beta1, c.beta2, c.eps, c.weightDecay, 0, 1 - c.beta1 ** t, Math.sqrt(1 - c.beta2 ** t)]);
-        new Uint32Array(words)[5] = decoupled ? 1 : 0;
-        device.queue.writeBuffer(uniform, 0, words);
+        device.queue.writeBuffer(uniform, 0, packAdamUniform(new UniformWords(ADAM_UNIFORM_BYTES), { ...c, decoupled, step: t }));
         await runDispatches(device, [dispatch]);
         ref.adamUpdate(want.p, want.m, want.v, g, t, c);
       }
@@ -110,16 +106,13 @@ describe('optimizer updates over a flat buffer', () => {
       const params = gpuArray(device, p0);
       const velocity = storageBuffer(device, length * 4, 'velocity');
       const grads = storageBuffer(device, length * 4, 'grads');
-      const uniform = uniformBuffer(device, 32, 'sgd');
+      const uniform = uniformBuffer(device, SGD_UNIFORM_BYTES, 'sgd');
       const dispatch = ops.sgdUpdate(b(params), b(velocity), b(grads), b(uniform), length, { workgroupSize: 64, vec4 });
       const want = { p: Float64Array.from(p0), v: new Float64Array(length) };
       for (let t = 1; t <= 4; t++) {
         const g = randomArray(length, 20 + t);
         device.queue.writeBuffer(grads, 0, g);
-        const words = new ArrayBuffer(32);
-        new Float32Array(words).set([c.lr, c.momentum, c.dampening, c.weightDecay]);
-        new Uint32Array(words).set([nesterov ? 1 : 0, t === 1 ? 1 : 0], 4);
-        device.queue.writeBuffer(uniform, 0, words);
+        device.queue.writeBuffer(uniform, 0, packSgdUniform(new UniformWords(SGD_UNIFORM_BYTES), { ...c, step: t }));
         await runDispatches(device, [dispatch]);
         ref.sgdUpdate(want.p, want.v, g, t === 1, c);
       }

@@ -1,6 +1,8 @@
 // The other kernel families' variants side by side: softmax-cross-entropy (one invocation or one workgroup per
 // row) and the Adam update (scalar or vec4). Each is checked against the float64 reference, then timed.
-import type { OptimizerVariant } from '../../shaders/optimizer.js';
+import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../../shaders/batchUniform.js';
+import { UniformWords } from '../../shaders/bindings.js';
+import { ADAM_UNIFORM_BYTES, packAdamUniform, type OptimizerVariant } from '../../shaders/optimizer.js';
 import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
 import { readFloats, storageBuffer, uniformBuffer } from '../engine/buffers.js';
 import { encodeDispatches, type Dispatch } from '../engine/dispatch.js';
@@ -72,11 +74,8 @@ export async function compareSoftmaxVariants(device: GPUDevice, ops: Ops, rows: 
     return b;
   };
   const [zBuf, yBuf, dBuf, stats] = [upload(logits), upload(labels), storageBuffer(device, rows * classes * 4, 'dLogits'), storageBuffer(device, rows * 8, 'stats')];
-  const batch = uniformBuffer(device, 16, 'batch');
-  const words = new ArrayBuffer(16);
-  new Uint32Array(words)[0] = rows;
-  new Float32Array(words)[1] = 1 / rows;
-  device.queue.writeBuffer(batch, 0, words);
+  const batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
+  device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), rows));
   const results: KernelVariantResult[] = [];
   for (const v of SOFTMAX_CANDIDATES) {
     const w = (buffer: GPUBuffer) => ({ buffer });
@@ -102,10 +101,8 @@ export async function compareOptimizerVariants(device: GPUDevice, ops: Ops, leng
     return b;
   };
   const [params, gBuf, m1, m2] = [upload(p0), upload(grads), storageBuffer(device, length * 4, 'm1'), storageBuffer(device, length * 4, 'm2')];
-  const uniform = uniformBuffer(device, 32, 'adam');
-  const words = new ArrayBuffer(32);
-  new Float32Array(words).set([config.lr, config.beta1, config.beta2, config.eps, 0, 0, 1 - config.beta1, Math.sqrt(1 - config.beta2)]);
-  device.queue.writeBuffer(uniform, 0, words);
+  const uniform = uniformBuffer(device, ADAM_UNIFORM_BYTES, 'adam');
+  device.queue.writeBuffer(uniform, 0, packAdamUniform(new UniformWords(ADAM_UNIFORM_BYTES), { ...config, step: 1 }));
   const results: KernelVariantResult[] = [];
   for (const v of OPTIMIZER_CANDIDATES) {
     device.queue.writeBuffer(params, 0, p0);

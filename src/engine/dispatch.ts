@@ -1,4 +1,5 @@
 // Pipelines are compiled once per distinct WGSL text; a Dispatch is a ready-to-encode pipeline + bind group.
+import { inBindingOrder, type Binding } from '../../shaders/bindings.js';
 import { dispatchSize } from '../../shaders/common.js';
 
 export interface BufferSlice {
@@ -46,13 +47,14 @@ export class PipelineCache {
   }
 }
 
-/** Builds a Dispatch: bindings in the shader's order (read-only inputs, outputs, uniform). */
+/** Builds a Dispatch: buffers by binding name, bound in the order of the kernel's binding list. */
 export function makeDispatch(
   cache: PipelineCache,
   label: string,
   code: string,
   entryPoint: string,
-  bindings: BufferSlice[],
+  bindings: readonly Binding[],
+  buffers: Record<string, BufferSlice>,
   invocations: number,
   workgroupSize: number,
   cost: DispatchCost,
@@ -61,7 +63,7 @@ export function makeDispatch(
   const bindGroup = cache.device.createBindGroup({
     label,
     layout: pipeline.getBindGroupLayout(0),
-    entries: bindings.map((b, binding) => ({
+    entries: inBindingOrder(entryPoint, bindings, buffers).map((b, binding) => ({
       binding,
       resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size ?? b.buffer.size - (b.offset ?? 0) },
     })),

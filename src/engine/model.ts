@@ -2,6 +2,7 @@
 // A training step = upload the batch (u8 pixels, labels, uniforms) + one command encoder + one submit.
 // The host reads back only at progress points (every `progressEvery` steps) and at the end of an epoch.
 import { checkDataset, type Dataset } from '../data/dataset.js';
+import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { encodeDispatches, PipelineCache, type Dispatch } from './dispatch.js';
@@ -191,7 +192,7 @@ export class Model {
     const stepsPerSubmit = resident ? options.stepsPerSubmit ?? this.ops.choices.stepsPerSubmit ?? 1 : 1;
     if (!(Number.isInteger(stepsPerSubmit) && stepsPerSubmit >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${stepsPerSubmit}`);
     const ring = stepsPerSubmit > 1
-      ? new StepUniforms(this.device, plan.batch, plan.batchWords.words, optimizer.uniform, optimizer.uniformWords, stepsPerSubmit)
+      ? new StepUniforms(this.device, plan.batch, plan.batchWords.buffer, optimizer.uniform, optimizer.uniformWords.buffer, stepsPerSubmit)
       : null;
     const order = new Uint32Array(train.count);
     const history: EpochInfo[] = [];
@@ -217,7 +218,7 @@ export class Model {
             step++;
             const rows = Math.min(batchSize, train.count - samples);
             if (ring) {
-              plan.batchWords.pack(rows, samples);
+              packBatchUniform(plan.batchWords, rows, samples);
               optimizer.nextStepWords();
               ring.stage(encoder, group.length);
             } else {

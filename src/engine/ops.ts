@@ -1,15 +1,17 @@
 // GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
-import { gatherBatchShader, gatherInvocations } from '../../shaders/gatherBatch.js';
-import { biasGradInvocations, biasGradShader, biasGradUnsupported } from '../../shaders/biasGrad.js';
+import { GATHER_BATCH_BINDINGS, gatherBatchShader, gatherInvocations } from '../../shaders/gatherBatch.js';
+import { BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported } from '../../shaders/biasGrad.js';
 import {
-  MATMUL_ENTRY, matmulExceedsDevice, matmulShader, matmulTiles, matmulVariantName,
+  MATMUL_ENTRY, matmulBindings, matmulExceedsDevice, matmulShader, matmulTiles, matmulVariantName,
   type MatmulEpilogue, type MatmulForm, type MatmulVariant,
 } from '../../shaders/matmul.js';
 import {
-  adamUpdateShader, optimizerInvocations, optimizerUnsupported, sgdUpdateShader, type OptimizerVariant,
+  ADAM_BINDINGS, SGD_BINDINGS, adamUpdateShader, optimizerInvocations, optimizerUnsupported, sgdUpdateShader, type OptimizerVariant,
 } from '../../shaders/optimizer.js';
-import { softmaxCrossEntropyShader, softmaxInvocations, softmaxShader, type SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
+import {
+  SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxInvocations, softmaxShader, type SoftmaxVariant,
+} from '../../shaders/softmaxCrossEntropy.js';
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
 import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
 
@@ -39,11 +41,12 @@ export class Ops {
     const code = matmulShader(variant, shape);
     const needsExtra = (o.epilogue ?? 'none') !== 'none';
     if (needsExtra && !o.extra) throw new Error(`matmul epilogue ${o.epilogue} needs its bias or mask buffer`);
-    const bindings = needsExtra ? [a, b, o.extra!, out] : [a, b, out];
+    const extra: Record<string, BufferSlice> = o.epilogue === 'reluMask' ? { mask: o.extra! } : needsExtra ? { bias: o.extra! } : {};
     // Bytes: each operand read once and C written once; u8 pixels are one byte each.
     const extraFloats = o.epilogue === 'reluMask' ? M * N : needsExtra ? N : 0;
     const cost = { flops: 2 * M * N * K, bytes: M * K * (o.inputU8 ? 1 : 4) + 4 * (N * K + M * N + extraFloats) };
-    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], bindings, matmulTiles(variant, shape), variant.workgroupSize, cost);
+    const buffers = { A: a, B: b, C: out, ...extra };
+    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(o.epilogue), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost);
   }
 
   /** out[M×N] = a[M×K] · b[K×N] */
@@ -66,7 +69,7 @@ export class Ops {
     const v = chooseFirst(this.choices.biasGrad, (c) => biasGradUnsupported(c, M, N) === null, `biasGrad N=${N}`);
     const code = biasGradShader(v, M, N);
     const cost = { flops: M * N, bytes: 4 * (M * N + N) };
-    return makeDispatch(this.cache, `biasGrad ${M}×${N}`, code, 'biasGrad', [dY, dBias], biasGradInvocations(v, N), v.workgroupSize, cost);
+    return makeDispatch(this.cache, `biasGrad ${M}×${N}`, code, 'biasGrad', BIAS_GRAD_BINDINGS, { dY, dBias }, biasGradInvocations(v, N), v.workgroupSize, cost);
   }
 
   /**
@@ -79,10 +82,10 @@ export class Ops {
   ): Dispatch {
     const v = { ...this.choices.softmax, ...variant, gradient: dLogits !== null };
     const code = softmaxCrossEntropyShader(v, capacityRows, classes);
-    const bindings = dLogits ? [logits, labels, dLogits, stats, batch] : [logits, labels, stats, batch];
+    const buffers = { logits, labels, stats, batch, ...(dLogits ? { dLogits } : {}) };
     const label = `softmaxCrossEntropy ${capacityRows}×${classes} per-${v.perRow ?? 'invocation'}-wg${v.workgroupSize}`;
     const cost = { flops: 5 * capacityRows * classes, bytes: 4 * (capacityRows * classes * (dLogits ? 2 : 1) + 3 * capacityRows) };
-    return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', bindings, softmaxInvocations(v, capacityRows), v.workgroupSize, cost);
+    return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', softmaxCrossEntropyBindings(v.gradient), buffers, softmaxInvocations(v, capacityRows), v.workgroupSize, cost);
   }
 
   /** input[capacity×features] u8, batchLabels[capacity] = images, labels at order[start .. start+rows) (see shaders/gatherBatch.ts) */
@@ -93,7 +96,8 @@ export class Ops {
     const wg = 64;
     const code = gatherBatchShader(wg, capacity, features);
     const cost = { flops: 0, bytes: 2 * (capacity * features + 8 * capacity) };
-    return makeDispatch(this.cache, `gatherBatch ${capacity}×${features}`, code, 'gatherBatch', [images, labels, order, input, batchLabels, batch], gatherInvocations(capacity, features), wg, cost);
+    const buffers = { images, labels, order, input, batchLabels, batch };
+    return makeDispatch(this.cache, `gatherBatch ${capacity}×${features}`, code, 'gatherBatch', GATHER_BATCH_BINDINGS, buffers, gatherInvocations(capacity, features), wg, cost);
   }
 
   /** probabilities[rows×classes] = softmax(logits) */
@@ -101,7 +105,7 @@ export class Ops {
     const wg = this.choices.softmax.workgroupSize;
     const code = softmaxShader(wg, capacityRows, classes);
     const cost = { flops: 4 * capacityRows * classes, bytes: 8 * capacityRows * classes };
-    return makeDispatch(this.cache, `softmax ${capacityRows}×${classes}`, code, 'softmax', [logits, probabilities], capacityRows, wg, cost);
+    return makeDispatch(this.cache, `softmax ${capacityRows}×${classes}`, code, 'softmax', SOFTMAX_BINDINGS, { logits, probabilities }, capacityRows, wg, cost);
   }
 
   private optimizerVariant(length: number, variant?: OptimizerVariant): OptimizerVariant {
@@ -115,7 +119,8 @@ export class Ops {
     const label = `adamUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
     // Reads gradient, parameter and both moments; writes the last three.
     const cost = { flops: 12 * length, bytes: 7 * 4 * length };
-    return makeDispatch(this.cache, label, code, 'adamUpdate', [grads, params, moment1, moment2, adam], optimizerInvocations(v, length), v.workgroupSize, cost);
+    const buffers = { grads, params, moment1, moment2, adam };
+    return makeDispatch(this.cache, label, code, 'adamUpdate', ADAM_BINDINGS, buffers, optimizerInvocations(v, length), v.workgroupSize, cost);
   }
 
   /** One SGD step over `length` parameters; `sgd` is the uniform block (see shaders/optimizer.ts). */
@@ -124,6 +129,6 @@ export class Ops {
     const code = sgdUpdateShader(v, length);
     const label = `sgdUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
     const cost = { flops: 5 * length, bytes: 5 * 4 * length };
-    return makeDispatch(this.cache, label, code, 'sgdUpdate', [grads, params, velocity, sgd], optimizerInvocations(v, length), v.workgroupSize, cost);
+    return makeDispatch(this.cache, label, code, 'sgdUpdate', SGD_BINDINGS, { grads, params, velocity, sgd }, optimizerInvocations(v, length), v.workgroupSize, cost);
   }
 }

@@ -1,6 +1,7 @@
 // Optimizer state on the GPU (moments or velocity, shaped like the parameters) and its one update dispatch.
 // The host keeps the step count and writes the per-step uniforms (bias corrections) before each submit.
-import { ADAM_UNIFORM_BYTES, SGD_UNIFORM_BYTES } from '../../shaders/optimizer.js';
+import { UniformWords } from '../../shaders/bindings.js';
+import { ADAM_UNIFORM_BYTES, packAdamUniform, packSgdUniform, SGD_UNIFORM_BYTES } from '../../shaders/optimizer.js';
 import { uniformBuffer } from './buffers.js';
 import type { Dispatch } from './dispatch.js';
 import type { MlpParameters } from './mlp.js';
@@ -59,9 +60,7 @@ export class GpuOptimizer {
   /** The update's uniform block (hyperparameters and this step's bias corrections). */
   readonly uniform: GPUBuffer;
   /** Where nextStepWords packs the uniform block (reused from step to step). */
-  readonly uniformWords = new ArrayBuffer(Math.max(ADAM_UNIFORM_BYTES, SGD_UNIFORM_BYTES));
-  private readonly floats = new Float32Array(this.uniformWords);
-  private readonly uints = new Uint32Array(this.uniformWords);
+  readonly uniformWords = new UniformWords(Math.max(ADAM_UNIFORM_BYTES, SGD_UNIFORM_BYTES));
 
   constructor(readonly model: MlpParameters, ops: Ops, config: OptimizerConfig) {
     this.config = resolveOptimizer(config);
@@ -86,19 +85,10 @@ export class GpuOptimizer {
   /** The uniforms of the next update (step + 1), and counts that step as taken (a view reused from call to call). */
   nextStepWords(lr = this.config.lr): ArrayBuffer {
     const c = this.config;
-    const t = this.step + 1;
-    const f = this.floats;
-    const u = this.uints;
-    if (c.kind === 'sgd') {
-      f[0] = lr; f[1] = c.momentum; f[2] = c.dampening; f[3] = c.weightDecay;
-      u[4] = c.nesterov ? 1 : 0; u[5] = t === 1 ? 1 : 0;
-    } else {
-      f[0] = lr; f[1] = c.beta1; f[2] = c.beta2; f[3] = c.eps;
-      f[4] = c.weightDecay; u[5] = c.kind === 'adamw' ? 1 : 0;
-      f[6] = 1 - c.beta1 ** t; f[7] = Math.sqrt(1 - c.beta2 ** t);
-    }
-    this.step = t;
-    return this.uniformWords;
+    this.step += 1;
+    return c.kind === 'sgd'
+      ? packSgdUniform(this.uniformWords, { lr, momentum: c.momentum, dampening: c.dampening, weightDecay: c.weightDecay, nesterov: c.nesterov, step: this.step })
+      : packAdamUniform(this.uniformWords, { lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay, decoupled: c.kind === 'adamw', step: this.step });
   }
 
   destroy(): void {

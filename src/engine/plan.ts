@@ -8,7 +8,8 @@
 //             dh[l−1][B×in] = matmulNT(dh[l], W[l]) masked by h[l−1] > 0 (ReLU backward fused)
 // The input x[B×sizes[0]] is raw u8 pixels, packed four to a u32; layer 0 reads them as x/255.
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
-import { BATCH_UNIFORM_BYTES, BatchWords } from '../../shaders/batchUniform.js';
+import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../../shaders/batchUniform.js';
+import { UniformWords } from '../../shaders/bindings.js';
 import { storageBuffer, uniformBuffer } from './buffers.js';
 import type { BufferSlice, Dispatch } from './dispatch.js';
 import type { MlpParameters } from './mlp.js';
@@ -43,7 +44,7 @@ export class ModelPlan {
   /** Bytes of the packed u8 input of a full batch. */
   readonly inputBytes: number;
   /** Where the Batch uniform is packed (reused from step to step). */
-  readonly batchWords = new BatchWords();
+  readonly batchWords = new UniformWords(BATCH_UNIFORM_BYTES);
 
   constructor(
     readonly model: MlpParameters,
@@ -112,7 +113,7 @@ export class ModelPlan {
 
   /** Queues the Batch uniform: the rows actually present in this batch (≤ capacity), and where it starts. */
   writeBatch(rows: number, start = 0): void {
-    this.model.device.queue.writeBuffer(this.batch, 0, this.batchWords.pack(rows, start));
+    this.model.device.queue.writeBuffer(this.batch, 0, packBatchUniform(this.batchWords, rows, start));
   }
 
 

@@ -1,0 +1,47 @@
+// Each kernel's exported binding list (what Ops binds by name) against the bindings its WGSL declares, for
+// every family and epilogue, and the loss kernels reading the one Batch struct.
+import { describe, expect, it } from 'vitest';
+import { BATCH_STRUCT } from '../shaders/batchUniform.js';
+import { BIAS_GRAD_BINDINGS, biasGradShader } from '../shaders/biasGrad.js';
+import { declaredBindings, inBindingOrder, input, output } from '../shaders/bindings.js';
+import { GATHER_BATCH_BINDINGS, gatherBatchShader } from '../shaders/gatherBatch.js';
+import { matmulBindings, matmulShader, type MatmulEpilogue, type MatmulForm } from '../shaders/matmul.js';
+import { ADAM_BINDINGS, adamUpdateShader, SGD_BINDINGS, sgdUpdateShader } from '../shaders/optimizer.js';
+import { SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxShader } from '../shaders/softmaxCrossEntropy.js';
+import { reduceKVariant, tiledVariant } from '../src/engine/variants.js';
+
+describe('binding lists match the WGSL', () => {
+  const epilogues: [MatmulForm, MatmulEpilogue][] = [['nn', 'none'], ['nn', 'bias'], ['nn', 'biasRelu'], ['nt', 'reluMask'], ['tn', 'none']];
+  it.each(epilogues)('matmul %s with epilogue %s, every family', (form, epilogue) => {
+    const shape = { M: 37, N: 28, K: 20, epilogue };
+    for (const v of [
+      { form, vec4: false, tileRows: 4, tileCols: 4, workgroupSize: 64 },
+      tiledVariant(form, false, 16, 16, 8, 4, 4),
+      reduceKVariant(form, 2, 2, 32),
+    ]) {
+      expect(declaredBindings(matmulShader(v, shape))).toEqual(matmulBindings(epilogue));
+    }
+  });
+
+  it('the other kernels', () => {
+    expect(declaredBindings(biasGradShader({ workgroupSize: 64, vec4: false }, 5, 7))).toEqual(BIAS_GRAD_BINDINGS);
+    expect(declaredBindings(gatherBatchShader(64, 16, 29))).toEqual(GATHER_BATCH_BINDINGS);
+    expect(declaredBindings(adamUpdateShader({ workgroupSize: 64, vec4: true }, 16))).toEqual(ADAM_BINDINGS);
+    expect(declaredBindings(sgdUpdateShader({ workgroupSize: 64, vec4: false }, 16))).toEqual(SGD_BINDINGS);
+    expect(declaredBindings(softmaxShader(64, 16, 10))).toEqual(SOFTMAX_BINDINGS);
+    for (const gradient of [true, false]) {
+      for (const perRow of ['invocation', 'workgroup'] as const) {
+        const code = softmaxCrossEntropyShader({ workgroupSize: 32, perRow, gradient }, 16, 10);
+        expect(declaredBindings(code)).toEqual(softmaxCrossEntropyBindings(gradient));
+        expect(code).toContain(BATCH_STRUCT);
+      }
+    }
+  });
+
+  it('binds by name and names what is missing or unknown', () => {
+    const list = [input('A'), input('B'), output('C')];
+    expect(inBindingOrder('matmulNN', list, { C: 3, A: 1, B: 2 })).toEqual([1, 2, 3]);
+    expect(() => inBindingOrder('matmulNN', list, { A: 1, C: 3 })).toThrow("matmulNN needs a buffer for its binding 'B'");
+    expect(() => inBindingOrder('matmulNN', list, { A: 1, B: 2, C: 3, bias: 4 })).toThrow('matmulNN has no binding named bias (it binds A, B, C)');
+  });
+});
