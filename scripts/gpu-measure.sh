@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Measures this engine against PyTorch on one NVIDIA GPU in one go: autotune, epoch and step timings with the
-# tuned and the shipped default variants, a 10-epoch training run, the matmul variants on every step product,
-# and PyTorch (eager, fused, CUDA graph) on the same GPU and the same models.
+# tuned and the shipped default variants, a 10-epoch training run, the variants of every kernel family on
+# every step product, and PyTorch (eager, fused, CUDA graph) on the same GPU and the same models.
 # Here:  bash ../shared/gpu/pack.sh src/cli/train.ts src/cli/bench.ts src/cli/autotune.ts
-# There: bash .gpu/unpack-and-run.sh bash "$PWD/scripts/gpu-measure.sh" OUT_DIR [tune] [defaults] [torch] [train] [matmul]
+# There: bash .gpu/unpack-and-run.sh bash "$PWD/scripts/gpu-measure.sh" OUT_DIR [tune] [defaults] [torch] [train] [kernels] [matmul]
 # (no part named: all of them). Everything printed goes to OUT_DIR/log.txt too; the JSON results beside it.
 set -uo pipefail
-out=${1:?usage: gpu-measure.sh OUT_DIR [tune] [defaults] [torch] [train] [matmul]}
+out=${1:?usage: gpu-measure.sh OUT_DIR [tune] [defaults] [torch] [train] [kernels] [matmul]}
 shift
-parts=" ${*:-tune defaults torch train matmul} "
+parts=" ${*:-tune defaults torch train kernels matmul} "
 mkdir -p "$out"
 log="$out/log.txt"
 run() { echo "== $*" | tee -a "$log"; "$@" 2>&1 | tee -a "$log"; }
@@ -29,5 +29,6 @@ if want torch; then
   run env HIDDEN=4096,4096 BATCHES=1024 python3 torch_gpu.py
 fi
 want train && run node train.mjs --adapter system --epochs 10
+want kernels && run node bench.mjs --adapter system --only kernels --json "$out/kernels.json"
 want matmul && run timeout "${MATMUL_SECONDS:-300}" node bench.mjs --adapter system --only matmul --json "$out/matmul.json"
 exit 0

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareMatmulVariants, matmulCandidates } from '../src/tuning/matmulVariants.js';
 import { stepBreakdown } from '../src/bench/step.js';
-import { compareOptimizerVariants, compareSoftmaxVariants } from '../src/bench/kernelVariants.js';
+import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants } from '../src/bench/kernelVariants.js';
 import { Model } from '../src/engine/model.js';
 import { openTestDevice } from './helpers/gpu.js';
 import type { MatmulForm } from '../shaders/matmul.js';
@@ -26,10 +26,13 @@ describe('bench smoke test', () => {
     model.dispose();
   });
 
-  it('every softmax-cross-entropy and Adam variant verifies', async () => {
+  it('every bias-gradient, softmax-cross-entropy and Adam variant verifies', async () => {
     const model = new Model(gpu.device, { sizes: [4, 4, 2] });
     const softmax = await compareSoftmaxVariants(gpu.device, model.ops, 37, 13, true);
     const adam = await compareOptimizerVariants(gpu.device, model.ops, 1028, true);
+    const biasGrad = await compareBiasGradVariants(gpu.device, model.ops, 37, 132, true);
+    expect(biasGrad.map((r) => r.variant)).toContain('biasGrad-reduceRows-vec4-wg256');
+    for (const r of biasGrad) expect(r.verified, `${r.variant}: max error ${r.maxError}`).toBe(true);
     expect(softmax.map((r) => r.variant)).toEqual(['per-invocation-wg64', 'per-workgroup-wg32', 'per-workgroup-wg64']);
     for (const r of [...softmax, ...adam]) expect(r.verified, `${r.variant}: max error ${r.maxError}`).toBe(true);
     model.dispose();

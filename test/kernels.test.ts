@@ -1,6 +1,7 @@
 // biasGrad, softmaxCrossEntropy / softmax and the optimizer updates against the float64 reference, odd shapes.
 import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../shaders/batchUniform.js';
 import { UniformWords } from '../shaders/bindings.js';
+import { biasGradUnsupported, type BiasGradVariant } from '../shaders/biasGrad.js';
 import { ADAM_UNIFORM_BYTES, packAdamUniform, packSgdUniform, SGD_UNIFORM_BYTES } from '../shaders/optimizer.js';
 import { describe, expect, it } from 'vitest';
 import { readFloats, storageBuffer, uniformBuffer } from '../src/engine/buffers.js';
@@ -12,15 +13,21 @@ const ops = testOps(gpu.device);
 const device = gpu.device;
 
 describe('biasGrad', () => {
-  it.each([[1, 1], [37, 129], [129, 10], [128, 500]])('column sums of %i×%i', async (M, N) => {
+  const variants: BiasGradVariant[] = [
+    { workgroupSize: 64, vec4: false }, { workgroupSize: 64, vec4: true },
+    { workgroupSize: 16, vec4: false, reduceRows: true }, { workgroupSize: 64, vec4: true, reduceRows: true }, { workgroupSize: 256, vec4: false, reduceRows: true },
+  ];
+  it.each([[1, 1], [37, 129], [129, 10], [128, 500], [300, 36]])('column sums of %i×%i, every variant that takes the shape', async (M, N) => {
     await withErrorScope(device, async () => {
       const dY = randomArray(M * N, M + N);
-      const out = storageBuffer(device, N * 4, 'dBias');
-      const dispatch = ops.biasGrad({ buffer: out }, { buffer: gpuArray(device, dY) }, M, N);
-      await runDispatches(device, [dispatch]);
       const want = new Float64Array(N);
       ref.biasGrad(want, dY, M, N);
-      expectClose(await readFloats(device, out, 0, N), want, 1e-5, 1e-4, dispatch.label);
+      for (const v of variants.filter((x) => biasGradUnsupported(x, M, N) === null)) {
+        const out = storageBuffer(device, N * 4, 'dBias');
+        const dispatch = ops.biasGrad({ buffer: out }, { buffer: gpuArray(device, dY) }, M, N, v);
+        await runDispatches(device, [dispatch]);
+        expectClose(await readFloats(device, out, 0, N), want, 1e-5, 1e-4, dispatch.label);
+      }
     });
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../src/data/dataset.js';
 import { Model } from '../src/engine/model.js';
 import type { OptimizerConfig } from '../src/engine/optimizer.js';
+import { GPU_VARIANTS } from '../src/engine/variants.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
 
@@ -50,6 +51,22 @@ describe('whole-model gradients against the float64 reference', () => {
       const evaluation = await model.evaluate(data);
       expect(Math.abs(evaluation.loss - want.loss)).toBeLessThan(1e-5 * Math.max(1, want.loss));
       expect(evaluation.accuracy).toBeCloseTo(want.correct / rows, 10);
+      model.dispose();
+    });
+  });
+
+  // The GPU defaults: at batch 128 the 784-500-10 step runs the variants measured on a GPU (workgroup tiles
+  // with u8 input, K split across a workgroup, register tiles); at 20 rows the shape-class rules pick.
+  it.each([128, 20])('with the GPU default variants, %i rows', async (rows) => {
+    await withErrorScope(gpu.device, async () => {
+      const sizes = [784, 500, 10];
+      const model = new Model(gpu.device, { sizes, seed: 3, variants: GPU_VARIANTS });
+      const plan = model.plan('train', rows);
+      const labels = [...plan.forward, ...plan.backward].map((d) => d.label).join('\n');
+      if (rows === 128) for (const family of ['tiled', 'reduceK']) expect(labels).toContain(`-${family}-`);
+      const data = syntheticData(rows, sizes[0], sizes[2], 9);
+      const want = mlpForwardBackward(await model.getParams(), model.parameters.layout, sizes, data.images, data.labels, rows);
+      expectGradientsClose(await model.gradients(data), want.grads, model.parameters.layout.tensors);
       model.dispose();
     });
   });

@@ -1,6 +1,8 @@
-// The other kernel families' variants side by side: softmax-cross-entropy (one invocation or one workgroup per
-// row) and the Adam update (scalar or vec4). Each is checked against the float64 reference, then timed.
+// The other kernel families' variants side by side: the bias gradient (a column per invocation, or rows split
+// across a workgroup), softmax-cross-entropy (one invocation or one workgroup per row) and the Adam update
+// (scalar or vec4). Each is checked against the float64 reference, then timed.
 import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../../shaders/batchUniform.js';
+import { biasGradUnsupported, biasGradVariantName, type BiasGradVariant } from '../../shaders/biasGrad.js';
 import { UniformWords } from '../../shaders/bindings.js';
 import { ADAM_UNIFORM_BYTES, packAdamUniform, type OptimizerVariant } from '../../shaders/optimizer.js';
 import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
@@ -61,6 +63,29 @@ async function runOnce(device: GPUDevice, dispatch: Dispatch): Promise<void> {
 async function timed(device: GPUDevice, dispatch: Dispatch, bytes: number, quick: boolean) {
   const timing = quick ? await timeDispatches(device, [dispatch], 2, 3) : await timeDispatches(device, [dispatch], await calibratedRepeats(device, [dispatch]));
   return { timing, gbPerSecond: bytes / (timing.medianMs * 1e6) };
+}
+
+export const BIAS_GRAD_CANDIDATES: BiasGradVariant[] = [
+  { workgroupSize: 64, vec4: false }, { workgroupSize: 64, vec4: true },
+  { workgroupSize: 64, vec4: true, reduceRows: true }, { workgroupSize: 256, vec4: true, reduceRows: true }, { workgroupSize: 256, vec4: false, reduceRows: true },
+];
+
+export async function compareBiasGradVariants(device: GPUDevice, ops: Ops, M: number, N: number, quick = false): Promise<KernelVariantResult[]> {
+  const dY = pseudoRandom(M * N, 7);
+  const want = new Float64Array(N);
+  ref.biasGrad(want, dY, M, N);
+  const input = storageBuffer(device, dY.byteLength, 'dY');
+  device.queue.writeBuffer(input, 0, dY);
+  const out = storageBuffer(device, N * 4, 'dBias');
+  const results: KernelVariantResult[] = [];
+  for (const v of BIAS_GRAD_CANDIDATES.filter((c) => biasGradUnsupported(c, M, N) === null)) {
+    const dispatch = ops.biasGrad({ buffer: out }, { buffer: input }, M, N, v);
+    await runOnce(device, dispatch);
+    const check = maxError(await readFloats(device, out, 0, N), want, 1e-5, 1e-4);
+    results.push({ variant: biasGradVariantName(v), ...check, ...(check.verified ? await timed(device, dispatch, (M * N + N) * 4, quick) : {}) });
+  }
+  for (const b of [input, out]) b.destroy();
+  return results;
 }
 
 export async function compareSoftmaxVariants(device: GPUDevice, ops: Ops, rows: number, classes: number, quick = false): Promise<KernelVariantResult[]> {

@@ -10,7 +10,7 @@ import { compareMatmulVariants } from '../tuning/matmulVariants.js';
 import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
 import { fileTuneStore } from '../node/tuneStore.js';
 import { matmulShapeKey } from '../engine/variants.js';
-import { compareOptimizerVariants, compareSoftmaxVariants, type KernelVariantResult } from '../bench/kernelVariants.js';
+import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants, type KernelVariantResult } from '../bench/kernelVariants.js';
 import { stepBreakdown, trainingThroughput } from '../bench/step.js';
 import { formatAdapter } from '../engine/device.js';
 import { Model } from '../engine/model.js';
@@ -133,12 +133,20 @@ async function main(): Promise<void> {
       console.log(table(['variant', 'verified', 'ms', 'GB/s'], kernelRows(r)));
       softmax.push({ rows, classes, results: r });
     }
+    const biasShapes: [number, number][] = quick ? [[64, 64]] : [[128, 500], [128, 10], ...(wide ? [[1024, 4096] as [number, number]] : [])];
+    const biasGrad = [];
+    for (const [M, N] of biasShapes) {
+      const r = await compareBiasGradVariants(gpu.device, model.ops, M, N, quick);
+      console.log(`\n== biasGrad ${M}×${N} (each variant verified against float64 first)`);
+      console.log(table(['variant', 'verified', 'ms', 'GB/s'], kernelRows(r)));
+      biasGrad.push({ M, N, results: r });
+    }
     const length = quick ? 50_944 : 397_632; // the flat buffer of 784-64-10 and of 784-500-10
     const adam = await compareOptimizerVariants(gpu.device, model.ops, length, quick);
     console.log(`\n== adamUpdate over ${int(length)} floats (verified against float64 first)`);
     console.log(table(['variant', 'verified', 'ms', 'GB/s'], kernelRows(adam)));
-    results.kernels = { softmax, adam: { length, results: adam } };
-    if ([...softmax.flatMap((x) => x.results), ...adam].some((r) => !r.verified)) process.exitCode = 1;
+    results.kernels = { biasGrad, softmax, adam: { length, results: adam } };
+    if ([...biasGrad.flatMap((x) => x.results), ...softmax.flatMap((x) => x.results), ...adam].some((r) => !r.verified)) process.exitCode = 1;
   }
   model.dispose();
 

@@ -1,7 +1,9 @@
 // GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
 import { GATHER_BATCH_BINDINGS, gatherBatchShader, gatherInvocations } from '../../shaders/gatherBatch.js';
-import { BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported } from '../../shaders/biasGrad.js';
+import {
+  BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported, biasGradVariantName, type BiasGradVariant,
+} from '../../shaders/biasGrad.js';
 import {
   MATMUL_ENTRY, matmulBindings, matmulExceedsDevice, matmulShader, matmulTiles, matmulVariantName,
   type MatmulEpilogue, type MatmulForm, type MatmulVariant,
@@ -65,11 +67,11 @@ export class Ops {
   }
 
   /** dBias[N] = Σ_m dY[M×N] */
-  biasGrad(dBias: BufferSlice, dY: BufferSlice, M: number, N: number): Dispatch {
-    const v = chooseFirst(this.choices.biasGrad, (c) => biasGradUnsupported(c, M, N) === null, `biasGrad N=${N}`);
+  biasGrad(dBias: BufferSlice, dY: BufferSlice, M: number, N: number, variant?: BiasGradVariant): Dispatch {
+    const v = variant ?? chooseFirst(this.choices.biasGrad, (c) => biasGradUnsupported(c, M, N) === null, `biasGrad N=${N}`);
     const code = biasGradShader(v, M, N);
     const cost = { flops: M * N, bytes: 4 * (M * N + N) };
-    return makeDispatch(this.cache, `biasGrad ${M}×${N}`, code, 'biasGrad', BIAS_GRAD_BINDINGS, { dY, dBias }, biasGradInvocations(v, N), v.workgroupSize, cost);
+    return makeDispatch(this.cache, `biasGrad ${M}×${N} ${biasGradVariantName(v)}`, code, 'biasGrad', BIAS_GRAD_BINDINGS, { dY, dBias }, biasGradInvocations(v, N), v.workgroupSize, cost);
   }
 
   /**

@@ -90,6 +90,8 @@ export const GPU_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
   matmul: { nn: gpuCandidates('nn'), nt: gpuCandidates('nt'), tn: gpuCandidates('tn') },
   matmulByShape: GPU_MEASURED.choices,
+  // The rows of dY split across a workgroup: a 1024-row bias gradient is 1,024 sequential loads otherwise.
+  biasGrad: [{ workgroupSize: 256, vec4: true, reduceRows: true }, { workgroupSize: 256, vec4: false, reduceRows: true }],
   stepsPerSubmit: 4,
   gpuResidentData: true,
 };
