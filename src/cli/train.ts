@@ -17,7 +17,7 @@ const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
-  [--autotune] [--no-robustness] [--steps-per-submit 1] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
+  [--autotune] [--no-robustness] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
 async function main(): Promise<void> {
   const flags = parseFlags({
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const dataDir = flags.data ?? defaultMnistDir();
   const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
-  const stepsPerSubmit = intFlag('steps-per-submit', flags['steps-per-submit'], 1);
+  // Unset: the adapter's default (four on GPUs, one on software adapters).
+  const stepsPerSubmit = flags['steps-per-submit'] === undefined ? undefined : intFlag('steps-per-submit', flags['steps-per-submit'], 1);
   if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
 
   const gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
