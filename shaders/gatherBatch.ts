@@ -36,7 +36,7 @@ ${BATCH_STRUCT}
 fn sourceByte(pos: u32) -> u32 {
   let row = pos / F;
   if (row >= batch.rows) { return 0u; }
-  let src = order[batch.start + row] * F + pos % F;
+  let src = order[min(batch.start + row, arrayLength(&order) - 1u)] * F + pos % F;
   return extractBits(images[src / 4u], (src % 4u) * 8u, 8u);
 }
 

@@ -6,7 +6,9 @@
 // Workgroup memory holds both slices as vec4s along m (As[k][m/4]) and n (Bs[k][n/4]); a row is padded by one
 // vec4 so that the transposing stores of nn's A and nt's B spread over the banks. An invocation's rows are
 // TM/4 groups of 4, spaced 4·TY apart (its columns likewise, 4·TX apart), so neighbouring invocations read
-// neighbouring vec4s.
+// neighbouring vec4s. A slice that must be transposed on its way in (its k runs along the loaded vec4) is
+// declared as f32s and read back four at a time: four invocations write the four lanes of one vec4 there, and
+// WGSL lets a write to one lane of a vector touch the whole vector (a data race on some backends).
 //
 // Loads: vec4 (A and B bound as array<vec4f>, or u32 words of four u8 pixels) need the operand's contiguous
 // dimension to be a multiple of 4: nn K and N, nt K, tn M and N. Scalar loads take any shape. Past the edge,
@@ -72,6 +74,16 @@ fn load${x.name}4(r: u32, c: u32) -> vec4f {
 }`;
 }
 
+/** An operand's two slices in workgroup memory (`vec4s` of them), and readX(j): vec4 number j. */
+function slices(x: Operand, vec4s: number): string {
+  if (x.kAlong === 'rows') {
+    return `var<workgroup> ${x.name}s: array<vec4f, ${vec4s}>;
+fn read${x.name}(j: u32) -> vec4f { return ${x.name}s[j]; }`;
+  }
+  return `var<workgroup> ${x.name}s: array<f32, ${4 * vec4s}>;
+fn read${x.name}(j: u32) -> vec4f { let at = j * 4u; return vec4f(${x.name}s[at], ${x.name}s[at + 1u], ${x.name}s[at + 2u], ${x.name}s[at + 3u]); }`;
+}
+
 export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   const { blockRows: BM, blockCols: BN, depth: BK } = v.tiled!;
   const { tileRows: TM, tileCols: TN } = v;
@@ -97,7 +109,7 @@ export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
     const slice = `${slot} * BK * ${stride}`;
     return x.kAlong === 'cols'
       // k runs along the vec4: transpose it into four rows of the slice.
-      ? `{ let q = lid + ${j * T}u; let i = q / ${BK / 4}u; let at = ${slice} + (q % ${BK / 4}u) * 4u * ${stride} + i / 4u; ${range(4).map((l) => `${x.name}s[at + ${l}u * ${stride}][i % 4u] = p${x.name}${j}.${LANES[l]};`).join(' ')} }`
+      ? `{ let q = lid + ${j * T}u; let i = q / ${BK / 4}u; let at = (${slice} + (q % ${BK / 4}u) * 4u * ${stride} + i / 4u) * 4u + i % 4u; ${range(4).map((l) => `${x.name}s[at + ${l * 4}u * ${stride}] = p${x.name}${j}.${LANES[l]};`).join(' ')} }`
       : `{ let q = lid + ${j * T}u; ${x.name}s[${slice} + (q / ${span / 4}u) * ${stride} + q % ${span / 4}u] = p${x.name}${j}; }`;
   };
 
@@ -105,8 +117,8 @@ export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   const stashAll = (slot: string) => [...range(perA).map((j) => stash(a, j, BM, slot)), ...range(perB).map((j) => stash(b, j, BN, slot))];
   // One step along k, unrolled over the slice: TM/4 vec4s of A, TN/4 of B, an outer product into the tile.
   const multiply = range(BK).map((kk) => `{
-        ${range(RG).map((g) => `let a${g} = As[sliceA + ${kk}u * AS + ${g * TY}u + ty];`).join(' ')}
-        ${range(CG).map((h) => `let b${h} = Bs[sliceB + ${kk}u * BS + ${h * TX}u + tx];`).join(' ')}
+        ${range(RG).map((g) => `let a${g} = readA(sliceA + ${kk}u * AS + ${g * TY}u + ty);`).join(' ')}
+        ${range(CG).map((h) => `let b${h} = readB(sliceB + ${kk}u * BS + ${h * TX}u + tx);`).join(' ')}
         ${range(TM).map((i) => range(CG).map((h) => `acc${i}_${h} = fma(vec4f(a${Math.floor(i / 4)}.${LANES[i % 4]}), b${h}, acc${i}_${h});`).join(' ')).join('\n        ')}
       }`).join('\n      ');
 
@@ -125,8 +137,8 @@ const BS = ${BN / 4 + 1}u;
 const BLOCKS_N = ${Math.ceil(s.N / BN)}u;
 const BLOCKS = ${Math.ceil(s.M / BM) * Math.ceil(s.N / BN)}u;
 const K_SLICES = ${Math.ceil(s.K / BK)}u;
-var<workgroup> As: array<vec4f, ${2 * BK * (BM / 4 + 1)}>;
-var<workgroup> Bs: array<vec4f, ${2 * BK * (BN / 4 + 1)}>;
+${slices(a, 2 * BK * (BM / 4 + 1))}
+${slices(b, 2 * BK * (BN / 4 + 1))}
 
 ${loader(v, s, a)}
 ${loader(v, s, b)}

@@ -52,8 +52,9 @@ export class StepUniforms {
     private readonly optimizer: GPUBuffer, optimizerWords: ArrayBuffer,
     readonly slots: number,
   ) {
-    this.batchSource = new Uint8Array(batchWords, 0, batch.size);
-    this.optimizerSource = new Uint8Array(optimizerWords, 0, optimizer.size);
+    // The words may be shorter than their buffer (rounded up to 16 bytes): copy what the words hold.
+    this.batchSource = new Uint8Array(batchWords, 0, Math.min(batchWords.byteLength, batch.size));
+    this.optimizerSource = new Uint8Array(optimizerWords, 0, Math.min(optimizerWords.byteLength, optimizer.size));
     this.optimizerOffset = Math.ceil(batch.size / ALIGN) * ALIGN;
     this.slotBytes = this.optimizerOffset + Math.ceil(optimizer.size / ALIGN) * ALIGN;
     this.host = new Uint8Array(this.slotBytes * slots);
@@ -65,8 +66,8 @@ export class StepUniforms {
     const at = slot * this.slotBytes;
     this.host.set(this.batchSource, at);
     this.host.set(this.optimizerSource, at + this.optimizerOffset);
-    encoder.copyBufferToBuffer(this.buffer, at, this.batch, 0, this.batch.size);
-    encoder.copyBufferToBuffer(this.buffer, at + this.optimizerOffset, this.optimizer, 0, this.optimizer.size);
+    encoder.copyBufferToBuffer(this.buffer, at, this.batch, 0, this.batchSource.byteLength);
+    encoder.copyBufferToBuffer(this.buffer, at + this.optimizerOffset, this.optimizer, 0, this.optimizerSource.byteLength);
   }
 
   /** Queues the first `used` slots: one write per submission, before it. */

@@ -192,7 +192,7 @@ export class Model {
     const stepsPerSubmit = resident ? options.stepsPerSubmit ?? this.ops.choices.stepsPerSubmit ?? 1 : 1;
     if (!(Number.isInteger(stepsPerSubmit) && stepsPerSubmit >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${stepsPerSubmit}`);
     const ring = stepsPerSubmit > 1
-      ? new StepUniforms(this.device, plan.batch, plan.batchWords.buffer, optimizer.uniform, optimizer.uniformWords.buffer, stepsPerSubmit)
+      ? new StepUniforms(this.device, plan.batch, plan.batchWords.buffer, optimizer.uniform, optimizer.uniformWords.buffer, Math.min(stepsPerSubmit, stepsPerEpoch))
       : null;
     const order = new Uint32Array(train.count);
     const history: EpochInfo[] = [];
@@ -214,7 +214,7 @@ export class Model {
           const encoder = this.device.createCommandEncoder();
           const group: { step: number; samples: number }[] = [];
           let progress = false;
-          while (!progress && group.length < stepsPerSubmit) {
+          while (!progress && group.length < (ring?.slots ?? 1)) {
             step++;
             const rows = Math.min(batchSize, train.count - samples);
             if (ring) {

@@ -22,7 +22,8 @@ export class ResidentDataset {
 
   /** Whether a data set fits in one storage binding of this device. */
   static fits(device: GPUDevice, data: Dataset): boolean {
-    return Math.ceil((data.count * data.features) / 4) * 4 <= device.limits.maxStorageBufferBindingSize;
+    const largest = Math.max(Math.ceil((data.count * data.features) / 4) * 4, data.count * 4); // images, or labels and order
+    return largest <= device.limits.maxStorageBufferBindingSize;
   }
 
   /** Queues this epoch's order of images (before the epoch's first step). */
