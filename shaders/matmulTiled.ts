@@ -6,9 +6,10 @@
 // Workgroup memory holds both slices as vec4s along m (As[k][m/4]) and n (Bs[k][n/4]); a row is padded by one
 // vec4 so that the transposing stores of nn's A and nt's B spread over the banks. An invocation's rows are
 // TM/4 groups of 4, spaced 4·TY apart (its columns likewise, 4·TX apart), so neighbouring invocations read
-// neighbouring vec4s. A slice that must be transposed on its way in (its k runs along the loaded vec4) is
-// declared as f32s and read back four at a time: four invocations write the four lanes of one vec4 there, and
-// WGSL lets a write to one lane of a vector touch the whole vector (a data race on some backends).
+// neighbouring vec4s. A slice that must be transposed on its way in (its k runs along the loaded vec4: nn's A,
+// nt's A and B) is loaded in 4×4 units: an invocation reads four rows' vec4s along k and stores four vec4s
+// along m (or n), so no two invocations write lanes of the same vec4 (WGSL lets a write to one lane touch the
+// whole vector: a data race on some backends).
 //
 // Loads: vec4 (A and B bound as array<vec4f>, or u32 words of four u8 pixels) need the operand's contiguous
 // dimension to be a multiple of 4: nn K and N, nt K, tn M and N. Scalar loads take any shape. Past the edge,
@@ -74,16 +75,6 @@ fn load${x.name}4(r: u32, c: u32) -> vec4f {
 }`;
 }
 
-/** An operand's two slices in workgroup memory (`vec4s` of them), and readX(j): vec4 number j. */
-function slices(x: Operand, vec4s: number): string {
-  if (x.kAlong === 'rows') {
-    return `var<workgroup> ${x.name}s: array<vec4f, ${vec4s}>;
-fn read${x.name}(j: u32) -> vec4f { return ${x.name}s[j]; }`;
-  }
-  return `var<workgroup> ${x.name}s: array<f32, ${4 * vec4s}>;
-fn read${x.name}(j: u32) -> vec4f { let at = j * 4u; return vec4f(${x.name}s[at], ${x.name}s[at + 1u], ${x.name}s[at + 2u], ${x.name}s[at + 3u]); }`;
-}
-
 export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   const { blockRows: BM, blockCols: BN, depth: BK } = v.tiled!;
   const { tileRows: TM, tileCols: TN } = v;
@@ -93,32 +84,39 @@ export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   const RG = TM / 4; // row groups of 4 per invocation
   const CG = TN / 4; // column groups of 4 per invocation
   const [a, b] = operands(v);
-  const perA = (BM * BK) / 4 / T;
-  const perB = (BN * BK) / 4 / T;
   const wideC = s.N % 4 === 0;
 
-  // Slice coordinates of vec4 number q of an operand's slice, and where it lands in workgroup memory.
-  // span = the slice's extent along m (A) or n (B); block = blockRow or blockCol; X = As or Bs.
-  const fetch = (x: Operand, j: number, span: number, block: string) =>
-    x.kAlong === 'cols'
-      ? `{ let q = lid + ${j * T}u; p${x.name}${j} = load${x.name}4(${block} + q / ${BK / 4}u, k0 + (q % ${BK / 4}u) * 4u); }`
-      : `{ let q = lid + ${j * T}u; p${x.name}${j} = load${x.name}4(k0 + q / ${span / 4}u, ${block} + (q % ${span / 4}u) * 4u); }`;
+  // How an operand's slice (span = its extent along m or n) comes in: vec4s straight into place when its k runs
+  // along rows (loads = vec4s per invocation), or 4×4 units transposed in registers (loads = units).
+  const transposed = (x: Operand) => x.kAlong === 'cols';
+  const units = (span: number) => (span / 4) * (BK / 4);
+  const perInvocation = (x: Operand, span: number) => Math.ceil((transposed(x) ? units(span) : (span * BK) / 4) / T);
+  const [perA, perB] = [perInvocation(a, BM), perInvocation(b, BN)];
+  const registers = (x: Operand, j: number) => (transposed(x) ? range(4).map((r) => `p${x.name}${j}_${r}`) : [`p${x.name}${j}`]);
+
+  // block = blockRow or blockCol.
+  const fetch = (x: Operand, j: number, span: number, block: string) => {
+    if (!transposed(x)) return `{ let q = lid + ${j * T}u; p${x.name}${j} = load${x.name}4(k0 + q / ${span / 4}u, ${block} + (q % ${span / 4}u) * 4u); }`;
+    const guard = units(span) % T ? `if (u < ${units(span)}u) ` : '';
+    const rows = range(4).map((r) => `p${x.name}${j}_${r} = load${x.name}4(row + ${r}u, k);`).join(' ');
+    return `{ let u = lid + ${j * T}u; ${guard}{ let row = ${block} + (u / ${BK / 4}u) * 4u; let k = k0 + (u % ${BK / 4}u) * 4u; ${rows} } }`;
+  };
   // slot: which of the two slices (0 or 1) receives it.
   const stash = (x: Operand, j: number, span: number, slot: string) => {
-    const stride = `${x.name}S`;
-    const slice = `${slot} * BK * ${stride}`;
-    return x.kAlong === 'cols'
-      // k runs along the vec4: transpose it into four rows of the slice.
-      ? `{ let q = lid + ${j * T}u; let i = q / ${BK / 4}u; let at = (${slice} + (q % ${BK / 4}u) * 4u * ${stride} + i / 4u) * 4u + i % 4u; ${range(4).map((l) => `${x.name}s[at + ${l * 4}u * ${stride}] = p${x.name}${j}.${LANES[l]};`).join(' ')} }`
-      : `{ let q = lid + ${j * T}u; ${x.name}s[${slice} + (q / ${span / 4}u) * ${stride} + q % ${span / 4}u] = p${x.name}${j}; }`;
+    const S = `${x.name}S`;
+    if (!transposed(x)) return `{ let q = lid + ${j * T}u; ${x.name}s[${slot} * BK * ${S} + (q / ${span / 4}u) * ${S} + q % ${span / 4}u] = p${x.name}${j}; }`;
+    const guard = units(span) % T ? `if (u < ${units(span)}u) ` : '';
+    const p = registers(x, j);
+    const columns = range(4).map((l) => `${x.name}s[at + ${l}u * ${S}] = vec4f(${p.map((r) => `${r}.${LANES[l]}`).join(', ')});`).join(' ');
+    return `{ let u = lid + ${j * T}u; ${guard}{ let at = ${slot} * BK * ${S} + (u % ${BK / 4}u) * 4u * ${S} + u / ${BK / 4}u; ${columns} } }`;
   };
 
   const fetchAll = [...range(perA).map((j) => fetch(a, j, BM, 'blockRow')), ...range(perB).map((j) => fetch(b, j, BN, 'blockCol'))];
   const stashAll = (slot: string) => [...range(perA).map((j) => stash(a, j, BM, slot)), ...range(perB).map((j) => stash(b, j, BN, slot))];
   // One step along k, unrolled over the slice: TM/4 vec4s of A, TN/4 of B, an outer product into the tile.
   const multiply = range(BK).map((kk) => `{
-        ${range(RG).map((g) => `let a${g} = readA(sliceA + ${kk}u * AS + ${g * TY}u + ty);`).join(' ')}
-        ${range(CG).map((h) => `let b${h} = readB(sliceB + ${kk}u * BS + ${h * TX}u + tx);`).join(' ')}
+        ${range(RG).map((g) => `let a${g} = As[sliceA + ${kk}u * AS + ${g * TY}u + ty];`).join(' ')}
+        ${range(CG).map((h) => `let b${h} = Bs[sliceB + ${kk}u * BS + ${h * TX}u + tx];`).join(' ')}
         ${range(TM).map((i) => range(CG).map((h) => `acc${i}_${h} = fma(vec4f(a${Math.floor(i / 4)}.${LANES[i % 4]}), b${h}, acc${i}_${h});`).join(' ')).join('\n        ')}
       }`).join('\n      ');
 
@@ -137,8 +135,8 @@ const BS = ${BN / 4 + 1}u;
 const BLOCKS_N = ${Math.ceil(s.N / BN)}u;
 const BLOCKS = ${Math.ceil(s.M / BM) * Math.ceil(s.N / BN)}u;
 const K_SLICES = ${Math.ceil(s.K / BK)}u;
-${slices(a, 2 * BK * (BM / 4 + 1))}
-${slices(b, 2 * BK * (BN / 4 + 1))}
+var<workgroup> As: array<vec4f, ${2 * BK * (BM / 4 + 1)}>;
+var<workgroup> Bs: array<vec4f, ${2 * BK * (BN / 4 + 1)}>;
 
 ${loader(v, s, a)}
 ${loader(v, s, b)}
@@ -152,8 +150,7 @@ fn ${MATMUL_ENTRY[v.form]}(@builtin(local_invocation_index) lid: u32, @builtin(w
   let tx = lid % ${TX}u;
   let ty = lid / ${TX}u;
   ${grid(TM, CG, (i, h) => `var acc${i}_${h} = vec4f(0.0);`)}
-  ${each(perA, (j) => `var pA${j} = vec4f(0.0);`)}
-  ${each(perB, (j) => `var pB${j} = vec4f(0.0);`)}
+  ${[...range(perA).flatMap((j) => registers(a, j)), ...range(perB).flatMap((j) => registers(b, j))].map((r) => `var ${r} = vec4f(0.0);`).join('\n  ')}
   {
     let k0 = 0u;
     ${fetchAll.join('\n    ')}

@@ -1,5 +1,5 @@
 // npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...]] [--batch-size 64,128,256]
-//   [--steps-per-submit 1,4,16] [--wide] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
+//   [--steps-per-submit 1,4,16] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput per batch size, one full MNIST epoch, each kernel of a step with its structural figures
 // (workgroups, FLOPs, bytes), and the matmul variants on every product of the step. On a real GPU (or with
 // --wide) the matmul section adds the products of a 784-4096-4096-10 step at batch 1024 and 4096³.
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const flags = parseFlags({
     quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' },
     'no-robustness': { type: 'boolean' }, hidden: { type: 'string' }, 'batch-size': { type: 'string' }, wide: { type: 'boolean' },
-    'steps-per-submit': { type: 'string' }, autotune: { type: 'boolean' },
+    'steps-per-submit': { type: 'string' }, autotune: { type: 'boolean' }, match: { type: 'string' },
   });
   const quick = Boolean(flags.quick);
   const SECTIONS = ['throughput', 'epoch', 'step', 'matmul', 'kernels'] as const;
@@ -106,7 +106,10 @@ async function main(): Promise<void> {
         ...(wide ? [...stepProducts([784, 4096, 4096, 10], 1024), ['nn', { M: 4096, N: 4096, K: 4096 }, 'square 4096'] as [MatmulForm, MatmulShape, string]] : []),
       ];
   const variantResults = [];
-  for (const [form, shape, what] of run('matmul') ? shapes : []) {
+  // --match: only the products whose key (such as 'nn 4096×4096×4096') contains one of these comma-separated texts.
+  const wanted = flags.match?.split(',');
+  const matching = shapes.filter(([form, shape]) => !wanted || wanted.some((t) => matmulShapeKey(form, shape).includes(t)));
+  for (const [form, shape, what] of run('matmul') ? matching : []) {
     // A variant 4× slower than the best so far is timed once (marked ~): the table stays complete and quick.
     // GPU timestamps resolve short runs well, so on a GPU each trial lasts ~20 ms rather than ~300 ms.
     const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape, undefined, { pruneFactor: 4, quick: !gpu.adapterInfo.isFallbackAdapter });
