@@ -50,6 +50,7 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
   if (v.tiled && v.reduceK) return 'a variant is tiled or reduceK, not both';
   if (v.kUnroll !== undefined && (!Number.isInteger(v.kUnroll) || v.kUnroll < 1 || v.kUnroll > 8)) return `kUnroll must be 1..8, got ${v.kUnroll}`;
   if ((v.kUnroll ?? 1) > 1 && !(v.vec4 && v.form === 'tn' && matmulFamily(v) === 'register')) return 'kUnroll is for the register vec4 tn variant';
+  if (v.transpose !== undefined && !v.tiled) return 'transpose is for the tiled family';
   if (v.tiled) return tiledUnsupported(v, s);
   if (v.reduceK) return reduceKUnsupported(v, s);
   if (!v.vec4) return null;
@@ -90,7 +91,7 @@ export function matmulVariantName(v: MatmulVariant): string {
   const loads = v.vec4 ? 'vec4' : 'scalar';
   if (v.tiled) {
     const { blockRows, blockCols, depth } = v.tiled;
-    return `${v.form}-tiled-${loads}-${blockRows}x${blockCols}x${depth}-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}`;
+    return `${v.form}-tiled-${loads}-${blockRows}x${blockCols}x${depth}-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}${v.transpose === 'scalars' ? '-ts' : ''}`;
   }
   if (v.reduceK) return `${v.form}-reduceK-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}`;
   const unroll = v.kUnroll && v.kUnroll > 1 ? `-k${v.kUnroll}` : '';
@@ -100,9 +101,10 @@ export function matmulVariantName(v: MatmulVariant): string {
 /** The variant a name from matmulVariantName stands for, or null when the name is not one. */
 export function parseMatmulVariant(name: string): MatmulVariant | null {
   const n = (x: string) => Number(x);
-  let m = name.match(/^(nn|nt|tn)-tiled-(vec4|scalar)-(\d+)x(\d+)x(\d+)-(\d+)x(\d+)-wg(\d+)$/);
+  let m = name.match(/^(nn|nt|tn)-tiled-(vec4|scalar)-(\d+)x(\d+)x(\d+)-(\d+)x(\d+)-wg(\d+)(-ts)?$/);
   if (m) {
-    return { form: m[1] as MatmulForm, vec4: m[2] === 'vec4', tileRows: n(m[6]), tileCols: n(m[7]), workgroupSize: n(m[8]), tiled: { blockRows: n(m[3]), blockCols: n(m[4]), depth: n(m[5]) } };
+    const tiled = { blockRows: n(m[3]), blockCols: n(m[4]), depth: n(m[5]) };
+    return { form: m[1] as MatmulForm, vec4: m[2] === 'vec4', tileRows: n(m[6]), tileCols: n(m[7]), workgroupSize: n(m[8]), tiled, ...(m[9] ? { transpose: 'scalars' as const } : {}) };
   }
   m = name.match(/^(nn|nt|tn)-reduceK-(\d+)x(\d+)-wg(\d+)$/);
   if (m) return { form: m[1] as MatmulForm, vec4: false, tileRows: n(m[2]), tileCols: n(m[3]), workgroupSize: n(m[4]), reduceK: true };

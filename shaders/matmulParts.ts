@@ -21,6 +21,8 @@ export interface MatmulVariant {
   kUnroll?: number;
   /** The tiled family: workgroup blocks staged in workgroup memory. */
   tiled?: MatmulTiling;
+  /** tiled nn and nt: how a slice is transposed into workgroup memory (see matmulTiled.ts). Default 'units'. */
+  transpose?: 'units' | 'scalars';
   /** The reduceK family: one workgroup per C tile, K split across its invocations. */
   reduceK?: boolean;
 }

@@ -7,9 +7,12 @@
 // vec4 so that the transposing stores of nn's A and nt's B spread over the banks. An invocation's rows are
 // TM/4 groups of 4, spaced 4·TY apart (its columns likewise, 4·TX apart), so neighbouring invocations read
 // neighbouring vec4s. A slice that must be transposed on its way in (its k runs along the loaded vec4: nn's A,
-// nt's A and B) is loaded in 4×4 units: an invocation reads four rows' vec4s along k and stores four vec4s
-// along m (or n), so no two invocations write lanes of the same vec4 (WGSL lets a write to one lane touch the
-// whole vector: a data race on some backends).
+// nt's A and B) never has two invocations write lanes of one vec4 (WGSL lets a write to one lane touch the whole
+// vector: a data race on some backends). transpose 'units' (default): an invocation reads a 4×4 unit (four
+// rows' vec4s along k) and stores four whole vec4s along m (or n); fewer invocations load, each more.
+// transpose 'scalars': every invocation loads one vec4 and stores its lanes into a slice declared as f32s,
+// read back four at a time. Which is faster depends on the shape (measured on an H200: 'scalars' for a
+// 128×500×784 u8 product, 'units' for the 4096-wide ones).
 //
 // Loads: vec4 (A and B bound as array<vec4f>, or u32 words of four u8 pixels) need the operand's contiguous
 // dimension to be a multiple of 4: nn K and N, nt K, tn M and N. Scalar loads take any shape. Past the edge,
@@ -28,6 +31,8 @@ export function tiledUnsupported(v: MatmulVariant, s: MatmulShape): string | nul
   const threads = (BM / TM) * (BN / TN);
   if (v.workgroupSize !== threads) return `a ${BM}×${BN} block of ${TM}×${TN} tiles needs workgroupSize ${threads}, got ${v.workgroupSize}`;
   if (((BM * BK) / 4) % threads || ((BN * BK) / 4) % threads) return `the ${BM}×${BK} and ${BK}×${BN} slices do not split evenly into vec4s over ${threads} invocations`;
+  if (v.transpose && v.transpose !== 'units' && v.transpose !== 'scalars') return `transpose must be units or scalars, got ${v.transpose}`;
+  if (v.transpose === 'scalars' && v.form === 'tn') return 'the tn form transposes nothing: transpose scalars is for nn and nt';
   if (!v.vec4) return null;
   const { M, N, K } = s;
   if (v.form === 'nn' && (K % 4 || N % 4)) return `tiled vec4 nn needs K and N multiples of 4, got K=${K} N=${N}`;
@@ -36,7 +41,7 @@ export function tiledUnsupported(v: MatmulVariant, s: MatmulShape): string | nul
   return null;
 }
 
-/** Two slices of A and B, rows padded by one vec4. */
+/** Two slices of A and B, rows padded by one vec4 (the same bytes declared as f32s or vec4s). */
 export function tiledWorkgroupBytes(v: MatmulVariant): number {
   const { blockRows: BM, blockCols: BN, depth: BK } = v.tiled!;
   return 2 * BK * (BM / 4 + 1 + BN / 4 + 1) * 16;
@@ -75,6 +80,13 @@ fn load${x.name}4(r: u32, c: u32) -> vec4f {
 }`;
 }
 
+/** An operand's two slices in workgroup memory, `vec4s` long, and readX(j): vec4 number j of them. */
+function slices(x: Operand, asScalars: boolean, vec4s: number): string {
+  if (!asScalars) return `var<workgroup> ${x.name}s: array<vec4f, ${vec4s}>;\nfn read${x.name}(j: u32) -> vec4f { return ${x.name}s[j]; }`;
+  return `var<workgroup> ${x.name}s: array<f32, ${4 * vec4s}>;
+fn read${x.name}(j: u32) -> vec4f { let at = j * 4u; return vec4f(${x.name}s[at], ${x.name}s[at + 1u], ${x.name}s[at + 2u], ${x.name}s[at + 3u]); }`;
+}
+
 export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   const { blockRows: BM, blockCols: BN, depth: BK } = v.tiled!;
   const { tileRows: TM, tileCols: TN } = v;
@@ -87,16 +99,18 @@ export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   const wideC = s.N % 4 === 0;
 
   // How an operand's slice (span = its extent along m or n) comes in: vec4s straight into place when its k runs
-  // along rows (loads = vec4s per invocation), or 4×4 units transposed in registers (loads = units).
-  const transposed = (x: Operand) => x.kAlong === 'cols';
+  // along rows; else transposed, by 4×4 units (loads = units) or lane by lane into f32s (loads = vec4s).
+  const byUnits = (x: Operand) => x.kAlong === 'cols' && v.transpose !== 'scalars';
+  const byLanes = (x: Operand) => x.kAlong === 'cols' && v.transpose === 'scalars';
   const units = (span: number) => (span / 4) * (BK / 4);
-  const perInvocation = (x: Operand, span: number) => Math.ceil((transposed(x) ? units(span) : (span * BK) / 4) / T);
+  const perInvocation = (x: Operand, span: number) => Math.ceil((byUnits(x) ? units(span) : (span * BK) / 4) / T);
   const [perA, perB] = [perInvocation(a, BM), perInvocation(b, BN)];
-  const registers = (x: Operand, j: number) => (transposed(x) ? range(4).map((r) => `p${x.name}${j}_${r}`) : [`p${x.name}${j}`]);
+  const registers = (x: Operand, j: number) => (byUnits(x) ? range(4).map((r) => `p${x.name}${j}_${r}`) : [`p${x.name}${j}`]);
 
   // block = blockRow or blockCol.
   const fetch = (x: Operand, j: number, span: number, block: string) => {
-    if (!transposed(x)) return `{ let q = lid + ${j * T}u; p${x.name}${j} = load${x.name}4(k0 + q / ${span / 4}u, ${block} + (q % ${span / 4}u) * 4u); }`;
+    if (byLanes(x)) return `{ let q = lid + ${j * T}u; p${x.name}${j} = load${x.name}4(${block} + q / ${BK / 4}u, k0 + (q % ${BK / 4}u) * 4u); }`;
+    if (!byUnits(x)) return `{ let q = lid + ${j * T}u; p${x.name}${j} = load${x.name}4(k0 + q / ${span / 4}u, ${block} + (q % ${span / 4}u) * 4u); }`;
     const guard = units(span) % T ? `if (u < ${units(span)}u) ` : '';
     const rows = range(4).map((r) => `p${x.name}${j}_${r} = load${x.name}4(row + ${r}u, k);`).join(' ');
     return `{ let u = lid + ${j * T}u; ${guard}{ let row = ${block} + (u / ${BK / 4}u) * 4u; let k = k0 + (u % ${BK / 4}u) * 4u; ${rows} } }`;
@@ -104,7 +118,12 @@ export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   // slot: which of the two slices (0 or 1) receives it.
   const stash = (x: Operand, j: number, span: number, slot: string) => {
     const S = `${x.name}S`;
-    if (!transposed(x)) return `{ let q = lid + ${j * T}u; ${x.name}s[${slot} * BK * ${S} + (q / ${span / 4}u) * ${S} + q % ${span / 4}u] = p${x.name}${j}; }`;
+    if (byLanes(x)) {
+      // Element (k, i) is f32 number 4·(vec4 (k, i/4)) + i % 4 of the slice.
+      const at = `(${slot} * BK * ${S} + (q % ${BK / 4}u) * 4u * ${S} + i / 4u) * 4u + i % 4u`;
+      return `{ let q = lid + ${j * T}u; let i = q / ${BK / 4}u; let at = ${at}; ${range(4).map((l) => `${x.name}s[at + ${4 * l}u * ${S}] = p${x.name}${j}.${LANES[l]};`).join(' ')} }`;
+    }
+    if (!byUnits(x)) return `{ let q = lid + ${j * T}u; ${x.name}s[${slot} * BK * ${S} + (q / ${span / 4}u) * ${S} + q % ${span / 4}u] = p${x.name}${j}; }`;
     const guard = units(span) % T ? `if (u < ${units(span)}u) ` : '';
     const p = registers(x, j);
     const columns = range(4).map((l) => `${x.name}s[at + ${l}u * ${S}] = vec4f(${p.map((r) => `${r}.${LANES[l]}`).join(', ')});`).join(' ');
@@ -115,8 +134,8 @@ export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   const stashAll = (slot: string) => [...range(perA).map((j) => stash(a, j, BM, slot)), ...range(perB).map((j) => stash(b, j, BN, slot))];
   // One step along k, unrolled over the slice: TM/4 vec4s of A, TN/4 of B, an outer product into the tile.
   const multiply = range(BK).map((kk) => `{
-        ${range(RG).map((g) => `let a${g} = As[sliceA + ${kk}u * AS + ${g * TY}u + ty];`).join(' ')}
-        ${range(CG).map((h) => `let b${h} = Bs[sliceB + ${kk}u * BS + ${h * TX}u + tx];`).join(' ')}
+        ${range(RG).map((g) => `let a${g} = readA(sliceA + ${kk}u * AS + ${g * TY}u + ty);`).join(' ')}
+        ${range(CG).map((h) => `let b${h} = readB(sliceB + ${kk}u * BS + ${h * TX}u + tx);`).join(' ')}
         ${range(TM).map((i) => range(CG).map((h) => `acc${i}_${h} = fma(vec4f(a${Math.floor(i / 4)}.${LANES[i % 4]}), b${h}, acc${i}_${h});`).join(' ')).join('\n        ')}
       }`).join('\n      ');
 
@@ -135,8 +154,8 @@ const BS = ${BN / 4 + 1}u;
 const BLOCKS_N = ${Math.ceil(s.N / BN)}u;
 const BLOCKS = ${Math.ceil(s.M / BM) * Math.ceil(s.N / BN)}u;
 const K_SLICES = ${Math.ceil(s.K / BK)}u;
-var<workgroup> As: array<vec4f, ${2 * BK * (BM / 4 + 1)}>;
-var<workgroup> Bs: array<vec4f, ${2 * BK * (BN / 4 + 1)}>;
+${slices(a, byLanes(a), 2 * BK * (BM / 4 + 1))}
+${slices(b, byLanes(b), 2 * BK * (BN / 4 + 1))}
 
 ${loader(v, s, a)}
 ${loader(v, s, b)}

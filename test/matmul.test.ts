@@ -78,6 +78,11 @@ describe.each(['nn', 'nt', 'tn'] as MatmulForm[])('matmul %s', (form) => {
     // Several blocks each way, a k tail, and the long K of the output layer.
     const big: Case = form === 'nn' ? { M: 129, N: 68, K: 500 } : form === 'nt' ? { M: 129, N: 67, K: 500 } : { M: 132, N: 68, K: 37 };
     await check(tiled(form, true, 64, 64, 16, 8, 8), big, 41);
+    // nn and nt transpose a slice on its way into workgroup memory; the other way to do it, lane by lane.
+    if (form !== 'tn') {
+      await check({ ...tiled(form, true, 32, 32, 8, 4, 8), transpose: 'scalars' }, c, 42);
+      await check({ ...tiled(form, false, 16, 32, 12, 4, 8), transpose: 'scalars' }, { M: 70, N: 45, K: 33 }, 43);
+    }
   });
 
   it.each([[1, 1, 64], [2, 5, 32], [4, 4, 16], [3, 2, 2]])('reduceK, %i×%i tiles, %i invocations splitting K, odd shapes', async (tr, tc, wg) => {
@@ -134,6 +139,8 @@ describe('matmul epilogues and u8 input', () => {
     await check(small('nn', true), { M: 37, N: 12, K: 28, inputU8: true, epilogue: 'biasRelu' }, 36);
     await check(small('tn', false), { M: 27, N: 7, K: 5, inputU8: true }, 33);
     await check(small('tn', true), { M: 28, N: 8, K: 37, inputU8: true }, 37);
+    await check({ ...small('nn', true), transpose: 'scalars' }, { M: 37, N: 12, K: 28, inputU8: true, epilogue: 'biasRelu' }, 38);
+    await check({ ...small('nt', true), transpose: 'scalars' }, { M: 37, N: 28, K: 12, epilogue: 'reluMask' }, 39);
   });
 
   it('reduceK variants fuse epilogues and read u8 pixels too', async () => {

@@ -40,6 +40,8 @@ export function matmulCandidates(form: MatmulForm): MatmulVariant[] {
     tiledVariant(form, true, 128, 128, 8, 8, 8), tiledVariant(form, true, 128, 64, 8, 8, 8), tiledVariant(form, true, 64, 128, 8, 8, 8),
     tiledVariant(form, true, 64, 64, 8, 8, 8), tiledVariant(form, true, 64, 64, 16, 4, 4), tiledVariant(form, true, 64, 64, 8, 4, 8),
     tiledVariant(form, true, 32, 32, 8, 4, 4), tiledVariant(form, false, 64, 64, 16, 4, 4),
+    // nn and nt transpose a slice into workgroup memory: also lane by lane (see shaders/matmulTiled.ts).
+    ...(form === 'tn' ? [] : [{ ...tiledVariant(form, true, 32, 32, 8, 4, 4), transpose: 'scalars' as const }, { ...tiledVariant(form, true, 128, 128, 8, 8, 8), transpose: 'scalars' as const }]),
     // K split across a workgroup, for few outputs over a long K.
     reduceKVariant(form, 1, 1, 64), reduceKVariant(form, 1, 1, 128), reduceKVariant(form, 1, 2, 64), reduceKVariant(form, 2, 2, 64),
     reduceKVariant(form, 4, 2, 32), reduceKVariant(form, 1, 10, 32), reduceKVariant(form, 4, 4, 32),
@@ -50,7 +52,9 @@ export function matmulCandidates(form: MatmulForm): MatmulVariant[] {
 export function quickMatmulCandidates(form: MatmulForm): MatmulVariant[] {
   return [
     scalarV(form, 1, 1), scalarV(form, 4, 4), vec4V(form, 8, 8), vec4V(form, 16, 8),
-    tiledVariant(form, true, 32, 32, 8, 4, 4), tiledVariant(form, false, 64, 64, 16, 4, 4), reduceKVariant(form, 4, 4, 32),
+    tiledVariant(form, true, 32, 32, 8, 4, 4), tiledVariant(form, false, 64, 64, 16, 4, 4),
+    // nn and nt transpose a slice into workgroup memory: also lane by lane (see shaders/matmulTiled.ts).
+    ...(form === 'tn' ? [] : [{ ...tiledVariant(form, true, 32, 32, 8, 4, 4), transpose: 'scalars' as const }, { ...tiledVariant(form, true, 128, 128, 8, 8, 8), transpose: 'scalars' as const }]), reduceKVariant(form, 4, 4, 32),
   ];
 }
 
