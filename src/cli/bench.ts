@@ -125,29 +125,29 @@ async function main(): Promise<void> {
   results.matmul = variantResults;
 
   if (run('kernels')) {
-    const kernelRows = (rows: KernelVariantResult[]) => rows.map((r) => [
-      r.variant, r.verified ? 'yes' : `NO (${r.maxError.toExponential(1)})`, r.timing ? ms(r.timing.medianMs) : '-', r.gbPerSecond ? r.gbPerSecond.toFixed(2) : '-',
-    ]);
+    const printKernelTable = (title: string, rows: KernelVariantResult[]) => {
+      console.log(`\n== ${title} (each variant verified against float64 first)`);
+      console.log(table(['variant', 'verified', 'ms', 'GB/s'], rows.map((r) => [
+        r.variant, r.verified ? 'yes' : `NO (${r.maxError.toExponential(1)})`, r.timing ? ms(r.timing.medianMs) : '-', r.gbPerSecond ? r.gbPerSecond.toFixed(2) : '-',
+      ])));
+    };
     const softmaxShapes: [number, number][] = quick ? [[64, 10]] : [[128, 10], [128, 1000]];
     const softmax = [];
     for (const [rows, classes] of softmaxShapes) {
       const r = await compareSoftmaxVariants(gpu.device, model.ops, rows, classes, quick);
-      console.log(`\n== softmaxCrossEntropy ${rows}×${classes} (each variant verified against float64 first)`);
-      console.log(table(['variant', 'verified', 'ms', 'GB/s'], kernelRows(r)));
+      printKernelTable(`softmaxCrossEntropy ${rows}×${classes}`, r);
       softmax.push({ rows, classes, results: r });
     }
     const biasShapes: [number, number][] = quick ? [[64, 64]] : [[128, 500], [128, 10], ...(wide ? [[1024, 4096] as [number, number]] : [])];
     const biasGrad = [];
     for (const [M, N] of biasShapes) {
       const r = await compareBiasGradVariants(gpu.device, model.ops, M, N, quick);
-      console.log(`\n== biasGrad ${M}×${N} (each variant verified against float64 first)`);
-      console.log(table(['variant', 'verified', 'ms', 'GB/s'], kernelRows(r)));
+      printKernelTable(`biasGrad ${M}×${N}`, r);
       biasGrad.push({ M, N, results: r });
     }
     const length = quick ? 50_944 : 397_632; // the flat buffer of 784-64-10 and of 784-500-10
     const adam = await compareOptimizerVariants(gpu.device, model.ops, length, quick);
-    console.log(`\n== adamUpdate over ${int(length)} floats (verified against float64 first)`);
-    console.log(table(['variant', 'verified', 'ms', 'GB/s'], kernelRows(adam)));
+    printKernelTable(`adamUpdate over ${int(length)} floats`, adam);
     results.kernels = { biasGrad, softmax, adam: { length, results: adam } };
     if ([...biasGrad.flatMap((x) => x.results), ...softmax.flatMap((x) => x.results), ...adam].some((r) => !r.verified)) process.exitCode = 1;
   }
