@@ -18,7 +18,7 @@
 // dimension to be a multiple of 4: nn K and N, nt K, tn M and N. Scalar loads take any shape. Past the edge,
 // rows and columns are clamped (their outputs are never stored) and k is zeroed (it adds nothing).
 import { loadA, MATMUL_ENTRY, type MatmulShape, type MatmulVariant } from './matmulParts.js';
-import { each, grid, range } from './common.js';
+import { grid, range } from './common.js';
 
 const LANES = ['x', 'y', 'z', 'w'];
 

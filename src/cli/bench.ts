@@ -40,13 +40,14 @@ async function main(): Promise<void> {
   const batchSizes = intListFlag('batch-size', flags['batch-size'], quick ? [64] : [64, 128, 256]);
   const steps = intFlag('steps', flags.steps, quick ? 5 : 60);
   const results: Record<string, unknown> = { adapter: gpu.adapterInfo, sizes };
+  // The batch of the step breakdown, the full epoch and the steps-per-submit comparison.
+  const stepBatch = batchSizes.includes(128) ? 128 : batchSizes[0];
   // --autotune: the tuned choices for this adapter (from the cache, or tuned now), as train --autotune uses them.
   const variants = flags.autotune
-    ? await autotuneVariants(gpu.device, { sizes, batchSizes: [batchSizes.includes(128) ? 128 : batchSizes[0]], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
+    ? await autotuneVariants(gpu.device, { sizes, batchSizes: [stepBatch], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
     : defaultVariantsFor(gpu.adapterInfo);
 
-  // Throughput per batch size at one step per submission, and at the batch of the step breakdown with several.
-  const stepBatch = batchSizes.includes(128) ? 128 : batchSizes[0];
+  // Throughput per batch size at one step per submission, and at stepBatch with several.
   const submitCounts = intListFlag('steps-per-submit', flags['steps-per-submit'], quick ? [1] : [1, 4, 16]);
   const throughput = [];
   const runs = batchSizes.map((b) => [b, 1]).concat(submitCounts.filter((s) => s > 1).map((s) => [stepBatch, s]));

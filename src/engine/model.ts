@@ -1,5 +1,6 @@
 // The public model: fit / evaluate / predict / gradients / dispose over an MLP whose state stays on the GPU.
-// A training step = upload the batch (u8 pixels, labels, uniforms) + one command encoder + one submit.
+// A training step = its batch (gathered on the GPU from a training set kept there, or uploaded as u8 pixels and
+// labels) and its uniforms + one compute pass; one submission carries one step or several.
 // The host reads back only at progress points (every `progressEvery` steps) and at the end of an epoch.
 import { checkDataset, type Dataset } from '../data/dataset.js';
 import { packBatchUniform } from '../../shaders/batchUniform.js';
@@ -170,6 +171,8 @@ export class Model {
     const { epochs, batchSize } = options;
     if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+    const asked = options.stepsPerSubmit;
+    if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${asked}`);
     checkDataset(train, this.sizes[0], this.classes);
     if (options.validation) checkDataset(options.validation, this.sizes[0], this.classes);
     if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
@@ -181,16 +184,15 @@ export class Model {
     // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
     // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
     // Asking for several steps per submission asks for the data on the GPU, which they need.
-    if (options.gpuResidentData === false && (options.stepsPerSubmit ?? 1) > 1) throw new Error('stepsPerSubmit > 1 needs gpuResidentData');
-    const keepOnGpu = options.gpuResidentData ?? ((options.stepsPerSubmit ?? 1) > 1 || (this.ops.choices.gpuResidentData ?? false));
+    if (options.gpuResidentData === false && (asked ?? 1) > 1) throw new Error('stepsPerSubmit > 1 needs gpuResidentData');
+    const keepOnGpu = options.gpuResidentData ?? ((asked ?? 1) > 1 || (this.ops.choices.gpuResidentData ?? false));
     const resident = keepOnGpu && ResidentDataset.fits(this.device, train) ? this.residentData(train) : null;
     const uploader = resident ? null : new BatchUploader(plan, this.sizes[0]);
     const gather = resident ? [plan.gatherFrom(resident)] : [];
     const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
     const stepsPerEpoch = Math.ceil(train.count / batchSize);
     const progressEvery = options.progressEvery ?? 50;
-    const stepsPerSubmit = resident ? options.stepsPerSubmit ?? this.ops.choices.stepsPerSubmit ?? 1 : 1;
-    if (!(Number.isInteger(stepsPerSubmit) && stepsPerSubmit >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${stepsPerSubmit}`);
+    const stepsPerSubmit = resident ? asked ?? this.ops.choices.stepsPerSubmit ?? 1 : 1;
     const ring = stepsPerSubmit > 1
       ? new StepUniforms(this.device, plan.batch, plan.batchWords.buffer, optimizer.uniform, optimizer.uniformWords.buffer, Math.min(stepsPerSubmit, stepsPerEpoch))
       : null;

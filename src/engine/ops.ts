@@ -37,18 +37,18 @@ export class Ops {
   matmul(form: MatmulForm, out: BufferSlice, a: BufferSlice, b: BufferSlice, M: number, N: number, K: number, o: MatmulOptions = {}): Dispatch {
     const shape = { M, N, K, epilogue: o.epilogue, inputU8: o.inputU8, pixelScale: o.pixelScale, pixelShift: o.pixelShift };
     const variant = o.variant ?? chooseMatmul(this.choices, form, shape, this.cache.device.limits);
-    const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${o.epilogue && o.epilogue !== 'none' ? ` +${o.epilogue}` : ''}`;
+    const epilogue = o.epilogue ?? 'none';
+    const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${epilogue === 'none' ? '' : ` +${epilogue}`}`;
     const tooBig = matmulExceedsDevice(variant, this.cache.device.limits);
     if (tooBig) throw new Error(`${label}: ${tooBig}`);
     const code = matmulShader(variant, shape);
-    const needsExtra = (o.epilogue ?? 'none') !== 'none';
-    if (needsExtra && !o.extra) throw new Error(`matmul epilogue ${o.epilogue} needs its bias or mask buffer`);
-    const extra: Record<string, BufferSlice> = o.epilogue === 'reluMask' ? { mask: o.extra! } : needsExtra ? { bias: o.extra! } : {};
+    if (epilogue !== 'none' && !o.extra) throw new Error(`matmul epilogue ${epilogue} needs its bias or mask buffer`);
+    const extra: Record<string, BufferSlice> = epilogue === 'none' ? {} : epilogue === 'reluMask' ? { mask: o.extra! } : { bias: o.extra! };
     // Bytes: each operand read once and C written once; u8 pixels are one byte each.
-    const extraFloats = o.epilogue === 'reluMask' ? M * N : needsExtra ? N : 0;
+    const extraFloats = epilogue === 'none' ? 0 : epilogue === 'reluMask' ? M * N : N;
     const cost = { flops: 2 * M * N * K, bytes: M * K * (o.inputU8 ? 1 : 4) + 4 * (N * K + M * N + extraFloats) };
     const buffers = { A: a, B: b, C: out, ...extra };
-    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(o.epilogue), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost);
+    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(epilogue), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost);
   }
 
   /** out[M×N] = a[M×K] · b[K×N] */

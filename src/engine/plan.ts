@@ -17,6 +17,8 @@ import type { Ops } from './ops.js';
 import type { ResidentDataset } from './residentData.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 
+const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });
+
 export type PlanMode = 'train' | 'evaluate' | 'predict';
 
 export interface PixelNormalization {
@@ -64,7 +66,6 @@ export class ModelPlan {
     this.statsStaging = device.createBuffer({ size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' });
     this.activations = layers.map((l, i) => storageBuffer(device, B * l.outputs * 4, `h${i}`));
 
-    const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });
     const param = (name: string) => sliceOf(model.params, slotOf(layout, name));
     const grad = (name: string) => sliceOf(model.grads, slotOf(layout, name));
     const layerInput = (l: number): BufferSlice => whole(l === 0 ? this.input : this.activations[l - 1]);
@@ -119,7 +120,6 @@ export class ModelPlan {
 
   /** The dispatch that gathers each training batch from a data set kept in GPU memory (shaders/gatherBatch.ts). */
   gatherFrom(data: ResidentDataset): Dispatch {
-    const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });
     return this.ops.gatherBatch(
       whole(this.input), whole(this.labels), whole(data.images), whole(data.labels), whole(data.order), whole(this.batch), this.capacity, this.model.sizes[0],
     );

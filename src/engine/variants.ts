@@ -68,9 +68,9 @@ export const reduceKVariant = (form: MatmulForm, tileRows: number, tileCols: num
 // 0.005 ms against 0.097 ms for register tiles), 64×64 workgroup tiles of 4×4 the medium ones (128×500 over
 // K = 784, 784×500 over K = 128, 1024³), 128×128 tiles of 8×8 the big ones (4096-wide layers at batch 1024).
 // Skinny: fewer outputs than a GPU has lanes to spare, over a long K. Big: enough 128×128 blocks to fill a GPU.
-const SKINNY: ShapeRange = { maxOutputs: 16_384, minK: 64 };
-const BIG: ShapeRange = { minOutputs: 1 << 20 };
-const MEDIUM: ShapeRange = { minOutputs: 1 << 16 };
+export const SKINNY: ShapeRange = { maxOutputs: 16_384, minK: 64 };
+export const BIG: ShapeRange = { minOutputs: 1 << 20 };
+export const MEDIUM: ShapeRange = { minOutputs: 1 << 16 };
 
 const gpuCandidates = (form: MatmulForm): MatmulCandidate[] => [
   { ...reduceKVariant(form, 1, 1, 64), when: SKINNY },

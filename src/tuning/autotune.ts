@@ -3,12 +3,12 @@
 // the order most likely to win for its class (skinny, big, other), and one clearly slower than the best so
 // far is not timed further. Results are cached per adapter and engine version (a file in Node, localStorage
 // in the browser), so the search runs once per machine.
-import { matmulVariantName, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
+import { matmulFamily, matmulVariantName, type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
 import type { AdapterDescription } from '../engine/device.js';
 import { PipelineCache } from '../engine/dispatch.js';
 import { mlpLayers } from '../engine/mlp.js';
 import { Ops } from '../engine/ops.js';
-import { chooseMatmul, defaultVariantsFor, matmulShapeKey, type VariantChoices } from '../engine/variants.js';
+import { chooseMatmul, defaultVariantsFor, inRange, matmulShapeKey, MEDIUM, SKINNY, type VariantChoices } from '../engine/variants.js';
 import { ENGINE_VERSION } from '../version.js';
 import { compareMatmulVariants, matmulCandidates } from './matmulVariants.js';
 
@@ -45,13 +45,12 @@ export function trainingMatmuls(sizes: number[], batchSize: number): [MatmulForm
  * shape's class (reduceK for few outputs over a long K, tiled for many outputs), then the rest.
  */
 export function rankedCandidates(form: MatmulForm, shape: MatmulShape, base: VariantChoices, limits: GPUSupportedLimits, software: boolean): MatmulVariant[] {
-  const outputs = shape.M * shape.N;
-  const order = software ? ['register', 'tiled', 'reduceK']
-    : outputs <= 16_384 && shape.K >= 64 ? ['reduceK', 'register', 'tiled']
-      : outputs >= 1 << 18 ? ['tiled', 'register', 'reduceK'] : ['register', 'tiled', 'reduceK'];
-  const family = (v: MatmulVariant) => (v.tiled ? 'tiled' : v.reduceK ? 'reduceK' : 'register');
-  const all = matmulCandidates(form);
-  const ranked = [...all].sort((x, y) => order.indexOf(family(x)) - order.indexOf(family(y)));
+  // The shape classes of the GPU defaults (src/engine/variants.ts).
+  const order: MatmulFamily[] = software ? ['register', 'tiled', 'reduceK']
+    : inRange(SKINNY, shape) ? ['reduceK', 'register', 'tiled']
+      : inRange(MEDIUM, shape) ? ['tiled', 'register', 'reduceK'] : ['register', 'tiled', 'reduceK'];
+  const rank = (v: MatmulVariant) => order.indexOf(matmulFamily(v));
+  const ranked = matmulCandidates(form).sort((x, y) => rank(x) - rank(y));
   const first = chooseMatmul(base, form, shape, limits);
   const firstName = matmulVariantName(first);
   return [first, ...ranked.filter((v) => matmulVariantName(v) !== firstName)];
