@@ -1,17 +1,32 @@
-// The per-step Batch uniform, read by gatherBatch and softmaxCrossEntropy: the rows present in this batch
-// (≤ the plan's capacity; a short last batch has fewer), 1/rows for the mean loss gradient, and where the batch
-// starts in the epoch's order of training images. Its WGSL struct and its packer live here only.
+// The per-step Batch uniform, read by gatherBatch, softmaxCrossEntropy and dropout: the rows present in this
+// batch (≤ the plan's capacity; a short last batch has fewer), 1/rows for the mean loss gradient, where the
+// batch starts in the epoch's order of training images, the training step (dropout's mask is keyed by it) and
+// the label smoothing of the loss (0 in evaluation). Its WGSL struct and its packer live here only.
 import type { UniformWords } from './bindings.js';
 
-export const BATCH_UNIFORM_BYTES = 16;
+export const BATCH_UNIFORM_BYTES = 32;
 
-export const BATCH_STRUCT = 'struct Batch { rows: u32, invRows: f32, start: u32 }';
+export const BATCH_STRUCT = 'struct Batch { rows: u32, invRows: f32, start: u32, step: u32, labelSmoothing: f32 }';
+
+export interface BatchFields {
+  rows: number;
+  /** First row of the batch in the epoch's order (gathered batches). Default 0. */
+  start?: number;
+  /** The optimizer step this batch trains (1-based; keys dropout masks). Default 0. */
+  step?: number;
+  /** ε of PyTorch's CrossEntropyLoss(label_smoothing=ε). Default 0. */
+  labelSmoothing?: number;
+}
 
 /** Packs struct Batch into `w` (≥ BATCH_UNIFORM_BYTES) and returns its bytes. */
-export function packBatchUniform(w: UniformWords, rows: number, start = 0): ArrayBuffer {
-  w.u32[0] = rows;
-  w.f32[1] = 1 / rows;
-  w.u32[2] = start;
-  w.u32[3] = 0;
+export function packBatchUniform(w: UniformWords, b: BatchFields): ArrayBuffer {
+  w.u32[0] = b.rows;
+  w.f32[1] = 1 / b.rows;
+  w.u32[2] = b.start ?? 0;
+  w.u32[3] = b.step ?? 0;
+  w.f32[4] = b.labelSmoothing ?? 0;
+  w.u32[5] = 0;
+  w.u32[6] = 0;
+  w.u32[7] = 0;
   return w.buffer;
 }

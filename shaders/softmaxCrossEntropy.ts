@@ -1,5 +1,7 @@
 // Fused softmax + cross-entropy over rows of logits[rows×CLASSES], one invocation per row.
-//   softmaxCrossEntropy: per row, loss = logsumexp(z) − z[label]; dLogits = (softmax(z) − onehot) / rows;
+//   softmaxCrossEntropy: per row, with ε = batch.labelSmoothing and the target q = (1 − ε)·onehot + ε/CLASSES
+//     (PyTorch's CrossEntropyLoss(label_smoothing=ε)): loss = logsumexp(z) − Σ q·z = logsumexp(z) − (1 − ε)·z[label]
+//     − ε·mean(z); dLogits = (softmax(z) − q) / rows;
 //     stats[row] += (loss, correct): per-row accumulators, so a whole epoch's loss and accuracy stay on the GPU
 //     with no atomics and a fixed summation order. Rows ≥ `rows` (a short last batch) get zero gradient and
 //     add nothing.
@@ -50,6 +52,15 @@ ${BATCH_STRUCT}
 @group(0) @binding(2) var<storage, read_write> stats: array<vec2f>;
 @group(0) @binding(3) var<uniform> batch: Batch;
 #endif
+
+// The smoothed target q[c] = (1 − ε)·[c = label] + ε/CLASSES, and Σ_c −q[c]·log p[c] given logsumexp(z).
+// With ε = 0 both reduce exactly to the one-hot forms (1·x and 0·y are exact).
+fn smoothedTarget(isLabel: bool, smoothing: f32) -> f32 {
+  return select(0.0, 1.0 - smoothing, isLabel) + smoothing / f32(CLASSES);
+}
+fn smoothedLoss(logSumExp: f32, zLabel: f32, sumZ: f32, smoothing: f32) -> f32 {
+  return logSumExp - (1.0 - smoothing) * zLabel - smoothing * (sumZ / f32(CLASSES));
+}
 `;
 
 export function softmaxCrossEntropyShader(v: SoftmaxVariant, capacityRows: number, classes: number): string {
@@ -71,17 +82,22 @@ fn softmaxCrossEntropy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
     if (z > zMax) { zMax = z; best = c; }
   }
   var sumExp = 0.0;
-  for (var c = 0u; c < CLASSES; c++) { sumExp += exp(logits[base + c] - zMax); }
+  var sumZ = 0.0;
+  for (var c = 0u; c < CLASSES; c++) {
+    let z = logits[base + c];
+    sumExp += exp(z - zMax);
+    sumZ += z;
+  }
+  let smoothing = batch.labelSmoothing;
 #if ${v.gradient}
   let scale = select(0.0, batch.invRows, inBatch);
   for (var c = 0u; c < CLASSES; c++) {
     let p = exp(logits[base + c] - zMax) / sumExp;
-    dLogits[base + c] = (p - select(0.0, 1.0, c == label)) * scale;
+    dLogits[base + c] = (p - smoothedTarget(c == label, smoothing)) * scale;
   }
 #endif
   if (inBatch) {
-    let loss = log(sumExp) + zMax - logits[base + min(label, CLASSES - 1u)];
-    stats[row] += vec2f(loss, select(0.0, 1.0, best == label));
+    stats[row] += vec2f(smoothedLoss(log(sumExp) + zMax, logits[base + min(label, CLASSES - 1u)], sumZ, smoothing), select(0.0, 1.0, best == label));
   }
 }
 `;
@@ -96,6 +112,7 @@ const WG = ${WG}u;
 
 var<workgroup> partialValue: array<f32, WG>;
 var<workgroup> partialIndex: array<u32, WG>;
+var<workgroup> partialZ: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn softmaxCrossEntropy(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -128,28 +145,38 @@ fn softmaxCrossEntropy(@builtin(local_invocation_id) lid: vec3u, @builtin(workgr
   workgroupBarrier();
 
   var sum = 0.0;
-  for (var c = t; c < CLASSES; c += WG) { sum += exp(logits[base + c] - rowMax); }
+  var sumZ = 0.0;
+  for (var c = t; c < CLASSES; c += WG) {
+    let z = logits[base + c];
+    sum += exp(z - rowMax);
+    sumZ += z;
+  }
   partialValue[t] = sum;
+  partialZ[t] = sumZ;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (t < s) { partialValue[t] += partialValue[t + s]; }
+    if (t < s) {
+      partialValue[t] += partialValue[t + s];
+      partialZ[t] += partialZ[t + s];
+    }
     workgroupBarrier();
   }
   let sumExp = partialValue[0];
+  let rowSumZ = partialZ[0];
   if (!valid) { return; }
 
   let inBatch = row < batch.rows;
   let label = labels[row];
+  let smoothing = batch.labelSmoothing;
 #if ${v.gradient}
   let scale = select(0.0, batch.invRows, inBatch);
   for (var c = t; c < CLASSES; c += WG) {
     let p = exp(logits[base + c] - rowMax) / sumExp;
-    dLogits[base + c] = (p - select(0.0, 1.0, c == label)) * scale;
+    dLogits[base + c] = (p - smoothedTarget(c == label, smoothing)) * scale;
   }
 #endif
   if (t == 0u && inBatch) {
-    let loss = log(sumExp) + rowMax - logits[base + min(label, CLASSES - 1u)];
-    stats[row] += vec2f(loss, select(0.0, 1.0, rowBest == label));
+    stats[row] += vec2f(smoothedLoss(log(sumExp) + rowMax, logits[base + min(label, CLASSES - 1u)], rowSumZ, smoothing), select(0.0, 1.0, rowBest == label));
   }
 }
 `;

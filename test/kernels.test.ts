@@ -43,7 +43,7 @@ describe('softmaxCrossEntropy', () => {
       const dLogits = storageBuffer(device, capacity * classes * 4, 'dLogits');
       const stats = storageBuffer(device, capacity * 8, 'stats');
       const batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
-      device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), rows));
+      device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), { rows }));
       const b = (buffer: GPUBuffer) => ({ buffer });
       const variant = { workgroupSize: perRow === 'workgroup' ? 32 : 64, perRow };
       const dispatch = ops.softmaxCrossEntropy(b(dLogits), b(stats), b(gpuArray(device, logits)), b(gpuArray(device, labels)), b(batch), capacity, classes, variant);

@@ -104,7 +104,7 @@ export async function compareSoftmaxVariants(device: GPUDevice, ops: Ops, rows: 
   };
   const [zBuf, yBuf, dBuf, stats] = [upload(logits), upload(labels), storageBuffer(device, rows * classes * 4, 'dLogits'), storageBuffer(device, rows * 8, 'stats')];
   const batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
-  device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), rows));
+  device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), { rows }));
   const results: KernelVariantResult[] = [];
   for (const v of SOFTMAX_CANDIDATES) {
     const w = (buffer: GPUBuffer) => ({ buffer });

@@ -3,12 +3,14 @@ import { validateSizes } from '../engine/mlp.js';
 import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
 import { choiceFlag, floatFlag, intFlag, UsageError } from './args.js';
 import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
+import { formatSchedule, parseSchedule, type ScheduleConfig } from '../engine/schedule.js';
 
 
 export const RECIPE_FLAGS = {
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, hidden: { type: 'string' },
   optimizer: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
   limit: { type: 'string' }, 'validation-size': { type: 'string' }, pixels: { type: 'string' }, 'progress-every': { type: 'string' },
+  schedule: { type: 'string' }, 'label-smoothing': { type: 'string' }, patience: { type: 'string' },
 } as const;
 
 type RecipeFlags = Partial<Record<keyof typeof RECIPE_FLAGS, string>>;
@@ -25,6 +27,17 @@ export interface Recipe {
   pixelMean: number;
   pixelStd: number;
   progressEvery: number;
+  schedule?: ScheduleConfig;
+  labelSmoothing: number;
+  patience?: number;
+}
+
+export function scheduleFlag(raw: string): ScheduleConfig {
+  try {
+    return parseSchedule(raw);
+  } catch (e) {
+    throw new UsageError(`--schedule: ${(e as Error).message}`);
+  }
 }
 
 function parseHidden(raw: string | undefined): number[] {
@@ -63,5 +76,18 @@ export function parseRecipe(flags: RecipeFlags): Recipe {
     pixelMean: pixels === 'standardized' ? MNIST_MEAN : 0,
     pixelStd: pixels === 'standardized' ? MNIST_STD : 1,
     progressEvery: intFlag('progress-every', flags['progress-every'], 50, 0),
+    schedule: flags.schedule === undefined ? undefined : scheduleFlag(flags.schedule),
+    labelSmoothing: floatFlag('label-smoothing', flags['label-smoothing'], 0, (x) => x >= 0 && x < 1),
+    patience: flags.patience === undefined ? undefined : intFlag('patience', flags.patience, 1),
   };
+}
+
+/** The recipe's extras in words, for the run's description line. */
+export function recipeExtras(r: { schedule?: ScheduleConfig; labelSmoothing?: number; patience?: number; dropout?: number; maxNorm?: number }): string[] {
+  return [
+    r.schedule && r.schedule.kind !== 'constant' ? `${formatSchedule(r.schedule)} schedule` : '',
+    r.labelSmoothing ? `label smoothing ${r.labelSmoothing}` : '',
+    r.maxNorm ? `max-norm ${r.maxNorm}` : '',
+    r.patience !== undefined ? `early stopping (patience ${r.patience})` : '',
+  ].filter(Boolean);
 }

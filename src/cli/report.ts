@@ -26,7 +26,9 @@ export function table(header: string[], rows: string[][]): string {
 export interface RunDescription {
   sizes: number[];
   parameters: number;
-  optimizer: { kind: string; lr: number };
+  optimizer: { kind: string; lr: number; weightDecay?: number };
+  /** Extras of the recipe in words (schedule, label smoothing, early stopping), if any. */
+  extras?: string[];
   batchSize: number;
   epochs: number;
   seed: number;
@@ -56,8 +58,9 @@ export class TrainReporter {
     this.epochs = run.epochs;
     const pixels = run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255';
     console.log(
-      `model: ${run.sizes.join('-')} MLP (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}, ` +
-        `batch ${run.batchSize}, ${run.epochs} epochs, seed ${run.seed}, ${pixels}`,
+      `model: ${run.sizes.join('-')} MLP (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
+        `${run.optimizer.weightDecay ? ` weight decay ${run.optimizer.weightDecay}` : ''}, batch ${run.batchSize}, ${run.epochs} epochs, ` +
+        `seed ${run.seed}, ${pixels}${(run.extras ?? []).map((x) => `, ${x}`).join('')}`,
     );
     console.log(`data: ${int(run.train)} train / ${int(run.validation)} validation / ${int(run.test)} test (${run.dataSource})`);
   }

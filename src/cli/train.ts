@@ -10,11 +10,12 @@ import { writeFileAtomic } from '../node/files.js';
 import { openModelFile, readModelFile, saveModelFile } from '../node/modelFiles.js';
 import type { SplitOptions } from '../data/mnist.js';
 import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
-import { parseRecipe, RECIPE_FLAGS } from './recipe.js';
-import { TrainReporter } from './report.js';
+import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
+import { pct, TrainReporter } from './report.js';
 
 const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]]
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
+  [--schedule constant|step|cosine|onecycle[:warmup=E:every=E:gamma=G:min=LR]] [--label-smoothing 0] [--patience P]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   }
   const recipe = parseRecipe(flags);
   const { epochs, batchSize, seed, optimizer, sizes, progressEvery } = recipe;
+  let { schedule, labelSmoothing } = recipe;
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const dataDir = flags.data ?? defaultMnistDir();
   const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
       split = saved;
     }
     if (opened.metadata.seed !== undefined) runSeed = Number(opened.metadata.seed);
-    if (model.lastFit) ({ batchSize: batch, optimizer: fitOptimizer } = model.lastFit);
+    if (model.lastFit) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0 } = model.lastFit);
     console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.optimizer?.step ?? 0}` +
       (model.lastFit ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
@@ -83,12 +85,14 @@ async function main(): Promise<void> {
   reporter.describe({
     sizes: model.sizes, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
+    extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience }),
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,
   });
 
   const started = performance.now();
-  await model.fit(splits.train, {
+  const history = await model.fit(splits.train, {
     epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery, stepsPerSubmit,
+    schedule, labelSmoothing, patience: recipe.patience,
     validation: splits.validation.count > 0 ? splits.validation : undefined,
     onStep: (s) => reporter.step(s),
     onEpoch: async (e) => {
@@ -100,6 +104,8 @@ async function main(): Promise<void> {
     },
   });
   const trainSeconds = (performance.now() - started) / 1000;
+  const bestEpoch = history.filter((e) => e.best).at(-1);
+  if (recipe.patience !== undefined && bestEpoch) console.log(`restored the weights of epoch ${bestEpoch.epoch} (best validation accuracy ${pct(bestEpoch.validation!.accuracy)})`);
   const test = await model.evaluate(splits.test);
   reporter.test(test, trainSeconds);
 
@@ -108,7 +114,7 @@ async function main(): Promise<void> {
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const config = { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, resume: flags.resume ?? null, seed: runSeed,
+    const config = { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, schedule: schedule ?? null, labelSmoothing, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');

@@ -4,6 +4,7 @@
 // - StepUniforms: for several training steps in one submission, each step's small uniforms (Batch and the
 //   optimizer's) wait in a slot of a ring, written once per submission, and are copied into place just
 //   before their step.
+import type { BatchFields } from '../../shaders/batchUniform.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ModelPlan } from './plan.js';
 
@@ -16,8 +17,11 @@ export class BatchUploader {
     this.labels = new Uint32Array(plan.capacity);
   }
 
-  /** Uploads rows order[start .. start+rows) of `data` into the plan's buffers; returns the rows uploaded. */
-  upload(data: Dataset, order: ArrayLike<number> | null, start: number, rows: number): number {
+  /**
+   * Uploads rows order[start .. start+rows) of `data` into the plan's buffers, and the Batch uniform with
+   * `fields` (step, label smoothing); returns the rows uploaded.
+   */
+  upload(data: Dataset, order: ArrayLike<number> | null, start: number, rows: number, fields: Omit<BatchFields, 'rows'> = {}): number {
     const F = this.features;
     for (let r = 0; r < rows; r++) {
       const index = order ? order[start + r] : start + r;
@@ -27,7 +31,7 @@ export class BatchUploader {
     const queue = this.plan.model.device.queue;
     queue.writeBuffer(this.plan.input, 0, this.pixels.buffer, 0, Math.ceil((rows * F) / 4) * 4);
     queue.writeBuffer(this.plan.labels, 0, this.labels.buffer, 0, rows * 4);
-    this.plan.writeBatch(rows);
+    this.plan.writeBatch({ ...fields, rows, start: 0 });
     return rows;
   }
 }

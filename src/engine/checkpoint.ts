@@ -11,6 +11,7 @@ import type { Model, ModelOptions } from './model.js';
 import { mlpLayers, validateSizes } from './mlp.js';
 import { resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import { slotOf, type ParamLayout } from './paramLayout.js';
+import { validateSchedule, type ScheduleConfig } from './schedule.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
 
@@ -115,6 +116,8 @@ export async function saveCheckpoint(model: Model, options: SaveOptions = {}): P
     epoch: String(model.epochs),
     step: String(model.optimizer?.step ?? 0),
     ...(model.lastFit ? { batch_size: String(model.lastFit.batchSize), optimizer: JSON.stringify(model.optimizer?.config ?? model.lastFit.optimizer) } : {}),
+    ...(model.lastFit?.schedule ? { schedule: JSON.stringify(model.lastFit.schedule) } : {}),
+    ...(model.lastFit?.labelSmoothing ? { label_smoothing: String(model.lastFit.labelSmoothing) } : {}),
     ...options.metadata,
   };
   if (options.full) {
@@ -143,7 +146,7 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
   const { layout } = model.parameters;
   const params = fromTorchTensors(file, fileName, layout, sizes);
   const m = file.metadata;
-  let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number } | undefined;
+  let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number; schedule?: ScheduleConfig; labelSmoothing: number } | undefined;
   if (m.full_checkpoint === 'true') {
     let optimizer: ReturnType<typeof resolveOptimizer>;
     try {
@@ -156,8 +159,17 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     const step = Number(m.step);
     const epoch = Number(m.epoch);
     if (!Number.isInteger(step) || step < 0 || !Number.isInteger(epoch) || epoch < 0) throw new Error(`${fileName}: metadata step/epoch are not counts`);
+    let schedule: ScheduleConfig | undefined;
+    try {
+      schedule = m.schedule === undefined ? undefined : (JSON.parse(m.schedule) as ScheduleConfig);
+      if (schedule) validateSchedule(schedule);
+    } catch (e) {
+      throw new Error(`${fileName}: metadata schedule is not a valid schedule (${(e as Error).message})`);
+    }
+    const labelSmoothing = m.label_smoothing === undefined ? 0 : Number(m.label_smoothing);
+    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`${fileName}: metadata label_smoothing '${m.label_smoothing}' is not in [0, 1)`);
     const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, sizes, `optimizer.${n}.`)) : [];
-    resume = { optimizer, state, step, rng, epoch };
+    resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing };
   }
   model.setParams(params);
   // Weights alone (or a checkpoint taken before any step) carry no optimizer state: start it fresh.
@@ -169,7 +181,7 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     model.random.state = resume.rng;
     model.epochs = resume.epoch;
     const batchSize = Number(m.batch_size);
-    if (Number.isInteger(batchSize) && batchSize >= 1) model.lastFit = { batchSize, optimizer: resume.optimizer };
+    if (Number.isInteger(batchSize) && batchSize >= 1) model.lastFit = { batchSize, optimizer: resume.optimizer, schedule: resume.schedule, labelSmoothing: resume.labelSmoothing };
   }
   return file;
 }

@@ -6,12 +6,14 @@ import { checkDataset, type Dataset } from '../data/dataset.js';
 import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
+import { BestWeights } from './bestWeights.js';
 import { encodeDispatches, PipelineCache, type Dispatch } from './dispatch.js';
 import { initialParams, MlpParameters, DEFAULT_SIZES, type MlpConfig } from './mlp.js';
 import { Ops } from './ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import { ModelPlan, type PlanMode, type PixelNormalization } from './plan.js';
 import { Random } from './random.js';
+import { scheduledLearningRate, validateSchedule, type ScheduleConfig } from './schedule.js';
 import { DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
 
 export interface StepInfo {
@@ -27,6 +29,10 @@ export interface StepInfo {
 
 export interface EpochInfo {
   epoch: number;
+  /** The epoch was stopped before its last step (shouldStop). */
+  partial?: boolean;
+  /** Its validation result is the best of this fit so far. */
+  best?: boolean;
   trainLoss: number;
   trainAccuracy: number;
   validation?: Evaluation;
@@ -58,6 +64,17 @@ export interface FitOptions {
    * the result is the same bit for bit. Progress points and stops still fall on their exact step.
    */
   stepsPerSubmit?: number;
+  /** Learning-rate schedule over this fit's epochs and those done before it (see schedule.ts). Default constant. */
+  schedule?: ScheduleConfig;
+  /** ε of PyTorch's CrossEntropyLoss(label_smoothing=ε) for training; evaluation reports plain cross-entropy. Default 0. */
+  labelSmoothing?: number;
+  /** Early stopping: end fit after this many epochs without a better validation accuracy (needs validation). */
+  patience?: number;
+  /**
+   * At the end of fit, put back the weights of the epoch with the best validation accuracy (ties: lower
+   * validation loss). Default: on when patience is set.
+   */
+  restoreBest?: boolean;
   /**
    * Keep the training set in GPU memory and gather batches there, when it fits one binding (default: the
    * variants' choice, on for GPUs). Needed for more than one step per submission.
@@ -70,6 +87,9 @@ export interface ModelOptions extends MlpConfig {
   /** Rows per evaluation/prediction batch. Default 1000. */
   evaluationBatch?: number;
 }
+
+/** Higher accuracy wins; on a tie, lower loss. */
+const isBetter = (e: Evaluation, than?: Evaluation) => !than || e.accuracy > than.accuracy || (e.accuracy === than.accuracy && e.loss < than.loss);
 
 /** Waits once this many submissions are unfinished, so progress reflects the GPU, not the encoder. */
 const MAX_SUBMISSIONS_IN_FLIGHT = 2;
@@ -86,7 +106,7 @@ export class Model {
   private epochsDone = 0;
   private resident?: ResidentDataset;
   /** The last fit's batch size and optimizer, recorded in checkpoints. */
-  lastFit?: { batchSize: number; optimizer: OptimizerConfig };
+  lastFit?: { batchSize: number; optimizer: OptimizerConfig; schedule?: ScheduleConfig; labelSmoothing?: number };
   readonly pixelNormalization: { mean: number; std: number };
 
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
@@ -173,6 +193,13 @@ export class Model {
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
     const asked = options.stepsPerSubmit;
     if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${asked}`);
+    const labelSmoothing = options.labelSmoothing ?? 0;
+    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+    if (options.schedule) validateSchedule(options.schedule);
+    const patience = options.patience;
+    if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new Error(`patience must be a positive integer, got ${patience}`);
+    const restoreBest = options.restoreBest ?? patience !== undefined;
+    if ((patience !== undefined || restoreBest) && !options.validation) throw new Error('patience and restoreBest need a validation set');
     checkDataset(train, this.sizes[0], this.classes);
     if (options.validation) checkDataset(options.validation, this.sizes[0], this.classes);
     if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
@@ -180,7 +207,7 @@ export class Model {
     const capacity = Math.min(batchSize, train.count);
     const plan = this.plan('train', capacity);
     const optimizer = this.useOptimizer(options.optimizer);
-    this.lastFit = { batchSize, optimizer: options.optimizer };
+    this.lastFit = { batchSize, optimizer: options.optimizer, schedule: options.schedule, labelSmoothing };
     // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
     // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
     // Asking for several steps per submission asks for the data on the GPU, which they need.
@@ -191,13 +218,20 @@ export class Model {
     const gather = resident ? [plan.gatherFrom(resident)] : [];
     const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
     const stepsPerEpoch = Math.ceil(train.count / batchSize);
+    // The schedule runs over the whole run: the epochs done before this fit (a resume) and this fit's.
+    const clock = { stepsPerEpoch, totalSteps: (this.epochsDone + epochs) * stepsPerEpoch };
+    const learningRate = (t: number) =>
+      options.schedule ? scheduledLearningRate(options.schedule, optimizer.config.lr, t, clock) : optimizer.config.lr;
     const progressEvery = options.progressEvery ?? 50;
     const stepsPerSubmit = resident ? asked ?? this.ops.choices.stepsPerSubmit ?? 1 : 1;
     const ring = stepsPerSubmit > 1
       ? new StepUniforms(this.device, plan.batch, plan.batchWords.buffer, optimizer.uniform, optimizer.uniformWords.buffer, Math.min(stepsPerSubmit, stepsPerEpoch))
       : null;
+    const best = restoreBest ? new BestWeights(this.parameters) : null;
     const order = new Uint32Array(train.count);
     const history: EpochInfo[] = [];
+    let bestValidation: Evaluation | undefined;
+    let sinceBest = 0;
 
     try {
       for (let e = 0; e < epochs; e++) {
@@ -219,14 +253,16 @@ export class Model {
           while (!progress && group.length < (ring?.slots ?? 1)) {
             step++;
             const rows = Math.min(batchSize, train.count - samples);
+            const lr = learningRate((epoch - 1) * stepsPerEpoch + step - 1);
+            const fields = { rows, start: samples, step: optimizer.step + 1, labelSmoothing };
             if (ring) {
-              packBatchUniform(plan.batchWords, rows, samples);
-              optimizer.nextStepWords();
+              packBatchUniform(plan.batchWords, fields);
+              optimizer.nextStepWords(lr);
               ring.stage(encoder, group.length);
             } else {
-              if (uploader) uploader.upload(train, order, samples, rows);
-              else plan.writeBatch(rows, samples);
-              optimizer.writeNextStep();
+              if (uploader) uploader.upload(train, order, samples, rows, fields);
+              else plan.writeBatch(fields);
+              optimizer.writeNextStep(lr);
             }
             samples += rows;
             if (step === 1) encoder.clearBuffer(plan.stats);
@@ -263,14 +299,26 @@ export class Model {
           seconds,
           samplesPerSecond: samples / seconds,
         };
-        if (options.validation) info.validation = await this.evaluate(options.validation);
+        if (step < stepsPerEpoch) info.partial = true;
+        if (options.validation) {
+          info.validation = await this.evaluate(options.validation);
+          info.best = isBetter(info.validation, bestValidation);
+          if (info.best) {
+            bestValidation = info.validation;
+            sinceBest = 0;
+            best?.keep();
+          } else sinceBest++;
+        }
         this.epochsDone = epoch;
         history.push(info);
         await options.onEpoch?.(info);
         if (stopped) break;
+        if (patience !== undefined && sinceBest >= patience) break;
       }
+      if (best && bestValidation) best.restore();
     } finally {
       ring?.destroy();
+      best?.destroy();
     }
     return history;
   }

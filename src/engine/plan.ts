@@ -8,7 +8,7 @@
 //             dh[l−1][B×in] = matmulNT(dh[l], W[l]) masked by h[l−1] > 0 (ReLU backward fused)
 // The input x[B×sizes[0]] is raw u8 pixels, packed four to a u32; layer 0 reads them as x/255.
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
-import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../../shaders/batchUniform.js';
+import { BATCH_UNIFORM_BYTES, packBatchUniform, type BatchFields } from '../../shaders/batchUniform.js';
 import { UniformWords } from '../../shaders/bindings.js';
 import { storageBuffer, uniformBuffer } from './buffers.js';
 import type { BufferSlice, Dispatch } from './dispatch.js';
@@ -112,9 +112,9 @@ export class ModelPlan {
     }
   }
 
-  /** Queues the Batch uniform: the rows actually present in this batch (≤ capacity), and where it starts. */
-  writeBatch(rows: number, start = 0): void {
-    this.model.device.queue.writeBuffer(this.batch, 0, packBatchUniform(this.batchWords, rows, start));
+  /** Queues the Batch uniform: the rows actually present in this batch (≤ capacity), where it starts, its step. */
+  writeBatch(fields: BatchFields): void {
+    this.model.device.queue.writeBuffer(this.batch, 0, packBatchUniform(this.batchWords, fields));
   }
 
 

@@ -57,11 +57,12 @@ export function biasGrad(dBias: Float64Array, dY: Vec, M: number, N: number): vo
 }
 
 /**
- * Softmax + cross-entropy over rows of logits[rows×C]. Writes dLogits = (softmax − onehot)/rows and each row's
- * loss into `loss`; returns the number of rows whose first arg-max equals the label.
+ * Softmax + cross-entropy over rows of logits[rows×C] against the target q = (1 − ε)·onehot + ε/C (PyTorch's
+ * label_smoothing = ε). Writes dLogits = (softmax − q)/rows and each row's loss −Σ q·log softmax into `loss`;
+ * returns the number of rows whose first arg-max equals the label.
  */
 export function softmaxCrossEntropy(
-  dLogits: Float64Array, loss: Float64Array, logits: Vec, labels: ArrayLike<number>, rows: number, C: number,
+  dLogits: Float64Array, loss: Float64Array, logits: Vec, labels: ArrayLike<number>, rows: number, C: number, labelSmoothing = 0,
 ): number {
   let correct = 0;
   for (let r = 0; r < rows; r++) {
@@ -70,9 +71,12 @@ export function softmaxCrossEntropy(
     for (let c = 1; c < C; c++) if (logits[r * C + c] > zMax) { zMax = logits[r * C + c]; best = c; }
     let sumExp = 0;
     for (let c = 0; c < C; c++) sumExp += Math.exp(logits[r * C + c] - zMax);
-    loss[r] = Math.log(sumExp) + zMax - logits[r * C + labels[r]];
+    const logSumExp = Math.log(sumExp) + zMax;
+    const target = (c: number) => (c === labels[r] ? 1 - labelSmoothing : 0) + labelSmoothing / C;
+    loss[r] = 0;
     for (let c = 0; c < C; c++) {
-      dLogits[r * C + c] = (Math.exp(logits[r * C + c] - zMax) / sumExp - (c === labels[r] ? 1 : 0)) / rows;
+      loss[r] -= target(c) * (logits[r * C + c] - logSumExp);
+      dLogits[r * C + c] = (Math.exp(logits[r * C + c] - zMax) / sumExp - target(c)) / rows;
     }
     if (best === labels[r]) correct++;
   }
