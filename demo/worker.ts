@@ -44,7 +44,8 @@ async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
     }
   }
   const params = await m.getParams();
-  const w = slotOf(m.parameters.layout, 'layer0.weight');
+  // The first layer is linear: its weight is the engine's [784 × hidden] tensor '0.weight'.
+  const w = slotOf(m.parameters.layout, `${m.architecture.layers[0].index}.weight`);
   return {
     stopped, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss, confusion, misclassified,
     firstLayer: params.slice(w.offset, w.offset + w.length), hidden: m.sizes[1],

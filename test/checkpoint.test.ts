@@ -94,7 +94,7 @@ describe('model checkpoints', () => {
     const before = await model.getParams();
     const other = new Model(gpu.device, { sizes: [784, 16, 10], seed: 4 });
     const wrong = await saveCheckpoint(other);
-    expect(() => loadCheckpoint(model, wrong, 'other.safetensors')).toThrow(/other\.safetensors: holds a 784-16-10 MLP, the model is 784-20-10/);
+    expect(() => loadCheckpoint(model, wrong, 'other.safetensors')).toThrow(/other\.safetensors: holds the model 784 → linear:16,relu,linear:10, this one is 784 → linear:20,relu,linear:10/);
     const file = decodeSafetensors(await saveCheckpoint(model), 'm');
     const noMeta = [...file.tensors.entries()].filter(([n]) => n !== '2.bias');
     expect(() => loadCheckpoint(model, encodeSafetensors(noMeta, { sizes: '[784,20,10]' }), 'cut.safetensors')).toThrow(/cut\.safetensors: missing tensor 2\.bias \(expected shape \[10\]\)/);

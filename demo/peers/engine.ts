@@ -31,7 +31,7 @@ export async function train(p: Problem): Promise<Measurement> {
 async function checkInitialWeights(model: Model, init: Weights): Promise<void> {
   const flat = await model.getParams();
   const layout = model.parameters.layout;
-  const expected: [string, Float32Array][] = [['layer0.weight', init.w1], ['layer0.bias', init.b1], ['layer1.weight', init.w2], ['layer1.bias', init.b2]];
+  const expected: [string, Float32Array][] = [['0.weight', init.w1], ['0.bias', init.b1], ['2.weight', init.w2], ['2.bias', init.b2]];
   for (const [name, values] of expected) {
     const slot = slotOf(layout, name);
     const actual = flat.subarray(slot.offset, slot.offset + slot.length);

@@ -3,7 +3,7 @@
 // initial parameters from Random(seed), then each fit() draws one shuffle of its images; here one warm-up fit
 // and one timed fit. The engine trains on the raw sets (and shuffles them itself); the peers get the batches.
 import { sliceDataset, type Dataset } from '../../src/data/dataset.js';
-import { initialParams, mlpParamLayout } from '../../src/engine/mlp.js';
+import { architectureOf, initialParams, paramLayoutOf } from '../../src/engine/mlp.js';
 import { slotOf } from '../../src/engine/paramLayout.js';
 import { Random } from '../../src/engine/random.js';
 import type { PeersConfig } from './protocol.js';
@@ -56,13 +56,14 @@ export function makeProblem(train: Dataset, config: PeersConfig): Problem {
   const { batchSize: B, warmup, steps, seed } = config;
   if ((warmup + steps) * B > train.count) throw new Error(`${warmup + steps} steps of ${B} need more than the ${train.count} training images`);
   const random = new Random(seed);
-  const layout = mlpParamLayout(SIZES, 256); // the values drawn do not depend on the alignment
-  const flat = initialParams(layout, SIZES, random);
+  const arch = architectureOf({ sizes: SIZES });
+  const layout = paramLayoutOf(arch, 256); // the values drawn do not depend on the alignment
+  const flat = initialParams(layout, arch, random);
   const tensor = (name: string) => {
     const slot = slotOf(layout, name);
     return flat.slice(slot.offset, slot.offset + slot.length);
   };
-  const init = { w1: tensor('layer0.weight'), b1: tensor('layer0.bias'), w2: tensor('layer1.weight'), b2: tensor('layer1.bias') };
+  const init = { w1: tensor('0.weight'), b1: tensor('0.bias'), w2: tensor('2.weight'), b2: tensor('2.bias') };
   const warmupSet = sliceDataset(train, 0, warmup * B, 'warm-up');
   const timedSet = sliceDataset(train, warmup * B, steps * B, 'timed');
   const warmupBatches = batches(warmupSet, shuffled(random, warmupSet.count), B);

@@ -1,63 +1,81 @@
-// Checkpoints as safetensors, named and laid out like PyTorch's
-// nn.Sequential(nn.Linear(784, 500), nn.ReLU(), nn.Linear(500, 10)).state_dict():
-//   "0.weight" [500, 784], "0.bias" [500], "2.weight" [10, 500], "2.bias" [10]  (deeper models: 4.*, 6.*, …)
-// so torch's load_state_dict(strict=True) takes the weights file unchanged. The engine stores weights [in × out];
-// they are transposed on the way out and back in (exact: a transpose moves values, it does not round them).
+// Checkpoints as safetensors, named and laid out like the state dict of the PyTorch nn.Sequential that the
+// model's list of layers spells, e.g. nn.Sequential(nn.Linear(784, 500), nn.ReLU(), nn.Linear(500, 10)):
+//   "0.weight" [500, 784], "0.bias" [500], "2.weight" [10, 500], "2.bias" [10]
+// (a Dropout takes an index too, as in PyTorch), so torch's load_state_dict(strict=True) takes the weights file
+// unchanged. The engine stores linear weights [in × out]; they are transposed on the way out and back in
+// (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers").
 // A full checkpoint adds the optimizer state ("optimizer.exp_avg.0.weight", … as PyTorch names them), and the
 // step count, epoch and RNG state in the metadata, so that resuming continues the run bit for bit.
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type Tensor } from '../data/safetensors.js';
 import { ENGINE_VERSION } from '../version.js';
 import type { Model, ModelOptions } from './model.js';
-import { mlpLayers, validateSizes } from './mlp.js';
+import { validateSizes } from './mlp.js';
 import { resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import { slotOf, type ParamLayout } from './paramLayout.js';
 import { validateSchedule, type ScheduleConfig } from './schedule.js';
+import { parametersOf, type Architecture } from '../layers/architecture.js';
+import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
 
-/** Names of the PyTorch tensors of layer l: nn.Sequential puts a ReLU between Linears, so Linears are 0, 2, 4… */
-const torchName = (l: number, what: 'weight' | 'bias') => `${2 * l}.${what}`;
 const STATE_NAMES: Record<string, string[]> = { adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] };
 
-/** Engine flat layout → PyTorch tensors (weights transposed to [out, in]). */
-function toTorchTensors(flat: Float32Array, layout: ParamLayout, sizes: number[], prefix = ''): [string, Tensor][] {
-  return mlpLayers(sizes).flatMap((layer, l): [string, Tensor][] => {
-    const w = slotOf(layout, layer.weight);
-    const b = slotOf(layout, layer.bias);
-    const weight = new Float32Array(w.length);
-    for (let i = 0; i < layer.inputs; i++)
-      for (let o = 0; o < layer.outputs; o++) weight[o * layer.inputs + i] = flat[w.offset + i * layer.outputs + o];
-    return [
-      [`${prefix}${torchName(l, 'weight')}`, { shape: [layer.outputs, layer.inputs], data: weight }],
-      [`${prefix}${torchName(l, 'bias')}`, { shape: [layer.outputs], data: flat.slice(b.offset, b.offset + b.length) }],
-    ];
+const torchShape = (shape: number[], transposed: boolean) => (transposed ? [...shape].reverse() : shape);
+
+/** Engine flat layout → PyTorch tensors (linear weights transposed to [out, in]). */
+function toTorchTensors(flat: Float32Array, layout: ParamLayout, arch: Architecture, prefix = ''): [string, Tensor][] {
+  return parametersOf(arch).map((p): [string, Tensor] => {
+    const slot = slotOf(layout, p.name);
+    const values = flat.slice(slot.offset, slot.offset + slot.length);
+    if (!p.transposedInTorch) return [`${prefix}${p.name}`, { shape: p.shape, data: values }];
+    const [rows, cols] = p.shape;
+    const data = new Float32Array(values.length);
+    for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) data[o * rows + i] = values[i * cols + o];
+    return [`${prefix}${p.name}`, { shape: torchShape(p.shape, true), data }];
   });
 }
 
 /** PyTorch tensors → engine flat layout, checking every name and shape first. */
-function fromTorchTensors(file: SafetensorsFile, fileName: string, layout: ParamLayout, sizes: number[], prefix = ''): Float32Array<ArrayBuffer> {
+function fromTorchTensors(file: SafetensorsFile, fileName: string, layout: ParamLayout, arch: Architecture, prefix = ''): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(layout.totalLength);
-  mlpLayers(sizes).forEach((layer, l) => {
-    const expect = (name: string, shape: number[]): Tensor => {
-      const t = file.tensors.get(`${prefix}${name}`);
-      if (!t) throw new Error(`${fileName}: missing tensor ${prefix}${name} (expected shape [${shape.join(', ')}])`);
-      if (t.shape.join() !== shape.join()) {
-        throw new Error(`${fileName}: tensor ${prefix}${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`);
-      }
-      for (const x of t.data) if (!Number.isFinite(x)) throw new Error(`${fileName}: tensor ${prefix}${name} holds a non-finite value`);
-      return t;
-    };
-    const weight = expect(torchName(l, 'weight'), [layer.outputs, layer.inputs]);
-    const bias = expect(torchName(l, 'bias'), [layer.outputs]);
-    const w = slotOf(layout, layer.weight);
-    for (let i = 0; i < layer.inputs; i++)
-      for (let o = 0; o < layer.outputs; o++) flat[w.offset + i * layer.outputs + o] = weight.data[o * layer.inputs + i];
-    flat.set(bias.data, slotOf(layout, layer.bias).offset);
-  });
+  for (const p of parametersOf(arch)) {
+    const name = `${prefix}${p.name}`;
+    const shape = torchShape(p.shape, p.transposedInTorch);
+    const t = file.tensors.get(name);
+    if (!t) throw new Error(`${fileName}: missing tensor ${name} (expected shape [${shape.join(', ')}])`);
+    if (t.shape.join() !== shape.join()) throw new Error(`${fileName}: tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`);
+    for (const x of t.data) if (!Number.isFinite(x)) throw new Error(`${fileName}: tensor ${name} holds a non-finite value`);
+    const offset = slotOf(layout, p.name).offset;
+    if (!p.transposedInTorch) {
+      flat.set(t.data, offset);
+      continue;
+    }
+    const [rows, cols] = p.shape;
+    for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) flat[offset + i * cols + o] = t.data[o * rows + i];
+  }
   return flat;
 }
 
-/** Layer sizes from a file: the metadata when present, else the shapes of 0.weight, 2.weight, … */
+/**
+ * The layers and input width a file holds: its metadata "layers" when present, else the plain MLP of its
+ * metadata "sizes", else the shapes of 0.weight, 2.weight, … of a PyTorch Linear/ReLU stack.
+ */
+export function checkpointLayers(file: SafetensorsFile, fileName: string): { layers: LayerSpec[]; inputs: number } {
+  const m = file.metadata;
+  if (m.layers !== undefined) {
+    const inputs = Number(m.inputs);
+    if (!(Number.isInteger(inputs) && inputs >= 1)) throw new Error(`${fileName}: metadata inputs '${m.inputs}' is not a positive integer`);
+    try {
+      return { layers: parseLayers(m.layers), inputs };
+    } catch (e) {
+      throw new Error(`${fileName}: metadata layers '${m.layers}' is not a valid layer list (${(e as Error).message})`);
+    }
+  }
+  const sizes = checkpointSizes(file, fileName);
+  return { layers: mlpLayerSpecs(sizes), inputs: sizes[0] };
+}
+
+/** Layer sizes of a Linear/ReLU stack: the metadata when present, else the shapes of 0.weight, 2.weight, … */
 export function checkpointSizes(file: SafetensorsFile, fileName: string): number[] {
   if (file.metadata.sizes) {
     try {
@@ -70,10 +88,10 @@ export function checkpointSizes(file: SafetensorsFile, fileName: string): number
     }
   }
   const sizes: number[] = [];
-  for (let l = 0; file.tensors.has(torchName(l, 'weight')); l++) {
-    const [out, inp] = file.tensors.get(torchName(l, 'weight'))!.shape;
+  for (let l = 0; file.tensors.has(`${2 * l}.weight`); l++) {
+    const [out, inp] = file.tensors.get(`${2 * l}.weight`)!.shape;
     if (l === 0) sizes.push(inp);
-    else if (sizes[sizes.length - 1] !== inp) throw new Error(`${fileName}: ${torchName(l, 'weight')} takes ${inp} inputs but the layer before gives ${sizes[sizes.length - 1]}`);
+    else if (sizes[sizes.length - 1] !== inp) throw new Error(`${fileName}: ${2 * l}.weight takes ${inp} inputs but the layer before gives ${sizes[sizes.length - 1]}`);
     sizes.push(out);
   }
   if (sizes.length < 2) throw new Error(`${fileName}: no tensor 0.weight: not an MLP state dict (tensors: ${[...file.tensors.keys()].slice(0, 6).join(', ')})`);
@@ -81,7 +99,7 @@ export function checkpointSizes(file: SafetensorsFile, fileName: string): number
   return sizes;
 }
 
-/** Options to build a Model matching a file: sizes and pixel normalization. */
+/** Options to build a Model matching a file: layers, seed and pixel normalization. */
 export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): ModelOptions {
   const m = file.metadata;
   const number = (key: string, fallback: number, ok: (x: number) => boolean) => {
@@ -91,7 +109,8 @@ export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: stri
     return x;
   };
   return {
-    sizes: checkpointSizes(file, fileName),
+    ...checkpointLayers(file, fileName),
+    seed: number('seed', 0, (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32),
     pixelMean: number('pixel_mean', 0, () => true),
     pixelStd: number('pixel_std', 1, (x) => x > 0),
   };
@@ -105,12 +124,15 @@ export interface SaveOptions {
 
 export async function saveCheckpoint(model: Model, options: SaveOptions = {}): Promise<Uint8Array> {
   const { layout } = model.parameters;
-  const tensors = toTorchTensors(await model.getParams(), layout, model.sizes);
+  const tensors = toTorchTensors(await model.getParams(), layout, model.architecture);
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     engine_version: ENGINE_VERSION,
-    architecture: `mlp ${model.sizes.join('-')} relu`,
+    architecture: `${model.architecture.inputs} → ${model.architecture.text}`,
+    inputs: String(model.architecture.inputs),
+    layers: model.architecture.text,
     sizes: JSON.stringify(model.sizes),
+    seed: String(model.seed),
     pixel_mean: String(model.pixelNormalization.mean),
     pixel_std: String(model.pixelNormalization.std),
     epoch: String(model.epochs),
@@ -127,7 +149,7 @@ export async function saveCheckpoint(model: Model, options: SaveOptions = {}): P
     if (optimizer) {
       const names = STATE_NAMES[optimizer.config.kind];
       for (let i = 0; i < names.length; i++) {
-        tensors.push(...toTorchTensors(await model.parameters.download(optimizer.state[i]), layout, model.sizes, `optimizer.${names[i]}.`));
+        tensors.push(...toTorchTensors(await model.parameters.download(optimizer.state[i]), layout, model.architecture, `optimizer.${names[i]}.`));
       }
     }
   }
@@ -141,10 +163,13 @@ export async function saveCheckpoint(model: Model, options: SaveOptions = {}): P
 export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFile, fileName: string): SafetensorsFile {
   // Callers that already decoded the file (to shape the model) pass it as is: it is read once.
   const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
-  const sizes = checkpointSizes(file, fileName);
-  if (sizes.join() !== model.sizes.join()) throw new Error(`${fileName}: holds a ${sizes.join('-')} MLP, the model is ${model.sizes.join('-')}`);
+  const held = checkpointLayers(file, fileName);
+  const arch = model.architecture;
+  if (!sameParameters(held, arch)) {
+    throw new Error(`${fileName}: holds the model ${held.inputs} → ${formatLayers(held.layers)}, this one is ${arch.inputs} → ${arch.text}`);
+  }
   const { layout } = model.parameters;
-  const params = fromTorchTensors(file, fileName, layout, sizes);
+  const params = fromTorchTensors(file, fileName, layout, arch);
   const m = file.metadata;
   let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number; schedule?: ScheduleConfig; labelSmoothing: number } | undefined;
   if (m.full_checkpoint === 'true') {
@@ -168,7 +193,7 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     }
     const labelSmoothing = m.label_smoothing === undefined ? 0 : Number(m.label_smoothing);
     if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`${fileName}: metadata label_smoothing '${m.label_smoothing}' is not in [0, 1)`);
-    const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, sizes, `optimizer.${n}.`)) : [];
+    const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, arch, `optimizer.${n}.`)) : [];
     resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing };
   }
   model.setParams(params);
@@ -184,4 +209,13 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     if (Number.isInteger(batchSize) && batchSize >= 1) model.lastFit = { batchSize, optimizer: resume.optimizer, schedule: resume.schedule, labelSmoothing: resume.labelSmoothing };
   }
   return file;
+}
+
+/**
+ * A file fits a model when the layer lists agree up to dropout rates (which hold no parameters): the same
+ * kinds at the same indices, the same widths.
+ */
+function sameParameters(held: { layers: LayerSpec[]; inputs: number }, arch: Architecture): boolean {
+  const shape = (l: LayerSpec) => (l.kind === 'linear' ? `linear:${l.outputs}` : l.kind);
+  return held.inputs === arch.inputs && held.layers.map(shape).join() === arch.layers.map((l) => shape(l.spec)).join();
 }

@@ -1,25 +1,24 @@
-// A multilayer perceptron whose parameters live in one flat GPU buffer.
-// Layer l maps sizes[l] → sizes[l+1]: weight [in × out] (row-major, the transpose of PyTorch's nn.Linear.weight),
-// bias [out]; ReLU between layers, none after the last (its outputs are the logits).
+// A model's parameters in one flat GPU buffer, laid out from its list of layers (src/layers/architecture.ts):
+// each layer's tensors in order, named as PyTorch's nn.Sequential names them ('0.weight', '0.bias', '2.weight', …).
+// A linear layer's weight is [in × out] here, the transpose of PyTorch's nn.Linear.weight.
+import { architecture, parametersOf, type Architecture } from '../layers/architecture.js';
+import { mlpLayerSpecs, type LayerSpec } from '../layers/index.js';
+import { MAX_WIDTH } from '../layers/linear.js';
 import { makeParamLayout, slotOf, type ParamLayout } from './paramLayout.js';
 import { Random } from './random.js';
 import { readFloats, storageBuffer } from './buffers.js';
 
 export interface MlpConfig {
-  /** Layer widths, input first, classes last. Default [784, 500, 10]. */
+  /** Layer widths, input first, classes last: linear layers with ReLUs between. Default [784, 500, 10]. */
   sizes?: number[];
-  /** Seeds initialization and, in fit, the shuffling. Default 0. */
+  /** Or the whole list of layers (then `inputs` is the input width, default 784). */
+  layers?: LayerSpec[];
+  inputs?: number;
+  /** Seeds initialization, the shuffling in fit and dropout's masks. Default 0. */
   seed?: number;
   /** Inputs are u8 pixels read as x/255; with mean and std (on that scale) they are standardized too. */
   pixelMean?: number;
   pixelStd?: number;
-}
-
-export interface LayerTensors {
-  weight: string;
-  bias: string;
-  inputs: number;
-  outputs: number;
 }
 
 export const DEFAULT_SIZES = [784, 500, 10];
@@ -27,57 +26,54 @@ export const DEFAULT_SIZES = [784, 500, 10];
 export function validateSizes(sizes: number[]): void {
   if (sizes.length < 2) throw new Error(`an MLP needs at least 2 sizes (inputs, classes), got [${sizes.join(', ')}]`);
   for (const s of sizes) {
-    if (!Number.isInteger(s) || s < 1 || s > 65536) throw new Error(`layer size must be an integer in 1..65536, got ${s}`);
+    if (!Number.isInteger(s) || s < 1 || s > MAX_WIDTH) throw new Error(`layer size must be an integer in 1..${MAX_WIDTH}, got ${s}`);
   }
   if (sizes[sizes.length - 1] < 2) throw new Error(`the last layer needs at least 2 classes, got ${sizes[sizes.length - 1]}`);
 }
 
-export function mlpLayers(sizes: number[]): LayerTensors[] {
-  return sizes.slice(1).map((outputs, l) => ({ weight: `layer${l}.weight`, bias: `layer${l}.bias`, inputs: sizes[l], outputs }));
+/** The architecture a config describes: its layers, or the plain MLP of its sizes. */
+export function architectureOf(config: Pick<MlpConfig, 'sizes' | 'layers' | 'inputs'>): Architecture {
+  if (config.layers) {
+    if (config.sizes) throw new Error('give a model either sizes or layers, not both');
+    return architecture(config.layers, config.inputs ?? DEFAULT_SIZES[0]);
+  }
+  const sizes = config.sizes ?? DEFAULT_SIZES;
+  validateSizes(sizes);
+  return architecture(mlpLayerSpecs(sizes), sizes[0]);
 }
 
-export function mlpParamLayout(sizes: number[], alignmentBytes: number): ParamLayout {
-  return makeParamLayout(
-    mlpLayers(sizes).flatMap((l) => [
-      { name: l.weight, shape: [l.inputs, l.outputs] },
-      { name: l.bias, shape: [l.outputs] },
-    ]),
-    alignmentBytes,
-  );
+export function paramLayoutOf(a: Architecture, alignmentBytes: number): ParamLayout {
+  return makeParamLayout(parametersOf(a), alignmentBytes);
 }
 
-/** PyTorch's nn.Linear default: weight and bias uniform in ±1/√fan_in (kaiming_uniform with a = √5). */
-export function initialParams(layout: ParamLayout, sizes: number[], random: Random): Float32Array {
+/** Each tensor's initialization (PyTorch's defaults), drawn in layout order. */
+export function initialParams(layout: ParamLayout, a: Architecture, random: Random): Float32Array {
   const flat = new Float32Array(layout.totalLength);
-  for (const layer of mlpLayers(sizes)) {
-    const bound = 1 / Math.sqrt(layer.inputs);
-    for (const name of [layer.weight, layer.bias]) {
-      const slot = slotOf(layout, name);
-      for (let i = 0; i < slot.length; i++) flat[slot.offset + i] = random.uniform(-bound, bound);
-    }
+  for (const p of parametersOf(a)) {
+    const slot = slotOf(layout, p.name);
+    p.init(flat.subarray(slot.offset, slot.offset + slot.length), random);
   }
   return flat;
 }
 
 /** The GPU side of a model: its parameter buffer and the flat buffers shaped like it. */
 export class MlpParameters {
-  readonly sizes: number[];
-  readonly layers: LayerTensors[];
   readonly layout: ParamLayout;
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
 
-  constructor(readonly device: GPUDevice, sizes: number[]) {
-    validateSizes(sizes);
-    this.sizes = [...sizes];
-    this.layers = mlpLayers(sizes);
-    this.layout = mlpParamLayout(sizes, device.limits.minStorageBufferOffsetAlignment);
+  constructor(readonly device: GPUDevice, readonly architecture: Architecture) {
+    this.layout = paramLayoutOf(architecture, device.limits.minStorageBufferOffsetAlignment);
     const bytes = this.layout.totalLength * 4;
     if (bytes > device.limits.maxStorageBufferBindingSize) {
       throw new Error(`model needs ${bytes} bytes of parameters; the device binds at most ${device.limits.maxStorageBufferBindingSize}`);
     }
     this.params = storageBuffer(device, bytes, 'params');
     this.grads = storageBuffer(device, bytes, 'grads');
+  }
+
+  get sizes(): number[] {
+    return this.architecture.sizes;
   }
 
   /** A zeroed buffer with the parameters' layout (optimizer state). */

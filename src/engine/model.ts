@@ -8,11 +8,13 @@ import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { BestWeights } from './bestWeights.js';
 import { encodeDispatches, PipelineCache, type Dispatch } from './dispatch.js';
-import { initialParams, MlpParameters, DEFAULT_SIZES, type MlpConfig } from './mlp.js';
+import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
+import type { Architecture } from '../layers/architecture.js';
 import { Ops } from './ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import { ModelPlan, type PlanMode, type PixelNormalization } from './plan.js';
 import { Random } from './random.js';
+import { sliceOf, slotOf } from './paramLayout.js';
 import { scheduledLearningRate, validateSchedule, type ScheduleConfig } from './schedule.js';
 import { DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
 
@@ -70,6 +72,8 @@ export interface FitOptions {
   labelSmoothing?: number;
   /** Early stopping: end fit after this many epochs without a better validation accuracy (needs validation). */
   patience?: number;
+  /** Max-norm: after each update, scale every unit's incoming weights (each linear layer) to L2 norm ≤ this. */
+  maxNorm?: number;
   /**
    * At the end of fit, put back the weights of the epoch with the best validation accuracy (ties: lower
    * validation loss). Default: on when patience is set.
@@ -95,13 +99,18 @@ const isBetter = (e: Evaluation, than?: Evaluation) => !than || e.accuracy > tha
 const MAX_SUBMISSIONS_IN_FLIGHT = 2;
 
 export class Model {
+  readonly architecture: Architecture;
+  /** Widths through the linear layers, inputs first ([784, 500, 10]). */
   readonly sizes: number[];
+  /** Seeds initialization, shuffling (through `random`) and dropout's masks. */
+  readonly seed: number;
   readonly parameters: MlpParameters;
   readonly random: Random;
   readonly ops: Ops;
   optimizer?: GpuOptimizer;
   private readonly pixels: PixelNormalization;
   private readonly plans = new Map<string, ModelPlan>();
+  private readonly constraints = new Map<number, Dispatch[]>();
   private readonly evaluationBatch: number;
   private epochsDone = 0;
   private resident?: ResidentDataset;
@@ -110,9 +119,12 @@ export class Model {
   readonly pixelNormalization: { mean: number; std: number };
 
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
-    this.sizes = options.sizes ?? DEFAULT_SIZES;
-    this.parameters = new MlpParameters(device, this.sizes);
-    this.random = new Random(options.seed ?? 0);
+    this.architecture = architectureOf(options);
+    this.sizes = this.architecture.sizes;
+    this.parameters = new MlpParameters(device, this.architecture);
+    this.seed = options.seed ?? 0;
+    if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new Error(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
+    this.random = new Random(this.seed);
     this.ops = new Ops(new PipelineCache(device), options.variants ?? DEFAULT_VARIANTS);
     const std = options.pixelStd ?? 1;
     const mean = options.pixelMean ?? 0;
@@ -120,11 +132,11 @@ export class Model {
     this.pixels = { pixelScale: 1 / std, pixelShift: -mean / std };
     this.pixelNormalization = { mean, std };
     this.evaluationBatch = options.evaluationBatch ?? 1000;
-    this.parameters.upload(initialParams(this.parameters.layout, this.sizes, this.random));
+    this.parameters.upload(initialParams(this.parameters.layout, this.architecture, this.random));
   }
 
   get classes(): number {
-    return this.sizes[this.sizes.length - 1];
+    return this.architecture.classes;
   }
 
   /** Epochs completed so far (restored from a checkpoint on resume). */
@@ -142,7 +154,7 @@ export class Model {
     const key = `${mode}:${capacity}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.pixels);
+      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.pixels, this.seed);
       this.plans.set(key, plan);
     }
     return plan;
@@ -196,6 +208,7 @@ export class Model {
     const labelSmoothing = options.labelSmoothing ?? 0;
     if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
     if (options.schedule) validateSchedule(options.schedule);
+    if (options.maxNorm !== undefined && !(options.maxNorm > 0 && Number.isFinite(options.maxNorm))) throw new Error(`maxNorm must be a positive number, got ${options.maxNorm}`);
     const patience = options.patience;
     if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new Error(`patience must be a positive integer, got ${patience}`);
     const restoreBest = options.restoreBest ?? patience !== undefined;
@@ -216,7 +229,8 @@ export class Model {
     const resident = keepOnGpu && ResidentDataset.fits(this.device, train) ? this.residentData(train) : null;
     const uploader = resident ? null : new BatchUploader(plan, this.sizes[0]);
     const gather = resident ? [plan.gatherFrom(resident)] : [];
-    const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
+    const constraints = options.maxNorm === undefined ? [] : this.maxNormDispatches(options.maxNorm);
+    const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
     const stepsPerEpoch = Math.ceil(train.count / batchSize);
     // The schedule runs over the whole run: the epochs done before this fit (a resume) and this fit's.
     const clock = { stepsPerEpoch, totalSteps: (this.epochsDone + epochs) * stepsPerEpoch };
@@ -394,6 +408,19 @@ export class Model {
 
   setParams(flat: Float32Array): void {
     this.parameters.upload(flat);
+  }
+
+  /** The max-norm constraint on every linear layer's weight, built once per value. */
+  private maxNormDispatches(c: number): Dispatch[] {
+    let dispatches = this.constraints.get(c);
+    if (!dispatches) {
+      const { layout, params } = this.parameters;
+      dispatches = this.architecture.layers
+        .filter((l) => l.spec.kind === 'linear')
+        .map((l) => this.ops.maxNorm(sliceOf(params, slotOf(layout, `${l.index}.weight`)), l.inputs, l.outputs, c));
+      this.constraints.set(c, dispatches);
+    }
+    return dispatches;
   }
 
   /** The training set in GPU memory, uploaded on first use and kept while fit is given the same one. */

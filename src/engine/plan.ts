@@ -1,12 +1,12 @@
 // A model compiled for a batch capacity: every buffer, pipeline and bind group a step needs, made once.
 // A step only uploads its batch and encodes these dispatches.
 //
-// Per layer l (in = sizes[l], out = sizes[l+1], B = capacity rows):
-//   forward   h[l][B×out]  = matmulNN(x or h[l−1], W[l]) with the bias (+ReLU except on the last layer) fused
+// The plan walks the model's layers (src/layers/): each layer that is not fused or the identity in this mode
+// gets an output buffer h[B×out] (and, for training, its gradient dh) and contributes its dispatches:
+//   forward   in layer order; a ReLU after a linear runs as that linear's epilogue and shares its output
 //   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels)
-//   backward  dW[l][in×out] = matmulTN(x or h[l−1], dh[l]);  db[l] = biasGrad(dh[l])
-//             dh[l−1][B×in] = matmulNT(dh[l], W[l]) masked by h[l−1] > 0 (ReLU backward fused)
-// The input x[B×sizes[0]] is raw u8 pixels, packed four to a u32; layer 0 reads them as x/255.
+//   backward  in reverse order; a layer whose input came out of a fused ReLU masks its input gradient by it
+// The input x[B×inputs] is raw u8 pixels, packed four to a u32; the first layer reads them as x/255 (scaled).
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
 import { BATCH_UNIFORM_BYTES, packBatchUniform, type BatchFields } from '../../shaders/batchUniform.js';
 import { UniformWords } from '../../shaders/bindings.js';
@@ -16,6 +16,9 @@ import type { MlpParameters } from './mlp.js';
 import type { Ops } from './ops.js';
 import type { ResidentDataset } from './residentData.js';
 import { sliceOf, slotOf } from './paramLayout.js';
+import type { LayerSpec } from '../layers/index.js';
+import type { LayerBuffers, LayerModule } from '../layers/layer.js';
+
 
 const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });
 
@@ -34,8 +37,8 @@ export class ModelPlan {
   readonly stats: GPUBuffer;
   /** Where stats (and predictions) are copied for reading on the host. */
   readonly statsStaging: GPUBuffer;
-  readonly activations: GPUBuffer[];
-  activationGrads: GPUBuffer[] = [];
+  readonly activations: GPUBuffer[] = [];
+  readonly activationGrads: GPUBuffer[] = [];
   readonly probabilities?: GPUBuffer;
   readonly probabilitiesStaging?: GPUBuffer;
 
@@ -54,62 +57,58 @@ export class ModelPlan {
     readonly capacity: number,
     readonly mode: PlanMode,
     pixels: PixelNormalization,
+    seed: number,
   ) {
-    const { device, sizes, layers, layout } = model;
-    const classes = sizes[sizes.length - 1];
+    const { device, architecture, layout } = model;
+    const { inputs, classes } = architecture;
     const B = capacity;
-    this.inputBytes = Math.ceil((B * sizes[0]) / 4) * 4;
+    const training = mode === 'train';
+    this.inputBytes = Math.ceil((B * inputs) / 4) * 4;
     this.input = storageBuffer(device, this.inputBytes, 'input u8');
     this.labels = storageBuffer(device, B * 4, 'labels');
     this.batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
     this.stats = storageBuffer(device, B * 8, 'stats');
     this.statsStaging = device.createBuffer({ size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' });
-    this.activations = layers.map((l, i) => storageBuffer(device, B * l.outputs * 4, `h${i}`));
 
-    const param = (name: string) => sliceOf(model.params, slotOf(layout, name));
-    const grad = (name: string) => sliceOf(model.grads, slotOf(layout, name));
-    const layerInput = (l: number): BufferSlice => whole(l === 0 ? this.input : this.activations[l - 1]);
-    const u8 = (l: number) => (l === 0 ? { inputU8: true, ...pixels } : {});
-    const last = layers.length - 1;
-
-    layers.forEach((layer, l) => {
-      this.forward.push(
-        ops.matmulNN(whole(this.activations[l]), layerInput(l), param(layer.weight), B, layer.outputs, layer.inputs, {
-          epilogue: l === last ? 'bias' : 'biasRelu', extra: param(layer.bias), ...u8(l),
-        }),
-      );
+    // What flows between layers: the current activation, its gradient, and the ReLU mask that applies to it.
+    let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = {
+      act: whole(this.input), grad: null, pixels,
+    };
+    const stages: [LayerModule<LayerSpec>, LayerBuffers<LayerSpec>][] = [];
+    architecture.layers.forEach((layer, l) => {
+      if (layer.module.fusedAs) {
+        flow = { ...flow, mask: flow.act };
+        return;
+      }
+      if (layer.module.isIdentity?.(layer.spec, training)) return;
+      const output = storageBuffer(device, B * layer.outputs * 4, `h${layer.index}`);
+      this.activations.push(output);
+      const dOutput = training ? storageBuffer(device, B * layer.outputs * 4, `dh${layer.index}`) : null;
+      if (dOutput) this.activationGrads.push(dOutput);
+      const next = architecture.layers[l + 1];
+      const stage: LayerBuffers<LayerSpec> = {
+        spec: layer.spec, place: layer, ops, rows: B,
+        input: flow.act, pixels: flow.pixels, output: whole(output),
+        dInput: flow.grad, dOutput: dOutput ? whole(dOutput) : whole(output),
+        activation: next?.module.fusedAs, inputMask: flow.mask,
+        param: (role) => sliceOf(model.params, slotOf(layout, `${layer.index}.${role}`)),
+        grad: (role) => sliceOf(model.grads, slotOf(layout, `${layer.index}.${role}`)),
+        batch: whole(this.batch), seed,
+      };
+      this.forward.push(...layer.module.forward!(stage));
+      stages.push([layer.module, stage]);
+      flow = { act: whole(output), grad: dOutput ? whole(dOutput) : null };
     });
 
+    const logits = flow.act;
     if (mode === 'predict') {
       this.probabilities = storageBuffer(device, B * classes * 4, 'probabilities');
       this.probabilitiesStaging = device.createBuffer({ size: this.probabilities.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'probabilities staging' });
-      this.forward.push(ops.softmax(whole(this.probabilities), whole(this.activations[last]), B, classes));
+      this.forward.push(ops.softmax(whole(this.probabilities), logits, B, classes));
       return;
     }
-
-    const logits = whole(this.activations[last]);
-    if (mode === 'evaluate') {
-      this.loss.push(ops.softmaxCrossEntropy(null, whole(this.stats), logits, whole(this.labels), whole(this.batch), B, classes));
-      return;
-    }
-
-    this.activationGrads = layers.map((l, i) => storageBuffer(device, B * l.outputs * 4, `dh${i}`));
-    this.loss.push(
-      ops.softmaxCrossEntropy(whole(this.activationGrads[last]), whole(this.stats), logits, whole(this.labels), whole(this.batch), B, classes),
-    );
-    for (let l = last; l >= 0; l--) {
-      const layer = layers[l];
-      const dOut = whole(this.activationGrads[l]);
-      this.backward.push(ops.matmulTN(grad(layer.weight), layerInput(l), dOut, layer.inputs, layer.outputs, B, u8(l)));
-      this.backward.push(ops.biasGrad(grad(layer.bias), dOut, B, layer.outputs));
-      if (l > 0) {
-        this.backward.push(
-          ops.matmulNT(whole(this.activationGrads[l - 1]), dOut, param(layer.weight), B, layer.inputs, layer.outputs, {
-            epilogue: 'reluMask', extra: whole(this.activations[l - 1]),
-          }),
-        );
-      }
-    }
+    this.loss.push(ops.softmaxCrossEntropy(flow.grad, whole(this.stats), logits, whole(this.labels), whole(this.batch), B, classes));
+    if (training) for (const [module, stage] of stages.reverse()) this.backward.push(...(module.backward?.(stage) ?? []));
   }
 
   /** Queues the Batch uniform: the rows actually present in this batch (≤ capacity), where it starts, its step. */
@@ -121,7 +120,7 @@ export class ModelPlan {
   /** The dispatch that gathers each training batch from a data set kept in GPU memory (shaders/gatherBatch.ts). */
   gatherFrom(data: ResidentDataset): Dispatch {
     return this.ops.gatherBatch(
-      whole(this.input), whole(this.labels), whole(data.images), whole(data.labels), whole(data.order), whole(this.batch), this.capacity, this.model.sizes[0],
+      whole(this.input), whole(this.labels), whole(data.images), whole(data.labels), whole(data.order), whole(this.batch), this.capacity, this.model.architecture.inputs,
     );
   }
 

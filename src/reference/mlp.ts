@@ -1,7 +1,11 @@
-// Float64 reference of the whole MLP step (forward, loss, backward), built from the reference ops, with the
-// engine's layout: weight l is [in × out], pixels are u8 read as x/255 · scale + shift.
-import { biasGrad, biasRelu, matmulNN, matmulNT, matmulTN, reluMask, softmaxCrossEntropy } from './ops.js';
-import { mlpLayers } from '../engine/mlp.js';
+// Float64 reference of a whole training step (forward, loss, backward) of any model, walking its layers'
+// reference twins (src/layers/), with the engine's layout: linear weights [in × out], pixels u8 read as
+// x/255 · scale + shift. Nothing is fused here: the plan's fusions must give these numbers.
+import { softmaxCrossEntropy } from './ops.js';
+import { architectureOf } from '../engine/mlp.js';
+import type { Architecture } from '../layers/architecture.js';
+import type { LayerReferenceStep } from '../layers/layer.js';
+import type { LayerSpec } from '../layers/index.js';
 import { slotOf, type ParamLayout } from '../engine/paramLayout.js';
 
 export interface ReferenceStep {
@@ -12,46 +16,41 @@ export interface ReferenceStep {
   logits: Float64Array;
 }
 
+export interface ReferenceOptions {
+  labelSmoothing?: number;
+  /** Dropout's key: the model's seed and the optimizer step being taken (1-based). */
+  seed?: number;
+  step?: number;
+  /** Dropout is on only in training. Default true. */
+  training?: boolean;
+}
+
 export function mlpForwardBackward(
-  params: ArrayLike<number>, layout: ParamLayout, sizes: number[],
-  pixels: Uint8Array, labels: ArrayLike<number>, rows: number, pixelScale = 1, pixelShift = 0,
+  params: ArrayLike<number>, layout: ParamLayout, model: Architecture | number[],
+  pixels: Uint8Array, labels: ArrayLike<number>, rows: number, pixelScale = 1, pixelShift = 0, options: ReferenceOptions = {},
 ): ReferenceStep {
-  const layers = mlpLayers(sizes);
-  const weight = (name: string) => {
-    const s = slotOf(layout, name);
-    return Float64Array.from({ length: s.length }, (_, i) => params[s.offset + i]);
-  };
-  const x = Float64Array.from(pixels.subarray(0, rows * sizes[0]), (p) => (p / 255) * pixelScale + pixelShift);
-  const acts: Float64Array[] = [];
-  layers.forEach((layer, l) => {
-    const h = new Float64Array(rows * layer.outputs);
-    matmulNN(h, l === 0 ? x : acts[l - 1], weight(layer.weight), rows, layer.outputs, layer.inputs);
-    biasRelu(h, weight(layer.bias), rows, layer.outputs, l < layers.length - 1);
-    acts.push(h);
-  });
-  const last = layers.length - 1;
-  const classes = sizes[sizes.length - 1];
-  const dh = new Float64Array(rows * classes);
-  const losses = new Float64Array(rows);
-  const correct = softmaxCrossEntropy(dh, losses, acts[last], labels, rows, classes);
+  const arch = Array.isArray(model) ? architectureOf({ sizes: model }) : model;
   const grads = new Float64Array(layout.totalLength);
-  let dOut = dh;
-  for (let l = last; l >= 0; l--) {
-    const layer = layers[l];
-    const w = slotOf(layout, layer.weight);
-    const b = slotOf(layout, layer.bias);
-    const dW = new Float64Array(w.length);
-    matmulTN(dW, l === 0 ? x : acts[l - 1], dOut, layer.inputs, layer.outputs, rows);
-    grads.set(dW, w.offset);
-    const db = new Float64Array(b.length);
-    biasGrad(db, dOut, rows, layer.outputs);
-    grads.set(db, b.offset);
-    if (l > 0) {
-      const dIn = new Float64Array(rows * layer.inputs);
-      matmulNT(dIn, dOut, weight(layer.weight), rows, layer.inputs, layer.outputs);
-      reluMask(dIn, acts[l - 1]);
-      dOut = dIn;
-    }
+  const steps = arch.layers.map((layer): LayerReferenceStep<LayerSpec> => {
+    const tensor = (source: ArrayLike<number> | Float64Array, role: string) => {
+      const s = slotOf(layout, `${layer.index}.${role}`);
+      return source === grads ? grads.subarray(s.offset, s.offset + s.length) : Float64Array.from({ length: s.length }, (_, i) => params[s.offset + i]);
+    };
+    return {
+      spec: layer.spec, place: layer, rows,
+      param: (role) => tensor(params, role), grad: (role) => tensor(grads, role),
+      seed: options.seed ?? 0, step: options.step ?? 1, training: options.training ?? true,
+    };
+  });
+  const x = Float64Array.from(pixels.subarray(0, rows * arch.inputs), (p) => (p / 255) * pixelScale + pixelShift);
+  const acts: Float64Array[] = [x];
+  arch.layers.forEach((layer, l) => acts.push(layer.module.referenceForward(acts[l], steps[l])));
+  const logits = acts[acts.length - 1];
+  let dOut: Float64Array = new Float64Array(rows * arch.classes);
+  const losses = new Float64Array(rows);
+  const correct = softmaxCrossEntropy(dOut, losses, logits, labels, rows, arch.classes, options.labelSmoothing ?? 0);
+  for (let l = arch.layers.length - 1; l >= 0; l--) {
+    dOut = arch.layers[l].module.referenceBackward(dOut, acts[l], acts[l + 1], steps[l]);
   }
-  return { loss: losses.reduce((a, b) => a + b, 0) / rows, correct, grads, logits: acts[last] };
+  return { loss: losses.reduce((a, b) => a + b, 0) / rows, correct, grads, logits };
 }

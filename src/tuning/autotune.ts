@@ -6,7 +6,8 @@
 import { matmulFamily, matmulVariantName, type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
 import type { AdapterDescription } from '../engine/device.js';
 import { PipelineCache } from '../engine/dispatch.js';
-import { mlpLayers } from '../engine/mlp.js';
+import { architectureOf } from '../engine/mlp.js';
+import type { Architecture } from '../layers/architecture.js';
 import { Ops } from '../engine/ops.js';
 import { chooseMatmul, defaultVariantsFor, inRange, matmulShapeKey, MEDIUM, SKINNY, type VariantChoices } from '../engine/variants.js';
 import { ENGINE_VERSION } from '../version.js';
@@ -31,13 +32,10 @@ export function tuneKey(adapter: AdapterDescription): string {
   return [adapter.vendor, adapter.architecture, adapter.device, adapter.description, `engine ${ENGINE_VERSION}`].join('|');
 }
 
-/** The matmuls of one training step of an MLP at a batch size. */
-export function trainingMatmuls(sizes: number[], batchSize: number): [MatmulForm, MatmulShape][] {
-  return mlpLayers(sizes).flatMap((layer, l): [MatmulForm, MatmulShape][] => [
-    ['nn', { M: batchSize, N: layer.outputs, K: layer.inputs, inputU8: l === 0 }],
-    ['tn', { M: layer.inputs, N: layer.outputs, K: batchSize, inputU8: l === 0 }],
-    ...(l > 0 ? [['nt', { M: batchSize, N: layer.inputs, K: layer.outputs }] as [MatmulForm, MatmulShape]] : []),
-  ]);
+/** The matmuls of one training step of a model (its sizes, or its architecture) at a batch size. */
+export function trainingMatmuls(model: number[] | Architecture, batchSize: number): [MatmulForm, MatmulShape][] {
+  const arch = Array.isArray(model) ? architectureOf({ sizes: model }) : model;
+  return arch.layers.flatMap((layer) => layer.module.products?.(layer, batchSize, layer.index === 0) ?? []);
 }
 
 /**

@@ -1,0 +1,97 @@
+// Dropout with inverted scaling, its mask drawn from a counter-based hash of (seed, step, layer, element):
+// nothing is stored between forward and backward, the same step gives the same mask on any adapter and in the
+// float64 reference (dropoutKeep in src/reference/ops.ts), and a resumed run draws the masks it would have drawn.
+//   dropout:          output[i] = keep(i) ? input[i] / (1 − p) : 0                     i < CAPACITY × WIDTH
+//   dropoutBackward:  dInput[i] = keep(i) ? dOutput[i] / (1 − p) : 0, and 0 where mask[i] ≤ 0 when the input
+//                     came from a ReLU fused into the layer before (MASKED), which is that ReLU's backward.
+// keep(i): hash ≥ THRESHOLD = round(p · 2³²), so P(keep) = 1 − p. Variant: workgroupSize. Shapes: any.
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { BATCH_STRUCT } from './batchUniform.js';
+import { input, output, uniform, type Binding } from './bindings.js';
+import { f32Literal, flatIndex } from './common.js';
+
+export interface DropoutShape {
+  capacityRows: number;
+  width: number;
+  p: number;
+  seed: number;
+  /** The layer's index in the model (keys its masks apart from other dropout layers'). */
+  layer: number;
+}
+
+export const DROPOUT_BINDINGS: Binding[] = [input('input'), output('output'), uniform('batch')];
+export const dropoutBackwardBindings = (masked: boolean): Binding[] => [
+  input('dOutput'), ...(masked ? [input('mask')] : []), output('dInput'), uniform('batch'),
+];
+
+/** The u32 that a hash must reach for an element to be kept. */
+export const dropoutThreshold = (p: number) => Math.min(2 ** 32 - 1, Math.round(p * 2 ** 32));
+
+// PCG's output permutation as a hash (Jarzynski & Olano, "Hash Functions for GPU Rendering", 2020), chained
+// over the key's words.
+const HASH = `
+fn pcgHash(x: u32) -> u32 {
+  let state = x * 747796405u + 2891336453u;
+  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+  return (word >> 22u) ^ word;
+}
+fn dropoutKeep(index: u32, step: u32) -> bool {
+  return pcgHash(SEED ^ pcgHash(step ^ pcgHash(LAYER ^ pcgHash(index)))) >= THRESHOLD;
+}`;
+
+const header = (s: DropoutShape) => `
+const COUNT = ${s.capacityRows * s.width}u;
+const SEED = ${s.seed >>> 0}u;
+const LAYER = ${s.layer}u;
+const THRESHOLD = ${dropoutThreshold(s.p)}u;
+const SCALE = ${f32Literal(1 / (1 - s.p))};
+${BATCH_STRUCT}
+${HASH}`;
+
+function check(s: DropoutShape): void {
+  if (!(s.p >= 0 && s.p < 1)) throw new Error(`dropout p must be in [0, 1), got ${s.p}`);
+  if (!(s.capacityRows >= 1 && s.width >= 1)) throw new Error(`dropout needs rows, width ≥ 1, got ${s.capacityRows}, ${s.width}`);
+}
+
+export function dropoutShader(workgroupSize: number, s: DropoutShape): string {
+  check(s);
+  return wgsl`${header(s)}
+@group(0) @binding(0) var<storage, read> input: array<f32>;
+@group(0) @binding(1) var<storage, read_write> output: array<f32>;
+@group(0) @binding(2) var<uniform> batch: Batch;
+
+@compute @workgroup_size(${workgroupSize})
+fn dropout(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = ${flatIndex(workgroupSize)};
+  if (i >= COUNT) { return; }
+  output[i] = select(0.0, input[i] * SCALE, dropoutKeep(i, batch.step));
+}
+`;
+}
+
+export function dropoutBackwardShader(workgroupSize: number, s: DropoutShape, masked: boolean): string {
+  check(s);
+  return wgsl`${header(s)}
+@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
+#if ${masked}
+@group(0) @binding(1) var<storage, read> mask: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
+@group(0) @binding(3) var<uniform> batch: Batch;
+#else
+@group(0) @binding(1) var<storage, read_write> dInput: array<f32>;
+@group(0) @binding(2) var<uniform> batch: Batch;
+#endif
+
+@compute @workgroup_size(${workgroupSize})
+fn dropoutBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = ${flatIndex(workgroupSize)};
+  if (i >= COUNT) { return; }
+#if ${masked}
+  let keep = dropoutKeep(i, batch.step) && mask[i] > 0.0;
+#else
+  let keep = dropoutKeep(i, batch.step);
+#endif
+  dInput[i] = select(0.0, dOutput[i] * SCALE, keep);
+}
+`;
+}

@@ -1,0 +1,78 @@
+// linear:OUT — y[B×OUT] = x[B×IN] · weight[IN×OUT] + bias[OUT], PyTorch's nn.Linear (whose weight is the
+// transpose, [OUT × IN]). Forward: one matmulNN with the bias (and a following ReLU) as its epilogue.
+// Backward: dWeight = matmulTN(x, dY), dBias = biasGrad(dY), dX = matmulNT(dY, weight) with the ReLU mask of
+// its input fused when that input came out of a ReLU.
+import * as ref from '../reference/ops.js';
+import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
+import type { LayerModule, ParameterDecl } from './layer.js';
+
+export interface LinearSpec {
+  kind: 'linear';
+  outputs: number;
+}
+
+export const MAX_WIDTH = 65536;
+
+/** PyTorch's nn.Linear default: uniform in ±1/√fan_in (kaiming_uniform with a = √5, and the bias likewise). */
+const uniformFanIn = (inputs: number) => (out: Float32Array, random: { uniform(a: number, b: number): number }) => {
+  const bound = 1 / Math.sqrt(inputs);
+  for (let i = 0; i < out.length; i++) out[i] = random.uniform(-bound, bound);
+};
+
+export const linear: LayerModule<LinearSpec> = {
+  kind: 'linear',
+  parse(argument) {
+    const outputs = Number(argument);
+    if (argument === undefined || !Number.isInteger(outputs) || outputs < 1 || outputs > MAX_WIDTH) {
+      throw new Error(`linear takes its width, an integer in 1..${MAX_WIDTH} (linear:500), got '${argument ?? ''}'`);
+    }
+    return { kind: 'linear', outputs };
+  },
+  format: (s) => `linear:${s.outputs}`,
+  outputs: (s) => s.outputs,
+  parameters: (s, inputs): ParameterDecl[] => [
+    { role: 'weight', shape: [inputs, s.outputs], transposedInTorch: true, init: uniformFanIn(inputs) },
+    { role: 'bias', shape: [s.outputs], transposedInTorch: false, init: uniformFanIn(inputs) },
+  ],
+  readsPixels: true,
+  takesActivation: true,
+
+  forward: (b) => [
+    b.ops.matmulNN(b.output, b.input, b.param('weight'), b.rows, b.place.outputs, b.place.inputs, {
+      epilogue: b.activation === 'relu' ? 'biasRelu' : 'bias', extra: b.param('bias'), ...(b.pixels ? { inputU8: true, ...b.pixels } : {}),
+    }),
+  ],
+  backward(b) {
+    const { rows, place } = b;
+    const dispatches = [
+      b.ops.matmulTN(b.grad('weight'), b.input, b.dOutput, place.inputs, place.outputs, rows, b.pixels ? { inputU8: true, ...b.pixels } : {}),
+      b.ops.biasGrad(b.grad('bias'), b.dOutput, rows, place.outputs),
+    ];
+    if (b.dInput) {
+      dispatches.push(b.ops.matmulNT(b.dInput, b.dOutput, b.param('weight'), rows, place.inputs, place.outputs,
+        b.inputMask ? { epilogue: 'reluMask', extra: b.inputMask } : {}));
+    }
+    return dispatches;
+  },
+
+  products: (place, rows, readsPixels) => [
+    ['nn', { M: rows, N: place.outputs, K: place.inputs, inputU8: readsPixels }],
+    ['tn', { M: place.inputs, N: place.outputs, K: rows, inputU8: readsPixels }],
+    ...(readsPixels ? [] : [['nt', { M: rows, N: place.inputs, K: place.outputs }] as [MatmulForm, MatmulShape]]),
+  ],
+
+  referenceForward(x, r) {
+    const y = new Float64Array(r.rows * r.place.outputs);
+    ref.matmulNN(y, x, r.param('weight'), r.rows, r.place.outputs, r.place.inputs);
+    ref.biasRelu(y, r.param('bias'), r.rows, r.place.outputs, false);
+    return y;
+  },
+  referenceBackward(dY, x, _y, r) {
+    const { rows, place } = r;
+    ref.matmulTN(r.grad('weight'), x, dY, place.inputs, place.outputs, rows);
+    ref.biasGrad(r.grad('bias'), dY, rows, place.outputs);
+    const dX = new Float64Array(rows * place.inputs);
+    ref.matmulNT(dX, dY, r.param('weight'), rows, place.inputs, place.outputs);
+    return dX;
+  },
+};
