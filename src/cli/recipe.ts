@@ -1,8 +1,10 @@
 // The training-recipe flags shared by `train` (Node) and `train:browser` (headless Chromium).
 import { validateSizes } from '../engine/mlp.js';
+import { architecture } from '../layers/architecture.js';
+import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
 import { choiceFlag, floatFlag, intFlag, UsageError } from './args.js';
-import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
+import { MNIST_CLASSES, MNIST_FEATURES, MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { formatSchedule, parseSchedule, type ScheduleConfig } from '../engine/schedule.js';
 
 
@@ -11,11 +13,14 @@ export const RECIPE_FLAGS = {
   optimizer: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
   limit: { type: 'string' }, 'validation-size': { type: 'string' }, pixels: { type: 'string' }, 'progress-every': { type: 'string' },
   schedule: { type: 'string' }, 'label-smoothing': { type: 'string' }, patience: { type: 'string' },
+  layers: { type: 'string' }, dropout: { type: 'string' }, 'max-norm': { type: 'string' },
 } as const;
 
 type RecipeFlags = Partial<Record<keyof typeof RECIPE_FLAGS, string>>;
 
 export interface Recipe {
+  /** The model's layers; `sizes` are the widths through its linear layers. */
+  layers: LayerSpec[];
   sizes: number[];
   epochs: number;
   batchSize: number;
@@ -30,6 +35,7 @@ export interface Recipe {
   schedule?: ScheduleConfig;
   labelSmoothing: number;
   patience?: number;
+  maxNorm?: number;
 }
 
 export function scheduleFlag(raw: string): ScheduleConfig {
@@ -40,7 +46,29 @@ export function scheduleFlag(raw: string): ScheduleConfig {
   }
 }
 
-function parseHidden(raw: string | undefined): number[] {
+/** --layers, or --hidden with --dropout after each hidden ReLU; checked as a model on MNIST's 784 inputs. */
+function layersFlag(flags: RecipeFlags): LayerSpec[] {
+  if (flags.layers !== undefined && (flags.hidden !== undefined || flags.dropout !== undefined)) {
+    throw new UsageError('give either --layers or --hidden (with --dropout), not both');
+  }
+  const dropout = floatFlag('dropout', flags.dropout, 0, (x) => x >= 0 && x < 1);
+  try {
+    let layers: LayerSpec[];
+    if (flags.layers !== undefined) layers = parseLayers(flags.layers);
+    else {
+      const sizes = [MNIST_FEATURES, ...parseHidden(flags.hidden), MNIST_CLASSES];
+      validateSizes(sizes);
+      layers = mlpLayerSpecs(sizes, dropout);
+    }
+    architecture(layers, MNIST_FEATURES);
+    return layers;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--${flags.layers !== undefined ? 'layers' : 'hidden'}: ${(e as Error).message}`);
+  }
+}
+
+export function parseHidden(raw: string | undefined): number[] {
   if (raw === undefined) return [500];
   if (raw.trim() === '') return [];
   return raw.split(',').map((s) => {
@@ -52,15 +80,11 @@ function parseHidden(raw: string | undefined): number[] {
 
 /** Defaults are the reference recipe: 784-500-10, Adam lr 1e-3, batch 128, 10 epochs, standardized pixels. */
 export function parseRecipe(flags: RecipeFlags): Recipe {
-  const sizes = [784, ...parseHidden(flags.hidden), 10];
-  try {
-    validateSizes(sizes);
-  } catch (e) {
-    throw new UsageError(`--hidden: ${(e as Error).message}`);
-  }
+  const layers = layersFlag(flags);
   const pixels = choiceFlag('pixels', flags.pixels, ['standardized', 'unit'] as const, 'standardized');
   return {
-    sizes,
+    layers,
+    sizes: architecture(layers, MNIST_FEATURES).sizes,
     epochs: intFlag('epochs', flags.epochs, 10),
     batchSize: intFlag('batch-size', flags['batch-size'], 128),
     seed: intFlag('seed', flags.seed, 0, 0),
@@ -79,6 +103,7 @@ export function parseRecipe(flags: RecipeFlags): Recipe {
     schedule: flags.schedule === undefined ? undefined : scheduleFlag(flags.schedule),
     labelSmoothing: floatFlag('label-smoothing', flags['label-smoothing'], 0, (x) => x >= 0 && x < 1),
     patience: flags.patience === undefined ? undefined : intFlag('patience', flags.patience, 1),
+    maxNorm: flags['max-norm'] === undefined ? undefined : floatFlag('max-norm', flags['max-norm'], 0),
   };
 }
 

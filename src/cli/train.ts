@@ -11,9 +11,11 @@ import { openModelFile, readModelFile, saveModelFile } from '../node/modelFiles.
 import type { SplitOptions } from '../data/mnist.js';
 import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
+import { formatLayers } from '../layers/index.js';
 import { pct, TrainReporter } from './report.js';
 
-const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]]
+const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
+  [--layers linear:500,relu,dropout:0.2,linear:10] [--max-norm C]
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
   [--schedule constant|step|cosine|onecycle[:warmup=E:every=E:gamma=G:min=LR]] [--label-smoothing 0] [--patience P]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
   }
   const recipe = parseRecipe(flags);
   const { epochs, batchSize, seed, optimizer, sizes, progressEvery } = recipe;
-  let { schedule, labelSmoothing } = recipe;
+  let { schedule, labelSmoothing, maxNorm } = recipe;
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const dataDir = flags.data ?? defaultMnistDir();
   const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
@@ -57,8 +59,8 @@ async function main(): Promise<void> {
     const file = readModelFile(flags.resume);
     const opened = openModelFile(gpu.device, file, await chooseVariants(file.options.sizes!));
     model = opened.model;
-    if (flags.hidden !== undefined && model.sizes.join() !== sizes.join()) {
-      throw new UsageError(`--hidden gives ${sizes.join('-')} but ${flags.resume} holds a ${model.sizes.join('-')} MLP`);
+    if ((flags.hidden !== undefined || flags.layers !== undefined || flags.dropout !== undefined) && model.architecture.text !== formatLayers(recipe.layers)) {
+      throw new UsageError(`--${flags.layers !== undefined ? 'layers' : 'hidden'} gives ${formatLayers(recipe.layers)} but ${flags.resume} holds ${model.architecture.text}`);
     }
     // The run continues on the checkpoint's data split and seed; flags that would change them are refused.
     if (opened.metadata.split) {
@@ -70,29 +72,29 @@ async function main(): Promise<void> {
       split = saved;
     }
     if (opened.metadata.seed !== undefined) runSeed = Number(opened.metadata.seed);
-    if (model.lastFit) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0 } = model.lastFit);
+    if (model.lastFit) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm } = model.lastFit);
     console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.optimizer?.step ?? 0}` +
       (model.lastFit ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
     model = new Model(gpu.device, {
-      sizes, seed, variants: await chooseVariants(sizes),
+      layers: recipe.layers, seed, variants: await chooseVariants(sizes),
       pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
     });
   }
   const splits = splitMnist(loadMnist(dataDir), split);
   const runMetadata = { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
-    sizes: model.sizes, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
+    sizes: model.sizes, layers: model.architecture.text, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
-    extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience }),
+    extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm }),
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,
   });
 
   const started = performance.now();
   const history = await model.fit(splits.train, {
     epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery, stepsPerSubmit,
-    schedule, labelSmoothing, patience: recipe.patience,
+    schedule, labelSmoothing, patience: recipe.patience, maxNorm,
     validation: splits.validation.count > 0 ? splits.validation : undefined,
     onStep: (s) => reporter.step(s),
     onEpoch: async (e) => {
@@ -114,7 +116,7 @@ async function main(): Promise<void> {
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const config = { sizes: model.sizes, epochs, batchSize: batch, optimizer: model.optimizer!.config, schedule: schedule ?? null, labelSmoothing, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
+    const config = { sizes: model.sizes, layers: model.architecture.text, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.optimizer!.config, schedule: schedule ?? null, labelSmoothing, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');

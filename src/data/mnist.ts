@@ -11,6 +11,10 @@ export const MNIST_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
+/** 28 × 28 pixels, 10 digits. */
+export const MNIST_FEATURES = 784;
+export const MNIST_CLASSES = 10;
+
 /** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
 export const MNIST_MEAN = 0.1307;
 export const MNIST_STD = 0.3081;

@@ -140,6 +140,7 @@ export async function saveCheckpoint(model: Model, options: SaveOptions = {}): P
     ...(model.lastFit ? { batch_size: String(model.lastFit.batchSize), optimizer: JSON.stringify(model.optimizer?.config ?? model.lastFit.optimizer) } : {}),
     ...(model.lastFit?.schedule ? { schedule: JSON.stringify(model.lastFit.schedule) } : {}),
     ...(model.lastFit?.labelSmoothing ? { label_smoothing: String(model.lastFit.labelSmoothing) } : {}),
+    ...(model.lastFit?.maxNorm ? { max_norm: String(model.lastFit.maxNorm) } : {}),
     ...options.metadata,
   };
   if (options.full) {
@@ -171,7 +172,7 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
   const { layout } = model.parameters;
   const params = fromTorchTensors(file, fileName, layout, arch);
   const m = file.metadata;
-  let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number; schedule?: ScheduleConfig; labelSmoothing: number } | undefined;
+  let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number; schedule?: ScheduleConfig; labelSmoothing: number; maxNorm?: number } | undefined;
   if (m.full_checkpoint === 'true') {
     let optimizer: ReturnType<typeof resolveOptimizer>;
     try {
@@ -193,8 +194,10 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     }
     const labelSmoothing = m.label_smoothing === undefined ? 0 : Number(m.label_smoothing);
     if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`${fileName}: metadata label_smoothing '${m.label_smoothing}' is not in [0, 1)`);
+    const maxNorm = m.max_norm === undefined ? undefined : Number(m.max_norm);
+    if (maxNorm !== undefined && !(maxNorm > 0 && Number.isFinite(maxNorm))) throw new Error(`${fileName}: metadata max_norm '${m.max_norm}' is not a positive number`);
     const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, arch, `optimizer.${n}.`)) : [];
-    resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing };
+    resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing, maxNorm };
   }
   model.setParams(params);
   // Weights alone (or a checkpoint taken before any step) carry no optimizer state: start it fresh.
@@ -206,7 +209,7 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     model.random.state = resume.rng;
     model.epochs = resume.epoch;
     const batchSize = Number(m.batch_size);
-    if (Number.isInteger(batchSize) && batchSize >= 1) model.lastFit = { batchSize, optimizer: resume.optimizer, schedule: resume.schedule, labelSmoothing: resume.labelSmoothing };
+    if (Number.isInteger(batchSize) && batchSize >= 1) model.lastFit = { batchSize, optimizer: resume.optimizer, schedule: resume.schedule, labelSmoothing: resume.labelSmoothing, maxNorm: resume.maxNorm };
   }
   return file;
 }

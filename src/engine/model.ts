@@ -115,7 +115,7 @@ export class Model {
   private epochsDone = 0;
   private resident?: ResidentDataset;
   /** The last fit's batch size and optimizer, recorded in checkpoints. */
-  lastFit?: { batchSize: number; optimizer: OptimizerConfig; schedule?: ScheduleConfig; labelSmoothing?: number };
+  lastFit?: { batchSize: number; optimizer: OptimizerConfig; schedule?: ScheduleConfig; labelSmoothing?: number; maxNorm?: number };
   readonly pixelNormalization: { mean: number; std: number };
 
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
@@ -220,7 +220,7 @@ export class Model {
     const capacity = Math.min(batchSize, train.count);
     const plan = this.plan('train', capacity);
     const optimizer = this.useOptimizer(options.optimizer);
-    this.lastFit = { batchSize, optimizer: options.optimizer, schedule: options.schedule, labelSmoothing };
+    this.lastFit = { batchSize, optimizer: options.optimizer, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm };
     // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
     // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
     // Asking for several steps per submission asks for the data on the GPU, which they need.
@@ -391,12 +391,13 @@ export class Model {
 
   /**
    * Loss gradients of one batch (no update): the flat gradient buffer read back, in the parameters' layout.
+   * `step` keys dropout's masks (as the optimizer step being taken would), `labelSmoothing` the loss.
    * For checking the model against a reference; training never reads gradients.
    */
-  async gradients(data: Dataset): Promise<Float32Array> {
+  async gradients(data: Dataset, batch: { step?: number; labelSmoothing?: number } = {}): Promise<Float32Array> {
     checkDataset(data, this.sizes[0], this.classes);
     const plan = this.plan('train', data.count);
-    new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count);
+    new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count, batch);
     this.encode([...plan.forward, ...plan.loss, ...plan.backward], (enc) => enc.clearBuffer(plan.stats));
     return this.parameters.download(this.parameters.grads);
   }

@@ -31,7 +31,10 @@ export function architecture(specs: readonly LayerSpec[], inputs: number): Archi
   let width = inputs;
   const layers = specs.map((spec, index): PlacedLayer => {
     const module = moduleOf(spec);
-    const where = `layer ${index} (${module.format(spec as never)})`;
+    const written = module.format(spec as never);
+    const where = `layer ${index} (${written})`;
+    // A spec built in code is checked as its written form would be.
+    module.parse(written.includes(':') ? written.slice(written.indexOf(':') + 1) : undefined);
     if (index === 0 && !module.readsPixels) throw new Error(`${where}: the first layer reads the u8 pixels, which only linear can`);
     if (module.fusedAs) {
       const before = specs[index - 1];
