@@ -1,12 +1,13 @@
 // The per-step Batch uniform, read by gatherBatch, softmaxCrossEntropy and dropout: the rows present in this
 // batch (≤ the plan's capacity; a short last batch has fewer), 1/rows for the mean loss gradient, where the
-// batch starts in the epoch's order of training images, the training step (dropout's mask is keyed by it) and
-// the label smoothing of the loss (0 in evaluation). Its WGSL struct and its packer live here only.
+// batch starts in the epoch's order of training images, the training step and the model's seed (dropout's
+// masks are keyed by both) and the label smoothing of the loss (0 in evaluation). Its WGSL struct and its packer
+// live here only.
 import type { UniformWords } from './bindings.js';
 
 export const BATCH_UNIFORM_BYTES = 32;
 
-export const BATCH_STRUCT = 'struct Batch { rows: u32, invRows: f32, start: u32, step: u32, labelSmoothing: f32 }';
+export const BATCH_STRUCT = 'struct Batch { rows: u32, invRows: f32, start: u32, step: u32, labelSmoothing: f32, seed: u32 }';
 
 export interface BatchFields {
   rows: number;
@@ -16,6 +17,8 @@ export interface BatchFields {
   step?: number;
   /** ε of PyTorch's CrossEntropyLoss(label_smoothing=ε). Default 0. */
   labelSmoothing?: number;
+  /** The model's seed (keys dropout masks). Default 0. */
+  seed?: number;
 }
 
 /** Packs struct Batch into `w` (≥ BATCH_UNIFORM_BYTES) and returns its bytes. */
@@ -25,7 +28,7 @@ export function packBatchUniform(w: UniformWords, b: BatchFields): ArrayBuffer {
   w.u32[2] = b.start ?? 0;
   w.u32[3] = b.step ?? 0;
   w.f32[4] = b.labelSmoothing ?? 0;
-  w.u32[5] = 0;
+  w.u32[5] = b.seed ?? 0;
   w.u32[6] = 0;
   w.u32[7] = 0;
   return w.buffer;

@@ -1,4 +1,5 @@
-// Dropout with inverted scaling, its mask drawn from a counter-based hash of (seed, step, layer, element):
+// Dropout with inverted scaling, its mask drawn from a counter-based hash of (seed, step, layer, element) —
+// seed and step from the Batch uniform, so one pipeline serves every step and a checkpoint restores the seed:
 // nothing is stored between forward and backward, the same step gives the same mask on any adapter and in the
 // float64 reference (dropoutKeep in src/reference/ops.ts), and a resumed run draws the masks it would have drawn.
 //   dropout:          output[i] = keep(i) ? input[i] / (1 − p) : 0                     i < CAPACITY × WIDTH
@@ -14,7 +15,6 @@ export interface DropoutShape {
   capacityRows: number;
   width: number;
   p: number;
-  seed: number;
   /** The layer's index in the model (keys its masks apart from other dropout layers'). */
   layer: number;
 }
@@ -35,13 +35,12 @@ fn pcgHash(x: u32) -> u32 {
   let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
   return (word >> 22u) ^ word;
 }
-fn dropoutKeep(index: u32, step: u32) -> bool {
-  return pcgHash(SEED ^ pcgHash(step ^ pcgHash(LAYER ^ pcgHash(index)))) >= THRESHOLD;
+fn dropoutKeep(index: u32) -> bool {
+  return pcgHash(batch.seed ^ pcgHash(batch.step ^ pcgHash(LAYER ^ pcgHash(index)))) >= THRESHOLD;
 }`;
 
 const header = (s: DropoutShape) => `
 const COUNT = ${s.capacityRows * s.width}u;
-const SEED = ${s.seed >>> 0}u;
 const LAYER = ${s.layer}u;
 const THRESHOLD = ${dropoutThreshold(s.p)}u;
 const SCALE = ${f32Literal(1 / (1 - s.p))};
@@ -64,7 +63,7 @@ export function dropoutShader(workgroupSize: number, s: DropoutShape): string {
 fn dropout(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = ${flatIndex(workgroupSize)};
   if (i >= COUNT) { return; }
-  output[i] = select(0.0, input[i] * SCALE, dropoutKeep(i, batch.step));
+  output[i] = select(0.0, input[i] * SCALE, dropoutKeep(i));
 }
 `;
 }
@@ -87,9 +86,9 @@ fn dropoutBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   let i = ${flatIndex(workgroupSize)};
   if (i >= COUNT) { return; }
 #if ${masked}
-  let keep = dropoutKeep(i, batch.step) && mask[i] > 0.0;
+  let keep = dropoutKeep(i) && mask[i] > 0.0;
 #else
-  let keep = dropoutKeep(i, batch.step);
+  let keep = dropoutKeep(i);
 #endif
   dInput[i] = select(0.0, dOutput[i] * SCALE, keep);
 }

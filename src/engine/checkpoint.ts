@@ -172,7 +172,7 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
   const { layout } = model.parameters;
   const params = fromTorchTensors(file, fileName, layout, arch);
   const m = file.metadata;
-  let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number; schedule?: ScheduleConfig; labelSmoothing: number; maxNorm?: number } | undefined;
+  let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number; schedule?: ScheduleConfig; labelSmoothing: number; maxNorm?: number; seed?: number } | undefined;
   if (m.full_checkpoint === 'true') {
     let optimizer: ReturnType<typeof resolveOptimizer>;
     try {
@@ -197,7 +197,9 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     const maxNorm = m.max_norm === undefined ? undefined : Number(m.max_norm);
     if (maxNorm !== undefined && !(maxNorm > 0 && Number.isFinite(maxNorm))) throw new Error(`${fileName}: metadata max_norm '${m.max_norm}' is not a positive number`);
     const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, arch, `optimizer.${n}.`)) : [];
-    resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing, maxNorm };
+    // The seed keys dropout's masks: the resumed run draws the masks the uninterrupted one would have.
+    const seed = m.seed === undefined ? undefined : modelOptionsFromCheckpoint(file, fileName).seed;
+    resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing, maxNorm, seed };
   }
   model.setParams(params);
   // Weights alone (or a checkpoint taken before any step) carry no optimizer state: start it fresh.
@@ -207,6 +209,7 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     resume.state.forEach((s, i) => model.parameters.device.queue.writeBuffer(optimizer.state[i], 0, s));
     optimizer.step = resume.step;
     model.random.state = resume.rng;
+    if (resume.seed !== undefined) model.seed = resume.seed;
     model.epochs = resume.epoch;
     const batchSize = Number(m.batch_size);
     if (Number.isInteger(batchSize) && batchSize >= 1) model.lastFit = { batchSize, optimizer: resume.optimizer, schedule: resume.schedule, labelSmoothing: resume.labelSmoothing, maxNorm: resume.maxNorm };

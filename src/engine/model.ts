@@ -102,8 +102,8 @@ export class Model {
   readonly architecture: Architecture;
   /** Widths through the linear layers, inputs first ([784, 500, 10]). */
   readonly sizes: number[];
-  /** Seeds initialization, shuffling (through `random`) and dropout's masks. */
-  readonly seed: number;
+  /** Seeds initialization and shuffling (through `random`) and keys dropout's masks; a full checkpoint restores it. */
+  seed: number;
   readonly parameters: MlpParameters;
   readonly random: Random;
   readonly ops: Ops;
@@ -154,7 +154,7 @@ export class Model {
     const key = `${mode}:${capacity}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.pixels, this.seed);
+      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.pixels);
       this.plans.set(key, plan);
     }
     return plan;
@@ -268,7 +268,7 @@ export class Model {
             step++;
             const rows = Math.min(batchSize, train.count - samples);
             const lr = learningRate((epoch - 1) * stepsPerEpoch + step - 1);
-            const fields = { rows, start: samples, step: optimizer.step + 1, labelSmoothing };
+            const fields = { rows, start: samples, step: optimizer.step + 1, labelSmoothing, seed: this.seed };
             if (ring) {
               packBatchUniform(plan.batchWords, fields);
               optimizer.nextStepWords(lr);
@@ -397,7 +397,7 @@ export class Model {
   async gradients(data: Dataset, batch: { step?: number; labelSmoothing?: number } = {}): Promise<Float32Array> {
     checkDataset(data, this.sizes[0], this.classes);
     const plan = this.plan('train', data.count);
-    new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count, batch);
+    new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count, { ...batch, seed: this.seed });
     this.encode([...plan.forward, ...plan.loss, ...plan.backward], (enc) => enc.clearBuffer(plan.stats));
     return this.parameters.download(this.parameters.grads);
   }

@@ -57,7 +57,6 @@ export class ModelPlan {
     readonly capacity: number,
     readonly mode: PlanMode,
     pixels: PixelNormalization,
-    seed: number,
   ) {
     const { device, architecture, layout } = model;
     const { inputs, classes } = architecture;
@@ -93,7 +92,7 @@ export class ModelPlan {
         activation: next?.module.fusedAs, inputMask: flow.mask,
         param: (role) => sliceOf(model.params, slotOf(layout, `${layer.index}.${role}`)),
         grad: (role) => sliceOf(model.grads, slotOf(layout, `${layer.index}.${role}`)),
-        batch: whole(this.batch), seed,
+        batch: whole(this.batch),
       };
       this.forward.push(...layer.module.forward!(stage));
       stages.push([layer.module, stage]);

@@ -10,7 +10,7 @@ export interface DropoutSpec {
   p: number;
 }
 
-const shape = (p: number, place: LayerPlace, rows: number, seed: number): DropoutShape => ({ capacityRows: rows, width: place.outputs, p, seed, layer: place.index });
+const shape = (p: number, place: LayerPlace, rows: number): DropoutShape => ({ capacityRows: rows, width: place.outputs, p, layer: place.index });
 
 export const dropout: LayerModule<DropoutSpec> = {
   kind: 'dropout',
@@ -26,8 +26,8 @@ export const dropout: LayerModule<DropoutSpec> = {
   parameters: () => [],
   isIdentity: (s, training) => !training || s.p === 0,
 
-  forward: (b) => [b.ops.dropout(b.output, b.input, b.batch, shape(b.spec.p, b.place, b.rows, b.seed))],
-  backward: (b) => (b.dInput ? [b.ops.dropoutBackward(b.dInput, b.dOutput, b.inputMask ?? null, b.batch, shape(b.spec.p, b.place, b.rows, b.seed))] : []),
+  forward: (b) => [b.ops.dropout(b.output, b.input, b.batch, shape(b.spec.p, b.place, b.rows))],
+  backward: (b) => (b.dInput ? [b.ops.dropoutBackward(b.dInput, b.dOutput, b.inputMask ?? null, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
 
   referenceForward(x, r) {
     if (!r.training || r.spec.p === 0) return Float64Array.from(x);

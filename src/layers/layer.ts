@@ -44,9 +44,8 @@ export interface LayerBuffers<S> {
   inputMask?: BufferSlice;
   param(role: ParameterDecl['role']): BufferSlice;
   grad(role: ParameterDecl['role']): BufferSlice;
-  /** The Batch uniform (rows, step, …; shaders/batchUniform.ts). */
+  /** The Batch uniform (rows, step, seed, …; shaders/batchUniform.ts). */
   batch: BufferSlice;
-  seed: number;
 }
 
 /** The float64 twin's view of a layer in a step. */
