@@ -10,16 +10,16 @@ export const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 export const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
 /**
- * A plain-text table: the first column left-aligned, the others right-aligned, sized to the header and the full
- * rows; a short row (a failure: name, message) runs past the columns.
+ * A plain-text table: the first `leftColumns` columns left-aligned, the others right-aligned, sized to the header
+ * and the full rows; a short row (a failure: name, message) runs past the columns.
  */
-export function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][], leftColumns = 1): string {
   const full = rows.filter((r) => r.length === header.length);
   const widths = header.map((h, i) => Math.max(h.length, ...(i === 0 ? rows : full).map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells.length < header.length
       ? [cells[0].padEnd(widths[0]), ...cells.slice(1)].join('  ')
-      : cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+      : cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -55,9 +55,14 @@ export class TrainReporter {
     console.log(`adapter: ${formatAdapter(info)} — ${note}`);
   }
 
+  /** What the progress bar measures against: images per epoch, epochs in the run. */
+  track(trainCount: number, epochs: number): void {
+    this.trainCount = trainCount;
+    this.epochs = epochs;
+  }
+
   describe(run: RunDescription): void {
-    this.trainCount = run.train;
-    this.epochs = run.epochs;
+    this.track(run.train, run.epochs);
     const pixels = run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255';
     console.log(
       `model: ${run.sizes.join('-')} MLP${run.layers && run.layers.includes('dropout') ? ` [${run.layers}]` : ''} (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}` +

@@ -1,5 +1,6 @@
 // npm run train -- [flags]: trains the MLP on MNIST on WebGPU (Node, Dawn) and reports the test accuracy.
 import { Model } from '../engine/model.js';
+import { architectureOf } from '../engine/mlp.js';
 import { autotuneVariants } from '../tuning/autotune.js';
 import { defaultVariantsFor } from '../engine/variants.js';
 import { fileTuneStore } from '../node/tuneStore.js';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   let runSeed = seed;
   if (flags.resume) {
     const file = readModelFile(flags.resume);
-    const opened = openModelFile(gpu.device, file, await chooseVariants(file.options.sizes!));
+    const opened = openModelFile(gpu.device, file, await chooseVariants(architectureOf(file.options).sizes));
     model = opened.model;
     if ((flags.hidden !== undefined || flags.layers !== undefined || flags.dropout !== undefined) && model.architecture.text !== formatLayers(recipe.layers)) {
       throw new UsageError(`--${flags.layers !== undefined ? 'layers' : 'hidden'} gives ${formatLayers(recipe.layers)} but ${flags.resume} holds ${model.architecture.text}`);

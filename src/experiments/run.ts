@@ -1,0 +1,88 @@
+// Runs one experiment: a fresh model trained on the sweep's split, validated each epoch, the best validation
+// epoch's weights put back and tested. A non-finite loss ends the run as diverged; the sweep goes on.
+import type { Dataset } from '../data/dataset.js';
+import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
+import { Model, type EpochInfo, type StepInfo } from '../engine/model.js';
+import { parseSchedule } from '../engine/schedule.js';
+import type { VariantChoices } from '../engine/variants.js';
+import { experimentLayers, type ExperimentConfig } from './config.js';
+
+export interface ExperimentResult {
+  config: ExperimentConfig;
+  status: 'ok' | 'diverged' | 'stopped';
+  /** Where it diverged, or why it stopped. */
+  detail?: string;
+  bestEpoch: number;
+  validationAccuracy: number;
+  validationLoss: number;
+  /** Test accuracy of the best validation epoch's weights. */
+  testAccuracy: number;
+  parameters: number;
+  epochs: EpochInfo[];
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface ExperimentData {
+  train: Dataset;
+  validation: Dataset;
+  test: Dataset;
+}
+
+export interface ExperimentHooks {
+  variants?: VariantChoices;
+  patience?: number;
+  onStep?: (s: StepInfo) => void;
+  onEpoch?: (e: EpochInfo) => void | Promise<void>;
+  shouldStop?: () => boolean;
+  /** Called with the trained model (best weights in place) before it is disposed: to save it. */
+  keep?: (model: Model, result: ExperimentResult) => Promise<void>;
+}
+
+export async function runExperiment(device: GPUDevice, data: ExperimentData, config: ExperimentConfig, hooks: ExperimentHooks = {}): Promise<ExperimentResult> {
+  if (data.validation.count === 0) throw new Error('experiments pick their best epoch on validation: the validation set is empty');
+  const model = new Model(device, {
+    layers: experimentLayers(config), seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, variants: hooks.variants,
+  });
+  let diverged: string | undefined;
+  const started = performance.now();
+  try {
+    const history = await model.fit(data.train, {
+      epochs: config.epochs, batchSize: config.batchSize,
+      optimizer: { kind: config.optimizer, lr: config.lr, weightDecay: config.weightDecay },
+      schedule: parseSchedule(config.schedule), labelSmoothing: config.labelSmoothing, maxNorm: config.maxNorm,
+      validation: data.validation, restoreBest: true, patience: hooks.patience,
+      onStep: (s) => {
+        if (s.loss !== undefined && !Number.isFinite(s.loss) && !diverged) diverged = `loss ${s.loss} at epoch ${s.epoch}, step ${s.step}`;
+        hooks.onStep?.(s);
+      },
+      onEpoch: (e) => {
+        if (!Number.isFinite(e.trainLoss) && !diverged) diverged = `loss ${e.trainLoss} in epoch ${e.epoch}`;
+        return hooks.onEpoch?.(e);
+      },
+      shouldStop: () => diverged !== undefined || (hooks.shouldStop?.() ?? false),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const best = history.filter((e) => e.best).at(-1);
+    const test = best && !diverged ? await model.evaluate(data.test) : undefined;
+    const samples = history.reduce((n, e) => n + e.samplesPerSecond * e.seconds, 0);
+    const stopped = !diverged && history.length < config.epochs && history.at(-1)?.partial;
+    const result: ExperimentResult = {
+      config,
+      status: diverged ? 'diverged' : stopped ? 'stopped' : 'ok',
+      detail: diverged ?? (stopped ? `stopped in epoch ${history.length}` : undefined),
+      bestEpoch: best?.epoch ?? 0,
+      validationAccuracy: diverged ? NaN : best?.validation?.accuracy ?? NaN,
+      validationLoss: diverged ? NaN : best?.validation?.loss ?? NaN,
+      testAccuracy: test?.accuracy ?? NaN,
+      parameters: model.parameters.layout.parameterCount,
+      epochs: history,
+      seconds,
+      samplesPerSecond: samples / Math.max(history.reduce((s, e) => s + e.seconds, 0), 1e-9),
+    };
+    if (result.status === 'ok') await hooks.keep?.(model, result);
+    return result;
+  } finally {
+    model.dispose();
+  }
+}
