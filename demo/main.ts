@@ -3,6 +3,7 @@
 import type { AdapterDescription } from '../src/engine/device.js';
 import type { BenchRequest, FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
 import { BenchView } from './ui/bench.js';
+import { ExperimentsView, readExperimentForm } from './ui/experiments.js';
 import { TrainingCharts } from './ui/charts.js';
 import { renderConfusion } from './ui/confusion.js';
 import { byId, el, integer, showFraction } from './ui/dom.js';
@@ -49,6 +50,7 @@ let stopping = false;
 let resetting = false;
 /** The Bench panel's run is in flight: like loading a file, it holds the worker without changing the state. */
 let benching = false;
+let experimenting = false;
 let runConfig: TrainConfig | undefined;
 let stepsPerEpoch = 0;
 
@@ -66,7 +68,7 @@ function setState(next: State): void {
 }
 
 function updateControls(): void {
-  const idle = (state === 'ready' || state === 'done') && !loadingFile && !resetting && !benching;
+  const idle = (state === 'ready' || state === 'done') && !loadingFile && !resetting && !benching && !experimenting;
   ui.train.disabled = !idle;
   ui.stop.disabled = state !== 'training' || stopping;
   ui.reset.disabled = !(idle || state === 'training');
@@ -74,6 +76,7 @@ function updateControls(): void {
   ui.modelFile.disabled = !idle;
   setFormDisabled(!(idle || state === 'loading'));
   bench.setControls(idle, benching);
+  updateExperimentControls(idle);
   predictions.setHint(
     state === 'training' ? 'Predictions start when training ends.'
       : benching ? 'Predictions resume when the benchmark ends.'
@@ -288,6 +291,69 @@ byId('clear-drawing').addEventListener('click', () => {
   predictions.clear();
 });
 
+// ---- experiments ----
+
+const experiments = new ExperimentsView();
+
+function updateExperimentControls(idle: boolean): void {
+  const empty = experiments.queue.length === 0;
+  byId<HTMLButtonElement>('exp-add').disabled = experimenting;
+  byId<HTMLButtonElement>('exp-run').disabled = !idle || empty;
+  byId<HTMLButtonElement>('exp-stop').disabled = !experimenting;
+  byId<HTMLButtonElement>('exp-clear').disabled = experimenting || empty;
+}
+
+byId('experiments-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const error = byId('exp-error');
+  try {
+    experiments.add(readExperimentForm().config);
+    error.hidden = true;
+  } catch (e) {
+    error.textContent = (e as Error).message;
+    error.hidden = false;
+  }
+  updateControls();
+});
+
+byId('exp-run').addEventListener('click', () => {
+  const error = byId('exp-error');
+  let trainSize: number;
+  try {
+    trainSize = readExperimentForm().trainSize;
+  } catch (e) {
+    error.textContent = (e as Error).message;
+    error.hidden = false;
+    return;
+  }
+  experimenting = true;
+  experiments.status = 'running';
+  experiments.begin();
+  byId('exp-progress').textContent = `Starting ${experiments.queue.length} runs on ${integer(Math.min(trainSize, maxTrainSize))} training images…`;
+  send({ type: 'experiments', configs: [...experiments.queue], trainSize });
+  updateControls();
+});
+
+byId('exp-stop').addEventListener('click', () => {
+  send({ type: 'stop' });
+  byId<HTMLButtonElement>('exp-stop').disabled = true;
+});
+
+byId('exp-clear').addEventListener('click', () => {
+  experiments.clear();
+  experiments.status = 'idle';
+  byId('exp-progress').textContent = 'Not run yet.';
+  updateControls();
+});
+
+function experimentsEnded(status: 'done' | 'error', text: string): void {
+  experimenting = false;
+  experiments.status = status;
+  byId('exp-progress').textContent = text;
+  updateControls();
+  pumpPredictions();
+}
+
 // ---- worker messages ----
 
 function onMessage(message: FromWorker): void {
@@ -384,6 +450,22 @@ function onMessage(message: FromWorker): void {
       bench.fail(message.message);
       setStatus(`The benchmark failed: ${message.message}`, 'warn');
       benchEnded();
+      return;
+    case 'experimentStart':
+      experiments.running(message.index);
+      byId('exp-progress').textContent = `Training ${message.index + 1} of ${experiments.queue.length}…`;
+      return;
+    case 'experimentEpoch':
+      experiments.epoch(message.index, message.epoch, message.valAccuracy);
+      return;
+    case 'experimentDone':
+      experiments.finished(message.index, message.result);
+      return;
+    case 'experimentsDone':
+      experimentsEnded('done', message.stopped ? 'Stopped; the table has the runs that finished.' : 'Done: the table ranks the runs by validation accuracy.');
+      return;
+    case 'experimentsFailed':
+      experimentsEnded('error', `The experiments failed: ${message.message}`);
       return;
     case 'error':
       onWorkerError(message.message);

@@ -4,6 +4,8 @@ import type { MatmulForm, MatmulShape } from '../shaders/matmul.js';
 import type { VariantResult } from '../src/tuning/matmulVariants.js';
 import type { StepBreakdown } from '../src/bench/step.js';
 import type { AdapterDescription } from '../src/engine/device.js';
+import type { ExperimentConfig } from '../src/experiments/config.js';
+import type { ExperimentResult } from '../src/experiments/run.js';
 
 export interface TrainConfig {
   hidden: number[];
@@ -24,7 +26,9 @@ export type ToWorker =
   | { type: 'predict'; pixels: Uint8Array }
   | { type: 'save' }
   | { type: 'load'; bytes: Uint8Array; name: string }
-  | ({ type: 'bench' } & BenchRequest);
+  | ({ type: 'bench' } & BenchRequest)
+  /** Train each configuration on the first `trainSize` training images, one after another. */
+  | { type: 'experiments'; configs: ExperimentConfig[]; trainSize: number };
 
 /** The Bench panel's request: `quick` shrinks the hidden layer (500 → 64) and times each matmul variant briefly. */
 export interface BenchRequest {
@@ -80,4 +84,10 @@ export type FromWorker =
   | ({ type: 'benchProduct' } & BenchProduct)
   | { type: 'benchVariant'; product: number; row: BenchVariantRow }
   | { type: 'benchDone'; seconds: number }
-  | { type: 'benchFailed'; message: string };
+  | { type: 'benchFailed'; message: string }
+  // The Experiments panel: each configuration starts, reports its epochs, and finishes with its result.
+  | { type: 'experimentStart'; index: number }
+  | { type: 'experimentEpoch'; index: number; epoch: number; valAccuracy: number; valLoss: number }
+  | { type: 'experimentDone'; index: number; result: ExperimentResult }
+  | { type: 'experimentsDone'; stopped: boolean }
+  | { type: 'experimentsFailed'; message: string };

@@ -13,6 +13,8 @@ import { defaultVariantsFor } from '../src/engine/variants.js';
 import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import type { BenchRequest, FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
+import { runExperiment } from '../src/experiments/run.js';
+import type { ExperimentConfig } from '../src/experiments/config.js';
 
 const MAX_MISCLASSIFIED = 48;
 
@@ -21,7 +23,7 @@ let data: MnistSplits | undefined;
 let model: Model | undefined;
 let stopRequested = false;
 /** The long job running, if any: one at a time, since each would skew or fight over the other's GPU time. */
-let job: 'train' | 'load' | 'bench' | undefined;
+let job: 'train' | 'load' | 'bench' | 'experiments' | undefined;
 let resetAfterRun = false;
 
 const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
@@ -127,6 +129,23 @@ async function bench({ batchSize, quick }: BenchRequest): Promise<void> {
   }
 }
 
+/** The Experiments panel's queue: the same runs as `npm run sweep`, on a fresh model each, not the demo's. */
+async function experiments(configs: ExperimentConfig[], trainSize: number): Promise<void> {
+  stopRequested = false;
+  const splits = { ...data!, train: sliceDataset(data!.train, 0, Math.min(trainSize, data!.train.count), 'train') };
+  for (const [index, config] of configs.entries()) {
+    if (stopRequested) break;
+    post({ type: 'experimentStart', index });
+    const result = await runExperiment(gpu!.device, splits, config, {
+      variants: defaultVariantsFor(gpu!.adapterInfo),
+      shouldStop: () => stopRequested,
+      onEpoch: (e) => post({ type: 'experimentEpoch', index, epoch: e.epoch, valAccuracy: e.validation!.accuracy, valLoss: e.validation!.loss }),
+    });
+    post({ type: 'experimentDone', index, result });
+  }
+  post({ type: 'experimentsDone', stopped: stopRequested });
+}
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'init': {
@@ -178,6 +197,8 @@ async function handle(message: ToWorker): Promise<void> {
       post({ type: 'loaded', name: message.name, sizes: loaded.sizes, ...summary });
       return;
     }
+    case 'experiments':
+      return experiments(message.configs, message.trainSize).catch((e: Error) => post({ type: 'experimentsFailed', message: e.message }));
     case 'bench':
       // Reported as benchFailed, so the page never confuses it with a prediction's or a save's error.
       return bench(message).catch((e: Error) => post({ type: 'benchFailed', message: e.message }));
@@ -191,10 +212,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     return;
   }
   // One long job at a time (train, load, bench); predictions run between their awaits.
-  const long = message.type === 'train' || message.type === 'load' || message.type === 'bench';
+  const long = message.type === 'train' || message.type === 'load' || message.type === 'bench' || message.type === 'experiments';
   if (long && job) {
-    const text = `busy: ${job === 'bench' ? 'the benchmark is running' : 'stop the current run first'}`;
-    post(message.type === 'bench' ? { type: 'benchFailed', message: text } : { type: 'error', message: text });
+    const text = `busy: ${job === 'bench' ? 'the benchmark is running' : job === 'experiments' ? 'the experiments are running' : 'stop the current run first'}`;
+    post(message.type === 'bench' ? { type: 'benchFailed', message: text }
+      : message.type === 'experiments' ? { type: 'experimentsFailed', message: text } : { type: 'error', message: text });
     return;
   }
   if (long) job = message.type;

@@ -96,6 +96,35 @@ describe('demo page', () => {
     expect(kernels.some((k) => k.startsWith('adamUpdate'))).toBe(true);
   });
 
+  it('queues two configurations in the Experiments panel, overlays their curves and ranks them, as CSV too', async () => {
+    await setField(page, '#exp-train-size', '600');
+    await setField(page, '#exp-epochs', '2');
+    await setField(page, '#exp-hidden', '32');
+    await page.click('#exp-add');
+    await setField(page, '#exp-hidden', '64');
+    await setField(page, '#exp-schedule', 'cosine');
+    await setField(page, '#exp-label-smoothing', '0.1');
+    await page.click('#exp-add');
+    expect(await page.$$eval('#exp-queue li', (items) => items.map((i) => i.textContent))).toEqual([
+      '32 adam lr=0.001 b128 constant', '64 adam lr=0.001 b128 cosine ls=0.1',
+    ]);
+    await page.click('#exp-run');
+    await page.waitForFunction(() => ['done', 'error'].includes((document.querySelector('#experiments') as HTMLElement).dataset.status ?? ''), { timeout: 300_000, polling: 500 });
+    expect(await page.$eval('#experiments', (e) => (e as HTMLElement).dataset.status), await page.$eval('#exp-progress', (e) => e.textContent)).toBe('done');
+    const rows = await page.$$eval('#exp-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(rows).toHaveLength(2);
+    expect(rows.map((r) => r[0])).toEqual(['1', '2']);
+    expect(rows.every((r) => r[9] === 'ok' && /^\d+\.\d\d%$/.test(r[5] ?? ''))).toBe(true);
+    // One line per configuration (uPlot's legend lists the x series too).
+    expect(await page.$$eval('#exp-chart .u-legend .u-series', (s) => s.length)).toBe(3);
+    const csv = await page.$eval('#exp-csv', async (a) => (await fetch((a as HTMLAnchorElement).href)).text());
+    const lines = csv.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^rank,hidden,layers,dropout,lr,batchSize,optimizer,/);
+    await page.$eval('#experiments', (e) => e.scrollIntoView());
+    await page.screenshot({ path: join(ARTIFACTS, 'demo-experiments.png'), fullPage: true });
+  });
+
   it('logged no console errors and no uncaught exceptions', () => {
     expect(errors).toEqual([]);
   });
