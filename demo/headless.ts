@@ -6,9 +6,16 @@ import { openBrowserDevice } from '../src/engine/device.js';
 import { Model } from '../src/engine/model.js';
 import { defaultVariantsFor } from '../src/engine/variants.js';
 import type { OptimizerConfig } from '../src/engine/optimizer.js';
+import type { ScheduleConfig } from '../src/engine/schedule.js';
+import type { LayerSpec } from '../src/layers/index.js';
 
 export interface HeadlessConfig {
   sizes: number[];
+  layers: LayerSpec[];
+  schedule?: ScheduleConfig;
+  labelSmoothing: number;
+  patience?: number;
+  maxNorm?: number;
   epochs: number;
   batchSize: number;
   optimizer: OptimizerConfig;
@@ -28,13 +35,14 @@ async function main(report: Report): Promise<void> {
   await report({ kind: 'adapter', adapter: gpu.adapterInfo, note: `navigator.gpu in ${navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? 'the browser'}` });
   const splits = splitMnist(parseMnist(await fetchMnistBytes()), { validationSize: config.validationSize, limit: config.limit });
   const model = new Model(gpu.device, {
-    sizes: config.sizes, seed: config.seed, pixelMean: config.pixelMean, pixelStd: config.pixelStd, variants: defaultVariantsFor(gpu.adapterInfo),
+    layers: config.layers, seed: config.seed, pixelMean: config.pixelMean, pixelStd: config.pixelStd, variants: defaultVariantsFor(gpu.adapterInfo),
   });
   await report({ kind: 'describe', parameters: model.parameters.layout.parameterCount, train: splits.train.count, validation: splits.validation.count, test: splits.test.count });
   const started = performance.now();
   await model.fit(splits.train, {
     epochs: config.epochs, batchSize: config.batchSize, optimizer: config.optimizer, progressEvery: config.progressEvery,
     validation: splits.validation.count > 0 ? splits.validation : undefined,
+    schedule: config.schedule, labelSmoothing: config.labelSmoothing, patience: config.patience, maxNorm: config.maxNorm,
     onStep: (s) => void report({ kind: 'step', step: s }),
     onEpoch: (e) => report({ kind: 'epoch', epoch: e }),
   });

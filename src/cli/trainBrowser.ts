@@ -7,7 +7,8 @@ import { CHROMIUM_ARGS, launchChromium, startViteServer } from '../node/chromium
 import { writeFileAtomic } from '../node/files.js';
 import type { HeadlessConfig } from '../../demo/headless.js';
 import { parseFlags, runMain } from './args.js';
-import { parseRecipe, RECIPE_FLAGS } from './recipe.js';
+import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
+import { formatLayers } from '../layers/index.js';
 import { TrainReporter } from './report.js';
 
 type Message =
@@ -24,7 +25,8 @@ async function main(): Promise<void> {
   const config: HeadlessConfig = {
     sizes: recipe.sizes, epochs: recipe.epochs, batchSize: recipe.batchSize, optimizer: recipe.optimizer, seed: recipe.seed,
     limit: recipe.limit, validationSize: recipe.validationSize, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
-    progressEvery: recipe.progressEvery,
+    progressEvery: recipe.progressEvery, layers: recipe.layers, schedule: recipe.schedule, labelSmoothing: recipe.labelSmoothing,
+    patience: recipe.patience, maxNorm: recipe.maxNorm,
   };
 
   const { server, origin } = await startViteServer();
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
           adapter = m.adapter;
           reporter.adapter(m.adapter, `${m.note} (headless Chromium: ${CHROMIUM_ARGS[0]})`);
         } else if (m.kind === 'describe') {
-          reporter.describe({ ...config, ...m, optimizer: config.optimizer, dataSource: `${origin}/mnist/` });
+          reporter.describe({ ...config, ...m, optimizer: config.optimizer, dataSource: `${origin}/mnist/`, layers: formatLayers(config.layers), extras: recipeExtras(config) });
         } else if (m.kind === 'step') reporter.step(m.step);
         else if (m.kind === 'epoch') reporter.epoch(m.epoch);
         else if (m.kind === 'test') resolve(m);

@@ -111,7 +111,7 @@ describe('demo page', () => {
     await page.click('#exp-run');
     await page.waitForFunction(() => ['done', 'error'].includes((document.querySelector('#experiments') as HTMLElement).dataset.status ?? ''), { timeout: 300_000, polling: 500 });
     expect(await page.$eval('#experiments', (e) => (e as HTMLElement).dataset.status), await page.$eval('#exp-progress', (e) => e.textContent)).toBe('done');
-    const rows = await page.$$eval('#exp-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await page.$$eval('#exp-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
     expect(rows).toHaveLength(2);
     expect(rows.map((r) => r[0])).toEqual(['1', '2']);
     expect(rows.every((r) => r[9] === 'ok' && /^\d+\.\d\d%$/.test(r[5] ?? ''))).toBe(true);
