@@ -4,8 +4,17 @@ export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type Ada
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
 export { DEFAULT_VARIANTS, type VariantChoices } from './engine/variants.js';
 export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
+export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec } from './layers/index.js';
+export { architecture, type Architecture, type PlacedLayer } from './layers/architecture.js';
+export type { LayerModule, ParameterDecl } from './layers/layer.js';
+export { SCHEDULE_KINDS, parseSchedule, formatSchedule, scheduledLearningRate, type ScheduleConfig, type ScheduleKind } from './engine/schedule.js';
+export {
+  DEFAULT_EXPERIMENT, checkExperiment, experimentName, sweepConfigs, sampleConfigs, planConfigs, type ExperimentConfig, type SweepAxes,
+} from './experiments/config.js';
+export { runExperiment, type ExperimentResult, type ExperimentData } from './experiments/run.js';
+export { rankResults, resultRows, resultsCsv, resultsJson } from './experiments/table.js';
 export { parseIdx, imagesAndLabels, type IdxTensor } from './data/idx.js';
-export { MNIST_FILES, parseMnist, splitMnist, type MnistSplits, type SplitOptions } from './data/mnist.js';
+export { MNIST_FILES, MNIST_FEATURES, MNIST_CLASSES, MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistSplits, type SplitOptions } from './data/mnist.js';
 export { sliceDataset, pickDataset, type Dataset } from './data/dataset.js';
 export { saveCheckpoint, loadCheckpoint, modelOptionsFromCheckpoint, checkpointSizes, type SaveOptions } from './engine/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
