@@ -1,7 +1,6 @@
 // Layers as data: the written form, the checks on a layer list, PyTorch's indices, and the whole model's
 // gradients with dropout and label smoothing against the float64 reference given the same masks.
 import { describe, expect, it } from 'vitest';
-import type { Dataset } from '../src/data/dataset.js';
 import { saveCheckpoint, loadCheckpoint } from '../src/engine/checkpoint.js';
 import { Model } from '../src/engine/model.js';
 import { architecture } from '../src/layers/architecture.js';
@@ -9,6 +8,7 @@ import { formatLayers, mlpLayerSpecs, parseLayers } from '../src/layers/index.js
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { trainingMatmuls } from '../src/tuning/autotune.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
+import { expectGradientsClose, syntheticData } from './helpers/model.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
 
 describe('layer lists', () => {
@@ -52,28 +52,6 @@ describe('layer lists', () => {
 
 const gpu = await openTestDevice();
 
-function syntheticData(count: number, features: number, classes: number, seed: number): Dataset {
-  const images = new Uint8Array(count * features);
-  const labels = new Uint8Array(count);
-  let s = seed;
-  const next = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 16;
-  for (let i = 0; i < images.length; i++) images[i] = next() % 3 === 0 ? next() % 256 : 0;
-  for (let i = 0; i < count; i++) labels[i] = next() % classes;
-  return { name: 'synthetic', images, labels, count, features };
-}
-
-/** ≤ 1e-4 relative, or 1e-6 absolute where |reference| < 1e-2 (the engine's gradient bar). */
-function expectGradients(got: Float32Array, want: Float64Array, what: string): void {
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(got[i] - want[i]);
-    const scaled = Math.abs(want[i]) < 1e-2 ? err / 1e-6 : err / (1e-4 * Math.abs(want[i]));
-    if (scaled > worst) { worst = scaled; at = i; }
-  }
-  expect(worst, `${what}: worst at [${at}] got ${got[at]} want ${want[at]}`).toBeLessThanOrEqual(1);
-}
-
 describe('whole-model gradients with dropout and label smoothing', () => {
   it.each([
     { layers: 'linear:13,relu,dropout:0.3,linear:7', inputs: 29, rows: 11, labelSmoothing: 0, step: 5 },
@@ -87,7 +65,7 @@ describe('whole-model gradients with dropout and label smoothing', () => {
       const params = await model.getParams();
       const got = await model.gradients(data, { step, labelSmoothing });
       const want = mlpForwardBackward(params, model.parameters.layout, arch, data.images, data.labels, rows, 1, 0, { seed: 11, step, labelSmoothing });
-      expectGradients(got, want.grads, layers);
+      expectGradientsClose(got, want.grads, model.parameters.layout.tensors);
       // Another step draws other masks: the gradients change (when there is a dropout).
       if (layers.includes('dropout')) {
         const other = await model.gradients(data, { step: step + 1, labelSmoothing });

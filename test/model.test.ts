@@ -1,39 +1,13 @@
 // The whole model against the float64 reference: every weight and bias gradient, then the loss and accuracy.
 import { describe, expect, it } from 'vitest';
-import type { Dataset } from '../src/data/dataset.js';
 import { Model } from '../src/engine/model.js';
 import type { OptimizerConfig } from '../src/engine/optimizer.js';
 import { GPU_VARIANTS } from '../src/engine/variants.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
+import { expectGradientsClose, syntheticData } from './helpers/model.js';
 
 const gpu = await openTestDevice();
-
-function syntheticData(count: number, features: number, classes: number, seed: number): Dataset {
-  const images = new Uint8Array(count * features);
-  const labels = new Uint8Array(count);
-  let s = seed;
-  const next = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 16;
-  for (let i = 0; i < images.length; i++) images[i] = next() % 4 === 0 ? next() % 256 : 0; // sparse, like digits
-  for (let i = 0; i < count; i++) labels[i] = next() % classes;
-  return { name: 'synthetic', images, labels, count, features };
-}
-
-/** The gradient bar of the engine issue: ≤ 1e-4 relative, or 1e-6 absolute where |reference| < 1e-2. */
-function expectGradientsClose(got: Float32Array, want: Float64Array, names: { name: string; offset: number; length: number }[]) {
-  for (const t of names) {
-    let worst = 0;
-    let worstAt = -1;
-    for (let i = t.offset; i < t.offset + t.length; i++) {
-      const ref = want[i];
-      const err = Math.abs(got[i] - ref);
-      const scaled = Math.abs(ref) < 1e-2 ? err / 1e-6 : err / (1e-4 * Math.abs(ref));
-      if (scaled > worst) { worst = scaled; worstAt = i; }
-    }
-    const detail = worstAt < 0 ? '' : `worst at [${worstAt - t.offset}]: got ${got[worstAt]} want ${want[worstAt]}`;
-    expect(worst, `${t.name}: ${detail}`).toBeLessThanOrEqual(1);
-  }
-}
 
 describe('whole-model gradients against the float64 reference', () => {
   it.each([

@@ -1,0 +1,30 @@
+// Shared by the whole-model tests: sparse synthetic digits, and the engine's bar for gradients.
+import { expect } from 'vitest';
+import type { Dataset } from '../../src/data/dataset.js';
+
+/** `count` sparse u8 images (a quarter of the pixels lit, like digits) with random labels, from a seed. */
+export function syntheticData(count: number, features: number, classes: number, seed: number): Dataset {
+  const images = new Uint8Array(count * features);
+  const labels = new Uint8Array(count);
+  let s = seed;
+  const next = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 16;
+  for (let i = 0; i < images.length; i++) images[i] = next() % 4 === 0 ? next() % 256 : 0;
+  for (let i = 0; i < count; i++) labels[i] = next() % classes;
+  return { name: 'synthetic', images, labels, count, features };
+}
+
+/** The gradient bar of the engine: ≤ 1e-4 relative, or 1e-6 absolute where |reference| < 1e-2, per tensor. */
+export function expectGradientsClose(got: Float32Array, want: Float64Array, tensors: { name: string; offset: number; length: number }[]): void {
+  for (const t of tensors) {
+    let worst = 0;
+    let worstAt = -1;
+    for (let i = t.offset; i < t.offset + t.length; i++) {
+      const ref = want[i];
+      const err = Math.abs(got[i] - ref);
+      const scaled = Math.abs(ref) < 1e-2 ? err / 1e-6 : err / (1e-4 * Math.abs(ref));
+      if (scaled > worst) { worst = scaled; worstAt = i; }
+    }
+    const detail = worstAt < 0 ? '' : `worst at [${worstAt - t.offset}]: got ${got[worstAt]} want ${want[worstAt]}`;
+    expect(worst, `${t.name}: ${detail}`).toBeLessThanOrEqual(1);
+  }
+}
