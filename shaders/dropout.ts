@@ -1,7 +1,7 @@
 // Dropout with inverted scaling, its mask drawn from a counter-based hash of (seed, step, layer, element) —
 // seed and step from the Batch uniform, so one pipeline serves every step and a checkpoint restores the seed:
 // nothing is stored between forward and backward, the same step gives the same mask on any adapter and in the
-// float64 reference (dropoutKeep in src/reference/ops.ts), and a resumed run draws the masks it would have drawn.
+// float64 reference (src/layers/dropout.ts), and a resumed run draws the masks it would have drawn.
 //   dropout:          output[i] = keep(i) ? input[i] / (1 − p) : 0                     i < CAPACITY × WIDTH
 //   dropoutBackward:  dInput[i] = keep(i) ? dOutput[i] / (1 − p) : 0, and 0 where mask[i] ≤ 0 when the input
 //                     came from a ReLU fused into the layer before (MASKED), which is that ReLU's backward.

@@ -12,6 +12,7 @@ import { formatSchedule, parseSchedule, scheduledLearningRate, type ScheduleConf
 import { parseLayers } from '../src/layers/index.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import * as ref from '../src/reference/ops.js';
+import { gpu as dropoutGpu, reference as dropoutRef } from '../src/layers/dropout.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 
 // PyTorch's closed forms, written out as its documentation gives them (t: scheduler steps taken so far).
@@ -94,12 +95,12 @@ describe('kernels of the recipes against the float64 reference', () => {
       const x = randomArray(rows * width, 3);
       const run = async (step: number, seed: number, layer = 2) => {
         const out = gpuArray(device, new Float32Array(rows * width));
-        await runDispatches(device, [ops.dropout(whole(out), whole(gpuArray(device, x)), whole(batchUniform({ rows, step, seed })), { capacityRows: rows, width, p, layer })]);
+        await runDispatches(device, [dropoutGpu.dropout(ops, whole(out), whole(gpuArray(device, x)), whole(batchUniform({ rows, step, seed })), { capacityRows: rows, width, p, layer })]);
         return readFloats(device, out, 0, rows * width);
       };
       const got = await run(7, 42);
       const want = new Float64Array(rows * width);
-      ref.dropout(want, x, p, (i) => ref.dropoutKeep(42, 7, 2, i, p));
+      dropoutRef.dropout(want, x, p, (i) => dropoutRef.dropoutKeep(42, 7, 2, i, p));
       expectClose(got, want, 0, 1e-6, 'dropout');
       const kept = got.filter((v, i) => v !== 0 || x[i] === 0).length / got.length;
       expect(Math.abs(kept - (1 - p))).toBeLessThan(0.01); // 20,167 draws: 4.5 standard deviations
@@ -121,9 +122,9 @@ describe('kernels of the recipes against the float64 reference', () => {
       for (const masked of [false, true]) {
         const dX = gpuArray(device, new Float32Array(rows * width));
         const shape = { capacityRows: rows, width, p, layer: 4 };
-        await runDispatches(device, [ops.dropoutBackward(whole(dX), whole(gpuArray(device, dY)), masked ? whole(gpuArray(device, h)) : null, whole(batchUniform({ rows, step: 3, seed: 1 })), shape)]);
+        await runDispatches(device, [dropoutGpu.dropoutBackward(ops, whole(dX), whole(gpuArray(device, dY)), masked ? whole(gpuArray(device, h)) : null, whole(batchUniform({ rows, step: 3, seed: 1 })), shape)]);
         const want = new Float64Array(rows * width);
-        ref.dropoutBackward(want, dY, p, (i) => ref.dropoutKeep(1, 3, 4, i, p));
+        dropoutRef.dropoutBackward(want, dY, p, (i) => dropoutRef.dropoutKeep(1, 3, 4, i, p));
         if (masked) ref.reluMask(want, h);
         expectClose(await readFloats(device, dX, 0, rows * width), want, 0, 1e-6, `dropoutBackward masked=${masked}`);
       }

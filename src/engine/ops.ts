@@ -14,13 +14,12 @@ import {
 import {
   SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxInvocations, softmaxShader, type SoftmaxVariant,
 } from '../../shaders/softmaxCrossEntropy.js';
-import { DROPOUT_BINDINGS, dropoutBackwardBindings, dropoutBackwardShader, dropoutShader, type DropoutShape } from '../../shaders/dropout.js';
 import { MAX_NORM_BINDINGS, maxNormShader } from '../../shaders/maxNorm.js';
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
 import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
 
-/** Workgroup size of the simple elementwise kernels (dropout, maxNorm). */
-const ELEMENTWISE_WORKGROUP = 64;
+/** Workgroup size of the simple elementwise kernels (maxNorm, dropout). */
+export const ELEMENTWISE_WORKGROUP = 64;
 
 export interface MatmulOptions {
   /** Force a variant (benchmarks, tests); otherwise the first candidate that supports the shape. */
@@ -137,24 +136,6 @@ export class Ops {
     const label = `sgdUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
     const cost = { flops: 5 * length, bytes: 5 * 4 * length };
     return makeDispatch(this.cache, label, code, 'sgdUpdate', SGD_BINDINGS, { grads, params, velocity, sgd }, optimizerInvocations(v, length), v.workgroupSize, cost);
-  }
-
-  /** output[rows×width] = input with dropout's mask and 1/(1 − p) scaling (see shaders/dropout.ts) */
-  dropout(output: BufferSlice, input: BufferSlice, batch: BufferSlice, s: DropoutShape): Dispatch {
-    const wg = ELEMENTWISE_WORKGROUP;
-    const count = s.capacityRows * s.width;
-    const cost = { flops: count, bytes: 8 * count };
-    return makeDispatch(this.cache, `dropout ${s.capacityRows}×${s.width} p=${s.p}`, dropoutShader(wg, s), 'dropout', DROPOUT_BINDINGS, { input, output, batch }, count, wg, cost);
-  }
-
-  /** dInput = dOutput with the same mask and scaling, and zero where mask ≤ 0 (a fused ReLU's backward) when given */
-  dropoutBackward(dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, batch: BufferSlice, s: DropoutShape): Dispatch {
-    const wg = ELEMENTWISE_WORKGROUP;
-    const count = s.capacityRows * s.width;
-    const cost = { flops: count, bytes: (mask ? 12 : 8) * count };
-    const buffers = { dOutput, dInput, batch, ...(mask ? { mask } : {}) };
-    const code = dropoutBackwardShader(wg, s, mask !== null);
-    return makeDispatch(this.cache, `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropoutBackward', dropoutBackwardBindings(mask !== null), buffers, count, wg, cost);
   }
 
   /** Each column of weight[inputs×outputs] scaled to L2 norm ≤ c (see shaders/maxNorm.ts) */

@@ -1,14 +1,58 @@
 // dropout:P — PyTorch's nn.Dropout(P): in training each element is kept with probability 1 − P and scaled by
 // 1/(1 − P); in evaluation and prediction it is the identity (no dispatch). The mask is a hash of (seed, step,
 // layer index, element) computed again in backward (shaders/dropout.ts), so runs and resumes reproduce it.
-import type { DropoutShape } from '../../shaders/dropout.js';
-import * as ref from '../reference/ops.js';
+// This module holds the layer's GPU ops and their float64 twins, under the WGSL entry points' names.
+import {
+  DROPOUT_BINDINGS, dropoutBackwardBindings, dropoutBackwardShader, dropoutShader, dropoutThreshold, type DropoutShape,
+} from '../../shaders/dropout.js';
+import { makeDispatch, type BufferSlice, type Dispatch } from '../engine/dispatch.js';
+import { ELEMENTWISE_WORKGROUP, type Ops } from '../engine/ops.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 
 export interface DropoutSpec {
   kind: 'dropout';
   p: number;
 }
+
+/** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (masked by a fused ReLU's output). */
+export const gpu = {
+  dropout(ops: Ops, output: BufferSlice, input: BufferSlice, batch: BufferSlice, s: DropoutShape): Dispatch {
+    const count = s.capacityRows * s.width;
+    const code = dropoutShader(ELEMENTWISE_WORKGROUP, s);
+    const cost = { flops: count, bytes: 8 * count };
+    return makeDispatch(ops.cache, `dropout ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropout', DROPOUT_BINDINGS, { input, output, batch }, count, ELEMENTWISE_WORKGROUP, cost);
+  },
+  dropoutBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, batch: BufferSlice, s: DropoutShape): Dispatch {
+    const count = s.capacityRows * s.width;
+    const code = dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, mask !== null);
+    const cost = { flops: count, bytes: (mask ? 12 : 8) * count };
+    const buffers = { dOutput, dInput, batch, ...(mask ? { mask } : {}) };
+    return makeDispatch(ops.cache, `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropoutBackward', dropoutBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, cost);
+  },
+};
+
+/** PCG's output permutation as a hash, as in shaders/dropout.ts (u32 arithmetic). */
+function pcgHash(x: number): number {
+  const state = (Math.imul(x >>> 0, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}
+
+/** The float64 twins, with the kernel's mask. */
+export const reference = {
+  /** Whether dropout keeps element `index` of layer `layer` at training step `step`. */
+  dropoutKeep(seed: number, step: number, layer: number, index: number, p: number): boolean {
+    return pcgHash(seed ^ pcgHash(step ^ pcgHash(layer ^ pcgHash(index)))) >= dropoutThreshold(p);
+  },
+  /** out[i] = keep(i) ? x[i] / (1 − p) : 0, over a [rows × width] batch. */
+  dropout(out: Float64Array, x: ArrayLike<number>, p: number, keep: (i: number) => boolean): void {
+    for (let i = 0; i < out.length; i++) out[i] = keep(i) ? x[i] / (1 - p) : 0;
+  },
+  /** dX[i] = keep(i) ? dY[i] / (1 − p) : 0 */
+  dropoutBackward(dX: Float64Array, dY: ArrayLike<number>, p: number, keep: (i: number) => boolean): void {
+    for (let i = 0; i < dX.length; i++) dX[i] = keep(i) ? dY[i] / (1 - p) : 0;
+  },
+};
 
 const shape = (p: number, place: LayerPlace, rows: number): DropoutShape => ({ capacityRows: rows, width: place.outputs, p, layer: place.index });
 
@@ -26,19 +70,19 @@ export const dropout: LayerModule<DropoutSpec> = {
   parameters: () => [],
   isIdentity: (s, training) => !training || s.p === 0,
 
-  forward: (b) => [b.ops.dropout(b.output, b.input, b.batch, shape(b.spec.p, b.place, b.rows))],
-  backward: (b) => (b.dInput ? [b.ops.dropoutBackward(b.dInput, b.dOutput, b.inputMask ?? null, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
+  forward: (b) => [gpu.dropout(b.ops, b.output, b.input, b.batch, shape(b.spec.p, b.place, b.rows))],
+  backward: (b) => (b.dInput ? [gpu.dropoutBackward(b.ops, b.dInput, b.dOutput, b.inputMask ?? null, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
 
   referenceForward(x, r) {
     if (!r.training || r.spec.p === 0) return Float64Array.from(x);
     const y = new Float64Array(x.length);
-    ref.dropout(y, x, r.spec.p, (i) => ref.dropoutKeep(r.seed, r.step, r.place.index, i, r.spec.p));
+    reference.dropout(y, x, r.spec.p, (i) => reference.dropoutKeep(r.seed, r.step, r.place.index, i, r.spec.p));
     return y;
   },
   referenceBackward(dY, _x, _y, r) {
     if (r.spec.p === 0) return Float64Array.from(dY);
     const dX = new Float64Array(dY.length);
-    ref.dropoutBackward(dX, dY, r.spec.p, (i) => ref.dropoutKeep(r.seed, r.step, r.place.index, i, r.spec.p));
+    reference.dropoutBackward(dX, dY, r.spec.p, (i) => reference.dropoutKeep(r.seed, r.step, r.place.index, i, r.spec.p));
     return dX;
   },
 };

@@ -116,29 +116,6 @@ export function sgdUpdate(params: Float64Array, velocity: Float64Array, grads: V
   }
 }
 
-/** PCG's output permutation as a hash, as in shaders/dropout.ts (u32 arithmetic). */
-function pcgHash(x: number): number {
-  const state = (Math.imul(x >>> 0, 747796405) + 2891336453) >>> 0;
-  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
-  return ((word >>> 22) ^ word) >>> 0;
-}
-
-/** Whether dropout keeps element `index` of layer `layer` at training step `step`: the GPU kernel's mask. */
-export function dropoutKeep(seed: number, step: number, layer: number, index: number, p: number): boolean {
-  const threshold = Math.min(2 ** 32 - 1, Math.round(p * 2 ** 32));
-  return (pcgHash(seed ^ pcgHash(step ^ pcgHash(layer ^ pcgHash(index)))) >>> 0) >= threshold;
-}
-
-/** out[i] = keep(i) ? x[i] / (1 − p) : 0, for the elements of a [rows × width] batch. */
-export function dropout(out: Float64Array, x: Vec, p: number, keep: (i: number) => boolean): void {
-  for (let i = 0; i < out.length; i++) out[i] = keep(i) ? x[i] / (1 - p) : 0;
-}
-
-/** dX[i] = keep(i) ? dY[i] / (1 − p) : 0 */
-export function dropoutBackward(dX: Float64Array, dY: Vec, p: number, keep: (i: number) => boolean): void {
-  for (let i = 0; i < dX.length; i++) dX[i] = keep(i) ? dY[i] / (1 - p) : 0;
-}
-
 /** y = max(x, 0) */
 export function relu(y: Float64Array, x: Vec): void {
   for (let i = 0; i < y.length; i++) y[i] = Math.max(x[i], 0);
