@@ -1,20 +1,26 @@
-// Shared CLI plumbing: typed flag parsing with one-line errors (exit code 2, no stack trace).
+// Shared CLI plumbing: typed flag parsing with one-line errors (exit code 2 for bad input, 1 for a run that
+// failed; no stack trace unless DEBUG is set).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BadInputError, exitCodeOf } from '../errors.js';
 
-export class UsageError extends Error {}
+export class UsageError extends BadInputError {}
 
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(options: T, argv = process.argv.slice(2)) {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    // Node's message spans lines; its first says what is wrong, and a hint such as "use '--lr=-XYZ'" may follow.
+    const lines = (e as Error).message.split('\n');
+    const hint = lines.find((l) => /^To specify an option argument starting with a dash/.test(l));
+    throw new UsageError(hint ? `${lines[0]} ${hint.replace('To specify', 'to give')}` : lines[0]);
   }
 }
 
-export function intFlag(name: string, raw: string | undefined, fallback: number, min = 1): number {
+export function intFlag(name: string, raw: string | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return fallback;
-  const value = Number(raw);
+  const value = raw.trim() === '' ? NaN : Number(raw);
   if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
+  if (value > max) throw new UsageError(`--${name} must be at most ${max}, got '${raw}'`);
   return value;
 }
 
@@ -28,7 +34,7 @@ export function intListFlag(name: string, raw: string | undefined, fallback: num
 
 export function floatFlag(name: string, raw: string | undefined, fallback: number, ok: (x: number) => boolean = (x) => x > 0): number {
   if (raw === undefined) return fallback;
-  const value = Number(raw);
+  const value = raw.trim() === '' ? NaN : Number(raw);
   if (!Number.isFinite(value) || !ok(value)) throw new UsageError(`--${name}: '${raw}' is out of range`);
   return value;
 }
@@ -39,14 +45,17 @@ export function choiceFlag<C extends string>(name: string, raw: string | undefin
   return raw as C;
 }
 
-/** Runs a CLI main: usage and input errors print one line and exit 2; the process exits when main is done. */
+/**
+ * Runs a CLI main: an error prints one line and exits 2 (usage, input) or 1 (a run that failed: the GPU, a
+ * device limit, divergence); the process exits when main is done.
+ */
 export function runMain(name: string, main: () => Promise<void>): void {
   main().then(
     () => process.exit(0),
     (e: Error) => {
       console.error(`${name}: ${e.message}`);
       if (process.env.DEBUG) console.error(e.stack);
-      process.exit(2);
+      process.exit(exitCodeOf(e));
     },
   );
 }

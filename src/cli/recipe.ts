@@ -2,7 +2,7 @@
 import { validateSizes } from '../engine/mlp.js';
 import { architecture } from '../layers/architecture.js';
 import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
-import { OPTIMIZER_KINDS, type OptimizerConfig } from '../engine/optimizer.js';
+import { OPTIMIZER_KINDS, resolveOptimizer, type OptimizerConfig } from '../engine/optimizer.js';
 import { choiceFlag, floatFlag, intFlag, UsageError } from './args.js';
 import { MNIST_CLASSES, MNIST_FEATURES, MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { formatSchedule, parseSchedule, type ScheduleConfig } from '../engine/schedule.js';
@@ -81,13 +81,14 @@ export function parseHidden(raw: string | undefined): number[] {
 /** Defaults are the reference recipe: 784-500-10, Adam lr 1e-3, batch 128, 10 epochs, standardized pixels. */
 export function parseRecipe(flags: RecipeFlags): Recipe {
   const layers = layersFlag(flags);
+  if (flags.momentum !== undefined && flags.optimizer !== 'sgd') throw new UsageError(`--momentum applies to --optimizer sgd only, not ${flags.optimizer ?? 'adam'}`);
   const pixels = choiceFlag('pixels', flags.pixels, ['standardized', 'unit'] as const, 'standardized');
-  return {
+  const recipe: Recipe = {
     layers,
     sizes: architecture(layers, MNIST_FEATURES).sizes,
     epochs: intFlag('epochs', flags.epochs, 10),
     batchSize: intFlag('batch-size', flags['batch-size'], 128),
-    seed: intFlag('seed', flags.seed, 0, 0),
+    seed: intFlag('seed', flags.seed, 0, 0, 2 ** 32 - 1),
     optimizer: {
       kind: choiceFlag('optimizer', flags.optimizer, OPTIMIZER_KINDS, 'adam'),
       lr: floatFlag('lr', flags.lr, 1e-3),
@@ -105,6 +106,12 @@ export function parseRecipe(flags: RecipeFlags): Recipe {
     patience: flags.patience === undefined ? undefined : intFlag('patience', flags.patience, 1),
     maxNorm: flags['max-norm'] === undefined ? undefined : floatFlag('max-norm', flags['max-norm'], 0),
   };
+  try {
+    resolveOptimizer(recipe.optimizer); // its own checks too (an lr that is 0 as an f32), before the GPU opens
+  } catch (e) {
+    throw new UsageError(`--lr/--optimizer: ${(e as Error).message}`);
+  }
+  return recipe;
 }
 
 /** The recipe's extras in words, for the run's description line. */

@@ -7,12 +7,11 @@ import { fileTuneStore } from '../node/tuneStore.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
-import { writeFileAtomic } from '../node/files.js';
+import { checkOutputs, writeFileAtomic } from '../node/files.js';
 import { openModelFile, readModelFile, saveModelFile } from '../node/modelFiles.js';
 import type { SplitOptions } from '../data/mnist.js';
 import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
-import { formatLayers } from '../layers/index.js';
 import { pct, TrainReporter } from './report.js';
 
 const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
@@ -42,6 +41,12 @@ async function main(): Promise<void> {
   // Unset: the adapter's default (four on GPUs, one on software adapters).
   const stepsPerSubmit = flags['steps-per-submit'] === undefined ? undefined : intFlag('steps-per-submit', flags['steps-per-submit'], 1);
   if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
+  // The run continues the checkpoint's recipe: flags that would change it are refused, not ignored.
+  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm'] as const;
+  const ignored = kept.filter((f) => flags[f] !== undefined);
+  if (flags.resume && ignored.length) throw new UsageError(`--resume continues ${flags.resume}'s recipe; drop ${ignored.map((f) => `--${f}`).join(', ')}`);
+  // Every output is checked before the GPU opens, not after an hour of training.
+  checkOutputs({ save: flags.save, json: flags.json, checkpoint: flags.checkpoint }, { resume: flags.resume }, [['checkpoint', 'resume']]);
 
   const gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
   const reporter = new TrainReporter();
@@ -60,9 +65,6 @@ async function main(): Promise<void> {
     const file = readModelFile(flags.resume);
     const opened = openModelFile(gpu.device, file, await chooseVariants(architectureOf(file.options).sizes));
     model = opened.model;
-    if ((flags.hidden !== undefined || flags.layers !== undefined || flags.dropout !== undefined) && model.architecture.text !== formatLayers(recipe.layers)) {
-      throw new UsageError(`--${flags.layers !== undefined ? 'layers' : 'hidden'} gives ${formatLayers(recipe.layers)} but ${flags.resume} holds ${model.architecture.text}`);
-    }
     // The run continues on the checkpoint's data split and seed; flags that would change them are refused.
     if (opened.metadata.split) {
       const saved = JSON.parse(opened.metadata.split) as SplitOptions;
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     });
   }
   const splits = splitMnist(loadMnist(dataDir), split);
+  if (splits.test.count === 0) throw new UsageError(`${dataDir}: the test set is empty; nothing to report an accuracy on`);
   const runMetadata = { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
     sizes: model.sizes, layers: model.architecture.text, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,

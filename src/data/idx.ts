@@ -1,5 +1,6 @@
 // IDX files (LeCun's MNIST format): big-endian magic 0x00000800 | type << 8 | dims, then one u32 per dimension,
 // then the data row-major. This reader takes u8 data (type 0x08) with any number of dimensions.
+import { BadInputError } from '../errors.js';
 
 export interface IdxTensor {
   dims: number[];
@@ -9,22 +10,22 @@ export interface IdxTensor {
 const U8_TYPE = 0x08;
 
 export function parseIdx(bytes: Uint8Array, name: string): IdxTensor {
-  if (bytes.length < 4) throw new Error(`${name}: ${bytes.length} bytes is too short for an IDX header`);
+  if (bytes.length < 4) throw new BadInputError(`${name}: ${bytes.length} bytes is too short for an IDX header`, { file: name });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   const type = (magic >>> 8) & 0xff;
   const rank = magic & 0xff;
   if (magic >>> 16 !== 0 || rank < 1) {
-    throw new Error(`${name}: not an IDX file (magic 0x${magic.toString(16).padStart(8, '0')}, expected 0x000008NN)`);
+    throw new BadInputError(`${name}: not an IDX file (magic 0x${magic.toString(16).padStart(8, '0')}, expected 0x000008NN)`, { file: name });
   }
-  if (type !== U8_TYPE) throw new Error(`${name}: IDX data type 0x${type.toString(16)} is not u8 (0x08)`);
+  if (type !== U8_TYPE) throw new BadInputError(`${name}: IDX data type 0x${type.toString(16)} is not u8 (0x08)`, { file: name });
   const headerBytes = 4 + 4 * rank;
-  if (bytes.length < headerBytes) throw new Error(`${name}: truncated header (${bytes.length} bytes, ${rank} dimensions need ${headerBytes})`);
+  if (bytes.length < headerBytes) throw new BadInputError(`${name}: truncated header (${bytes.length} bytes, ${rank} dimensions need ${headerBytes})`, { file: name });
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
   const expected = dims.reduce((a, b) => a * b, 1);
   const actual = bytes.length - headerBytes;
-  if (actual < expected) throw new Error(`${name}: truncated: dimensions [${dims.join(', ')}] need ${expected} data bytes, file has ${actual}`);
-  if (actual > expected) throw new Error(`${name}: ${actual - expected} bytes of trailing data after dimensions [${dims.join(', ')}]`);
+  if (actual < expected) throw new BadInputError(`${name}: truncated: dimensions [${dims.join(', ')}] need ${expected} data bytes, file has ${actual}`, { file: name });
+  if (actual > expected) throw new BadInputError(`${name}: ${actual - expected} bytes of trailing data after dimensions [${dims.join(', ')}]`, { file: name });
   return { dims, data: bytes.subarray(headerBytes, headerBytes + expected) };
 }
 
@@ -32,12 +33,12 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxTensor {
 export function imagesAndLabels(
   images: IdxTensor, labels: IdxTensor, imagesName: string, labelsName: string, classes = 10,
 ): { images: Uint8Array; labels: Uint8Array; count: number; features: number } {
-  if (images.dims.length !== 3) throw new Error(`${imagesName}: expected 3 dimensions [count, rows, cols], got [${images.dims.join(', ')}]`);
-  if (labels.dims.length !== 1) throw new Error(`${labelsName}: expected 1 dimension [count], got [${labels.dims.join(', ')}]`);
+  if (images.dims.length !== 3) throw new BadInputError(`${imagesName}: expected 3 dimensions [count, rows, cols], got [${images.dims.join(', ')}]`, { file: imagesName });
+  if (labels.dims.length !== 1) throw new BadInputError(`${labelsName}: expected 1 dimension [count], got [${labels.dims.join(', ')}]`, { file: labelsName });
   const [count, rows, cols] = images.dims;
-  if (labels.dims[0] !== count) throw new Error(`${labelsName} has ${labels.dims[0]} labels but ${imagesName} has ${count} images`);
+  if (labels.dims[0] !== count) throw new BadInputError(`${labelsName} has ${labels.dims[0]} labels but ${imagesName} has ${count} images`);
   for (let i = 0; i < count; i++) {
-    if (labels.data[i] >= classes) throw new Error(`${labelsName}: label ${labels.data[i]} at index ${i} is not a class 0..${classes - 1}`);
+    if (labels.data[i] >= classes) throw new BadInputError(`${labelsName}: label ${labels.data[i]} at index ${i} is not a class 0..${classes - 1}`, { file: labelsName });
   }
   return { images: images.data, labels: labels.data, count, features: rows * cols };
 }

@@ -1,6 +1,7 @@
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length,
 // a JSON header { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { string: string } },
 // then the raw little-endian data. Tensors are read into Float32Array (F32, F64, F16 and BF16 accepted).
+import { BadInputError } from '../errors.js';
 
 export interface Tensor {
   shape: number[];
@@ -22,7 +23,7 @@ export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<
   let offset = 0;
   for (const [name, t] of tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`tensor ${name}: shape [${t.shape.join(', ')}] holds ${count} values, data has ${t.data.length}`);
+    if (count !== t.data.length) throw new BadInputError(`tensor ${name}: shape [${t.shape.join(', ')}] holds ${count} values, data has ${t.data.length}`);
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * count] };
     offset += 4 * count;
   }
@@ -51,46 +52,58 @@ function f16ToF32(h: number): number {
 }
 
 export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
-  if (bytes.length < 8) throw new Error(`${file}: ${bytes.length} bytes is too short for a safetensors file`);
+  if (bytes.length < 8) throw new BadInputError(`${file}: ${bytes.length} bytes is too short for a safetensors file`, { file });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_HEADER_BYTES) throw new Error(`${file}: header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  if (8 + headerLength > bytes.length) throw new Error(`${file}: header length ${headerLength} is larger than the file (${bytes.length} bytes)`);
+  if (headerLength > MAX_HEADER_BYTES) throw new BadInputError(`${file}: header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`, { file });
+  if (8 + headerLength > bytes.length) throw new BadInputError(`${file}: header length ${headerLength} is larger than the file (${bytes.length} bytes)`, { file });
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
   } catch (e) {
-    throw new Error(`${file}: header is not valid JSON (${(e as Error).message})`);
+    throw new BadInputError(`${file}: header is not valid JSON (${(e as Error).message})`, { file });
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error(`${file}: header is not a JSON object`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new BadInputError(`${file}: header is not a JSON object`, { file });
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
   const tensors = new Map<string, Tensor>();
+  // Every entry is checked, and no two may share bytes, before any tensor is decoded: a crafted header cannot
+  // make the reader allocate more than the file holds.
+  const pending: { name: string; dtype: string; shape: number[]; begin: number; end: number; count: number; width: number }[] = [];
   for (const [name, entry] of Object.entries(header)) {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new Error(`${file}: header entry ${name} is not an object`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new BadInputError(`${file}: header entry ${name} is not an object`, { file });
     if (name === '__metadata__') {
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new Error(`${file}: metadata '${k}' is not a string`);
+        if (typeof v !== 'string') throw new BadInputError(`${file}: metadata '${k}' is not a string`, { file });
         metadata[k] = v;
       }
       continue;
     }
     const { dtype, shape, data_offsets: offsets } = entry as { dtype: unknown; shape: unknown; data_offsets: unknown };
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      throw new Error(`${file}: tensor ${name} has dtype ${String(dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+      throw new BadInputError(`${file}: tensor ${name} has dtype ${String(dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`, { file });
     }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${file}: tensor ${name} has an invalid shape`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new BadInputError(`${file}: tensor ${name} has an invalid shape`, { file });
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) {
-      throw new Error(`${file}: tensor ${name} has invalid data_offsets`);
+      throw new BadInputError(`${file}: tensor ${name} has invalid data_offsets`, { file });
     }
     const [begin, end] = offsets as number[];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     const width = DTYPE_BYTES[dtype];
     if (end < begin || end - begin !== count * width) {
-      throw new Error(`${file}: tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values of shape [${shape.join(', ')}]`);
+      throw new BadInputError(`${file}: tensor ${name}: data_offsets [${begin}, ${end}] do not hold ${count} ${dtype} values of shape [${shape.join(', ')}]`, { file });
     }
-    if (end > dataLength) throw new Error(`${file}: tensor ${name} ends at byte ${end} of the data, but the file holds only ${dataLength} (truncated?)`);
+    if (end > dataLength) throw new BadInputError(`${file}: tensor ${name} ends at byte ${end} of the data, but the file holds only ${dataLength} (truncated?)`, { file });
+    pending.push({ name, dtype, shape: shape as number[], begin, end, count, width });
+  }
+  // The format gives each tensor its own bytes: two views of the same bytes are a corrupt or crafted file.
+  const ranges = pending.filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < ranges.length; i++) {
+    const [a, b] = [ranges[i - 1], ranges[i]];
+    if (b.begin < a.end) throw new BadInputError(`${file}: tensors ${a.name} and ${b.name} overlap in the data (bytes [${b.begin}, ${Math.min(a.end, b.end)}))`, { file, tensor: b.name });
+  }
+  for (const { name, dtype, shape, begin, count, width } of pending) {
     const data = new Float32Array(count);
     const at = dataStart + begin;
     const bf16 = new Uint32Array(1); // BF16 is the top half of an f32: widen through one scratch word
@@ -103,7 +116,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
         : dtype === 'F16' ? f16ToF32(view.getUint16(p, true))
         : ((bf16[0] = view.getUint16(p, true) << 16), bf16AsF32[0]);
     }
-    tensors.set(name, { shape: shape as number[], data });
+    tensors.set(name, { shape, data });
   }
   return { tensors, metadata };
 }

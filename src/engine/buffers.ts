@@ -1,12 +1,20 @@
 // Small helpers for GPU buffers: creation with the right usage, upload, and the one readback path.
+import { DeviceLimitError } from '../errors.js';
 
 // Read lazily: in Node the GPUBufferUsage global exists only once the `webgpu` package has been set up.
 const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 const uniformUsage = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
 
-/** Storage buffer of at least `bytes` (rounded up to 16 so vec4 views fit). */
+/**
+ * Storage buffer of at least `bytes` (rounded up to 16 so vec4 views fit), bound whole: checked against the
+ * device's limits first, so a buffer too big fails here with its name instead of as a WebGPU error later.
+ */
 export function storageBuffer(device: GPUDevice, bytes: number, label: string): GPUBuffer {
-  return device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage: storageUsage(), label });
+  const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+  const { maxBufferSize, maxStorageBufferBindingSize } = device.limits;
+  if (size > maxBufferSize) throw new DeviceLimitError(`buffer '${label}' (bytes)`, 'maxBufferSize', size, maxBufferSize);
+  if (size > maxStorageBufferBindingSize) throw new DeviceLimitError(`buffer '${label}' (bytes)`, 'maxStorageBufferBindingSize', size, maxStorageBufferBindingSize);
+  return device.createBuffer({ size, usage: storageUsage(), label });
 }
 
 export function uniformBuffer(device: GPUDevice, bytes: number, label: string): GPUBuffer {

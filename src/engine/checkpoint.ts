@@ -6,6 +6,7 @@
 // (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers").
 // A full checkpoint adds the optimizer state ("optimizer.exp_avg.0.weight", … as PyTorch names them), and the
 // step count, epoch and RNG state in the metadata, so that resuming continues the run bit for bit.
+import { BadInputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type Tensor } from '../data/safetensors.js';
 import { ENGINE_VERSION } from '../version.js';
 import type { Model, ModelOptions } from './model.js';
@@ -42,9 +43,9 @@ function fromTorchTensors(file: SafetensorsFile, fileName: string, layout: Param
     const name = `${prefix}${p.name}`;
     const shape = torchShape(p.shape, p.transposedInTorch);
     const t = file.tensors.get(name);
-    if (!t) throw new Error(`${fileName}: missing tensor ${name} (expected shape [${shape.join(', ')}])`);
-    if (t.shape.join() !== shape.join()) throw new Error(`${fileName}: tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`);
-    for (const x of t.data) if (!Number.isFinite(x)) throw new Error(`${fileName}: tensor ${name} holds a non-finite value`);
+    if (!t) throw new BadInputError(`${fileName}: missing tensor ${name} (expected shape [${shape.join(', ')}])`, { file: fileName });
+    if (t.shape.join() !== shape.join()) throw new BadInputError(`${fileName}: tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`, { file: fileName });
+    for (const x of t.data) if (!Number.isFinite(x)) throw new BadInputError(`${fileName}: tensor ${name} holds a non-finite value`, { file: fileName });
     const offset = slotOf(layout, p.name).offset;
     if (!p.transposedInTorch) {
       flat.set(t.data, offset);
@@ -64,11 +65,11 @@ export function checkpointLayers(file: SafetensorsFile, fileName: string): { lay
   const m = file.metadata;
   if (m.layers !== undefined) {
     const inputs = Number(m.inputs);
-    if (!(Number.isInteger(inputs) && inputs >= 1)) throw new Error(`${fileName}: metadata inputs '${m.inputs}' is not a positive integer`);
+    if (!(Number.isInteger(inputs) && inputs >= 1)) throw new BadInputError(`${fileName}: metadata inputs '${m.inputs}' is not a positive integer`, { file: fileName });
     try {
       return { layers: parseLayers(m.layers), inputs };
     } catch (e) {
-      throw new Error(`${fileName}: metadata layers '${m.layers}' is not a valid layer list (${(e as Error).message})`);
+      throw new BadInputError(`${fileName}: metadata layers '${m.layers}' is not a valid layer list (${(e as Error).message})`, { file: fileName });
     }
   }
   const sizes = checkpointSizes(file, fileName);
@@ -84,17 +85,17 @@ export function checkpointSizes(file: SafetensorsFile, fileName: string): number
       validateSizes(sizes);
       return sizes;
     } catch (e) {
-      throw new Error(`${fileName}: metadata sizes '${file.metadata.sizes}' is not a valid list of layer sizes (${(e as Error).message})`);
+      throw new BadInputError(`${fileName}: metadata sizes '${file.metadata.sizes}' is not a valid list of layer sizes (${(e as Error).message})`, { file: fileName });
     }
   }
   const sizes: number[] = [];
   for (let l = 0; file.tensors.has(`${2 * l}.weight`); l++) {
     const [out, inp] = file.tensors.get(`${2 * l}.weight`)!.shape;
     if (l === 0) sizes.push(inp);
-    else if (sizes[sizes.length - 1] !== inp) throw new Error(`${fileName}: ${2 * l}.weight takes ${inp} inputs but the layer before gives ${sizes[sizes.length - 1]}`);
+    else if (sizes[sizes.length - 1] !== inp) throw new BadInputError(`${fileName}: ${2 * l}.weight takes ${inp} inputs but the layer before gives ${sizes[sizes.length - 1]}`, { file: fileName });
     sizes.push(out);
   }
-  if (sizes.length < 2) throw new Error(`${fileName}: no tensor 0.weight: not an MLP state dict (tensors: ${[...file.tensors.keys()].slice(0, 6).join(', ')})`);
+  if (sizes.length < 2) throw new BadInputError(`${fileName}: no tensor 0.weight: not an MLP state dict (tensors: ${[...file.tensors.keys()].slice(0, 6).join(', ')})`, { file: fileName });
   validateSizes(sizes);
   return sizes;
 }
@@ -105,7 +106,7 @@ export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: stri
   const number = (key: string, fallback: number, ok: (x: number) => boolean) => {
     if (m[key] === undefined) return fallback;
     const x = Number(m[key]);
-    if (!Number.isFinite(x) || !ok(x)) throw new Error(`${fileName}: metadata ${key} '${m[key]}' is not a valid number`);
+    if (!Number.isFinite(x) || !ok(x)) throw new BadInputError(`${fileName}: metadata ${key} '${m[key]}' is not a valid number`, { file: fileName });
     return x;
   };
   return {
@@ -167,7 +168,7 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
   const held = checkpointLayers(file, fileName);
   const arch = model.architecture;
   if (!sameParameters(held, arch)) {
-    throw new Error(`${fileName}: holds the model ${held.inputs} → ${formatLayers(held.layers)}, this one is ${arch.inputs} → ${arch.text}`);
+    throw new BadInputError(`${fileName}: holds the model ${held.inputs} → ${formatLayers(held.layers)}, this one is ${arch.inputs} → ${arch.text}`, { file: fileName });
   }
   const { layout } = model.parameters;
   const params = fromTorchTensors(file, fileName, layout, arch);
@@ -178,24 +179,24 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     try {
       optimizer = resolveOptimizer(JSON.parse(m.optimizer ?? 'null') ?? { kind: 'adam', lr: 1e-3 });
     } catch (e) {
-      throw new Error(`${fileName}: metadata optimizer is not a valid optimizer config (${(e as Error).message})`);
+      throw new BadInputError(`${fileName}: metadata optimizer is not a valid optimizer config (${(e as Error).message})`, { file: fileName });
     }
     const rng = Uint32Array.from((m.rng_state ?? '').split(',').map(Number));
-    if (rng.length !== 4 || rng.some((x, i) => String(x) !== (m.rng_state ?? '').split(',')[i])) throw new Error(`${fileName}: metadata rng_state is not 4 integers`);
+    if (rng.length !== 4 || rng.some((x, i) => String(x) !== (m.rng_state ?? '').split(',')[i])) throw new BadInputError(`${fileName}: metadata rng_state is not 4 integers`, { file: fileName });
     const step = Number(m.step);
     const epoch = Number(m.epoch);
-    if (!Number.isInteger(step) || step < 0 || !Number.isInteger(epoch) || epoch < 0) throw new Error(`${fileName}: metadata step/epoch are not counts`);
+    if (!Number.isInteger(step) || step < 0 || !Number.isInteger(epoch) || epoch < 0) throw new BadInputError(`${fileName}: metadata step/epoch are not counts`, { file: fileName });
     let schedule: ScheduleConfig | undefined;
     try {
       schedule = m.schedule === undefined ? undefined : (JSON.parse(m.schedule) as ScheduleConfig);
       if (schedule) validateSchedule(schedule);
     } catch (e) {
-      throw new Error(`${fileName}: metadata schedule is not a valid schedule (${(e as Error).message})`);
+      throw new BadInputError(`${fileName}: metadata schedule is not a valid schedule (${(e as Error).message})`, { file: fileName });
     }
     const labelSmoothing = m.label_smoothing === undefined ? 0 : Number(m.label_smoothing);
-    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`${fileName}: metadata label_smoothing '${m.label_smoothing}' is not in [0, 1)`);
+    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new BadInputError(`${fileName}: metadata label_smoothing '${m.label_smoothing}' is not in [0, 1)`, { file: fileName });
     const maxNorm = m.max_norm === undefined ? undefined : Number(m.max_norm);
-    if (maxNorm !== undefined && !(maxNorm > 0 && Number.isFinite(maxNorm))) throw new Error(`${fileName}: metadata max_norm '${m.max_norm}' is not a positive number`);
+    if (maxNorm !== undefined && !(maxNorm > 0 && Number.isFinite(maxNorm))) throw new BadInputError(`${fileName}: metadata max_norm '${m.max_norm}' is not a positive number`, { file: fileName });
     const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, arch, `optimizer.${n}.`)) : [];
     // The seed keys dropout's masks: the resumed run draws the masks the uninterrupted one would have.
     const seed = m.seed === undefined ? undefined : modelOptionsFromCheckpoint(file, fileName).seed;

@@ -65,9 +65,6 @@ export class MlpParameters {
   constructor(readonly device: GPUDevice, readonly architecture: Architecture) {
     this.layout = paramLayoutOf(architecture, device.limits.minStorageBufferOffsetAlignment);
     const bytes = this.layout.totalLength * 4;
-    if (bytes > device.limits.maxStorageBufferBindingSize) {
-      throw new Error(`model needs ${bytes} bytes of parameters; the device binds at most ${device.limits.maxStorageBufferBindingSize}`);
-    }
     this.params = storageBuffer(device, bytes, 'params');
     this.grads = storageBuffer(device, bytes, 'grads');
   }

@@ -7,6 +7,8 @@ import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { BestWeights } from './bestWeights.js';
+import { checkedGpuWork, popGpuErrorScopes, pushGpuErrorScopes } from './gpuErrors.js';
+import { BadInputError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, PipelineCache, type Dispatch } from './dispatch.js';
 import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
 import type { Architecture } from '../layers/architecture.js';
@@ -111,6 +113,8 @@ export class Model {
   private readonly pixels: PixelNormalization;
   private readonly plans = new Map<string, ModelPlan>();
   private readonly constraints = new Map<number, Dispatch[]>();
+  private fitting = false;
+  private disposed = false;
   private readonly evaluationBatch: number;
   private epochsDone = 0;
   private resident?: ResidentDataset;
@@ -128,7 +132,11 @@ export class Model {
     this.ops = new Ops(new PipelineCache(device), options.variants ?? DEFAULT_VARIANTS);
     const std = options.pixelStd ?? 1;
     const mean = options.pixelMean ?? 0;
-    if (!(std > 0)) throw new Error(`pixelStd must be positive, got ${std}`);
+    if (!(std > 0)) throw new BadInputError(`pixelStd must be positive, got ${std}`, { value: std });
+    // Both become f32 constants in the first layer's kernel.
+    if (!Number.isFinite(Math.fround(1 / std)) || !Number.isFinite(Math.fround(mean / std))) {
+      throw new BadInputError(`pixelStd ${std} is too small (1/std or mean/std overflows f32)`, { value: std });
+    }
     this.pixels = { pixelScale: 1 / std, pixelShift: -mean / std };
     this.pixelNormalization = { mean, std };
     this.evaluationBatch = options.evaluationBatch ?? 1000;
@@ -200,6 +208,17 @@ export class Model {
   }
 
   async fit(train: Dataset, options: FitOptions): Promise<EpochInfo[]> {
+    this.checkUsable('fit');
+    if (this.fitting) throw new MisuseError('fit: another fit of this model is still running; await it first');
+    this.fitting = true;
+    try {
+      return await this.fitUnguarded(train, options);
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  private async fitUnguarded(train: Dataset, options: FitOptions): Promise<EpochInfo[]> {
     const { epochs, batchSize } = options;
     if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
@@ -218,8 +237,12 @@ export class Model {
     if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
 
     const capacity = Math.min(batchSize, train.count);
-    const plan = this.plan('train', capacity);
-    const optimizer = this.useOptimizer(options.optimizer);
+    // Pipelines and bind groups are made here: a bad one fails now, before the first step.
+    const { plan, optimizer, constraints } = await checkedGpuWork(this.device, 'building the training plan', () => ({
+      plan: this.plan('train', capacity),
+      optimizer: this.useOptimizer(options.optimizer),
+      constraints: options.maxNorm === undefined ? [] : this.maxNormDispatches(options.maxNorm),
+    }));
     this.lastFit = { batchSize, optimizer: options.optimizer, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm };
     // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
     // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
@@ -229,7 +252,6 @@ export class Model {
     const resident = keepOnGpu && ResidentDataset.fits(this.device, train) ? this.residentData(train) : null;
     const uploader = resident ? null : new BatchUploader(plan, this.sizes[0]);
     const gather = resident ? [plan.gatherFrom(resident)] : [];
-    const constraints = options.maxNorm === undefined ? [] : this.maxNormDispatches(options.maxNorm);
     const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
     const stepsPerEpoch = Math.ceil(train.count / batchSize);
     // The schedule runs over the whole run: the epochs done before this fit (a resume) and this fit's.
@@ -259,49 +281,63 @@ export class Model {
         let samples = 0;
         let stopped = false;
         let step = 0;
-        while (step < stepsPerEpoch && !stopped) {
-          // One submission: steps until the group is full, a progress point, the epoch's end, or a stop.
-          const encoder = this.device.createCommandEncoder();
-          const group: { step: number; samples: number }[] = [];
-          let progress = false;
-          while (!progress && group.length < (ring?.slots ?? 1)) {
-            step++;
-            const rows = Math.min(batchSize, train.count - samples);
-            const lr = learningRate((epoch - 1) * stepsPerEpoch + step - 1);
-            const fields = { rows, start: samples, step: optimizer.step + 1, labelSmoothing, seed: this.seed };
-            if (ring) {
-              packBatchUniform(plan.batchWords, fields);
-              optimizer.nextStepWords(lr);
-              ring.stage(encoder, group.length);
-            } else {
-              if (uploader) uploader.upload(train, order, samples, rows, fields);
-              else plan.writeBatch(fields);
-              optimizer.writeNextStep(lr);
+        pushGpuErrorScopes(this.device);
+        let scopesPopped = false;
+        try {
+          while (step < stepsPerEpoch && !stopped) {
+            // One submission: steps until the group is full, a progress point, the epoch's end, or a stop.
+            const encoder = this.device.createCommandEncoder();
+            const group: { step: number; samples: number }[] = [];
+            let progress = false;
+            while (!progress && group.length < (ring?.slots ?? 1)) {
+              step++;
+              const rows = Math.min(batchSize, train.count - samples);
+              const lr = learningRate((epoch - 1) * stepsPerEpoch + step - 1);
+              const fields = { rows, start: samples, step: optimizer.step + 1, labelSmoothing, seed: this.seed };
+              if (ring) {
+                packBatchUniform(plan.batchWords, fields);
+                optimizer.nextStepWords(lr);
+                ring.stage(encoder, group.length);
+              } else {
+                if (uploader) uploader.upload(train, order, samples, rows, fields);
+                else plan.writeBatch(fields);
+                optimizer.writeNextStep(lr);
+              }
+              samples += rows;
+              if (step === 1) encoder.clearBuffer(plan.stats);
+              const pass = encoder.beginComputePass();
+              encodeDispatches(pass, stepDispatches);
+              pass.end();
+              group.push({ step, samples });
+              stopped = options.shouldStop?.() ?? false;
+              progress = step === stepsPerEpoch || stopped || (progressEvery > 0 && step % progressEvery === 0);
             }
-            samples += rows;
-            if (step === 1) encoder.clearBuffer(plan.stats);
-            const pass = encoder.beginComputePass();
-            encodeDispatches(pass, stepDispatches);
-            pass.end();
-            group.push({ step, samples });
-            stopped = options.shouldStop?.() ?? false;
-            progress = step === stepsPerEpoch || stopped || (progressEvery > 0 && step % progressEvery === 0);
+            if (progress) encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
+            ring?.flush(group.length);
+            this.device.queue.submit([encoder.finish()]);
+            let loss: number | undefined;
+            if (progress) {
+              totals = await this.readStats(plan, capacity);
+              loss = totals.lossSum / samples;
+              inFlight.length = 0;
+              if (!Number.isFinite(loss)) {
+                // WebGPU's own error, if any, explains it better than the loss does.
+                scopesPopped = true;
+                await popGpuErrorScopes(this.device, `training epoch ${epoch}`);
+                throw new DivergedError(epoch, step, loss);
+              }
+            } else {
+              inFlight.push(this.device.queue.onSubmittedWorkDone());
+              if (inFlight.length >= MAX_SUBMISSIONS_IN_FLIGHT) await inFlight.shift();
+            }
+            for (const [i, g] of group.entries()) {
+              options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, loss: i === group.length - 1 ? loss : undefined });
+            }
           }
-          if (progress) encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
-          ring?.flush(group.length);
-          this.device.queue.submit([encoder.finish()]);
-          let loss: number | undefined;
-          if (progress) {
-            totals = await this.readStats(plan, capacity);
-            loss = totals.lossSum / samples;
-            inFlight.length = 0;
-          } else {
-            inFlight.push(this.device.queue.onSubmittedWorkDone());
-            if (inFlight.length >= MAX_SUBMISSIONS_IN_FLIGHT) await inFlight.shift();
-          }
-          for (const [i, g] of group.entries()) {
-            options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, loss: i === group.length - 1 ? loss : undefined });
-          }
+          scopesPopped = true;
+          await popGpuErrorScopes(this.device, `training epoch ${epoch}`);
+        } finally {
+          if (!scopesPopped) await popGpuErrorScopes(this.device, `training epoch ${epoch}`).catch(() => undefined);
         }
         // The last step is always a progress point, so `totals` holds the whole epoch.
         const { lossSum, correct } = totals;
@@ -347,6 +383,11 @@ export class Model {
 
   /** Mean cross-entropy loss and accuracy over a data set; one readback at the end. */
   async evaluate(data: Dataset): Promise<Evaluation> {
+    this.checkUsable('evaluate');
+    return checkedGpuWork(this.device, `evaluating ${data.name}`, () => this.evaluateUnguarded(data));
+  }
+
+  private async evaluateUnguarded(data: Dataset): Promise<Evaluation> {
     checkDataset(data, this.sizes[0], this.classes);
     if (data.count === 0) throw new Error(`${data.name}: no images to evaluate`);
     const capacity = this.inferenceCapacity(data.count);
@@ -368,10 +409,17 @@ export class Model {
 
   /** Class probabilities, [count × classes] row-major. `images` holds count × inputs u8 pixels. */
   async predict(images: Uint8Array, count = images.length / this.sizes[0]): Promise<Float32Array> {
+    this.checkUsable('predict');
     const F = this.sizes[0];
-    if (!Number.isInteger(count) || count < 1 || images.length < count * F) {
-      throw new Error(`predict: expected ${count} images of ${F} pixels (${count * F} bytes), got ${images.length} bytes`);
+    if (!Number.isInteger(count) || count < 1) {
+      throw new BadInputError(`predict: ${images.length} bytes is not a whole, positive number of ${F}-pixel images`, { value: images.length });
     }
+    if (images.length < count * F) throw new BadInputError(`predict: ${count} images of ${F} pixels need ${count * F} bytes, got ${images.length}`, { value: images.length });
+    return checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(images, count));
+  }
+
+  private async predictUnguarded(images: Uint8Array, count: number): Promise<Float32Array> {
+    const F = this.sizes[0];
     const data: Dataset = { name: 'predict', images, labels: new Uint8Array(count), count, features: F };
     const capacity = this.inferenceCapacity(count);
     const plan = this.plan('predict', capacity);
@@ -395,6 +443,7 @@ export class Model {
    * For checking the model against a reference; training never reads gradients.
    */
   async gradients(data: Dataset, batch: { step?: number; labelSmoothing?: number } = {}): Promise<Float32Array> {
+    this.checkUsable('gradients');
     checkDataset(data, this.sizes[0], this.classes);
     const plan = this.plan('train', data.count);
     new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count, { ...batch, seed: this.seed });
@@ -404,10 +453,12 @@ export class Model {
 
   /** The flat parameters (layout: this.parameters.layout). */
   async getParams(): Promise<Float32Array> {
+    this.checkUsable('getParams');
     return this.parameters.download();
   }
 
   setParams(flat: Float32Array): void {
+    this.checkUsable('setParams');
     this.parameters.upload(flat);
   }
 
@@ -433,7 +484,13 @@ export class Model {
     return this.resident;
   }
 
+  private checkUsable(call: string): void {
+    if (this.disposed) throw new MisuseError(`${call}: the model was disposed`);
+  }
+
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.resident?.destroy();
     this.resident = undefined;
     for (const plan of this.plans.values()) plan.destroy();

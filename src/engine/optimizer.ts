@@ -42,6 +42,8 @@ export function resolveOptimizer(c: OptimizerConfig): Required<OptimizerConfig> 
     if (!ok) throw new Error(`optimizer ${name} out of range: ${value}`);
   };
   check('lr', full.lr, Number.isFinite(full.lr) && full.lr > 0);
+  // The kernels read hyperparameters as f32: a learning rate that rounds to 0 (or to infinity) trains nothing.
+  if (!(Math.fround(full.lr) > 0 && Number.isFinite(Math.fround(full.lr)))) throw new Error(`optimizer lr ${full.lr} is 0 or infinite as an f32, which the GPU computes in`);
   check('beta1', full.beta1, full.beta1 >= 0 && full.beta1 < 1);
   check('beta2', full.beta2, full.beta2 >= 0 && full.beta2 < 1);
   check('eps', full.eps, full.eps > 0);

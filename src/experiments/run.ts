@@ -1,8 +1,9 @@
 // Runs one experiment: a fresh model trained on the sweep's split, validated each epoch, the best validation
-// epoch's weights put back and tested. A non-finite loss ends the run as diverged; the sweep goes on.
+// epoch's weights put back and tested. A run that diverges (DivergedError) is reported as such; the sweep goes on.
 import type { Dataset } from '../data/dataset.js';
 import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { Model, type EpochInfo, type StepInfo } from '../engine/model.js';
+import { DivergedError } from '../errors.js';
 import { parseSchedule } from '../engine/schedule.js';
 import type { VariantChoices } from '../engine/variants.js';
 import { experimentLayers, type ExperimentConfig } from './config.js';
@@ -45,23 +46,27 @@ export async function runExperiment(device: GPUDevice, data: ExperimentData, con
     layers: experimentLayers(config), seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, variants: hooks.variants,
   });
   let diverged: string | undefined;
+  const history: EpochInfo[] = [];
   const started = performance.now();
   try {
-    const history = await model.fit(data.train, {
-      epochs: config.epochs, batchSize: config.batchSize,
-      optimizer: { kind: config.optimizer, lr: config.lr, weightDecay: config.weightDecay },
-      schedule: parseSchedule(config.schedule), labelSmoothing: config.labelSmoothing, maxNorm: config.maxNorm,
-      validation: data.validation, restoreBest: true, patience: hooks.patience,
-      onStep: (s) => {
-        if (s.loss !== undefined && !Number.isFinite(s.loss) && !diverged) diverged = `loss ${s.loss} at epoch ${s.epoch}, step ${s.step}`;
-        hooks.onStep?.(s);
-      },
-      onEpoch: (e) => {
-        if (!Number.isFinite(e.trainLoss) && !diverged) diverged = `loss ${e.trainLoss} in epoch ${e.epoch}`;
-        return hooks.onEpoch?.(e);
-      },
-      shouldStop: () => diverged !== undefined || (hooks.shouldStop?.() ?? false),
-    });
+    try {
+      await model.fit(data.train, {
+        epochs: config.epochs, batchSize: config.batchSize,
+        optimizer: { kind: config.optimizer, lr: config.lr, weightDecay: config.weightDecay },
+        schedule: parseSchedule(config.schedule), labelSmoothing: config.labelSmoothing, maxNorm: config.maxNorm,
+        validation: data.validation, restoreBest: true, patience: hooks.patience,
+        onStep: hooks.onStep,
+        onEpoch: (e) => {
+          history.push(e);
+          return hooks.onEpoch?.(e);
+        },
+        shouldStop: hooks.shouldStop,
+      });
+    } catch (e) {
+      // A diverged run is a result of the sweep, not a failure of it.
+      if (!(e instanceof DivergedError)) throw e;
+      diverged = `loss ${e.loss} at epoch ${e.epoch}, step ${e.step}`;
+    }
     const seconds = (performance.now() - started) / 1000;
     const best = history.filter((e) => e.best).at(-1);
     const test = best && !diverged ? await model.evaluate(data.test) : undefined;

@@ -1,18 +1,100 @@
-// Files that must never be left half-written: write to a temporary file beside the target, then rename.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Files read and written safely.
+// Reads: only regular files (a FIFO or /dev/zero would read forever), and never more than a stated limit.
+// Writes: only to a path that is a regular file or nothing yet (never through a link, never over a device
+// node), through a temporary file beside the target that is flushed to disk and then renamed, so an existing
+// file is either kept whole or replaced whole. Temporary files left by a process that died are removed.
+import { BadInputError } from '../errors.js';
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+/** Default cap on a file read whole: far above any model or data file this engine reads. */
+export const MAX_READ_BYTES = 1 << 30;
+
+/** Fails, naming the path, unless `path` is a regular file of at most `maxBytes`. */
+export function checkReadable(path: string, maxBytes = MAX_READ_BYTES): number {
+  if (!existsSync(path)) throw new BadInputError(`${path}: no such file`, { file: path });
+  const stat = statSync(path);
+  if (stat.isDirectory()) throw new BadInputError(`${path}: is a directory, not a file`, { file: path });
+  if (!stat.isFile()) throw new BadInputError(`${path}: not a regular file (a device, FIFO or socket)`, { file: path });
+  if (stat.size > maxBytes) throw new BadInputError(`${path}: ${stat.size} bytes is over the ${maxBytes}-byte limit for this file`, { file: path });
+  return stat.size;
+}
+
+export function readFileChecked(path: string, maxBytes = MAX_READ_BYTES): Uint8Array {
+  checkReadable(path, maxBytes);
+  return readFileSync(path);
+}
+
+/** Fails, naming the flag, unless `path` can take a new file: nothing there yet, or a regular file, in a directory. */
+export function checkWritable(path: string, flag: string): void {
+  const where = `--${flag} ${path}`;
+  let stat;
   try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
+    stat = lstatSync(path);
+  } catch {
+    stat = undefined;
+  }
+  if (stat?.isSymbolicLink()) throw new BadInputError(`${where}: is a symbolic link; give the file it points to`, { file: path, flag });
+  if (stat && !stat.isFile()) throw new BadInputError(`${where}: exists and is not a regular file; it would be replaced`, { file: path, flag });
+  const dir = dirname(resolve(path));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadInputError(`${where}: no such directory ${dir}`, { file: path, flag });
+}
+
+/**
+ * Checks every output of a command before it starts its work: each can be written, no two are the same
+ * file, and none is one of its inputs (`--save X --resume X` would replace a full checkpoint with weights).
+ * `allowSame` names output/input pairs that may be one file (`--checkpoint` and `--resume`).
+ */
+export function checkOutputs(outputs: Record<string, string | undefined>, inputs: Record<string, string | undefined> = {}, allowSame: [string, string][] = []): void {
+  const given = Object.entries(outputs).filter((e): e is [string, string] => e[1] !== undefined);
+  for (const [flag, path] of given) checkWritable(path, flag);
+  const all = [...given.map(([flag, path]) => ({ flag, path, output: true })), ...Object.entries(inputs).filter((e): e is [string, string] => e[1] !== undefined).map(([flag, path]) => ({ flag, path, output: false }))];
+  for (let i = 0; i < all.length; i++)
+    for (let j = i + 1; j < all.length; j++) {
+      const [a, b] = [all[i], all[j]];
+      if (!a.output || resolve(a.path) !== resolve(b.path)) continue;
+      if (allowSame.some(([x, y]) => (x === a.flag && y === b.flag) || (x === b.flag && y === a.flag))) continue;
+      throw new BadInputError(`--${a.flag} and --${b.flag} are the same file ${a.path}: one would ${b.output ? 'overwrite the other' : 'replace what the run reads'}`, { file: a.path, flag: a.flag });
+    }
+}
+
+const TMP = '.tmp-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`${path}: could not write (${(e as Error).message})`);
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
-export function readFileChecked(path: string): Uint8Array {
-  if (!existsSync(path)) throw new Error(`${path}: no such file`);
-  return readFileSync(path);
+/** Removes `${path}.tmp-PID` files that a process no longer running left behind. */
+function removeStaleTemporaries(path: string): void {
+  const dir = dirname(resolve(path));
+  const prefix = `${basename(path)}${TMP}`;
+  for (const name of readdirSync(dir)) {
+    const pid = Number(name.slice(prefix.length));
+    if (name.startsWith(prefix) && Number.isInteger(pid) && pid !== process.pid && !alive(pid)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+export function writeFileAtomic(path: string, data: Uint8Array | string, flag = 'output'): void {
+  checkWritable(path, flag);
+  const tmp = `${path}${TMP}${process.pid}`;
+  try {
+    removeStaleTemporaries(path);
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new BadInputError(`${path}: could not write (${(e as Error).message})`, { file: path });
+  }
 }

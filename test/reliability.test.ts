@@ -1,0 +1,158 @@
+// Faults provoked as a hostile user would: each ends with one line that names the problem, the right exit
+// code (2: bad input, 1: a run that failed), and nothing already saved lost or replaced.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { encodeSafetensors, decodeSafetensors } from '../src/data/safetensors.js';
+import { sliceDataset } from '../src/data/dataset.js';
+import { Model } from '../src/engine/model.js';
+import { DEFAULT_VARIANTS } from '../src/engine/variants.js';
+import { BadInputError, DeviceLimitError, DivergedError, GpuError, MisuseError } from '../src/errors.js';
+import { loadImagesForPrediction } from '../src/node/images.js';
+import { loadMnist, readIdxBytes } from '../src/node/mnistFiles.js';
+import { openTestDevice } from './helpers/gpu.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'faults-'));
+const tsx = join('node_modules', '.bin', 'tsx');
+const run = (script: string, args: string[]) => {
+  const r = spawnSync(tsx, [`src/cli/${script}.ts`, ...args], { encoding: 'utf8', timeout: 300_000 });
+  // stderr without the progress lines (a pipe gets one every 10 %) and Dawn's harmless XDG_RUNTIME_DIR warning.
+  const err = r.stderr.split('\n').filter((l) => l.trim() && !/XDG_RUNTIME_DIR/.test(l) && !/^epoch \d+\/\d+ +\d+% /.test(l));
+  return { code: r.status, out: r.stdout, err };
+};
+
+describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
+  const kept = join(dir, 'kept.safetensors');
+  writeFileSync(kept, 'an earlier model');
+  symlinkSync(kept, join(dir, 'link.safetensors'));
+
+  it.each([
+    [['--save', join(dir, 'x'), '--json', join(dir, 'x')], /^train: --save and --json are the same file .*x: one would overwrite the other$/],
+    [['--save', '/dev/null'], /^train: --save \/dev\/null: exists and is not a regular file; it would be replaced$/],
+    [['--save', join(dir, 'link.safetensors')], /^train: --save .*link\.safetensors: is a symbolic link; give the file it points to$/],
+    [['--json', join(dir, 'no', 'such', 'r.json')], /^train: --json .*r\.json: no such directory /],
+    [['--resume', kept, '--save', kept], /^train: --resume continues|^train: --save and --resume are the same file/],
+    [['--resume', kept, '--lr', '0.1', '--batch-size', '64'], /^train: --resume continues .*kept\.safetensors's recipe; drop --lr, --batch-size$/],
+    [['--seed', '4294967296'], /^train: --seed must be at most 4294967295, got '4294967296'$/],
+    [['--seed', ''], /^train: --seed must be an integer ≥ 0, got ''$/],
+    [['--lr', ''], /^train: --lr: '' is out of range$/],
+    [['--lr', '-1'], /^train: .*--lr.* to give an option argument starting with a dash use '--lr=-XYZ'/],
+    [['--lr', '1e-50'], /^train: --lr\/--optimizer: optimizer lr 1e-50 is 0 or infinite as an f32/],
+    [['--momentum', '0.9'], /^train: --momentum applies to --optimizer sgd only, not adam$/],
+  ])('train %j', (args, message) => {
+    const r = run('train', args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(message);
+    expect(readFileSync(kept, 'utf8')).toBe('an earlier model');
+  });
+
+  it('a run that diverges stops with exit code 1 and the epoch and step; the checkpoint is left as it was, nothing is saved', () => {
+    const checkpoint = join(dir, 'ckpt.safetensors');
+    writeFileSync(checkpoint, 'the last good checkpoint');
+    const save = join(dir, 'diverged.safetensors');
+    const r = run('train', ['--optimizer', 'sgd', '--lr', '1e30', '--limit', '500', '--epochs', '2', '--hidden', '16', '--progress-every', '1', '--checkpoint', checkpoint, '--save', save]);
+    expect(r.code).toBe(1);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^train: training diverged: the loss is (NaN|Infinity) at epoch 1, step [1-4] \(try a lower learning rate\)$/);
+    expect(readFileSync(checkpoint, 'utf8')).toBe('the last good checkpoint');
+    expect(existsSync(save)).toBe(false);
+  });
+});
+
+describe('reads are bounded and only of regular files', () => {
+  it('a gzip bomb fails in under 2 s without growing the process by 100 MB', () => {
+    // 300 gzip members of 1 MiB of zeros each: 300 MiB once inflated, from about 300 kB.
+    const member = gzipSync(Buffer.alloc(1 << 20));
+    writeFileSync(join(dir, 'bomb-idx3-ubyte.gz'), Buffer.concat(Array.from({ length: 300 }, () => member)));
+    const before = process.memoryUsage().rss;
+    const started = performance.now();
+    expect(() => readIdxBytes(join(dir, 'bomb-idx3-ubyte'))).toThrow(/bomb-idx3-ubyte\.gz: inflates past the 67108864-byte limit for an IDX file/);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 << 20);
+  });
+
+  it('a FIFO, a device or a directory is refused, not read forever', () => {
+    const fifoDir = join(dir, 'fifo');
+    execFileSync('mkdir', ['-p', fifoDir]);
+    execFileSync('mkfifo', [join(fifoDir, 'train-images-idx3-ubyte')]);
+    expect(() => loadMnist(fifoDir)).toThrow(/train-images-idx3-ubyte: not a regular file \(a device, FIFO or socket\)/);
+    expect(() => loadImagesForPrediction('/dev/zero')).toThrow(/^\/dev\/zero: not a regular file/);
+    expect(() => loadImagesForPrediction(dir)).toThrow(/is a directory, not a file/);
+  });
+
+  it('a PNG whose header claims 20000×20000 pixels is refused before it is decoded', () => {
+    const png = Buffer.alloc(64);
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]).copy(png);
+    png.writeUInt32BE(20000, 16);
+    png.writeUInt32BE(20000, 20);
+    const file = join(dir, 'huge.png');
+    writeFileSync(file, png);
+    expect(() => loadImagesForPrediction(file)).toThrow(/huge\.png: 20000×20000 pixels is over the 4096×4096 limit/);
+  });
+
+  it('safetensors tensors that overlap are refused', () => {
+    const bytes = encodeSafetensors([['a', { shape: [4], data: new Float32Array(4) }], ['b', { shape: [4], data: new Float32Array(4) }]], {});
+    const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)).replace('"data_offsets":[16,32]', '"data_offsets":[8,24]');
+    expect(header).toContain('[8,24]');
+    const forged = new Uint8Array(bytes);
+    forged.set(new TextEncoder().encode(header), 8);
+    expect(() => decodeSafetensors(forged, 'f.safetensors')).toThrow(BadInputError);
+    expect(() => decodeSafetensors(forged, 'f.safetensors')).toThrow(/f\.safetensors: tensors a and b overlap in the data \(bytes \[8, 16\)\)/);
+  });
+});
+
+const gpu = await openTestDevice();
+const mnist = loadMnist();
+const train = sliceDataset(mnist.train, 0, 200, 'train');
+
+describe('the library stops on GPU errors and misuse with typed errors', () => {
+  it('a buffer over the device limit is refused by name before anything runs', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 60000, 10] });
+    const limit = gpu.device.limits.maxStorageBufferBindingSize;
+    const batchSize = Math.ceil(limit / (60000 * 4)) + 1;
+    const error = await model.fit(sliceDataset(mnist.train, 0, batchSize, 'train'), { epochs: 1, batchSize, optimizer: { kind: 'adam', lr: 1e-3 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeviceLimitError);
+    expect((error as Error).message).toMatch(/^buffer 'h0' \(bytes\) needs [\d,]+ but the device's max(StorageBufferBinding|Buffer)Size is [\d,]+$/);
+    expect((error as DeviceLimitError).needed).toBeGreaterThan(limit);
+    expect(model.epochs).toBe(0);
+    model.dispose();
+  });
+
+  it('an invalid pipeline (a variant past the device limits) is a GpuError, raised before the first step', async () => {
+    const variants = { ...DEFAULT_VARIANTS, optimizer: [{ workgroupSize: 4096, vec4: true }] };
+    const model = new Model(gpu.device, { sizes: [784, 16, 10], variants });
+    const before = await model.getParams();
+    const error = await model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GpuError);
+    expect((error as Error).message).toMatch(/^WebGPU error during building the training plan: .*adamUpdate/);
+    expect(model.epochs).toBe(0);
+    expect(await model.getParams()).toEqual(before);
+    model.dispose();
+  });
+
+  it('divergence is a DivergedError with its epoch and step', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const error = await model.fit(train, { epochs: 2, batchSize: 50, progressEvery: 1, optimizer: { kind: 'sgd', lr: 1e30 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DivergedError);
+    expect((error as DivergedError).epoch).toBe(1);
+    expect(Number.isFinite((error as DivergedError).loss)).toBe(false);
+    model.dispose();
+  });
+
+  it('misuse: a second fit while one runs, calls after dispose, a predict of a partial image, a pixelStd that overflows f32', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const first = model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } });
+    await expect(model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } })).rejects.toThrow(MisuseError);
+    await first;
+    await expect(model.predict(new Uint8Array(1000))).rejects.toThrow(/^predict: 1000 bytes is not a whole, positive number of 784-pixel images$/);
+    model.dispose();
+    await expect(model.evaluate(train)).rejects.toThrow(/^evaluate: the model was disposed$/);
+    expect(() => model.setParams(new Float32Array(4))).toThrow(MisuseError);
+    expect(() => new Model(gpu.device, { sizes: [784, 16, 10], pixelStd: 1e-40 })).toThrow(/pixelStd 1e-40 is too small/);
+  });
+});
