@@ -10,7 +10,9 @@ import { encodeSafetensors, decodeSafetensors } from '../src/data/safetensors.js
 import { sliceDataset } from '../src/data/dataset.js';
 import { Model } from '../src/engine/model.js';
 import { DEFAULT_VARIANTS } from '../src/engine/variants.js';
-import { BadInputError, DeviceLimitError, DivergedError, GpuError, MisuseError } from '../src/errors.js';
+import { BadInputError, DeviceLimitError, DeviceLostError, DivergedError, GpuError, MisuseError } from '../src/errors.js';
+import { liveBuffers } from '../src/engine/buffers.js';
+import { openNodeDevice, type AdapterChoice } from '../src/node/gpu.js';
 import { loadImagesForPrediction } from '../src/node/images.js';
 import { loadMnist, readIdxBytes } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
@@ -154,5 +156,31 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
     await expect(model.evaluate(train)).rejects.toThrow(/^evaluate: the model was disposed$/);
     expect(() => model.setParams(new Float32Array(4))).toThrow(MisuseError);
     expect(() => new Model(gpu.device, { sizes: [784, 16, 10], pixelStd: 1e-40 })).toThrow(/pixelStd 1e-40 is too small/);
+  });
+});
+
+describe('resources', () => {
+  it('100 cycles of create → train a few steps → dispose leave no live GPU buffer behind', async () => {
+    const before = liveBuffers(gpu.device);
+    const data = sliceDataset(train, 0, 40, 'train');
+    for (let cycle = 0; cycle < 100; cycle++) {
+      const model = new Model(gpu.device, { sizes: [784, 8, 10], seed: cycle });
+      await model.fit(data, { epochs: 1, batchSize: 20, optimizer: { kind: 'adam', lr: 1e-3 }, validation: data, restoreBest: cycle % 2 === 0 });
+      if (cycle === 0) expect(liveBuffers(gpu.device).count).toBeGreaterThan(before.count);
+      model.dispose();
+      expect(liveBuffers(gpu.device), `after cycle ${cycle}`).toEqual(before);
+    }
+  });
+
+  it('a device lost mid-training ends fit with a DeviceLostError', async () => {
+    const own = await openNodeDevice((process.env.WEBGPU_ADAPTER as AdapterChoice | undefined) ?? 'auto');
+    const model = new Model(own.device, { sizes: [784, 8, 10] });
+    const error = await model.fit(train, {
+      epochs: 3, batchSize: 20, progressEvery: 1, optimizer: { kind: 'adam', lr: 1e-3 },
+      onStep: (s) => { if (s.step === 3) own.device.destroy(); },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeviceLostError);
+    expect((error as Error).message).toMatch(/^the GPU device was lost \(destroyed/);
+    own.destroy();
   });
 });

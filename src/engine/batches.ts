@@ -7,6 +7,7 @@
 import type { BatchFields } from '../../shaders/batchUniform.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ModelPlan } from './plan.js';
+import { trackedBuffer } from './buffers.js';
 
 export class BatchUploader {
   private readonly pixels: Uint8Array;
@@ -62,7 +63,7 @@ export class StepUniforms {
     this.optimizerOffset = Math.ceil(batch.size / ALIGN) * ALIGN;
     this.slotBytes = this.optimizerOffset + Math.ceil(optimizer.size / ALIGN) * ALIGN;
     this.host = new Uint8Array(this.slotBytes * slots);
-    this.buffer = device.createBuffer({ size: this.host.byteLength, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'step uniforms' });
+    this.buffer = trackedBuffer(device, { size: this.host.byteLength, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label: 'step uniforms' });
   }
 
   /** Copies the packed words into slot `slot` on the host and encodes their copy into place (read once flushed). */

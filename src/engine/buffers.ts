@@ -1,5 +1,34 @@
-// Small helpers for GPU buffers: creation with the right usage, upload, and the one readback path.
+// Small helpers for GPU buffers: creation with the right usage, upload, and the one readback path. Every
+// buffer the engine makes goes through trackedBuffer, so liveBuffers() can tell what a device still holds
+// (a model's dispose() must bring it back to where it was).
 import { DeviceLimitError } from '../errors.js';
+
+const live = new WeakMap<GPUDevice, { count: number; bytes: number }>();
+
+/** Buffers (and their bytes) that the engine made on this device and has not destroyed yet. */
+export function liveBuffers(device: GPUDevice): { count: number; bytes: number } {
+  return { ...(live.get(device) ?? { count: 0, bytes: 0 }) };
+}
+
+/** device.createBuffer, counted until its first destroy(). */
+export function trackedBuffer(device: GPUDevice, descriptor: GPUBufferDescriptor): GPUBuffer {
+  const buffer = device.createBuffer(descriptor);
+  const tally = live.get(device) ?? { count: 0, bytes: 0 };
+  live.set(device, tally);
+  tally.count += 1;
+  tally.bytes += buffer.size;
+  const destroy = buffer.destroy.bind(buffer);
+  let destroyed = false;
+  buffer.destroy = () => {
+    if (!destroyed) {
+      destroyed = true;
+      tally.count -= 1;
+      tally.bytes -= buffer.size;
+    }
+    destroy();
+  };
+  return buffer;
+}
 
 // Read lazily: in Node the GPUBufferUsage global exists only once the `webgpu` package has been set up.
 const storageUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
@@ -14,11 +43,11 @@ export function storageBuffer(device: GPUDevice, bytes: number, label: string): 
   const { maxBufferSize, maxStorageBufferBindingSize } = device.limits;
   if (size > maxBufferSize) throw new DeviceLimitError(`buffer '${label}' (bytes)`, 'maxBufferSize', size, maxBufferSize);
   if (size > maxStorageBufferBindingSize) throw new DeviceLimitError(`buffer '${label}' (bytes)`, 'maxStorageBufferBindingSize', size, maxStorageBufferBindingSize);
-  return device.createBuffer({ size, usage: storageUsage(), label });
+  return trackedBuffer(device, { size, usage: storageUsage(), label });
 }
 
 export function uniformBuffer(device: GPUDevice, bytes: number, label: string): GPUBuffer {
-  return device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: uniformUsage(), label });
+  return trackedBuffer(device, { size: Math.ceil(bytes / 16) * 16, usage: uniformUsage(), label });
 }
 
 export function uploadFloats(device: GPUDevice, buffer: GPUBuffer, data: Float32Array, byteOffset = 0): void {
@@ -27,7 +56,7 @@ export function uploadFloats(device: GPUDevice, buffer: GPUBuffer, data: Float32
 
 /** Copies `bytes` from `buffer` at `offset` to the host. A full round trip: never inside a training step. */
 export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, offset = 0, bytes = buffer.size - offset): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = trackedBuffer(device, { size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'readback' });
   const encoder = device.createCommandEncoder();
   encoder.copyBufferToBuffer(buffer, offset, staging, 0, staging.size);
   device.queue.submit([encoder.finish()]);

@@ -47,6 +47,18 @@ export class PipelineCache {
   }
 }
 
+const shared = new WeakMap<GPUDevice, PipelineCache>();
+
+/** The device's one pipeline cache, shared by every model on it (a sweep's models compile each kernel once). */
+export function pipelineCacheFor(device: GPUDevice): PipelineCache {
+  let cache = shared.get(device);
+  if (!cache) {
+    cache = new PipelineCache(device);
+    shared.set(device, cache);
+  }
+  return cache;
+}
+
 /** Builds a Dispatch: buffers by binding name, bound in the order of the kernel's binding list. */
 export function makeDispatch(
   cache: PipelineCache,

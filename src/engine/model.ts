@@ -8,8 +8,8 @@ import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { BestWeights } from './bestWeights.js';
 import { checkedGpuWork, popGpuErrorScopes, pushGpuErrorScopes } from './gpuErrors.js';
-import { BadInputError, DivergedError, MisuseError } from '../errors.js';
-import { encodeDispatches, PipelineCache, type Dispatch } from './dispatch.js';
+import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
+import { encodeDispatches, pipelineCacheFor, type Dispatch } from './dispatch.js';
 import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import { Ops } from './ops.js';
@@ -115,6 +115,8 @@ export class Model {
   private readonly constraints = new Map<number, Dispatch[]>();
   private fitting = false;
   private disposed = false;
+  /** Set when the device is lost; a fit in progress then ends with a DeviceLostError. */
+  private lostInfo?: GPUDeviceLostInfo;
   private readonly evaluationBatch: number;
   private epochsDone = 0;
   private resident?: ResidentDataset;
@@ -129,7 +131,7 @@ export class Model {
     this.seed = options.seed ?? 0;
     if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new Error(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
     this.random = new Random(this.seed);
-    this.ops = new Ops(new PipelineCache(device), options.variants ?? DEFAULT_VARIANTS);
+    this.ops = new Ops(pipelineCacheFor(device), options.variants ?? DEFAULT_VARIANTS);
     const std = options.pixelStd ?? 1;
     const mean = options.pixelMean ?? 0;
     if (!(std > 0)) throw new BadInputError(`pixelStd must be positive, got ${std}`, { value: std });
@@ -140,6 +142,9 @@ export class Model {
     this.pixels = { pixelScale: 1 / std, pixelShift: -mean / std };
     this.pixelNormalization = { mean, std };
     this.evaluationBatch = options.evaluationBatch ?? 1000;
+    void device.lost.then((info) => {
+      this.lostInfo = info;
+    });
     this.parameters.upload(initialParams(this.parameters.layout, this.architecture, this.random));
   }
 
@@ -330,15 +335,21 @@ export class Model {
               inFlight.push(this.device.queue.onSubmittedWorkDone());
               if (inFlight.length >= MAX_SUBMISSIONS_IN_FLIGHT) await inFlight.shift();
             }
+            if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
             for (const [i, g] of group.entries()) {
               options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, loss: i === group.length - 1 ? loss : undefined });
             }
           }
           scopesPopped = true;
           await popGpuErrorScopes(this.device, `training epoch ${epoch}`);
+        } catch (e) {
+          // A lost device makes every later call fail in its own way: say what happened instead.
+          if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
+          throw e;
         } finally {
           if (!scopesPopped) await popGpuErrorScopes(this.device, `training epoch ${epoch}`).catch(() => undefined);
         }
+        if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
         // The last step is always a progress point, so `totals` holds the whole epoch.
         const { lossSum, correct } = totals;
         const seconds = (performance.now() - started) / 1000;

@@ -10,7 +10,7 @@
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
 import { BATCH_UNIFORM_BYTES, packBatchUniform, type BatchFields } from '../../shaders/batchUniform.js';
 import { UniformWords } from '../../shaders/bindings.js';
-import { storageBuffer, uniformBuffer } from './buffers.js';
+import { storageBuffer, trackedBuffer, uniformBuffer } from './buffers.js';
 import type { BufferSlice, Dispatch } from './dispatch.js';
 import type { MlpParameters } from './mlp.js';
 import type { Ops } from './ops.js';
@@ -67,7 +67,7 @@ export class ModelPlan {
     this.labels = storageBuffer(device, B * 4, 'labels');
     this.batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
     this.stats = storageBuffer(device, B * 8, 'stats');
-    this.statsStaging = device.createBuffer({ size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' });
+    this.statsStaging = trackedBuffer(device, { size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' });
 
     // What flows between layers: the current activation, its gradient, and the ReLU mask that applies to it.
     let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = {
@@ -102,7 +102,7 @@ export class ModelPlan {
     const logits = flow.act;
     if (mode === 'predict') {
       this.probabilities = storageBuffer(device, B * classes * 4, 'probabilities');
-      this.probabilitiesStaging = device.createBuffer({ size: this.probabilities.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'probabilities staging' });
+      this.probabilitiesStaging = trackedBuffer(device, { size: this.probabilities.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'probabilities staging' });
       this.forward.push(ops.softmax(whole(this.probabilities), logits, B, classes));
       return;
     }
