@@ -39,6 +39,17 @@ describe('autotune', () => {
     expect(cached.matmulByShape).toEqual(tuned.matmulByShape);
   });
 
+  it('a damaged stored choice is dropped, said in a line, and tuned again', async () => {
+    const store = memoryStore();
+    const shapes = trainingMatmuls(sizes, 16).map(([form, shape]) => matmulShapeKey(form, shape));
+    store.saved[tuneKey(gpu.adapterInfo)] = { [shapes[0]]: { family: 'tiled', workgroupSize: 1 << 20 } as unknown as MatmulVariant };
+    const lines: string[] = [];
+    const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300, log: (l) => lines.push(l) });
+    expect(lines[0]).toMatch(new RegExp(`^autotune: dropping the stored choice for ${shapes[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.+\\); it is tuned again$`));
+    expect(lines[1]).toMatch(/^autotune: 5 products/);
+    expect(Object.keys(tuned.matmulByShape!).sort()).toEqual([...shapes].sort());
+  });
+
   it('a model with tuned variants uses them and matches the reference gradients', async () => {
     const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store: memoryStore(), budgetMs: 800 });
     const model = new Model(gpu.device, { sizes, seed: 2, variants: tuned });

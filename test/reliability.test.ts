@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeSafetensors, decodeSafetensors } from '../src/data/safetensors.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import { Model } from '../src/engine/model.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { DEFAULT_VARIANTS } from '../src/engine/variants.js';
 import { BadInputError, DeviceLimitError, DeviceLostError, DivergedError, GpuError, MisuseError } from '../src/errors.js';
 import { liveBuffers } from '../src/engine/buffers.js';
@@ -156,6 +157,22 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
     await expect(model.evaluate(train)).rejects.toThrow(/^evaluate: the model was disposed$/);
     expect(() => model.setParams(new Float32Array(4))).toThrow(MisuseError);
     expect(() => new Model(gpu.device, { sizes: [784, 16, 10], pixelStd: 1e-40 })).toThrow(/pixelStd 1e-40 is too small/);
+  });
+});
+
+describe('checkpoints that cannot be right', () => {
+  it('a negative Adam second moment is refused on load, and the model is left as it was', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 8, 10], seed: 1 });
+    await model.fit(sliceDataset(train, 0, 40, 'train'), { epochs: 1, batchSize: 20, optimizer: { kind: 'adam', lr: 1e-3 } });
+    const file = decodeSafetensors(await saveCheckpoint(model, { full: true }), 'ckpt');
+    file.tensors.get('optimizer.exp_avg_sq.2.bias')!.data[3] = -1e-3;
+    const fresh = new Model(gpu.device, { sizes: [784, 8, 10], seed: 2 });
+    const before = await fresh.getParams();
+    expect(() => loadCheckpoint(fresh, encodeSafetensors([...file.tensors.entries()], file.metadata), 'bad.safetensors'))
+      .toThrow(/^bad\.safetensors: optimizer\.exp_avg_sq holds a negative value, which no Adam run produces$/);
+    expect(await fresh.getParams()).toEqual(before);
+    model.dispose();
+    fresh.dispose();
   });
 });
 

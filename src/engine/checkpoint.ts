@@ -198,6 +198,10 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     const maxNorm = m.max_norm === undefined ? undefined : Number(m.max_norm);
     if (maxNorm !== undefined && !(maxNorm > 0 && Number.isFinite(maxNorm))) throw new BadInputError(`${fileName}: metadata max_norm '${m.max_norm}' is not a positive number`, { file: fileName });
     const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, arch, `optimizer.${n}.`)) : [];
+    // Adam's second moment is a running mean of squares: a negative one cannot come from training.
+    if (optimizer.kind !== 'sgd' && state[1]?.some((v) => v < 0)) {
+      throw new BadInputError(`${fileName}: optimizer.exp_avg_sq holds a negative value, which no Adam run produces`, { file: fileName, tensor: 'optimizer.exp_avg_sq' });
+    }
     // The seed keys dropout's masks: the resumed run draws the masks the uninterrupted one would have.
     const seed = m.seed === undefined ? undefined : modelOptionsFromCheckpoint(file, fileName).seed;
     resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing, maxNorm, seed };

@@ -3,7 +3,7 @@
 // the order most likely to win for its class (skinny, big, other), and one clearly slower than the best so
 // far is not timed further. Results are cached per adapter and engine version (a file in Node, localStorage
 // in the browser), so the search runs once per machine.
-import { matmulFamily, matmulVariantName, type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
+import { matmulExceedsDevice, matmulFamily, matmulVariantName, parseMatmulVariant, type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
 import type { AdapterDescription } from '../engine/device.js';
 import { PipelineCache } from '../engine/dispatch.js';
 import { architectureOf } from '../engine/mlp.js';
@@ -67,10 +67,32 @@ export interface AutotuneOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The stored choices that are still variants this engine can build on this device; a damaged or stale entry
+ * (edited by hand, from another version, past the device's limits) is dropped, said in a line, and tuned again.
+ */
+function checkedCache(stored: Record<string, MatmulVariant>, limits: GPUSupportedLimits, log?: (line: string) => void): Record<string, MatmulVariant> {
+  const kept: Record<string, MatmulVariant> = {};
+  for (const [shapeKey, variant] of Object.entries(stored ?? {})) {
+    let problem: string | null;
+    let parsed: MatmulVariant | null = null;
+    try {
+      const name = matmulVariantName(variant);
+      parsed = parseMatmulVariant(name);
+      problem = parsed && matmulVariantName(parsed) === name ? matmulExceedsDevice(parsed, limits) : `'${name}' is not a variant`;
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+    if (problem || !parsed) log?.(`autotune: dropping the stored choice for ${shapeKey} (${problem ?? 'unreadable'}); it is tuned again`);
+    else kept[shapeKey] = parsed;
+  }
+  return kept;
+}
+
 export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): Promise<VariantChoices> {
   const base = defaultVariantsFor(o.adapter);
   const key = tuneKey(o.adapter);
-  const cached = o.store?.load(key) ?? {};
+  const cached = checkedCache(o.store?.load(key) ?? {}, device.limits, o.log);
   const chosen: Record<string, MatmulVariant> = { ...cached };
   const ops = new Ops(new PipelineCache(device), base);
   const budgetMs = o.budgetMs ?? 3000;
