@@ -45,8 +45,8 @@ export class DivergedError extends RunFailure {
 
 /** The GPU device was lost (driver reset, device.destroy(), the tab in the background for too long). */
 export class DeviceLostError extends RunFailure {
-  constructor(readonly reason: string, message: string) {
-    super(`the GPU device was lost (${reason}${message ? `: ${message}` : ''})`);
+  constructor(readonly reason: string, readonly detail: string, hint = '') {
+    super(`the GPU device was lost (${reason}${detail ? `: ${detail}` : ''})${hint ? `; ${hint}` : ''}`);
   }
 }
 

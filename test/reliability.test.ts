@@ -14,6 +14,8 @@ import { DEFAULT_VARIANTS } from '../src/engine/variants.js';
 import { BadInputError, DeviceLimitError, DeviceLostError, DivergedError, GpuError, MisuseError } from '../src/errors.js';
 import { liveBuffers } from '../src/engine/buffers.js';
 import { openNodeDevice, type AdapterChoice } from '../src/node/gpu.js';
+import { withDeviceRecovery } from '../src/node/recovery.js';
+import { openModelFile } from '../src/node/modelFiles.js';
 import { loadImagesForPrediction } from '../src/node/images.js';
 import { loadMnist, readIdxBytes } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
@@ -187,6 +189,46 @@ describe('resources', () => {
       model.dispose();
       expect(liveBuffers(gpu.device), `after cycle ${cycle}`).toEqual(before);
     }
+  });
+
+  it('with a full checkpoint, a run goes on from it on a new device after the device is lost, and ends where it would have', async () => {
+    const path = join(dir, 'recover.safetensors');
+    const data = sliceDataset(train, 0, 60, 'train');
+    const fit = { epochs: 3, batchSize: 20, optimizer: { kind: 'adam' as const, lr: 1e-3 } };
+    const adapter = (process.env.WEBGPU_ADAPTER as AdapterChoice | undefined) ?? 'auto';
+    let own = await openNodeDevice(adapter);
+    let model = new Model(own.device, { sizes: [784, 8, 10], seed: 3 });
+    const lines: string[] = [];
+    let lost = false;
+    await withDeviceRecovery({ checkpoint: path, log: (l) => lines.push(l) }, async (fromCheckpoint) => {
+      if (fromCheckpoint) {
+        own.destroy();
+        own = await openNodeDevice(adapter);
+        model = openModelFile(own.device, path).model;
+      }
+      return model.fit(data, {
+        ...fit, epochs: fit.epochs - model.epochs, progressEvery: 1,
+        onStep: (s) => {
+          if (s.epoch === 2 && s.step === 2 && !lost) {
+            lost = true;
+            own.device.destroy();
+          }
+        },
+        onEpoch: async () => writeFileSync(path, await saveCheckpoint(model, { full: true })),
+      });
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^the GPU device was lost \(destroyed.*; continuing from .*recover\.safetensors on a new device$/);
+    expect(model.epochs).toBe(3);
+    const straight = new Model(gpu.device, { sizes: [784, 8, 10], seed: 3 });
+    await straight.fit(data, fit);
+    expect(await model.getParams()).toEqual(await straight.getParams());
+    straight.dispose();
+    model.dispose();
+    own.destroy();
+    // Without a checkpoint the loss is final, and says what would have helped.
+    await expect(withDeviceRecovery({ log: () => undefined }, async () => { throw new DeviceLostError('destroyed', ''); }))
+      .rejects.toThrow(/no checkpoint to continue from \(train with --checkpoint FILE\)$/);
   });
 
   it('a device lost mid-training ends fit with a DeviceLostError', async () => {

@@ -8,6 +8,9 @@ import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { checkOutputs, writeFileAtomic } from '../node/files.js';
+import { withDeviceRecovery } from '../node/recovery.js';
+import { checkDataset } from '../data/dataset.js';
+import { formatAdapter } from '../engine/device.js';
 import { openModelFile, readModelFile, saveModelFile } from '../node/modelFiles.js';
 import type { SplitOptions } from '../data/mnist.js';
 import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
   // Every output is checked before the GPU opens, not after an hour of training.
   checkOutputs({ save: flags.save, json: flags.json, checkpoint: flags.checkpoint }, { resume: flags.resume }, [['checkpoint', 'resume']]);
 
-  const gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
+  let gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
   const reporter = new TrainReporter();
   reporter.adapter(gpu.adapterInfo, gpu.driverNote);
 
@@ -87,6 +90,8 @@ async function main(): Promise<void> {
   }
   const splits = splitMnist(loadMnist(dataDir), split);
   if (splits.test.count === 0) throw new UsageError(`${dataDir}: the test set is empty; nothing to report an accuracy on`);
+  // The test set is checked against the model now, not after an hour of training.
+  checkDataset(splits.test, model.sizes[0], model.classes);
   const runMetadata = { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
     sizes: model.sizes, layers: model.architecture.text, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
@@ -96,18 +101,27 @@ async function main(): Promise<void> {
   });
 
   const started = performance.now();
-  const history = await model.fit(splits.train, {
-    epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery, stepsPerSubmit,
-    schedule, labelSmoothing, patience: recipe.patience, maxNorm,
-    validation: splits.validation.count > 0 ? splits.validation : undefined,
-    onStep: (s) => reporter.step(s),
-    onEpoch: async (e) => {
-      reporter.epoch(e);
-      if (flags.checkpoint && (e.epoch % checkpointEvery === 0 || e.epoch === epochs)) {
-        await saveModelFile(model, flags.checkpoint, { full: true, metadata: runMetadata });
-        console.log(`checkpoint: ${flags.checkpoint} (epoch ${e.epoch})`);
-      }
-    },
+  // A lost device ends the run, unless it writes checkpoints: then it goes on from the last one on a new device.
+  const history = await withDeviceRecovery({ checkpoint: flags.checkpoint, log: (l) => console.log(l) }, async (fromCheckpoint) => {
+    if (fromCheckpoint) {
+      gpu.destroy();
+      gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
+      model = openModelFile(gpu.device, flags.checkpoint!, defaultVariantsFor(gpu.adapterInfo)).model;
+      console.log(`resume: ${flags.checkpoint} at epoch ${model.epochs}, on ${formatAdapter(gpu.adapterInfo)}`);
+    }
+    return model.fit(splits.train, {
+      epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery, stepsPerSubmit,
+      schedule, labelSmoothing, patience: recipe.patience, maxNorm,
+      validation: splits.validation.count > 0 ? splits.validation : undefined,
+      onStep: (s) => reporter.step(s),
+      onEpoch: async (e) => {
+        reporter.epoch(e);
+        if (flags.checkpoint && (e.epoch % checkpointEvery === 0 || e.epoch === epochs)) {
+          await saveModelFile(model, flags.checkpoint, { full: true, metadata: runMetadata });
+          console.log(`checkpoint: ${flags.checkpoint} (epoch ${e.epoch})`);
+        }
+      },
+    });
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const bestEpoch = history.filter((e) => e.best).at(-1);

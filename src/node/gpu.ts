@@ -20,8 +20,9 @@ export interface NodeDevice extends OpenedDevice {
   destroy(): void;
 }
 
-// Dawn shuts down when the object returned by create() is garbage-collected; keep it for the device's life.
-let liveGpu: GPU | undefined;
+// Dawn shuts down when the object returned by create() is garbage-collected: every one made is kept (a process
+// that opens a second device, to recover from a lost one or in a test, must not lose the first's).
+const liveGpus = new Set<GPU>();
 
 // Vulkan's WSI layer complains on every start when XDG_RUNTIME_DIR is unset; compute needs none, so give it a private one.
 if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'webgpu-xdg-'));
@@ -46,8 +47,9 @@ function systemDriverHasAdapter(): boolean {
 async function requestAdapterWith(icdFile: string | undefined, toggles: string[]): Promise<GPUAdapter | null> {
   if (icdFile) process.env.VK_ICD_FILENAMES = icdFile;
   Object.assign(globalThis, globals);
-  liveGpu = create(toggles) as GPU;
-  return liveGpu.requestAdapter({ powerPreference: 'high-performance' });
+  const gpu = create(toggles) as GPU;
+  liveGpus.add(gpu);
+  return gpu.requestAdapter({ powerPreference: 'high-performance' });
 }
 
 export interface NodeDeviceOptions {
@@ -96,5 +98,5 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
 
 /** Lets the process exit: Dawn keeps Node alive while the GPU object is referenced. */
 export function releaseNodeGpu(): void {
-  liveGpu = undefined;
+  liveGpus.clear();
 }
