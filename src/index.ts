@@ -21,3 +21,7 @@ export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';
 export { defaultVariantsFor } from './engine/variants.js';
 export { autotuneVariants, localStorageTuneStore, trainingMatmuls, type TuneStore, type AutotuneOptions } from './tuning/autotune.js';
+export {
+  EngineError, BadInputError, MisuseError, RunFailure, DeviceLimitError, GpuError, DivergedError, DeviceLostError, exitCodeOf,
+} from './errors.js';
+export { liveBuffers } from './engine/buffers.js';
