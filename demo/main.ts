@@ -30,6 +30,7 @@ const ui = {
   train: byId<HTMLButtonElement>('train'),
   stop: byId<HTMLButtonElement>('stop'),
   reset: byId<HTMLButtonElement>('reset'),
+  resume: byId<HTMLButtonElement>('resume'),
   save: byId<HTMLButtonElement>('save-model'),
   modelFile: byId<HTMLInputElement>('model-file'),
   modelInfo: byId('model-info'),
@@ -72,6 +73,7 @@ function updateControls(): void {
   ui.train.disabled = !idle;
   ui.stop.disabled = state !== 'training' || stopping;
   ui.reset.disabled = !(idle || state === 'training');
+  ui.resume.disabled = !idle;
   ui.save.disabled = !(idle && hasModel) || saving;
   ui.modelFile.disabled = !idle;
   setFormDisabled(!(idle || state === 'loading'));
@@ -215,6 +217,7 @@ ui.form.addEventListener('submit', (event) => {
     return;
   }
   runConfig = config;
+  ui.resume.hidden = true;
   stepsPerEpoch = 0;
   stopping = false;
   hasModel = false; // the worker replaces its model when a run starts
@@ -228,6 +231,15 @@ ui.form.addEventListener('submit', (event) => {
   setStatus(`Training: ${runConfig.optimizer}, learning rate ${runConfig.lr}, batch ${runConfig.batchSize}, ${runConfig.epochs} epoch${runConfig.epochs > 1 ? 's' : ''}…`);
   setState('training');
   sendWhenModelFree({ type: 'train', config: runConfig });
+});
+
+// After a lost device the worker keeps the run's last epoch: Resume goes on from it on a new device.
+ui.resume.addEventListener('click', () => {
+  ui.resume.hidden = true;
+  progress.resume();
+  setStatus('Opening a new GPU device to go on training…');
+  setState('training');
+  send({ type: 'resume' });
 });
 
 ui.stop.addEventListener('click', () => {
@@ -408,7 +420,19 @@ function onMessage(message: FromWorker): void {
       predictCurrentDrawing();
       return;
     }
+    case 'deviceLost':
+      progress.finish('interrupted: the GPU device was lost');
+      stopping = false;
+      setStatus(`Training stopped: ${message.message}. ${message.epochsDone ? `The ${message.epochsDone} finished epoch${message.epochsDone > 1 ? 's are' : ' is'} kept;` : 'No epoch had finished;'} press Resume training to go on with a new GPU device.`, 'warn');
+      ui.resume.hidden = false;
+      setState('ready');
+      return;
+    case 'resumed':
+      ui.adapter.textContent = describeAdapter(message.adapter);
+      setStatus(`Resumed on a new GPU device from ${message.epochsDone ? `epoch ${message.epochsDone}` : 'the start'}: training…`);
+      return;
     case 'reset':
+      ui.resume.hidden = true;
       hasModel = false;
       stopping = false;
       resetting = false;
@@ -517,6 +541,9 @@ function onWorkerCrash(text: string): void {
 }
 
 // ---- start ----
+
+/** For tests of recovery, as WEBGL_lose_context is for WebGL: the worker destroys its GPU device. */
+(window as unknown as { webgpuDemo: { loseDevice(): void } }).webgpuDemo = { loseDevice: () => send({ type: 'loseDevice' }) };
 
 function start(): void {
   if (!('gpu' in navigator) || !navigator.gpu) {

@@ -22,6 +22,10 @@ export type ToWorker =
   | { type: 'init' }
   | { type: 'train'; config: TrainConfig }
   | { type: 'stop' }
+  /** After a lost device: open a new one and go on from the last epoch's checkpoint (or from the start). */
+  | { type: 'resume' }
+  /** Simulates losing the GPU device (device.destroy()), as WEBGL_lose_context does for WebGL: for testing recovery. */
+  | { type: 'loseDevice' }
   | { type: 'reset' }
   | { type: 'predict'; pixels: Uint8Array }
   | { type: 'save' }
@@ -76,6 +80,9 @@ export type FromWorker =
   | { type: 'epoch'; epoch: number; trainLoss: number; valLoss: number; valAccuracy: number; seconds: number; samplesPerSecond: number }
   | ({ type: 'done' } & FinishedRun)
   | { type: 'reset' }
+  /** The device was lost mid-training; `epochsDone` epochs are kept in a checkpoint to resume from. */
+  | { type: 'deviceLost'; message: string; epochsDone: number }
+  | { type: 'resumed'; epochsDone: number; adapter: AdapterDescription }
   | { type: 'prediction'; probabilities: number[] }
   | { type: 'saved'; bytes: Uint8Array }
   | ({ type: 'loaded'; name: string; sizes: number[] } & FinishedRun)

@@ -7,6 +7,8 @@ import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint } from '../s
 import { decodeSafetensors } from '../src/data/safetensors.js';
 import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
 import { Model } from '../src/engine/model.js';
+import { DeviceLostError } from '../src/errors.js';
+import type { Dataset } from '../src/data/dataset.js';
 import { slotOf } from '../src/engine/paramLayout.js';
 import { MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
 import { defaultVariantsFor } from '../src/engine/variants.js';
@@ -54,15 +56,46 @@ async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
   };
 }
 
-async function train(config: TrainConfig): Promise<void> {
+/** The run in progress, and its last epoch's full checkpoint: what a lost device resumes from. */
+let lastRun: { config: TrainConfig; checkpoint?: Uint8Array } | undefined;
+
+async function train(config: TrainConfig, from?: Uint8Array): Promise<void> {
   model?.dispose();
+  model = undefined;
   const sizes = [784, ...config.hidden, 10];
-  model = new Model(gpu!.device, { sizes, seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, variants: defaultVariantsFor(gpu!.adapterInfo) });
+  const options = { sizes, seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, variants: defaultVariantsFor(gpu!.adapterInfo) };
+  const m = new Model(gpu!.device, options);
+  if (from) loadCheckpoint(m, from, 'last epoch');
+  model = m;
+  lastRun = { config, checkpoint: from };
   const trainSet = sliceDataset(data!.train, 0, Math.min(config.trainSize, data!.train.count), 'train');
   stopRequested = false;
+  try {
+    await fitRun(m, trainSet, config);
+  } catch (e) {
+    if (!(e instanceof DeviceLostError)) throw e;
+    model = undefined;
+    post({ type: 'deviceLost', message: e.message, epochsDone: lastRun.checkpoint ? Number(decodeSafetensors(lastRun.checkpoint, 'last epoch').metadata.epoch) : 0 });
+    return;
+  }
+  if (honourPendingReset()) return;
+  post({ type: 'done', ...(await summarize(m, stopRequested)) });
+}
+
+/** After a lost device: a new device, and the run again from its last checkpoint (or from its start). */
+async function resume(): Promise<void> {
+  if (!lastRun) throw new Error('nothing to resume: no run was interrupted');
+  gpu = await openBrowserDevice();
+  const { config, checkpoint } = lastRun;
+  post({ type: 'resumed', epochsDone: checkpoint ? Number(decodeSafetensors(checkpoint, 'last epoch').metadata.epoch) : 0, adapter: gpu.adapterInfo });
+  return train(config, checkpoint);
+}
+
+/** The run's remaining epochs, streaming progress to the page and keeping each epoch's checkpoint. */
+function fitRun(m: Model, trainSet: Dataset, config: TrainConfig) {
   let epochStart = performance.now();
-  await model.fit(trainSet, {
-    epochs: config.epochs,
+  return m.fit(trainSet, {
+    epochs: config.epochs - m.epochs,
     batchSize: config.batchSize,
     optimizer: { kind: config.optimizer, lr: config.lr },
     validation: data!.validation,
@@ -73,13 +106,15 @@ async function train(config: TrainConfig): Promise<void> {
       const seconds = (performance.now() - epochStart) / 1000;
       post({ type: 'step', epoch: s.epoch, step: s.step, stepsPerEpoch: s.stepsPerEpoch, loss: s.loss, samplesPerSecond: seconds > 0 ? s.samples / seconds : 0 });
     },
-    onEpoch: (e) => post({
-      type: 'epoch', epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.validation!.loss, valAccuracy: e.validation!.accuracy,
-      seconds: e.seconds, samplesPerSecond: e.samplesPerSecond,
-    }),
+    onEpoch: async (e) => {
+      // One read-back per epoch: the state a lost device resumes from. The page logs only epochs kept so.
+      lastRun = { config, checkpoint: await saveCheckpoint(m, { full: true }) };
+      post({
+        type: 'epoch', epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.validation!.loss, valAccuracy: e.validation!.accuracy,
+        seconds: e.seconds, samplesPerSecond: e.samplesPerSecond,
+      });
+    },
   });
-  if (honourPendingReset()) return;
-  post({ type: 'done', ...(await summarize(model, stopRequested)) });
 }
 
 /** A reset that arrived while a long job owned the model takes effect now; true when it did. */
@@ -156,6 +191,11 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case 'train':
       return train(message.config);
+    case 'resume':
+      return resume();
+    case 'loseDevice':
+      gpu?.device.destroy();
+      return;
     case 'reset':
       if (job === 'train' || job === 'load') {
         // Training owns the model until its current step ends; it resets itself then.
@@ -212,14 +252,14 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     return;
   }
   // One long job at a time (train, load, bench); predictions run between their awaits.
-  const long = message.type === 'train' || message.type === 'load' || message.type === 'bench' || message.type === 'experiments';
+  const long = message.type === 'train' || message.type === 'resume' || message.type === 'load' || message.type === 'bench' || message.type === 'experiments';
   if (long && job) {
     const text = `busy: ${job === 'bench' ? 'the benchmark is running' : job === 'experiments' ? 'the experiments are running' : 'stop the current run first'}`;
     post(message.type === 'bench' ? { type: 'benchFailed', message: text }
       : message.type === 'experiments' ? { type: 'experimentsFailed', message: text } : { type: 'error', message: text });
     return;
   }
-  if (long) job = message.type;
+  if (long) job = message.type === 'resume' ? 'train' : message.type;
   handle(message)
     .catch((e: Error) => post({ type: 'error', message: e.message }))
     .finally(() => { if (long) job = undefined; });

@@ -51,6 +51,14 @@ export class ProgressView {
     this.showEpochTime();
   }
 
+  /** Training goes on after an interruption (a lost device): the clock again, the log kept. */
+  resume(): void {
+    window.clearInterval(this.timer);
+    this.text.textContent = 'resuming…';
+    this.epochStarted = performance.now();
+    this.timer = window.setInterval(() => this.showEpochTime(), 250);
+  }
+
   reset(): void {
     window.clearInterval(this.timer);
     this.timer = undefined;

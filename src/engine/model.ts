@@ -335,7 +335,7 @@ export class Model {
               inFlight.push(this.device.queue.onSubmittedWorkDone());
               if (inFlight.length >= MAX_SUBMISSIONS_IN_FLIGHT) await inFlight.shift();
             }
-            if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
+            this.throwIfLost();
             for (const [i, g] of group.entries()) {
               options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, loss: i === group.length - 1 ? loss : undefined });
             }
@@ -344,12 +344,12 @@ export class Model {
           await popGpuErrorScopes(this.device, `training epoch ${epoch}`);
         } catch (e) {
           // A lost device makes every later call fail in its own way: say what happened instead.
-          if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
+          this.throwIfLost();
           throw e;
         } finally {
           if (!scopesPopped) await popGpuErrorScopes(this.device, `training epoch ${epoch}`).catch(() => undefined);
         }
-        if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
+        this.throwIfLost();
         // The last step is always a progress point, so `totals` holds the whole epoch.
         const { lossSum, correct } = totals;
         const seconds = (performance.now() - started) / 1000;
@@ -372,7 +372,13 @@ export class Model {
         }
         this.epochsDone = epoch;
         history.push(info);
-        await options.onEpoch?.(info);
+        try {
+          await options.onEpoch?.(info);
+        } catch (e) {
+          // The callback's own GPU work (a checkpoint's read-back) fails in its own way on a lost device.
+          this.throwIfLost();
+          throw e;
+        }
         if (stopped) break;
         if (patience !== undefined && sinceBest >= patience) break;
       }
@@ -493,6 +499,11 @@ export class Model {
       this.resident = new ResidentDataset(this.device, train);
     }
     return this.resident;
+  }
+
+  /** A lost device makes every later call fail in its own way: this says what happened instead. */
+  private throwIfLost(): void {
+    if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
   }
 
   private checkUsable(call: string): void {

@@ -125,6 +125,21 @@ describe('demo page', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'demo-experiments.png'), fullPage: true });
   });
 
+  it('says when the GPU device is lost mid-training, and resumes from the last finished epoch on a new device', async () => {
+    await setField(page, '#train-size', '3000');
+    await setField(page, '#epochs', '4');
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.state === 'training', { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#epoch-log tr').length >= 1, { timeout: 300_000, polling: 100 });
+    await page.evaluate(() => (window as unknown as { webgpuDemo: { loseDevice(): void } }).webgpuDemo.loseDevice());
+    await page.waitForFunction(() => !(document.querySelector('#resume') as HTMLButtonElement).hidden, { timeout: 120_000, polling: 250 });
+    expect(await page.$eval('#status', (s) => s.textContent)).toMatch(/^Training stopped: the GPU device was lost \(destroyed.*\)\. The \d finished epochs? (is|are) kept; press Resume training/);
+    await page.click('#resume');
+    await waitForState(page, 'done');
+    expect(await page.$$eval('#epoch-log tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(['1', '2', '3', '4']);
+    expect(Number(await page.$eval('#val-accuracy', (e) => (e as HTMLElement).dataset.value))).toBeGreaterThan(0.9);
+  });
+
   it('logged no console errors and no uncaught exceptions', () => {
     expect(errors).toEqual([]);
   });
