@@ -55,6 +55,16 @@ describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
     expect(readFileSync(kept, 'utf8')).toBe('an earlier model');
   });
 
+  it('a buffer over the device limit stops train with exit code 1, naming the buffer and the limit, and saves nothing', () => {
+    const save = join(dir, 'too-big.safetensors');
+    // 16,400 rows × 65,536 units × 4 bytes is past 4 GiB, over any device's binding limit (a u32).
+    const r = run('train', ['--hidden', '65536', '--batch-size', '16400', '--limit', '16400', '--epochs', '1', '--save', save]);
+    expect(r.code).toBe(1);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^train: buffer 'h0' \(bytes\) needs 4,299,161,600 but the device's max(Buffer|StorageBufferBinding)Size is [\d,]+$/);
+    expect(existsSync(save)).toBe(false);
+  });
+
   it('a run that diverges stops with exit code 1 and the epoch and step; the checkpoint is left as it was, nothing is saved', () => {
     const checkpoint = join(dir, 'ckpt.safetensors');
     writeFileSync(checkpoint, 'the last good checkpoint');
