@@ -3,8 +3,7 @@
 import { matmulFamily, matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulShape } from '../shaders/matmul.js';
 import { compareMatmulVariants, matmulCandidates, quickMatmulCandidates } from '../src/tuning/matmulVariants.js';
 import { stepBreakdown } from '../src/bench/step.js';
-import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
-import { decodeSafetensors } from '../src/data/safetensors.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
 import { Model } from '../src/engine/model.js';
 import { DeviceLostError } from '../src/errors.js';
@@ -57,7 +56,7 @@ async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
 }
 
 /** The run in progress, and its last epoch's full checkpoint: what a lost device resumes from. */
-let lastRun: { config: TrainConfig; checkpoint?: Uint8Array } | undefined;
+let lastRun: { config: TrainConfig; checkpoint?: Uint8Array; epochs: number } | undefined;
 
 async function train(config: TrainConfig, from?: Uint8Array): Promise<void> {
   model?.dispose();
@@ -67,7 +66,7 @@ async function train(config: TrainConfig, from?: Uint8Array): Promise<void> {
   const m = new Model(gpu!.device, options);
   if (from) loadCheckpoint(m, from, 'last epoch');
   model = m;
-  lastRun = { config, checkpoint: from };
+  lastRun = { config, checkpoint: from, epochs: m.epochs };
   const trainSet = sliceDataset(data!.train, 0, Math.min(config.trainSize, data!.train.count), 'train');
   stopRequested = false;
   try {
@@ -75,7 +74,7 @@ async function train(config: TrainConfig, from?: Uint8Array): Promise<void> {
   } catch (e) {
     if (!(e instanceof DeviceLostError)) throw e;
     model = undefined;
-    post({ type: 'deviceLost', message: e.message, epochsDone: lastRun.checkpoint ? Number(decodeSafetensors(lastRun.checkpoint, 'last epoch').metadata.epoch) : 0 });
+    post({ type: 'deviceLost', message: e.message, epochsDone: lastRun.epochs });
     return;
   }
   if (honourPendingReset()) return;
@@ -86,8 +85,8 @@ async function train(config: TrainConfig, from?: Uint8Array): Promise<void> {
 async function resume(): Promise<void> {
   if (!lastRun) throw new Error('nothing to resume: no run was interrupted');
   gpu = await openBrowserDevice();
-  const { config, checkpoint } = lastRun;
-  post({ type: 'resumed', epochsDone: checkpoint ? Number(decodeSafetensors(checkpoint, 'last epoch').metadata.epoch) : 0, adapter: gpu.adapterInfo });
+  const { config, checkpoint, epochs } = lastRun;
+  post({ type: 'resumed', epochsDone: epochs, adapter: gpu.adapterInfo });
   return train(config, checkpoint);
 }
 
@@ -108,7 +107,7 @@ function fitRun(m: Model, trainSet: Dataset, config: TrainConfig) {
     },
     onEpoch: async (e) => {
       // One read-back per epoch: the state a lost device resumes from. The page logs only epochs kept so.
-      lastRun = { config, checkpoint: await saveCheckpoint(m, { full: true }) };
+      lastRun = { config, checkpoint: await saveCheckpoint(m, { full: true }), epochs: e.epoch };
       post({
         type: 'epoch', epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.validation!.loss, valAccuracy: e.validation!.accuracy,
         seconds: e.seconds, samplesPerSecond: e.samplesPerSecond,
@@ -220,16 +219,8 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     }
     case 'load': {
-      // Decode and check before touching the current model: a bad file leaves it in place.
-      const file = decodeSafetensors(message.bytes, message.name);
-      const options = modelOptionsFromCheckpoint(file, message.name);
-      const loaded = new Model(gpu!.device, { ...options, variants: defaultVariantsFor(gpu!.adapterInfo) });
-      try {
-        loadCheckpoint(loaded, file, message.name);
-      } catch (e) {
-        loaded.dispose();
-        throw e;
-      }
+      // Decoded and checked before the current model is touched: a bad file leaves it in place.
+      const loaded = Model.fromSafetensors(gpu!.device, message.bytes, message.name, { variants: defaultVariantsFor(gpu!.adapterInfo) });
       model?.dispose();
       model = loaded;
       const summary = await summarize(loaded, false);

@@ -38,7 +38,7 @@ export interface Recipe {
   maxNorm?: number;
 }
 
-export function scheduleFlag(raw: string): ScheduleConfig {
+function scheduleFlag(raw: string): ScheduleConfig {
   try {
     return parseSchedule(raw);
   } catch (e) {
@@ -68,7 +68,7 @@ function layersFlag(flags: RecipeFlags): LayerSpec[] {
   }
 }
 
-export function parseHidden(raw: string | undefined): number[] {
+function parseHidden(raw: string | undefined): number[] {
   if (raw === undefined) return [500];
   if (raw.trim() === '') return [];
   return raw.split(',').map((s) => {
@@ -115,7 +115,7 @@ export function parseRecipe(flags: RecipeFlags): Recipe {
 }
 
 /** The recipe's extras in words, for the run's description line. */
-export function recipeExtras(r: { schedule?: ScheduleConfig; labelSmoothing?: number; patience?: number; dropout?: number; maxNorm?: number }): string[] {
+export function recipeExtras(r: { schedule?: ScheduleConfig; labelSmoothing?: number; patience?: number; maxNorm?: number }): string[] {
   return [
     r.schedule && r.schedule.kind !== 'constant' ? `${formatSchedule(r.schedule)} schedule` : '',
     r.labelSmoothing ? `label smoothing ${r.labelSmoothing}` : '',

@@ -7,7 +7,7 @@ import { saveCheckpoint } from '../engine/checkpoint.js';
 import { OPTIMIZER_KINDS } from '../engine/optimizer.js';
 import { defaultVariantsFor } from '../engine/variants.js';
 import {
-  checkExperiment, DEFAULT_EXPERIMENT, experimentName, planConfigs, sampleConfigs, sweepConfigs, type ExperimentConfig, type SweepAxes,
+  DEFAULT_EXPERIMENT, experimentName, planConfigs, sampleConfigs, sweepConfigs, type ExperimentConfig, type SweepAxes,
 } from '../experiments/config.js';
 import { runExperiment, type ExperimentResult } from '../experiments/run.js';
 import { resultRows, resultsCsv, resultsJson, RESULT_COLUMNS } from '../experiments/table.js';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const results: ExperimentResult[] = [];
   let best: { accuracy: number; bytes: Uint8Array } | undefined;
   for (const [k, config] of configs.entries()) {
-    console.log(`run ${k + 1}/${configs.length}: ${experimentName(checkExperiment(config))}`);
+    console.log(`run ${k + 1}/${configs.length}: ${experimentName(config)}`);
     const reporter = new TrainReporter();
     reporter.track(splits.train.count, config.epochs);
     const result = await runExperiment(gpu.device, splits, config, {

@@ -100,20 +100,25 @@ export function checkpointSizes(file: SafetensorsFile, fileName: string): number
   return sizes;
 }
 
+/** A number from the metadata (undefined when absent), or an error naming the key, its value and what it must be. */
+function metadataNumber(file: SafetensorsFile, fileName: string, key: string, want: string, ok: (x: number) => boolean): number | undefined {
+  const raw = file.metadata[key];
+  if (raw === undefined) return undefined;
+  const x = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new BadInputError(`${fileName}: metadata ${key} '${raw}' is not ${want}`, { file: fileName });
+  return x;
+}
+
+const seedOf = (file: SafetensorsFile, fileName: string) =>
+  metadataNumber(file, fileName, 'seed', 'an integer in 0..2³²−1', (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
+
 /** Options to build a Model matching a file: layers, seed and pixel normalization. */
 export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): ModelOptions {
-  const m = file.metadata;
-  const number = (key: string, fallback: number, ok: (x: number) => boolean) => {
-    if (m[key] === undefined) return fallback;
-    const x = Number(m[key]);
-    if (!Number.isFinite(x) || !ok(x)) throw new BadInputError(`${fileName}: metadata ${key} '${m[key]}' is not a valid number`, { file: fileName });
-    return x;
-  };
   return {
     ...checkpointLayers(file, fileName),
-    seed: number('seed', 0, (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32),
-    pixelMean: number('pixel_mean', 0, () => true),
-    pixelStd: number('pixel_std', 1, (x) => x > 0),
+    seed: seedOf(file, fileName) ?? 0,
+    pixelMean: metadataNumber(file, fileName, 'pixel_mean', 'a valid number', () => true) ?? 0,
+    pixelStd: metadataNumber(file, fileName, 'pixel_std', 'a positive number', (x) => x > 0) ?? 1,
   };
 }
 
@@ -193,17 +198,15 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
     } catch (e) {
       throw new BadInputError(`${fileName}: metadata schedule is not a valid schedule (${(e as Error).message})`, { file: fileName });
     }
-    const labelSmoothing = m.label_smoothing === undefined ? 0 : Number(m.label_smoothing);
-    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new BadInputError(`${fileName}: metadata label_smoothing '${m.label_smoothing}' is not in [0, 1)`, { file: fileName });
-    const maxNorm = m.max_norm === undefined ? undefined : Number(m.max_norm);
-    if (maxNorm !== undefined && !(maxNorm > 0 && Number.isFinite(maxNorm))) throw new BadInputError(`${fileName}: metadata max_norm '${m.max_norm}' is not a positive number`, { file: fileName });
+    const labelSmoothing = metadataNumber(file, fileName, 'label_smoothing', 'in [0, 1)', (x) => x >= 0 && x < 1) ?? 0;
+    const maxNorm = metadataNumber(file, fileName, 'max_norm', 'a positive number', (x) => x > 0);
     const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, arch, `optimizer.${n}.`)) : [];
     // Adam's second moment is a running mean of squares: a negative one cannot come from training.
     if (optimizer.kind !== 'sgd' && state[1]?.some((v) => v < 0)) {
       throw new BadInputError(`${fileName}: optimizer.exp_avg_sq holds a negative value, which no Adam run produces`, { file: fileName, tensor: 'optimizer.exp_avg_sq' });
     }
     // The seed keys dropout's masks: the resumed run draws the masks the uninterrupted one would have.
-    const seed = m.seed === undefined ? undefined : modelOptionsFromCheckpoint(file, fileName).seed;
+    const seed = seedOf(file, fileName);
     resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing, maxNorm, seed };
   }
   model.setParams(params);

@@ -8,8 +8,8 @@ import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { BestWeights } from './bestWeights.js';
 import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from './checkpoint.js';
-import { decodeSafetensors } from '../data/safetensors.js';
-import { checkedGpuWork, popGpuErrorScopes, pushGpuErrorScopes } from './gpuErrors.js';
+import { decodeSafetensors, type SafetensorsFile } from '../data/safetensors.js';
+import { checkedGpuWork } from './gpuErrors.js';
 import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from './dispatch.js';
 import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
@@ -283,14 +283,13 @@ export class Model {
         for (let i = 0; i < order.length; i++) order[i] = i;
         this.random.shuffle(order);
         resident?.writeOrder(order);
-        const inFlight: Promise<unknown>[] = [];
         let totals = { lossSum: 0, correct: 0 };
         let samples = 0;
         let stopped = false;
         let step = 0;
-        pushGpuErrorScopes(this.device);
-        let scopesPopped = false;
-        try {
+        // The epoch runs inside WebGPU error scopes, and says so when the device is lost on the way.
+        await this.whileDeviceLives(() => checkedGpuWork(this.device, `training epoch ${epoch}`, async () => {
+          const inFlight: Promise<unknown>[] = [];
           while (step < stepsPerEpoch && !stopped) {
             // One submission: steps until the group is full, a progress point, the epoch's end, or a stop.
             const encoder = this.device.createCommandEncoder();
@@ -327,12 +326,8 @@ export class Model {
               totals = await this.readStats(plan, capacity);
               loss = totals.lossSum / samples;
               inFlight.length = 0;
-              if (!Number.isFinite(loss)) {
-                // WebGPU's own error, if any, explains it better than the loss does.
-                scopesPopped = true;
-                await popGpuErrorScopes(this.device, `training epoch ${epoch}`);
-                throw new DivergedError(epoch, step, loss);
-              }
+              // Thrown inside the epoch's error scopes: a WebGPU error, if any, is reported instead (it explains more).
+              if (!Number.isFinite(loss)) throw new DivergedError(epoch, step, loss);
             } else {
               inFlight.push(this.device.queue.onSubmittedWorkDone());
               if (inFlight.length >= MAX_SUBMISSIONS_IN_FLIGHT) await inFlight.shift();
@@ -342,16 +337,7 @@ export class Model {
               options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, loss: i === group.length - 1 ? loss : undefined });
             }
           }
-          scopesPopped = true;
-          await popGpuErrorScopes(this.device, `training epoch ${epoch}`);
-        } catch (e) {
-          // A lost device makes every later call fail in its own way: say what happened instead.
-          this.throwIfLost();
-          throw e;
-        } finally {
-          if (!scopesPopped) await popGpuErrorScopes(this.device, `training epoch ${epoch}`).catch(() => undefined);
-        }
-        this.throwIfLost();
+        }));
         // The last step is always a progress point, so `totals` holds the whole epoch.
         const { lossSum, correct } = totals;
         const seconds = (performance.now() - started) / 1000;
@@ -374,13 +360,8 @@ export class Model {
         }
         this.epochsDone = epoch;
         history.push(info);
-        try {
-          await options.onEpoch?.(info);
-        } catch (e) {
-          // The callback's own GPU work (a checkpoint's read-back) fails in its own way on a lost device.
-          this.throwIfLost();
-          throw e;
-        }
+        // The callback's own GPU work (a checkpoint's read-back) fails in its own way on a lost device.
+        await this.whileDeviceLives(async () => options.onEpoch?.(info));
         if (stopped) break;
         if (patience !== undefined && sinceBest >= patience) break;
       }
@@ -474,8 +455,11 @@ export class Model {
    * A model shaped by a safetensors file (this engine's, or a PyTorch nn.Sequential state dict) with its weights,
    * and its optimizer state, step and RNG when the file is a full checkpoint. `name` is for error messages.
    */
-  static fromSafetensors(device: GPUDevice, bytes: Uint8Array, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {}): Model {
-    const file = decodeSafetensors(bytes, name);
+  static fromSafetensors(
+    device: GPUDevice, source: Uint8Array | SafetensorsFile, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {},
+  ): Model {
+    // A caller that already decoded the file (to read its metadata) passes it as is: it is read once.
+    const file = source instanceof Uint8Array ? decodeSafetensors(source, name) : source;
     const model = new Model(device, { ...modelOptionsFromCheckpoint(file, name), ...options });
     try {
       loadCheckpoint(model, file, name);
@@ -528,6 +512,16 @@ export class Model {
   /** A lost device makes every later call fail in its own way: this says what happened instead. */
   private throwIfLost(): void {
     if (this.lostInfo) throw new DeviceLostError(this.lostInfo.reason, this.lostInfo.message);
+  }
+
+  /** Runs `body`; when it fails because the device was lost, a DeviceLostError says so instead. */
+  private async whileDeviceLives<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (e) {
+      this.throwIfLost();
+      throw e;
+    }
   }
 
   private checkUsable(call: string): void {

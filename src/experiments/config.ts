@@ -3,7 +3,7 @@
 // Everything here is plain data, the same for the CLI (npm run sweep) and the demo's Experiments panel.
 import { MNIST_CLASSES, MNIST_FEATURES } from '../data/mnist.js';
 import { architecture } from '../layers/architecture.js';
-import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
+import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 import { OPTIMIZER_KINDS, type OptimizerKind } from '../engine/optimizer.js';
 import { Random } from '../engine/random.js';
 import { formatSchedule, parseSchedule } from '../engine/schedule.js';
@@ -108,5 +108,3 @@ export function planConfigs(json: unknown, base: ExperimentConfig, where: string
     }
   });
 }
-
-export const layersText = (c: ExperimentConfig) => formatLayers(experimentLayers(c));

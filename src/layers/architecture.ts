@@ -53,9 +53,5 @@ export function architecture(specs: readonly LayerSpec[], inputs: number): Archi
   return { inputs, layers, classes: width, sizes, text: formatLayers(specs) };
 }
 
-export const specsOf = (a: Architecture): LayerSpec[] => a.layers.map((l) => l.spec);
-
 /** All parameter tensors in order, as the flat layout holds them. */
 export const parametersOf = (a: Architecture): PlacedParameter[] => a.layers.flatMap((l) => l.parameters);
-
-export const describeArchitecture = (a: Architecture) => `${a.inputs} → ${a.text}`;

@@ -1,6 +1,6 @@
 // Node: models to and from .safetensors files (atomic writes; a bad file names itself and changes nothing).
 import { decodeSafetensors, type SafetensorsFile } from '../data/safetensors.js';
-import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from '../engine/checkpoint.js';
+import { modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from '../engine/checkpoint.js';
 import { Model, type ModelOptions } from '../engine/model.js';
 import type { VariantChoices } from '../engine/variants.js';
 import { readFileChecked, writeFileAtomic } from './files.js';
@@ -24,13 +24,6 @@ export function readModelFile(path: string): ModelFile {
 
 /** A new Model shaped by the file (sizes, pixel normalization), with its weights (and state, if full). */
 export function openModelFile(device: GPUDevice, source: string | ModelFile, variants?: VariantChoices): { model: Model; metadata: Record<string, string> } {
-  const { path, file, options } = typeof source === 'string' ? readModelFile(source) : source;
-  const model = new Model(device, { ...options, variants });
-  try {
-    const { metadata } = loadCheckpoint(model, file, path);
-    return { model, metadata };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const { path, file } = typeof source === 'string' ? readModelFile(source) : source;
+  return { model: Model.fromSafetensors(device, file, path, { variants }), metadata: file.metadata };
 }
