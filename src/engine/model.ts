@@ -31,6 +31,8 @@ export interface StepInfo {
   samples: number;
   /** Mean training loss so far in this epoch; present only at progress points (a GPU readback). */
   loss?: number;
+  /** Training accuracy so far in this epoch (the share of its rows classified right); with `loss`. */
+  accuracy?: number;
 }
 
 export interface EpochInfo {
@@ -322,9 +324,11 @@ export class Model {
             ring?.flush(group.length);
             this.device.queue.submit([encoder.finish()]);
             let loss: number | undefined;
+            let accuracy: number | undefined;
             if (progress) {
               totals = await this.readStats(plan, capacity);
               loss = totals.lossSum / samples;
+              accuracy = totals.correct / samples;
               inFlight.length = 0;
               // Thrown inside the epoch's error scopes: a WebGPU error, if any, is reported instead (it explains more).
               if (!Number.isFinite(loss)) throw new DivergedError(epoch, step, loss);
@@ -334,7 +338,7 @@ export class Model {
             }
             this.throwIfLost();
             for (const [i, g] of group.entries()) {
-              options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, loss: i === group.length - 1 ? loss : undefined });
+              options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, ...(i === group.length - 1 && { loss, accuracy }) });
             }
           }
         }));
