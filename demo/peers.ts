@@ -23,7 +23,7 @@ async function main(report: Report): Promise<void> {
   await report({ kind: 'adapter', adapter: describeAdapter(adapter), userAgent: navigator.userAgent });
   // Load every trainer before training starts, so no module loads (or dev-server re-optimization) mid-run.
   const loaded = Object.fromEntries(config.only.map((name) => [name, TRAINERS[name]().catch((e: Error) => e)]));
-  const problem = makeProblem(splitMnist(parseMnist(await fetchMnistBytes())).train, config);
+  const problem = makeProblem(splitMnist(parseMnist(await fetchMnistBytes({ gzip: true }))).train, config);
   for (const system of config.only) {
     await report({ kind: 'status', text: `${system}: ${config.warmup} warm-up + ${config.steps} timed steps` });
     await report({ kind: 'result', result: await run(system, await loaded[system], problem) });

@@ -5,7 +5,7 @@ import { compareMatmulVariants, matmulCandidates, quickMatmulCandidates } from '
 import { stepBreakdown } from '../src/bench/step.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
-import { Model } from '../src/engine/model.js';
+import { Model, modelInternals } from '../src/engine/model.js';
 import { DeviceLostError } from '../src/errors.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { slotOf } from '../src/engine/paramLayout.js';
@@ -33,7 +33,7 @@ const post = (message: FromWorker, transfer: Transferable[] = []) => (self as un
 async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
   const test = data!.test;
   const evaluation = await m.evaluate(test);
-  const probabilities = await m.predict(test.images, test.count);
+  const probabilities = await m.predict(test.images, { count: test.count });
   const confusion = new Array(100).fill(0);
   const misclassified: FinishedRun['misclassified'] = [];
   for (let i = 0; i < test.count; i++) {
@@ -48,7 +48,7 @@ async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
   }
   const params = await m.getParams();
   // The first layer is linear: its weight is the engine's [784 × hidden] tensor '0.weight'.
-  const w = slotOf(m.parameters.layout, `${m.architecture.layers[0].index}.weight`);
+  const w = slotOf(modelInternals(m).parameters.layout, `${m.architecture.layers[0].index}.weight`);
   return {
     stopped, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss, confusion, misclassified,
     firstLayer: params.slice(w.offset, w.offset + w.length), hidden: m.sizes[1],
@@ -150,7 +150,7 @@ async function bench({ batchSize, quick }: BenchRequest): Promise<void> {
           continue;
         }
         // One variant per call, so each row reaches the page as soon as it is verified and timed.
-        const [row] = await compareMatmulVariants(gpu!.device, benchModel.ops, form, shape, [variant], { quick });
+        const [row] = await compareMatmulVariants(gpu!.device, modelInternals(benchModel).ops, form, shape, [variant], { quick });
         // A one-variant call measures speed-up against itself; the baseline is the first candidate, as in Node.
         if (i === 0) baselineMs = row.timing?.medianMs;
         row.speedup = row.timing && baselineMs ? baselineMs / row.timing.medianMs : undefined;
@@ -184,7 +184,7 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'init': {
       gpu = await openBrowserDevice();
-      data = splitMnist(parseMnist(await fetchMnistBytes()));
+      data = splitMnist(parseMnist(await fetchMnistBytes({ gzip: true })));
       post({ type: 'ready', adapter: gpu.adapterInfo, train: data.train.count, validation: data.validation.count, test: data.test.count });
       return;
     }
@@ -208,7 +208,7 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'predict': {
       if (!model) return;
-      const probabilities = await model.predict(message.pixels, 1);
+      const probabilities = await model.predict(message.pixels, { count: 1 });
       post({ type: 'prediction', probabilities: Array.from(probabilities) });
       return;
     }

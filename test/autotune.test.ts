@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { matmulFamily, matmulUnsupported, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
 import { GPU_MEASURED } from '../src/engine/measuredVariants.js';
 import { autotuneVariants, trainingMatmuls, tuneKey, type TuneStore } from '../src/tuning/autotune.js';
-import { Model } from '../src/engine/model.js';
+import { Model, modelInternals } from '../src/engine/model.js';
 import { chooseMatmul, defaultVariantsFor, matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/engine/variants.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { sliceDataset } from '../src/data/dataset.js';
@@ -53,11 +53,11 @@ describe('autotune', () => {
   it('a model with tuned variants uses them and matches the reference gradients', async () => {
     const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store: memoryStore(), budgetMs: 800 });
     const model = new Model(gpu.device, { sizes, seed: 2, variants: tuned });
-    const plan = model.plan('train', 16);
+    const plan = modelInternals(model).plan('train', 16);
     const wanted = tuned.matmulByShape![matmulShapeKey('tn', { M: 784, N: 32, K: 16, inputU8: true })];
     expect(plan.backward.some((d) => d.label.includes(`${wanted.tileRows}x${wanted.tileCols}`))).toBe(true);
     const data = sliceDataset(loadMnist().train, 0, 16, 'batch');
-    const want = mlpForwardBackward(await model.getParams(), model.parameters.layout, sizes, data.images, data.labels, 16);
+    const want = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, 16);
     const got = await model.gradients(data);
     let worst = 0;
     for (let i = 0; i < want.grads.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.grads[i]) / (1e-5 + 1e-3 * Math.abs(want.grads[i])));

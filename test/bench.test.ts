@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { compareMatmulVariants, matmulCandidates } from '../src/tuning/matmulVariants.js';
 import { stepBreakdown } from '../src/bench/step.js';
 import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants } from '../src/bench/kernelVariants.js';
-import { Model } from '../src/engine/model.js';
+import { Model, modelInternals } from '../src/engine/model.js';
 import { openTestDevice } from './helpers/gpu.js';
 import type { MatmulForm } from '../shaders/matmul.js';
 
@@ -17,7 +17,7 @@ describe('bench smoke test', () => {
     ['tn', { M: 32, N: 16, K: 13, inputU8: true }],
   ] as [MatmulForm, { M: number; N: number; K: number; inputU8?: boolean }][])('every %s variant verifies on %o', async (form, shape) => {
     const model = new Model(gpu.device, { sizes: [4, 4, 2] });
-    const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape, undefined, { quick: true, pruneFactor: 1 });
+    const rows = await compareMatmulVariants(gpu.device, modelInternals(model).ops, form, shape, undefined, { quick: true, pruneFactor: 1 });
     expect(rows.length).toBeGreaterThanOrEqual(form === 'nt' ? 15 : matmulCandidates(form).length - 4);
     for (const family of ['register', 'tiled', 'reduceK']) expect(rows.some((r) => r.family === family), family).toBe(true);
     for (const r of rows) expect(r.verified, `${r.variant}: ${r.skipped ?? `max error ${r.maxError}`}`).toBe(true);
@@ -28,9 +28,9 @@ describe('bench smoke test', () => {
 
   it('every bias-gradient, softmax-cross-entropy and Adam variant verifies', async () => {
     const model = new Model(gpu.device, { sizes: [4, 4, 2] });
-    const softmax = await compareSoftmaxVariants(gpu.device, model.ops, 37, 13, true);
-    const adam = await compareOptimizerVariants(gpu.device, model.ops, 1028, true);
-    const biasGrad = await compareBiasGradVariants(gpu.device, model.ops, 37, 132, true);
+    const softmax = await compareSoftmaxVariants(gpu.device, modelInternals(model).ops, 37, 13, true);
+    const adam = await compareOptimizerVariants(gpu.device, modelInternals(model).ops, 1028, true);
+    const biasGrad = await compareBiasGradVariants(gpu.device, modelInternals(model).ops, 37, 132, true);
     expect(biasGrad.map((r) => r.variant)).toContain('biasGrad-reduceRows-vec4-wg256');
     for (const r of biasGrad) expect(r.verified, `${r.variant}: max error ${r.maxError}`).toBe(true);
     expect(softmax.map((r) => r.variant)).toEqual(['per-invocation-wg64', 'per-workgroup-wg32', 'per-workgroup-wg64']);

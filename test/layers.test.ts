@@ -2,7 +2,7 @@
 // gradients with dropout and label smoothing against the float64 reference given the same masks.
 import { describe, expect, it } from 'vitest';
 import { saveCheckpoint, loadCheckpoint } from '../src/engine/checkpoint.js';
-import { Model } from '../src/engine/model.js';
+import { Model, modelInternals } from '../src/engine/model.js';
 import { architecture } from '../src/layers/architecture.js';
 import { formatLayers, mlpLayerSpecs, parseLayers } from '../src/layers/index.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
@@ -64,8 +64,8 @@ describe('whole-model gradients with dropout and label smoothing', () => {
       const data = syntheticData(rows, inputs, arch.classes, 5);
       const params = await model.getParams();
       const got = await model.gradients(data, { step, labelSmoothing });
-      const want = mlpForwardBackward(params, model.parameters.layout, arch, data.images, data.labels, rows, 1, 0, { seed: 11, step, labelSmoothing });
-      expectGradientsClose(got, want.grads, model.parameters.layout.tensors);
+      const want = mlpForwardBackward(params, modelInternals(model).parameters.layout, arch, data.images, data.labels, rows, 1, 0, { seed: 11, step, labelSmoothing });
+      expectGradientsClose(got, want.grads, modelInternals(model).parameters.layout.tensors);
       // Another step draws other masks: the gradients change (when there is a dropout).
       if (layers.includes('dropout')) {
         const other = await model.gradients(data, { step: step + 1, labelSmoothing });
@@ -80,7 +80,7 @@ describe('whole-model gradients with dropout and label smoothing', () => {
     const model = new Model(gpu.device, { layers, seed: 2 });
     const data = syntheticData(40, 784, 10, 9);
     const arch = model.architecture;
-    const want = mlpForwardBackward(await model.getParams(), model.parameters.layout, arch, data.images, data.labels, 40, 1, 0, { training: false });
+    const want = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, arch, data.images, data.labels, 40, 1, 0, { training: false });
     const evaluation = await model.evaluate(data);
     expect(Math.abs(evaluation.loss - want.loss)).toBeLessThan(1e-5);
     const bytes = await saveCheckpoint(model);

@@ -1,6 +1,6 @@
 // The whole model against the float64 reference: every weight and bias gradient, then the loss and accuracy.
 import { describe, expect, it } from 'vitest';
-import { Model } from '../src/engine/model.js';
+import { Model, modelInternals } from '../src/engine/model.js';
 import type { OptimizerConfig } from '../src/engine/optimizer.js';
 import { GPU_VARIANTS } from '../src/engine/variants.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
@@ -20,8 +20,8 @@ describe('whole-model gradients against the float64 reference', () => {
       const data = syntheticData(rows, sizes[0], sizes[sizes.length - 1], 7);
       const params = await model.getParams();
       const got = await model.gradients(data);
-      const want = mlpForwardBackward(params, model.parameters.layout, sizes, data.images, data.labels, rows);
-      expectGradientsClose(got, want.grads, model.parameters.layout.tensors);
+      const want = mlpForwardBackward(params, modelInternals(model).parameters.layout, sizes, data.images, data.labels, rows);
+      expectGradientsClose(got, want.grads, modelInternals(model).parameters.layout.tensors);
       const evaluation = await model.evaluate(data);
       expect(Math.abs(evaluation.loss - want.loss)).toBeLessThan(1e-5 * Math.max(1, want.loss));
       expect(evaluation.accuracy).toBeCloseTo(want.correct / rows, 10);
@@ -35,12 +35,12 @@ describe('whole-model gradients against the float64 reference', () => {
     await withErrorScope(gpu.device, async () => {
       const sizes = [784, 500, 10];
       const model = new Model(gpu.device, { sizes, seed: 3, variants: GPU_VARIANTS });
-      const plan = model.plan('train', rows);
+      const plan = modelInternals(model).plan('train', rows);
       const labels = [...plan.forward, ...plan.backward].map((d) => d.label).join('\n');
       if (rows === 128) for (const family of ['tiled', 'reduceK']) expect(labels).toContain(`-${family}-`);
       const data = syntheticData(rows, sizes[0], sizes[2], 9);
-      const want = mlpForwardBackward(await model.getParams(), model.parameters.layout, sizes, data.images, data.labels, rows);
-      expectGradientsClose(await model.gradients(data), want.grads, model.parameters.layout.tensors);
+      const want = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, rows);
+      expectGradientsClose(await model.gradients(data), want.grads, modelInternals(model).parameters.layout.tensors);
       model.dispose();
     });
   });
@@ -49,8 +49,8 @@ describe('whole-model gradients against the float64 reference', () => {
     const sizes = [28, 8, 4];
     const model = new Model(gpu.device, { sizes, seed: 5, pixelMean: 0.1307, pixelStd: 0.3081 });
     const data = syntheticData(9, 28, 4, 11);
-    const want = mlpForwardBackward(await model.getParams(), model.parameters.layout, sizes, data.images, data.labels, 9, 1 / 0.3081, -0.1307 / 0.3081);
-    expectGradientsClose(await model.gradients(data), want.grads, model.parameters.layout.tensors);
+    const want = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, 9, 1 / 0.3081, -0.1307 / 0.3081);
+    expectGradientsClose(await model.gradients(data), want.grads, modelInternals(model).parameters.layout.tensors);
     model.dispose();
   });
 });
@@ -60,8 +60,8 @@ describe('predict', () => {
     const sizes = [29, 13, 7];
     const model = new Model(gpu.device, { sizes, seed: 1, evaluationBatch: 4 });
     const data = syntheticData(10, 29, 7, 5);
-    const probs = await model.predict(data.images, 10);
-    const ref = mlpForwardBackward(await model.getParams(), model.parameters.layout, sizes, data.images, data.labels, 10);
+    const probs = await model.predict(data.images, { count: 10 });
+    const ref = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, 10);
     for (let r = 0; r < 10; r++) {
       const z = Array.from(ref.logits.subarray(r * 7, r * 7 + 7));
       const zMax = Math.max(...z);
@@ -84,10 +84,12 @@ describe('batches gathered on the GPU, several steps per submission', () => {
       const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
       const progress: [number, number][] = [];
       let steps = 0;
+      let asks = 0;
       const history = await model.fit(data, {
         epochs: 2, batchSize: 16, optimizer, progressEvery: 4, stepsPerSubmit, gpuResidentData,
         onStep: (s) => { steps++; if (s.loss !== undefined) progress.push([s.epoch, s.step]); },
-        shouldStop: () => steps + 1 >= stopAt,
+        // Asked once before each step: the (stopAt+1)-th ask stops fit after exactly stopAt steps.
+        shouldStop: () => ++asks > stopAt,
       });
       const params = await model.getParams();
       model.dispose();
@@ -102,6 +104,52 @@ describe('batches gathered on the GPU, several steps per submission', () => {
       expect(many.history, what).toEqual(one.history);
       expect(Buffer.from(many.params.buffer).equals(Buffer.from(one.params.buffer)), `${what} steps per submission: parameters differ`).toBe(true);
     }
-    expect(one.progress).toEqual([[1, 4], [1, 8], [1, 10], [2, 4], [2, 5]]);
+    expect(one.progress).toEqual([[1, 4], [1, 8], [1, 10], [2, 4]]);
+  });
+
+  it('stops before the next step when its AbortSignal is aborted, marks the epoch partial and does not count it', async () => {
+    const data = syntheticData(150, 29, 7, 11);
+    const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
+    const controller = new AbortController();
+    let steps = 0;
+    const history = await model.fit(data, {
+      epochs: 3, batchSize: 16, optimizer: { kind: 'adam', lr: 1e-3 }, signal: controller.signal,
+      onStep: () => ++steps === 12 && controller.abort(),
+    });
+    expect(steps).toBe(12);
+    expect(model.step).toBe(12);
+    expect(history.map((h) => h.partial ?? false)).toEqual([false, true]);
+    expect(model.epochs).toBe(1);
+    // The partial epoch's totals are those of its two steps.
+    expect(history[1].trainLoss).toBeGreaterThan(0);
+    // Already aborted: no step, no epoch.
+    expect(await model.fit(data, { epochs: 1, batchSize: 16, optimizer: { kind: 'adam', lr: 1e-3 }, signal: controller.signal })).toEqual([]);
+    expect(model.step).toBe(12);
+    await expect(model.evaluate(data, { signal: controller.signal })).rejects.toThrow(/abort/i);
+    await expect(model.predict(data.images, { signal: controller.signal })).rejects.toThrow(/abort/i);
+    model.dispose();
+  });
+
+  it('keeps the optimizer state across fits with a new learning rate, unless asked to reset it', async () => {
+    const data = syntheticData(150, 29, 7, 11);
+    const fresh = () => new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
+    const fit = { epochs: 1, batchSize: 16, progressEvery: 0 };
+    // Two fits, the second at half the learning rate ...
+    const twoFits = fresh();
+    await twoFits.fit(data, { ...fit, optimizer: { kind: 'adam', lr: 1e-2 } });
+    await twoFits.fit(data, { ...fit, optimizer: { kind: 'adam', lr: 5e-3 } });
+    // ... are one fit of two epochs whose step schedule halves it after the first, bit for bit.
+    const oneFit = fresh();
+    await oneFit.fit(data, { ...fit, epochs: 2, optimizer: { kind: 'adam', lr: 1e-2 }, schedule: { kind: 'step', everyEpochs: 1, gamma: 0.5 } });
+    expect(twoFits.step).toBe(20);
+    expect(twoFits.recipe!.optimizer.lr).toBe(5e-3);
+    expect(Buffer.from((await twoFits.getParams()).buffer).equals(Buffer.from((await oneFit.getParams()).buffer))).toBe(true);
+    // reset: true starts Adam afresh (step 1 again), which lands elsewhere.
+    const reset = fresh();
+    await reset.fit(data, { ...fit, optimizer: { kind: 'adam', lr: 1e-2 } });
+    await reset.fit(data, { ...fit, optimizer: { kind: 'adam', lr: 5e-3, reset: true } });
+    expect(reset.step).toBe(10);
+    expect(Buffer.from((await reset.getParams()).buffer).equals(Buffer.from((await oneFit.getParams()).buffer))).toBe(false);
+    for (const m of [twoFits, oneFit, reset]) m.dispose();
   });
 });

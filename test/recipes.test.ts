@@ -193,7 +193,7 @@ describe('fitting with the recipes', () => {
     const resumed = new Model(device, { ...options, seed: 77 }); // the checkpoint's seed and RNG state win
     loadCheckpoint(resumed, checkpoint!, 'ckpt.safetensors');
     expect(resumed.epochs).toBe(1);
-    expect(resumed.lastFit).toMatchObject({ schedule: fit.schedule, labelSmoothing: 0.1, maxNorm: 1.5 });
+    expect(resumed.recipe).toMatchObject({ schedule: fit.schedule, labelSmoothing: 0.1, maxNorm: 1.5 });
     await resumed.fit(data, { ...fit, epochs: 2 });
     expect(await resumed.getParams()).toEqual(await straight.getParams());
     // And the dropout did something: without it the weights differ.

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { sliceDataset } from '../src/data/dataset.js';
 import { splitMnist } from '../src/data/mnist.js';
-import { Model } from '../src/engine/model.js';
+import { Model, modelInternals } from '../src/engine/model.js';
 import { Random } from '../src/engine/random.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { adamUpdate, sgdUpdate } from '../src/reference/ops.js';
@@ -20,7 +20,7 @@ describe('training steps against the float64 reference', () => {
     const batchSize = 64;
     const model = new Model(gpu.device, { sizes, seed: 4 });
     const params = Float64Array.from(await model.getParams());
-    const layout = model.parameters.layout;
+    const layout = modelInternals(model).parameters.layout;
     const optimizer = kind === 'adam' ? { kind, lr: 1e-3 } : { kind, lr: 0.05, momentum: 0.9 };
     await model.fit(data, { epochs: 1, batchSize, optimizer, progressEvery: 0 });
 

@@ -1,7 +1,7 @@
 // This engine: Model.fit, as `npm run bench` times it: a warm-up fit, then one timed fit (one epoch over
 // steps × batch images, progressEvery 0), which reads the loss back at its end, so the GPU work is counted.
 import { openBrowserDevice } from '../../src/engine/device.js';
-import { Model } from '../../src/engine/model.js';
+import { Model, modelInternals } from '../../src/engine/model.js';
 import { defaultVariantsFor } from '../../src/engine/variants.js';
 import { slotOf } from '../../src/engine/paramLayout.js';
 import { ADAM, SIZES, type Measurement, type Problem, type Weights } from './problem.js';
@@ -19,7 +19,7 @@ export async function train(p: Problem): Promise<Measurement> {
     const started = performance.now();
     const [epoch] = await model.fit(p.timedSet, { ...fit, progressEvery: 0 });
     const seconds = (performance.now() - started) / 1000;
-    if (model.random.state.join() !== p.randomStateAfter.join()) throw new Error('the engine shuffled differently from the shared batch order');
+    if (modelInternals(model).random.state.join() !== p.randomStateAfter.join()) throw new Error('the engine shuffled differently from the shared batch order');
     return { seconds, firstLoss, loss: epoch.trainLoss, detail: 'Model.fit, one submit per step' };
   } finally {
     model.dispose();
@@ -30,7 +30,7 @@ export async function train(p: Problem): Promise<Measurement> {
 /** The peers start from p.init; make sure the engine's own seeded initialization is the same. */
 async function checkInitialWeights(model: Model, init: Weights): Promise<void> {
   const flat = await model.getParams();
-  const layout = model.parameters.layout;
+  const layout = modelInternals(model).parameters.layout;
   const expected: [string, Float32Array][] = [['0.weight', init.w1], ['0.bias', init.b1], ['2.weight', init.w2], ['2.bias', init.b2]];
   for (const [name, values] of expected) {
     const slot = slotOf(layout, name);

@@ -2,7 +2,7 @@
 // dispatches timed back to back, and the steady-state throughput of real training (fit) at that batch size.
 import { sliceDataset, type Dataset } from '../data/dataset.js';
 import type { DispatchCost } from '../engine/dispatch.js';
-import type { Model } from '../engine/model.js';
+import { modelInternals, type Model } from '../engine/model.js';
 import { ResidentDataset } from '../engine/residentData.js';
 import { calibratedRepeats, timeDispatches, type Timing } from '../tuning/timing.js';
 
@@ -23,8 +23,9 @@ export interface StepBreakdown {
 }
 
 export async function stepBreakdown(model: Model, batchSize: number): Promise<StepBreakdown> {
-  const plan = model.plan('train', batchSize);
-  const optimizer = model.useOptimizer({ kind: 'adam', lr: 1e-3 });
+  const internals = modelInternals(model);
+  const plan = internals.plan('train', batchSize);
+  const optimizer = internals.useOptimizer({ kind: 'adam', lr: 1e-3 });
   // fit gathers each batch from a training set kept in GPU memory; here a set of one batch of blank images.
   const F = model.sizes[0];
   const data = new ResidentDataset(model.device, { name: 'bench', images: new Uint8Array(batchSize * F), labels: new Uint8Array(batchSize), count: batchSize, features: F });

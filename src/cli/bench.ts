@@ -13,7 +13,7 @@ import { matmulShapeKey } from '../engine/variants.js';
 import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants, type KernelVariantResult } from '../bench/kernelVariants.js';
 import { stepBreakdown, trainingThroughput } from '../bench/step.js';
 import { formatAdapter } from '../engine/device.js';
-import { Model } from '../engine/model.js';
+import { Model, modelInternals } from '../engine/model.js';
 import { defaultVariantsFor } from '../engine/variants.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   for (const [form, shape, what] of run('matmul') ? matching : []) {
     // A variant 4× slower than the best so far is timed once (marked ~): the table stays complete and quick.
     // GPU timestamps resolve short runs well, so on a GPU each trial lasts ~20 ms rather than ~300 ms.
-    const rows = await compareMatmulVariants(gpu.device, model.ops, form, shape, undefined, { pruneFactor: 4, quick: !gpu.adapterInfo.isFallbackAdapter });
+    const rows = await compareMatmulVariants(gpu.device, modelInternals(model).ops, form, shape, undefined, { pruneFactor: 4, quick: !gpu.adapterInfo.isFallbackAdapter });
     const best = rows.filter((r) => r.timing && !r.pruned).sort((a, b) => a.timing!.medianMs - b.timing!.medianMs)[0];
     console.log(`\n== matmul ${matmulShapeKey(form, shape)}: ${what} (each variant verified against float64 first${rows[0]?.checked < shape.M * shape.N ? `, on ${rows[0].checked} sampled outputs` : ''}; ${rows.find((r) => r.timing)?.timing?.clock === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; best: ${best?.variant})`);
     console.log(table(['variant', 'verified', 'ms', 'GFLOP/s', 'speed-up'], rows.map((r) => [
@@ -135,19 +135,19 @@ async function main(): Promise<void> {
     const softmaxShapes: [number, number][] = quick ? [[64, 10]] : [[128, 10], [128, 1000]];
     const softmax = [];
     for (const [rows, classes] of softmaxShapes) {
-      const r = await compareSoftmaxVariants(gpu.device, model.ops, rows, classes, quick);
+      const r = await compareSoftmaxVariants(gpu.device, modelInternals(model).ops, rows, classes, quick);
       printKernelTable(`softmaxCrossEntropy ${rows}×${classes}`, r);
       softmax.push({ rows, classes, results: r });
     }
     const biasShapes: [number, number][] = quick ? [[64, 64]] : [[128, 500], [128, 10], ...(wide ? [[1024, 4096] as [number, number]] : [])];
     const biasGrad = [];
     for (const [M, N] of biasShapes) {
-      const r = await compareBiasGradVariants(gpu.device, model.ops, M, N, quick);
+      const r = await compareBiasGradVariants(gpu.device, modelInternals(model).ops, M, N, quick);
       printKernelTable(`biasGrad ${M}×${N}`, r);
       biasGrad.push({ M, N, results: r });
     }
     const length = quick ? 50_944 : 397_632; // the flat buffer of 784-64-10 and of 784-500-10
-    const adam = await compareOptimizerVariants(gpu.device, model.ops, length, quick);
+    const adam = await compareOptimizerVariants(gpu.device, modelInternals(model).ops, length, quick);
     printKernelTable(`adamUpdate over ${int(length)} floats`, adam);
     results.kernels = { biasGrad, softmax, adam: { length, results: adam } };
     if ([...biasGrad.flatMap((x) => x.results), ...softmax.flatMap((x) => x.results), ...adam].some((r) => !r.verified)) process.exitCode = 1;

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
   const { model } = openModelFile(gpu.device, flags.model, defaultVariantsFor(gpu.adapterInfo));
   const { images, count } = loadImagesForPrediction(flags.image, model.sizes[0]);
-  const probs = await model.predict(images, count);
+  const probs = await model.predict(images, { count });
   const C = model.classes;
   for (let i = 0; i < Math.min(count, MAX_PRINTED); i++) {
     const row = Array.from(probs.subarray(i * C, (i + 1) * C));

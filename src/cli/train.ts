@@ -78,9 +78,9 @@ async function main(): Promise<void> {
       split = saved;
     }
     if (opened.metadata.seed !== undefined) runSeed = Number(opened.metadata.seed);
-    if (model.lastFit) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm } = model.lastFit);
-    console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.optimizer?.step ?? 0}` +
-      (model.lastFit ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
+    if (model.recipe) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm } = model.recipe);
+    console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.step}` +
+      (model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
     model = new Model(gpu.device, {
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   checkDataset(splits.test, model.sizes[0], model.classes);
   const runMetadata = { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
-    sizes: model.sizes, layers: model.architecture.text, parameters: model.parameters.layout.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
+    sizes: model.sizes, layers: model.architecture.text, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
     extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm }),
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const config = { sizes: model.sizes, layers: model.architecture.text, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.optimizer!.config, schedule: schedule ?? null, labelSmoothing, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
+    const config = { sizes: model.sizes, layers: model.architecture.text, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');

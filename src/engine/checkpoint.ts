@@ -6,56 +6,17 @@
 // (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers").
 // A full checkpoint adds the optimizer state ("optimizer.exp_avg.0.weight", … as PyTorch names them), and the
 // step count, epoch and RNG state in the metadata, so that resuming continues the run bit for bit.
+// The file is a codec over ModelState (modelState.ts): Model.exportState / importState do the rest and the checks.
 import { BadInputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type Tensor } from '../data/safetensors.js';
 import { ENGINE_VERSION } from '../version.js';
 import type { Model, ModelOptions } from './model.js';
 import { validateSizes } from './mlp.js';
-import { resolveOptimizer, type OptimizerConfig } from './optimizer.js';
-import { slotOf, type ParamLayout } from './paramLayout.js';
-import { validateSchedule, type ScheduleConfig } from './schedule.js';
-import { parametersOf, type Architecture } from '../layers/architecture.js';
+import type { ModelState } from './modelState.js';
+import type { ScheduleConfig } from './schedule.js';
 import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
-
-const STATE_NAMES: Record<string, string[]> = { adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] };
-
-const torchShape = (shape: number[], transposed: boolean) => (transposed ? [...shape].reverse() : shape);
-
-/** Engine flat layout → PyTorch tensors (linear weights transposed to [out, in]). */
-function toTorchTensors(flat: Float32Array, layout: ParamLayout, arch: Architecture, prefix = ''): [string, Tensor][] {
-  return parametersOf(arch).map((p): [string, Tensor] => {
-    const slot = slotOf(layout, p.name);
-    const values = flat.slice(slot.offset, slot.offset + slot.length);
-    if (!p.transposedInTorch) return [`${prefix}${p.name}`, { shape: p.shape, data: values }];
-    const [rows, cols] = p.shape;
-    const data = new Float32Array(values.length);
-    for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) data[o * rows + i] = values[i * cols + o];
-    return [`${prefix}${p.name}`, { shape: torchShape(p.shape, true), data }];
-  });
-}
-
-/** PyTorch tensors → engine flat layout, checking every name and shape first. */
-function fromTorchTensors(file: SafetensorsFile, fileName: string, layout: ParamLayout, arch: Architecture, prefix = ''): Float32Array<ArrayBuffer> {
-  const flat = new Float32Array(layout.totalLength);
-  for (const p of parametersOf(arch)) {
-    const name = `${prefix}${p.name}`;
-    const shape = torchShape(p.shape, p.transposedInTorch);
-    const t = file.tensors.get(name);
-    if (!t) throw new BadInputError(`${fileName}: missing tensor ${name} (expected shape [${shape.join(', ')}])`, { file: fileName });
-    if (t.shape.join() !== shape.join()) throw new BadInputError(`${fileName}: tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`, { file: fileName });
-    for (const x of t.data) if (!Number.isFinite(x)) throw new BadInputError(`${fileName}: tensor ${name} holds a non-finite value`, { file: fileName });
-    const offset = slotOf(layout, p.name).offset;
-    if (!p.transposedInTorch) {
-      flat.set(t.data, offset);
-      continue;
-    }
-    const [rows, cols] = p.shape;
-    for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) flat[offset + i * cols + o] = t.data[o * rows + i];
-  }
-  return flat;
-}
 
 /**
  * The layers and input width a file holds: its metadata "layers" when present, else the plain MLP of its
@@ -128,39 +89,81 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
-export async function saveCheckpoint(model: Model, options: SaveOptions = {}): Promise<Uint8Array> {
-  const { layout } = model.parameters;
-  const tensors = toTorchTensors(await model.getParams(), layout, model.architecture);
-  const metadata: Record<string, string> = {
+/** A state as safetensors: its tensors (weights, then optimizer state) and its scalars in the metadata. */
+export function encodeModelState(state: ModelState, metadata: Record<string, string> = {}): Uint8Array {
+  const recipe = state.recipe;
+  const fields: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     engine_version: ENGINE_VERSION,
-    architecture: `${model.architecture.inputs} → ${model.architecture.text}`,
-    inputs: String(model.architecture.inputs),
-    layers: model.architecture.text,
-    sizes: JSON.stringify(model.sizes),
-    seed: String(model.seed),
-    pixel_mean: String(model.pixelNormalization.mean),
-    pixel_std: String(model.pixelNormalization.std),
-    epoch: String(model.epochs),
-    step: String(model.optimizer?.step ?? 0),
-    ...(model.lastFit ? { batch_size: String(model.lastFit.batchSize), optimizer: JSON.stringify(model.optimizer?.config ?? model.lastFit.optimizer) } : {}),
-    ...(model.lastFit?.schedule ? { schedule: JSON.stringify(model.lastFit.schedule) } : {}),
-    ...(model.lastFit?.labelSmoothing ? { label_smoothing: String(model.lastFit.labelSmoothing) } : {}),
-    ...(model.lastFit?.maxNorm ? { max_norm: String(model.lastFit.maxNorm) } : {}),
-    ...options.metadata,
+    architecture: `${state.inputs} → ${formatLayers(state.layers)}`,
+    inputs: String(state.inputs),
+    layers: formatLayers(state.layers),
+    sizes: JSON.stringify([state.inputs, ...state.layers.flatMap((l) => (l.kind === 'linear' ? [l.outputs] : []))]),
+    seed: String(state.seed),
+    pixel_mean: String(state.pixelMean),
+    pixel_std: String(state.pixelStd),
+    epoch: String(state.epochs),
+    step: String(state.step),
+    ...(recipe ? { batch_size: String(recipe.batchSize), optimizer: JSON.stringify(recipe.optimizer) } : {}),
+    ...(recipe?.schedule ? { schedule: JSON.stringify(recipe.schedule) } : {}),
+    ...(recipe?.labelSmoothing ? { label_smoothing: String(recipe.labelSmoothing) } : {}),
+    ...(recipe?.maxNorm ? { max_norm: String(recipe.maxNorm) } : {}),
+    ...metadata,
   };
-  if (options.full) {
-    metadata.full_checkpoint = 'true';
-    metadata.rng_state = Array.from(model.random.state).join(',');
-    const optimizer = model.optimizer;
-    if (optimizer) {
-      const names = STATE_NAMES[optimizer.config.kind];
-      for (let i = 0; i < names.length; i++) {
-        tensors.push(...toTorchTensors(await model.parameters.download(optimizer.state[i]), layout, model.architecture, `optimizer.${names[i]}.`));
-      }
-    }
+  const tensors: [string, Tensor][] = [...state.tensors];
+  if (state.training) {
+    fields.full_checkpoint = 'true';
+    fields.rng_state = Array.from(state.training.rng).join(',');
+    tensors.push(...state.training.optimizer);
   }
-  return encodeSafetensors(tensors, metadata);
+  return encodeSafetensors(tensors, fields);
+}
+
+/** A JSON value from the metadata, or an error naming the key. */
+function metadataJson<T>(file: SafetensorsFile, fileName: string, key: string, what: string): T | undefined {
+  const raw = file.metadata[key];
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch (e) {
+    throw new BadInputError(`${fileName}: metadata ${key} is not ${what} (${(e as Error).message})`, { file: fileName });
+  }
+}
+
+/**
+ * The state a file holds: this engine's checkpoint, or a PyTorch nn.Sequential state dict. Shapes and values
+ * are checked when a model imports it. The epoch count, recipe and training state are read from full
+ * checkpoints only (a weights file's recipe is a note, not an instruction).
+ */
+export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName: string): ModelState {
+  const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
+  const m = file.metadata;
+  const tensors = new Map([...file.tensors].filter(([name]) => !name.startsWith('optimizer.')));
+  const state: ModelState = { ...(modelOptionsFromCheckpoint(file, fileName) as Required<Pick<ModelOptions, 'inputs' | 'layers' | 'seed' | 'pixelMean' | 'pixelStd'>>), tensors, epochs: 0, step: 0 };
+  if (m.full_checkpoint !== 'true') return state;
+  const count = (key: string) => metadataNumber(file, fileName, key, 'a count', (x) => Number.isInteger(x) && x >= 0) ?? 0;
+  state.epochs = count('epoch');
+  state.step = count('step');
+  const rngWords = (m.rng_state ?? '').split(',');
+  const rng = Uint32Array.from(rngWords.map(Number));
+  if (rng.length !== 4 || rng.some((x, i) => String(x) !== rngWords[i])) throw new BadInputError(`${fileName}: metadata rng_state is not 4 integers`, { file: fileName });
+  state.training = { rng, optimizer: new Map([...file.tensors].filter(([name]) => name.startsWith('optimizer.'))) };
+  const batchSize = metadataNumber(file, fileName, 'batch_size', 'a positive integer', (x) => Number.isInteger(x) && x >= 1);
+  if (batchSize !== undefined) {
+    state.recipe = {
+      batchSize,
+      optimizer: metadataJson(file, fileName, 'optimizer', 'a valid optimizer config') ?? { kind: 'adam', lr: 1e-3 },
+      schedule: metadataJson<ScheduleConfig>(file, fileName, 'schedule', 'a valid schedule'),
+      labelSmoothing: metadataNumber(file, fileName, 'label_smoothing', 'in [0, 1)', (x) => x >= 0 && x < 1) ?? 0,
+      maxNorm: metadataNumber(file, fileName, 'max_norm', 'a positive number', (x) => x > 0),
+    };
+  }
+  return state;
+}
+
+/** The model as safetensors bytes (see Model.toSafetensors). */
+export async function saveCheckpoint(model: Model, options: SaveOptions = {}): Promise<Uint8Array> {
+  return encodeModelState(await model.exportState(options), options.metadata);
 }
 
 /**
@@ -170,66 +173,6 @@ export async function saveCheckpoint(model: Model, options: SaveOptions = {}): P
 export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFile, fileName: string): SafetensorsFile {
   // Callers that already decoded the file (to shape the model) pass it as is: it is read once.
   const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
-  const held = checkpointLayers(file, fileName);
-  const arch = model.architecture;
-  if (!sameParameters(held, arch)) {
-    throw new BadInputError(`${fileName}: holds the model ${held.inputs} → ${formatLayers(held.layers)}, this one is ${arch.inputs} → ${arch.text}`, { file: fileName });
-  }
-  const { layout } = model.parameters;
-  const params = fromTorchTensors(file, fileName, layout, arch);
-  const m = file.metadata;
-  let resume: { optimizer: OptimizerConfig; state: Float32Array<ArrayBuffer>[]; step: number; rng: Uint32Array; epoch: number; schedule?: ScheduleConfig; labelSmoothing: number; maxNorm?: number; seed?: number } | undefined;
-  if (m.full_checkpoint === 'true') {
-    let optimizer: ReturnType<typeof resolveOptimizer>;
-    try {
-      optimizer = resolveOptimizer(JSON.parse(m.optimizer ?? 'null') ?? { kind: 'adam', lr: 1e-3 });
-    } catch (e) {
-      throw new BadInputError(`${fileName}: metadata optimizer is not a valid optimizer config (${(e as Error).message})`, { file: fileName });
-    }
-    const rng = Uint32Array.from((m.rng_state ?? '').split(',').map(Number));
-    if (rng.length !== 4 || rng.some((x, i) => String(x) !== (m.rng_state ?? '').split(',')[i])) throw new BadInputError(`${fileName}: metadata rng_state is not 4 integers`, { file: fileName });
-    const step = Number(m.step);
-    const epoch = Number(m.epoch);
-    if (!Number.isInteger(step) || step < 0 || !Number.isInteger(epoch) || epoch < 0) throw new BadInputError(`${fileName}: metadata step/epoch are not counts`, { file: fileName });
-    let schedule: ScheduleConfig | undefined;
-    try {
-      schedule = m.schedule === undefined ? undefined : (JSON.parse(m.schedule) as ScheduleConfig);
-      if (schedule) validateSchedule(schedule);
-    } catch (e) {
-      throw new BadInputError(`${fileName}: metadata schedule is not a valid schedule (${(e as Error).message})`, { file: fileName });
-    }
-    const labelSmoothing = metadataNumber(file, fileName, 'label_smoothing', 'in [0, 1)', (x) => x >= 0 && x < 1) ?? 0;
-    const maxNorm = metadataNumber(file, fileName, 'max_norm', 'a positive number', (x) => x > 0);
-    const state = step > 0 ? STATE_NAMES[optimizer.kind].map((n) => fromTorchTensors(file, fileName, layout, arch, `optimizer.${n}.`)) : [];
-    // Adam's second moment is a running mean of squares: a negative one cannot come from training.
-    if (optimizer.kind !== 'sgd' && state[1]?.some((v) => v < 0)) {
-      throw new BadInputError(`${fileName}: optimizer.exp_avg_sq holds a negative value, which no Adam run produces`, { file: fileName, tensor: 'optimizer.exp_avg_sq' });
-    }
-    // The seed keys dropout's masks: the resumed run draws the masks the uninterrupted one would have.
-    const seed = seedOf(file, fileName);
-    resume = { optimizer, state, step, rng, epoch, schedule, labelSmoothing, maxNorm, seed };
-  }
-  model.setParams(params);
-  // Weights alone (or a checkpoint taken before any step) carry no optimizer state: start it fresh.
-  if (!resume || resume.state.length === 0) model.resetOptimizer();
-  if (resume) {
-    const optimizer = model.useOptimizer(resume.optimizer);
-    resume.state.forEach((s, i) => model.parameters.device.queue.writeBuffer(optimizer.state[i], 0, s));
-    optimizer.step = resume.step;
-    model.random.state = resume.rng;
-    if (resume.seed !== undefined) model.seed = resume.seed;
-    model.epochs = resume.epoch;
-    const batchSize = Number(m.batch_size);
-    if (Number.isInteger(batchSize) && batchSize >= 1) model.lastFit = { batchSize, optimizer: resume.optimizer, schedule: resume.schedule, labelSmoothing: resume.labelSmoothing, maxNorm: resume.maxNorm };
-  }
+  model.importState(decodeModelState(file, fileName), fileName);
   return file;
-}
-
-/**
- * A file fits a model when the layer lists agree up to dropout rates (which hold no parameters): the same
- * kinds at the same indices, the same widths.
- */
-function sameParameters(held: { layers: LayerSpec[]; inputs: number }, arch: Architecture): boolean {
-  const shape = (l: LayerSpec) => (l.kind === 'linear' ? `linear:${l.outputs}` : l.kind);
-  return held.inputs === arch.inputs && held.layers.map(shape).join() === arch.layers.map((l) => shape(l.spec)).join();
 }

@@ -7,8 +7,8 @@ import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { BestWeights } from './bestWeights.js';
-import { loadCheckpoint, modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from './checkpoint.js';
-import { decodeSafetensors, type SafetensorsFile } from '../data/safetensors.js';
+import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoint.js';
+import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
 import { checkedGpuWork } from './gpuErrors.js';
 import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from './dispatch.js';
@@ -16,6 +16,11 @@ import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './
 import type { Architecture } from '../layers/architecture.js';
 import { Ops } from './ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
+import {
+  checkRecipe, checkSameModel, checkTrainingCounts, fromTorchTensors, OPTIMIZER_STATE_NAMES, optimizerStateFromTensors, toTorchTensors,
+  type ModelState,
+} from './modelState.js';
+import type { TrainingRecipe } from './recipe.js';
 import { ModelPlan, type PlanMode, type PixelNormalization } from './plan.js';
 import { Random } from './random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
@@ -37,7 +42,7 @@ export interface StepInfo {
 
 export interface EpochInfo {
   epoch: number;
-  /** The epoch was stopped before its last step (shouldStop). */
+  /** The epoch was stopped before its last step (signal or shouldStop); `model.epochs` does not count it. */
   partial?: boolean;
   /** Its validation result is the best of this fit so far. */
   best?: boolean;
@@ -54,16 +59,24 @@ export interface Evaluation {
   count: number;
 }
 
-export interface FitOptions {
+export interface FitOptions extends TrainingRecipe {
   epochs: number;
-  batchSize: number;
-  optimizer: OptimizerConfig;
+  /**
+   * The optimizer. Its state (moments, step count) carries over from the last fit while the kind is the same,
+   * and new hyperparameters (a lower learning rate, say) apply to it; `reset: true` starts it afresh.
+   */
+  optimizer: OptimizerConfig & { reset?: boolean };
   validation?: Dataset;
   /** Read the running loss back every this many steps (0: only at epoch ends). Default 50. */
   progressEvery?: number;
   onStep?: (info: StepInfo) => void;
   onEpoch?: (info: EpochInfo) => void | Promise<void>;
-  /** Checked between steps; returning true ends fit after the current step (the demo's Stop button). */
+  /**
+   * Stops fit before its next step: fit then resolves with the epochs so far, the last one marked `partial`
+   * (steps already encoded into the same submission, see stepsPerSubmit, still run).
+   */
+  signal?: AbortSignal;
+  /** Asked before each step; returning true stops fit there, as an aborted `signal` does. */
   shouldStop?: () => boolean;
   /**
    * Training steps encoded into one submission (default: the variants' choice, 4 on GPUs, 1 on software
@@ -72,14 +85,8 @@ export interface FitOptions {
    * the result is the same bit for bit. Progress points and stops still fall on their exact step.
    */
   stepsPerSubmit?: number;
-  /** Learning-rate schedule over this fit's epochs and those done before it (see schedule.ts). Default constant. */
-  schedule?: ScheduleConfig;
-  /** ε of PyTorch's CrossEntropyLoss(label_smoothing=ε) for training; evaluation reports plain cross-entropy. Default 0. */
-  labelSmoothing?: number;
   /** Early stopping: end fit after this many epochs without a better validation accuracy (needs validation). */
   patience?: number;
-  /** Max-norm: after each update, scale every unit's incoming weights (each linear layer) to L2 norm ≤ this. */
-  maxNorm?: number;
   /**
    * At the end of fit, put back the weights of the epoch with the best validation accuracy (ties: lower
    * validation loss). Default: on when patience is set.
@@ -90,6 +97,16 @@ export interface FitOptions {
    * variants' choice, on for GPUs). Needed for more than one step per submission.
    */
   gpuResidentData?: boolean;
+}
+
+/** For evaluate and predict: an aborted signal rejects the call with its reason before the next batch. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface PredictOptions extends CallOptions {
+  /** Images to predict (default: all that `images` holds). */
+  count?: number;
 }
 
 export interface ModelOptions extends MlpConfig {
@@ -110,10 +127,10 @@ export class Model {
   readonly sizes: number[];
   /** Seeds initialization and shuffling (through `random`) and keys dropout's masks; a full checkpoint restores it. */
   seed: number;
-  readonly parameters: MlpParameters;
-  readonly random: Random;
-  readonly ops: Ops;
-  optimizer?: GpuOptimizer;
+  private readonly parameters: MlpParameters;
+  private readonly random: Random;
+  private readonly ops: Ops;
+  private optimizer?: GpuOptimizer;
   private readonly pixels: PixelNormalization;
   private readonly plans = new Map<string, ModelPlan>();
   private readonly constraints = new Map<number, Dispatch[]>();
@@ -124,8 +141,8 @@ export class Model {
   private readonly evaluationBatch: number;
   private epochsDone = 0;
   private resident?: ResidentDataset;
-  /** The last fit's batch size and optimizer, recorded in checkpoints. */
-  lastFit?: { batchSize: number; optimizer: OptimizerConfig; schedule?: ScheduleConfig; labelSmoothing?: number; maxNorm?: number };
+  /** The last fit's recipe, recorded in checkpoints. */
+  private lastRecipe?: TrainingRecipe;
   readonly pixelNormalization: { mean: number; std: number };
 
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
@@ -156,18 +173,28 @@ export class Model {
     return this.architecture.classes;
   }
 
-  /** Epochs completed so far (restored from a checkpoint on resume). */
+  /** Whole epochs trained so far (a stopped, partial epoch is not counted; restored from a full checkpoint). */
   get epochs(): number {
     return this.epochsDone;
   }
 
-  set epochs(value: number) {
-    if (!(Number.isInteger(value) && value >= 0)) throw new Error(`epochs done must be a non-negative integer, got ${value}`);
-    this.epochsDone = value;
+  /** Parameters (weights and biases) in the model. */
+  get parameterCount(): number {
+    return this.parameters.layout.parameterCount;
+  }
+
+  /** Optimizer updates applied so far (PyTorch's `step`); 0 before training or after a reset. */
+  get step(): number {
+    return this.optimizer?.step ?? 0;
+  }
+
+  /** The last fit's recipe (its optimizer with every hyperparameter filled in), or undefined before any fit. */
+  get recipe(): TrainingRecipe | undefined {
+    return this.lastRecipe && { ...this.lastRecipe, optimizer: this.optimizer?.config ?? this.lastRecipe.optimizer };
   }
 
   /** The plan for a mode and batch capacity, built on first use. */
-  plan(mode: PlanMode, capacity: number): ModelPlan {
+  private plan(mode: PlanMode, capacity: number): ModelPlan {
     const key = `${mode}:${capacity}`;
     let plan = this.plans.get(key);
     if (!plan) {
@@ -183,14 +210,18 @@ export class Model {
     this.optimizer = undefined;
   }
 
-  /** Sets the optimizer; its state (moments, step count) is kept across fit calls while the config is the same. */
-  useOptimizer(config: OptimizerConfig): GpuOptimizer {
-    const same = this.optimizer && JSON.stringify(this.optimizer.config) === JSON.stringify(resolveOptimizer(config));
-    if (!same) {
+  /**
+   * The optimizer for `config`: the current one when the kind is the same (its moments and step count kept,
+   * the new hyperparameters taken: they are uniforms, so no pipeline changes), else a fresh one.
+   */
+  private useOptimizer(config: OptimizerConfig & { reset?: boolean }): GpuOptimizer {
+    const { reset, ...rest } = config;
+    const resolved = resolveOptimizer(rest);
+    if (reset || this.optimizer?.config.kind !== resolved.kind) {
       this.optimizer?.destroy();
-      this.optimizer = new GpuOptimizer(this.parameters, this.ops, config);
-    }
-    return this.optimizer!;
+      this.optimizer = new GpuOptimizer(this.parameters, this.ops, resolved);
+    } else this.optimizer.config = resolved;
+    return this.optimizer;
   }
 
   private encode(dispatches: Dispatch[], before?: (e: GPUCommandEncoder) => void, after?: (e: GPUCommandEncoder) => void): void {
@@ -252,7 +283,7 @@ export class Model {
       optimizer: this.useOptimizer(options.optimizer),
       constraints: options.maxNorm === undefined ? [] : this.maxNormDispatches(options.maxNorm),
     }));
-    this.lastFit = { batchSize, optimizer: options.optimizer, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm };
+    this.lastRecipe = { batchSize, optimizer: optimizer.config, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm };
     // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
     // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
     // Asking for several steps per submission asks for the data on the GPU, which they need.
@@ -274,6 +305,7 @@ export class Model {
       : null;
     const best = restoreBest ? new BestWeights(this.parameters) : null;
     const order = new Uint32Array(train.count);
+    const stopAsked = () => (options.signal?.aborted ?? false) || (options.shouldStop?.() ?? false);
     const history: EpochInfo[] = [];
     let bestValidation: Evaluation | undefined;
     let sinceBest = 0;
@@ -287,8 +319,9 @@ export class Model {
         resident?.writeOrder(order);
         let totals = { lossSum: 0, correct: 0 };
         let samples = 0;
-        let stopped = false;
         let step = 0;
+        let stopped = false;
+        let readStep = 0;
         // The epoch runs inside WebGPU error scopes, and says so when the device is lost on the way.
         await this.whileDeviceLives(() => checkedGpuWork(this.device, `training epoch ${epoch}`, async () => {
           const inFlight: Promise<unknown>[] = [];
@@ -298,6 +331,7 @@ export class Model {
             const group: { step: number; samples: number }[] = [];
             let progress = false;
             while (!progress && group.length < (ring?.slots ?? 1)) {
+              if ((stopped = stopAsked())) break;
               step++;
               const rows = Math.min(batchSize, train.count - samples);
               const lr = learningRate((epoch - 1) * stepsPerEpoch + step - 1);
@@ -317,9 +351,10 @@ export class Model {
               encodeDispatches(pass, stepDispatches);
               pass.end();
               group.push({ step, samples });
-              stopped = options.shouldStop?.() ?? false;
-              progress = step === stepsPerEpoch || stopped || (progressEvery > 0 && step % progressEvery === 0);
+              progress = step === stepsPerEpoch || (progressEvery > 0 && step % progressEvery === 0);
             }
+            readStep = progress ? step : readStep;
+            if (group.length === 0) break;
             if (progress) encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
             ring?.flush(group.length);
             this.device.queue.submit([encoder.finish()]);
@@ -341,7 +376,17 @@ export class Model {
               options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, ...(i === group.length - 1 && { loss, accuracy }) });
             }
           }
+          // Stopped between progress points: read the totals of the steps taken.
+          if (step > 0 && readStep !== step) {
+            const encoder = this.device.createCommandEncoder();
+            encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
+            this.device.queue.submit([encoder.finish()]);
+            totals = await this.readStats(plan, capacity);
+            if (!Number.isFinite(totals.lossSum)) throw new DivergedError(epoch, step, totals.lossSum / samples);
+          }
         }));
+        // Stopped before this epoch's first step: nothing to report.
+        if (step === 0) break;
         // The last step is always a progress point, so `totals` holds the whole epoch.
         const { lossSum, correct } = totals;
         const seconds = (performance.now() - started) / 1000;
@@ -362,7 +407,7 @@ export class Model {
             best?.keep();
           } else sinceBest++;
         }
-        this.epochsDone = epoch;
+        if (!info.partial) this.epochsDone = epoch;
         history.push(info);
         // The callback's own GPU work (a checkpoint's read-back) fails in its own way on a lost device.
         await this.whileDeviceLives(async () => options.onEpoch?.(info));
@@ -386,12 +431,12 @@ export class Model {
   }
 
   /** Mean cross-entropy loss and accuracy over a data set; one readback at the end. */
-  async evaluate(data: Dataset): Promise<Evaluation> {
+  async evaluate(data: Dataset, options: CallOptions = {}): Promise<Evaluation> {
     this.checkUsable('evaluate');
-    return checkedGpuWork(this.device, `evaluating ${data.name}`, () => this.evaluateUnguarded(data));
+    return checkedGpuWork(this.device, `evaluating ${data.name}`, () => this.evaluateUnguarded(data, options.signal));
   }
 
-  private async evaluateUnguarded(data: Dataset): Promise<Evaluation> {
+  private async evaluateUnguarded(data: Dataset, signal?: AbortSignal): Promise<Evaluation> {
     checkDataset(data, this.sizes[0], this.classes);
     if (data.count === 0) throw new Error(`${data.name}: no images to evaluate`);
     const capacity = this.inferenceCapacity(data.count);
@@ -399,6 +444,7 @@ export class Model {
     const uploader = new BatchUploader(plan, this.sizes[0]);
     const dispatches = [...plan.forward, ...plan.loss];
     for (let start = 0; start < data.count; start += capacity) {
+      signal?.throwIfAborted();
       const rows = uploader.upload(data, null, start, Math.min(capacity, data.count - start));
       const last = start + rows >= data.count;
       this.encode(
@@ -412,17 +458,18 @@ export class Model {
   }
 
   /** Class probabilities, [count × classes] row-major. `images` holds count × inputs u8 pixels. */
-  async predict(images: Uint8Array, count = images.length / this.sizes[0]): Promise<Float32Array> {
+  async predict(images: Uint8Array, options: PredictOptions = {}): Promise<Float32Array> {
     this.checkUsable('predict');
+    const { count = images.length / this.sizes[0], signal } = options;
     const F = this.sizes[0];
     if (!Number.isInteger(count) || count < 1) {
       throw new BadInputError(`predict: ${images.length} bytes is not a whole, positive number of ${F}-pixel images`, { value: images.length });
     }
     if (images.length < count * F) throw new BadInputError(`predict: ${count} images of ${F} pixels need ${count * F} bytes, got ${images.length}`, { value: images.length });
-    return checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(images, count));
+    return checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(images, count, signal));
   }
 
-  private async predictUnguarded(images: Uint8Array, count: number): Promise<Float32Array> {
+  private async predictUnguarded(images: Uint8Array, count: number, signal?: AbortSignal): Promise<Float32Array> {
     const F = this.sizes[0];
     const data: Dataset = { name: 'predict', images, labels: new Uint8Array(count), count, features: F };
     const capacity = this.inferenceCapacity(count);
@@ -430,6 +477,7 @@ export class Model {
     const uploader = new BatchUploader(plan, F);
     const out = new Float32Array(count * this.classes);
     for (let start = 0; start < count; start += capacity) {
+      signal?.throwIfAborted();
       const rows = uploader.upload(data, null, start, Math.min(capacity, count - start));
       this.encode(plan.forward, undefined, (enc) =>
         enc.copyBufferToBuffer(plan.probabilities!, 0, plan.probabilitiesStaging!, 0, plan.probabilities!.size),
@@ -456,17 +504,78 @@ export class Model {
   }
 
   /**
-   * A model shaped by a safetensors file (this engine's, or a PyTorch nn.Sequential state dict) with its weights,
-   * and its optimizer state, step and RNG when the file is a full checkpoint. `name` is for error messages.
+   * The model's state as plain data: what builds it, its weights under PyTorch's names and shapes, its epoch
+   * count and last recipe; `{ full: true }` adds what continuing the run bit for bit needs (optimizer state,
+   * step, RNG). Checkpoints encode this (toSafetensors); importState takes it back.
    */
-  static fromSafetensors(
-    device: GPUDevice, source: Uint8Array | SafetensorsFile, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {},
-  ): Model {
-    // A caller that already decoded the file (to read its metadata) passes it as is: it is read once.
-    const file = source instanceof Uint8Array ? decodeSafetensors(source, name) : source;
-    const model = new Model(device, { ...modelOptionsFromCheckpoint(file, name), ...options });
+  async exportState(options: { full?: boolean } = {}): Promise<ModelState> {
+    this.checkUsable('exportState');
+    const arch = this.architecture;
+    const { layout } = this.parameters;
+    const state: ModelState = {
+      inputs: arch.inputs,
+      layers: arch.layers.map((l) => l.spec),
+      seed: this.seed,
+      pixelMean: this.pixelNormalization.mean,
+      pixelStd: this.pixelNormalization.std,
+      tensors: new Map(toTorchTensors(await this.parameters.download(), layout, arch)),
+      epochs: this.epochsDone,
+      step: this.step,
+      recipe: this.recipe,
+    };
+    if (options.full) {
+      const optimizer = new Map<string, Tensor>();
+      if (this.optimizer) {
+        const names = OPTIMIZER_STATE_NAMES[this.optimizer.config.kind];
+        for (const [i, buffer] of this.optimizer.state.entries()) {
+          for (const entry of toTorchTensors(await this.parameters.download(buffer), layout, arch, `optimizer.${names[i]}.`)) optimizer.set(...entry);
+        }
+      }
+      state.training = { rng: this.random.state, optimizer };
+    }
+    return state;
+  }
+
+  /**
+   * Takes a state exported by this engine (or decoded from a checkpoint): weights, and from a full state the
+   * optimizer state, step, epochs, recipe, seed and RNG. Everything is checked before anything is written
+   * (the same layers, every tensor's name, shape and values), so a bad state leaves the model as it was.
+   * `source` names the state in error messages (a file name, say).
+   */
+  importState(state: ModelState, source = 'state'): void {
+    this.checkUsable('importState');
+    const arch = this.architecture;
+    const { layout } = this.parameters;
+    checkSameModel(state, arch, source);
+    checkTrainingCounts(state, source);
+    const params = fromTorchTensors(state.tensors, source, layout, arch);
+    const training = state.training;
+    const recipe = training && state.recipe ? checkRecipe(state.recipe, source) : undefined;
+    const optimizerState = training && recipe ? optimizerStateFromTensors(training, state.step, recipe.optimizer.kind, source, layout, arch) : [];
+    if (training && !(Number.isInteger(state.seed) && state.seed >= 0 && state.seed < 2 ** 32)) throw new BadInputError(`${source}: seed ${state.seed} is not an integer in 0..2³²−1`, { file: source });
+
+    this.parameters.upload(params);
+    // Weights alone (or a state taken before any step) carry no optimizer state: start it fresh.
+    this.resetOptimizer();
+    if (!training) return;
+    if (recipe && optimizerState.length > 0) {
+      const optimizer = this.useOptimizer(recipe.optimizer);
+      optimizerState.forEach((s, i) => this.device.queue.writeBuffer(optimizer.state[i], 0, s));
+      optimizer.step = state.step;
+    }
+    this.random.state = training.rng;
+    // The seed keys dropout's masks: the resumed run draws the masks the uninterrupted one would have.
+    this.seed = state.seed;
+    this.epochsDone = state.epochs;
+    this.lastRecipe = recipe;
+  }
+
+  /** A new model shaped by a state (see exportState), holding it. */
+  static fromState(device: GPUDevice, state: ModelState, source = 'state', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {}): Model {
+    const { inputs, layers, seed, pixelMean, pixelStd } = state;
+    const model = new Model(device, { inputs, layers, seed, pixelMean, pixelStd, ...options });
     try {
-      loadCheckpoint(model, file, name);
+      model.importState(state, source);
     } catch (e) {
       model.dispose();
       throw e;
@@ -474,10 +583,19 @@ export class Model {
     return model;
   }
 
+  /**
+   * A model shaped by a safetensors file (this engine's, or a PyTorch nn.Sequential state dict) with its weights,
+   * and its optimizer state, step and RNG when the file is a full checkpoint. `name` is for error messages.
+   */
+  static fromSafetensors(
+    device: GPUDevice, source: Uint8Array | SafetensorsFile, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {},
+  ): Model {
+    return Model.fromState(device, decodeModelState(source, name), name, options);
+  }
+
   /** The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs). */
   async toSafetensors(options: SaveOptions = {}): Promise<Uint8Array> {
-    this.checkUsable('toSafetensors');
-    return saveCheckpoint(this, options);
+    return encodeModelState(await this.exportState(options), options.metadata);
   }
 
   /** The flat parameters (layout: this.parameters.layout). */
@@ -542,4 +660,21 @@ export class Model {
     this.optimizer?.destroy();
     this.parameters.destroy();
   }
+}
+
+/**
+ * The engine's own handles on a model (GPU parameters, kernels, plans, RNG, optimizer), for benchmarks, the
+ * kernel comparisons and tests. Not part of the public API: src/index.ts does not export it.
+ */
+export function modelInternals(model: Model) {
+  return {
+    parameters: model['parameters'],
+    ops: model['ops'],
+    random: model['random'],
+    get optimizer() {
+      return model['optimizer'];
+    },
+    plan: (mode: PlanMode, capacity: number) => model['plan'](mode, capacity),
+    useOptimizer: (config: OptimizerConfig & { reset?: boolean }) => model['useOptimizer'](config),
+  };
 }

@@ -54,7 +54,8 @@ export function resolveOptimizer(c: OptimizerConfig): Required<OptimizerConfig> 
 }
 
 export class GpuOptimizer {
-  readonly config: Required<OptimizerConfig>;
+  /** Hyperparameters: uniforms, so a later fit may change them and keep the state. */
+  config: Required<OptimizerConfig>;
   readonly state: GPUBuffer[];
   readonly update: Dispatch;
   /** Updates applied so far (PyTorch's `step`). */

@@ -80,7 +80,7 @@ export async function runExperiment(device: GPUDevice, data: ExperimentData, con
       validationAccuracy: diverged ? NaN : best?.validation?.accuracy ?? NaN,
       validationLoss: diverged ? NaN : best?.validation?.loss ?? NaN,
       testAccuracy: test?.accuracy ?? NaN,
-      parameters: model.parameters.layout.parameterCount,
+      parameters: model.parameterCount,
       epochs: history,
       seconds,
       samplesPerSecond: samples / Math.max(history.reduce((s, e) => s + e.seconds, 0), 1e-9),

@@ -1,13 +1,13 @@
 // Node: WebGPU through Dawn (npm `webgpu`). Picks the system Vulkan driver when it gives an adapter,
 // else the SwiftShader software driver that Debian's `chromium` package ships.
+// Nothing happens at import: Dawn is loaded, and the environment prepared, by the first openNodeDevice.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { create, globals } from 'webgpu';
 import { openDevice, type OpenedDevice } from '../engine/device.js';
+import { missingPeer, resolvePeerFile } from './peers.js';
 
 export type AdapterChoice = 'auto' | 'system' | 'swiftshader';
 export const ADAPTER_CHOICES: readonly AdapterChoice[] = ['auto', 'system', 'swiftshader'];
@@ -24,15 +24,29 @@ export interface NodeDevice extends OpenedDevice {
 // that opens a second device, to recover from a lost one or in a test, must not lose the first's).
 const liveGpus = new Set<GPU>();
 
-// Vulkan's WSI layer complains on every start when XDG_RUNTIME_DIR is unset; compute needs none, so give it a private one.
-if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'webgpu-xdg-'));
+type Dawn = typeof import('webgpu');
+let dawn: Promise<Dawn> | undefined;
+
+/** Dawn's bindings, loaded once; the environment Vulkan reads is set up first. */
+function loadDawn(): Promise<Dawn> {
+  return (dawn ??= (async () => {
+    // Vulkan's WSI layer complains on every start when XDG_RUNTIME_DIR is unset; compute needs none, so give it
+    // a private, empty one, removed when the process exits.
+    if (!process.env.XDG_RUNTIME_DIR) {
+      const dir = mkdtempSync(join(tmpdir(), 'webgpu-xdg-'));
+      process.env.XDG_RUNTIME_DIR = dir;
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }
+    return import('webgpu').catch(missingPeer('webgpu', 'openNodeDevice'));
+  })());
+}
 
 /**
  * Does the system's Vulkan driver give an adapter? Asked in a child process, because a failed probe makes
  * Dawn print a multi-line warning straight to stderr, and because Vulkan reads VK_ICD_FILENAMES only once.
  */
 function systemDriverHasAdapter(): boolean {
-  const webgpuUrl = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  const webgpuUrl = pathToFileURL(resolvePeerFile('webgpu', undefined, 'openNodeDevice')).href;
   const script =
     `import { create } from ${JSON.stringify(webgpuUrl)};` +
     `const a = await create([]).requestAdapter();` +
@@ -45,6 +59,7 @@ function systemDriverHasAdapter(): boolean {
 }
 
 async function requestAdapterWith(icdFile: string | undefined, toggles: string[]): Promise<GPUAdapter | null> {
+  const { create, globals } = await loadDawn();
   if (icdFile) process.env.VK_ICD_FILENAMES = icdFile;
   Object.assign(globalThis, globals);
   const gpu = create(toggles) as GPU;

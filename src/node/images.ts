@@ -1,10 +1,11 @@
 // Images for prediction from files: PNG (any size, color or gray; preprocessed like MNIST) or IDX
 // (u8 images [n × 28 × 28], used as they are).
 import { BadInputError } from '../errors.js';
-import { PNG } from 'pngjs';
+import type { PNG } from 'pngjs';
 import { parseIdx } from '../data/idx.js';
 import { toMnistDigit } from '../data/digitImage.js';
 import { readFileChecked } from './files.js';
+import { loadPngjs } from './peers.js';
 
 /** Limits on a picture to predict: a photo or a scan is far smaller; a decoded 20000² PNG would be 1.6 GB. */
 export const MAX_IMAGE_SIDE = 4096;
@@ -26,7 +27,7 @@ export function loadImagesForPrediction(path: string, features = 784): { images:
     checkPngSize(bytes, path);
     let png: PNG;
     try {
-      png = PNG.sync.read(Buffer.from(bytes));
+      png = loadPngjs('reading PNG images').PNG.sync.read(Buffer.from(bytes));
     } catch (e) {
       throw new BadInputError(`${path}: not a readable PNG (${(e as Error).message})`, { file: path });
     }

