@@ -26,8 +26,8 @@ export default defineConfig(({ mode }) => ({
   plugins: mode === 'lib' ? [] : [mnist(), demoHome()],
   worker: { format: 'es' },
   // Scan the pages up front, so the dev server never discovers a dependency mid-test and reloads the page.
-  // demo/peers.html (TF.js, jax-js) is scanned only by `npm run bench:peers`, which asks for it.
-  optimizeDeps: { entries: ['demo/index.html', 'demo/headless.html', 'test/e2e/pages/*.html'] },
+  // src/pages/peers.html (TF.js, jax-js) is scanned only by `npm run bench:peers`, which asks for it.
+  optimizeDeps: { entries: ['demo/index.html', 'src/pages/headless.html', 'test/e2e/pages/*.html'] },
   build:
     mode === 'lib'
       ? {

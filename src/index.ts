@@ -1,5 +1,13 @@
+/// <reference types="@webgpu/types" preserve="true" />
 // Public API (browser and Node): models, devices, data. Node-only helpers live in src/node/index.ts.
-export { Model, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type StepInfo } from './engine/model.js';
+export {
+  Model, type CallOptions, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type PredictOptions, type StepInfo,
+} from './engine/model.js';
+export type { ModelState, TrainingState } from './engine/modelState.js';
+export type { TrainingRecipe } from './engine/recipe.js';
+export {
+  loadModel, downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB, listModelsInIndexedDB, deleteModelFromIndexedDB, type StoredModelInfo,
+} from './browser/modelStore.js';
 export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type AdapterDescription, type OpenedDevice } from './engine/device.js';
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
 export { DEFAULT_VARIANTS, type VariantChoices } from './engine/variants.js';
@@ -14,10 +22,14 @@ export {
 export { runExperiment, type ExperimentResult, type ExperimentData } from './experiments/run.js';
 export { rankResults, resultRows, resultsCsv, resultsJson } from './experiments/table.js';
 export { parseIdx, imagesAndLabels, type IdxTensor } from './data/idx.js';
-export { MNIST_FILES, MNIST_FEATURES, MNIST_CLASSES, MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistSplits, type SplitOptions } from './data/mnist.js';
+export {
+  MNIST_FILES, MNIST_FEATURES, MNIST_CLASSES, MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistBytes, type MnistSplits, type SplitOptions,
+} from './data/mnist.js';
 export { sliceDataset, pickDataset, type Dataset } from './data/dataset.js';
 export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';
-export { saveCheckpoint, loadCheckpoint, modelOptionsFromCheckpoint, checkpointSizes, type SaveOptions } from './engine/checkpoint.js';
+export {
+  saveCheckpoint, loadCheckpoint, encodeModelState, decodeModelState, modelOptionsFromCheckpoint, checkpointSizes, type SaveOptions,
+} from './engine/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';
 export { defaultVariantsFor } from './engine/variants.js';

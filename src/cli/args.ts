@@ -1,5 +1,7 @@
 // Shared CLI plumbing: typed flag parsing with one-line errors (exit code 2 for bad input, 1 for a run that
 // failed; no stack trace unless DEBUG is set).
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BadInputError, exitCodeOf } from '../errors.js';
 
@@ -58,4 +60,10 @@ export function runMain(name: string, main: () => Promise<void>): void {
       process.exit(exitCodeOf(e));
     },
   );
+}
+
+/** Runs `main` when the module at `moduleUrl` is the script Node was started with (`tsx src/cli/train.ts`). */
+export function runIfEntry(moduleUrl: string, name: string, main: () => Promise<void>): void {
+  const script = process.argv[1];
+  if (script && pathToFileURL(realpathSync(script)).href === moduleUrl) runMain(name, main);
 }

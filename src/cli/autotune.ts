@@ -10,11 +10,11 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultTuneFile, fileTuneStore } from '../node/tuneStore.js';
 import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
 import { matmulShapeKey } from '../engine/variants.js';
-import { choiceFlag, intFlag, intListFlag, parseFlags, runMain } from './args.js';
+import { choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry } from './args.js';
 import { table } from './report.js';
 
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const flags = parseFlags({
     hidden: { type: 'string' }, 'batch-size': { type: 'string' }, 'budget-ms': { type: 'string' }, adapter: { type: 'string' },
     fresh: { type: 'boolean' }, json: { type: 'string' },
@@ -42,4 +42,4 @@ async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runMain('autotune', main);
+runIfEntry(import.meta.url, 'autotune', main);

@@ -18,10 +18,10 @@ import { defaultVariantsFor } from '../engine/variants.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadMnist } from '../node/mnistFiles.js';
-import { choiceFlag, intFlag, intListFlag, parseFlags, runMain, UsageError } from './args.js';
+import { choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 
 const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const flags = parseFlags({
     quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' },
     'no-robustness': { type: 'boolean' }, hidden: { type: 'string' }, 'batch-size': { type: 'string' }, wide: { type: 'boolean' },
@@ -162,4 +162,4 @@ async function main(): Promise<void> {
   if (process.exitCode) throw new Error('some variants did not verify against the reference');
 }
 
-runMain('bench', main);
+runIfEntry(import.meta.url, 'bench', main);

@@ -1,7 +1,7 @@
 // npm run bench:peers -- [--steps 40] [--warmup 3] [--batch-size 128] [--only tfjs,jax,engine] [--timeout 300] [--json FILE]
 // The same 784-500-10 MLP trained by TensorFlow.js (webgpu backend), jax-js (webgpu, jitted step) and this
 // engine, one after the other in ONE headless Chromium on the same WebGPU adapter, from the same initial
-// weights on the same batches in the same order (demo/peers/problem.ts). Prints samples/s, ms/step and the
+// weights on the same batches in the same order (src/pages/peers/problem.ts). Prints samples/s, ms/step and the
 // losses side by side. A peer that fails is reported as failed; only a failure of this engine is an error.
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../node/files.js';
@@ -9,7 +9,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { formatAdapter, type AdapterDescription } from '../engine/device.js';
 import { ENGINE_VERSION } from '../version.js';
 import { launchChromium, startViteServer } from '../node/chromium.js';
-import { SYSTEMS, type PeerResult, type PeersConfig, type PeersMessage, type SystemName } from '../../demo/peers/protocol.js';
+import { SYSTEMS, type PeerResult, type PeersConfig, type PeersMessage, type SystemName } from '../pages/peers/protocol.js';
 import { intFlag, parseFlags, runMain, UsageError } from './args.js';
 import { fmt, int, table } from './report.js';
 
@@ -58,7 +58,7 @@ async function cpuBusy(ms: number): Promise<number> {
 
 /** Runs the page and collects its messages until it says it is done. */
 async function runPage(config: PeersConfig, onMessage: (m: PeersMessage) => void): Promise<void> {
-  const { server, origin } = await startViteServer(['demo/peers.html']);
+  const { server, origin } = await startViteServer(['src/pages/peers.html']);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -72,7 +72,7 @@ async function runPage(config: PeersConfig, onMessage: (m: PeersMessage) => void
         else onMessage(m);
       });
     });
-    await page.goto(`${origin}/demo/peers.html?config=${encodeURIComponent(JSON.stringify(config))}`);
+    await page.goto(`${origin}/src/pages/peers.html?config=${encodeURIComponent(JSON.stringify(config))}`);
     await done;
   } finally {
     await browser.close();

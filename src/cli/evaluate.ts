@@ -4,10 +4,10 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { openModelFile } from '../node/modelFiles.js';
 import { defaultVariantsFor } from '../engine/variants.js';
-import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
+import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { fmt, int, pct } from './report.js';
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' } });
   if (!flags.model) throw new UsageError('usage: npm run evaluate -- --model FILE.safetensors [--data DIR]');
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
@@ -23,4 +23,4 @@ async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runMain('evaluate', main);
+runIfEntry(import.meta.url, 'evaluate', main);

@@ -1,6 +1,8 @@
 // `npx webgpu-mlp <command> [flags]`: the package's command line (its `bin`), one command per module.
-// Each command module runs itself when imported; the command name is taken off argv first.
-const COMMANDS: Record<string, { summary: string; load: () => Promise<unknown> }> = {
+// Each command module exports its main, which reads its flags from argv once the command name is taken off.
+import { runMain } from './args.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: () => Promise<void> }> }> = {
   train: { summary: 'train an MLP on MNIST and report its test accuracy', load: () => import('./train.js') },
   evaluate: { summary: 'score a saved model on the MNIST test set', load: () => import('./evaluate.js') },
   predict: { summary: 'classify PNG images (or MNIST test images) with a saved model', load: () => import('./predict.js') },
@@ -18,5 +20,4 @@ if (!command) {
   process.exit(help ? 0 : 2);
 }
 process.argv.splice(2, 1);
-await command.load();
-export {};
+runMain(commandName!, (await command.load()).main);

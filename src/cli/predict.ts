@@ -5,11 +5,11 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadImagesForPrediction } from '../node/images.js';
 import { openModelFile } from '../node/modelFiles.js';
 import { defaultVariantsFor } from '../engine/variants.js';
-import { choiceFlag, parseFlags, runMain, UsageError } from './args.js';
+import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 
 const MAX_PRINTED = 20;
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, image: { type: 'string' }, adapter: { type: 'string' } });
   if (!flags.model || !flags.image) throw new UsageError('usage: npm run predict -- --model FILE.safetensors --image PATH.png|PATH.idx');
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
@@ -30,4 +30,4 @@ async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runMain('predict', main);
+runIfEntry(import.meta.url, 'predict', main);

@@ -6,6 +6,7 @@ import { OPTIMIZER_KINDS, resolveOptimizer, type OptimizerConfig } from '../engi
 import { choiceFlag, floatFlag, intFlag, UsageError } from './args.js';
 import { MNIST_CLASSES, MNIST_FEATURES, MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { formatSchedule, parseSchedule, type ScheduleConfig } from '../engine/schedule.js';
+import type { RunRecipe } from '../engine/recipe.js';
 
 
 export const RECIPE_FLAGS = {
@@ -18,24 +19,10 @@ export const RECIPE_FLAGS = {
 
 type RecipeFlags = Partial<Record<keyof typeof RECIPE_FLAGS, string>>;
 
-export interface Recipe {
-  /** The model's layers; `sizes` are the widths through its linear layers. */
-  layers: LayerSpec[];
+/** The run the flags describe, with the widths through its linear layers and the pixel choice by name. */
+export interface Recipe extends RunRecipe {
   sizes: number[];
-  epochs: number;
-  batchSize: number;
-  seed: number;
-  optimizer: OptimizerConfig;
-  limit?: number;
-  validationSize: number;
   pixels: 'standardized' | 'unit';
-  pixelMean: number;
-  pixelStd: number;
-  progressEvery: number;
-  schedule?: ScheduleConfig;
-  labelSmoothing: number;
-  patience?: number;
-  maxNorm?: number;
 }
 
 function scheduleFlag(raw: string): ScheduleConfig {

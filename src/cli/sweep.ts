@@ -14,7 +14,7 @@ import { resultRows, resultsCsv, resultsJson, RESULT_COLUMNS } from '../experime
 import { readFileChecked, writeFileAtomic } from '../node/files.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
-import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
+import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { int, TrainReporter, table } from './report.js';
 
 const USAGE = `usage: npm run sweep -- [--hidden 256,500,800,500x300] [--lr 1e-3,3e-4] [--batch-size 64,128]
@@ -42,7 +42,7 @@ const number = (ok: (x: number) => boolean, want: string) => (s: string) => {
   return x;
 };
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const flags = parseFlags({
     hidden: { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' },
     'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' }, dropout: { type: 'string' },
@@ -143,4 +143,4 @@ async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runMain('sweep', main);
+runIfEntry(import.meta.url, 'sweep', main);

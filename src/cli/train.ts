@@ -13,7 +13,7 @@ import { checkDataset } from '../data/dataset.js';
 import { formatAdapter } from '../engine/device.js';
 import { openModelFile, readModelFile, saveModelFile } from '../node/modelFiles.js';
 import type { SplitOptions } from '../data/mnist.js';
-import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
+import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 
@@ -25,7 +25,7 @@ const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const flags = parseFlags({
     ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
     json: { type: 'string' }, help: { type: 'boolean', short: 'h' }, save: { type: 'string' }, autotune: { type: 'boolean' },
@@ -144,4 +144,4 @@ async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runMain('train', main);
+runIfEntry(import.meta.url, 'train', main);

@@ -1,33 +1,22 @@
 // npm run train:browser -- [flags]: the main training job inside headless Chromium (WebGPU through the
 // browser), for machines where only a browser has WebGPU. Takes train's recipe flags (src/cli/recipe.ts) and
 // --json, and prints the same output.
-import type { EpochInfo, Evaluation, StepInfo } from '../engine/model.js';
+import type { Evaluation } from '../engine/model.js';
 import type { AdapterDescription } from '../engine/device.js';
+import type { RunRecipe } from '../engine/recipe.js';
 import { CHROMIUM_ARGS, launchChromium, startViteServer } from '../node/chromium.js';
 import { writeFileAtomic } from '../node/files.js';
-import type { HeadlessConfig } from '../../demo/headless.js';
+import { headlessUrl, type HeadlessMessage } from '../pages/headlessProtocol.js';
 import { parseFlags, runMain } from './args.js';
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { formatLayers } from '../layers/index.js';
 import { TrainReporter } from './report.js';
 
-type Message =
-  | { kind: 'adapter'; adapter: AdapterDescription; note: string }
-  | { kind: 'describe'; parameters: number; train: number; validation: number; test: number }
-  | { kind: 'step'; step: StepInfo }
-  | { kind: 'epoch'; epoch: EpochInfo }
-  | { kind: 'test'; test: Evaluation; trainSeconds: number }
-  | { kind: 'error'; message: string };
-
 async function main(): Promise<void> {
   const flags = parseFlags({ ...RECIPE_FLAGS, json: { type: 'string' } });
   const recipe = parseRecipe(flags);
-  const config: HeadlessConfig = {
-    sizes: recipe.sizes, epochs: recipe.epochs, batchSize: recipe.batchSize, optimizer: recipe.optimizer, seed: recipe.seed,
-    limit: recipe.limit, validationSize: recipe.validationSize, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
-    progressEvery: recipe.progressEvery, layers: recipe.layers, schedule: recipe.schedule, labelSmoothing: recipe.labelSmoothing,
-    patience: recipe.patience, maxNorm: recipe.maxNorm,
-  };
+  const { sizes, pixels, ...run } = recipe;
+  const config: RunRecipe = run;
 
   const { server, origin } = await startViteServer();
   const browser = await launchChromium();
@@ -37,23 +26,23 @@ async function main(): Promise<void> {
     const page = await browser.newPage();
     const finished = new Promise<{ test: Evaluation; trainSeconds: number }>((resolve, reject) => {
       page.on('pageerror', (e) => reject(new Error(`page error: ${(e as Error).message}`)));
-      void page.exposeFunction('report', (m: Message) => {
+      void page.exposeFunction('report', (m: HeadlessMessage) => {
         if (m.kind === 'adapter') {
           adapter = m.adapter;
           reporter.adapter(m.adapter, `${m.note} (headless Chromium: ${CHROMIUM_ARGS[0]})`);
         } else if (m.kind === 'describe') {
-          reporter.describe({ ...config, ...m, optimizer: config.optimizer, dataSource: `${origin}/mnist/`, layers: formatLayers(config.layers), extras: recipeExtras(config) });
+          reporter.describe({ ...config, sizes, ...m, optimizer: config.optimizer, dataSource: `${origin}/mnist/`, layers: formatLayers(config.layers), extras: recipeExtras(config) });
         } else if (m.kind === 'step') reporter.step(m.step);
         else if (m.kind === 'epoch') reporter.epoch(m.epoch);
         else if (m.kind === 'test') resolve(m);
         else reject(new Error(m.message));
       });
     });
-    await page.goto(`${origin}/demo/headless.html?config=${encodeURIComponent(JSON.stringify(config))}`);
+    await page.goto(headlessUrl(origin, config));
     const { test, trainSeconds } = await finished;
     reporter.test(test, trainSeconds);
     if (flags.json) {
-      writeFileAtomic(flags.json, JSON.stringify(reporter.results({ ...config, runtime: 'headless-chromium' }, { ...adapter }, test, trainSeconds), null, 2) + '\n');
+      writeFileAtomic(flags.json, JSON.stringify(reporter.results({ ...config, sizes, pixels, runtime: 'headless-chromium' }, { ...adapter }, test, trainSeconds), null, 2) + '\n');
       console.log(`results: ${flags.json}`);
     }
   } finally {

@@ -2,6 +2,7 @@
 // headless pages share. A model keeps the recipe of its last fit (`model.recipe`), and a full checkpoint carries it.
 import type { OptimizerConfig } from './optimizer.js';
 import type { ScheduleConfig } from './schedule.js';
+import type { LayerSpec } from '../layers/index.js';
 
 export interface TrainingRecipe {
   batchSize: number;
@@ -12,4 +13,24 @@ export interface TrainingRecipe {
   labelSmoothing?: number;
   /** Max-norm on every linear layer's incoming weights, after each update. */
   maxNorm?: number;
+}
+
+/**
+ * A whole training run on MNIST as data: the model's layers, the data split and the training recipe. The CLI's
+ * flags (`train`, `train:browser`), the headless page and the demo's form all produce this one type.
+ */
+export interface RunRecipe extends TrainingRecipe {
+  layers: LayerSpec[];
+  epochs: number;
+  seed: number;
+  /** Training images used (the first N of the training split); all when absent. */
+  limit?: number;
+  validationSize: number;
+  /** Pixel normalization: (x/255 − mean) / std. MNIST's (0.1307, 0.3081), or (0, 1) for plain x/255. */
+  pixelMean: number;
+  pixelStd: number;
+  /** Read the running loss back every this many steps (0: at epoch ends only). */
+  progressEvery: number;
+  /** Early stopping after this many epochs without a better validation accuracy. */
+  patience?: number;
 }

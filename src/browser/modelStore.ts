@@ -1,0 +1,108 @@
+// Models in the browser, one call each: from a URL, to and from IndexedDB by name, and to a downloaded file.
+// Every form is the model's safetensors bytes (Model.toSafetensors / fromSafetensors), so a file saved here
+// loads in Node and in PyTorch, and the other way round.
+import { BadInputError } from '../errors.js';
+import { Model, type ModelOptions } from '../engine/model.js';
+import type { SaveOptions } from '../engine/checkpoint.js';
+
+type LoadOptions = Pick<ModelOptions, 'variants' | 'evaluationBatch'> & { signal?: AbortSignal };
+
+/** The biggest model file fetched: a 784-4096-4096-10 full checkpoint is about 270 MB. */
+const MAX_MODEL_BYTES = 1 << 30;
+
+/** A model from a safetensors file at `url` (this engine's, or a PyTorch state dict). */
+export async function loadModel(device: GPUDevice, url: string | URL, options: LoadOptions = {}): Promise<Model> {
+  const { signal, ...modelOptions } = options;
+  const response = await fetch(url, { signal });
+  if (!response.ok) throw new BadInputError(`${url}: HTTP ${response.status} ${response.statusText}`, { file: String(url) });
+  const length = Number(response.headers.get('Content-Length') ?? 0);
+  if (length > MAX_MODEL_BYTES) throw new BadInputError(`${url}: ${length} bytes is over the ${MAX_MODEL_BYTES}-byte limit for a model file`, { file: String(url) });
+  return Model.fromSafetensors(device, new Uint8Array(await response.arrayBuffer()), String(url), modelOptions);
+}
+
+/** Offers the model to the user as a file download (`{ full: true }` for a checkpoint that resumes). */
+export async function downloadModel(model: Model, fileName = 'model.safetensors', options: SaveOptions = {}): Promise<void> {
+  const bytes = await model.toSafetensors(options);
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const link = Object.assign(document.createElement('a'), { href: url, download: fileName });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The download has its own reference to the blob by now.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+const DATABASE = 'webgpu-mlp';
+const STORE = 'models';
+
+export interface StoredModelInfo {
+  name: string;
+  /** "784 → linear:500,relu,linear:10" */
+  architecture: string;
+  bytes: number;
+  savedAt: Date;
+}
+
+interface StoredModel extends Omit<StoredModelInfo, 'bytes'> {
+  data: Uint8Array;
+}
+
+function openDatabase(): Promise<IDBDatabase> {
+  if (typeof indexedDB === 'undefined') return Promise.reject(new Error('IndexedDB is not available here (a browser page or worker has it; Node does not)'));
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DATABASE, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: 'name' });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** Runs one request in a transaction and resolves when the transaction has committed. */
+async function withStore<T>(mode: IDBTransactionMode, body: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await openDatabase();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const transaction = db.transaction(STORE, mode);
+      const request = body(transaction.objectStore(STORE));
+      transaction.oncomplete = () => resolve(request.result);
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB: the transaction was aborted'));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.trim() === '') throw new BadInputError(`IndexedDB: a model needs a non-empty name, got '${name}'`, { value: name });
+}
+
+/** Saves the model under `name` in this origin's IndexedDB, replacing a model of that name in one transaction. */
+export async function saveModelToIndexedDB(model: Model, name: string, options: SaveOptions = {}): Promise<StoredModelInfo> {
+  checkName(name);
+  const data = await model.toSafetensors(options);
+  const record: StoredModel = { name, architecture: `${model.architecture.inputs} → ${model.architecture.text}`, savedAt: new Date(), data };
+  await withStore('readwrite', (store) => store.put(record));
+  return { name, architecture: record.architecture, bytes: data.length, savedAt: record.savedAt };
+}
+
+/** The model saved under `name`, on `device`. */
+export async function loadModelFromIndexedDB(device: GPUDevice, name: string, options: Omit<LoadOptions, 'signal'> = {}): Promise<Model> {
+  checkName(name);
+  const record = await withStore<StoredModel | undefined>('readonly', (store) => store.get(name));
+  if (!record) {
+    const saved = (await listModelsInIndexedDB()).map((m) => m.name);
+    throw new BadInputError(`IndexedDB: no model named '${name}' (saved: ${saved.length ? saved.join(', ') : 'none'})`, { value: name });
+  }
+  return Model.fromSafetensors(device, record.data, `IndexedDB '${name}'`, options);
+}
+
+export async function listModelsInIndexedDB(): Promise<StoredModelInfo[]> {
+  const records = await withStore<StoredModel[]>('readonly', (store) => store.getAll());
+  return records.map(({ name, architecture, savedAt, data }) => ({ name, architecture, savedAt, bytes: data.length }));
+}
+
+export async function deleteModelFromIndexedDB(name: string): Promise<void> {
+  checkName(name);
+  await withStore('readwrite', (store) => store.delete(name));
+}
