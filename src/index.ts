@@ -15,9 +15,13 @@ export { runExperiment, type ExperimentResult, type ExperimentData } from './exp
 export { rankResults, resultRows, resultsCsv, resultsJson } from './experiments/table.js';
 export { parseIdx, imagesAndLabels, type IdxTensor } from './data/idx.js';
 export { MNIST_FILES, MNIST_FEATURES, MNIST_CLASSES, MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistSplits, type SplitOptions } from './data/mnist.js';
-export { sliceDataset, pickDataset, type Dataset } from './data/dataset.js';
+export {
+  checkDataset, sliceDataset, pickDataset, inputKindOf, type Dataset, type FloatDataset, type AnyDataset, type InputKind, type Inputs, type Labels,
+} from './data/dataset.js';
+export { featureStandardization, standardizeFeatures, type FeatureStandardization } from './data/standardize.js';
+export { irisDataset, irisSplits, IRIS_FEATURES, IRIS_CLASSES, type IrisSplitOptions } from './data/iris.js';
 export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';
-export { saveCheckpoint, loadCheckpoint, modelOptionsFromCheckpoint, checkpointSizes, type SaveOptions } from './engine/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, modelOptionsFromCheckpoint, checkpointSizes, checkpointInput, type SaveOptions } from './engine/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';
 export { defaultVariantsFor } from './engine/variants.js';

@@ -3,7 +3,8 @@
 //   "0.weight" [500, 784], "0.bias" [500], "2.weight" [10, 500], "2.bias" [10]
 // (a Dropout takes an index too, as in PyTorch), so torch's load_state_dict(strict=True) takes the weights file
 // unchanged. The engine stores linear weights [in × out]; they are transposed on the way out and back in
-// (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers").
+// (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers") and
+// the input kind ("input": u8 or f32; files written before it existed hold u8 models).
 // A full checkpoint adds the optimizer state ("optimizer.exp_avg.0.weight", … as PyTorch names them), and the
 // step count, epoch and RNG state in the metadata, so that resuming continues the run bit for bit.
 import { BadInputError } from '../errors.js';
@@ -16,6 +17,7 @@ import { slotOf, type ParamLayout } from './paramLayout.js';
 import { validateSchedule, type ScheduleConfig } from './schedule.js';
 import { parametersOf, type Architecture } from '../layers/architecture.js';
 import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
+import type { InputKind } from '../data/dataset.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
 
@@ -112,13 +114,24 @@ function metadataNumber(file: SafetensorsFile, fileName: string, key: string, wa
 const seedOf = (file: SafetensorsFile, fileName: string) =>
   metadataNumber(file, fileName, 'seed', 'an integer in 0..2³²−1', (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
 
-/** Options to build a Model matching a file: layers, seed and pixel normalization. */
+/** The input kind a file's model takes: its metadata "input", or u8 when absent (files from before f32 inputs). */
+export function checkpointInput(file: SafetensorsFile, fileName: string): InputKind {
+  const input = file.metadata.input ?? 'u8';
+  if (input !== 'u8' && input !== 'f32') throw new BadInputError(`${fileName}: metadata input '${input}' is not u8 or f32`, { file: fileName });
+  return input;
+}
+
+/** Options to build a Model matching a file: layers, seed, input kind and (for u8 pixels) their normalization. */
 export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): ModelOptions {
+  const input = checkpointInput(file, fileName);
   return {
     ...checkpointLayers(file, fileName),
     seed: seedOf(file, fileName) ?? 0,
-    pixelMean: metadataNumber(file, fileName, 'pixel_mean', 'a valid number', () => true) ?? 0,
-    pixelStd: metadataNumber(file, fileName, 'pixel_std', 'a positive number', (x) => x > 0) ?? 1,
+    input,
+    ...(input === 'u8' && {
+      pixelMean: metadataNumber(file, fileName, 'pixel_mean', 'a valid number', () => true) ?? 0,
+      pixelStd: metadataNumber(file, fileName, 'pixel_std', 'a positive number', (x) => x > 0) ?? 1,
+    }),
   };
 }
 
@@ -139,8 +152,8 @@ export async function saveCheckpoint(model: Model, options: SaveOptions = {}): P
     layers: model.architecture.text,
     sizes: JSON.stringify(model.sizes),
     seed: String(model.seed),
-    pixel_mean: String(model.pixelNormalization.mean),
-    pixel_std: String(model.pixelNormalization.std),
+    input: model.input,
+    ...(model.input === 'u8' && { pixel_mean: String(model.pixelNormalization.mean), pixel_std: String(model.pixelNormalization.std) }),
     epoch: String(model.epochs),
     step: String(model.optimizer?.step ?? 0),
     ...(model.lastFit ? { batch_size: String(model.lastFit.batchSize), optimizer: JSON.stringify(model.optimizer?.config ?? model.lastFit.optimizer) } : {}),
@@ -175,6 +188,8 @@ export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFil
   if (!sameParameters(held, arch)) {
     throw new BadInputError(`${fileName}: holds the model ${held.inputs} → ${formatLayers(held.layers)}, this one is ${arch.inputs} → ${arch.text}`, { file: fileName });
   }
+  const input = checkpointInput(file, fileName);
+  if (input !== model.input) throw new BadInputError(`${fileName}: holds a model of ${input} inputs, this one takes ${model.input}`, { file: fileName });
   const { layout } = model.parameters;
   const params = fromTorchTensors(file, fileName, layout, arch);
   const m = file.metadata;
