@@ -10,7 +10,10 @@ import { Model } from '../src/engine/model.js';
 import { GPU_VARIANTS } from '../src/engine/variants.js';
 import { BadInputError } from '../src/errors.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
-import { openTestDevice, randomArray, withErrorScope } from './helpers/gpu.js';
+import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../shaders/batchUniform.js';
+import { UniformWords } from '../shaders/bindings.js';
+import { readBuffer, storageBuffer, uniformBuffer } from '../src/engine/buffers.js';
+import { gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 import { expectGradientsClose, syntheticData } from './helpers/model.js';
 
 const gpu = await openTestDevice();
@@ -52,6 +55,37 @@ describe('f32 inputs: whole-model gradients against the float64 reference', () =
       expect(model.plan('train', 29).input.label).toBe('input f32');
       expect(labels[0]).toMatch(/^matmulNN 29×37×13 /);
       model.dispose();
+    });
+  });
+});
+
+describe('gatherBatch with f32 inputs', () => {
+  it('copies the rows at order[start .. start+rows) bit for bit and zeroes the rest of the capacity', async () => {
+    await withErrorScope(gpu.device, async () => {
+      const [count, F, capacity, start, rows] = [11, 13, 8, 3, 5];
+      const images = randomArray(count * F, 31);
+      images[2] = -0;
+      images[3] = 1e-40; // a subnormal: a float copy could flush it, a bit copy keeps it
+      const labels = Uint32Array.from({ length: count }, (_, i) => (i * 5) % 7);
+      const order = Uint32Array.from([4, 9, 0, 7, 2, 10, 1, 8, 3, 6, 5]);
+      const words = new UniformWords(BATCH_UNIFORM_BYTES);
+      const batch = uniformBuffer(gpu.device, BATCH_UNIFORM_BYTES, 'batch');
+      gpu.device.queue.writeBuffer(batch, 0, packBatchUniform(words, { rows, start }));
+      const [input, batchLabels] = [storageBuffer(gpu.device, capacity * F * 4, 'input'), storageBuffer(gpu.device, capacity * 4, 'batchLabels')];
+      gpu.device.queue.writeBuffer(input, 0, new Float32Array(capacity * F).fill(7)); // stale values to be overwritten
+      const sources = [gpuArray(gpu.device, images), gpuArray(gpu.device, labels), gpuArray(gpu.device, order)].map((buffer) => ({ buffer }));
+      const dispatch = testOps(gpu.device).gatherBatch({ buffer: input }, { buffer: batchLabels }, sources[0], sources[1], sources[2], { buffer: batch }, capacity, F, 'f32');
+      await runDispatches(gpu.device, [dispatch]);
+      const want = new Float32Array(capacity * F);
+      const wantLabels = new Uint32Array(capacity);
+      for (let r = 0; r < rows; r++) {
+        const i = order[start + r];
+        want.set(images.subarray(i * F, (i + 1) * F), r * F);
+        wantLabels[r] = labels[i];
+      }
+      expect(Buffer.from(await readBuffer(gpu.device, input)).equals(Buffer.from(want.buffer))).toBe(true);
+      expect(Array.from(new Uint32Array(await readBuffer(gpu.device, batchLabels)))).toEqual(Array.from(wantLabels));
+      for (const b of [batch, input, batchLabels, ...sources.map((s) => s.buffer)]) b.destroy();
     });
   });
 });

@@ -31,12 +31,13 @@ export function checkDataset(d: AnyDataset, features: number, classes: number, i
   const where = { file: d.name };
   const kind = inputKindOf(d.images);
   if (kind !== input) throw new BadInputError(`${d.name}: holds ${KIND_WORDS[kind]}, the model takes ${KIND_WORDS[input]}`, where);
-  if (d.features !== features) throw new BadInputError(`${d.name}: rows have ${d.features} ${kind === 'u8' ? 'pixels' : 'features'}, the model takes ${features}`, where);
+  const [rows, unit] = kind === 'u8' ? ['images', 'pixels'] : ['rows', 'features'];
+  if (d.features !== features) throw new BadInputError(`${d.name}: ${rows} have ${d.features} ${unit}, the model takes ${features}`, where);
   if (!(Number.isInteger(d.count) && d.count >= 0)) throw new BadInputError(`${d.name}: count ${d.count} is not a non-negative integer`, where);
   if (d.images.length < d.count * d.features) {
     throw new BadInputError(`${d.name}: ${d.images.length} ${kind === 'u8' ? 'pixel bytes' : 'feature values'} for ${d.count}×${d.features}`, where);
   }
-  if (d.labels.length < d.count) throw new BadInputError(`${d.name}: ${d.labels.length} labels for ${d.count} rows`, where);
+  if (d.labels.length < d.count) throw new BadInputError(`${d.name}: ${d.labels.length} labels for ${d.count} ${rows}`, where);
   if (kind === 'f32') {
     for (let i = 0; i < d.count * d.features; i++) {
       const x = d.images[i];

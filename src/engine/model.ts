@@ -414,11 +414,11 @@ export class Model {
   async predict(images: Uint8Array | Float32Array, count = images.length / this.sizes[0]): Promise<Float32Array> {
     this.checkUsable('predict');
     const F = this.sizes[0];
-    const [unit, values] = inputKindOf(images) === 'u8' ? ['pixel', 'bytes'] : ['feature', 'values'];
+    const [row, unit, values] = inputKindOf(images) === 'u8' ? ['images', 'pixel', 'bytes'] : ['rows', 'feature', 'values'];
     if (!Number.isInteger(count) || count < 1) {
-      throw new BadInputError(`predict: ${images.length} ${values} is not a whole, positive number of ${F}-${unit} rows`, { value: images.length });
+      throw new BadInputError(`predict: ${images.length} ${values} is not a whole, positive number of ${F}-${unit} ${row}`, { value: images.length });
     }
-    if (images.length < count * F) throw new BadInputError(`predict: ${count} rows of ${F} ${unit}s need ${count * F} ${values}, got ${images.length}`, { value: images.length });
+    if (images.length < count * F) throw new BadInputError(`predict: ${count} ${row} of ${F} ${unit}s need ${count * F} ${values}, got ${images.length}`, { value: images.length });
     const data = { name: 'predict', images, labels: new Uint8Array(count), count, features: F } as AnyDataset;
     checkDataset(data, F, this.classes, this.input);
     return checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(data));
