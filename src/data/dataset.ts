@@ -29,8 +29,7 @@ const KIND_WORDS: Record<InputKind, string> = { u8: 'u8 pixels (a Uint8Array)', 
 /** Throws a BadInputError naming the data set, index and value for anything the model cannot take. */
 export function checkDataset(d: AnyDataset, features: number, classes: number, input: InputKind = 'u8'): void {
   const where = { file: d.name };
-  const kind = inputKindOf(d.images);
-  if (kind !== input) throw new BadInputError(`${d.name}: holds ${KIND_WORDS[kind]}, the model takes ${KIND_WORDS[input]}`, where);
+  const kind = checkInputKind(d.name, d.images, input);
   const [rows, unit] = kind === 'u8' ? ['images', 'pixels'] : ['rows', 'features'];
   if (d.features !== features) throw new BadInputError(`${d.name}: ${rows} have ${d.features} ${unit}, the model takes ${features}`, where);
   if (!(Number.isInteger(d.count) && d.count >= 0)) throw new BadInputError(`${d.name}: count ${d.count} is not a non-negative integer`, where);
@@ -38,18 +37,29 @@ export function checkDataset(d: AnyDataset, features: number, classes: number, i
     throw new BadInputError(`${d.name}: ${d.images.length} ${kind === 'u8' ? 'pixel bytes' : 'feature values'} for ${d.count}×${d.features}`, where);
   }
   if (d.labels.length < d.count) throw new BadInputError(`${d.name}: ${d.labels.length} labels for ${d.count} ${rows}`, where);
-  if (kind === 'f32') {
-    for (let i = 0; i < d.count * d.features; i++) {
-      const x = d.images[i];
-      if (!Number.isFinite(x)) {
-        throw new BadInputError(`${d.name}: feature ${i % d.features} of row ${Math.floor(i / d.features)} is ${x}, not a finite number`, { ...where, value: x });
-      }
-    }
-  }
+  checkFinite(d.name, d.images, d.count, d.features);
   for (let i = 0; i < d.count; i++) {
     const label = d.labels[i];
     if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
       throw new BadInputError(`${d.name}: label ${label} at index ${i} is not below the ${classes} classes`, { ...where, value: label });
+    }
+  }
+}
+
+/** The kind of `inputs`, or a BadInputError when the model takes the other one. */
+export function checkInputKind(name: string, inputs: Inputs, input: InputKind): InputKind {
+  const kind = inputKindOf(inputs);
+  if (kind !== input) throw new BadInputError(`${name}: holds ${KIND_WORDS[kind]}, the model takes ${KIND_WORDS[input]}`, { file: name });
+  return kind;
+}
+
+/** f32 features of `count` rows must be finite (NaN or ±∞ would spread through a whole batch's gradients). */
+export function checkFinite(name: string, inputs: Inputs, count: number, features: number): void {
+  if (!(inputs instanceof Float32Array)) return;
+  for (let i = 0; i < count * features; i++) {
+    const x = inputs[i];
+    if (!Number.isFinite(x)) {
+      throw new BadInputError(`${name}: feature ${i % features} of row ${Math.floor(i / features)} is ${x}, not a finite number`, { file: name, value: x });
     }
   }
 }

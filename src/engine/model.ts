@@ -2,7 +2,7 @@
 // A training step = its batch (gathered on the GPU from a training set kept there, or uploaded as u8 pixels and
 // labels) and its uniforms + one compute pass; one submission carries one step or several.
 // The host reads back only at progress points (every `progressEvery` steps) and at the end of an epoch.
-import { checkDataset, inputKindOf, type AnyDataset, type InputKind } from '../data/dataset.js';
+import { checkDataset, checkFinite, checkInputKind, type AnyDataset, type InputKind } from '../data/dataset.js';
 import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
@@ -414,18 +414,18 @@ export class Model {
   async predict(images: Uint8Array | Float32Array, count = images.length / this.sizes[0]): Promise<Float32Array> {
     this.checkUsable('predict');
     const F = this.sizes[0];
-    const [row, unit, values] = inputKindOf(images) === 'u8' ? ['images', 'pixel', 'bytes'] : ['rows', 'feature', 'values'];
+    const [row, unit, values] = checkInputKind('predict', images, this.input) === 'u8' ? ['images', 'pixel', 'bytes'] : ['rows', 'feature', 'values'];
     if (!Number.isInteger(count) || count < 1) {
       throw new BadInputError(`predict: ${images.length} ${values} is not a whole, positive number of ${F}-${unit} ${row}`, { value: images.length });
     }
     if (images.length < count * F) throw new BadInputError(`predict: ${count} ${row} of ${F} ${unit}s need ${count * F} ${values}, got ${images.length}`, { value: images.length });
-    const data = { name: 'predict', images, labels: new Uint8Array(count), count, features: F } as AnyDataset;
-    checkDataset(data, F, this.classes, this.input);
-    return checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(data));
+    checkFinite('predict', images, count, F);
+    return checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(images, count));
   }
 
-  private async predictUnguarded(data: AnyDataset): Promise<Float32Array> {
-    const { features: F, count } = data;
+  private async predictUnguarded(images: Uint8Array | Float32Array, count: number): Promise<Float32Array> {
+    const F = this.sizes[0];
+    const data = { name: 'predict', images, labels: new Uint8Array(count), count, features: F } as AnyDataset;
     const capacity = this.inferenceCapacity(count);
     const plan = this.plan('predict', capacity);
     const uploader = new BatchUploader(plan, F);
