@@ -25,10 +25,14 @@ export { parseIdx, imagesAndLabels, type IdxTensor } from './data/idx.js';
 export {
   MNIST_FILES, MNIST_FEATURES, MNIST_CLASSES, MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistBytes, type MnistSplits, type SplitOptions,
 } from './data/mnist.js';
-export { sliceDataset, pickDataset, type Dataset } from './data/dataset.js';
+export {
+  checkDataset, sliceDataset, pickDataset, inputKindOf, type Dataset, type FloatDataset, type AnyDataset, type InputKind, type Inputs, type Labels,
+} from './data/dataset.js';
+export { featureStandardization, standardizeFeatures, type FeatureStandardization } from './data/standardize.js';
+export { irisDataset, irisSplits, IRIS_FEATURES, IRIS_CLASSES, type IrisSplitOptions } from './data/iris.js';
 export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';
 export {
-  saveCheckpoint, loadCheckpoint, encodeModelState, decodeModelState, modelOptionsFromCheckpoint, checkpointSizes, type SaveOptions,
+  saveCheckpoint, loadCheckpoint, encodeModelState, decodeModelState, modelOptionsFromCheckpoint, checkpointSizes, checkpointInput, type SaveOptions,
 } from './engine/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';

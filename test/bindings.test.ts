@@ -26,6 +26,7 @@ describe('binding lists match the WGSL', () => {
   it('the other kernels', () => {
     expect(declaredBindings(biasGradShader({ workgroupSize: 64, vec4: false }, 5, 7))).toEqual(BIAS_GRAD_BINDINGS);
     expect(declaredBindings(gatherBatchShader(64, 16, 29))).toEqual(GATHER_BATCH_BINDINGS);
+    for (const [features, kind] of [[28, 'u8'], [29, 'f32']] as const) expect(declaredBindings(gatherBatchShader(64, 16, features, kind))).toEqual(GATHER_BATCH_BINDINGS);
     expect(declaredBindings(adamUpdateShader({ workgroupSize: 64, vec4: true }, 16))).toEqual(ADAM_BINDINGS);
     expect(declaredBindings(sgdUpdateShader({ workgroupSize: 64, vec4: false }, 16))).toEqual(SGD_BINDINGS);
     expect(declaredBindings(softmaxShader(64, 16, 10))).toEqual(SOFTMAX_BINDINGS);

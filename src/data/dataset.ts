@@ -1,41 +1,86 @@
-// A labelled image set held on the host as raw u8 pixels, row-major: images[count × features].
+// A labelled set held on the host, row-major: images[count × features], either raw u8 pixels (MNIST; the model
+// reads them as x/255) or f32 features (tabular data, read as they are). A model takes one kind (ModelOptions.input).
 import { BadInputError } from '../errors.js';
 
-export interface Dataset {
+/** What one input value is: a u8 pixel or an f32 feature. */
+export type InputKind = 'u8' | 'f32';
+export type Inputs = Uint8Array | Float32Array;
+/** Class indices; wider than u8 for more than 256 classes. */
+export type Labels = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+
+export interface Dataset<I extends Inputs = Uint8Array> {
   name: string;
-  images: Uint8Array;
-  labels: Uint8Array;
+  /** u8 pixels or f32 features, [count × features] row-major (`images` for either: MNIST was the first). */
+  images: I;
+  labels: Labels;
   count: number;
-  /** Pixels per image (784 for MNIST). */
+  /** Values per row (784 pixels for MNIST, 4 features for Iris). */
   features: number;
 }
 
-export function checkDataset(d: Dataset, features: number, classes: number): void {
-  if (d.features !== features) throw new BadInputError(`${d.name}: images have ${d.features} pixels, the model takes ${features}`, { file: d.name });
-  if (d.images.length < d.count * d.features) throw new BadInputError(`${d.name}: ${d.images.length} pixel bytes for ${d.count}×${d.features}`, { file: d.name });
-  if (d.labels.length < d.count) throw new BadInputError(`${d.name}: ${d.labels.length} labels for ${d.count} images`, { file: d.name });
+export type FloatDataset = Dataset<Float32Array>;
+/** A data set of either kind: what fit, evaluate and gradients take. */
+export type AnyDataset = Dataset<Uint8Array> | Dataset<Float32Array>;
+
+export const inputKindOf = (inputs: Inputs): InputKind => (inputs instanceof Float32Array ? 'f32' : 'u8');
+
+const KIND_WORDS: Record<InputKind, string> = { u8: 'u8 pixels (a Uint8Array)', f32: 'f32 features (a Float32Array)' };
+
+/** Throws a BadInputError naming the data set, index and value for anything the model cannot take. */
+export function checkDataset(d: AnyDataset, features: number, classes: number, input: InputKind = 'u8'): void {
+  const where = { file: d.name };
+  const kind = checkInputKind(d.name, d.images, input);
+  const [rows, unit] = kind === 'u8' ? ['images', 'pixels'] : ['rows', 'features'];
+  if (d.features !== features) throw new BadInputError(`${d.name}: ${rows} have ${d.features} ${unit}, the model takes ${features}`, where);
+  if (!(Number.isInteger(d.count) && d.count >= 0)) throw new BadInputError(`${d.name}: count ${d.count} is not a non-negative integer`, where);
+  if (d.images.length < d.count * d.features) {
+    throw new BadInputError(`${d.name}: ${d.images.length} ${kind === 'u8' ? 'pixel bytes' : 'feature values'} for ${d.count}×${d.features}`, where);
+  }
+  if (d.labels.length < d.count) throw new BadInputError(`${d.name}: ${d.labels.length} labels for ${d.count} ${rows}`, where);
+  checkFinite(d.name, d.images, d.count, d.features);
   for (let i = 0; i < d.count; i++) {
-    if (d.labels[i] >= classes) throw new BadInputError(`${d.name}: label ${d.labels[i]} at index ${i} is not below the ${classes} classes`, { file: d.name });
+    const label = d.labels[i];
+    if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
+      throw new BadInputError(`${d.name}: label ${label} at index ${i} is not below the ${classes} classes`, { ...where, value: label });
+    }
   }
 }
 
-/** Images [start, start+count) as a view (no copy). */
-export function sliceDataset(d: Dataset, start: number, count: number, name = d.name): Dataset {
+/** The kind of `inputs`, or a BadInputError when the model takes the other one. */
+export function checkInputKind(name: string, inputs: Inputs, input: InputKind): InputKind {
+  const kind = inputKindOf(inputs);
+  if (kind !== input) throw new BadInputError(`${name}: holds ${KIND_WORDS[kind]}, the model takes ${KIND_WORDS[input]}`, { file: name });
+  return kind;
+}
+
+/** f32 features of `count` rows must be finite (NaN or ±∞ would spread through a whole batch's gradients). */
+export function checkFinite(name: string, inputs: Inputs, count: number, features: number): void {
+  if (!(inputs instanceof Float32Array)) return;
+  for (let i = 0; i < count * features; i++) {
+    const x = inputs[i];
+    if (!Number.isFinite(x)) {
+      throw new BadInputError(`${name}: feature ${i % features} of row ${Math.floor(i / features)} is ${x}, not a finite number`, { file: name, value: x });
+    }
+  }
+}
+
+/** Rows [start, start+count) as a view (no copy). */
+export function sliceDataset<I extends Inputs>(d: Dataset<I>, start: number, count: number, name = d.name): Dataset<I> {
   if (start < 0 || count < 0 || start + count > d.count) throw new BadInputError(`${d.name}: slice [${start}, ${start + count}) is outside 0..${d.count}`, { file: d.name });
   return {
     name,
-    images: d.images.subarray(start * d.features, (start + count) * d.features),
+    images: d.images.subarray(start * d.features, (start + count) * d.features) as I,
     labels: d.labels.subarray(start, start + count),
     count,
     features: d.features,
   };
 }
 
-/** The images at `indices`, copied, in that order. */
-export function pickDataset(d: Dataset, indices: ArrayLike<number>, name: string): Dataset {
+/** The rows at `indices`, copied, in that order (inputs and labels keep their array types). */
+export function pickDataset<I extends Inputs>(d: Dataset<I>, indices: ArrayLike<number>, name: string): Dataset<I> {
   const F = d.features;
-  const images = new Uint8Array(indices.length * F);
-  const labels = new Uint8Array(indices.length);
+  const images = new (d.images.constructor as new (length: number) => I)(indices.length * F);
+  const labels = new (d.labels.constructor as new (length: number) => Labels)(indices.length);
   for (let i = 0; i < indices.length; i++) {
     images.set(d.images.subarray(indices[i] * F, (indices[i] + 1) * F), i * F);
     labels[i] = d.labels[indices[i]];

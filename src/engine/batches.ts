@@ -1,36 +1,39 @@
 // Getting each step's inputs to the GPU without per-step allocation.
-// - BatchUploader: gathers rows on the host and writes pixels, labels and the Batch uniform into the plan's
+// - BatchUploader: gathers rows on the host and writes their inputs (u8 pixels or f32 features), labels and the Batch uniform into the plan's
 //   buffers (evaluation and prediction; training on a data set too big to keep in GPU memory).
 // - StepUniforms: for several training steps in one submission, each step's small uniforms (Batch and the
 //   optimizer's) wait in a slot of a ring, written once per submission, and are copied into place just
 //   before their step.
 import type { BatchFields } from '../../shaders/batchUniform.js';
-import type { Dataset } from '../data/dataset.js';
+import { inputKindOf, type AnyDataset } from '../data/dataset.js';
 import type { ModelPlan } from './plan.js';
 import { trackedBuffer } from './buffers.js';
 
 export class BatchUploader {
-  private readonly pixels: Uint8Array;
+  /** The batch's inputs on the host, as the plan's input buffer holds them (u8 padded to whole words, or f32). */
+  private readonly inputs: Uint8Array | Float32Array;
   private readonly labels: Uint32Array;
 
   constructor(readonly plan: ModelPlan, readonly features: number) {
-    this.pixels = new Uint8Array(plan.inputBytes);
+    this.inputs = plan.inputEncoding.kind === 'f32' ? new Float32Array(plan.inputBytes / 4) : new Uint8Array(plan.inputBytes);
     this.labels = new Uint32Array(plan.capacity);
   }
 
   /**
    * Uploads rows order[start .. start+rows) of `data` into the plan's buffers, and the Batch uniform with
-   * `fields` (step, label smoothing); returns the rows uploaded.
+   * `fields` (step, label smoothing); returns the rows uploaded. `data` holds the plan's input kind (checkDataset).
    */
-  upload(data: Dataset, order: ArrayLike<number> | null, start: number, rows: number, fields: Omit<BatchFields, 'rows'> = {}): number {
+  upload(data: AnyDataset, order: ArrayLike<number> | null, start: number, rows: number, fields: Omit<BatchFields, 'rows'> = {}): number {
     const F = this.features;
+    if (inputKindOf(data.images) !== this.plan.inputEncoding.kind) throw new Error(`${data.name}: ${inputKindOf(data.images)} inputs for a plan that takes ${this.plan.inputEncoding.kind}`);
     for (let r = 0; r < rows; r++) {
       const index = order ? order[start + r] : start + r;
-      this.pixels.set(data.images.subarray(index * F, index * F + F), r * F);
+      this.inputs.set(data.images.subarray(index * F, index * F + F), r * F);
       this.labels[r] = data.labels[index];
     }
     const queue = this.plan.model.device.queue;
-    queue.writeBuffer(this.plan.input, 0, this.pixels.buffer, 0, Math.ceil((rows * F) / 4) * 4);
+    const bytes = this.inputs instanceof Float32Array ? rows * F * 4 : Math.ceil((rows * F) / 4) * 4;
+    queue.writeBuffer(this.plan.input, 0, this.inputs.buffer, 0, bytes);
     queue.writeBuffer(this.plan.labels, 0, this.labels.buffer, 0, rows * 4);
     this.plan.writeBatch({ ...fields, rows, start: 0 });
     return rows;

@@ -3,7 +3,8 @@
 //   "0.weight" [500, 784], "0.bias" [500], "2.weight" [10, 500], "2.bias" [10]
 // (a Dropout takes an index too, as in PyTorch), so torch's load_state_dict(strict=True) takes the weights file
 // unchanged. The engine stores linear weights [in × out]; they are transposed on the way out and back in
-// (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers").
+// (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers") and
+// the input kind ("input": u8 or f32; files written before it existed hold u8 models).
 // A full checkpoint adds the optimizer state ("optimizer.exp_avg.0.weight", … as PyTorch names them), and the
 // step count, epoch and RNG state in the metadata, so that resuming continues the run bit for bit.
 // The file is a codec over ModelState (modelState.ts): Model.exportState / importState do the rest and the checks.
@@ -15,6 +16,7 @@ import { validateSizes } from './mlp.js';
 import type { ModelState } from './modelState.js';
 import type { ScheduleConfig } from './schedule.js';
 import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
+import type { InputKind } from '../data/dataset.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
 
@@ -73,13 +75,24 @@ function metadataNumber(file: SafetensorsFile, fileName: string, key: string, wa
 const seedOf = (file: SafetensorsFile, fileName: string) =>
   metadataNumber(file, fileName, 'seed', 'an integer in 0..2³²−1', (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32);
 
-/** Options to build a Model matching a file: layers, seed and pixel normalization. */
+/** The input kind a file's model takes: its metadata "input", or u8 when absent (files from before f32 inputs). */
+export function checkpointInput(file: SafetensorsFile, fileName: string): InputKind {
+  const input = file.metadata.input ?? 'u8';
+  if (input !== 'u8' && input !== 'f32') throw new BadInputError(`${fileName}: metadata input '${input}' is not u8 or f32`, { file: fileName });
+  return input;
+}
+
+/** Options to build a Model matching a file: layers, seed, input kind and (for u8 pixels) their normalization. */
 export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): ModelOptions {
+  const input = checkpointInput(file, fileName);
   return {
     ...checkpointLayers(file, fileName),
     seed: seedOf(file, fileName) ?? 0,
-    pixelMean: metadataNumber(file, fileName, 'pixel_mean', 'a valid number', () => true) ?? 0,
-    pixelStd: metadataNumber(file, fileName, 'pixel_std', 'a positive number', (x) => x > 0) ?? 1,
+    input,
+    ...(input === 'u8' && {
+      pixelMean: metadataNumber(file, fileName, 'pixel_mean', 'a valid number', () => true) ?? 0,
+      pixelStd: metadataNumber(file, fileName, 'pixel_std', 'a positive number', (x) => x > 0) ?? 1,
+    }),
   };
 }
 
@@ -100,8 +113,8 @@ export function encodeModelState(state: ModelState, metadata: Record<string, str
     layers: formatLayers(state.layers),
     sizes: JSON.stringify([state.inputs, ...state.layers.flatMap((l) => (l.kind === 'linear' ? [l.outputs] : []))]),
     seed: String(state.seed),
-    pixel_mean: String(state.pixelMean),
-    pixel_std: String(state.pixelStd),
+    input: state.input,
+    ...(state.input === 'u8' && { pixel_mean: String(state.pixelMean ?? 0), pixel_std: String(state.pixelStd ?? 1) }),
     epoch: String(state.epochs),
     step: String(state.step),
     ...(recipe ? { batch_size: String(recipe.batchSize), optimizer: JSON.stringify(recipe.optimizer) } : {}),
@@ -139,7 +152,8 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
   const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
   const m = file.metadata;
   const tensors = new Map([...file.tensors].filter(([name]) => !name.startsWith('optimizer.')));
-  const state: ModelState = { ...(modelOptionsFromCheckpoint(file, fileName) as Required<Pick<ModelOptions, 'inputs' | 'layers' | 'seed' | 'pixelMean' | 'pixelStd'>>), tensors, epochs: 0, step: 0 };
+  const { inputs, layers, seed, input, pixelMean, pixelStd } = modelOptionsFromCheckpoint(file, fileName) as Required<ModelOptions>;
+  const state: ModelState = { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), tensors, epochs: 0, step: 0 };
   if (m.full_checkpoint !== 'true') return state;
   const count = (key: string) => metadataNumber(file, fileName, key, 'a count', (x) => Number.isInteger(x) && x >= 0) ?? 0;
   state.epochs = count('epoch');

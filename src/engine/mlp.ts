@@ -7,6 +7,7 @@ import { MAX_WIDTH } from '../layers/linear.js';
 import { makeParamLayout, slotOf, type ParamLayout } from './paramLayout.js';
 import { Random } from './random.js';
 import { readFloats, storageBuffer } from './buffers.js';
+import type { InputKind } from '../data/dataset.js';
 
 export interface MlpConfig {
   /** Layer widths, input first, classes last: linear layers with ReLUs between. Default [784, 500, 10]. */
@@ -16,7 +17,12 @@ export interface MlpConfig {
   inputs?: number;
   /** Seeds initialization, the shuffling in fit and dropout's masks. Default 0. */
   seed?: number;
-  /** Inputs are u8 pixels read as x/255; with mean and std (on that scale) they are standardized too. */
+  /**
+   * What a row of input holds: 'u8' pixels (a Uint8Array, the default) or 'f32' features (a Float32Array, read
+   * as they are). Data sets given to fit, evaluate and predict must hold this kind.
+   */
+  input?: InputKind;
+  /** u8 pixels are read as x/255; with mean and std (on that scale) they are standardized too. Not for 'f32'. */
   pixelMean?: number;
   pixelStd?: number;
 }

@@ -2,7 +2,7 @@
 // A training step = its batch (gathered on the GPU from a training set kept there, or uploaded as u8 pixels and
 // labels) and its uniforms + one compute pass; one submission carries one step or several.
 // The host reads back only at progress points (every `progressEvery` steps) and at the end of an epoch.
-import { checkDataset, type Dataset } from '../data/dataset.js';
+import { checkDataset, checkFinite, checkInputKind, type AnyDataset, type InputKind } from '../data/dataset.js';
 import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { BatchUploader, StepUniforms } from './batches.js';
 import { ResidentDataset } from './residentData.js';
@@ -21,7 +21,7 @@ import {
   type ModelState,
 } from './modelState.js';
 import type { TrainingRecipe } from './recipe.js';
-import { ModelPlan, type PlanMode, type PixelNormalization } from './plan.js';
+import { inputEncodingOf, ModelPlan, type InputEncoding, type PlanMode } from './plan.js';
 import { Random } from './random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 import { scheduledLearningRate, validateSchedule, type ScheduleConfig } from './schedule.js';
@@ -66,7 +66,7 @@ export interface FitOptions extends TrainingRecipe {
    * and new hyperparameters (a lower learning rate, say) apply to it; `reset: true` starts it afresh.
    */
   optimizer: OptimizerConfig & { reset?: boolean };
-  validation?: Dataset;
+  validation?: AnyDataset;
   /** Read the running loss back every this many steps (0: only at epoch ends). Default 50. */
   progressEvery?: number;
   onStep?: (info: StepInfo) => void;
@@ -131,7 +131,9 @@ export class Model {
   private readonly random: Random;
   private readonly ops: Ops;
   private optimizer?: GpuOptimizer;
-  private readonly pixels: PixelNormalization;
+  /** What a row of input holds: u8 pixels or f32 features (ModelOptions.input); data sets must match. */
+  readonly input: InputKind;
+  private readonly inputEncoding: InputEncoding;
   private readonly plans = new Map<string, ModelPlan>();
   private readonly constraints = new Map<number, Dispatch[]>();
   private fitting = false;
@@ -153,15 +155,9 @@ export class Model {
     if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new Error(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
     this.random = new Random(this.seed);
     this.ops = new Ops(pipelineCacheFor(device), options.variants ?? DEFAULT_VARIANTS);
-    const std = options.pixelStd ?? 1;
-    const mean = options.pixelMean ?? 0;
-    if (!(std > 0)) throw new BadInputError(`pixelStd must be positive, got ${std}`, { value: std });
-    // Both become f32 constants in the first layer's kernel.
-    if (!Number.isFinite(Math.fround(1 / std)) || !Number.isFinite(Math.fround(mean / std))) {
-      throw new BadInputError(`pixelStd ${std} is too small (1/std or mean/std overflows f32)`, { value: std });
-    }
-    this.pixels = { pixelScale: 1 / std, pixelShift: -mean / std };
-    this.pixelNormalization = { mean, std };
+    this.inputEncoding = inputEncodingOf(options);
+    this.input = this.inputEncoding.kind;
+    this.pixelNormalization = { mean: options.pixelMean ?? 0, std: options.pixelStd ?? 1 };
     this.evaluationBatch = options.evaluationBatch ?? 1000;
     void device.lost.then((info) => {
       this.lostInfo = info;
@@ -198,7 +194,7 @@ export class Model {
     const key = `${mode}:${capacity}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.pixels);
+      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.inputEncoding);
       this.plans.set(key, plan);
     }
     return plan;
@@ -247,7 +243,7 @@ export class Model {
     return { lossSum, correct };
   }
 
-  async fit(train: Dataset, options: FitOptions): Promise<EpochInfo[]> {
+  async fit(train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
     this.checkUsable('fit');
     if (this.fitting) throw new MisuseError('fit: another fit of this model is still running; await it first');
     this.fitting = true;
@@ -258,7 +254,7 @@ export class Model {
     }
   }
 
-  private async fitUnguarded(train: Dataset, options: FitOptions): Promise<EpochInfo[]> {
+  private async fitUnguarded(train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
     const { epochs, batchSize } = options;
     if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
@@ -272,8 +268,8 @@ export class Model {
     if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new Error(`patience must be a positive integer, got ${patience}`);
     const restoreBest = options.restoreBest ?? patience !== undefined;
     if ((patience !== undefined || restoreBest) && !options.validation) throw new Error('patience and restoreBest need a validation set');
-    checkDataset(train, this.sizes[0], this.classes);
-    if (options.validation) checkDataset(options.validation, this.sizes[0], this.classes);
+    checkDataset(train, this.sizes[0], this.classes, this.input);
+    if (options.validation) checkDataset(options.validation, this.sizes[0], this.classes, this.input);
     if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
 
     const capacity = Math.min(batchSize, train.count);
@@ -431,13 +427,13 @@ export class Model {
   }
 
   /** Mean cross-entropy loss and accuracy over a data set; one readback at the end. */
-  async evaluate(data: Dataset, options: CallOptions = {}): Promise<Evaluation> {
+  async evaluate(data: AnyDataset, options: CallOptions = {}): Promise<Evaluation> {
     this.checkUsable('evaluate');
     return checkedGpuWork(this.device, `evaluating ${data.name}`, () => this.evaluateUnguarded(data, options.signal));
   }
 
-  private async evaluateUnguarded(data: Dataset, signal?: AbortSignal): Promise<Evaluation> {
-    checkDataset(data, this.sizes[0], this.classes);
+  private async evaluateUnguarded(data: AnyDataset, signal?: AbortSignal): Promise<Evaluation> {
+    checkDataset(data, this.sizes[0], this.classes, this.input);
     if (data.count === 0) throw new Error(`${data.name}: no images to evaluate`);
     const capacity = this.inferenceCapacity(data.count);
     const plan = this.plan('evaluate', capacity);
@@ -457,21 +453,26 @@ export class Model {
     return { loss: lossSum / data.count, accuracy: correct / data.count, count: data.count };
   }
 
-  /** Class probabilities, [count × classes] row-major. `images` holds count × inputs u8 pixels. */
-  async predict(images: Uint8Array, options: PredictOptions = {}): Promise<Float32Array> {
+  /**
+   * Class probabilities, [count × classes] row-major. `images` holds count × inputs values of the model's
+   * input kind: u8 pixels (a Uint8Array) or f32 features (a Float32Array).
+   */
+  async predict(images: Uint8Array | Float32Array, options: PredictOptions = {}): Promise<Float32Array> {
     this.checkUsable('predict');
     const { count = images.length / this.sizes[0], signal } = options;
     const F = this.sizes[0];
+    const [row, unit, values] = checkInputKind('predict', images, this.input) === 'u8' ? ['images', 'pixel', 'bytes'] : ['rows', 'feature', 'values'];
     if (!Number.isInteger(count) || count < 1) {
-      throw new BadInputError(`predict: ${images.length} bytes is not a whole, positive number of ${F}-pixel images`, { value: images.length });
+      throw new BadInputError(`predict: ${images.length} ${values} is not a whole, positive number of ${F}-${unit} ${row}`, { value: images.length });
     }
-    if (images.length < count * F) throw new BadInputError(`predict: ${count} images of ${F} pixels need ${count * F} bytes, got ${images.length}`, { value: images.length });
+    if (images.length < count * F) throw new BadInputError(`predict: ${count} ${row} of ${F} ${unit}s need ${count * F} ${values}, got ${images.length}`, { value: images.length });
+    checkFinite('predict', images, count, F);
     return checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(images, count, signal));
   }
 
-  private async predictUnguarded(images: Uint8Array, count: number, signal?: AbortSignal): Promise<Float32Array> {
+  private async predictUnguarded(images: Uint8Array | Float32Array, count: number, signal?: AbortSignal): Promise<Float32Array> {
     const F = this.sizes[0];
-    const data: Dataset = { name: 'predict', images, labels: new Uint8Array(count), count, features: F };
+    const data = { name: 'predict', images, labels: new Uint8Array(count), count, features: F } as AnyDataset;
     const capacity = this.inferenceCapacity(count);
     const plan = this.plan('predict', capacity);
     const uploader = new BatchUploader(plan, F);
@@ -494,9 +495,9 @@ export class Model {
    * `step` keys dropout's masks (as the optimizer step being taken would), `labelSmoothing` the loss.
    * For checking the model against a reference; training never reads gradients.
    */
-  async gradients(data: Dataset, batch: { step?: number; labelSmoothing?: number } = {}): Promise<Float32Array> {
+  async gradients(data: AnyDataset, batch: { step?: number; labelSmoothing?: number } = {}): Promise<Float32Array> {
     this.checkUsable('gradients');
-    checkDataset(data, this.sizes[0], this.classes);
+    checkDataset(data, this.sizes[0], this.classes, this.input);
     const plan = this.plan('train', data.count);
     new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count, { ...batch, seed: this.seed });
     this.encode([...plan.forward, ...plan.loss, ...plan.backward], (enc) => enc.clearBuffer(plan.stats));
@@ -516,8 +517,8 @@ export class Model {
       inputs: arch.inputs,
       layers: arch.layers.map((l) => l.spec),
       seed: this.seed,
-      pixelMean: this.pixelNormalization.mean,
-      pixelStd: this.pixelNormalization.std,
+      input: this.input,
+      ...(this.input === 'u8' && { pixelMean: this.pixelNormalization.mean, pixelStd: this.pixelNormalization.std }),
       tensors: new Map(toTorchTensors(await this.parameters.download(), layout, arch)),
       epochs: this.epochsDone,
       step: this.step,
@@ -546,7 +547,7 @@ export class Model {
     this.checkUsable('importState');
     const arch = this.architecture;
     const { layout } = this.parameters;
-    checkSameModel(state, arch, source);
+    checkSameModel(state, arch, this.input, source);
     checkTrainingCounts(state, source);
     const params = fromTorchTensors(state.tensors, source, layout, arch);
     const training = state.training;
@@ -572,8 +573,8 @@ export class Model {
 
   /** A new model shaped by a state (see exportState), holding it. */
   static fromState(device: GPUDevice, state: ModelState, source = 'state', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {}): Model {
-    const { inputs, layers, seed, pixelMean, pixelStd } = state;
-    const model = new Model(device, { inputs, layers, seed, pixelMean, pixelStd, ...options });
+    const { inputs, layers, seed, input, pixelMean, pixelStd } = state;
+    const model = new Model(device, { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), ...options });
     try {
       model.importState(state, source);
     } catch (e) {
@@ -623,7 +624,7 @@ export class Model {
   }
 
   /** The training set in GPU memory, uploaded on first use and kept while fit is given the same one. */
-  private residentData(train: Dataset): ResidentDataset {
+  private residentData(train: AnyDataset): ResidentDataset {
     if (this.resident?.data !== train) {
       this.resident?.destroy();
       this.resident = new ResidentDataset(this.device, train);

@@ -4,6 +4,7 @@
 // Model.exportState / importState produce and take it.
 import { BadInputError } from '../errors.js';
 import type { Tensor } from '../data/safetensors.js';
+import type { InputKind } from '../data/dataset.js';
 import { parametersOf, type Architecture } from '../layers/architecture.js';
 import { formatLayers, type LayerSpec } from '../layers/index.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizer.js';
@@ -15,8 +16,10 @@ export interface ModelState {
   inputs: number;
   layers: LayerSpec[];
   seed: number;
-  pixelMean: number;
-  pixelStd: number;
+  /** What the first layer reads: u8 pixels (normalized by pixelMean/pixelStd) or f32 features. */
+  input: InputKind;
+  pixelMean?: number;
+  pixelStd?: number;
   /** The weights, by PyTorch name, in PyTorch's shapes: "0.weight" [out, in], "0.bias" [out], … */
   tensors: Map<string, Tensor>;
   /** Whole epochs trained. */
@@ -80,7 +83,8 @@ export function fromTorchTensors(tensors: Map<string, Tensor>, source: string, l
  * A state fits a model when the layer lists agree up to dropout rates (which hold no parameters): the same
  * kinds at the same indices, the same widths.
  */
-export function checkSameModel(state: Pick<ModelState, 'inputs' | 'layers'>, arch: Architecture, source: string): void {
+export function checkSameModel(state: Pick<ModelState, 'inputs' | 'layers' | 'input'>, arch: Architecture, input: InputKind, source: string): void {
+  if (state.input !== input) throw new BadInputError(`${source}: holds a model of ${state.input} inputs, this one takes ${input}`, { file: source });
   const shape = (l: LayerSpec) => (l.kind === 'linear' ? `linear:${l.outputs}` : l.kind);
   if (state.inputs === arch.inputs && state.layers.map(shape).join() === arch.layers.map((l) => shape(l.spec)).join()) return;
   throw new BadInputError(`${source}: holds the model ${state.inputs} → ${formatLayers(state.layers)}, this one is ${arch.inputs} → ${arch.text}`, { file: source });

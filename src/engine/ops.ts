@@ -1,6 +1,6 @@
 // GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
-import { GATHER_BATCH_BINDINGS, gatherBatchShader, gatherInvocations } from '../../shaders/gatherBatch.js';
+import { GATHER_BATCH_BINDINGS, gatherBatchShader, gatherInvocations, type GatherInput } from '../../shaders/gatherBatch.js';
 import {
   BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported, biasGradVariantName, type BiasGradVariant,
 } from '../../shaders/biasGrad.js';
@@ -94,16 +94,20 @@ export class Ops {
     return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', softmaxCrossEntropyBindings(v.gradient), buffers, softmaxInvocations(v, capacityRows), v.workgroupSize, cost);
   }
 
-  /** input[capacity×features] u8, batchLabels[capacity] = images, labels at order[start .. start+rows) (see shaders/gatherBatch.ts) */
+  /**
+   * input[capacity×features], batchLabels[capacity] = images, labels at order[start .. start+rows); inputs u8
+   * (packed four to a u32) or f32 (see shaders/gatherBatch.ts)
+   */
   gatherBatch(
     input: BufferSlice, batchLabels: BufferSlice, images: BufferSlice, labels: BufferSlice, order: BufferSlice, batch: BufferSlice,
-    capacity: number, features: number,
+    capacity: number, features: number, kind: GatherInput = 'u8',
   ): Dispatch {
     const wg = 64;
-    const code = gatherBatchShader(wg, capacity, features);
-    const cost = { flops: 0, bytes: 2 * (capacity * features + 8 * capacity) };
+    const code = gatherBatchShader(wg, capacity, features, kind);
+    const cost = { flops: 0, bytes: 2 * (capacity * features * (kind === 'f32' ? 4 : 1) + 8 * capacity) };
     const buffers = { images, labels, order, input, batchLabels, batch };
-    return makeDispatch(this.cache, `gatherBatch ${capacity}×${features}`, code, 'gatherBatch', GATHER_BATCH_BINDINGS, buffers, gatherInvocations(capacity, features), wg, cost);
+    const label = `gatherBatch ${capacity}×${features}${kind === 'f32' ? ' f32' : ''}`;
+    return makeDispatch(this.cache, label, code, 'gatherBatch', GATHER_BATCH_BINDINGS, buffers, gatherInvocations(capacity, features, kind), wg, cost);
   }
 
   /** probabilities[rows×classes] = softmax(logits) */

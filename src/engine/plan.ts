@@ -6,7 +6,8 @@
 //   forward   in layer order; a ReLU after a linear runs as that linear's epilogue and shares its output
 //   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels)
 //   backward  in reverse order; a layer whose input came out of a fused ReLU masks its input gradient by it
-// The input x[B×inputs] is raw u8 pixels, packed four to a u32; the first layer reads them as x/255 (scaled).
+// The input x[B×inputs] is raw u8 pixels, packed four to a u32, which the first layer reads as x/255 (then
+// scaled and shifted), or f32 features, which it reads as they are (InputEncoding).
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
 import { BATCH_UNIFORM_BYTES, packBatchUniform, type BatchFields } from '../../shaders/batchUniform.js';
 import { UniformWords } from '../../shaders/bindings.js';
@@ -15,6 +16,8 @@ import type { BufferSlice, Dispatch } from './dispatch.js';
 import type { MlpParameters } from './mlp.js';
 import type { Ops } from './ops.js';
 import type { ResidentDataset } from './residentData.js';
+import type { InputKind } from '../data/dataset.js';
+import { BadInputError } from '../errors.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 import type { LayerSpec } from '../layers/index.js';
 import type { LayerBuffers, LayerModule } from '../layers/layer.js';
@@ -27,6 +30,33 @@ export type PlanMode = 'train' | 'evaluate' | 'predict';
 export interface PixelNormalization {
   pixelScale: number;
   pixelShift: number;
+}
+
+/** What the plan's input holds and how the first layer reads it. */
+export type InputEncoding = ({ kind: 'u8' } & PixelNormalization) | { kind: 'f32' };
+
+/**
+ * A model's input encoding from its options: u8 pixels read as (x/255 − pixelMean) / pixelStd, or f32 features
+ * read as they are. Pixel normalization is for u8 only: f32 features come standardized as the caller wants them,
+ * so pixelMean/pixelStd with input 'f32' are an error rather than silently ignored.
+ */
+export function inputEncodingOf(options: { input?: InputKind; pixelMean?: number; pixelStd?: number }): InputEncoding {
+  const kind = options.input ?? 'u8';
+  if (kind !== 'u8' && kind !== 'f32') throw new BadInputError(`input must be 'u8' or 'f32', got '${String(kind)}'`, { value: kind });
+  if (kind === 'f32') {
+    if (options.pixelMean !== undefined || options.pixelStd !== undefined) {
+      throw new BadInputError('pixelMean and pixelStd are for u8 pixels; standardize f32 features before training (standardizeFeatures)', { value: options.pixelMean ?? options.pixelStd });
+    }
+    return { kind };
+  }
+  const std = options.pixelStd ?? 1;
+  const mean = options.pixelMean ?? 0;
+  if (!(std > 0)) throw new BadInputError(`pixelStd must be positive, got ${std}`, { value: std });
+  // Both become f32 constants in the first layer's kernel.
+  if (!Number.isFinite(Math.fround(1 / std)) || !Number.isFinite(Math.fround(mean / std))) {
+    throw new BadInputError(`pixelStd ${std} is too small (1/std or mean/std overflows f32)`, { value: std });
+  }
+  return { kind, pixelScale: 1 / std, pixelShift: -mean / std };
 }
 
 export class ModelPlan {
@@ -46,7 +76,7 @@ export class ModelPlan {
   readonly loss: Dispatch[] = [];
   readonly backward: Dispatch[] = [];
 
-  /** Bytes of the packed u8 input of a full batch. */
+  /** Bytes of a full batch's input: u8 pixels packed four to a u32, or f32 features. */
   readonly inputBytes: number;
   /** Where the Batch uniform is packed (reused from step to step). */
   readonly batchWords = new UniformWords(BATCH_UNIFORM_BYTES);
@@ -56,14 +86,15 @@ export class ModelPlan {
     readonly ops: Ops,
     readonly capacity: number,
     readonly mode: PlanMode,
-    pixels: PixelNormalization,
+    readonly inputEncoding: InputEncoding,
   ) {
     const { device, architecture, layout } = model;
     const { inputs, classes } = architecture;
     const B = capacity;
     const training = mode === 'train';
-    this.inputBytes = Math.ceil((B * inputs) / 4) * 4;
-    this.input = storageBuffer(device, this.inputBytes, 'input u8');
+    const u8 = inputEncoding.kind === 'u8';
+    this.inputBytes = u8 ? Math.ceil((B * inputs) / 4) * 4 : B * inputs * 4;
+    this.input = storageBuffer(device, this.inputBytes, `input ${inputEncoding.kind}`);
     this.labels = storageBuffer(device, B * 4, 'labels');
     this.batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
     this.stats = storageBuffer(device, B * 8, 'stats');
@@ -71,7 +102,7 @@ export class ModelPlan {
 
     // What flows between layers: the current activation, its gradient, and the ReLU mask that applies to it.
     let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = {
-      act: whole(this.input), grad: null, pixels,
+      act: whole(this.input), grad: null, pixels: u8 ? { pixelScale: inputEncoding.pixelScale, pixelShift: inputEncoding.pixelShift } : undefined,
     };
     const stages: [LayerModule<LayerSpec>, LayerBuffers<LayerSpec>][] = [];
     architecture.layers.forEach((layer, l) => {
@@ -118,8 +149,10 @@ export class ModelPlan {
 
   /** The dispatch that gathers each training batch from a data set kept in GPU memory (shaders/gatherBatch.ts). */
   gatherFrom(data: ResidentDataset): Dispatch {
+    if (data.kind !== this.inputEncoding.kind) throw new Error(`gatherBatch: ${data.data.name} holds ${data.kind} inputs, the plan takes ${this.inputEncoding.kind}`);
     return this.ops.gatherBatch(
       whole(this.input), whole(this.labels), whole(data.images), whole(data.labels), whole(data.order), whole(this.batch), this.capacity, this.model.architecture.inputs,
+      this.inputEncoding.kind,
     );
   }
 

@@ -35,7 +35,7 @@ export function architecture(specs: readonly LayerSpec[], inputs: number): Archi
     const where = `layer ${index} (${written})`;
     // A spec built in code is checked as its written form would be.
     module.parse(written.includes(':') ? written.slice(written.indexOf(':') + 1) : undefined);
-    if (index === 0 && !module.readsPixels) throw new Error(`${where}: the first layer reads the u8 pixels, which only linear can`);
+    if (index === 0 && !module.readsPixels) throw new Error(`${where}: the first layer reads the u8 pixels or f32 features, which only linear can`);
     if (module.fusedAs) {
       const before = specs[index - 1];
       if (!before || !moduleOf(before).takesActivation) throw new Error(`${where}: a ${spec.kind} must follow a linear layer`);

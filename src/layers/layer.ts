@@ -68,7 +68,7 @@ export interface LayerModule<S extends { kind: string }> {
   format(spec: S): string;
   outputs(spec: S, inputs: number): number;
   parameters(spec: S, inputs: number): ParameterDecl[];
-  /** Can read the u8 pixels as the first layer. */
+  /** Can read the model's inputs (u8 pixels or f32 features) as the first layer. */
   readsPixels?: boolean;
   /** Can run a ReLU that follows it as its epilogue. */
   takesActivation?: boolean;

@@ -1,6 +1,6 @@
 // Float64 reference of a whole training step (forward, loss, backward) of any model, walking its layers'
-// reference twins (src/layers/), with the engine's layout: linear weights [in × out], pixels u8 read as
-// x/255 · scale + shift. Nothing is fused here: the plan's fusions must give these numbers.
+// reference twins (src/layers/), with the engine's layout: linear weights [in × out], u8 pixels read as
+// x/255 · scale + shift, f32 features read as they are. Nothing is fused here: the plan's fusions must give these numbers.
 import { softmaxCrossEntropy } from './ops.js';
 import { architectureOf } from '../engine/mlp.js';
 import type { Architecture } from '../layers/architecture.js';
@@ -27,7 +27,7 @@ export interface ReferenceOptions {
 
 export function mlpForwardBackward(
   params: ArrayLike<number>, layout: ParamLayout, model: Architecture | number[],
-  pixels: Uint8Array, labels: ArrayLike<number>, rows: number, pixelScale = 1, pixelShift = 0, options: ReferenceOptions = {},
+  inputs: Uint8Array | Float32Array, labels: ArrayLike<number>, rows: number, pixelScale = 1, pixelShift = 0, options: ReferenceOptions = {},
 ): ReferenceStep {
   const arch = Array.isArray(model) ? architectureOf({ sizes: model }) : model;
   const grads = new Float64Array(layout.totalLength);
@@ -42,7 +42,7 @@ export function mlpForwardBackward(
       seed: options.seed ?? 0, step: options.step ?? 1, training: options.training ?? true,
     };
   });
-  const x = Float64Array.from(pixels.subarray(0, rows * arch.inputs), (p) => (p / 255) * pixelScale + pixelShift);
+  const x = referenceInputs(inputs.subarray(0, rows * arch.inputs), pixelScale, pixelShift);
   const acts: Float64Array[] = [x];
   arch.layers.forEach((layer, l) => acts.push(layer.module.referenceForward(acts[l], steps[l])));
   const logits = acts[acts.length - 1];
@@ -53,4 +53,10 @@ export function mlpForwardBackward(
     dOut = arch.layers[l].module.referenceBackward(dOut, acts[l], acts[l + 1], steps[l]);
   }
   return { loss: losses.reduce((a, b) => a + b, 0) / rows, correct, grads, logits };
+}
+
+/** The first layer's input in float64: u8 pixels as x/255 · scale + shift; f32 features as they are (no scale). */
+export function referenceInputs(inputs: Uint8Array | Float32Array, pixelScale = 1, pixelShift = 0): Float64Array {
+  if (inputs instanceof Float32Array) return Float64Array.from(inputs);
+  return Float64Array.from(inputs, (p) => (p / 255) * pixelScale + pixelShift);
 }
