@@ -101,6 +101,7 @@ describe('the packed package in fresh projects', () => {
     expect(result.epochs).toBe(2);
     expect(result.after.accuracy).toBeGreaterThan(0.85);
     expect(result.copyMatches).toBe(true);
+    expect(result.urlMatches).toBe(true);
     expect(result.storedMatches).toBe(true);
     expect(result.cancelled).toEqual({ steps: 7, stepsBefore: 40, modelStep: 47, partial: true });
     expect(loaded.some((u) => u.includes('/node_modules/webgpu-mlp/dist/'))).toBe(true);

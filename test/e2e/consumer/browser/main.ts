@@ -1,8 +1,8 @@
 // A web project's page, written as the README's "MNIST in your page" says: MNIST through the exported loader
 // (gzipped files from the package's Vite plugin), a few training steps, save and reload in one call each
-// (safetensors bytes and IndexedDB), and a fit cancelled with an AbortSignal at a chosen step.
+// (safetensors bytes, a URL and IndexedDB), and a fit cancelled with an AbortSignal at a chosen step.
 import {
-  Model, fetchMnistBytes, loadModelFromIndexedDB, openBrowserDevice, parseMnist, saveModelToIndexedDB, splitMnist,
+  Model, fetchMnistBytes, loadModel, loadModelFromIndexedDB, openBrowserDevice, parseMnist, saveModelToIndexedDB, splitMnist,
   MNIST_MEAN, MNIST_STD, type EpochInfo,
 } from 'webgpu-mlp';
 
@@ -15,7 +15,9 @@ async function main() {
   const history: EpochInfo[] = await model.fit(mnist.train, { epochs: 2, batchSize: 50, optimizer: { kind: 'adam', lr: 2e-3 } });
   const after = await model.evaluate(mnist.validation);
 
-  const copy = Model.fromSafetensors(device, await model.toSafetensors());
+  const bytes = await model.toSafetensors();
+  const copy = Model.fromSafetensors(device, bytes);
+  const fromUrl = await loadModel(device, URL.createObjectURL(new Blob([bytes])));
   await saveModelToIndexedDB(model, 'consumer-test');
   const stored = await loadModelFromIndexedDB(device, 'consumer-test');
   const probabilities = await model.predict(mnist.validation.images, { count: 5 });
@@ -31,7 +33,7 @@ async function main() {
   });
   return {
     adapter: adapterInfo.description, downloaded, before, after, epochs: history.length,
-    copyMatches: await same(copy), storedMatches: await same(stored),
+    copyMatches: await same(copy), urlMatches: await same(fromUrl), storedMatches: await same(stored),
     cancelled: { steps, stepsBefore, modelStep: model.step, partial: cancelled[0]?.partial ?? false },
   };
 }
