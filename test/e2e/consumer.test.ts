@@ -76,6 +76,19 @@ describe('the packed package in fresh projects', () => {
     expect(misuse.status).not.toBe(0);
     expect(misuse.output).toMatch(/Argument of type 'GPUQueue' is not assignable to parameter of type 'GPUDevice'/);
 
+    // This project has no `webgpu`: importing webgpu-mlp/node does no work (no Dawn, no runtime dir), and opening a
+    // device says which package is missing.
+    const script = `const m = await import('webgpu-mlp/node'); const xdg = process.env.XDG_RUNTIME_DIR ?? null;
+      let error = null; try { await m.openNodeDevice(); } catch (e) { error = e.message; }
+      console.log(JSON.stringify({ xdg, error }));`;
+    const env = { ...process.env };
+    delete env.XDG_RUNTIME_DIR;
+    const peerless = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(peerless.stdout)).toEqual({
+      xdg: null,
+      error: "openNodeDevice needs the npm package 'webgpu', an optional peer dependency of webgpu-mlp that is not installed (npm install webgpu)",
+    });
+
     const server = await createServer({
       root: dir, configFile: join(dir, 'vite.config.ts'), logLevel: 'error',
       server: { host: '127.0.0.1', port: 0 },
