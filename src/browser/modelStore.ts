@@ -23,7 +23,7 @@ export async function loadModel(device: GPUDevice, url: string | URL, options: L
 /** Offers the model to the user as a file download (`{ full: true }` for a checkpoint that resumes). */
 export async function downloadModel(model: Model, fileName = 'model.safetensors', options: SaveOptions = {}): Promise<void> {
   const bytes = await model.toSafetensors(options);
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
   const link = Object.assign(document.createElement('a'), { href: url, download: fileName });
   document.body.append(link);
   link.click();

@@ -103,7 +103,7 @@ export interface SaveOptions {
 }
 
 /** A state as safetensors: its tensors (weights, then optimizer state) and its scalars in the metadata. */
-export function encodeModelState(state: ModelState, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeModelState(state: ModelState, metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
   const recipe = state.recipe;
   const fields: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
@@ -176,7 +176,7 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
 }
 
 /** The model as safetensors bytes (see Model.toSafetensors). */
-export async function saveCheckpoint(model: Model, options: SaveOptions = {}): Promise<Uint8Array> {
+export async function saveCheckpoint(model: Model, options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   return encodeModelState(await model.exportState(options), options.metadata);
 }
 

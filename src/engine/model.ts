@@ -595,7 +595,7 @@ export class Model {
   }
 
   /** The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs). */
-  async toSafetensors(options: SaveOptions = {}): Promise<Uint8Array> {
+  async toSafetensors(options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
     return encodeModelState(await this.exportState(options), options.metadata);
   }
 
