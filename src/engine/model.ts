@@ -1,7 +1,8 @@
 // The public model: fit / evaluate / predict / gradients / dispose over an MLP whose state stays on the GPU.
-// A training step = its batch (gathered on the GPU from a training set kept there, or uploaded as u8 pixels and
-// labels) and its uniforms + one compute pass; one submission carries one step or several.
-// The host reads back only at progress points (every `progressEvery` steps) and at the end of an epoch.
+// A training step = its batch (gathered on the GPU from a training set kept there, or uploaded as rows of u8
+// pixels or f32 features, and labels) and its uniforms + one compute pass; one submission carries one step or
+// several. The host reads back only at progress points (every `progressEvery` steps), at a stop and at the end
+// of an epoch. Its whole state goes out and comes back as plain data (exportState / importState).
 import { checkDataset, checkFinite, checkInputKind, type AnyDataset, type InputKind } from '../data/dataset.js';
 import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { BatchUploader, StepUniforms } from './batches.js';
