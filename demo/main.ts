@@ -8,10 +8,13 @@ import { TrainingCharts } from './ui/charts.js';
 import { renderConfusion } from './ui/confusion.js';
 import { byId, el, integer, showFraction } from './ui/dom.js';
 import { DrawingPad } from './ui/drawing.js';
-import { MAX_TRAIN_SIZE, onFormChange, readForm, setFormDisabled } from './ui/form.js';
+import { MAX_TRAIN_SIZE, onFormChange, readForm, readHiddenSizes, setFormDisabled } from './ui/form.js';
 import { renderMisclassified } from './ui/gallery.js';
+import { IntervalMeans } from './ui/intervals.js';
 import { downloadBytes, readFileBytes } from './ui/modelFile.js';
+import { renderModelSummary } from './ui/modelSummary.js';
 import { PredictionView } from './ui/prediction.js';
+import { renderPreview } from './ui/preview.js';
 import { ProgressView } from './ui/progress.js';
 import { renderWeights } from './ui/weights.js';
 
@@ -33,6 +36,9 @@ const ui = {
   resume: byId<HTMLButtonElement>('resume'),
   save: byId<HTMLButtonElement>('save-model'),
   modelFile: byId<HTMLInputElement>('model-file'),
+  hidden: byId<HTMLInputElement>('hidden'),
+  modelSummary: byId('model-summary'),
+  preview: byId('digit-preview'),
   modelInfo: byId('model-info'),
   testAccuracy: byId('test-accuracy'),
   confusion: byId('confusion'),
@@ -114,7 +120,8 @@ function describeAdapter(a: AdapterDescription): string {
 
 // ---- views ----
 
-const charts = new TrainingCharts(byId('loss-chart'), byId('val-chart'));
+const charts = new TrainingCharts(byId('loss-chart'), byId('accuracy-chart'), byId('val-chart'));
+const intervals = new IntervalMeans();
 const progress = new ProgressView();
 const predictions = new PredictionView(byId('prediction'), byId('predicted-digit'), byId<HTMLCanvasElement>('model-input'), byId('predict-hint'));
 const pad = new DrawingPad(byId<HTMLCanvasElement>('draw'), requestPrediction);
@@ -203,6 +210,10 @@ function checkForm(): TrainConfig | undefined {
   return undefined;
 }
 
+const showModelSummary = () => renderModelSummary(ui.modelSummary, readHiddenSizes());
+ui.hidden.addEventListener('input', showModelSummary);
+showModelSummary();
+
 onFormChange(() => {
   // Only re-check once a problem is on show, so the form doesn't scold while it is being filled in.
   if (!ui.formError.hidden) checkForm();
@@ -225,6 +236,7 @@ ui.form.addEventListener('submit', (event) => {
   predictions.clear();
   clearResults();
   charts.reset(runConfig.epochs);
+  intervals.reset();
   progress.start(runConfig.epochs);
   const sizes = [784, ...runConfig.hidden, 10];
   ui.modelInfo.textContent = `Training a ${describeSizes(sizes)} on ${integer(runConfig.trainSize)} images.`;
@@ -378,6 +390,7 @@ function onMessage(message: FromWorker): void {
         `Ready. MNIST loaded: ${integer(message.train)} training, ${integer(message.validation)} validation and ` +
           `${integer(message.test)} test images. Press Train.`,
       );
+      renderPreview(ui.preview, message.preview);
       setState('ready');
       return;
     }
@@ -386,8 +399,9 @@ function onMessage(message: FromWorker): void {
         stepsPerEpoch = message.stepsPerEpoch;
         charts.setStepsPerEpoch(stepsPerEpoch);
       }
-      const globalStep = (message.epoch - 1) * message.stepsPerEpoch + message.step;
-      if (message.loss !== undefined) charts.addLoss(globalStep, message.loss);
+      if (message.loss !== undefined && message.accuracy !== undefined) {
+        charts.addInterval(intervals.add({ ...message, loss: message.loss, accuracy: message.accuracy }));
+      }
       progress.step(message.epoch, message.step, message.stepsPerEpoch, message.samplesPerSecond);
       return;
     }
@@ -542,8 +556,12 @@ function onWorkerCrash(text: string): void {
 
 // ---- start ----
 
-/** For tests of recovery, as WEBGL_lose_context is for WebGL: the worker destroys its GPU device. */
-(window as unknown as { webgpuDemo: { loseDevice(): void } }).webgpuDemo = { loseDevice: () => send({ type: 'loseDevice' }) };
+/** For tests: `loseDevice` makes the worker destroy its GPU device (as WEBGL_lose_context does for WebGL), to
+ *  test recovery; `trainingCurve` returns the loss chart's intervals, to check them against the epoch means. */
+(window as unknown as { webgpuDemo: object }).webgpuDemo = {
+  loseDevice: () => send({ type: 'loseDevice' }),
+  trainingCurve: () => charts.curve(),
+};
 
 function start(): void {
   if (!('gpu' in navigator) || !navigator.gpu) {

@@ -21,6 +21,12 @@ function wholeNumber(text: string, min: number, max: number): number | undefined
   return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
 }
 
+/** The hidden layer widths typed in the form ("256,128" → [256, 128]), or undefined while they are not valid. */
+export function readHiddenSizes(): number[] | undefined {
+  const sizes = value('hidden').split(',').map((s) => wholeNumber(s.trim(), 1, LIMITS.hiddenUnits));
+  return sizes.length <= LIMITS.hiddenLayers && sizes.every((n) => n !== undefined) ? (sizes as number[]) : undefined;
+}
+
 export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
   const problems: { field: Field; message: string }[] = [];
   const need = <T>(field: Field, parsed: T | undefined, message: string): T => {
@@ -28,11 +34,9 @@ export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
     return parsed as T;
   };
 
-  const hiddenParts = value('hidden').split(',').map((s) => s.trim());
-  const hiddenSizes = hiddenParts.map((s) => wholeNumber(s, 1, LIMITS.hiddenUnits));
   const hidden = need(
     'hidden',
-    hiddenParts.length <= LIMITS.hiddenLayers && hiddenSizes.every((n) => n !== undefined) ? (hiddenSizes as number[]) : undefined,
+    readHiddenSizes(),
     `Hidden sizes: 1 to ${LIMITS.hiddenLayers} whole numbers between 1 and ${LIMITS.hiddenUnits}, separated by commas (e.g. "500" or "256,128").`,
   );
 
