@@ -9,6 +9,8 @@ const HEIGHT = { loss: 220, accuracy: 150, val: 220 };
 const COLORS = { train: '#2563eb', trainFaint: 'rgba(37, 99, 235, 0.35)', accuracy: '#059669', accuracyFaint: 'rgba(5, 150, 105, 0.35)', val: '#dc2626' };
 const fixed = (digits: number) => (_u: uPlot, v: number | null) => (v == null ? '–' : v.toFixed(digits));
 const percentValue = (_u: uPlot, v: number | null) => (v == null ? '–' : `${v.toFixed(2)}%`);
+/** Ticks for the log-scale loss axis: 1-2-5 in each decade, so labels stay few and round. */
+const LOSS_TICKS = [-3, -2, -1, 0, 1].flatMap((e) => [1, 2, 5].map((m) => Number((m * 10 ** e).toPrecision(1))));
 
 /** Keeps a chart as wide as its container (the layout is fluid). */
 function fitWidth(chart: uPlot, container: HTMLElement, height: number): void {
@@ -48,7 +50,7 @@ export class TrainingCharts {
   ) {
     const width = Math.max(300, lossContainer.clientWidth);
     const stepScale: uPlot.Scale = { time: false, range: (_u, _min, max) => [0, Math.max(max, this.stepsPerEpoch * this.totalEpochs, 1)] };
-    const stepAxis: uPlot.Axis = { label: 'training step · dashed: end of an epoch' };
+    const stepAxis: uPlot.Axis = { label: 'training step' };
     const hooks = { drawAxes: [(u: uPlot) => this.markEpochEnds(u)] };
     this.loss = new uPlot(
       {
@@ -56,9 +58,19 @@ export class TrainingCharts {
         height: HEIGHT.loss,
         legend: { live: true },
         cursor: { drag: { x: false, y: false } },
-        // Log scale: the first interval's ~2.3 would otherwise flatten the part of the curve worth reading.
-        scales: { x: stepScale, y: { distr: 3 } },
-        axes: [stepAxis, { label: 'loss (log scale)', size: 56 }],
+        // Log scale: the first intervals' loss near 1–2 would otherwise flatten the part of the curve worth reading.
+        // The range hugs the data (uPlot's default widens it to whole decades, leaving most of the chart empty).
+        scales: { x: stepScale, y: { distr: 3, range: (_u, min, max) => (min > 0 ? [min / 1.25, max * 1.25] : [0.01, 10]) } },
+        axes: [
+          stepAxis,
+          {
+            label: 'loss (log scale)', size: 56,
+            splits: (_u, _i, min, max) => LOSS_TICKS.filter((t) => t >= min && t <= max),
+            // uPlot's log axes label only powers of ten by default; these few ticks all have room.
+            filter: (_u, splits) => splits,
+            values: (_u, ticks) => ticks.map((t) => (t == null ? '' : String(t))),
+          },
+        ],
         series: [{ label: 'step' }, ...rawAndSmoothed('loss', COLORS.trainFaint, COLORS.train, fixed(4))],
         hooks,
       },

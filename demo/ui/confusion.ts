@@ -12,8 +12,6 @@ export function renderConfusion(container: HTMLElement, confusion: number[]): vo
   const rowTotals = Array.from({ length: 10 }, (_, r) => confusion.slice(r * 10, r * 10 + 10).reduce((a, b) => a + b, 0));
 
   const table = el('table', 'confusion');
-  const caption = el('caption', '', `rows: true digit · columns: predicted digit · colour: share of the row (red is full at ${percent(MISTAKE_FULL, 0)}) · last column: share of that digit recognised`);
-  table.append(caption);
   const head = el('tr');
   head.append(el('th', 'corner', 'true ↓ / pred →'));
   for (let c = 0; c < 10; c++) head.append(el('th', '', String(c)));
@@ -39,5 +37,9 @@ export function renderConfusion(container: HTMLElement, confusion: number[]): vo
     body.append(row);
   }
   table.append(body);
-  container.replaceChildren(table);
+  // The table scrolls sideways on its own if it must; the key stays in view below it.
+  const scroller = el('div', 'table-scroll');
+  scroller.append(table);
+  const key = `rows: true digit · columns: predicted digit · colour: share of the row (red is full at ${percent(MISTAKE_FULL, 0)}) · last column: share of that digit recognised`;
+  container.replaceChildren(scroller, el('p', 'hint', key));
 }

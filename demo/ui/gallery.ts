@@ -24,7 +24,7 @@ export function renderMisclassified(container: HTMLElement, digits: Misclassifie
     figure.dataset.confidence = String(digit.confidence);
     figure.append(digitCanvas(digit.pixels, 56));
     const caption = el('span', 'caption');
-    caption.append(el('b', '', `said ${digit.predicted}, ${confidenceText(digit.confidence)}`), el('span', '', `true ${digit.label}`));
+    caption.append(el('b', '', `said ${digit.predicted}`), el('span', 'confidence', `${confidenceText(digit.confidence)} sure`), el('span', '', `true ${digit.label}`));
     figure.append(caption);
     figure.addEventListener('click', () => onPick(digit));
     grid.append(figure);

@@ -50,7 +50,7 @@ export class IntervalMeans {
  * by the weight the average has gathered so far: without that debiasing the first values would be pulled
  * towards zero, as Adam's moments would.
  */
-export function smoothed(values: number[], steps: number[], decayPerStep = 0.97): number[] {
+export function smoothed(values: number[], steps: number[], decayPerStep = 0.95): number[] {
   let average = 0;
   let weight = 0;
   return values.map((v, i) => {

@@ -17,22 +17,25 @@ export function renderModelSummary(container: HTMLElement, hidden: number[] | un
   const model = architecture(mlpLayerSpecs([INPUTS, ...hidden, CLASSES]), INPUTS);
   const table = el('table', 'model-summary');
   const head = el('tr');
-  for (const title of ['layer', 'output', 'parameter shapes', 'parameters']) head.append(el('th', '', title));
+  for (const title of ['layer', 'output', 'shapes', 'parameters']) head.append(el('th', '', title));
   table.createTHead().append(head);
 
   const body = table.createTBody();
-  const row = (cells: string[]) => {
+  const row = (cells: string[], title = '') => {
     const tr = el('tr');
     for (const text of cells) tr.append(el('td', '', text));
+    if (title) tr.title = title;
     body.append(tr);
   };
-  row(['input (28×28 pixels)', String(INPUTS), '–', '0']);
+  row(['input', String(INPUTS), '–', '0'], '28×28 pixels');
   let total = 0;
   for (const layer of model.layers) {
     const count = layer.parameters.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
     total += count;
-    const shapes = layer.parameters.map((p) => `${p.role} ${p.shape.join('×')}`).join(', ') || '–';
-    row([layer.spec.kind, String(layer.outputs), shapes, integer(count)]);
+    // Compact ("784×500 + 500") so the table fits a phone; the row's tooltip names the tensors.
+    const shapes = layer.parameters.map((p) => p.shape.join('×')).join(' + ') || '–';
+    const names = layer.parameters.map((p) => `${layer.index}.${p.role} ${p.shape.join('×')}`).join(', ');
+    row([layer.spec.kind, String(layer.outputs), shapes, integer(count)], names);
   }
   const foot = el('tr');
   foot.append(el('td', '', 'total'), el('td'), el('td'), el('td', '', integer(total)));
