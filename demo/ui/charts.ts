@@ -50,7 +50,8 @@ export class TrainingCharts {
   ) {
     const width = Math.max(300, lossContainer.clientWidth);
     const stepScale: uPlot.Scale = { time: false, range: (_u, _min, max) => [0, Math.max(max, this.stepsPerEpoch * this.totalEpochs, 1)] };
-    const stepAxis: uPlot.Axis = { label: 'training step' };
+    // Whole steps only: a short run's axis would otherwise read 2.5, 7.5, …
+    const stepAxis: uPlot.Axis = { label: 'training step', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000] };
     const hooks = { drawAxes: [(u: uPlot) => this.markEpochEnds(u)] };
     this.loss = new uPlot(
       {
