@@ -161,7 +161,8 @@ export class TrainingCharts {
   private drawIntervals(): void {
     const step = this.intervals.map((i) => i.globalStep);
     const steps = this.intervals.map((i) => i.steps);
-    const loss = this.intervals.map((i) => i.loss);
+    // A log axis cannot show 0, and rounding can put the loss of an interval the network has memorised at or below it.
+    const loss = this.intervals.map((i) => Math.max(i.loss, 1e-4));
     const accuracy = this.intervals.map((i) => i.accuracy * 100);
     this.loss.setData([step, loss, smoothed(loss, steps)]);
     this.accuracy.setData([step, accuracy, smoothed(accuracy, steps)]);
