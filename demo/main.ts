@@ -1,17 +1,22 @@
 // The demo page: wires the controls and views to the training worker (demo/worker.ts), which owns the GPU.
 // The page only sends ToWorker messages and renders the FromWorker replies (see demo/protocol.ts).
 import type { AdapterDescription } from '../src/engine/device.js';
-import type { BenchRequest, FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
+import type { BenchRequest, FinishedRun, FromWorker, ToWorker } from './protocol.js';
+import type { RunRecipe } from '../src/engine/recipe.js';
+import { architecture } from '../src/layers/architecture.js';
 import { BenchView } from './ui/bench.js';
 import { ExperimentsView, readExperimentForm } from './ui/experiments.js';
 import { TrainingCharts } from './ui/charts.js';
 import { renderConfusion } from './ui/confusion.js';
 import { byId, el, integer, showFraction } from './ui/dom.js';
 import { DrawingPad } from './ui/drawing.js';
-import { MAX_TRAIN_SIZE, onFormChange, readForm, setFormDisabled } from './ui/form.js';
+import { MAX_TRAIN_SIZE, onFormChange, readForm, readHiddenSizes, setFormDisabled } from './ui/form.js';
 import { renderMisclassified } from './ui/gallery.js';
+import { IntervalMeans } from './ui/intervals.js';
 import { downloadBytes, readFileBytes } from './ui/modelFile.js';
+import { renderModelSummary } from './ui/modelSummary.js';
 import { PredictionView } from './ui/prediction.js';
+import { renderPreview } from './ui/preview.js';
 import { ProgressView } from './ui/progress.js';
 import { renderWeights } from './ui/weights.js';
 
@@ -33,6 +38,9 @@ const ui = {
   resume: byId<HTMLButtonElement>('resume'),
   save: byId<HTMLButtonElement>('save-model'),
   modelFile: byId<HTMLInputElement>('model-file'),
+  hidden: byId<HTMLInputElement>('hidden'),
+  modelSummary: byId('model-summary'),
+  preview: byId('digit-preview'),
   modelInfo: byId('model-info'),
   testAccuracy: byId('test-accuracy'),
   confusion: byId('confusion'),
@@ -52,7 +60,7 @@ let resetting = false;
 /** The Bench panel's run is in flight: like loading a file, it holds the worker without changing the state. */
 let benching = false;
 let experimenting = false;
-let runConfig: TrainConfig | undefined;
+let runConfig: RunRecipe | undefined;
 let stepsPerEpoch = 0;
 
 // ---- status and state ----
@@ -114,7 +122,8 @@ function describeAdapter(a: AdapterDescription): string {
 
 // ---- views ----
 
-const charts = new TrainingCharts(byId('loss-chart'), byId('val-chart'));
+const charts = new TrainingCharts(byId('loss-chart'), byId('accuracy-chart'), byId('val-chart'));
+const intervals = new IntervalMeans();
 const progress = new ProgressView();
 const predictions = new PredictionView(byId('prediction'), byId('predicted-digit'), byId<HTMLCanvasElement>('model-input'), byId('predict-hint'));
 const pad = new DrawingPad(byId<HTMLCanvasElement>('draw'), requestPrediction);
@@ -188,8 +197,11 @@ function predictCurrentDrawing(): void {
 
 // ---- controls ----
 
-/** The settings as a TrainConfig, or undefined after listing what is wrong next to the controls. */
-function checkForm(): TrainConfig | undefined {
+/** Widths through the run's linear layers, inputs first. */
+const runSizes = (run: RunRecipe) => architecture(run.layers, 784).sizes;
+
+/** The settings as a run, or undefined after listing what is wrong next to the controls. */
+function checkForm(): RunRecipe | undefined {
   const result = readForm(maxTrainSize);
   if (result.ok) {
     ui.formError.hidden = true;
@@ -202,6 +214,10 @@ function checkForm(): TrainConfig | undefined {
   ui.formError.hidden = false;
   return undefined;
 }
+
+const showModelSummary = () => renderModelSummary(ui.modelSummary, readHiddenSizes());
+ui.hidden.addEventListener('input', showModelSummary);
+showModelSummary();
 
 onFormChange(() => {
   // Only re-check once a problem is on show, so the form doesn't scold while it is being filled in.
@@ -225,10 +241,10 @@ ui.form.addEventListener('submit', (event) => {
   predictions.clear();
   clearResults();
   charts.reset(runConfig.epochs);
+  intervals.reset();
   progress.start(runConfig.epochs);
-  const sizes = [784, ...runConfig.hidden, 10];
-  ui.modelInfo.textContent = `Training a ${describeSizes(sizes)} on ${integer(runConfig.trainSize)} images.`;
-  setStatus(`Training: ${runConfig.optimizer}, learning rate ${runConfig.lr}, batch ${runConfig.batchSize}, ${runConfig.epochs} epoch${runConfig.epochs > 1 ? 's' : ''}…`);
+  ui.modelInfo.textContent = `Training a ${describeSizes(runSizes(runConfig))} on ${integer(runConfig.limit!)} images.`;
+  setStatus(`Training: ${runConfig.optimizer.kind}, learning rate ${runConfig.optimizer.lr}, batch ${runConfig.batchSize}, ${runConfig.epochs} epoch${runConfig.epochs > 1 ? 's' : ''}…`);
   setState('training');
   sendWhenModelFree({ type: 'train', config: runConfig });
 });
@@ -378,6 +394,7 @@ function onMessage(message: FromWorker): void {
         `Ready. MNIST loaded: ${integer(message.train)} training, ${integer(message.validation)} validation and ` +
           `${integer(message.test)} test images. Press Train.`,
       );
+      renderPreview(ui.preview, message.preview);
       setState('ready');
       return;
     }
@@ -386,8 +403,9 @@ function onMessage(message: FromWorker): void {
         stepsPerEpoch = message.stepsPerEpoch;
         charts.setStepsPerEpoch(stepsPerEpoch);
       }
-      const globalStep = (message.epoch - 1) * message.stepsPerEpoch + message.step;
-      if (message.loss !== undefined) charts.addLoss(globalStep, message.loss);
+      if (message.loss !== undefined && message.accuracy !== undefined) {
+        charts.addInterval(intervals.add({ ...message, loss: message.loss, accuracy: message.accuracy }));
+      }
       progress.step(message.epoch, message.step, message.stepsPerEpoch, message.samplesPerSecond);
       return;
     }
@@ -402,7 +420,7 @@ function onMessage(message: FromWorker): void {
       hasModel = true;
       stopping = false;
       setStatus(`${message.stopped ? 'Stopped' : 'Done'}. Test accuracy ${(message.testAccuracy * 100).toFixed(2)}% (test loss ${message.testLoss.toFixed(4)}). Now draw a digit.`);
-      if (runConfig) ui.modelInfo.textContent = `Trained ${describeSizes([784, ...runConfig.hidden, 10])}.`;
+      if (runConfig) ui.modelInfo.textContent = `Trained ${describeSizes(runSizes(runConfig))}.`;
       setState('done');
       predictCurrentDrawing();
       return;
@@ -542,8 +560,12 @@ function onWorkerCrash(text: string): void {
 
 // ---- start ----
 
-/** For tests of recovery, as WEBGL_lose_context is for WebGL: the worker destroys its GPU device. */
-(window as unknown as { webgpuDemo: { loseDevice(): void } }).webgpuDemo = { loseDevice: () => send({ type: 'loseDevice' }) };
+/** For tests: `loseDevice` makes the worker destroy its GPU device (as WEBGL_lose_context does for WebGL), to
+ *  test recovery; `trainingCurve` returns the loss chart's intervals, to check them against the epoch means. */
+(window as unknown as { webgpuDemo: object }).webgpuDemo = {
+  loseDevice: () => send({ type: 'loseDevice' }),
+  trainingCurve: () => charts.curve(),
+};
 
 function start(): void {
   if (!('gpu' in navigator) || !navigator.gpu) {

@@ -6,21 +6,11 @@ import type { StepBreakdown } from '../src/bench/step.js';
 import type { AdapterDescription } from '../src/engine/device.js';
 import type { ExperimentConfig } from '../src/experiments/config.js';
 import type { ExperimentResult } from '../src/experiments/run.js';
-
-export interface TrainConfig {
-  hidden: number[];
-  optimizer: 'adam' | 'adamw' | 'sgd';
-  lr: number;
-  batchSize: number;
-  epochs: number;
-  /** Training images used (the first N of the 55,000). */
-  trainSize: number;
-  seed: number;
-}
+import type { RunRecipe } from '../src/engine/recipe.js';
 
 export type ToWorker =
   | { type: 'init' }
-  | { type: 'train'; config: TrainConfig }
+  | { type: 'train'; config: RunRecipe }
   | { type: 'stop' }
   /** After a lost device: open a new one and go on from the last epoch's checkpoint (or from the start). */
   | { type: 'resume' }
@@ -50,13 +40,20 @@ export interface BenchProduct {
   variants: number;
 }
 
-/** A variant's check and timing, or why it cannot run the shape. */
 /** A variant's row; `skipped` says why it was not run (shape, device limits, GPU error). */
 export type BenchVariantRow = VariantResult;
 
 export interface Misclassified {
   index: number;
   predicted: number;
+  label: number;
+  /** The probability the model gave its (wrong) answer. */
+  confidence: number;
+  pixels: Uint8Array;
+}
+
+/** A training image for the page's preview of the data set. */
+export interface LabelledDigit {
   label: number;
   pixels: Uint8Array;
 }
@@ -67,6 +64,7 @@ export interface FinishedRun {
   testLoss: number;
   /** confusion[label * 10 + predicted] over the test set. */
   confusion: number[];
+  /** The mistakes the model was surest of, most confident first. */
   misclassified: Misclassified[];
   /** First layer weights [784 × hidden] (engine layout: in × out) for the weight tiles. */
   firstLayer: Float32Array;
@@ -74,9 +72,10 @@ export interface FinishedRun {
 }
 
 export type FromWorker =
-  | { type: 'ready'; adapter: AdapterDescription; train: number; validation: number; test: number }
+  | { type: 'ready'; adapter: AdapterDescription; train: number; validation: number; test: number; preview: LabelledDigit[] }
   | { type: 'error'; message: string }
-  | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss?: number; samplesPerSecond: number }
+  /** `loss` and `accuracy` are the epoch's running means over its first `samples` images, at progress points only. */
+  | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; samples: number; loss?: number; accuracy?: number; samplesPerSecond: number }
   | { type: 'epoch'; epoch: number; trainLoss: number; valLoss: number; valAccuracy: number; seconds: number; samplesPerSecond: number }
   | ({ type: 'done' } & FinishedRun)
   | { type: 'reset' }

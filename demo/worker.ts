@@ -3,72 +3,75 @@
 import { matmulFamily, matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulShape } from '../shaders/matmul.js';
 import { compareMatmulVariants, matmulCandidates, quickMatmulCandidates } from '../src/tuning/matmulVariants.js';
 import { stepBreakdown } from '../src/bench/step.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { DeviceLostError } from '../src/errors.js';
 import type { Dataset } from '../src/data/dataset.js';
-import { slotOf } from '../src/engine/paramLayout.js';
-import { MNIST_MEAN, MNIST_STD, parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
+import { parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
 import { defaultVariantsFor } from '../src/engine/variants.js';
 import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { sliceDataset } from '../src/data/dataset.js';
-import type { BenchRequest, FinishedRun, FromWorker, ToWorker, TrainConfig } from './protocol.js';
+import type { BenchRequest, FinishedRun, FromWorker, LabelledDigit, Misclassified, ToWorker } from './protocol.js';
+import type { RunRecipe } from '../src/engine/recipe.js';
 import { runExperiment } from '../src/experiments/run.js';
 import type { ExperimentConfig } from '../src/experiments/config.js';
 
 const MAX_MISCLASSIFIED = 48;
+/** Training images shown on the page before training, so the reader sees what the network learns from. */
+const PREVIEW_DIGITS = 8;
 
 let gpu: OpenedDevice | undefined;
 let data: MnistSplits | undefined;
 let model: Model | undefined;
-let stopRequested = false;
+/** Aborted by Stop (and by Reset during a run); a new one for each run. */
+let stop = new AbortController();
 /** The long job running, if any: one at a time, since each would skew or fight over the other's GPU time. */
 let job: 'train' | 'load' | 'bench' | 'experiments' | undefined;
 let resetAfterRun = false;
 
 const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
 
-/** Test accuracy, confusion matrix, misclassified digits and first-layer weights of the current model. */
+/** Test accuracy, confusion matrix, the most confident mistakes and first-layer weights of the current model. */
 async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
   const test = data!.test;
   const evaluation = await m.evaluate(test);
   const probabilities = await m.predict(test.images, { count: test.count });
   const confusion = new Array(100).fill(0);
-  const misclassified: FinishedRun['misclassified'] = [];
+  const mistakes: Omit<Misclassified, 'pixels'>[] = [];
   for (let i = 0; i < test.count; i++) {
     const row = probabilities.subarray(i * 10, i * 10 + 10);
     let predicted = 0;
     for (let c = 1; c < 10; c++) if (row[c] > row[predicted]) predicted = c;
     const label = test.labels[i];
     confusion[label * 10 + predicted]++;
-    if (predicted !== label && misclassified.length < MAX_MISCLASSIFIED) {
-      misclassified.push({ index: i, predicted, label, pixels: test.images.slice(i * 784, (i + 1) * 784) });
-    }
+    if (predicted !== label) mistakes.push({ index: i, predicted, label, confidence: row[predicted] });
   }
-  const params = await m.getParams();
-  // The first layer is linear: its weight is the engine's [784 × hidden] tensor '0.weight'.
-  const w = slotOf(modelInternals(m).parameters.layout, `${m.architecture.layers[0].index}.weight`);
+  // The confident mistakes say the most about the model (and about mislabelled test digits); the page shows those.
+  const misclassified = mistakes
+    .sort((a, b) => b.confidence - a.confidence)
+    .slice(0, MAX_MISCLASSIFIED)
+    .map((d) => ({ ...d, pixels: test.images.slice(d.index * 784, (d.index + 1) * 784) }));
+  // The first layer is linear: its weight is PyTorch's [hidden × 784] tensor '0.weight'.
+  const { tensors } = await m.exportState();
   return {
     stopped, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss, confusion, misclassified,
-    firstLayer: params.slice(w.offset, w.offset + w.length), hidden: m.sizes[1],
+    firstLayer: tensors.get(`${m.architecture.layers[0].index}.weight`)!.data, hidden: m.sizes[1],
   };
 }
 
 /** The run in progress, and its last epoch's full checkpoint: what a lost device resumes from. */
-let lastRun: { config: TrainConfig; checkpoint?: Uint8Array; epochs: number } | undefined;
+let lastRun: { config: RunRecipe; checkpoint?: Uint8Array; epochs: number } | undefined;
 
-async function train(config: TrainConfig, from?: Uint8Array): Promise<void> {
+async function train(config: RunRecipe, from?: Uint8Array): Promise<void> {
   model?.dispose();
   model = undefined;
-  const sizes = [784, ...config.hidden, 10];
-  const options = { sizes, seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, variants: defaultVariantsFor(gpu!.adapterInfo) };
-  const m = new Model(gpu!.device, options);
-  if (from) loadCheckpoint(m, from, 'last epoch');
+  const variants = defaultVariantsFor(gpu!.adapterInfo);
+  const { layers, seed, pixelMean, pixelStd } = config;
+  const m = from ? Model.fromSafetensors(gpu!.device, from, 'last epoch', { variants }) : new Model(gpu!.device, { layers, seed, pixelMean, pixelStd, variants });
   model = m;
   lastRun = { config, checkpoint: from, epochs: m.epochs };
-  const trainSet = sliceDataset(data!.train, 0, Math.min(config.trainSize, data!.train.count), 'train');
-  stopRequested = false;
+  const trainSet = sliceDataset(data!.train, 0, Math.min(config.limit ?? data!.train.count, data!.train.count), 'train');
+  stop = new AbortController();
   try {
     await fitRun(m, trainSet, config);
   } catch (e) {
@@ -78,7 +81,7 @@ async function train(config: TrainConfig, from?: Uint8Array): Promise<void> {
     return;
   }
   if (honourPendingReset()) return;
-  post({ type: 'done', ...(await summarize(m, stopRequested)) });
+  post({ type: 'done', ...(await summarize(m, stop.signal.aborted)) });
 }
 
 /** After a lost device: a new device, and the run again from its last checkpoint (or from its start). */
@@ -91,23 +94,26 @@ async function resume(): Promise<void> {
 }
 
 /** The run's remaining epochs, streaming progress to the page and keeping each epoch's checkpoint. */
-function fitRun(m: Model, trainSet: Dataset, config: TrainConfig) {
+function fitRun(m: Model, trainSet: Dataset, config: RunRecipe) {
   let epochStart = performance.now();
   return m.fit(trainSet, {
     epochs: config.epochs - m.epochs,
     batchSize: config.batchSize,
-    optimizer: { kind: config.optimizer, lr: config.lr },
+    optimizer: config.optimizer,
     validation: data!.validation,
-    progressEvery: 10,
-    shouldStop: () => stopRequested,
+    progressEvery: config.progressEvery,
+    signal: stop.signal,
     onStep: (s) => {
       if (s.step === 1) epochStart = performance.now();
       const seconds = (performance.now() - epochStart) / 1000;
-      post({ type: 'step', epoch: s.epoch, step: s.step, stepsPerEpoch: s.stepsPerEpoch, loss: s.loss, samplesPerSecond: seconds > 0 ? s.samples / seconds : 0 });
+      post({
+        type: 'step', epoch: s.epoch, step: s.step, stepsPerEpoch: s.stepsPerEpoch, samples: s.samples, loss: s.loss, accuracy: s.accuracy,
+        samplesPerSecond: seconds > 0 ? s.samples / seconds : 0,
+      });
     },
     onEpoch: async (e) => {
       // One read-back per epoch: the state a lost device resumes from. The page logs only epochs kept so.
-      lastRun = { config, checkpoint: await saveCheckpoint(m, { full: true }), epochs: e.epoch };
+      lastRun = { config, checkpoint: await m.toSafetensors({ full: true }), epochs: e.epoch };
       post({
         type: 'epoch', epoch: e.epoch, trainLoss: e.trainLoss, valLoss: e.validation!.loss, valAccuracy: e.validation!.accuracy,
         seconds: e.seconds, samplesPerSecond: e.samplesPerSecond,
@@ -165,19 +171,19 @@ async function bench({ batchSize, quick }: BenchRequest): Promise<void> {
 
 /** The Experiments panel's queue: the same runs as `npm run sweep`, on a fresh model each, not the demo's. */
 async function experiments(configs: ExperimentConfig[], trainSize: number): Promise<void> {
-  stopRequested = false;
+  stop = new AbortController();
   const splits = { ...data!, train: sliceDataset(data!.train, 0, Math.min(trainSize, data!.train.count), 'train') };
   for (const [index, config] of configs.entries()) {
-    if (stopRequested) break;
+    if (stop.signal.aborted) break;
     post({ type: 'experimentStart', index });
     const result = await runExperiment(gpu!.device, splits, config, {
       variants: defaultVariantsFor(gpu!.adapterInfo),
-      shouldStop: () => stopRequested,
+      shouldStop: () => stop.signal.aborted,
       onEpoch: (e) => post({ type: 'experimentEpoch', index, epoch: e.epoch, valAccuracy: e.validation!.accuracy, valLoss: e.validation!.loss }),
     });
     post({ type: 'experimentDone', index, result });
   }
-  post({ type: 'experimentsDone', stopped: stopRequested });
+  post({ type: 'experimentsDone', stopped: stop.signal.aborted });
 }
 
 async function handle(message: ToWorker): Promise<void> {
@@ -185,7 +191,11 @@ async function handle(message: ToWorker): Promise<void> {
     case 'init': {
       gpu = await openBrowserDevice();
       data = splitMnist(parseMnist(await fetchMnistBytes({ gzip: true })));
-      post({ type: 'ready', adapter: gpu.adapterInfo, train: data.train.count, validation: data.validation.count, test: data.test.count });
+      const train = data.train;
+      const preview: LabelledDigit[] = Array.from({ length: Math.min(PREVIEW_DIGITS, train.count) }, (_, i) => ({
+        label: train.labels[i], pixels: train.images.slice(i * 784, (i + 1) * 784),
+      }));
+      post({ type: 'ready', adapter: gpu.adapterInfo, train: train.count, validation: data.validation.count, test: data.test.count, preview });
       return;
     }
     case 'train':
@@ -198,7 +208,7 @@ async function handle(message: ToWorker): Promise<void> {
     case 'reset':
       if (job === 'train' || job === 'load') {
         // Training owns the model until its current step ends; it resets itself then.
-        stopRequested = true;
+        stop.abort();
         resetAfterRun = true;
         return;
       }
@@ -214,7 +224,7 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case 'save': {
       if (!model) throw new Error('no model to save: train or load one first');
-      const bytes = await saveCheckpoint(model);
+      const bytes = await model.toSafetensors();
       post({ type: 'saved', bytes }, [bytes.buffer]);
       return;
     }
@@ -239,7 +249,7 @@ async function handle(message: ToWorker): Promise<void> {
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   if (message.type === 'stop') {
-    stopRequested = true;
+    stop.abort();
     return;
   }
   // One long job at a time (train, load, bench); predictions run between their awaits.

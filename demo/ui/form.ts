@@ -1,8 +1,18 @@
-// The training controls: reads the inputs into a TrainConfig, or says which ones are wrong and why.
-import type { TrainConfig } from '../protocol.js';
+// The training controls: reads the inputs into a run (the engine's RunRecipe), or says which ones are wrong and why.
+import { MNIST_CLASSES, MNIST_FEATURES, MNIST_MEAN, MNIST_STD } from '../../src/data/mnist.js';
+import type { RunRecipe } from '../../src/engine/recipe.js';
+import { mlpLayerSpecs } from '../../src/layers/index.js';
 import { byId } from './dom.js';
 
 export const MAX_TRAIN_SIZE = 55_000;
+/** The worker splits MNIST once, the reference way: the last 5,000 training images validate. */
+const VALIDATION_SIZE = 5000;
+/**
+ * Every progress point is one small GPU readback (the epoch's loss and accuracy so far). Every 10 steps gives the
+ * loss chart ~8 points per epoch on the default 10,000 images (79 steps), and the readback costs far less than
+ * the 10 steps it follows, even on a fast GPU.
+ */
+const PROGRESS_EVERY = 10;
 
 /** Limits that keep a run sensible in a browser tab (the engine itself accepts more). */
 const LIMITS = { hiddenUnits: 4096, hiddenLayers: 4, batchSize: 4096, epochs: 100, maxLr: 10, maxSeed: 2 ** 32 - 1 };
@@ -10,7 +20,7 @@ const LIMITS = { hiddenUnits: 4096, hiddenLayers: 4, batchSize: 4096, epochs: 10
 const FIELDS = ['hidden', 'optimizer', 'lr', 'batch-size', 'epochs', 'train-size', 'seed'] as const;
 type Field = (typeof FIELDS)[number];
 
-export type FormResult = { ok: true; config: TrainConfig } | { ok: false; problems: { field: Field; message: string }[] };
+export type FormResult = { ok: true; config: RunRecipe } | { ok: false; problems: { field: Field; message: string }[] };
 
 const value = (id: Field) => byId<HTMLInputElement | HTMLSelectElement>(id).value.trim();
 
@@ -21,6 +31,12 @@ function wholeNumber(text: string, min: number, max: number): number | undefined
   return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
 }
 
+/** The hidden layer widths typed in the form ("256,128" → [256, 128]), or undefined while they are not valid. */
+export function readHiddenSizes(): number[] | undefined {
+  const sizes = value('hidden').split(',').map((s) => wholeNumber(s.trim(), 1, LIMITS.hiddenUnits));
+  return sizes.length <= LIMITS.hiddenLayers && sizes.every((n) => n !== undefined) ? (sizes as number[]) : undefined;
+}
+
 export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
   const problems: { field: Field; message: string }[] = [];
   const need = <T>(field: Field, parsed: T | undefined, message: string): T => {
@@ -28,11 +44,9 @@ export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
     return parsed as T;
   };
 
-  const hiddenParts = value('hidden').split(',').map((s) => s.trim());
-  const hiddenSizes = hiddenParts.map((s) => wholeNumber(s, 1, LIMITS.hiddenUnits));
   const hidden = need(
     'hidden',
-    hiddenParts.length <= LIMITS.hiddenLayers && hiddenSizes.every((n) => n !== undefined) ? (hiddenSizes as number[]) : undefined,
+    readHiddenSizes(),
     `Hidden sizes: 1 to ${LIMITS.hiddenLayers} whole numbers between 1 and ${LIMITS.hiddenUnits}, separated by commas (e.g. "500" or "256,128").`,
   );
 
@@ -66,7 +80,13 @@ export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
     else input.removeAttribute('aria-invalid');
   }
   if (problems.length) return { ok: false, problems };
-  return { ok: true, config: { hidden, optimizer, lr, batchSize, epochs, trainSize, seed } };
+  return {
+    ok: true,
+    config: {
+      layers: mlpLayerSpecs([MNIST_FEATURES, ...hidden, MNIST_CLASSES]), optimizer: { kind: optimizer, lr }, batchSize, epochs, seed,
+      limit: trainSize, validationSize: VALIDATION_SIZE, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, progressEvery: PROGRESS_EVERY,
+    },
+  };
 }
 
 /** Calls back when a field is committed (blur, Enter, select), so mistakes show before Train without

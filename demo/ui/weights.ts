@@ -12,20 +12,20 @@ function diverging(t: number): [number, number, number] {
   return t < 0 ? [255 - 218 * a, 255 - 156 * a, 255 - 20 * a] : [255 - 35 * a, 255 - 217 * a, 255 - 217 * a];
 }
 
-/** `firstLayer` is [784 × hidden], row-major in × out: the weight of pixel i for unit j is at i*hidden + j. */
+/** `firstLayer` is PyTorch's [hidden × 784], row-major out × in: the weight of pixel i for unit j is at j*784 + i. */
 export function renderWeights(container: HTMLElement, firstLayer: Float32Array, hidden: number): void {
   const units = Math.min(hidden, MAX_TILES);
   const grid = el('div', 'weights-grid');
   for (let j = 0; j < units; j++) {
     let scale = 0;
-    for (let i = 0; i < SIDE * SIDE; i++) scale = Math.max(scale, Math.abs(firstLayer[i * hidden + j]));
+    for (let i = 0; i < SIDE * SIDE; i++) scale = Math.max(scale, Math.abs(firstLayer[j * SIDE * SIDE + i]));
     const canvas = el('canvas', 'pixelated');
     canvas.width = canvas.height = SIDE;
     canvas.title = `hidden unit ${j}, |w| ≤ ${scale.toPrecision(3)}`;
     const context = canvas.getContext('2d')!;
     const image = context.createImageData(SIDE, SIDE);
     for (let i = 0; i < SIDE * SIDE; i++) {
-      const [r, g, b] = diverging(scale ? firstLayer[i * hidden + j] / scale : 0);
+      const [r, g, b] = diverging(scale ? firstLayer[j * SIDE * SIDE + i] / scale : 0);
       image.data.set([r, g, b, 255], i * 4);
     }
     context.putImageData(image, 0, 0);

@@ -1,6 +1,8 @@
 // The demo page in headless Chromium, through its real controls: train on a 10,000-image subset to a
-// validation accuracy bar, draw a digit with the mouse and read the prediction, load a model file made in
-// Node, and fail on any console error or uncaught exception. The finished page is saved as a screenshot.
+// validation accuracy bar, check that the page reads right before and after (placeholders, model summary,
+// charts, confusion colours, mistakes' order) and fits a phone's width, draw a digit with the mouse and read
+// the prediction, load a model file made in Node, and fail on any console error or uncaught exception. The
+// page is saved as screenshots at desktop and phone widths.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
@@ -33,11 +35,52 @@ async function setField(p: Page, selector: string, value: string) {
   await p.$eval(selector, (e, v) => { (e as HTMLInputElement).value = v; e.dispatchEvent(new Event('input', { bubbles: true })); e.dispatchEvent(new Event('change', { bubbles: true })); }, value);
 }
 
+/** Whether each chart's placeholder sentence is showing, by chart id. */
+const chartPlaceholders = (p: Page) =>
+  p.$$eval('.chart-empty', (texts) => Object.fromEntries(texts.map((t) => [t.parentElement!.id, getComputedStyle(t).display !== 'none'])));
+
+/** Lets ResizeObservers and layout settle after a viewport change. */
+const nextFrames = (p: Page) => p.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+
+/**
+ * Elements that stick out of their card (.panel) on the right, and the page itself if it scrolls sideways.
+ * Inside a scroller (overflow-x other than visible) only the scroller itself must fit: its content may scroll.
+ */
+const overflowing = (p: Page) => p.evaluate(() => {
+  const name = (e: Element) => e.tagName.toLowerCase() + (e.id ? `#${e.id}` : '') + (typeof e.className === 'string' && e.className ? `.${e.className.trim().split(/\s+/).join('.')}` : '');
+  const found: string[] = [];
+  if (document.documentElement.scrollWidth > window.innerWidth) found.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+  for (const card of Array.from(document.querySelectorAll('.panel'))) {
+    const right = card.getBoundingClientRect().right;
+    for (const e of Array.from(card.querySelectorAll('*'))) {
+      let scrolled = false;
+      for (let a = e.parentElement; a && a !== card && !scrolled; a = a.parentElement) scrolled = getComputedStyle(a).overflowX !== 'visible';
+      const box = e.getBoundingClientRect();
+      if (!scrolled && box.width > 0 && box.right > right + 1) found.push(`${name(e)} in ${name(card)}: right ${box.right.toFixed(0)} > ${right.toFixed(0)}`);
+    }
+  }
+  return found;
+});
+
 describe('demo page', () => {
   it('opens, names the adapter and loads MNIST', async () => {
     await page.goto(`${origin}/demo/`);
     await waitForState(page, 'ready', 120_000);
     expect(await page.$eval('#adapter', (e) => e.textContent)).toMatch(/swiftshader|\w+/);
+  });
+
+  it('before training: placeholders instead of empty charts, the model summary for the form, sample digits', async () => {
+    expect(await chartPlaceholders(page)).toEqual({ 'loss-chart': true, 'accuracy-chart': true, 'val-chart': true });
+    const total = () => page.$eval('#model-summary', (e) => Number((e as HTMLElement).dataset.total));
+    expect(await total()).toBe(397_510); // 784-500-10: (784 + 1)·500 + (500 + 1)·10
+    expect(await page.$eval('#model-summary tfoot', (e) => e.textContent)).toMatch(/397,510/);
+    await setField(page, '#hidden', '256,128');
+    expect(await total()).toBe(785 * 256 + 257 * 128 + 129 * 10);
+    await setField(page, '#hidden', '500');
+    expect(await total()).toBe(397_510);
+    const labels = await page.$$eval('#digit-preview figure', (figures) => figures.map((f) => [f.querySelectorAll('canvas').length, f.textContent]));
+    expect(labels).toHaveLength(8);
+    expect(labels.every(([canvases, label]) => canvases === 1 && /^\d$/.test(String(label)))).toBe(true);
   });
 
   it('trains through the buttons to ≥ 95 % validation accuracy on 10,000 images', async () => {
@@ -52,6 +95,55 @@ describe('demo page', () => {
     expect(validation).toBeGreaterThanOrEqual(0.95);
     expect(await page.$$eval('#misclassified canvas', (c) => c.length)).toBeGreaterThan(0);
     expect(await page.$$eval('#weights canvas', (c) => c.length)).toBeGreaterThan(0);
+  });
+
+  it('after training: the curve adds up to the epoch means, matrix colours follow row shares, surest mistakes first', async () => {
+    expect(await chartPlaceholders(page)).toEqual({ 'loss-chart': false, 'accuracy-chart': false, 'val-chart': false });
+
+    // Each epoch's intervals, weighted by their images, give back the epoch's mean training loss in the log.
+    type Interval = { globalStep: number; images: number; loss: number; accuracy: number };
+    const curve = await page.evaluate(() => (window as unknown as { webgpuDemo: { trainingCurve(): Interval[] } }).webgpuDemo.trainingCurve());
+    const logged = await page.$$eval('#epoch-log tr', (rows) => rows.map((r) => Number(r.children[1].textContent)));
+    const stepsPerEpoch = Math.ceil(10_000 / 128);
+    expect(curve.length).toBeGreaterThanOrEqual(5 * Math.floor(stepsPerEpoch / 10));
+    logged.forEach((trainLoss, e) => {
+      const epoch = curve.filter((i) => Math.ceil(i.globalStep / stepsPerEpoch) === e + 1);
+      expect(epoch.reduce((n, i) => n + i.images, 0)).toBe(10_000);
+      expect(epoch.reduce((sum, i) => sum + i.loss * i.images, 0) / 10_000).toBeCloseTo(trainLoss, 3);
+    });
+    expect(curve.every((i) => i.loss > 0 && i.accuracy >= 0 && i.accuracy <= 1)).toBe(true);
+
+    // Every cell carries its share of its row; within the diagonal and within the mistakes, a larger share is never paler.
+    const cells = await page.$$eval('table.confusion tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td[data-share]'), (td) => ({
+      count: Number(td.textContent), share: Number((td as HTMLElement).dataset.share), hit: td.classList.contains('hit'),
+      alpha: Number(/rgba\([^)]*,\s*([\d.]+)\)/.exec((td as HTMLElement).style.background)?.[1] ?? 0),
+    }))));
+    expect(cells).toHaveLength(10);
+    for (const row of cells) {
+      const total = row.reduce((n, c) => n + c.count, 0);
+      for (const c of row) expect(c.share).toBeCloseTo(c.count / total, 12);
+    }
+    for (const hit of [true, false]) {
+      const alphas = cells.flat().filter((c) => c.hit === hit && c.count > 0).sort((a, b) => a.share - b.share).map((c) => c.alpha);
+      expect(alphas.every((a, i) => i === 0 || a >= alphas[i - 1])).toBe(true);
+    }
+
+    const confidence = await page.$$eval('#misclassified .digit', (digits) => digits.map((d) => Number((d as HTMLElement).dataset.confidence)));
+    expect(confidence.length).toBeGreaterThan(0);
+    expect(confidence.every((c, i) => c > 0 && c <= 1 && (i === 0 || c <= confidence[i - 1]))).toBe(true);
+    expect(await page.$eval('#misclassified .digit .caption', (e) => e.textContent)).toMatch(/^said \d\d+\.\d% suretrue \d$/);
+  });
+
+  it('fits its cards at 1400 px and at a phone’s 390 px (screenshots of both)', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const [width, height] of [[1400, 900], [390, 844]]) {
+      await page.setViewport({ width, height });
+      await nextFrames(page);
+      expect(await overflowing(page), `at ${width} px`).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, `demo-${width}.png`), fullPage: true });
+    }
+    await page.setViewport({ width: 1280, height: 900 });
+    await nextFrames(page);
   });
 
   it('predicts a digit drawn with the mouse', async () => {
@@ -138,6 +230,13 @@ describe('demo page', () => {
     await waitForState(page, 'done');
     expect(await page.$$eval('#epoch-log tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(['1', '2', '3', '4']);
     expect(Number(await page.$eval('#val-accuracy', (e) => (e as HTMLElement).dataset.value))).toBeGreaterThan(0.9);
+  });
+
+  it('still fits a phone’s width with every table filled (bench, experiments, a resumed run)', async () => {
+    await page.setViewport({ width: 390, height: 844 });
+    await nextFrames(page);
+    expect(await overflowing(page)).toEqual([]);
+    await page.setViewport({ width: 1280, height: 900 });
   });
 
   it('logged no console errors and no uncaught exceptions', () => {
