@@ -3,11 +3,12 @@
 // Both type-check strict without skipLibCheck, train a few MNIST steps, save and reload a model in one call
 // each, and cancel a fit with an AbortSignal at a chosen step; `npx webgpu-mlp train` runs from the tarball.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSafetensors } from '../../src/data/safetensors.js';
 import { collectPageErrors, launchChromium } from '../../src/node/chromium.js';
 
 const root = resolve('.');
@@ -100,6 +101,8 @@ describe('the packed package in fresh projects', () => {
     const browser = await launchChromium();
     cleanups.push(() => browser.close());
     const page = await browser.newPage();
+    const downloads = join(work, 'downloads');
+    await (await page.createCDPSession()).send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
     const errors = collectPageErrors(page);
     const loaded: string[] = [];
     page.on('response', (r) => loaded.push(r.url()));
@@ -118,6 +121,11 @@ describe('the packed package in fresh projects', () => {
     expect(result.storedMatches).toBe(true);
     expect(result.cancelled).toEqual({ steps: 7, stepsBefore: 40, modelStep: 47, partial: true });
     expect(loaded.some((u) => u.includes('/node_modules/webgpu-mlp/dist/'))).toBe(true);
+    // downloadModel's file: the same model, as a PyTorch state dict (Chromium renames it into place when done).
+    for (let waited = 0; !existsSync(join(downloads, 'consumer.safetensors')) && waited < 20_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    const downloaded = decodeSafetensors(readFileSync(join(downloads, 'consumer.safetensors')), 'consumer.safetensors');
+    expect([...downloaded.tensors.keys()]).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
+    expect(downloaded.tensors.get('0.weight')!.shape).toEqual([64, 784]);
     expect(errors).toEqual([]);
   });
 });

@@ -63,9 +63,16 @@ const overflowing = (p: Page) => p.evaluate(() => {
 });
 
 describe('demo page', () => {
-  it('opens, names the adapter and loads MNIST', async () => {
-    await page.goto(`${origin}/demo/`);
+  it('opens from / (and /demo), names the adapter and loads MNIST, gzipped', async () => {
+    for (const path of ['/', '/demo']) expect((await fetch(`${origin}${path}`, { redirect: 'manual' })).headers.get('location'), path).toBe('/demo/');
+    const mnist: string[] = [];
+    const onResponse = (r: { url(): string }) => r.url().includes('/mnist/') && mnist.push(r.url().replace(/.*\/mnist\//, ''));
+    page.on('response', onResponse);
+    await page.goto(`${origin}/`);
+    expect(page.url()).toBe(`${origin}/demo/`);
     await waitForState(page, 'ready', 120_000);
+    page.off('response', onResponse);
+    expect(mnist.sort()).toEqual(['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz']);
     expect(await page.$eval('#adapter', (e) => e.textContent)).toMatch(/swiftshader|\w+/);
   });
 

@@ -1,8 +1,8 @@
 // A web project's page, written as the README's "MNIST in your page" says: MNIST through the exported loader
 // (gzipped files from the package's Vite plugin), a few training steps, save and reload in one call each
-// (safetensors bytes, a URL and IndexedDB), and a fit cancelled with an AbortSignal at a chosen step.
+// (safetensors bytes, a URL, IndexedDB and a download), and a fit cancelled with an AbortSignal at a chosen step.
 import {
-  Model, fetchMnistBytes, loadModel, loadModelFromIndexedDB, openBrowserDevice, parseMnist, saveModelToIndexedDB, splitMnist,
+  Model, downloadModel, fetchMnistBytes, loadModel, loadModelFromIndexedDB, openBrowserDevice, parseMnist, saveModelToIndexedDB, splitMnist,
   MNIST_MEAN, MNIST_STD, type EpochInfo,
 } from 'webgpu-mlp';
 
@@ -23,6 +23,7 @@ async function main() {
   const probabilities = await model.predict(mnist.validation.images, { count: 5 });
   const same = async (m: Model) => (await m.predict(mnist.validation.images, { count: 5 })).every((p, i) => p === probabilities[i]);
 
+  await downloadModel(model, 'consumer.safetensors');
   const stepsBefore = model.step;
   const controller = new AbortController();
   let steps = 0;
