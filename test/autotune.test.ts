@@ -21,6 +21,14 @@ function memoryStore(): TuneStore & { saved: Record<string, Record<string, Matmu
 describe('autotune', () => {
   const sizes = [784, 32, 10];
 
+  it('lists the products a step runs: the first layer reads u8 pixels, or f32 features like the others', () => {
+    const u8 = trainingMatmuls([13, 37, 7], 29);
+    const f32 = trainingMatmuls([13, 37, 7], 29, 'f32');
+    expect(u8.map(([form, shape]) => [form, shape.inputU8 ?? false])).toEqual([['nn', true], ['tn', true], ['nn', false], ['tn', false], ['nt', false]]);
+    expect(f32.map(([form, shape]) => [form, shape.inputU8 ?? false])).toEqual([['nn', false], ['tn', false], ['nn', false], ['tn', false], ['nt', false]]);
+    expect(f32.map(([, shape]) => [shape.M, shape.N, shape.K])).toEqual(u8.map(([, shape]) => [shape.M, shape.N, shape.K]));
+  });
+
   it('chooses a variant for every matmul of the step, caches it, and reuses the cache', async () => {
     const store = memoryStore();
     const lines: string[] = [];

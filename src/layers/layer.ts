@@ -2,6 +2,7 @@
 // ('linear:500'), its output width, its parameter tensors (engine shape, PyTorch layout, initialization),
 // its GPU dispatches for forward and backward, and its float64 reference twin. The plan, the reference model,
 // checkpoints, autotune and the demo walk a model's list of layers (architecture.ts) and ask these.
+import type { InputKind } from '../data/dataset.js';
 import type { BufferSlice, Dispatch } from '../engine/dispatch.js';
 import type { Ops } from '../engine/ops.js';
 import type { Random } from '../engine/random.js';
@@ -81,8 +82,11 @@ export interface LayerModule<S extends { kind: string }> {
   isIdentity?(spec: S, training: boolean): boolean;
   forward?(b: LayerBuffers<S>): Dispatch[];
   backward?(b: LayerBuffers<S>): Dispatch[];
-  /** The matrix products a training step of `rows` rows runs for this layer (autotune tunes these). */
-  products?(place: LayerPlace, rows: number, readsPixels: boolean): [MatmulForm, MatmulShape][];
+  /**
+   * The matrix products a training step of `rows` rows runs for this layer (autotune tunes these); `modelInput`
+   * is the model's input kind when this layer reads it (the first layer), else null.
+   */
+  products?(place: LayerPlace, rows: number, modelInput: InputKind | null): [MatmulForm, MatmulShape][];
   /** y = layer(x), x [rows × inputs]. */
   referenceForward(x: Float64Array, r: LayerReferenceStep<S>): Float64Array;
   /** dX from dY (and parameter gradients into r.grad), given the forward's x and y. */

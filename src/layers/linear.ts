@@ -55,10 +55,11 @@ export const linear: LayerModule<LinearSpec> = {
     return dispatches;
   },
 
-  products: (place, rows, readsPixels) => [
-    ['nn', { M: rows, N: place.outputs, K: place.inputs, inputU8: readsPixels }],
-    ['tn', { M: place.inputs, N: place.outputs, K: rows, inputU8: readsPixels }],
-    ...(readsPixels ? [] : [['nt', { M: rows, N: place.inputs, K: place.outputs }] as [MatmulForm, MatmulShape]]),
+  products: (place, rows, modelInput) => [
+    ['nn', { M: rows, N: place.outputs, K: place.inputs, inputU8: modelInput === 'u8' }],
+    ['tn', { M: place.inputs, N: place.outputs, K: rows, inputU8: modelInput === 'u8' }],
+    // The model's input needs no gradient.
+    ...(modelInput ? [] : [['nt', { M: rows, N: place.inputs, K: place.outputs }] as [MatmulForm, MatmulShape]]),
   ],
 
   referenceForward(x, r) {

@@ -3,6 +3,7 @@
 // the order most likely to win for its class (skinny, big, other), and one clearly slower than the best so
 // far is not timed further. Results are cached per adapter and engine version (a file in Node, localStorage
 // in the browser), so the search runs once per machine.
+import type { InputKind } from '../data/dataset.js';
 import { matmulExceedsDevice, matmulFamily, matmulVariantName, parseMatmulVariant, type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
 import type { AdapterDescription } from '../engine/device.js';
 import { PipelineCache } from '../engine/dispatch.js';
@@ -32,10 +33,13 @@ export function tuneKey(adapter: AdapterDescription): string {
   return [adapter.vendor, adapter.architecture, adapter.device, adapter.description, `engine ${ENGINE_VERSION}`].join('|');
 }
 
-/** The matmuls of one training step of a model (its sizes, or its architecture) at a batch size. */
-export function trainingMatmuls(model: number[] | Architecture, batchSize: number): [MatmulForm, MatmulShape][] {
+/**
+ * The matmuls of one training step of a model (its sizes, or its architecture) at a batch size. The first
+ * layer's products read u8 pixels, or f32 features like every other layer's when `input` is 'f32'.
+ */
+export function trainingMatmuls(model: number[] | Architecture, batchSize: number, input: InputKind = 'u8'): [MatmulForm, MatmulShape][] {
   const arch = Array.isArray(model) ? architectureOf({ sizes: model }) : model;
-  return arch.layers.flatMap((layer) => layer.module.products?.(layer, batchSize, layer.index === 0) ?? []);
+  return arch.layers.flatMap((layer) => layer.module.products?.(layer, batchSize, layer.index === 0 ? input : null) ?? []);
 }
 
 /**
@@ -57,6 +61,8 @@ export function rankedCandidates(form: MatmulForm, shape: MatmulShape, base: Var
 export interface AutotuneOptions {
   sizes: number[];
   batchSizes: number[];
+  /** What the model's first layer reads (ModelOptions.input). Default 'u8'. */
+  input?: InputKind;
   adapter: AdapterDescription;
   store?: TuneStore;
   /** Tune the shapes again even where the store has them (other shapes' stored choices are kept). */
@@ -98,7 +104,7 @@ export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): P
   const budgetMs = o.budgetMs ?? 3000;
   const todo = new Map<string, [MatmulForm, MatmulShape]>();
   for (const batchSize of o.batchSizes) {
-    for (const [form, shape] of trainingMatmuls(o.sizes, batchSize)) {
+    for (const [form, shape] of trainingMatmuls(o.sizes, batchSize, o.input)) {
       const shapeKey = matmulShapeKey(form, shape);
       if (o.fresh || !chosen[shapeKey]) todo.set(shapeKey, [form, shape]);
     }
