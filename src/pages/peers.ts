@@ -1,4 +1,4 @@
-// The page of `npm run bench:peers`: trains the same MLP with each system in turn (demo/peers/*.ts, one
+// The page of `npm run bench:peers`: trains the same MLP with each system in turn (src/pages/peers/*.ts, one
 // trainer per file) and reports each result through window.report. Config comes in the URL (?config=JSON).
 import { parseMnist, splitMnist } from '../data/mnist.js';
 import { fetchMnistBytes } from '../data/mnistFetch.js';

@@ -41,7 +41,7 @@ export interface Problem {
   randomStateAfter: Uint32Array;
 }
 
-/** What a trainer measures; each of demo/peers/{tfjs,jax,engine}.ts exports `train(problem)` giving this. */
+/** What a trainer measures; each of src/pages/peers/{tfjs,jax,engine}.ts exports `train(problem)` giving this. */
 export interface Measurement {
   /** Wall time of the timed steps, including a final readback so queued GPU work counts. */
   seconds: number;

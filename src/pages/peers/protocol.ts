@@ -1,4 +1,4 @@
-// What `npm run bench:peers` (src/cli/benchPeers.ts) and its page (demo/peers.ts) exchange: the config goes in
+// What `npm run bench:peers` (src/cli/benchPeers.ts) and its page (src/pages/peers.ts) exchange: the config goes in
 // the page's URL (?config=JSON), messages come back through window.report (exposed by Puppeteer).
 import type { AdapterDescription } from '../../engine/device.js';
 
