@@ -24,6 +24,9 @@ export type AnyDataset = Dataset<Uint8Array> | Dataset<Float32Array>;
 
 export const inputKindOf = (inputs: Inputs): InputKind => (inputs instanceof Float32Array ? 'f32' : 'u8');
 
+/** Bytes that `values` inputs take in a GPU buffer: u8 packed four to a u32 word (the last one padded), or 4 per f32. */
+export const inputBufferBytes = (kind: InputKind, values: number): number => (kind === 'f32' ? values * 4 : Math.ceil(values / 4) * 4);
+
 const KIND_WORDS: Record<InputKind, string> = { u8: 'u8 pixels (a Uint8Array)', f32: 'f32 features (a Float32Array)' };
 
 /** Throws a BadInputError naming the data set, index and value for anything the model cannot take. */

@@ -5,7 +5,7 @@
 //   optimizer's) wait in a slot of a ring, written once per submission, and are copied into place just
 //   before their step.
 import type { BatchFields } from '../../shaders/batchUniform.js';
-import { inputKindOf, type AnyDataset } from '../data/dataset.js';
+import { inputBufferBytes, inputKindOf, type AnyDataset } from '../data/dataset.js';
 import type { ModelPlan } from './plan.js';
 import { trackedBuffer } from './buffers.js';
 
@@ -32,8 +32,7 @@ export class BatchUploader {
       this.labels[r] = data.labels[index];
     }
     const queue = this.plan.model.device.queue;
-    const bytes = this.inputs instanceof Float32Array ? rows * F * 4 : Math.ceil((rows * F) / 4) * 4;
-    queue.writeBuffer(this.plan.input, 0, this.inputs.buffer, 0, bytes);
+    queue.writeBuffer(this.plan.input, 0, this.inputs.buffer, 0, inputBufferBytes(this.plan.inputEncoding.kind, rows * F));
     queue.writeBuffer(this.plan.labels, 0, this.labels.buffer, 0, rows * 4);
     this.plan.writeBatch({ ...fields, rows, start: 0 });
     return rows;

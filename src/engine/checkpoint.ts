@@ -16,6 +16,7 @@ import { validateSizes } from './mlp.js';
 import type { ModelState } from './modelState.js';
 import type { ScheduleConfig } from './schedule.js';
 import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
+import { architecture } from '../layers/architecture.js';
 import type { InputKind } from '../data/dataset.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
@@ -111,7 +112,7 @@ export function encodeModelState(state: ModelState, metadata: Record<string, str
     architecture: `${state.inputs} → ${formatLayers(state.layers)}`,
     inputs: String(state.inputs),
     layers: formatLayers(state.layers),
-    sizes: JSON.stringify([state.inputs, ...state.layers.flatMap((l) => (l.kind === 'linear' ? [l.outputs] : []))]),
+    sizes: JSON.stringify(architecture(state.layers, state.inputs).sizes),
     seed: String(state.seed),
     input: state.input,
     ...(state.input === 'u8' && { pixel_mean: String(state.pixelMean ?? 0), pixel_std: String(state.pixelStd ?? 1) }),
@@ -175,9 +176,9 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
   return state;
 }
 
-/** The model as safetensors bytes (see Model.toSafetensors). */
+/** The model as safetensors bytes: Model.toSafetensors, kept as a function for existing callers. */
 export async function saveCheckpoint(model: Model, options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
-  return encodeModelState(await model.exportState(options), options.metadata);
+  return model.toSafetensors(options);
 }
 
 /**

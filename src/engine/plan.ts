@@ -16,7 +16,7 @@ import type { BufferSlice, Dispatch } from './dispatch.js';
 import type { MlpParameters } from './mlp.js';
 import type { Ops } from './ops.js';
 import type { ResidentDataset } from './residentData.js';
-import type { InputKind } from '../data/dataset.js';
+import { inputBufferBytes, type InputKind } from '../data/dataset.js';
 import { BadInputError } from '../errors.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 import type { LayerSpec } from '../layers/index.js';
@@ -93,7 +93,7 @@ export class ModelPlan {
     const B = capacity;
     const training = mode === 'train';
     const u8 = inputEncoding.kind === 'u8';
-    this.inputBytes = u8 ? Math.ceil((B * inputs) / 4) * 4 : B * inputs * 4;
+    this.inputBytes = inputBufferBytes(inputEncoding.kind, B * inputs);
     this.input = storageBuffer(device, this.inputBytes, `input ${inputEncoding.kind}`);
     this.labels = storageBuffer(device, B * 4, 'labels');
     this.batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
