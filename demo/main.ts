@@ -1,6 +1,6 @@
 // The demo page: wires the controls and views to the training worker (demo/worker.ts), which owns the GPU.
 // The page only sends ToWorker messages and renders the FromWorker replies (see demo/protocol.ts).
-import type { AdapterDescription } from '../src/engine/device.js';
+import type { AdapterDescription } from '../src/gpu/device.js';
 import type { BenchRequest, FinishedRun, FromWorker, ToWorker } from './protocol.js';
 import type { RunRecipe } from '../src/engine/recipe.js';
 import { architecture } from '../src/layers/architecture.js';

@@ -3,7 +3,7 @@
 import type { MatmulForm, MatmulShape } from '../shaders/matmul.js';
 import type { VariantResult } from '../src/tuning/matmulVariants.js';
 import type { StepBreakdown } from '../src/bench/step.js';
-import type { AdapterDescription } from '../src/engine/device.js';
+import type { AdapterDescription } from '../src/gpu/device.js';
 import type { ExperimentConfig } from '../src/experiments/config.js';
 import type { ExperimentResult } from '../src/experiments/run.js';
 import type { RunRecipe } from '../src/engine/recipe.js';

@@ -3,12 +3,12 @@
 import { matmulFamily, matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulShape } from '../shaders/matmul.js';
 import { compareMatmulVariants, matmulCandidates, quickMatmulCandidates } from '../src/tuning/matmulVariants.js';
 import { stepBreakdown } from '../src/bench/step.js';
-import { openBrowserDevice, type OpenedDevice } from '../src/engine/device.js';
+import { openBrowserDevice, type OpenedDevice } from '../src/gpu/device.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { DeviceLostError } from '../src/errors.js';
 import type { Dataset } from '../src/data/dataset.js';
 import { parseMnist, splitMnist, type MnistSplits } from '../src/data/mnist.js';
-import { defaultVariantsFor } from '../src/engine/variants.js';
+import { defaultVariantsFor } from '../src/gpu/variants.js';
 import { fetchMnistBytes } from '../src/data/mnistFetch.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import type { BenchRequest, FinishedRun, FromWorker, LabelledDigit, Misclassified, ToWorker } from './protocol.js';

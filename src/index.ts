@@ -8,9 +8,9 @@ export type { TrainingRecipe } from './engine/recipe.js';
 export {
   loadModel, downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB, listModelsInIndexedDB, deleteModelFromIndexedDB, type StoredModelInfo,
 } from './browser/modelStore.js';
-export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type AdapterDescription, type OpenedDevice } from './engine/device.js';
+export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type AdapterDescription, type OpenedDevice } from './gpu/device.js';
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
-export { DEFAULT_VARIANTS, type VariantChoices } from './engine/variants.js';
+export { DEFAULT_VARIANTS, type VariantChoices } from './gpu/variants.js';
 export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
 export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec } from './layers/index.js';
 export { architecture, type Architecture, type PlacedLayer } from './layers/architecture.js';
@@ -36,9 +36,9 @@ export {
 } from './engine/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';
-export { defaultVariantsFor } from './engine/variants.js';
+export { defaultVariantsFor } from './gpu/variants.js';
 export { autotuneVariants, localStorageTuneStore, trainingMatmuls, type TuneStore, type AutotuneOptions } from './tuning/autotune.js';
 export {
   EngineError, BadInputError, MisuseError, RunFailure, DeviceLimitError, GpuError, DivergedError, DeviceLostError, exitCodeOf,
 } from './errors.js';
-export { liveBuffers } from './engine/buffers.js';
+export { liveBuffers } from './gpu/buffers.js';

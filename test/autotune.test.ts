@@ -2,10 +2,10 @@
 // with the tuned choices uses them and still matches the float64 reference.
 import { describe, expect, it } from 'vitest';
 import { matmulFamily, matmulUnsupported, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
-import { GPU_MEASURED } from '../src/engine/measuredVariants.js';
+import { GPU_MEASURED } from '../src/gpu/measuredVariants.js';
 import { autotuneVariants, trainingMatmuls, tuneKey, type TuneStore } from '../src/tuning/autotune.js';
 import { Model, modelInternals } from '../src/engine/model.js';
-import { chooseMatmul, defaultVariantsFor, matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/engine/variants.js';
+import { chooseMatmul, defaultVariantsFor, matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/gpu/variants.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import { loadMnist } from '../src/node/mnistFiles.js';

@@ -8,7 +8,7 @@ import { GATHER_BATCH_BINDINGS, gatherBatchShader } from '../shaders/gatherBatch
 import { matmulBindings, matmulShader, type MatmulEpilogue, type MatmulForm } from '../shaders/matmul.js';
 import { ADAM_BINDINGS, adamUpdateShader, SGD_BINDINGS, sgdUpdateShader } from '../shaders/optimizer.js';
 import { SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxShader } from '../shaders/softmaxCrossEntropy.js';
-import { reduceKVariant, tiledVariant } from '../src/engine/variants.js';
+import { reduceKVariant, tiledVariant } from '../src/gpu/variants.js';
 
 describe('binding lists match the WGSL', () => {
   const epilogues: [MatmulForm, MatmulEpilogue][] = [['nn', 'none'], ['nn', 'bias'], ['nn', 'biasRelu'], ['nt', 'reluMask'], ['tn', 'none']];

@@ -1,6 +1,6 @@
 // safetensors checkpoints: round trips, PyTorch names and layouts, errors that leave the model untouched,
 // and resume that ends exactly where an uninterrupted run ends.
-import { DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/engine/variants.js';
+import { DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/gpu/variants.js';
 import { describe, expect, it } from 'vitest';
 import { sliceDataset } from '../src/data/dataset.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/data/safetensors.js';

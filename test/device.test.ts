@@ -1,8 +1,8 @@
 import { output } from '../shaders/bindings.js';
 import { describe, expect, it } from 'vitest';
-import { formatAdapter } from '../src/engine/device.js';
-import { readFloats, storageBuffer, uploadFloats } from '../src/engine/buffers.js';
-import { encodeDispatches, makeDispatch, PipelineCache } from '../src/engine/dispatch.js';
+import { formatAdapter } from '../src/gpu/device.js';
+import { readFloats, storageBuffer, uploadFloats } from '../src/gpu/buffers.js';
+import { encodeDispatches, makeDispatch, PipelineCache } from '../src/gpu/dispatch.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
 
 const gpu = await openTestDevice();

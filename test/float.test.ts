@@ -7,12 +7,12 @@ import { featureStandardization } from '../src/data/standardize.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/data/safetensors.js';
 import { loadCheckpoint } from '../src/engine/checkpoint.js';
 import { Model, modelInternals } from '../src/engine/model.js';
-import { GPU_VARIANTS } from '../src/engine/variants.js';
+import { GPU_VARIANTS } from '../src/gpu/variants.js';
 import { BadInputError } from '../src/errors.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../shaders/batchUniform.js';
 import { UniformWords } from '../shaders/bindings.js';
-import { readBuffer, storageBuffer, uniformBuffer } from '../src/engine/buffers.js';
+import { readBuffer, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';
 import { gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 import { expectGradientsClose, syntheticData } from './helpers/model.js';
 

@@ -4,7 +4,7 @@ import { UniformWords } from '../shaders/bindings.js';
 import { biasGradUnsupported, type BiasGradVariant } from '../shaders/biasGrad.js';
 import { ADAM_UNIFORM_BYTES, packAdamUniform, packSgdUniform, SGD_UNIFORM_BYTES } from '../shaders/optimizer.js';
 import { describe, expect, it } from 'vitest';
-import { readFloats, storageBuffer, uniformBuffer } from '../src/engine/buffers.js';
+import { readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';
 import * as ref from '../src/reference/ops.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 

@@ -1,7 +1,7 @@
 // Every matmul form and variant family against the float64 reference, on odd shapes and the MLP's own shapes.
 import { describe, expect, it } from 'vitest';
 import { matmulShader, matmulUnsupported, matmulVariantName, parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
-import { readFloats, storageBuffer } from '../src/engine/buffers.js';
+import { readFloats, storageBuffer } from '../src/gpu/buffers.js';
 import * as ref from '../src/reference/ops.js';
 import { matmulCandidates } from '../src/tuning/matmulVariants.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';

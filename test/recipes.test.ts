@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../shaders/batchUniform.js';
 import { UniformWords } from '../shaders/bindings.js';
 import { sliceDataset } from '../src/data/dataset.js';
-import { readFloats, uniformBuffer } from '../src/engine/buffers.js';
+import { readFloats, uniformBuffer } from '../src/gpu/buffers.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { Model, type FitOptions } from '../src/engine/model.js';
 import { formatSchedule, parseSchedule, scheduledLearningRate, type ScheduleConfig } from '../src/engine/schedule.js';

@@ -10,9 +10,9 @@ import { encodeSafetensors, decodeSafetensors } from '../src/data/safetensors.js
 import { sliceDataset } from '../src/data/dataset.js';
 import { Model } from '../src/engine/model.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
-import { DEFAULT_VARIANTS } from '../src/engine/variants.js';
+import { DEFAULT_VARIANTS } from '../src/gpu/variants.js';
 import { BadInputError, DeviceLimitError, DeviceLostError, DivergedError, GpuError, MisuseError } from '../src/errors.js';
-import { liveBuffers } from '../src/engine/buffers.js';
+import { liveBuffers } from '../src/gpu/buffers.js';
 import { openNodeDevice, type AdapterChoice } from '../src/node/gpu.js';
 import { withDeviceRecovery } from '../src/node/recovery.js';
 import { openModelFile } from '../src/node/modelFiles.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { sliceDataset } from '../src/data/dataset.js';
 import { splitMnist } from '../src/data/mnist.js';
 import { Model, modelInternals } from '../src/engine/model.js';
-import { Random } from '../src/engine/random.js';
+import { Random } from '../src/gpu/random.js';
 import { mlpForwardBackward } from '../src/reference/mlp.js';
 import { adamUpdate, sgdUpdate } from '../src/reference/ops.js';
 import { loadMnist } from '../src/node/mnistFiles.js';

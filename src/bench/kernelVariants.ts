@@ -6,9 +6,9 @@ import { biasGradUnsupported, biasGradVariantName, type BiasGradVariant } from '
 import { UniformWords } from '../../shaders/bindings.js';
 import { ADAM_UNIFORM_BYTES, packAdamUniform, type OptimizerVariant } from '../../shaders/optimizer.js';
 import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
-import { readFloats, storageBuffer, uniformBuffer } from '../engine/buffers.js';
-import { encodeDispatches, type Dispatch } from '../engine/dispatch.js';
-import type { Ops } from '../engine/ops.js';
+import { readFloats, storageBuffer, uniformBuffer } from '../gpu/buffers.js';
+import { encodeDispatches, type Dispatch } from '../gpu/dispatch.js';
+import type { Ops } from '../gpu/ops.js';
 import * as ref from '../reference/ops.js';
 import { calibratedRepeats, timeDispatches, type Timing } from '../tuning/timing.js';
 

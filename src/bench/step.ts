@@ -1,7 +1,7 @@
 // Where a training step's time goes: each kernel of the step timed alone, their sum, the whole step's
 // dispatches timed back to back, and the steady-state throughput of real training (fit) at that batch size.
 import { sliceDataset, type Dataset } from '../data/dataset.js';
-import type { DispatchCost } from '../engine/dispatch.js';
+import type { DispatchCost } from '../gpu/dispatch.js';
 import { modelInternals, type Model } from '../engine/model.js';
 import { ResidentDataset } from '../engine/residentData.js';
 import { calibratedRepeats, timeDispatches, type Timing } from '../tuning/timing.js';

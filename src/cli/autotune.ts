@@ -4,12 +4,12 @@
 // them in the tuning cache that `npm run train -- --autotune` reads. --json writes them with the adapter, the
 // table that src/engine/measuredVariants.ts holds for real GPUs.
 import { matmulVariantName } from '../../shaders/matmul.js';
-import { formatAdapter } from '../engine/device.js';
+import { formatAdapter } from '../gpu/device.js';
 import { writeFileAtomic } from '../node/files.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultTuneFile, fileTuneStore } from '../node/tuneStore.js';
 import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
-import { matmulShapeKey } from '../engine/variants.js';
+import { matmulShapeKey } from '../gpu/variants.js';
 import { choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry } from './args.js';
 import { table } from './report.js';
 

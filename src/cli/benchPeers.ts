@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../node/files.js';
 import { availableParallelism, cpus } from 'node:os';
-import { formatAdapter, type AdapterDescription } from '../engine/device.js';
+import { formatAdapter, type AdapterDescription } from '../gpu/device.js';
 import { ENGINE_VERSION } from '../version.js';
 import { launchChromium, startViteServer } from '../node/chromium.js';
 import { SYSTEMS, type PeerResult, type PeersConfig, type PeersMessage, type SystemName } from '../pages/peers/protocol.js';

@@ -1,9 +1,9 @@
 // npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter …]: test accuracy of a saved model.
-import { formatAdapter } from '../engine/device.js';
+import { formatAdapter } from '../gpu/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { openModelFile } from '../node/modelFiles.js';
-import { defaultVariantsFor } from '../engine/variants.js';
+import { defaultVariantsFor } from '../gpu/variants.js';
 import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { fmt, int, pct } from './report.js';
 

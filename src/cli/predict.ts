@@ -1,10 +1,10 @@
 // npm run predict -- --model FILE.safetensors --image PATH.png|PATH.idx [--adapter …]
 // Prints each image's class probabilities and the predicted digit.
-import { formatAdapter } from '../engine/device.js';
+import { formatAdapter } from '../gpu/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadImagesForPrediction } from '../node/images.js';
 import { openModelFile } from '../node/modelFiles.js';
-import { defaultVariantsFor } from '../engine/variants.js';
+import { defaultVariantsFor } from '../gpu/variants.js';
 import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 
 const MAX_PRINTED = 20;

@@ -1,7 +1,7 @@
 // What a training run prints, the same for Node (train) and headless Chromium (train:browser):
 // the adapter, the model and data, a live progress bar per epoch, a line per epoch, the test accuracy.
-import type { AdapterDescription } from '../engine/device.js';
-import { formatAdapter } from '../engine/device.js';
+import type { AdapterDescription } from '../gpu/device.js';
+import { formatAdapter } from '../gpu/device.js';
 import type { EpochInfo, Evaluation, StepInfo } from '../engine/model.js';
 import { formatSeconds, ProgressBar } from './progress.js';
 

@@ -8,7 +8,7 @@ import { matmulShader, matmulVariantName, parseMatmulVariant, type MatmulEpilogu
 import { adamUpdateShader, sgdUpdateShader } from '../../shaders/optimizer.js';
 import { softmaxCrossEntropyShader } from '../../shaders/softmaxCrossEntropy.js';
 import { biasGradShader } from '../../shaders/biasGrad.js';
-import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, GPU_VARIANTS } from '../engine/variants.js';
+import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, GPU_VARIANTS } from '../gpu/variants.js';
 import { choiceFlag, intListFlag, runMain, UsageError } from './args.js';
 import { parseArgs } from 'node:util';
 

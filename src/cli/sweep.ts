@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { splitMnist } from '../data/mnist.js';
 import { saveCheckpoint } from '../engine/checkpoint.js';
 import { OPTIMIZER_KINDS } from '../engine/optimizer.js';
-import { defaultVariantsFor } from '../engine/variants.js';
+import { defaultVariantsFor } from '../gpu/variants.js';
 import {
   DEFAULT_EXPERIMENT, experimentName, planConfigs, sampleConfigs, sweepConfigs, type ExperimentConfig, type SweepAxes,
 } from '../experiments/config.js';

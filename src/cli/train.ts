@@ -2,7 +2,7 @@
 import { Model } from '../engine/model.js';
 import { architectureOf } from '../engine/mlp.js';
 import { autotuneVariants } from '../tuning/autotune.js';
-import { defaultVariantsFor } from '../engine/variants.js';
+import { defaultVariantsFor } from '../gpu/variants.js';
 import { fileTuneStore } from '../node/tuneStore.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
@@ -10,7 +10,7 @@ import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { checkOutputs, writeFileAtomic } from '../node/files.js';
 import { withDeviceRecovery } from '../node/recovery.js';
 import { checkDataset } from '../data/dataset.js';
-import { formatAdapter } from '../engine/device.js';
+import { formatAdapter } from '../gpu/device.js';
 import { openModelFile, readModelFile, saveModelFile } from '../node/modelFiles.js';
 import type { SplitOptions } from '../data/mnist.js';
 import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';

@@ -2,7 +2,7 @@
 // browser), for machines where only a browser has WebGPU. Takes train's recipe flags (src/cli/recipe.ts) and
 // --json, and prints the same output.
 import type { Evaluation } from '../engine/model.js';
-import type { AdapterDescription } from '../engine/device.js';
+import type { AdapterDescription } from '../gpu/device.js';
 import type { RunRecipe } from '../engine/recipe.js';
 import { CHROMIUM_ARGS, launchChromium, startViteServer } from '../node/chromium.js';
 import { writeFileAtomic } from '../node/files.js';

@@ -3,7 +3,7 @@
 // (which corrects rows 35 and 38 of the UCI copy to Fisher's paper). A tiny f32 data set for tabular models.
 import { pickDataset, type FloatDataset } from './dataset.js';
 import { featureStandardization, standardizeFeatures } from './standardize.js';
-import { Random } from '../engine/random.js';
+import { Random } from '../gpu/random.js';
 
 export const IRIS_FEATURES = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
 export const IRIS_CLASSES = ['setosa', 'versicolor', 'virginica'];

@@ -1,6 +1,6 @@
 // MNIST: the four IDX files, and the split used by the reference recipe (first 55,000 training images train,
 // the last 5,000 validate, the official 10,000 test), or a seeded random validation split.
-import { Random } from '../engine/random.js';
+import { Random } from '../gpu/random.js';
 import { imagesAndLabels, parseIdx } from './idx.js';
 import { pickDataset, sliceDataset, type Dataset } from './dataset.js';
 

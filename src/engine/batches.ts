@@ -7,7 +7,7 @@
 import type { BatchFields } from '../../shaders/batchUniform.js';
 import { inputBufferBytes, inputKindOf, type AnyDataset } from '../data/dataset.js';
 import type { ModelPlan } from './plan.js';
-import { trackedBuffer } from './buffers.js';
+import { trackedBuffer } from '../gpu/buffers.js';
 
 export class BatchUploader {
   /** The batch's inputs on the host, as the plan's input buffer holds them (u8 padded to whole words, or f32). */

@@ -1,6 +1,6 @@
 // The weights of the best epoch so far, kept in a GPU buffer beside the parameters (a copy, no readback),
 // for early stopping and for restoring the best validation epoch at the end of fit.
-import { storageBuffer } from './buffers.js';
+import { storageBuffer } from '../gpu/buffers.js';
 import type { MlpParameters } from './mlp.js';
 
 export class BestWeights {

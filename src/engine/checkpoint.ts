@@ -17,6 +17,7 @@ import type { ModelState } from './modelState.js';
 import type { ScheduleConfig } from './schedule.js';
 import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 import { architecture } from '../layers/architecture.js';
+import { checkedInputShape, inputShapeText, parseInputShape, type InputShape } from '../layers/shape.js';
 import type { InputKind } from '../data/dataset.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
@@ -25,11 +26,16 @@ export const CHECKPOINT_FORMAT = 'webgpu-mlp';
  * The layers and input width a file holds: its metadata "layers" when present, else the plain MLP of its
  * metadata "sizes", else the shapes of 0.weight, 2.weight, … of a PyTorch Linear/ReLU stack.
  */
-export function checkpointLayers(file: SafetensorsFile, fileName: string): { layers: LayerSpec[]; inputs: number } {
+export function checkpointLayers(file: SafetensorsFile, fileName: string): { layers: LayerSpec[]; inputs: InputShape } {
   const m = file.metadata;
   if (m.layers !== undefined) {
-    const inputs = Number(m.inputs);
-    if (!(Number.isInteger(inputs) && inputs >= 1)) throw new BadInputError(`${fileName}: metadata inputs '${m.inputs}' is not a positive integer`, { file: fileName });
+    let inputs: InputShape;
+    try {
+      const shape = parseInputShape(m.inputs ?? '');
+      inputs = shape.length === 1 ? shape[0] : [...shape];
+    } catch {
+      throw new BadInputError(`${fileName}: metadata inputs '${m.inputs}' is not a positive integer width or a [channels, height, width] shape`, { file: fileName });
+    }
     try {
       return { layers: parseLayers(m.layers), inputs };
     } catch (e) {
@@ -109,8 +115,8 @@ export function encodeModelState(state: ModelState, metadata: Record<string, str
   const fields: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     engine_version: ENGINE_VERSION,
-    architecture: `${state.inputs} → ${formatLayers(state.layers)}`,
-    inputs: String(state.inputs),
+    architecture: architecture(state.layers, state.inputs).name,
+    inputs: inputShapeText(checkedInputShape(state.inputs)),
     layers: formatLayers(state.layers),
     sizes: JSON.stringify(architecture(state.layers, state.inputs).sizes),
     seed: String(state.seed),

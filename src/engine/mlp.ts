@@ -1,20 +1,24 @@
 // A model's parameters in one flat GPU buffer, laid out from its list of layers (src/layers/architecture.ts):
 // each layer's tensors in order, named as PyTorch's nn.Sequential names them ('0.weight', '0.bias', '2.weight', …).
 // A linear layer's weight is [in × out] here, the transpose of PyTorch's nn.Linear.weight.
-import { architecture, parametersOf, type Architecture } from '../layers/architecture.js';
+import { architecture, defaultInputShape, parametersOf, type Architecture } from '../layers/architecture.js';
+import type { InputShape } from '../layers/shape.js';
 import { mlpLayerSpecs, type LayerSpec } from '../layers/index.js';
 import { MAX_WIDTH } from '../layers/linear.js';
 import { makeParamLayout, slotOf, type ParamLayout } from './paramLayout.js';
-import { Random } from './random.js';
-import { readFloats, storageBuffer } from './buffers.js';
+import { Random } from '../gpu/random.js';
+import { readFloats, storageBuffer } from '../gpu/buffers.js';
 import type { InputKind } from '../data/dataset.js';
 
 export interface MlpConfig {
   /** Layer widths, input first, classes last: linear layers with ReLUs between. Default [784, 500, 10]. */
   sizes?: number[];
-  /** Or the whole list of layers (then `inputs` is the input width, default 784). */
+  /**
+   * Or the whole list of layers; then `inputs` is the input width or image shape [channels, height, width],
+   * by default MNIST's: 784 pixels, or a 1×28×28 image when the first layer is a conv2d.
+   */
   layers?: LayerSpec[];
-  inputs?: number;
+  inputs?: InputShape;
   /** Seeds initialization, the shuffling in fit and dropout's masks. Default 0. */
   seed?: number;
   /**
@@ -41,7 +45,7 @@ export function validateSizes(sizes: number[]): void {
 export function architectureOf(config: Pick<MlpConfig, 'sizes' | 'layers' | 'inputs'>): Architecture {
   if (config.layers) {
     if (config.sizes) throw new Error('give a model either sizes or layers, not both');
-    return architecture(config.layers, config.inputs ?? DEFAULT_SIZES[0]);
+    return architecture(config.layers, config.inputs ?? defaultInputShape(config.layers));
   }
   const sizes = config.sizes ?? DEFAULT_SIZES;
   validateSizes(sizes);

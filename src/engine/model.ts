@@ -10,12 +10,12 @@ import { ResidentDataset } from './residentData.js';
 import { BestWeights } from './bestWeights.js';
 import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoint.js';
 import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
-import { checkedGpuWork } from './gpuErrors.js';
+import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
-import { encodeDispatches, pipelineCacheFor, type Dispatch } from './dispatch.js';
+import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
 import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
 import type { Architecture } from '../layers/architecture.js';
-import { Ops } from './ops.js';
+import { Ops } from '../gpu/ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import {
   checkRecipe, checkSameModel, checkTrainingCounts, fromTorchTensors, OPTIMIZER_STATE_NAMES, optimizerStateFromTensors, toTorchTensors,
@@ -23,10 +23,10 @@ import {
 } from './modelState.js';
 import type { TrainingRecipe } from './recipe.js';
 import { inputEncodingOf, ModelPlan, type InputEncoding, type PlanMode } from './plan.js';
-import { Random } from './random.js';
+import { Random } from '../gpu/random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 import { scheduledLearningRate, validateSchedule, type ScheduleConfig } from './schedule.js';
-import { DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
+import { DEFAULT_VARIANTS, type VariantChoices } from '../gpu/variants.js';
 
 export interface StepInfo {
   epoch: number;
@@ -112,8 +112,21 @@ export interface PredictOptions extends CallOptions {
 
 export interface ModelOptions extends MlpConfig {
   variants?: VariantChoices;
-  /** Rows per evaluation/prediction batch. Default 1000. */
+  /** Rows per evaluation/prediction batch. Default 1000, fewer where a layer's buffers would pass 64 MiB. */
   evaluationBatch?: number;
+  /** Run each ReLU inside its neighbours' kernels (src/engine/fusion.ts). Default true; off for comparisons. */
+  fuse?: boolean;
+}
+
+/** The largest buffer a layer of an inference plan gets, per batch: what bounds the default evaluation batch. */
+const INFERENCE_BUFFER_BYTES = 64 * 2 ** 20;
+
+/** 1000 rows, or the largest power of two whose biggest layer buffer (activations, im2col columns) fits 64 MiB. */
+function defaultEvaluationBatch(arch: Architecture): number {
+  const floatsPerRow = Math.max(...arch.layers.map((l) => Math.max(l.outputs, l.module.scratchPerRow?.(l.spec, l) ?? 0)));
+  let rows = 1000;
+  while (rows > 1 && rows * floatsPerRow * 4 > INFERENCE_BUFFER_BYTES) rows = 2 ** Math.floor(Math.log2(rows - 1));
+  return rows;
 }
 
 /** Higher accuracy wins; on a tie, lower loss. */
@@ -142,6 +155,7 @@ export class Model {
   /** Set when the device is lost; a fit in progress then ends with a DeviceLostError. */
   private lostInfo?: GPUDeviceLostInfo;
   private readonly evaluationBatch: number;
+  private readonly fuse: boolean;
   private epochsDone = 0;
   private resident?: ResidentDataset;
   /** The last fit's recipe, recorded in checkpoints. */
@@ -159,7 +173,8 @@ export class Model {
     this.inputEncoding = inputEncodingOf(options);
     this.input = this.inputEncoding.kind;
     this.pixelNormalization = { mean: options.pixelMean ?? 0, std: options.pixelStd ?? 1 };
-    this.evaluationBatch = options.evaluationBatch ?? 1000;
+    this.evaluationBatch = options.evaluationBatch ?? defaultEvaluationBatch(this.architecture);
+    this.fuse = options.fuse ?? true;
     void device.lost.then((info) => {
       this.lostInfo = info;
     });
@@ -195,7 +210,7 @@ export class Model {
     const key = `${mode}:${capacity}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.inputEncoding);
+      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.inputEncoding, this.fuse);
       this.plans.set(key, plan);
     }
     return plan;
@@ -269,8 +284,8 @@ export class Model {
     if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new Error(`patience must be a positive integer, got ${patience}`);
     const restoreBest = options.restoreBest ?? patience !== undefined;
     if ((patience !== undefined || restoreBest) && !options.validation) throw new Error('patience and restoreBest need a validation set');
-    checkDataset(train, this.sizes[0], this.classes, this.input);
-    if (options.validation) checkDataset(options.validation, this.sizes[0], this.classes, this.input);
+    checkDataset(train, this.architecture.inputs, this.classes, this.input);
+    if (options.validation) checkDataset(options.validation, this.architecture.inputs, this.classes, this.input);
     if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
 
     const capacity = Math.min(batchSize, train.count);
@@ -287,7 +302,7 @@ export class Model {
     if (options.gpuResidentData === false && (asked ?? 1) > 1) throw new Error('stepsPerSubmit > 1 needs gpuResidentData');
     const keepOnGpu = options.gpuResidentData ?? ((asked ?? 1) > 1 || (this.ops.choices.gpuResidentData ?? false));
     const resident = keepOnGpu && ResidentDataset.fits(this.device, train) ? this.residentData(train) : null;
-    const uploader = resident ? null : new BatchUploader(plan, this.sizes[0]);
+    const uploader = resident ? null : new BatchUploader(plan, this.architecture.inputs);
     const gather = resident ? [plan.gatherFrom(resident)] : [];
     const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
     const stepsPerEpoch = Math.ceil(train.count / batchSize);
@@ -434,11 +449,11 @@ export class Model {
   }
 
   private async evaluateUnguarded(data: AnyDataset, signal?: AbortSignal): Promise<Evaluation> {
-    checkDataset(data, this.sizes[0], this.classes, this.input);
+    checkDataset(data, this.architecture.inputs, this.classes, this.input);
     if (data.count === 0) throw new Error(`${data.name}: no images to evaluate`);
     const capacity = this.inferenceCapacity(data.count);
     const plan = this.plan('evaluate', capacity);
-    const uploader = new BatchUploader(plan, this.sizes[0]);
+    const uploader = new BatchUploader(plan, this.architecture.inputs);
     const dispatches = [...plan.forward, ...plan.loss];
     for (let start = 0; start < data.count; start += capacity) {
       signal?.throwIfAborted();
@@ -460,8 +475,8 @@ export class Model {
    */
   async predict(images: Uint8Array | Float32Array, options: PredictOptions = {}): Promise<Float32Array> {
     this.checkUsable('predict');
-    const { count = images.length / this.sizes[0], signal } = options;
-    const F = this.sizes[0];
+    const { count = images.length / this.architecture.inputs, signal } = options;
+    const F = this.architecture.inputs;
     const [row, unit, values] = checkInputKind('predict', images, this.input) === 'u8' ? ['images', 'pixel', 'bytes'] : ['rows', 'feature', 'values'];
     if (!Number.isInteger(count) || count < 1) {
       throw new BadInputError(`predict: ${images.length} ${values} is not a whole, positive number of ${F}-${unit} ${row}`, { value: images.length });
@@ -472,7 +487,7 @@ export class Model {
   }
 
   private async predictUnguarded(images: Uint8Array | Float32Array, count: number, signal?: AbortSignal): Promise<Float32Array> {
-    const F = this.sizes[0];
+    const F = this.architecture.inputs;
     const data = { name: 'predict', images, labels: new Uint8Array(count), count, features: F } as AnyDataset;
     const capacity = this.inferenceCapacity(count);
     const plan = this.plan('predict', capacity);
@@ -498,9 +513,9 @@ export class Model {
    */
   async gradients(data: AnyDataset, batch: { step?: number; labelSmoothing?: number } = {}): Promise<Float32Array> {
     this.checkUsable('gradients');
-    checkDataset(data, this.sizes[0], this.classes, this.input);
+    checkDataset(data, this.architecture.inputs, this.classes, this.input);
     const plan = this.plan('train', data.count);
-    new BatchUploader(plan, this.sizes[0]).upload(data, null, 0, data.count, { ...batch, seed: this.seed });
+    new BatchUploader(plan, this.architecture.inputs).upload(data, null, 0, data.count, { ...batch, seed: this.seed });
     this.encode([...plan.forward, ...plan.loss, ...plan.backward], (enc) => enc.clearBuffer(plan.stats));
     return this.parameters.download(this.parameters.grads);
   }
@@ -515,7 +530,7 @@ export class Model {
     const arch = this.architecture;
     const { layout } = this.parameters;
     const state: ModelState = {
-      inputs: arch.inputs,
+      inputs: arch.inputShape.length === 1 ? arch.inputs : [...arch.inputShape],
       layers: arch.layers.map((l) => l.spec),
       seed: this.seed,
       input: this.input,

@@ -6,14 +6,17 @@ import { BadInputError } from '../errors.js';
 import type { Tensor } from '../data/safetensors.js';
 import type { InputKind } from '../data/dataset.js';
 import { parametersOf, type Architecture } from '../layers/architecture.js';
+import type { ParameterDecl } from '../layers/layer.js';
 import { formatLayers, type LayerSpec } from '../layers/index.js';
+import { checkedInputShape, formatShape, type InputShape } from '../layers/shape.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizer.js';
 import { slotOf, type ParamLayout } from './paramLayout.js';
 import type { TrainingRecipe } from './recipe.js';
 import { validateSchedule } from './schedule.js';
 
 export interface ModelState {
-  inputs: number;
+  /** The input width, or the image shape [channels, height, width]. */
+  inputs: InputShape;
   layers: LayerSpec[];
   seed: number;
   /** What the first layer reads: u8 pixels (normalized by pixelMean/pixelStd) or f32 features. */
@@ -42,7 +45,8 @@ export interface TrainingState {
 /** PyTorch's names for each optimizer's per-parameter state, in the engine's state-buffer order. */
 export const OPTIMIZER_STATE_NAMES: Record<OptimizerKind, string[]> = { adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] };
 
-const torchShape = (shape: number[], transposed: boolean) => (transposed ? [...shape].reverse() : shape);
+/** PyTorch's shape of a parameter: the engine's, its transpose, or (conv weights) that transpose reshaped. */
+const torchShape = (p: ParameterDecl) => p.torchShape ?? (p.transposedInTorch ? [...p.shape].reverse() : p.shape);
 
 /** Engine flat layout → PyTorch tensors (linear weights [in × out] transposed to [out, in]; a transpose is exact). */
 export function toTorchTensors(flat: Float32Array, layout: ParamLayout, arch: Architecture, prefix = ''): [string, Tensor][] {
@@ -53,7 +57,7 @@ export function toTorchTensors(flat: Float32Array, layout: ParamLayout, arch: Ar
     const [rows, cols] = p.shape;
     const data = new Float32Array(values.length);
     for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) data[o * rows + i] = values[i * cols + o];
-    return [`${prefix}${p.name}`, { shape: torchShape(p.shape, true), data }];
+    return [`${prefix}${p.name}`, { shape: torchShape(p), data }];
   });
 }
 
@@ -62,7 +66,7 @@ export function fromTorchTensors(tensors: Map<string, Tensor>, source: string, l
   const flat = new Float32Array(layout.totalLength);
   for (const p of parametersOf(arch)) {
     const name = `${prefix}${p.name}`;
-    const shape = torchShape(p.shape, p.transposedInTorch);
+    const shape = torchShape(p);
     const t = tensors.get(name);
     if (!t) throw new BadInputError(`${source}: missing tensor ${name} (expected shape [${shape.join(', ')}])`, { file: source });
     if (t.shape.join() !== shape.join()) throw new BadInputError(`${source}: tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`, { file: source });
@@ -85,9 +89,11 @@ export function fromTorchTensors(tensors: Map<string, Tensor>, source: string, l
  */
 export function checkSameModel(state: Pick<ModelState, 'inputs' | 'layers' | 'input'>, arch: Architecture, input: InputKind, source: string): void {
   if (state.input !== input) throw new BadInputError(`${source}: holds a model of ${state.input} inputs, this one takes ${input}`, { file: source });
-  const shape = (l: LayerSpec) => (l.kind === 'linear' ? `linear:${l.outputs}` : l.kind);
-  if (state.inputs === arch.inputs && state.layers.map(shape).join() === arch.layers.map((l) => shape(l.spec)).join()) return;
-  throw new BadInputError(`${source}: holds the model ${state.inputs} → ${formatLayers(state.layers)}, this one is ${arch.inputs} → ${arch.text}`, { file: source });
+  // Dropout's rate is a training choice, not part of the model.
+  const shape = (l: LayerSpec) => (l.kind === 'dropout' ? l.kind : formatLayers([l]));
+  const inputs = formatShape(checkedInputShape(state.inputs));
+  if (inputs === formatShape(arch.inputShape) && state.layers.map(shape).join() === arch.layers.map((l) => shape(l.spec)).join()) return;
+  throw new BadInputError(`${source}: holds the model ${inputs} → ${formatLayers(state.layers)}, this one is ${arch.name}`, { file: source });
 }
 
 /** The recipe, checked: optimizer resolved (an error names the source), schedule and numbers in range. */

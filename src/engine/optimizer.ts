@@ -2,10 +2,10 @@
 // The host keeps the step count and writes the per-step uniforms (bias corrections) before each submit.
 import { UniformWords } from '../../shaders/bindings.js';
 import { ADAM_UNIFORM_BYTES, packAdamUniform, packSgdUniform, SGD_UNIFORM_BYTES } from '../../shaders/optimizer.js';
-import { uniformBuffer } from './buffers.js';
-import type { Dispatch } from './dispatch.js';
+import { uniformBuffer } from '../gpu/buffers.js';
+import type { Dispatch } from '../gpu/dispatch.js';
 import type { MlpParameters } from './mlp.js';
-import type { Ops } from './ops.js';
+import type { Ops } from '../gpu/ops.js';
 
 export type OptimizerKind = 'adam' | 'adamw' | 'sgd';
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['adam', 'adamw', 'sgd'];

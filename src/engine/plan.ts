@@ -1,26 +1,29 @@
 // A model compiled for a batch capacity: every buffer, pipeline and bind group a step needs, made once.
 // A step only uploads its batch and encodes these dispatches.
 //
-// The plan walks the model's layers (src/layers/): each layer that is not fused or the identity in this mode
-// gets an output buffer h[B×out] (and, for training, its gradient dh) and contributes its dispatches:
-//   forward   in layer order; a ReLU after a linear runs as that linear's epilogue and shares its output
+// The plan walks the stages of the model's layers (fusion.ts decides which ReLUs run inside their neighbours;
+// layers that are the identity in this mode are left out): each stage gets an output buffer h[B×out] (unless
+// its forward is fused) and, for training, its gradient dh (unless its backward is fused), and contributes
+// its dispatches:
+//   forward   in layer order
 //   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels)
-//   backward  in reverse order; a layer whose input came out of a fused ReLU masks its input gradient by it
+//   backward  in reverse order
 // The input x[B×inputs] is raw u8 pixels, packed four to a u32, which the first layer reads as x/255 (then
 // scaled and shifted), or f32 features, which it reads as they are (InputEncoding).
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
 import { BATCH_UNIFORM_BYTES, packBatchUniform, type BatchFields } from '../../shaders/batchUniform.js';
 import { UniformWords } from '../../shaders/bindings.js';
-import { storageBuffer, trackedBuffer, uniformBuffer } from './buffers.js';
-import type { BufferSlice, Dispatch } from './dispatch.js';
+import { storageBuffer, trackedBuffer, uniformBuffer } from '../gpu/buffers.js';
+import type { BufferSlice, Dispatch } from '../gpu/dispatch.js';
 import type { MlpParameters } from './mlp.js';
-import type { Ops } from './ops.js';
+import type { Ops } from '../gpu/ops.js';
 import type { ResidentDataset } from './residentData.js';
 import { inputBufferBytes, type InputKind } from '../data/dataset.js';
 import { BadInputError } from '../errors.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 import type { LayerSpec } from '../layers/index.js';
-import type { LayerBuffers, LayerModule } from '../layers/layer.js';
+import type { LayerBuffers } from '../layers/layer.js';
+import { planStages } from './fusion.js';
 
 
 const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });
@@ -67,8 +70,8 @@ export class ModelPlan {
   readonly stats: GPUBuffer;
   /** Where stats (and predictions) are copied for reading on the host. */
   readonly statsStaging: GPUBuffer;
-  readonly activations: GPUBuffer[] = [];
-  readonly activationGrads: GPUBuffer[] = [];
+  /** Activations, their gradients and the layers' scratch, [capacity × …] f32 each. */
+  readonly layerBuffers: GPUBuffer[] = [];
   readonly probabilities?: GPUBuffer;
   readonly probabilitiesStaging?: GPUBuffer;
 
@@ -87,6 +90,8 @@ export class ModelPlan {
     readonly capacity: number,
     readonly mode: PlanMode,
     readonly inputEncoding: InputEncoding,
+    /** Off: every layer runs its own kernels (fusion.ts), for checking the fused plan against. */
+    fuse = true,
   ) {
     const { device, architecture, layout } = model;
     const { inputs, classes } = architecture;
@@ -100,35 +105,33 @@ export class ModelPlan {
     this.stats = storageBuffer(device, B * 8, 'stats');
     this.statsStaging = trackedBuffer(device, { size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' });
 
-    // What flows between layers: the current activation, its gradient, and the ReLU mask that applies to it.
+    // What flows between stages: the current activation, its gradient, and the ReLU output that masks it.
     let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = {
       act: whole(this.input), grad: null, pixels: u8 ? { pixelScale: inputEncoding.pixelScale, pixelShift: inputEncoding.pixelShift } : undefined,
     };
-    const stages: [LayerModule<LayerSpec>, LayerBuffers<LayerSpec>][] = [];
-    architecture.layers.forEach((layer, l) => {
-      if (layer.module.fusedAs) {
-        flow = { ...flow, mask: flow.act };
-        return;
-      }
-      if (layer.module.isIdentity?.(layer.spec, training)) return;
-      const output = storageBuffer(device, B * layer.outputs * 4, `h${layer.index}`);
-      this.activations.push(output);
-      const dOutput = training ? storageBuffer(device, B * layer.outputs * 4, `dh${layer.index}`) : null;
-      if (dOutput) this.activationGrads.push(dOutput);
-      const next = architecture.layers[l + 1];
-      const stage: LayerBuffers<LayerSpec> = {
+    const backward: Dispatch[][] = [];
+    for (const stage of planStages(architecture.layers, training, fuse)) {
+      const { layer } = stage;
+      const output = stage.forwardFused ? flow.act : whole(this.buffer(B * layer.outputs, `h${layer.index}`));
+      const dOutput = training && !stage.backwardFused ? whole(this.buffer(B * layer.outputs, `dh${layer.index}`)) : null;
+      const scratch = new Map<string, BufferSlice>();
+      const buffers: LayerBuffers<LayerSpec> = {
         spec: layer.spec, place: layer, ops, rows: B,
-        input: flow.act, pixels: flow.pixels, output: whole(output),
-        dInput: flow.grad, dOutput: dOutput ? whole(dOutput) : whole(output),
-        activation: next?.module.fusedAs, inputMask: flow.mask,
+        input: flow.act, pixels: flow.pixels, output,
+        dInput: flow.grad, dOutput: dOutput ?? output,
+        outputRelu: stage.outputRelu, inputGradMask: stage.masksInputGrad ? flow.mask : undefined,
         param: (role) => sliceOf(model.params, slotOf(layout, `${layer.index}.${role}`)),
         grad: (role) => sliceOf(model.grads, slotOf(layout, `${layer.index}.${role}`)),
+        scratch: (name, floats) => {
+          if (!scratch.has(name)) scratch.set(name, whole(this.buffer(floats, `${layer.index}.${name}`)));
+          return scratch.get(name)!;
+        },
         batch: whole(this.batch),
       };
-      this.forward.push(...layer.module.forward!(stage));
-      stages.push([layer.module, stage]);
-      flow = { act: whole(output), grad: dOutput ? whole(dOutput) : null };
-    });
+      if (!stage.forwardFused) this.forward.push(...layer.module.forward(buffers));
+      if (training && !stage.backwardFused) backward.push(layer.module.backward(buffers));
+      flow = stage.backwardFused ? { act: output, grad: flow.grad, mask: output } : { act: output, grad: dOutput };
+    }
 
     const logits = flow.act;
     if (mode === 'predict') {
@@ -138,7 +141,13 @@ export class ModelPlan {
       return;
     }
     this.loss.push(ops.softmaxCrossEntropy(flow.grad, whole(this.stats), logits, whole(this.labels), whole(this.batch), B, classes));
-    if (training) for (const [module, stage] of stages.reverse()) this.backward.push(...(module.backward?.(stage) ?? []));
+    if (training) for (const dispatches of backward.reverse()) this.backward.push(...dispatches);
+  }
+
+  private buffer(floats: number, label: string): GPUBuffer {
+    const buffer = storageBuffer(this.model.device, floats * 4, label);
+    this.layerBuffers.push(buffer);
+    return buffer;
   }
 
   /** Queues the Batch uniform: the rows actually present in this batch (≤ capacity), where it starts, its step. */
@@ -157,7 +166,7 @@ export class ModelPlan {
   }
 
   destroy(): void {
-    for (const b of [this.input, this.labels, this.batch, this.stats, this.statsStaging, ...this.activations, ...this.activationGrads]) b.destroy();
+    for (const b of [this.input, this.labels, this.batch, this.stats, this.statsStaging, ...this.layerBuffers]) b.destroy();
     this.probabilities?.destroy();
     this.probabilitiesStaging?.destroy();
   }

@@ -2,7 +2,7 @@
 // (shaders/gatherBatch.ts) and a step uploads no inputs: images as u8 packed four to a u32 or as f32 features,
 // labels as u32, and the epoch's shuffled order of rows, written once per epoch.
 import { inputBufferBytes, inputKindOf, type AnyDataset, type InputKind } from '../data/dataset.js';
-import { storageBuffer } from './buffers.js';
+import { storageBuffer } from '../gpu/buffers.js';
 
 /** Bytes of a data set's inputs in GPU memory: u8 padded to whole u32 words, or 4 per f32. */
 const inputBytes = (data: AnyDataset): number => inputBufferBytes(inputKindOf(data.images), data.count * data.features);

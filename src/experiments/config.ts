@@ -5,7 +5,7 @@ import { MNIST_CLASSES, MNIST_FEATURES } from '../data/mnist.js';
 import { architecture } from '../layers/architecture.js';
 import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 import { OPTIMIZER_KINDS, type OptimizerKind } from '../engine/optimizer.js';
-import { Random } from '../engine/random.js';
+import { Random } from '../gpu/random.js';
 import { formatSchedule, parseSchedule } from '../engine/schedule.js';
 
 export interface ExperimentConfig {

@@ -5,7 +5,7 @@ import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { Model, type EpochInfo, type StepInfo } from '../engine/model.js';
 import { DivergedError } from '../errors.js';
 import { parseSchedule } from '../engine/schedule.js';
-import type { VariantChoices } from '../engine/variants.js';
+import type { VariantChoices } from '../gpu/variants.js';
 import { experimentLayers, type ExperimentConfig } from './config.js';
 
 export interface ExperimentResult {

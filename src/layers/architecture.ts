@@ -1,8 +1,9 @@
-// A model's list of layers, checked and placed: each layer's input and output widths, its index (PyTorch's
+// A model's list of layers, checked and placed: each layer's input and output shapes, its index (PyTorch's
 // nn.Sequential index, so a dropout shifts the indices after it as it does there) and its parameter
 // tensors, named `${index}.weight` etc. Everything that walks a model walks this.
 import { moduleOf, formatLayers, type LayerSpec } from './index.js';
 import type { LayerModule, LayerPlace, ParameterDecl } from './layer.js';
+import { checkedInputShape, elementsOf, formatShape, isImage, type InputShape, type Shape } from './shape.js';
 
 export interface PlacedParameter extends ParameterDecl {
   /** `${index}.${role}`: the PyTorch state-dict name and the engine's. */
@@ -16,6 +17,8 @@ export interface PlacedLayer extends LayerPlace {
 }
 
 export interface Architecture {
+  inputShape: Shape;
+  /** Values per input row (784 for MNIST, as pixels or as a 1×28×28 image). */
   inputs: number;
   layers: PlacedLayer[];
   classes: number;
@@ -23,35 +26,56 @@ export interface Architecture {
   sizes: number[];
   /** The written form, 'linear:500,relu,linear:10'. */
   text: string;
+  /** How the model is named everywhere: '784 → linear:500,relu,linear:10', '1×28×28 → conv2d:…'. */
+  name: string;
 }
 
-export function architecture(specs: readonly LayerSpec[], inputs: number): Architecture {
-  if (!(Number.isInteger(inputs) && inputs >= 1)) throw new Error(`a model needs a positive integer input width, got ${inputs}`);
+/** MNIST's digits as an image, the input of a model whose first layer reads images (when none is given). */
+export const MNIST_IMAGE: Shape = [1, 28, 28];
+
+/** The input shape a model takes when the caller gives none: MNIST, as an image if the first layer needs one. */
+export function defaultInputShape(specs: readonly LayerSpec[]): Shape {
+  const first = specs[0];
+  return first && first.kind === 'conv2d' ? MNIST_IMAGE : [784];
+}
+
+export function architecture(specs: readonly LayerSpec[], input: InputShape): Architecture {
+  const inputShape = checkedInputShape(input);
   if (specs.length === 0) throw new Error('a model needs at least one layer');
-  let width = inputs;
+  let shape = inputShape;
   const layers = specs.map((spec, index): PlacedLayer => {
     const module = moduleOf(spec);
     const written = module.format(spec as never);
     const where = `layer ${index} (${written})`;
     // A spec built in code is checked as its written form would be.
-    module.parse(written.includes(':') ? written.slice(written.indexOf(':') + 1) : undefined);
-    if (index === 0 && !module.readsPixels) throw new Error(`${where}: the first layer reads the u8 pixels or f32 features, which only linear can`);
-    if (module.fusedAs) {
-      const before = specs[index - 1];
-      if (!before || !moduleOf(before).takesActivation) throw new Error(`${where}: a ${spec.kind} must follow a linear layer`);
+    module.parse(written.split(':').slice(1));
+    if (index === 0 && !module.readsModelInput) throw new Error(`${where}: the first layer reads the u8 pixels or f32 features, which only linear and conv2d can`);
+    let outputShape: Shape;
+    try {
+      outputShape = module.outputShape(spec as never, shape);
+    } catch (e) {
+      throw new Error(`${where} cannot take its input ${formatShape(shape)}: ${(e as Error).message}`);
     }
-    const outputs = module.outputs(spec as never, width);
-    const parameters = module.parameters(spec as never, width).map((p) => ({ ...p, name: `${index}.${p.role}` }));
-    const placed = { spec, module: module as LayerModule<LayerSpec>, index, inputs: width, outputs, parameters };
-    width = outputs;
+    const parameters = module.parameters(spec as never, shape).map((p) => ({ ...p, name: `${index}.${p.role}` }));
+    const placed: PlacedLayer = {
+      spec, module: module as LayerModule<LayerSpec>, index, inputShape: shape, outputShape,
+      inputs: elementsOf(shape), outputs: elementsOf(outputShape), parameters,
+    };
+    shape = outputShape;
     return placed;
   });
   const last = specs[specs.length - 1];
   if (last.kind !== 'linear') throw new Error(`the last layer must be linear (its outputs are the class scores), got ${moduleOf(last).format(last as never)}`);
-  if (width < 2) throw new Error(`the last layer needs at least 2 classes, got ${width}`);
+  const classes = elementsOf(shape);
+  if (classes < 2) throw new Error(`the last layer needs at least 2 classes, got ${classes}`);
+  const inputs = elementsOf(inputShape);
   const sizes = [inputs, ...layers.filter((l) => l.spec.kind === 'linear').map((l) => l.outputs)];
-  return { inputs, layers, classes: width, sizes, text: formatLayers(specs) };
+  const text = formatLayers(specs);
+  return { inputShape, inputs, layers, classes, sizes, text, name: `${formatShape(inputShape)} → ${text}` };
 }
 
 /** All parameter tensors in order, as the flat layout holds them. */
 export const parametersOf = (a: Architecture): PlacedParameter[] => a.layers.flatMap((l) => l.parameters);
+
+/** Whether the model reads its input as an image (its first layer is spatial). */
+export const readsImage = (a: Architecture): boolean => isImage(a.inputShape);

@@ -5,8 +5,8 @@
 import {
   DROPOUT_BINDINGS, dropoutBackwardBindings, dropoutBackwardShader, dropoutShader, dropoutThreshold, type DropoutShape,
 } from '../../shaders/dropout.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../engine/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../engine/ops.js';
+import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 
 export interface DropoutSpec {
@@ -14,7 +14,7 @@ export interface DropoutSpec {
   p: number;
 }
 
-/** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (masked by a fused ReLU's output). */
+/** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (masked by a ReLU's output, from the fusion pass). */
 export const gpu = {
   dropout(ops: Ops, output: BufferSlice, input: BufferSlice, batch: BufferSlice, s: DropoutShape): Dispatch {
     const count = s.capacityRows * s.width;
@@ -58,20 +58,22 @@ const shape = (p: number, place: LayerPlace, rows: number): DropoutShape => ({ c
 
 export const dropout: LayerModule<DropoutSpec> = {
   kind: 'dropout',
-  parse(argument) {
+  parse(args) {
+    const [argument] = args;
     const p = Number(argument);
-    if (argument === undefined || argument.trim() === '' || !(p >= 0 && p < 1)) {
-      throw new Error(`dropout takes the probability of dropping, in [0, 1) (dropout:0.2), got '${argument ?? ''}'`);
+    if (args.length !== 1 || argument.trim() === '' || !(p >= 0 && p < 1)) {
+      throw new Error(`dropout takes the probability of dropping, in [0, 1) (dropout:0.2), got '${args.join(':')}'`);
     }
     return { kind: 'dropout', p };
   },
   format: (s) => `dropout:${s.p}`,
-  outputs: (_s, inputs) => inputs,
+  outputShape: (_s, input) => input,
   parameters: () => [],
+  fuses: { inputGradMask: true },
   isIdentity: (s, training) => !training || s.p === 0,
 
   forward: (b) => [gpu.dropout(b.ops, b.output, b.input, b.batch, shape(b.spec.p, b.place, b.rows))],
-  backward: (b) => (b.dInput ? [gpu.dropoutBackward(b.ops, b.dInput, b.dOutput, b.inputMask ?? null, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
+  backward: (b) => (b.dInput ? [gpu.dropoutBackward(b.ops, b.dInput, b.dOutput, b.inputGradMask ?? null, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
 
   referenceForward(x, r) {
     if (!r.training || r.spec.p === 0) return Float64Array.from(x);

@@ -1,34 +1,48 @@
-// The layer kinds, and a model as a list of them. A new kind is a module beside these (see layer.ts), its
-// spec in LayerSpec and its module in LAYER_MODULES.
-import { dropout, type DropoutSpec } from './dropout.js';
+// The layer kinds, and a model as a list of them. A new kind is a module beside these (see layer.ts; an
+// activation is a call to activation.ts) and its line in LAYER_MODULES: LayerSpec follows from the registry.
+import { conv2d } from './conv2d.js';
+import { dropout } from './dropout.js';
+import { flatten } from './flatten.js';
+import { gelu } from './gelu.js';
 import type { LayerModule } from './layer.js';
-import { linear, type LinearSpec } from './linear.js';
-import { relu, type ReluSpec } from './relu.js';
+import { linear } from './linear.js';
+import { maxpool2d } from './maxpool2d.js';
+import { relu } from './relu.js';
+import { sigmoid } from './sigmoid.js';
+import { tanh } from './tanh.js';
 
-export type LayerSpec = LinearSpec | ReluSpec | DropoutSpec;
+export const LAYER_MODULES = { linear, conv2d, maxpool2d, flatten, dropout, relu, tanh, sigmoid, gelu } as const;
 
-export const LAYER_MODULES: { [K in LayerSpec['kind']]: LayerModule<Extract<LayerSpec, { kind: K }>> } = { linear, relu, dropout };
+type Registry = typeof LAYER_MODULES;
+/** One layer as data: { kind: 'linear', outputs: 500 }, { kind: 'relu' }, … */
+export type LayerSpec = { [K in keyof Registry]: Registry[K] extends LayerModule<infer S> ? S : never }[keyof Registry];
 
 export const LAYER_KINDS = Object.keys(LAYER_MODULES) as LayerSpec['kind'][];
 
 export function moduleOf<S extends LayerSpec>(spec: S): LayerModule<S> {
-  const module = LAYER_MODULES[spec.kind] as unknown as LayerModule<S> | undefined;
+  const module = (LAYER_MODULES as Record<string, unknown>)[spec.kind] as LayerModule<S> | undefined;
   if (!module) throw new Error(`unknown layer kind '${spec.kind}': expected ${LAYER_KINDS.join(', ')}`);
   return module;
 }
 
-/** 'linear:500,relu,dropout:0.2,linear:10' → specs. */
+/**
+ * The written form: layers separated by ',', each its kind and then ':'-separated arguments, leading ones by
+ * position and the rest as name=value: 'conv2d:16:k=3:pad=1,relu,maxpool2d:2,flatten,linear:10'.
+ */
 export function parseLayers(text: string): LayerSpec[] {
   if (text.trim() === '') throw new Error('the layer list is empty: write it as linear:500,relu,linear:10');
-  return text.split(',').map((part) => {
-    const [kind, argument, ...more] = part.trim().split(':');
-    if (!(kind in LAYER_MODULES)) throw new Error(`unknown layer kind '${kind}' in '${part}': expected ${LAYER_KINDS.join(', ')}`);
-    if (more.length) throw new Error(`layer '${part}' has more than one argument`);
-    return moduleOf({ kind } as LayerSpec).parse(argument);
+  return text.split(',').map((part, index) => {
+    const [kind, ...args] = part.trim().split(':');
+    if (!(kind in LAYER_MODULES)) throw new Error(`unknown layer kind '${kind}' in '${part}' (layer ${index}): expected ${LAYER_KINDS.join(', ')}`);
+    try {
+      return moduleOf({ kind } as LayerSpec).parse(args);
+    } catch (e) {
+      throw new Error(`layer ${index} ('${part.trim()}'): ${(e as Error).message}`);
+    }
   });
 }
 
-export const formatLayers = (specs: readonly LayerSpec[]) => specs.map((s) => moduleOf(s).format(s)).join(',');
+export const formatLayers = (specs: readonly LayerSpec[]) => specs.map((s) => moduleOf(s).format(s as never)).join(',');
 
 /** The plain MLP of these widths (inputs first, classes last): linear and ReLU in turn, a linear last. */
 export function mlpLayerSpecs(sizes: readonly number[], dropoutP = 0): LayerSpec[] {

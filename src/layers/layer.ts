@@ -1,12 +1,16 @@
-// What a layer kind declares, in one module per kind (linear.ts, relu.ts, dropout.ts): how it is written
-// ('linear:500'), its output width, its parameter tensors (engine shape, PyTorch layout, initialization),
-// its GPU dispatches for forward and backward, and its float64 reference twin. The plan, the reference model,
-// checkpoints, autotune and the demo walk a model's list of layers (architecture.ts) and ask these.
+// What a layer kind declares, in one module per kind (linear.ts, conv2d.ts, activations.ts, …): how it is
+// written ('linear:500', 'conv2d:16:k=3:pad=1'), its output shape for an input shape, its parameter tensors
+// (engine shape, PyTorch layout, initialization), a plain forward and backward on the GPU, and its float64 twin.
+// No layer knows what comes before or after it: the plan's fusion pass (src/engine/fusion.ts) may hand a layer
+// a ReLU to run as its forward epilogue or a ReLU mask for the input gradient it makes, where the module says
+// in `fuses` that its kernels take them. The plan, the reference model, checkpoints, autotune and the demo walk
+// a model's list of layers (architecture.ts) and ask these.
 import type { InputKind } from '../data/dataset.js';
-import type { BufferSlice, Dispatch } from '../engine/dispatch.js';
-import type { Ops } from '../engine/ops.js';
-import type { Random } from '../engine/random.js';
+import type { BufferSlice, Dispatch } from '../gpu/dispatch.js';
+import type { Ops } from '../gpu/ops.js';
+import type { Random } from '../gpu/random.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
+import type { Shape } from './shape.js';
 
 export interface ParameterDecl {
   /** The tensor is named `${layer index}.${role}`, as in a PyTorch nn.Sequential state dict. */
@@ -15,6 +19,8 @@ export interface ParameterDecl {
   shape: number[];
   /** PyTorch stores the transpose of this 2-D tensor (nn.Linear.weight is [out × in]). */
   transposedInTorch: boolean;
+  /** PyTorch's shape of the (transposed) data when it is not the 2-D one: nn.Conv2d.weight [out, in, kh, kw]. */
+  torchShape?: number[];
   /** Fills the tensor with its initial values, drawing from `random` in order. */
   init(out: Float32Array, random: Random): void;
 }
@@ -22,6 +28,9 @@ export interface ParameterDecl {
 export interface LayerPlace {
   /** Position in the model's list (PyTorch's nn.Sequential index). */
   index: number;
+  inputShape: Shape;
+  outputShape: Shape;
+  /** Values per row in and out (the shapes' products). */
   inputs: number;
   outputs: number;
 }
@@ -36,15 +45,17 @@ export interface LayerBuffers<S> {
   input: BufferSlice;
   pixels?: { pixelScale: number; pixelShift: number };
   output: BufferSlice;
-  /** Where the loss gradient of the input goes; null when nothing needs it (the input is pixels). */
+  /** Where the loss gradient of the input goes; null when nothing needs it (the input is the model's). */
   dInput: BufferSlice | null;
   dOutput: BufferSlice;
-  /** A layer fused after this one, to run as this one's forward epilogue (a ReLU). */
-  activation?: 'relu';
-  /** The input is the output of a fused ReLU: the input gradient must be zero where this is ≤ 0. */
-  inputMask?: BufferSlice;
+  /** Fusion pass only: a ReLU after this layer runs as its forward epilogue (output holds the ReLU's output). */
+  outputRelu?: boolean;
+  /** Fusion pass only: the input came out of a ReLU; the input gradient is zero where this is ≤ 0. */
+  inputGradMask?: BufferSlice;
   param(role: ParameterDecl['role']): BufferSlice;
   grad(role: ParameterDecl['role']): BufferSlice;
+  /** A buffer of this layer's own for the plan (im2col columns), made once with it. */
+  scratch(name: string, floats: number): BufferSlice;
   /** The Batch uniform (rows, step, seed, …; shaders/batchUniform.ts). */
   batch: BufferSlice;
 }
@@ -64,31 +75,44 @@ export interface LayerReferenceStep<S> {
 
 export interface LayerModule<S extends { kind: string }> {
   kind: S['kind'];
-  /** What follows 'kind:' in the written form (undefined when nothing does) → the spec. */
-  parse(argument: string | undefined): S;
+  /** The ':'-separated arguments after 'kind' in the written form → the spec. */
+  parse(args: string[]): S;
   format(spec: S): string;
-  outputs(spec: S, inputs: number): number;
-  parameters(spec: S, inputs: number): ParameterDecl[];
+  /** The output shape for an input shape; throws saying why the input does not fit. */
+  outputShape(spec: S, input: Shape): Shape;
+  parameters(spec: S, input: Shape): ParameterDecl[];
   /** Can read the model's inputs (u8 pixels or f32 features) as the first layer. */
-  readsPixels?: boolean;
-  /** Can run a ReLU that follows it as its epilogue. */
-  takesActivation?: boolean;
-  /**
-   * This layer runs fused: its forward as the epilogue of the layer before, its backward as a mask on the
-   * input gradient of the layer after (which every layer that makes an input gradient applies).
-   */
-  fusedAs?: 'relu';
+  readsModelInput?: boolean;
+  /** What its kernels take from the fusion pass (LayerBuffers.outputRelu, LayerBuffers.inputGradMask). */
+  fuses?: { outputRelu?: boolean; inputGradMask?: boolean };
   /** No dispatch and output = input in this mode (dropout outside training). */
   isIdentity?(spec: S, training: boolean): boolean;
-  forward?(b: LayerBuffers<S>): Dispatch[];
-  backward?(b: LayerBuffers<S>): Dispatch[];
+  forward(b: LayerBuffers<S>): Dispatch[];
+  backward(b: LayerBuffers<S>): Dispatch[];
+  /** Floats per row of its largest scratch buffer (bounds the inference batch); 0 when left out. */
+  scratchPerRow?(spec: S, place: LayerPlace): number;
   /**
    * The matrix products a training step of `rows` rows runs for this layer (autotune tunes these); `modelInput`
    * is the model's input kind when this layer reads it (the first layer), else null.
    */
-  products?(place: LayerPlace, rows: number, modelInput: InputKind | null): [MatmulForm, MatmulShape][];
+  products?(spec: S, place: LayerPlace, rows: number, modelInput: InputKind | null): [MatmulForm, MatmulShape][];
   /** y = layer(x), x [rows × inputs]. */
   referenceForward(x: Float64Array, r: LayerReferenceStep<S>): Float64Array;
   /** dX from dY (and parameter gradients into r.grad), given the forward's x and y. */
   referenceBackward(dY: Float64Array, x: Float64Array, y: Float64Array, r: LayerReferenceStep<S>): Float64Array;
+}
+
+/** 'k=5' style options after a layer's leading arguments, each a non-negative integer; unknown names refused. */
+export function integerOptions(kind: string, args: string[], names: Record<string, number>): Record<string, number> {
+  const values = { ...names };
+  for (const arg of args) {
+    const [name, text, ...rest] = arg.split('=');
+    if (!(name in names) || text === undefined || rest.length) {
+      throw new Error(`${kind} option '${arg}' is not one of ${Object.keys(names).map((n) => `${n}=N`).join(', ')}`);
+    }
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new Error(`${kind} option ${name} must be a non-negative integer, got '${text}'`);
+    values[name] = value;
+  }
+  return values;
 }

@@ -1,10 +1,12 @@
 // linear:OUT — y[B×OUT] = x[B×IN] · weight[IN×OUT] + bias[OUT], PyTorch's nn.Linear (whose weight is the
-// transpose, [OUT × IN]). Forward: one matmulNN with the bias (and a following ReLU) as its epilogue.
-// Backward: dWeight = matmulTN(x, dY), dBias = biasGrad(dY), dX = matmulNT(dY, weight) with the ReLU mask of
-// its input fused when that input came out of a ReLU.
+// transpose, [OUT × IN]). Forward: one matmulNN with the bias (and, from the fusion pass, a following ReLU) as
+// its epilogue. Backward: dWeight = matmulTN(x, dY), dBias = biasGrad(dY), dX = matmulNT(dY, weight), with the
+// ReLU mask of its input as that product's epilogue when the fusion pass gives one.
 import * as ref from '../reference/ops.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
+import { uniformFanIn } from './init.js';
 import type { LayerModule, ParameterDecl } from './layer.js';
+import { formatShape } from './shape.js';
 
 export interface LinearSpec {
   kind: 'linear';
@@ -13,33 +15,31 @@ export interface LinearSpec {
 
 export const MAX_WIDTH = 65536;
 
-/** PyTorch's nn.Linear default: uniform in ±1/√fan_in (kaiming_uniform with a = √5, and the bias likewise). */
-const uniformFanIn = (inputs: number) => (out: Float32Array, random: { uniform(a: number, b: number): number }) => {
-  const bound = 1 / Math.sqrt(inputs);
-  for (let i = 0; i < out.length; i++) out[i] = random.uniform(-bound, bound);
-};
-
 export const linear: LayerModule<LinearSpec> = {
   kind: 'linear',
-  parse(argument) {
+  parse(args) {
+    const [argument] = args;
     const outputs = Number(argument);
-    if (argument === undefined || !Number.isInteger(outputs) || outputs < 1 || outputs > MAX_WIDTH) {
-      throw new Error(`linear takes its width, an integer in 1..${MAX_WIDTH} (linear:500), got '${argument ?? ''}'`);
+    if (args.length !== 1 || !Number.isInteger(outputs) || outputs < 1 || outputs > MAX_WIDTH) {
+      throw new Error(`linear takes its width, an integer in 1..${MAX_WIDTH} (linear:500), got '${args.join(':')}'`);
     }
     return { kind: 'linear', outputs };
   },
   format: (s) => `linear:${s.outputs}`,
-  outputs: (s) => s.outputs,
-  parameters: (s, inputs): ParameterDecl[] => [
+  outputShape(s, input) {
+    if (input.length !== 1) throw new Error(`linear takes a feature vector, not a ${formatShape(input)} image: put flatten before it`);
+    return [s.outputs];
+  },
+  parameters: (s, [inputs]): ParameterDecl[] => [
     { role: 'weight', shape: [inputs, s.outputs], transposedInTorch: true, init: uniformFanIn(inputs) },
     { role: 'bias', shape: [s.outputs], transposedInTorch: false, init: uniformFanIn(inputs) },
   ],
-  readsPixels: true,
-  takesActivation: true,
+  readsModelInput: true,
+  fuses: { outputRelu: true, inputGradMask: true },
 
   forward: (b) => [
     b.ops.matmulNN(b.output, b.input, b.param('weight'), b.rows, b.place.outputs, b.place.inputs, {
-      epilogue: b.activation === 'relu' ? 'biasRelu' : 'bias', extra: b.param('bias'), ...(b.pixels ? { inputU8: true, ...b.pixels } : {}),
+      epilogue: b.outputRelu ? 'biasRelu' : 'bias', extra: b.param('bias'), ...(b.pixels ? { inputU8: true, ...b.pixels } : {}),
     }),
   ],
   backward(b) {
@@ -50,12 +50,12 @@ export const linear: LayerModule<LinearSpec> = {
     ];
     if (b.dInput) {
       dispatches.push(b.ops.matmulNT(b.dInput, b.dOutput, b.param('weight'), rows, place.inputs, place.outputs,
-        b.inputMask ? { epilogue: 'reluMask', extra: b.inputMask } : {}));
+        b.inputGradMask ? { epilogue: 'reluMask', extra: b.inputGradMask } : {}));
     }
     return dispatches;
   },
 
-  products: (place, rows, modelInput) => [
+  products: (_s, place, rows, modelInput) => [
     ['nn', { M: rows, N: place.outputs, K: place.inputs, inputU8: modelInput === 'u8' }],
     ['tn', { M: place.inputs, N: place.outputs, K: rows, inputU8: modelInput === 'u8' }],
     // The model's input needs no gradient.

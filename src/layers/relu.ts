@@ -1,31 +1,11 @@
-// relu — y = max(x, 0), PyTorch's nn.ReLU. It runs fused: forward as the bias+ReLU epilogue of the linear
-// before it, backward as the mask (y > 0) that the next layer applies to the input gradient it makes.
-import * as ref from '../reference/ops.js';
-import type { LayerModule } from './layer.js';
+// relu — y = max(x, 0), PyTorch's nn.ReLU. After linear or conv2d the fusion pass runs it as their epilogue,
+// and its backward as the mask (y > 0) inside the input-gradient kernel of the layer after it.
+import { activation } from './activation.js';
 
-export interface ReluSpec {
-  kind: 'relu';
-}
-
-export const relu: LayerModule<ReluSpec> = {
-  kind: 'relu',
-  parse(argument) {
-    if (argument !== undefined) throw new Error(`relu takes no argument, got 'relu:${argument}'`);
-    return { kind: 'relu' };
-  },
-  format: () => 'relu',
-  outputs: (_s, inputs) => inputs,
-  parameters: () => [],
-  fusedAs: 'relu',
-
-  referenceForward(x) {
-    const y = new Float64Array(x.length);
-    ref.relu(y, x);
-    return y;
-  },
-  referenceBackward(dY, _x, y) {
-    const dX = Float64Array.from(dY);
-    ref.reluMask(dX, y);
-    return dX;
-  },
-};
+export const relu = activation({
+  name: 'relu',
+  forward: 'max(x, 0.0)',
+  backward: 'select(0.0, dy, y > 0.0)',
+  f: (x) => Math.max(x, 0),
+  df: (dy, _x, y) => (y > 0 ? dy : 0),
+});

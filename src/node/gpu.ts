@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openDevice, type OpenedDevice } from '../engine/device.js';
+import { openDevice, type OpenedDevice } from '../gpu/device.js';
 import { missingPeer, resolvePeerFile } from './peers.js';
 
 export type AdapterChoice = 'auto' | 'system' | 'swiftshader';

@@ -2,7 +2,7 @@
 import { decodeSafetensors, type SafetensorsFile } from '../data/safetensors.js';
 import { modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from '../engine/checkpoint.js';
 import { Model, type ModelOptions } from '../engine/model.js';
-import type { VariantChoices } from '../engine/variants.js';
+import type { VariantChoices } from '../gpu/variants.js';
 import { readFileChecked, writeFileAtomic } from './files.js';
 
 export async function saveModelFile(model: Model, path: string, options: SaveOptions = {}): Promise<void> {

@@ -1,9 +1,9 @@
 // The main training job inside a browser page, for `npm run train:browser` (see headlessProtocol.ts).
 import { parseMnist, splitMnist } from '../data/mnist.js';
 import { fetchMnistBytes } from '../data/mnistFetch.js';
-import { openBrowserDevice } from '../engine/device.js';
+import { openBrowserDevice } from '../gpu/device.js';
 import { Model } from '../engine/model.js';
-import { defaultVariantsFor } from '../engine/variants.js';
+import { defaultVariantsFor } from '../gpu/variants.js';
 import { headlessRun, type HeadlessReport } from './headlessProtocol.js';
 
 async function main(report: HeadlessReport): Promise<void> {

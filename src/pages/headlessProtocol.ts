@@ -1,6 +1,6 @@
 // What `train:browser` (src/cli/trainBrowser.ts) and its page (src/pages/headless.ts) say to each other: the run
 // goes in the URL (?config=JSON), progress comes out through window.report, which Puppeteer exposes.
-import type { AdapterDescription } from '../engine/device.js';
+import type { AdapterDescription } from '../gpu/device.js';
 import type { EpochInfo, Evaluation, StepInfo } from '../engine/model.js';
 import type { RunRecipe } from '../engine/recipe.js';
 

@@ -2,7 +2,7 @@
 // trainer per file) and reports each result through window.report. Config comes in the URL (?config=JSON).
 import { parseMnist, splitMnist } from '../data/mnist.js';
 import { fetchMnistBytes } from '../data/mnistFetch.js';
-import { describeAdapter } from '../engine/device.js';
+import { describeAdapter } from '../gpu/device.js';
 import { makeProblem, type Measurement, type Problem } from './peers/problem.js';
 import type { PeerResult, PeersConfig, PeersMessage, SystemName } from './peers/protocol.js';
 

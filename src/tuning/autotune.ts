@@ -5,12 +5,12 @@
 // in the browser), so the search runs once per machine.
 import type { InputKind } from '../data/dataset.js';
 import { matmulExceedsDevice, matmulFamily, matmulVariantName, parseMatmulVariant, type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
-import type { AdapterDescription } from '../engine/device.js';
-import { PipelineCache } from '../engine/dispatch.js';
+import type { AdapterDescription } from '../gpu/device.js';
+import { PipelineCache } from '../gpu/dispatch.js';
 import { architectureOf } from '../engine/mlp.js';
 import type { Architecture } from '../layers/architecture.js';
-import { Ops } from '../engine/ops.js';
-import { chooseMatmul, defaultVariantsFor, inRange, matmulShapeKey, MEDIUM, SKINNY, type VariantChoices } from '../engine/variants.js';
+import { Ops } from '../gpu/ops.js';
+import { chooseMatmul, defaultVariantsFor, inRange, matmulShapeKey, MEDIUM, SKINNY, type VariantChoices } from '../gpu/variants.js';
 import { ENGINE_VERSION } from '../version.js';
 import { compareMatmulVariants, matmulCandidates } from './matmulVariants.js';
 
@@ -39,7 +39,7 @@ export function tuneKey(adapter: AdapterDescription): string {
  */
 export function trainingMatmuls(model: number[] | Architecture, batchSize: number, input: InputKind = 'u8'): [MatmulForm, MatmulShape][] {
   const arch = Array.isArray(model) ? architectureOf({ sizes: model }) : model;
-  return arch.layers.flatMap((layer) => layer.module.products?.(layer, batchSize, layer.index === 0 ? input : null) ?? []);
+  return arch.layers.flatMap((layer) => layer.module.products?.(layer.spec, layer, batchSize, layer.index === 0 ? input : null) ?? []);
 }
 
 /**

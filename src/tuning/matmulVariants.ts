@@ -5,10 +5,10 @@ import {
   matmulExceedsDevice, matmulFamily, matmulUnsupported, matmulVariantName,
   type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant,
 } from '../../shaders/matmul.js';
-import { readFloats, storageBuffer } from '../engine/buffers.js';
-import { encodeDispatches, type Dispatch } from '../engine/dispatch.js';
-import type { Ops } from '../engine/ops.js';
-import { reduceKVariant, tiledVariant } from '../engine/variants.js';
+import { readFloats, storageBuffer } from '../gpu/buffers.js';
+import { encodeDispatches, type Dispatch } from '../gpu/dispatch.js';
+import type { Ops } from '../gpu/ops.js';
+import { reduceKVariant, tiledVariant } from '../gpu/variants.js';
 import { calibratedRepeats, timeDispatches, type Timing } from './timing.js';
 
 export interface VariantResult {

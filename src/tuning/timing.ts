@@ -1,7 +1,7 @@
 // Timing of GPU work: repeat a set of dispatches many times in one compute pass, then divide. With the
 // adapter's `timestamp-query` the GPU's own clock times the pass; otherwise the wall clock from submit to
 // `onSubmittedWorkDone`. Warm-up first; the median of several trials, with min and max as the spread.
-import { encodeDispatches, type Dispatch } from '../engine/dispatch.js';
+import { encodeDispatches, type Dispatch } from '../gpu/dispatch.js';
 
 export interface Timing {
   medianMs: number;

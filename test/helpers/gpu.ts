@@ -1,9 +1,9 @@
 // One device per test file, opened with the same adapter logic as the CLI; fails loudly when there is none.
 import { afterAll, expect } from 'vitest';
 import { openNodeDevice, type AdapterChoice, type NodeDevice, type NodeDeviceOptions } from '../../src/node/gpu.js';
-import { encodeDispatches, PipelineCache, type Dispatch } from '../../src/engine/dispatch.js';
-import { storageBuffer } from '../../src/engine/buffers.js';
-import { Ops } from '../../src/engine/ops.js';
+import { encodeDispatches, PipelineCache, type Dispatch } from '../../src/gpu/dispatch.js';
+import { storageBuffer } from '../../src/gpu/buffers.js';
+import { Ops } from '../../src/gpu/ops.js';
 
 export async function openTestDevice(options: NodeDeviceOptions = {}): Promise<NodeDevice> {
   const gpu = await openNodeDevice((process.env.WEBGPU_ADAPTER as AdapterChoice | undefined) ?? 'auto', options);

@@ -1,8 +1,8 @@
 // This engine: Model.fit, as `npm run bench` times it: a warm-up fit, then one timed fit (one epoch over
 // steps × batch images, progressEvery 0), which reads the loss back at its end, so the GPU work is counted.
-import { openBrowserDevice } from '../../engine/device.js';
+import { openBrowserDevice } from '../../gpu/device.js';
 import { Model, modelInternals } from '../../engine/model.js';
-import { defaultVariantsFor } from '../../engine/variants.js';
+import { defaultVariantsFor } from '../../gpu/variants.js';
 import { slotOf } from '../../engine/paramLayout.js';
 import { ADAM, SIZES, type Measurement, type Problem, type Weights } from './problem.js';
 

@@ -5,7 +5,7 @@
 import { sliceDataset, type Dataset } from '../../data/dataset.js';
 import { architectureOf, initialParams, paramLayoutOf } from '../../engine/mlp.js';
 import { slotOf } from '../../engine/paramLayout.js';
-import { Random } from '../../engine/random.js';
+import { Random } from '../../gpu/random.js';
 import type { PeersConfig } from './protocol.js';
 
 export const SIZES = [784, 500, 10];

@@ -1,6 +1,6 @@
 // What `npm run bench:peers` (src/cli/benchPeers.ts) and its page (src/pages/peers.ts) exchange: the config goes in
 // the page's URL (?config=JSON), messages come back through window.report (exposed by Puppeteer).
-import type { AdapterDescription } from '../../engine/device.js';
+import type { AdapterDescription } from '../../gpu/device.js';
 
 export const SYSTEMS = ['tfjs', 'jax', 'engine'] as const;
 export type SystemName = (typeof SYSTEMS)[number];

@@ -1,7 +1,7 @@
 // Runs the engine in the page: the same seeded 20 training steps as the Node side of the parity test.
 import { parseMnist } from '../../../src/data/mnist.js';
 import { fetchMnistBytes } from '../../../src/data/mnistFetch.js';
-import { openBrowserDevice } from '../../../src/engine/device.js';
+import { openBrowserDevice } from '../../../src/gpu/device.js';
 import { runParitySteps } from './paritySteps.js';
 
 async function main() {

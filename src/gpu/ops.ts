@@ -15,10 +15,13 @@ import {
   SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxInvocations, softmaxShader, type SoftmaxVariant,
 } from '../../shaders/softmaxCrossEntropy.js';
 import { MAX_NORM_BINDINGS, maxNormShader } from '../../shaders/maxNorm.js';
+import {
+  ELEMENTWISE_BACKWARD_BINDINGS, ELEMENTWISE_FORWARD_BINDINGS, elementwiseBackwardShader, elementwiseEntry, elementwiseForwardShader, type ElementwiseOp,
+} from '../../shaders/elementwise.js';
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
 import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
 
-/** Workgroup size of the simple elementwise kernels (maxNorm, dropout). */
+/** Workgroup size of the simple elementwise kernels (activations, maxNorm, dropout, convolution columns, pooling). */
 export const ELEMENTWISE_WORKGROUP = 64;
 
 export interface MatmulOptions {
@@ -140,6 +143,21 @@ export class Ops {
     const label = `sgdUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
     const cost = { flops: 5 * length, bytes: 5 * 4 * length };
     return makeDispatch(this.cache, label, code, 'sgdUpdate', SGD_BINDINGS, { grads, params, velocity, sgd }, optimizerInvocations(v, length), v.workgroupSize, cost);
+  }
+
+  /** output[count] = op(input), an activation from the elementwise template (shaders/elementwise.ts) */
+  elementwiseForward(op: ElementwiseOp, output: BufferSlice, input: BufferSlice, count: number): Dispatch {
+    const wg = ELEMENTWISE_WORKGROUP;
+    const entry = elementwiseEntry(op, 'forward');
+    return makeDispatch(this.cache, `${entry} ${count}`, elementwiseForwardShader(op, wg, count), entry, ELEMENTWISE_FORWARD_BINDINGS, { input, output }, count, wg, { flops: count, bytes: 8 * count });
+  }
+
+  /** dInput[count] = op's backward of (dOutput, input, output) */
+  elementwiseBackward(op: ElementwiseOp, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, output: BufferSlice, count: number): Dispatch {
+    const wg = ELEMENTWISE_WORKGROUP;
+    const entry = elementwiseEntry(op, 'backward');
+    const buffers = { dOutput, input, output, dInput };
+    return makeDispatch(this.cache, `${entry} ${count}`, elementwiseBackwardShader(op, wg, count), entry, ELEMENTWISE_BACKWARD_BINDINGS, buffers, count, wg, { flops: 2 * count, bytes: 16 * count });
   }
 
   /** Each column of weight[inputs×outputs] scaled to L2 norm ≤ c (see shaders/maxNorm.ts) */

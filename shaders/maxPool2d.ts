@@ -1,0 +1,108 @@
+// Max pooling over KH × KW windows at stride S, no padding (nn.MaxPool2d's defaults; OH = ⌊(H − KH)/S⌋ + 1),
+// channels-last (image.ts). The window's maximum is its first largest value in row-major order (strict >),
+// and its backward sends each dY to that element only, so equal values break ties the same way on every
+// adapter and in the float64 twin. The backward recomputes the argmax rather than storing it.
+//   maxPool2d:          output[B × OH × OW × C] = max over the window of input[B × H × W × C]
+//   maxPool2dBackward:  dInput(b, h, w, c) = Σ over windows whose argmax is (h, w) of dOutput(b, oh, ow, c),
+//                       in a fixed order; zero where mask ≤ 0 (MASKED: the backward of a ReLU before the pool)
+// Variant: workgroupSize. Shapes: any with KH ≤ H, KW ≤ W.
+import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { input, output, type Binding } from './bindings.js';
+import { flatIndex } from './common.js';
+import { imageConstants, type ImageGeometry } from './image.js';
+
+export interface PoolGeometry extends ImageGeometry {
+  kernelHeight: number;
+  kernelWidth: number;
+  stride: number;
+}
+
+export const poolOutputSize = (g: Pick<PoolGeometry, 'height' | 'width' | 'kernelHeight' | 'kernelWidth' | 'stride'>) => ({
+  outHeight: Math.floor((g.height - g.kernelHeight) / g.stride) + 1,
+  outWidth: Math.floor((g.width - g.kernelWidth) / g.stride) + 1,
+});
+
+export const MAX_POOL_BINDINGS: Binding[] = [input('input'), output('output')];
+export const maxPoolBackwardBindings = (masked: boolean): Binding[] => [input('dOutput'), input('input'), ...(masked ? [input('mask')] : []), output('dInput')];
+
+const preamble = (g: PoolGeometry) => {
+  const { outHeight, outWidth } = poolOutputSize(g);
+  return `${imageConstants(g)}
+const KH = ${g.kernelHeight}u;
+const KW = ${g.kernelWidth}u;
+const S = ${g.stride}u;
+const OH = ${outHeight}u;
+const OW = ${outWidth}u;
+
+// The window (oh, ow) of channel c in image b: its first largest element's (i, j), packed as i · KW + j.
+fn argmaxOf(b: u32, oh: u32, ow: u32, c: u32) -> u32 {
+  var best = input[((b * H + oh * S) * W + ow * S) * C + c];
+  var at = 0u;
+  for (var i = 0u; i < KH; i++) {
+    for (var j = 0u; j < KW; j++) {
+      let v = input[((b * H + oh * S + i) * W + ow * S + j) * C + c];
+      if (v > best) { best = v; at = i * KW + j; }
+    }
+  }
+  return at;
+}`;
+};
+
+export function maxPool2dShader(workgroupSize: number, g: PoolGeometry): string {
+  return wgsl`${preamble(g)}
+const COUNT = B * OH * OW * C;
+@group(0) @binding(0) var<storage, read> input: array<f32>;
+@group(0) @binding(1) var<storage, read_write> output: array<f32>;
+
+@compute @workgroup_size(${workgroupSize})
+fn maxPool2d(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = ${flatIndex(workgroupSize)};
+  if (index >= COUNT) { return; }
+  let c = index % C;
+  let ow = (index / C) % OW;
+  let oh = (index / (C * OW)) % OH;
+  let b = index / (C * OW * OH);
+  let at = argmaxOf(b, oh, ow, c);
+  output[index] = input[((b * H + oh * S + at / KW) * W + ow * S + at % KW) * C + c];
+}
+`;
+}
+
+export function maxPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, masked: boolean): string {
+  return wgsl`${preamble(g)}
+const COUNT = B * H * W * C;
+@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+#if ${masked}
+@group(0) @binding(2) var<storage, read> mask: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dInput: array<f32>;
+#else
+@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
+#endif
+
+@compute @workgroup_size(${workgroupSize})
+fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = ${flatIndex(workgroupSize)};
+  if (index >= COUNT) { return; }
+  let c = index % C;
+  let w = (index / C) % W;
+  let h = (index / (C * W)) % H;
+  let b = index / (C * W * H);
+  var sum = 0.0;
+  for (var i = 0u; i < KH; i++) {
+    if (h < i || (h - i) % S != 0u || (h - i) / S >= OH) { continue; }
+    let oh = (h - i) / S;
+    for (var j = 0u; j < KW; j++) {
+      if (w < j || (w - j) % S != 0u || (w - j) / S >= OW) { continue; }
+      let ow = (w - j) / S;
+      if (argmaxOf(b, oh, ow, c) == i * KW + j) { sum += dOutput[((b * OH + oh) * OW + ow) * C + c]; }
+    }
+  }
+#if ${masked}
+  dInput[index] = select(0.0, sum, mask[index] > 0.0);
+#else
+  dInput[index] = sum;
+#endif
+}
+`;
+}

@@ -1,0 +1,36 @@
+// An activation layer from the elementwise template (shaders/elementwise.ts): its name, its forward and
+// backward as WGSL expressions, and the same two as float64 functions. Output shape = input shape, no
+// parameters. A new activation is a module that calls this, plus its line in LAYER_MODULES (index.ts).
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
+import type { LayerModule } from './layer.js';
+
+export interface ActivationDefinition<K extends string> extends ElementwiseOp {
+  name: K;
+  /** Float64 twins: y = f(x), and dx from dy, x and y. */
+  f(x: number): number;
+  df(dy: number, x: number, y: number): number;
+}
+
+export function activation<K extends string>(op: ActivationDefinition<K>): LayerModule<{ kind: K }> & { op: ActivationDefinition<K> } {
+  return {
+    kind: op.name,
+    op,
+    parse(args) {
+      if (args.length) throw new Error(`${op.name} takes no argument, got '${op.name}:${args.join(':')}'`);
+      return { kind: op.name };
+    },
+    format: () => op.name,
+    outputShape: (_s, input) => input,
+    parameters: () => [],
+
+    forward: (b) => [b.ops.elementwiseForward(op, b.output, b.input, b.rows * b.place.outputs)],
+    backward: (b) => (b.dInput ? [b.ops.elementwiseBackward(op, b.dInput, b.dOutput, b.input, b.output, b.rows * b.place.outputs)] : []),
+
+    referenceForward: (x) => x.map(op.f),
+    referenceBackward(dY, x, y) {
+      const dX = new Float64Array(dY.length);
+      for (let i = 0; i < dX.length; i++) dX[i] = op.df(dY[i], x[i], y[i]);
+      return dX;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// flatten — PyTorch's nn.Flatten(): a channels-last C×H×W image row into C·H·W features in (c, h, w) order,
+// so the linear layer after it has PyTorch's weights (shaders/flatten.ts). This module holds its GPU ops and
+// their float64 twins.
+import { FLATTEN_BINDINGS, flattenBackwardBindings, flattenBackwardShader, flattenShader } from '../../shaders/flatten.js';
+import type { ImageGeometry } from '../../shaders/image.js';
+import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import type { LayerModule } from './layer.js';
+import { elementsOf, isImage, type Shape } from './shape.js';
+
+export interface FlattenSpec {
+  kind: 'flatten';
+}
+
+const geometryOf = (input: Shape, batch: number): ImageGeometry => ({ batch, channels: input[0], height: input[1], width: input[2] });
+const label = (entry: string, g: ImageGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels}`;
+
+export const gpu = {
+  flatten(ops: Ops, output: BufferSlice, input: BufferSlice, g: ImageGeometry): Dispatch {
+    const count = g.batch * g.channels * g.height * g.width;
+    return makeDispatch(ops.cache, label('flatten', g), flattenShader(ELEMENTWISE_WORKGROUP, g), 'flatten', FLATTEN_BINDINGS, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
+  },
+  flattenBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, g: ImageGeometry): Dispatch {
+    const count = g.batch * g.channels * g.height * g.width;
+    const buffers = { dOutput, dInput, ...(mask ? { mask } : {}) };
+    return makeDispatch(ops.cache, `${label('flattenBackward', g)}${mask ? ' +reluMask' : ''}`, flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null), 'flattenBackward', flattenBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: (mask ? 12 : 8) * count });
+  },
+};
+
+export const reference = {
+  /** out[b][(c·H + h)·W + w] = x[b][(h·W + w)·C + c] */
+  flatten(out: Float64Array, x: ArrayLike<number>, g: ImageGeometry): void {
+    const { batch, channels: C, height: H, width: W } = g;
+    for (let b = 0; b < batch; b++) for (let c = 0; c < C; c++) for (let hw = 0; hw < H * W; hw++) out[(b * C + c) * H * W + hw] = x[(b * H * W + hw) * C + c];
+  },
+  flattenBackward(dX: Float64Array, dY: ArrayLike<number>, g: ImageGeometry): void {
+    const { batch, channels: C, height: H, width: W } = g;
+    for (let b = 0; b < batch; b++) for (let c = 0; c < C; c++) for (let hw = 0; hw < H * W; hw++) dX[(b * H * W + hw) * C + c] = dY[(b * C + c) * H * W + hw];
+  },
+};
+
+export const flatten: LayerModule<FlattenSpec> = {
+  kind: 'flatten',
+  parse(args) {
+    if (args.length) throw new Error(`flatten takes no argument, got 'flatten:${args.join(':')}'`);
+    return { kind: 'flatten' };
+  },
+  format: () => 'flatten',
+  outputShape(_s, input) {
+    if (!isImage(input)) throw new Error(`flatten takes a channels × height × width image; its input is already ${input[0]} features`);
+    return [elementsOf(input)];
+  },
+  parameters: () => [],
+  fuses: { inputGradMask: true },
+
+  forward: (b) => [gpu.flatten(b.ops, b.output, b.input, geometryOf(b.place.inputShape, b.rows))],
+  backward: (b) => (b.dInput ? [gpu.flattenBackward(b.ops, b.dInput, b.dOutput, b.inputGradMask ?? null, geometryOf(b.place.inputShape, b.rows))] : []),
+
+  referenceForward(x, r) {
+    const y = new Float64Array(x.length);
+    reference.flatten(y, x, geometryOf(r.place.inputShape, r.rows));
+    return y;
+  },
+  referenceBackward(dY, _x, _y, r) {
+    const dX = new Float64Array(dY.length);
+    reference.flattenBackward(dX, dY, geometryOf(r.place.inputShape, r.rows));
+    return dX;
+  },
+};

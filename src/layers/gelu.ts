@@ -1,0 +1,42 @@
+// gelu — PyTorch's nn.GELU() in its exact form, x Φ(x) with Φ the standard normal CDF, ½ (1 + erf(x/√2));
+// derivative Φ(x) + x φ(x). WGSL has no erf: Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7) stands in
+// on the GPU; the float64 twin uses a series accurate to about 1e-15.
+import { activation } from './activation.js';
+
+const ERF = `
+fn erf(z: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.3275911 * abs(z));
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(z) * (1.0 - poly * exp(-z * z));
+}
+fn normalCdf(x: f32) -> f32 { return 0.5 * (1.0 + erf(x * 0.7071067811865476)); }`;
+
+/** erf by its Taylor series (|z| < 3) or its asymptotic continued fraction (|z| ≥ 3). */
+export function erf(z: number): number {
+  const a = Math.abs(z);
+  if (a >= 3) {
+    // erfc(a) = e^{−a²}/√π · 1/(a + 1/2/(a + 1/(a + 3/2/(a + …))))
+    let f = 0;
+    for (let n = 60; n >= 1; n--) f = (n / 2) / (a + f);
+    return Math.sign(z) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / (a + f));
+  }
+  let term = a;
+  let sum = a;
+  for (let n = 1; n < 100 && Math.abs(term) > 1e-17 * sum; n++) {
+    term *= (-a * a) / n;
+    sum += term / (2 * n + 1);
+  }
+  return Math.sign(z) * (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+const cdf = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
+const pdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+
+export const gelu = activation({
+  name: 'gelu',
+  helpers: ERF,
+  forward: 'x * normalCdf(x)',
+  backward: 'dy * (normalCdf(x) + x * 0.3989422804014327 * exp(-0.5 * x * x))',
+  f: (x) => x * cdf(x),
+  df: (dy, x) => dy * (cdf(x) + x * pdf(x)),
+});

@@ -1,0 +1,106 @@
+// Convolutional layers and activations: the written form and shape checks, each image kernel against its
+// float64 twin on odd shapes, whole-model gradients of CNNs against the reference, and the fused plan against
+// the unfused one.
+import { describe, expect, it } from 'vitest';
+import { Model, modelInternals } from '../src/engine/model.js';
+import { architecture } from '../src/layers/architecture.js';
+import { formatLayers, parseLayers } from '../src/layers/index.js';
+import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { trainingMatmuls } from '../src/tuning/autotune.js';
+import { openTestDevice, withErrorScope } from './helpers/gpu.js';
+import { expectGradientsClose, syntheticData } from './helpers/model.js';
+
+describe('CNN layer lists', () => {
+  it('parse and format round trip; shapes follow the list as nn.Conv2d and nn.MaxPool2d give them', () => {
+    const text = 'conv2d:8:k=5:pad=2,relu,maxpool2d:2,conv2d:16:k=3:stride=2,tanh,maxpool2d:3:stride=2,flatten,linear:10';
+    const specs = parseLayers(text);
+    expect(formatLayers(specs)).toBe(text);
+    const arch = architecture(specs, [1, 28, 28]);
+    expect(arch.layers.map((l) => l.outputShape.join('×'))).toEqual(['8×28×28', '8×28×28', '8×14×14', '16×6×6', '16×6×6', '16×2×2', '64', '10']);
+    expect(arch.layers[0].parameters.map((p) => `${p.name} [${p.shape}] torch [${p.torchShape ?? ''}]`)).toEqual([
+      '0.weight [25,8] torch [8,1,5,5]', '0.bias [8] torch []',
+    ]);
+    expect(arch.name).toBe(`1×28×28 → ${text}`);
+  });
+
+  it.each([
+    ['conv2d:8,relu,flatten,linear:10', /layer 0 \('conv2d:8'\): conv2d needs its kernel size k=1\.\.15/],
+    ['conv2d:8:k=3:size=2,flatten,linear:10', /conv2d option 'size=2' is not one of k=N, stride=N, pad=N/],
+    ['conv2d:8:k=3:pad=x,flatten,linear:10', /conv2d option pad must be a non-negative integer, got 'x'/],
+    ['conv2d:8:k=15,conv2d:4:k=15,flatten,linear:10', /layer 1 \(conv2d:4:k=15\) cannot take its input 8×14×14: a 15×15 kernel with padding 0 does not fit a 8×14×14 image/],
+    ['conv2d:8:k=3,linear:10', /layer 1 \(linear:10\) cannot take its input 8×26×26: linear takes a feature vector, not a 8×26×26 image: put flatten before it/],
+    ['flatten,linear:100,relu,maxpool2d:2,linear:10', /layer 0 \(flatten\): the first layer reads the u8 pixels or f32 features, which only linear and conv2d can/],
+    ['linear:100,relu,maxpool2d:2,linear:10', /layer 0 \(linear:100\) cannot take its input 1×28×28: linear takes a feature vector, not a 1×28×28 image: put flatten before it/],
+    ['conv2d:4:k=3,flatten,relu,maxpool2d:2,linear:10', /layer 3 \(maxpool2d:2\) cannot take its input 2704: maxpool2d takes a channels × height × width image, not 2704 features/],
+    ['conv2d:4:k=15,maxpool2d:15,flatten,linear:10', /layer 1 \(maxpool2d:15\) cannot take its input 4×14×14: a 15×15 window does not fit a 4×14×14 image/],
+    ['conv2d:4:k=3,flatten,flatten,linear:10', /flatten takes a channels × height × width image; its input is already 2704 features/],
+    ['conv2d:4:k=3,flatten,gelu:2,linear:10', /gelu takes no argument/],
+  ])('refuses %j, naming the layer and why', (text, message) => {
+    expect(() => architecture(parseLayers(text), [1, 28, 28])).toThrow(message);
+  });
+
+  it("autotune's products include every convolution product (the first has no input gradient)", () => {
+    const arch = architecture(parseLayers('conv2d:4:k=3:pad=1,relu,maxpool2d:2,conv2d:6:k=3,relu,flatten,linear:10'), [1, 9, 9]);
+    expect(trainingMatmuls(arch, 5).map(([form, s]) => `${form} ${s.M}×${s.N}×${s.K}`)).toEqual([
+      'nn 405×4×9', 'tn 9×4×405', // conv 0 over 5 images of 9×9 positions, K = 1·3·3
+      'nn 20×6×36', 'tn 36×6×20', 'nt 20×36×6', // conv 3: 5 × 2×2 positions, K = 4·3·3
+      'nn 5×10×24', 'tn 24×10×5', 'nt 5×24×10',
+    ]);
+  });
+});
+
+const gpu = await openTestDevice();
+
+describe('whole-model gradients of CNNs against the float64 reference', () => {
+  it.each([
+    { layers: 'conv2d:3:k=3:pad=1,relu,maxpool2d:2,dropout:0.25,flatten,linear:5', input: [1, 9, 7], rows: 37 },
+    { layers: 'conv2d:4:k=3:stride=2:pad=2,tanh,conv2d:5:k=2,relu,flatten,linear:6', input: [3, 11, 9], rows: 1 },
+    { layers: 'conv2d:5:k=5,sigmoid,maxpool2d:3:stride=2,flatten,gelu,linear:4', input: [1, 13, 11], rows: 7 },
+    { layers: 'conv2d:6:k=1,relu,conv2d:3:k=3:pad=1,relu,maxpool2d:2,flatten,relu,linear:7', input: [3, 5, 7], rows: 9 },
+  ])('$layers on $input × $rows', async ({ layers, input, rows }) => {
+    await withErrorScope(gpu.device, async () => {
+      const specs = parseLayers(layers);
+      const arch = architecture(specs, input);
+      const data = syntheticData(rows, arch.inputs, arch.classes, 3);
+      for (const fuse of [true, false]) {
+        const model = new Model(gpu.device, { layers: specs, inputs: input, seed: 5, fuse, pixelMean: 0.1, pixelStd: 0.3 });
+        const params = await model.getParams();
+        const got = await model.gradients(data, { step: 3 });
+        const want = mlpForwardBackward(params, modelInternals(model).parameters.layout, arch, data.images, data.labels, rows, 1 / 0.3, -0.1 / 0.3, { seed: 5, step: 3 });
+        expectGradientsClose(got, want.grads, modelInternals(model).parameters.layout.tensors);
+        model.dispose();
+      }
+    });
+  });
+});
+
+describe('fusion is a rewrite of the plan that changes no number', () => {
+  it.each([
+    'linear:13,relu,dropout:0.3,linear:7',
+    'linear:12,relu,relu,tanh,linear:9,relu,linear:5',
+    'conv2d:4:k=3:pad=1,relu,maxpool2d:2,relu,flatten,linear:11,relu,dropout:0.2,linear:6',
+  ])('%s: the same loss, gradients and predictions bit for bit', async (layers) => {
+    await withErrorScope(gpu.device, async () => {
+      const specs = parseLayers(layers);
+      const input = specs[0].kind === 'conv2d' ? [1, 9, 9] : [29];
+      const arch = architecture(specs, input);
+      const data = syntheticData(21, arch.inputs, arch.classes, 8);
+      const run = async (fuse: boolean) => {
+        const model = new Model(gpu.device, { layers: specs, inputs: input, seed: 9, fuse });
+        const grads = await model.gradients(data, { step: 2 });
+        const probabilities = await model.predict(data.images);
+        const evaluation = await model.evaluate(data);
+        const plan = modelInternals(model).plan('train', 21);
+        const kernels = [...plan.forward, ...plan.backward].length;
+        model.dispose();
+        return { grads: Array.from(grads), probabilities: Array.from(probabilities), loss: evaluation.loss, kernels };
+      };
+      const fused = await run(true);
+      const unfused = await run(false);
+      expect(fused.grads).toEqual(unfused.grads);
+      expect(fused.probabilities).toEqual(unfused.probabilities);
+      expect(fused.loss).toBe(unfused.loss);
+      expect(fused.kernels).toBeLessThan(unfused.kernels);
+    });
+  });
+});
