@@ -3,7 +3,7 @@
 import type { AdapterDescription } from '../src/gpu/device.js';
 import type { BenchRequest, FinishedRun, FromWorker, ToWorker } from './protocol.js';
 import type { RunRecipe } from '../src/engine/recipe.js';
-import { architecture } from '../src/layers/architecture.js';
+import { architecture, defaultInputShape, parametersOf, type Architecture } from '../src/layers/architecture.js';
 import { BenchView } from './ui/bench.js';
 import { ExperimentsView, readExperimentForm } from './ui/experiments.js';
 import { TrainingCharts } from './ui/charts.js';
@@ -152,8 +152,8 @@ function renderResults(run: FinishedRun): void {
   renderWeights(ui.weights, run.firstLayer, run.hidden);
 }
 
-const parameterCount = (sizes: number[]) => sizes.slice(1).reduce((n, out, i) => n + (sizes[i] + 1) * out, 0);
-const describeSizes = (sizes: number[]) => `${sizes.join('-')} MLP (${integer(parameterCount(sizes))} parameters)`;
+/** '784 → linear:500,relu,linear:10 (397,510 parameters)' */
+const describeModel = (a: Architecture) => `${a.name} (${integer(parametersOf(a).reduce((n, p) => n + p.shape.reduce((x, y) => x * y, 1), 0))} parameters)`;
 
 // ---- predictions: one request in flight, the newest drawing waits ----
 
@@ -198,7 +198,7 @@ function predictCurrentDrawing(): void {
 // ---- controls ----
 
 /** Widths through the run's linear layers, inputs first. */
-const runSizes = (run: RunRecipe) => architecture(run.layers, 784).sizes;
+const runArchitecture = (run: RunRecipe) => architecture(run.layers, defaultInputShape(run.layers));
 
 /** The settings as a run, or undefined after listing what is wrong next to the controls. */
 function checkForm(): RunRecipe | undefined {
@@ -243,7 +243,7 @@ ui.form.addEventListener('submit', (event) => {
   charts.reset(runConfig.epochs);
   intervals.reset();
   progress.start(runConfig.epochs);
-  ui.modelInfo.textContent = `Training a ${describeSizes(runSizes(runConfig))} on ${integer(runConfig.limit!)} images.`;
+  ui.modelInfo.textContent = `Training a ${describeModel(runArchitecture(runConfig))} on ${integer(runConfig.limit!)} images.`;
   setStatus(`Training: ${runConfig.optimizer.kind}, learning rate ${runConfig.optimizer.lr}, batch ${runConfig.batchSize}, ${runConfig.epochs} epoch${runConfig.epochs > 1 ? 's' : ''}…`);
   setState('training');
   sendWhenModelFree({ type: 'train', config: runConfig });
@@ -420,7 +420,7 @@ function onMessage(message: FromWorker): void {
       hasModel = true;
       stopping = false;
       setStatus(`${message.stopped ? 'Stopped' : 'Done'}. Test accuracy ${(message.testAccuracy * 100).toFixed(2)}% (test loss ${message.testLoss.toFixed(4)}). Now draw a digit.`);
-      if (runConfig) ui.modelInfo.textContent = `Trained ${describeSizes(runSizes(runConfig))}.`;
+      if (runConfig) ui.modelInfo.textContent = `Trained ${describeModel(runArchitecture(runConfig))}.`;
       setState('done');
       predictCurrentDrawing();
       return;
@@ -432,7 +432,7 @@ function onMessage(message: FromWorker): void {
       progress.finish('loaded from a file (no training history)');
       renderResults(message);
       hasModel = true;
-      ui.modelInfo.textContent = `Loaded ${message.name}: ${describeSizes(message.sizes)}.`;
+      ui.modelInfo.textContent = `Loaded ${message.name}: ${message.architecture}.`;
       setStatus(`Loaded ${message.name}. Test accuracy ${(message.testAccuracy * 100).toFixed(2)}%.`);
       setState('done');
       predictCurrentDrawing();

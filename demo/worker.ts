@@ -235,7 +235,7 @@ async function handle(message: ToWorker): Promise<void> {
       model = loaded;
       const summary = await summarize(loaded, false);
       if (honourPendingReset()) return;
-      post({ type: 'loaded', name: message.name, sizes: loaded.sizes, ...summary });
+      post({ type: 'loaded', name: message.name, sizes: loaded.sizes, architecture: `${loaded.architecture.name} (${loaded.parameterCount.toLocaleString('en-US')} parameters)`, ...summary });
       return;
     }
     case 'experiments':

@@ -5,7 +5,8 @@
 // Shapes (channels-last, see image.ts; K = C·KH·KW, column k = (c·KH + i)·KW + j, as PyTorch's weight
 // [O, C, KH, KW] flattens):
 //   conv2dColumns:    columns[B·OH·OW × K], entry (b, oh, ow; c, i, j) = x(b, oh·S − P + i, ow·S − P + j, c),
-//                     0 outside the image; x is f32 or u8 pixels (INPUT_U8, read as pixel(index))
+//                     0 outside the image; x is f32 or u8 pixels (read as pixel(index)); an invocation per
+//                     (b, oh, ow, c) writes its KH·KW entries
 //   conv2dInputGrad:  dInput[B × H × W × C] = Σ over (i, j) with oh = (h + P − i)/S and ow = (w + P − j)/S
 //                     whole and inside the output: dColumns(b, oh, ow; c, i, j); zero where mask ≤ 0 (MASKED,
 //                     the backward of a ReLU before the convolution)
@@ -46,10 +47,16 @@ const OW = ${outWidth}u;
 const K = C * KH * KW;`;
 };
 
+/** conv2dColumns' invocations: one per output position and input channel, each writing its KH·KW entries. */
+export const columnsInvocations = (g: ConvGeometry): number => {
+  const { outHeight, outWidth } = convOutputSize(g);
+  return g.batch * outHeight * outWidth * g.channels;
+};
+
 export function conv2dColumnsShader(workgroupSize: number, g: ConvGeometry, pixels?: { pixelScale: number; pixelShift: number }): string {
   const u8 = pixels !== undefined;
   return wgsl`${constants(g)}
-const COUNT = B * OH * OW * K;
+const COUNT = B * OH * OW * C;
 #if ${u8}
 @group(0) @binding(0) var<storage, read> input: array<u32>;
 ${u8 ? pixelRead(pixels!) : ''}
@@ -62,26 +69,28 @@ ${u8 ? pixelRead(pixels!) : ''}
 fn conv2dColumns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = ${flatIndex(workgroupSize)};
   if (index >= COUNT) { return; }
-  let row = index / K;
-  let k = index % K;
+  let row = index / C;
+  let c = index % C;
   let b = row / (OH * OW);
   let oh = (row / OW) % OH;
   let ow = row % OW;
-  let c = k / (KH * KW);
-  let i = (k / KW) % KH;
-  let j = k % KW;
-  let h = i32(oh * S + i) - i32(P);
-  let w = i32(ow * S + j) - i32(P);
-  var value = 0.0;
-  if (h >= 0 && h < i32(H) && w >= 0 && w < i32(W)) {
-    let at = ((b * H + u32(h)) * W + u32(w)) * C + c;
+  let first = row * K + c * KH * KW;
+  for (var i = 0u; i < KH; i++) {
+    let h = i32(oh * S + i) - i32(P);
+    for (var j = 0u; j < KW; j++) {
+      let w = i32(ow * S + j) - i32(P);
+      var value = 0.0;
+      if (h >= 0 && h < i32(H) && w >= 0 && w < i32(W)) {
+        let at = ((b * H + u32(h)) * W + u32(w)) * C + c;
 #if ${u8}
-    value = pixel(at);
+        value = pixel(at);
 #else
-    value = input[at];
+        value = input[at];
 #endif
+      }
+      columns[first + i * KW + j] = value;
+    }
   }
-  columns[index] = value;
 }
 `;
 }

@@ -5,6 +5,10 @@
 //   maxPool2d:          output[B × OH × OW × C] = max over the window of input[B × H × W × C]
 //   maxPool2dBackward:  dInput(b, h, w, c) = Σ over windows whose argmax is (h, w) of dOutput(b, oh, ow, c),
 //                       in a fixed order; zero where mask ≤ 0 (MASKED: the backward of a ReLU before the pool)
+//                       Windows that do not overlap (S ≥ KH, KW) take the block form: an invocation per S×S
+//                       block of the input, which finds its window's argmax once and writes the whole block;
+//                       overlapping ones an invocation per input element, which finds each covering
+//                       window's argmax.
 // Variant: workgroupSize. Shapes: any with KH ≤ H, KW ≤ W.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, type Binding } from './bindings.js';
@@ -68,7 +72,12 @@ fn maxPool2d(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 `;
 }
 
+/** Whether the backward runs in the block form, and then its invocations: one per S×S block of each channel. */
+export const poolBlocks = (g: PoolGeometry): number | null =>
+  g.stride >= g.kernelHeight && g.stride >= g.kernelWidth ? g.batch * Math.ceil(g.height / g.stride) * Math.ceil(g.width / g.stride) * g.channels : null;
+
 export function maxPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, masked: boolean): string {
+  if (poolBlocks(g) !== null) return maxPool2dBackwardBlockShader(workgroupSize, g, masked);
   return wgsl`${preamble(g)}
 const COUNT = B * H * W * C;
 @group(0) @binding(0) var<storage, read> dOutput: array<f32>;
@@ -103,6 +112,55 @@ fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
 #else
   dInput[index] = sum;
 #endif
+}
+`;
+}
+
+function maxPool2dBackwardBlockShader(workgroupSize: number, g: PoolGeometry, masked: boolean): string {
+  return wgsl`${preamble(g)}
+const BH = ${Math.ceil(g.height / g.stride)}u;
+const BW = ${Math.ceil(g.width / g.stride)}u;
+const COUNT = B * BH * BW * C;
+@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+#if ${masked}
+@group(0) @binding(2) var<storage, read> mask: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dInput: array<f32>;
+#else
+@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
+#endif
+
+@compute @workgroup_size(${workgroupSize})
+fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let index = ${flatIndex(workgroupSize)};
+  if (index >= COUNT) { return; }
+  let c = index % C;
+  let bw = (index / C) % BW;
+  let bh = (index / (C * BW)) % BH;
+  let b = index / (C * BW * BH);
+  // The block's window, when it has one (the last blocks of a row or column may hold only leftover pixels).
+  let pooled = bh < OH && bw < OW;
+  var at = KH * KW;
+  var gradient = 0.0;
+  if (pooled) {
+    at = argmaxOf(b, bh, bw, c);
+    gradient = dOutput[((b * OH + bh) * OW + bw) * C + c];
+  }
+  for (var i = 0u; i < S; i++) {
+    let h = bh * S + i;
+    if (h >= H) { break; }
+    for (var j = 0u; j < S; j++) {
+      let w = bw * S + j;
+      if (w >= W) { break; }
+      let k = ((b * H + h) * W + w) * C + c;
+      let value = select(0.0, gradient, i < KH && j < KW && at == i * KW + j);
+#if ${masked}
+      dInput[k] = select(0.0, value, mask[k] > 0.0);
+#else
+      dInput[k] = value;
+#endif
+    }
+  }
 }
 `;
 }

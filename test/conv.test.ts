@@ -57,6 +57,8 @@ describe('whole-model gradients of CNNs against the float64 reference', () => {
     { layers: 'conv2d:4:k=3:stride=2:pad=2,tanh,conv2d:5:k=2,relu,flatten,linear:6', input: [3, 11, 9], rows: 1 },
     { layers: 'conv2d:5:k=5,sigmoid,maxpool2d:3:stride=2,flatten,gelu,linear:4', input: [1, 13, 11], rows: 7 },
     { layers: 'conv2d:6:k=1,relu,conv2d:3:k=3:pad=1,relu,maxpool2d:2,flatten,relu,linear:7', input: [3, 5, 7], rows: 9 },
+    { layers: 'conv2d:4:k=3:pad=1,batchnorm,relu,maxpool2d:2,dropout:0.2,flatten,linear:9,batchnorm,relu,linear:5', input: [1, 7, 9], rows: 37 },
+    { layers: 'conv2d:5:k=3:stride=2,batchnorm,tanh,flatten,batchnorm,linear:3', input: [3, 9, 9], rows: 6 },
   ])('$layers on $input × $rows', async ({ layers, input, rows }) => {
     await withErrorScope(gpu.device, async () => {
       const specs = parseLayers(layers);
@@ -101,6 +103,48 @@ describe('fusion is a rewrite of the plan that changes no number', () => {
       expect(fused.probabilities).toEqual(unfused.probabilities);
       expect(fused.loss).toBe(unfused.loss);
       expect(fused.kernels).toBeLessThan(unfused.kernels);
+    });
+  });
+});
+
+describe('batch norm', () => {
+  it('a training step updates the running estimates as PyTorch does; evaluation uses them', async () => {
+    await withErrorScope(gpu.device, async () => {
+      const specs = parseLayers('conv2d:3:k=3,batchnorm,relu,flatten,linear:4');
+      const input = [2, 6, 5];
+      const model = new Model(gpu.device, { layers: specs, inputs: input, seed: 4 });
+      const data = syntheticData(13, 60, 4, 2);
+      await model.gradients(data);
+      const state = await model.exportState();
+      const arch = model.architecture;
+      // The batch statistics of the convolution's output, from the float64 twin of the convolution.
+      const conv = arch.layers[0];
+      const params = await model.getParams();
+      const layout = modelInternals(model).parameters.layout;
+      const tensor = (name: string) => { const s = layout.tensors.find((t) => t.name === name)!; return Float64Array.from(params.subarray(s.offset, s.offset + s.length)); };
+      const x = Float64Array.from(data.images, (p) => p / 255);
+      const y = conv.module.referenceForward(x, { spec: conv.spec, place: conv, rows: 13, param: (r) => tensor(`0.${r}`), grad: () => new Float64Array(), state: () => new Float64Array(), seed: 0, step: 1, training: true });
+      const M = 13 * 4 * 3; // rows × positions
+      for (let c = 0; c < 3; c++) {
+        let mean = 0;
+        for (let m = 0; m < M; m++) mean += y[m * 3 + c] / M;
+        let variance = 0;
+        for (let m = 0; m < M; m++) variance += (y[m * 3 + c] - mean) ** 2 / (M - 1);
+        expect(state.tensors.get('1.running_mean')!.data[c]).toBeCloseTo(0.1 * mean, 6);
+        expect(state.tensors.get('1.running_var')!.data[c]).toBeCloseTo(0.9 + 0.1 * variance, 6);
+      }
+      expect(state.tensors.get('1.num_batches_tracked')).toMatchObject({ shape: [], dtype: 'I64' });
+      // Evaluation normalizes by the running estimates: the reference in evaluation mode, given them, agrees.
+      const internals = modelInternals(model).parameters;
+      const kept = await internals.downloadState();
+      const want = mlpForwardBackward(params, layout, arch, data.images, data.labels, 13, 1, 0, { training: false, state: { values: kept, layout: internals.stateLayout } });
+      const evaluation = await model.evaluate(data);
+      expect(Math.abs(evaluation.loss - want.loss)).toBeLessThan(1e-5);
+      // Saved and loaded, the running estimates come back.
+      const copy = Model.fromSafetensors(gpu.device, await model.toSafetensors(), 'bn.safetensors');
+      expect(Array.from(await modelInternals(copy).parameters.downloadState())).toEqual(Array.from(kept));
+      expect((await copy.evaluate(data)).loss).toBe(evaluation.loss);
+      for (const m of [model, copy]) m.dispose();
     });
   });
 });

@@ -29,13 +29,12 @@ describe('layer lists', () => {
 
   it.each([
     ['', /empty/],
-    ['linear:500,tanh,linear:10', /unknown layer kind 'tanh'/],
+    ['linear:500,swish,linear:10', /unknown layer kind 'swish' in 'swish' \(layer 1\): expected linear, conv2d/],
     ['linear:0,relu,linear:10', /linear takes its width, an integer in 1\.\.65536.*'0'/],
     ['linear:500,dropout:1,linear:10', /dropout takes the probability of dropping, in \[0, 1\).*'1'/],
     ['linear:500,relu:2,linear:10', /relu takes no argument/],
-    ['relu,linear:10', /layer 0 \(relu\): the first layer reads the u8 pixels/],
+    ['relu,linear:10', /layer 0 \(relu\): the first layer reads the u8 pixels or f32 features, which only linear and conv2d can/],
     ['dropout:0.2,linear:10', /layer 0 \(dropout:0.2\): the first layer reads the u8 pixels/],
-    ['linear:500,dropout:0.1,relu,linear:10', /layer 2 \(relu\): a relu must follow a linear layer/],
     ['linear:500,relu', /the last layer must be linear/],
     ['linear:1', /at least 2 classes, got 1/],
   ])('refuses %j with a message that names the problem', (text, message) => {

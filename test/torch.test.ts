@@ -12,6 +12,7 @@ import { Model } from '../src/engine/model.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { openModelFile } from '../src/node/modelFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
+import { parseLayers } from '../src/layers/index.js';
 
 const gpu = await openTestDevice();
 const mnist = loadMnist();
@@ -49,5 +50,47 @@ describe('PyTorch interop', () => {
     expect(ours).toBeGreaterThan(0.85);
     expect(Math.abs(100 * theirs.accuracy - 100 * ours)).toBeLessThanOrEqual(0.05);
     model.dispose();
+  });
+
+  it('a CNN and a tanh network are rebuilt from their layer lists in PyTorch, and score the same there', async () => {
+    const splits = splitMnist(mnist, { limit: 2000 });
+    for (const layers of ['conv2d:4:k=3:pad=1,batchnorm,relu,maxpool2d:2,conv2d:6:k=3:stride=2,gelu,flatten,dropout:0.1,linear:10', 'linear:40,tanh,linear:20,sigmoid,linear:10']) {
+      const model = new Model(gpu.device, { layers: parseLayers(layers), seed: 1, pixelMean: 0.1307, pixelStd: 0.3081 });
+      await model.fit(splits.train, { epochs: 1, batchSize: 64, optimizer: { kind: 'adam', lr: 2e-3 } });
+      const file = join(dir, 'layers.safetensors');
+      writeFileSync(file, await saveCheckpoint(model));
+      const ours = (await model.evaluate(mnist.test)).accuracy;
+      const theirs = interop(['check', file]);
+      expect(theirs.out).toContain(`→ ${layers} loaded with strict=True`);
+      const modules = JSON.parse(theirs.out.trim().split('\n').pop()!).modules as string[];
+      if (layers.startsWith('conv2d')) expect(modules).toEqual(['Conv2d', 'BatchNorm2d', 'ReLU', 'MaxPool2d', 'Conv2d', 'GELU', 'Flatten', 'Dropout', 'Linear']);
+      else expect(modules).toEqual(['Linear', 'Tanh', 'Linear', 'Sigmoid', 'Linear']);
+      expect(ours).toBeGreaterThan(0.5);
+      expect(Math.abs(100 * theirs.accuracy - 100 * ours)).toBeLessThanOrEqual(0.05);
+      model.dispose();
+    }
+  });
+
+  it('a CNN trained in PyTorch scores the same test accuracy in the engine (±0.05 points)', async () => {
+    const file = join(dir, 'torch-cnn.safetensors');
+    const layers = 'conv2d:6:k=5:pad=2,batchnorm,relu,maxpool2d:2,flatten,linear:10';
+    const theirs = interop(['train', file, '--epochs', '1', '--limit', '3000', '--layers', layers]);
+    const { model } = openModelFile(gpu.device, file);
+    expect(model.architecture.name).toBe(`1×28×28 → ${layers}`);
+    const ours = (await model.evaluate(mnist.test)).accuracy;
+    expect(ours).toBeGreaterThan(0.5);
+    expect(Math.abs(100 * theirs.accuracy - 100 * ours)).toBeLessThanOrEqual(0.05);
+    model.dispose();
+  });
+
+  it('refuses a file whose layers it cannot rebuild', () => {
+    const file = join(dir, 'unknown.safetensors');
+    const header = JSON.stringify({ __metadata__: { layers: 'linear:10,swish,linear:10', inputs: '784' } });
+    const padded = header + ' '.repeat((8 - ((8 + header.length) % 8)) % 8);
+    const bytes = Buffer.concat([Buffer.from(new BigUint64Array([BigInt(padded.length)]).buffer), Buffer.from(padded)]);
+    writeFileSync(file, bytes);
+    const r = spawnSync(PYTHON, ['test/torch_interop.py', 'check', file], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("layer 1 ('swish'): a layer kind this script cannot rebuild in PyTorch");
   });
 });

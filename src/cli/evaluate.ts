@@ -14,7 +14,7 @@ export async function main(): Promise<void> {
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
   const { model, metadata } = openModelFile(gpu.device, flags.model, defaultVariantsFor(gpu.adapterInfo));
   const origin = metadata.format ? `engine ${metadata.engine_version}, epoch ${metadata.epoch}` : 'no engine metadata (e.g. saved by PyTorch)';
-  console.log(`model: ${flags.model}: ${model.sizes.join('-')} MLP, ${origin}, pixels x/255` +
+  console.log(`model: ${flags.model}: ${model.architecture.name}, ${origin}, pixels x/255` +
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
   const { test } = loadMnist(flags.data ?? defaultMnistDir());
   const result = await model.evaluate(test);

@@ -1,6 +1,6 @@
 // The training-recipe flags shared by `train` (Node) and `train:browser` (headless Chromium).
 import { validateSizes } from '../engine/mlp.js';
-import { architecture } from '../layers/architecture.js';
+import { architecture, defaultInputShape } from '../layers/architecture.js';
 import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 import { OPTIMIZER_KINDS, resolveOptimizer, type OptimizerConfig } from '../engine/optimizer.js';
 import { choiceFlag, floatFlag, intFlag, UsageError } from './args.js';
@@ -33,7 +33,7 @@ function scheduleFlag(raw: string): ScheduleConfig {
   }
 }
 
-/** --layers, or --hidden with --dropout after each hidden ReLU; checked as a model on MNIST's 784 inputs. */
+/** --layers, or --hidden with --dropout after each hidden ReLU; checked as a model on MNIST (784 pixels, or a 1×28×28 image before a conv2d). */
 function layersFlag(flags: RecipeFlags): LayerSpec[] {
   if (flags.layers !== undefined && (flags.hidden !== undefined || flags.dropout !== undefined)) {
     throw new UsageError('give either --layers or --hidden (with --dropout), not both');
@@ -47,7 +47,7 @@ function layersFlag(flags: RecipeFlags): LayerSpec[] {
       validateSizes(sizes);
       layers = mlpLayerSpecs(sizes, dropout);
     }
-    architecture(layers, MNIST_FEATURES);
+    architecture(layers, defaultInputShape(layers));
     return layers;
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -72,7 +72,7 @@ export function parseRecipe(flags: RecipeFlags): Recipe {
   const pixels = choiceFlag('pixels', flags.pixels, ['standardized', 'unit'] as const, 'standardized');
   const recipe: Recipe = {
     layers,
-    sizes: architecture(layers, MNIST_FEATURES).sizes,
+    sizes: architecture(layers, defaultInputShape(layers)).sizes,
     epochs: intFlag('epochs', flags.epochs, 10),
     batchSize: intFlag('batch-size', flags['batch-size'], 128),
     seed: intFlag('seed', flags.seed, 0, 0, 2 ** 32 - 1),

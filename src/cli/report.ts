@@ -25,8 +25,10 @@ export function table(header: string[], rows: string[][], leftColumns = 1): stri
 
 export interface RunDescription {
   sizes: number[];
-  /** The written layer list, shown when it is not the plain Linear/ReLU stack of `sizes`. */
+  /** The written layer list. */
   layers?: string;
+  /** The model by its architecture, '784 → linear:500,relu,linear:10' (Architecture.name). */
+  name: string;
   parameters: number;
   optimizer: { kind: string; lr: number; weightDecay?: number };
   /** Extras of the recipe in words (schedule, label smoothing, early stopping), if any. */
@@ -65,7 +67,7 @@ export class TrainReporter {
     this.track(run.train, run.epochs);
     const pixels = run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255';
     console.log(
-      `model: ${run.sizes.join('-')} MLP${run.layers && run.layers.includes('dropout') ? ` [${run.layers}]` : ''} (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
+      `model: ${run.name} (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
         `${run.optimizer.weightDecay ? ` weight decay ${run.optimizer.weightDecay}` : ''}, batch ${run.batchSize}, ${run.epochs} epochs, ` +
         `seed ${run.seed}, ${pixels}${(run.extras ?? []).map((x) => `, ${x}`).join('')}`,
     );

@@ -1,6 +1,7 @@
 // npm run train -- [flags]: trains the MLP on MNIST on WebGPU (Node, Dawn) and reports the test accuracy.
 import { Model } from '../engine/model.js';
 import { architectureOf } from '../engine/mlp.js';
+import type { Architecture } from '../layers/architecture.js';
 import { autotuneVariants } from '../tuning/autotune.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { fileTuneStore } from '../node/tuneStore.js';
@@ -55,7 +56,7 @@ export async function main(): Promise<void> {
   const reporter = new TrainReporter();
   reporter.adapter(gpu.adapterInfo, gpu.driverNote);
 
-  const chooseVariants = async (forSizes: number[]) =>
+  const chooseVariants = async (forSizes: number[] | Architecture) =>
     flags.autotune
       ? autotuneVariants(gpu.device, { sizes: forSizes, batchSizes: [batchSize], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
       : defaultVariantsFor(gpu.adapterInfo);
@@ -66,7 +67,7 @@ export async function main(): Promise<void> {
   let runSeed = seed;
   if (flags.resume) {
     const file = readModelFile(flags.resume);
-    const opened = openModelFile(gpu.device, file, await chooseVariants(architectureOf(file.options).sizes));
+    const opened = openModelFile(gpu.device, file, await chooseVariants(architectureOf(file.options)));
     model = opened.model;
     // The run continues on the checkpoint's data split and seed; flags that would change them are refused.
     if (opened.metadata.split) {
@@ -84,7 +85,7 @@ export async function main(): Promise<void> {
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
     model = new Model(gpu.device, {
-      layers: recipe.layers, seed, variants: await chooseVariants(sizes),
+      layers: recipe.layers, seed, variants: await chooseVariants(architectureOf({ layers: recipe.layers })),
       pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
     });
   }
@@ -94,7 +95,7 @@ export async function main(): Promise<void> {
   checkDataset(splits.test, model.sizes[0], model.classes);
   const runMetadata = { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
-    sizes: model.sizes, layers: model.architecture.text, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
+    sizes: model.sizes, layers: model.architecture.text, name: model.architecture.name, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
     extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm }),
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,

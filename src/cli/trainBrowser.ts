@@ -1,6 +1,7 @@
 // npm run train:browser -- [flags]: the main training job inside headless Chromium (WebGPU through the
 // browser), for machines where only a browser has WebGPU. Takes train's recipe flags (src/cli/recipe.ts) and
 // --json, and prints the same output.
+import { architecture, defaultInputShape } from '../layers/architecture.js';
 import type { Evaluation } from '../engine/model.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import type { RunRecipe } from '../engine/recipe.js';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
           adapter = m.adapter;
           reporter.adapter(m.adapter, `${m.note} (headless Chromium: ${CHROMIUM_ARGS[0]})`);
         } else if (m.kind === 'describe') {
-          reporter.describe({ ...config, sizes, ...m, optimizer: config.optimizer, dataSource: `${origin}/mnist/`, layers: formatLayers(config.layers), extras: recipeExtras(config) });
+          reporter.describe({ ...config, sizes, ...m, optimizer: config.optimizer, dataSource: `${origin}/mnist/`, layers: formatLayers(config.layers), name: architecture(config.layers, defaultInputShape(config.layers)).name, extras: recipeExtras(config) });
         } else if (m.kind === 'step') reporter.step(m.step);
         else if (m.kind === 'epoch') reporter.epoch(m.epoch);
         else if (m.kind === 'test') resolve(m);

@@ -1,11 +1,15 @@
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length,
 // a JSON header { name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__": { string: string } },
-// then the raw little-endian data. Tensors are read into Float32Array (F32, F64, F16 and BF16 accepted).
+// then the raw little-endian data. Tensors are read into Float32Array (F32, F64, F16, BF16 and I64 accepted)
+// and written as F32, or I64 for counts.
 import { BadInputError } from '../errors.js';
 
 export interface Tensor {
   shape: number[];
+  /** The values, as f32 (I64 tensors too: counts such as batch norm's num_batches_tracked, exact up to 2²⁴). */
   data: Float32Array;
+  /** Stored as F32 (the default) or I64. */
+  dtype?: 'F32' | 'I64';
 }
 
 export interface SafetensorsFile {
@@ -13,7 +17,7 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8 };
 /** Header size limit, as the reference implementation has: a bigger header is a corrupt or hostile file. */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
@@ -24,8 +28,9 @@ export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<
   for (const [name, t] of tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new BadInputError(`tensor ${name}: shape [${t.shape.join(', ')}] holds ${count} values, data has ${t.data.length}`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * count] };
-    offset += 4 * count;
+    const width = t.dtype === 'I64' ? 8 : 4;
+    header[name] = { dtype: t.dtype ?? 'F32', shape: t.shape, data_offsets: [offset, offset + width * count] };
+    offset += width * count;
   }
   // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
   let json = JSON.stringify(header);
@@ -37,7 +42,8 @@ export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<
   let at = 8 + headerBytes.length;
   const view = new DataView(out.buffer);
   for (const [, t] of tensors) {
-    for (let i = 0; i < t.data.length; i++, at += 4) view.setFloat32(at, t.data[i], true);
+    if (t.dtype === 'I64') for (let i = 0; i < t.data.length; i++, at += 8) view.setBigInt64(at, BigInt(Math.round(t.data[i])), true);
+    else for (let i = 0; i < t.data.length; i++, at += 4) view.setFloat32(at, t.data[i], true);
   }
   return out;
 }
@@ -114,9 +120,10 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
         dtype === 'F32' ? view.getFloat32(p, true)
         : dtype === 'F64' ? view.getFloat64(p, true)
         : dtype === 'F16' ? f16ToF32(view.getUint16(p, true))
+        : dtype === 'I64' ? Number(view.getBigInt64(p, true))
         : ((bf16[0] = view.getUint16(p, true) << 16), bf16AsF32[0]);
     }
-    tensors.set(name, { shape, data });
+    tensors.set(name, dtype === 'I64' ? { shape, data, dtype } : { shape, data });
   }
   return { tensors, metadata };
 }

@@ -1,7 +1,7 @@
 // A model's parameters in one flat GPU buffer, laid out from its list of layers (src/layers/architecture.ts):
 // each layer's tensors in order, named as PyTorch's nn.Sequential names them ('0.weight', '0.bias', '2.weight', …).
 // A linear layer's weight is [in × out] here, the transpose of PyTorch's nn.Linear.weight.
-import { architecture, defaultInputShape, parametersOf, type Architecture } from '../layers/architecture.js';
+import { architecture, defaultInputShape, parametersOf, statesOf, type Architecture } from '../layers/architecture.js';
 import type { InputShape } from '../layers/shape.js';
 import { mlpLayerSpecs, type LayerSpec } from '../layers/index.js';
 import { MAX_WIDTH } from '../layers/linear.js';
@@ -66,17 +66,38 @@ export function initialParams(layout: ParamLayout, a: Architecture, random: Rand
   return flat;
 }
 
-/** The GPU side of a model: its parameter buffer and the flat buffers shaped like it. */
+/** The kept tensors' initial values (batch norm: running mean 0, running variance 1), in layout order. */
+export function initialState(layout: ParamLayout, a: Architecture): Float32Array {
+  const flat = new Float32Array(layout.totalLength);
+  for (const s of statesOf(a)) {
+    const slot = slotOf(layout, s.name);
+    s.init(flat.subarray(slot.offset, slot.offset + slot.length));
+  }
+  return flat;
+}
+
+/** The GPU side of a model: its parameter buffer, the flat buffers shaped like it, and its kept state. */
 export class MlpParameters {
   readonly layout: ParamLayout;
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
+  /** Tensors kept but not trained (batch norm's running estimates), in their own layout. */
+  readonly stateLayout: ParamLayout;
+  readonly state: GPUBuffer;
 
   constructor(readonly device: GPUDevice, readonly architecture: Architecture) {
     this.layout = paramLayoutOf(architecture, device.limits.minStorageBufferOffsetAlignment);
     const bytes = this.layout.totalLength * 4;
     this.params = storageBuffer(device, bytes, 'params');
     this.grads = storageBuffer(device, bytes, 'grads');
+    this.stateLayout = makeParamLayout(statesOf(architecture), device.limits.minStorageBufferOffsetAlignment);
+    this.state = storageBuffer(device, this.stateLayout.totalLength * 4, 'state');
+    this.uploadState(initialState(this.stateLayout, architecture));
+  }
+
+  uploadState(flat: Float32Array): void {
+    if (flat.length !== this.stateLayout.totalLength) throw new Error(`expected ${this.stateLayout.totalLength} state floats, got ${flat.length}`);
+    this.device.queue.writeBuffer(this.state, 0, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
   get sizes(): number[] {
@@ -93,6 +114,10 @@ export class MlpParameters {
     this.device.queue.writeBuffer(this.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
+  async downloadState(): Promise<Float32Array> {
+    return readFloats(this.device, this.state, 0, this.stateLayout.totalLength);
+  }
+
   async download(buffer: GPUBuffer = this.params): Promise<Float32Array> {
     return readFloats(this.device, buffer, 0, this.layout.totalLength);
   }
@@ -100,5 +125,6 @@ export class MlpParameters {
   destroy(): void {
     this.params.destroy();
     this.grads.destroy();
+    this.state.destroy();
   }
 }

@@ -14,7 +14,7 @@ import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
 import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
-import type { Architecture } from '../layers/architecture.js';
+import { statesOf, type Architecture } from '../layers/architecture.js';
 import { Ops } from '../gpu/ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import {
@@ -535,7 +535,13 @@ export class Model {
       seed: this.seed,
       input: this.input,
       ...(this.input === 'u8' && { pixelMean: this.pixelNormalization.mean, pixelStd: this.pixelNormalization.std }),
-      tensors: new Map(toTorchTensors(await this.parameters.download(), layout, arch)),
+      tensors: new Map([
+        ...toTorchTensors(await this.parameters.download(), layout, arch),
+        ...toTorchTensors(await this.parameters.downloadState(), this.parameters.stateLayout, statesOf(arch)),
+        // PyTorch's BatchNorm counts its training forwards: here, one per optimizer step.
+        ...arch.layers.filter((l) => l.spec.kind === 'batchnorm')
+          .map((l): [string, Tensor] => [`${l.index}.num_batches_tracked`, { shape: [], data: Float32Array.of(this.step), dtype: 'I64' }]),
+      ]),
       epochs: this.epochsDone,
       step: this.step,
       recipe: this.recipe,
@@ -566,12 +572,18 @@ export class Model {
     checkSameModel(state, arch, this.input, source);
     checkTrainingCounts(state, source);
     const params = fromTorchTensors(state.tensors, source, layout, arch);
+    const kept = fromTorchTensors(state.tensors, source, this.parameters.stateLayout, statesOf(arch));
+    for (const s of statesOf(arch).filter((s) => s.role === 'running_var')) {
+      const slot = slotOf(this.parameters.stateLayout, s.name);
+      if (kept.subarray(slot.offset, slot.offset + slot.length).some((v) => v < 0)) throw new BadInputError(`${source}: ${s.name} holds a negative variance`, { file: source, tensor: s.name });
+    }
     const training = state.training;
     const recipe = training && state.recipe ? checkRecipe(state.recipe, source) : undefined;
     const optimizerState = training && recipe ? optimizerStateFromTensors(training, state.step, recipe.optimizer.kind, source, layout, arch) : [];
     if (training && !(Number.isInteger(state.seed) && state.seed >= 0 && state.seed < 2 ** 32)) throw new BadInputError(`${source}: seed ${state.seed} is not an integer in 0..2³²−1`, { file: source });
 
     this.parameters.upload(params);
+    this.parameters.uploadState(kept);
     // Weights alone (or a state taken before any step) carry no optimizer state: start it fresh.
     this.resetOptimizer();
     if (!training) return;

@@ -5,7 +5,7 @@
 import { BadInputError } from '../errors.js';
 import type { Tensor } from '../data/safetensors.js';
 import type { InputKind } from '../data/dataset.js';
-import { parametersOf, type Architecture } from '../layers/architecture.js';
+import { parametersOf, type Architecture, type PlacedParameter } from '../layers/architecture.js';
 import type { ParameterDecl } from '../layers/layer.js';
 import { formatLayers, type LayerSpec } from '../layers/index.js';
 import { checkedInputShape, formatShape, type InputShape } from '../layers/shape.js';
@@ -46,11 +46,16 @@ export interface TrainingState {
 export const OPTIMIZER_STATE_NAMES: Record<OptimizerKind, string[]> = { adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] };
 
 /** PyTorch's shape of a parameter: the engine's, its transpose, or (conv weights) that transpose reshaped. */
-const torchShape = (p: ParameterDecl) => p.torchShape ?? (p.transposedInTorch ? [...p.shape].reverse() : p.shape);
+const torchShape = (p: Pick<ParameterDecl, 'shape' | 'transposedInTorch' | 'torchShape'>) => p.torchShape ?? (p.transposedInTorch ? [...p.shape].reverse() : p.shape);
+
+/** The tensors a flat layout holds and how PyTorch lays them out: a model's parameters, or its kept state. */
+export type TorchTensorDecl = Pick<PlacedParameter, 'name' | 'shape' | 'transposedInTorch' | 'torchShape'>;
+
+const declsOf = (of: Architecture | TorchTensorDecl[]) => (Array.isArray(of) ? of : parametersOf(of));
 
 /** Engine flat layout → PyTorch tensors (linear weights [in × out] transposed to [out, in]; a transpose is exact). */
-export function toTorchTensors(flat: Float32Array, layout: ParamLayout, arch: Architecture, prefix = ''): [string, Tensor][] {
-  return parametersOf(arch).map((p): [string, Tensor] => {
+export function toTorchTensors(flat: Float32Array, layout: ParamLayout, of: Architecture | TorchTensorDecl[], prefix = ''): [string, Tensor][] {
+  return declsOf(of).map((p): [string, Tensor] => {
     const slot = slotOf(layout, p.name);
     const values = flat.slice(slot.offset, slot.offset + slot.length);
     if (!p.transposedInTorch) return [`${prefix}${p.name}`, { shape: p.shape, data: values }];
@@ -62,9 +67,9 @@ export function toTorchTensors(flat: Float32Array, layout: ParamLayout, arch: Ar
 }
 
 /** PyTorch tensors → engine flat layout, checking every name, shape and value first. */
-export function fromTorchTensors(tensors: Map<string, Tensor>, source: string, layout: ParamLayout, arch: Architecture, prefix = ''): Float32Array<ArrayBuffer> {
+export function fromTorchTensors(tensors: Map<string, Tensor>, source: string, layout: ParamLayout, of: Architecture | TorchTensorDecl[], prefix = ''): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(layout.totalLength);
-  for (const p of parametersOf(arch)) {
+  for (const p of declsOf(of)) {
     const name = `${prefix}${p.name}`;
     const shape = torchShape(p);
     const t = tensors.get(name);

@@ -122,6 +122,8 @@ export class ModelPlan {
         outputRelu: stage.outputRelu, inputGradMask: stage.masksInputGrad ? flow.mask : undefined,
         param: (role) => sliceOf(model.params, slotOf(layout, `${layer.index}.${role}`)),
         grad: (role) => sliceOf(model.grads, slotOf(layout, `${layer.index}.${role}`)),
+        state: (role) => sliceOf(model.state, slotOf(model.stateLayout, `${layer.index}.${role}`)),
+        training,
         scratch: (name, floats) => {
           if (!scratch.has(name)) scratch.set(name, whole(this.buffer(floats, `${layer.index}.${name}`)));
           return scratch.get(name)!;

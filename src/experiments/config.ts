@@ -2,7 +2,7 @@
 // combination of the values given per axis, K of those drawn at random, or a list read from a plan file.
 // Everything here is plain data, the same for the CLI (npm run sweep) and the demo's Experiments panel.
 import { MNIST_CLASSES, MNIST_FEATURES } from '../data/mnist.js';
-import { architecture } from '../layers/architecture.js';
+import { architecture, defaultInputShape } from '../layers/architecture.js';
 import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 import { OPTIMIZER_KINDS, type OptimizerKind } from '../engine/optimizer.js';
 import { Random } from '../gpu/random.js';
@@ -34,7 +34,7 @@ export const DEFAULT_EXPERIMENT: ExperimentConfig = {
 /** The config's layer list (checked), for MNIST's 784 inputs and 10 classes. */
 export function experimentLayers(c: ExperimentConfig): LayerSpec[] {
   const specs = c.layers !== undefined ? parseLayers(c.layers) : mlpLayerSpecs([MNIST_FEATURES, ...parseHiddenWidths(c.hidden), MNIST_CLASSES], c.dropout);
-  architecture(specs, MNIST_FEATURES);
+  architecture(specs, defaultInputShape(specs));
   return specs;
 }
 

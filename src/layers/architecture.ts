@@ -2,7 +2,7 @@
 // nn.Sequential index, so a dropout shifts the indices after it as it does there) and its parameter
 // tensors, named `${index}.weight` etc. Everything that walks a model walks this.
 import { moduleOf, formatLayers, type LayerSpec } from './index.js';
-import type { LayerModule, LayerPlace, ParameterDecl } from './layer.js';
+import type { LayerModule, LayerPlace, ParameterDecl, StateDecl } from './layer.js';
 import { checkedInputShape, elementsOf, formatShape, isImage, type InputShape, type Shape } from './shape.js';
 
 export interface PlacedParameter extends ParameterDecl {
@@ -10,10 +10,17 @@ export interface PlacedParameter extends ParameterDecl {
   name: string;
 }
 
+export interface PlacedState extends StateDecl {
+  /** `${index}.${role}`. */
+  name: string;
+  transposedInTorch: false;
+}
+
 export interface PlacedLayer extends LayerPlace {
   spec: LayerSpec;
   module: LayerModule<LayerSpec>;
   parameters: PlacedParameter[];
+  state: PlacedState[];
 }
 
 export interface Architecture {
@@ -57,9 +64,10 @@ export function architecture(specs: readonly LayerSpec[], input: InputShape): Ar
       throw new Error(`${where} cannot take its input ${formatShape(shape)}: ${(e as Error).message}`);
     }
     const parameters = module.parameters(spec as never, shape).map((p) => ({ ...p, name: `${index}.${p.role}` }));
+    const state = (module.state?.(spec as never, shape) ?? []).map((s) => ({ ...s, name: `${index}.${s.role}`, transposedInTorch: false as const }));
     const placed: PlacedLayer = {
       spec, module: module as LayerModule<LayerSpec>, index, inputShape: shape, outputShape,
-      inputs: elementsOf(shape), outputs: elementsOf(outputShape), parameters,
+      inputs: elementsOf(shape), outputs: elementsOf(outputShape), parameters, state,
     };
     shape = outputShape;
     return placed;
@@ -76,6 +84,9 @@ export function architecture(specs: readonly LayerSpec[], input: InputShape): Ar
 
 /** All parameter tensors in order, as the flat layout holds them. */
 export const parametersOf = (a: Architecture): PlacedParameter[] => a.layers.flatMap((l) => l.parameters);
+
+/** All kept (untrained) tensors in order, as the state buffer holds them. */
+export const statesOf = (a: Architecture): PlacedState[] => a.layers.flatMap((l) => l.state);
 
 /** Whether the model reads its input as an image (its first layer is spatial). */
 export const readsImage = (a: Architecture): boolean => isImage(a.inputShape);

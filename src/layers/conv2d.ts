@@ -6,7 +6,7 @@
 //             dColumns = matmulNT(dY, weight); dX = conv2dInputGrad(dColumns) (× ReLU mask, fused)
 // This module holds the layer's two column ops and their float64 twins (direct loops, no columns).
 import {
-  CONV2D_COLUMNS_BINDINGS, columnWidth, conv2dColumnsShader, conv2dInputGradBindings, conv2dInputGradShader, convOutputSize, type ConvGeometry,
+  CONV2D_COLUMNS_BINDINGS, columnWidth, columnsInvocations, conv2dColumnsShader, conv2dInputGradBindings, conv2dInputGradShader, convOutputSize, type ConvGeometry,
 } from '../../shaders/conv2d.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
@@ -35,7 +35,7 @@ export const gpu = {
     const count = g.batch * outHeight * outWidth * columnWidth(g);
     const code = conv2dColumnsShader(ELEMENTWISE_WORKGROUP, g, pixels);
     const label = `conv2dColumns ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${pixels ? ' u8' : ''}`;
-    return makeDispatch(ops.cache, label, code, 'conv2dColumns', CONV2D_COLUMNS_BINDINGS, { input, columns }, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
+    return makeDispatch(ops.cache, label, code, 'conv2dColumns', CONV2D_COLUMNS_BINDINGS, { input, columns }, columnsInvocations(g), ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
   },
   conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, mask: BufferSlice | null, g: ConvGeometry): Dispatch {
     const count = g.batch * g.height * g.width * g.channels;

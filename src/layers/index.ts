@@ -1,5 +1,6 @@
 // The layer kinds, and a model as a list of them. A new kind is a module beside these (see layer.ts; an
 // activation is a call to activation.ts) and its line in LAYER_MODULES: LayerSpec follows from the registry.
+import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
 import { dropout } from './dropout.js';
 import { flatten } from './flatten.js';
@@ -11,7 +12,7 @@ import { relu } from './relu.js';
 import { sigmoid } from './sigmoid.js';
 import { tanh } from './tanh.js';
 
-export const LAYER_MODULES = { linear, conv2d, maxpool2d, flatten, dropout, relu, tanh, sigmoid, gelu } as const;
+export const LAYER_MODULES = { linear, conv2d, maxpool2d, flatten, batchnorm, dropout, relu, tanh, sigmoid, gelu } as const;
 
 type Registry = typeof LAYER_MODULES;
 /** One layer as data: { kind: 'linear', outputs: 500 }, { kind: 'relu' }, … */

@@ -25,6 +25,14 @@ export interface ParameterDecl {
   init(out: Float32Array, random: Random): void;
 }
 
+/** A tensor a layer keeps that training does not optimize (batch norm's running estimates). */
+export interface StateDecl {
+  /** Named `${layer index}.${role}`, as in a PyTorch state dict. */
+  role: 'running_mean' | 'running_var';
+  shape: number[];
+  init(out: Float32Array): void;
+}
+
 export interface LayerPlace {
   /** Position in the model's list (PyTorch's nn.Sequential index). */
   index: number;
@@ -54,6 +62,10 @@ export interface LayerBuffers<S> {
   inputGradMask?: BufferSlice;
   param(role: ParameterDecl['role']): BufferSlice;
   grad(role: ParameterDecl['role']): BufferSlice;
+  /** The layer's kept state (StateDecl), in the model's state buffer. */
+  state(role: StateDecl['role']): BufferSlice;
+  /** Whether this plan trains (batch statistics) or evaluates (running estimates). */
+  training: boolean;
   /** A buffer of this layer's own for the plan (im2col columns), made once with it. */
   scratch(name: string, floats: number): BufferSlice;
   /** The Batch uniform (rows, step, seed, …; shaders/batchUniform.ts). */
@@ -68,6 +80,8 @@ export interface LayerReferenceStep<S> {
   param(role: ParameterDecl['role']): Float64Array;
   /** The gradient tensor to fill (zeros on entry). */
   grad(role: ParameterDecl['role']): Float64Array;
+  /** The kept state as the step starts (batch norm's running estimates). */
+  state(role: StateDecl['role']): Float64Array;
   seed: number;
   step: number;
   training: boolean;
@@ -81,6 +95,8 @@ export interface LayerModule<S extends { kind: string }> {
   /** The output shape for an input shape; throws saying why the input does not fit. */
   outputShape(spec: S, input: Shape): Shape;
   parameters(spec: S, input: Shape): ParameterDecl[];
+  /** Tensors it keeps that are not trained (default none). */
+  state?(spec: S, input: Shape): StateDecl[];
   /** Can read the model's inputs (u8 pixels or f32 features) as the first layer. */
   readsModelInput?: boolean;
   /** What its kernels take from the fusion pass (LayerBuffers.outputRelu, LayerBuffers.inputGradMask). */

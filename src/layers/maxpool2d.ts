@@ -1,7 +1,9 @@
 // maxpool2d:K[:stride=S] — PyTorch's nn.MaxPool2d(K, stride=S) (S defaults to K, no padding) on channels-last
 // images; ties go to the first largest element in row-major window order (shaders/maxPool2d.ts). This module
 // holds its GPU ops and their float64 twins.
-import { MAX_POOL_BINDINGS, maxPool2dBackwardShader, maxPool2dShader, maxPoolBackwardBindings, poolOutputSize, type PoolGeometry } from '../../shaders/maxPool2d.js';
+import {
+  MAX_POOL_BINDINGS, maxPool2dBackwardShader, maxPool2dShader, maxPoolBackwardBindings, poolBlocks, poolOutputSize, type PoolGeometry,
+} from '../../shaders/maxPool2d.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import { integerOptions, type LayerModule } from './layer.js';
@@ -28,7 +30,8 @@ export const gpu = {
     const count = g.batch * g.height * g.width * g.channels;
     const buffers = { dOutput, input, dInput, ...(mask ? { mask } : {}) };
     const code = maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    return makeDispatch(ops.cache, `${label('maxPool2dBackward', g)}${mask ? ' +reluMask' : ''}`, code, 'maxPool2dBackward', maxPoolBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: count * 4, bytes: 12 * count });
+    const invocations = poolBlocks(g) ?? count;
+    return makeDispatch(ops.cache, `${label('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${mask ? ' +reluMask' : ''}`, code, 'maxPool2dBackward', maxPoolBackwardBindings(mask !== null), buffers, invocations, ELEMENTWISE_WORKGROUP, { flops: count * 4, bytes: 12 * count });
   },
 };
 

@@ -21,8 +21,10 @@ export interface ReferenceOptions {
   /** Dropout's key: the model's seed and the optimizer step being taken (1-based). */
   seed?: number;
   step?: number;
-  /** Dropout is on only in training. Default true. */
+  /** Dropout is on only in training, batch norm takes batch statistics only then. Default true. */
   training?: boolean;
+  /** The kept state (batch norm's running estimates) in its layout; default each tensor's initial value. */
+  state?: { values: ArrayLike<number>; layout: ParamLayout };
 }
 
 export function mlpForwardBackward(
@@ -39,6 +41,16 @@ export function mlpForwardBackward(
     return {
       spec: layer.spec, place: layer, rows,
       param: (role) => tensor(params, role), grad: (role) => tensor(grads, role),
+      state: (role) => {
+        const decl = layer.state.find((s) => s.role === role)!;
+        if (!options.state) {
+          const initial = new Float32Array(decl.shape.reduce((a, b) => a * b, 1));
+          decl.init(initial);
+          return Float64Array.from(initial);
+        }
+        const s = slotOf(options.state.layout, decl.name);
+        return Float64Array.from({ length: s.length }, (_, i) => options.state!.values[s.offset + i]);
+      },
       seed: options.seed ?? 0, step: options.step ?? 1, training: options.training ?? true,
     };
   });

@@ -59,7 +59,8 @@ export function rankedCandidates(form: MatmulForm, shape: MatmulShape, base: Var
 }
 
 export interface AutotuneOptions {
-  sizes: number[];
+  /** The model: its MLP widths, or its architecture (any layers). */
+  sizes: number[] | Architecture;
   batchSizes: number[];
   /** What the model's first layer reads (ModelOptions.input). Default 'u8'. */
   input?: InputKind;

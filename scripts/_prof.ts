@@ -1,0 +1,12 @@
+import { openNodeDevice } from '../src/node/gpu.js';
+import { Model } from '../src/engine/model.js';
+import { parseLayers } from '../src/layers/index.js';
+import { stepBreakdown } from '../src/bench/step.js';
+import { defaultVariantsFor } from '../src/gpu/variants.js';
+const gpu = await openNodeDevice();
+const layers = parseLayers(process.argv[2]);
+const model = new Model(gpu.device, { layers, variants: defaultVariantsFor(gpu.adapterInfo) });
+const b = await stepBreakdown(model, 128);
+for (const k of b.kernels.sort((x, y) => y.timing.medianMs - x.timing.medianMs)) console.log(k.timing.medianMs.toFixed(2).padStart(8), (k.cost.flops / k.timing.medianMs / 1e6).toFixed(2).padStart(6), 'GF/s', k.label);
+console.log('sum', b.kernelSumMs.toFixed(1), 'step', b.dispatchesMs.toFixed(1));
+process.exit(0);

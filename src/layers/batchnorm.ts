@@ -1,0 +1,143 @@
+// batchnorm — PyTorch's nn.BatchNorm1d(F) after a feature vector, nn.BatchNorm2d(C) after an image, with its
+// defaults: momentum 0.1, ε 1e-5, weight 1, bias 0, running mean 0 and variance 1. In training it normalizes
+// by the batch's own statistics (biased variance) and updates the running estimates (unbiased variance); in
+// evaluation and prediction it uses the running estimates. State-dict names: weight, bias, running_mean,
+// running_var, num_batches_tracked (the model's optimizer step, written by checkpoints). Kernels:
+// shaders/batchnorm.ts; a ReLU after it runs fused as its epilogue. This module holds the GPU ops and their
+// float64 twins.
+import {
+  BATCHNORM_BACKWARD_BINDINGS, BATCHNORM_STATS_BINDINGS, BATCHNORM_WORKGROUP, batchnormBackwardShader, batchnormForwardBindings,
+  batchnormForwardShader, batchnormStatsShader, type BatchnormShape,
+} from '../../shaders/batchnorm.js';
+import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { constant } from './init.js';
+import type { LayerModule, LayerPlace } from './layer.js';
+import { isImage } from './shape.js';
+
+export interface BatchnormSpec {
+  kind: 'batchnorm';
+}
+
+export const BATCHNORM_MOMENTUM = 0.1;
+export const BATCHNORM_EPS = 1e-5;
+
+const shapeOf = (place: LayerPlace, rows: number): BatchnormShape => {
+  const [channels, height = 1, width = 1] = place.inputShape;
+  return { capacityRows: rows, channels, positions: height * width, momentum: BATCHNORM_MOMENTUM, eps: BATCHNORM_EPS };
+};
+const label = (entry: string, s: BatchnormShape) => `${entry} ${s.capacityRows}×${s.positions}×${s.channels}`;
+
+export const gpu = {
+  batchnormStats(ops: Ops, stats: BufferSlice, runningMean: BufferSlice, runningVar: BufferSlice, input: BufferSlice, batch: BufferSlice, s: BatchnormShape): Dispatch {
+    const count = s.capacityRows * s.positions * s.channels;
+    return makeDispatch(ops.cache, label('batchnormStats', s), batchnormStatsShader(s), 'batchnormStats', BATCHNORM_STATS_BINDINGS,
+      { input, stats, runningMean, runningVar, batch }, s.channels * BATCHNORM_WORKGROUP, BATCHNORM_WORKGROUP, { flops: 4 * count, bytes: 8 * count });
+  },
+  /** From stats (training) or from the running estimates (evaluation: `running` given). */
+  batchnormForward(
+    ops: Ops, output: BufferSlice, input: BufferSlice, weight: BufferSlice, bias: BufferSlice,
+    from: { stats: BufferSlice } | { runningMean: BufferSlice; runningVar: BufferSlice }, relu: boolean, s: BatchnormShape,
+  ): Dispatch {
+    const count = s.capacityRows * s.positions * s.channels;
+    const training = 'stats' in from;
+    const code = batchnormForwardShader(ELEMENTWISE_WORKGROUP, s, training, relu);
+    return makeDispatch(ops.cache, `${label('batchnormForward', s)}${training ? '' : ' running'}${relu ? ' +relu' : ''}`, code, 'batchnormForward',
+      batchnormForwardBindings(training), { input, weight, bias, ...from, output }, count, ELEMENTWISE_WORKGROUP, { flops: 4 * count, bytes: 8 * count });
+  },
+  batchnormBackward(
+    ops: Ops, dInput: BufferSlice, dWeight: BufferSlice, dBias: BufferSlice, dOutput: BufferSlice, input: BufferSlice, weight: BufferSlice, stats: BufferSlice,
+    batch: BufferSlice, s: BatchnormShape,
+  ): Dispatch {
+    const count = s.capacityRows * s.positions * s.channels;
+    return makeDispatch(ops.cache, label('batchnormBackward', s), batchnormBackwardShader(s), 'batchnormBackward', BATCHNORM_BACKWARD_BINDINGS,
+      { dOutput, input, weight, stats, dInput, dWeight, dBias, batch }, s.channels * BATCHNORM_WORKGROUP, BATCHNORM_WORKGROUP, { flops: 10 * count, bytes: 16 * count });
+  },
+};
+
+/** The float64 twins over the first `rows` rows, channels last ([rows × positions × channels]). */
+export const reference = {
+  /** Per channel: mean and biased variance over rows × positions. */
+  batchnormStats(x: ArrayLike<number>, rows: number, s: BatchnormShape): { mean: Float64Array; variance: Float64Array } {
+    const { channels: C, positions: P } = s;
+    const M = rows * P;
+    const mean = new Float64Array(C);
+    const variance = new Float64Array(C);
+    for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) mean[c] += x[m * C + c] / M;
+    for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) variance[c] += (x[m * C + c] - mean[c]) ** 2 / M;
+    return { mean, variance };
+  },
+  batchnormForward(y: Float64Array, x: ArrayLike<number>, weight: ArrayLike<number>, bias: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, C: number): void {
+    for (let k = 0; k < y.length; k++) {
+      const c = k % C;
+      y[k] = ((x[k] - mean[c]) / Math.sqrt(variance[c] + BATCHNORM_EPS)) * weight[c] + bias[c];
+    }
+  },
+  batchnormBackward(dX: Float64Array, dWeight: Float64Array, dBias: Float64Array, dY: ArrayLike<number>, x: ArrayLike<number>, weight: ArrayLike<number>, rows: number, s: BatchnormShape): void {
+    const { channels: C, positions: P } = s;
+    const M = rows * P;
+    const { mean, variance } = reference.batchnormStats(x, rows, s);
+    const invStd = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + BATCHNORM_EPS));
+    for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) {
+      dBias[c] += dY[m * C + c];
+      dWeight[c] += dY[m * C + c] * (x[m * C + c] - mean[c]) * invStd[c];
+    }
+    for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) {
+      const xhat = (x[m * C + c] - mean[c]) * invStd[c];
+      dX[m * C + c] = ((weight[c] * invStd[c]) / M) * (M * dY[m * C + c] - dBias[c] - xhat * dWeight[c]);
+    }
+  },
+};
+
+export const batchnorm: LayerModule<BatchnormSpec> = {
+  kind: 'batchnorm',
+  parse(args) {
+    if (args.length) throw new Error(`batchnorm takes no argument (PyTorch's defaults: momentum 0.1, eps 1e-5), got 'batchnorm:${args.join(':')}'`);
+    return { kind: 'batchnorm' };
+  },
+  format: () => 'batchnorm',
+  outputShape: (_s, input) => input,
+  parameters: (_s, input) => [
+    { role: 'weight', shape: [input[0]], transposedInTorch: false, init: constant(1) },
+    { role: 'bias', shape: [input[0]], transposedInTorch: false, init: constant(0) },
+  ],
+  state: (_s, input) => [
+    { role: 'running_mean', shape: [input[0]], init: constant(0) },
+    { role: 'running_var', shape: [input[0]], init: constant(1) },
+  ],
+  fuses: { outputRelu: true },
+  scratchPerRow: () => 0,
+
+  forward(b) {
+    const s = shapeOf(b.place, b.rows);
+    const [weight, bias] = [b.param('weight'), b.param('bias')];
+    const running = { runningMean: b.state('running_mean'), runningVar: b.state('running_var') };
+    if (!b.training) return [gpu.batchnormForward(b.ops, b.output, b.input, weight, bias, running, b.outputRelu ?? false, s)];
+    const stats = b.scratch('stats', 2 * s.channels);
+    return [
+      gpu.batchnormStats(b.ops, stats, running.runningMean, running.runningVar, b.input, b.batch, s),
+      gpu.batchnormForward(b.ops, b.output, b.input, weight, bias, { stats }, b.outputRelu ?? false, s),
+    ];
+  },
+  backward(b) {
+    const s = shapeOf(b.place, b.rows);
+    const stats = b.scratch('stats', 2 * s.channels);
+    // Its input gradient feeds its weight and bias gradients too, so it is made even for a first layer's
+    // output; only the model's input has none (and batchnorm cannot be first).
+    return [gpu.batchnormBackward(b.ops, b.dInput!, b.grad('weight'), b.grad('bias'), b.dOutput, b.input, b.param('weight'), stats, b.batch, s)];
+  },
+
+  referenceForward(x, r) {
+    const s = shapeOf(r.place, r.rows);
+    const y = new Float64Array(x.length);
+    const { mean, variance } = r.training ? reference.batchnormStats(x, r.rows, s) : { mean: r.state('running_mean'), variance: r.state('running_var') };
+    reference.batchnormForward(y, x, r.param('weight'), r.param('bias'), mean, variance, s.channels);
+    return y;
+  },
+  referenceBackward(dY, x, _y, r) {
+    const dX = new Float64Array(x.length);
+    reference.batchnormBackward(dX, r.grad('weight'), r.grad('bias'), dY, x, r.param('weight'), r.rows, shapeOf(r.place, r.rows));
+    return dX;
+  },
+};
+
