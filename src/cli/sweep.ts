@@ -17,17 +17,18 @@ import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { int, TrainReporter, table } from './report.js';
 
-const USAGE = `usage: npm run sweep -- [--hidden 256,500,800,500x300] [--lr 1e-3,3e-4] [--batch-size 64,128]
+const USAGE = `usage: npm run sweep -- [--hidden 256,500,800,500x300 | --layers 'LIST;LIST;...'] [--lr 1e-3,3e-4] [--batch-size 64,128]
   [--optimizer adam,adamw,sgd] [--weight-decay 0,1e-4] [--schedule constant,cosine,cosine:warmup=1]
   [--label-smoothing 0,0.1] [--dropout 0,0.2] [--max-norm 3] [--epochs 10] [--seed 0]
   [--limit N] [--validation-size 5000] [--patience P] [--trials K] [--plan plan.json]
   [--out DIR] [--save-best FILE.safetensors] [--data DIR] [--adapter auto|system|swiftshader]
-Each axis takes comma-separated values; every combination is one run (or --trials K of them, drawn with --seed).`;
+Each axis takes comma-separated values (--layers: whole layer lists, separated by ';'); every combination is one
+run (or --trials K of them, drawn with --seed).`;
 
-/** Comma-separated values of one axis, each checked by `parse`. */
-function axis<T>(name: string, raw: string | undefined, parse: (s: string) => T): T[] | undefined {
+/** Comma-separated (or `separator`-separated) values of one axis, each checked by `parse`. */
+function axis<T>(name: string, raw: string | undefined, parse: (s: string) => T, separator = ','): T[] | undefined {
   if (raw === undefined) return undefined;
-  return raw.split(',').map((s) => {
+  return raw.split(separator).map((s) => {
     try {
       return parse(s.trim());
     } catch (e) {
@@ -44,7 +45,7 @@ const number = (ok: (x: number) => boolean, want: string) => (s: string) => {
 
 export async function main(): Promise<void> {
   const flags = parseFlags({
-    hidden: { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' },
+    hidden: { type: 'string' }, layers: { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' },
     'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' }, dropout: { type: 'string' },
     'max-norm': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
     'validation-size': { type: 'string' }, patience: { type: 'string' }, trials: { type: 'string' }, plan: { type: 'string' },
@@ -57,6 +58,8 @@ export async function main(): Promise<void> {
   const base: ExperimentConfig = { ...DEFAULT_EXPERIMENT, epochs: intFlag('epochs', flags.epochs, 10), seed: intFlag('seed', flags.seed, 0, 0) };
   const axes: SweepAxes = {
     hidden: axis('hidden', flags.hidden, (s) => s),
+    // Layer lists hold commas themselves.
+    layers: axis('layers', flags.layers, (s) => s, ';'),
     lr: axis('lr', flags.lr, number((x) => x > 0, 'a positive number')),
     batchSize: axis('batch-size', flags['batch-size'], number((x) => Number.isInteger(x) && x >= 1, 'a positive integer')),
     optimizer: axis('optimizer', flags.optimizer, (s) => choiceFlag('optimizer', s, OPTIMIZER_KINDS, 'adam')),

@@ -11,7 +11,7 @@
 import { BadInputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type Tensor } from '../data/safetensors.js';
 import { ENGINE_VERSION } from '../version.js';
-import type { Model, ModelOptions } from './model.js';
+import type { MlpConfig } from './mlp.js';
 import { validateSizes } from './mlp.js';
 import type { ModelState } from './modelState.js';
 import type { ScheduleConfig } from './schedule.js';
@@ -90,7 +90,7 @@ export function checkpointInput(file: SafetensorsFile, fileName: string): InputK
 }
 
 /** Options to build a Model matching a file: layers, seed, input kind and (for u8 pixels) their normalization. */
-export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): ModelOptions {
+export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): MlpConfig {
   const input = checkpointInput(file, fileName);
   return {
     ...checkpointLayers(file, fileName),
@@ -159,7 +159,7 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
   const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
   const m = file.metadata;
   const tensors = new Map([...file.tensors].filter(([name]) => !name.startsWith('optimizer.')));
-  const { inputs, layers, seed, input, pixelMean, pixelStd } = modelOptionsFromCheckpoint(file, fileName) as Required<ModelOptions>;
+  const { inputs, layers, seed, input, pixelMean, pixelStd } = modelOptionsFromCheckpoint(file, fileName) as Required<MlpConfig>;
   const state: ModelState = { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), tensors, epochs: 0, step: 0 };
   if (m.full_checkpoint !== 'true') return state;
   const count = (key: string) => metadataNumber(file, fileName, key, 'a count', (x) => Number.isInteger(x) && x >= 0) ?? 0;
@@ -182,8 +182,14 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
   return state;
 }
 
+/** What saving and loading need of a model (Model has both), named here so this codec does not import it. */
+export interface CheckpointTarget {
+  toSafetensors(options?: SaveOptions): Promise<Uint8Array<ArrayBuffer>>;
+  importState(state: ModelState, source?: string): void;
+}
+
 /** The model as safetensors bytes: Model.toSafetensors, kept as a function for existing callers. */
-export async function saveCheckpoint(model: Model, options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+export async function saveCheckpoint(model: CheckpointTarget, options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
   return model.toSafetensors(options);
 }
 
@@ -191,7 +197,7 @@ export async function saveCheckpoint(model: Model, options: SaveOptions = {}): P
  * Loads weights (and, from a full checkpoint, optimizer state, step, epoch and RNG state) into `model`.
  * Everything is decoded and checked before anything is written, so a bad file leaves the model as it was.
  */
-export function loadCheckpoint(model: Model, source: Uint8Array | SafetensorsFile, fileName: string): SafetensorsFile {
+export function loadCheckpoint(model: CheckpointTarget, source: Uint8Array | SafetensorsFile, fileName: string): SafetensorsFile {
   // Callers that already decoded the file (to shape the model) pass it as is: it is read once.
   const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
   model.importState(decodeModelState(file, fileName), fileName);

@@ -1,17 +1,15 @@
-// The public model: fit / evaluate / predict / gradients / dispose over an MLP whose state stays on the GPU.
-// A training step = its batch (gathered on the GPU from a training set kept there, or uploaded as rows of u8
-// pixels or f32 features, and labels) and its uniforms + one compute pass; one submission carries one step or
-// several. The host reads back only at progress points (every `progressEvery` steps), at a stop and at the end
-// of an epoch. Its whole state goes out and comes back as plain data (exportState / importState).
+// The public model: fit / evaluate / predict / gradients / dispose over a network whose state stays on the GPU.
+// fit runs the training loop of fit.ts over the model's TrainingView; evaluate and predict run the plan's
+// forward over batches, reading back once at the end. Its whole state goes out and comes back as plain data
+// (exportState / importState).
 import { checkDataset, checkFinite, checkInputKind, type AnyDataset, type InputKind } from '../data/dataset.js';
-import { packBatchUniform } from '../../shaders/batchUniform.js';
-import { BatchUploader, StepUniforms } from './batches.js';
+import { BatchUploader } from './batches.js';
 import { ResidentDataset } from './residentData.js';
-import { BestWeights } from './bestWeights.js';
 import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoint.js';
+import { runFit, type EpochInfo, type Evaluation, type FitOptions, type TrainingView } from './fit.js';
 import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
-import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
+import { BadInputError, DeviceLostError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
 import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
 import { statesOf, type Architecture } from '../layers/architecture.js';
@@ -25,80 +23,9 @@ import type { TrainingRecipe } from './recipe.js';
 import { inputEncodingOf, ModelPlan, type InputEncoding, type PlanMode } from './plan.js';
 import { Random } from '../gpu/random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
-import { scheduledLearningRate, validateSchedule, type ScheduleConfig } from './schedule.js';
 import { DEFAULT_VARIANTS, type VariantChoices } from '../gpu/variants.js';
 
-export interface StepInfo {
-  epoch: number;
-  /** Step within the epoch, 1-based. */
-  step: number;
-  stepsPerEpoch: number;
-  /** Images trained on so far in this epoch. */
-  samples: number;
-  /** Mean training loss so far in this epoch; present only at progress points (a GPU readback). */
-  loss?: number;
-  /** Training accuracy so far in this epoch (the share of its rows classified right); with `loss`. */
-  accuracy?: number;
-}
-
-export interface EpochInfo {
-  epoch: number;
-  /** The epoch was stopped before its last step (signal or shouldStop); `model.epochs` does not count it. */
-  partial?: boolean;
-  /** Its validation result is the best of this fit so far. */
-  best?: boolean;
-  trainLoss: number;
-  trainAccuracy: number;
-  validation?: Evaluation;
-  seconds: number;
-  samplesPerSecond: number;
-}
-
-export interface Evaluation {
-  loss: number;
-  accuracy: number;
-  count: number;
-}
-
-export interface FitOptions extends TrainingRecipe {
-  epochs: number;
-  /**
-   * The optimizer. Its state (moments, step count) carries over from the last fit while the kind is the same,
-   * and new hyperparameters (a lower learning rate, say) apply to it; `reset: true` starts it afresh.
-   */
-  optimizer: OptimizerConfig & { reset?: boolean };
-  validation?: AnyDataset;
-  /** Read the running loss back every this many steps (0: only at epoch ends). Default 50. */
-  progressEvery?: number;
-  onStep?: (info: StepInfo) => void;
-  onEpoch?: (info: EpochInfo) => void | Promise<void>;
-  /**
-   * Stops fit before its next step: fit then resolves with the epochs so far, the last one marked `partial`
-   * (steps already encoded into the same submission, see stepsPerSubmit, still run).
-   */
-  signal?: AbortSignal;
-  /** Asked before each step; returning true stops fit there, as an aborted `signal` does. */
-  shouldStop?: () => boolean;
-  /**
-   * Training steps encoded into one submission (default: the variants' choice, 4 on GPUs, 1 on software
-   * adapters; always 1 when the training set is not kept in GPU memory). More saves per-submission
-   * overhead on fast GPUs;
-   * the result is the same bit for bit. Progress points and stops still fall on their exact step.
-   */
-  stepsPerSubmit?: number;
-  /** Early stopping: end fit after this many epochs without a better validation accuracy (needs validation). */
-  patience?: number;
-  /**
-   * At the end of fit, put back the weights of the epoch with the best validation accuracy (ties: lower
-   * validation loss). Default: on when patience is set.
-   */
-  restoreBest?: boolean;
-  /**
-   * Keep the training set in GPU memory and gather batches there, when it fits one binding (default: the
-   * variants' choice, on for GPUs). Needed for more than one step per submission.
-   */
-  gpuResidentData?: boolean;
-}
+export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
 
 /** For evaluate and predict: an aborted signal rejects the call with its reason before the next batch. */
 export interface CallOptions {
@@ -128,12 +55,6 @@ function defaultEvaluationBatch(arch: Architecture): number {
   while (rows > 1 && rows * floatsPerRow * 4 > INFERENCE_BUFFER_BYTES) rows = 2 ** Math.floor(Math.log2(rows - 1));
   return rows;
 }
-
-/** Higher accuracy wins; on a tie, lower loss. */
-const isBetter = (e: Evaluation, than?: Evaluation) => !than || e.accuracy > than.accuracy || (e.accuracy === than.accuracy && e.loss < than.loss);
-
-/** Waits once this many submissions are unfinished, so progress reflects the GPU, not the encoder. */
-const MAX_SUBMISSIONS_IN_FLIGHT = 2;
 
 export class Model {
   readonly architecture: Architecture;
@@ -271,167 +192,28 @@ export class Model {
   }
 
   private async fitUnguarded(train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
-    const { epochs, batchSize } = options;
-    if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
-    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
-    const asked = options.stepsPerSubmit;
-    if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${asked}`);
-    const labelSmoothing = options.labelSmoothing ?? 0;
-    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
-    if (options.schedule) validateSchedule(options.schedule);
-    if (options.maxNorm !== undefined && !(options.maxNorm > 0 && Number.isFinite(options.maxNorm))) throw new Error(`maxNorm must be a positive number, got ${options.maxNorm}`);
-    const patience = options.patience;
-    if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new Error(`patience must be a positive integer, got ${patience}`);
-    const restoreBest = options.restoreBest ?? patience !== undefined;
-    if ((patience !== undefined || restoreBest) && !options.validation) throw new Error('patience and restoreBest need a validation set');
-    checkDataset(train, this.architecture.inputs, this.classes, this.input);
-    if (options.validation) checkDataset(options.validation, this.architecture.inputs, this.classes, this.input);
-    if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
+    return runFit(this.trainingView(), train, options);
+  }
 
-    const capacity = Math.min(batchSize, train.count);
-    // Pipelines and bind groups are made here: a bad one fails now, before the first step.
-    const { plan, optimizer, constraints } = await checkedGpuWork(this.device, 'building the training plan', () => ({
-      plan: this.plan('train', capacity),
-      optimizer: this.useOptimizer(options.optimizer),
-      constraints: options.maxNorm === undefined ? [] : this.maxNormDispatches(options.maxNorm),
-    }));
-    this.lastRecipe = { batchSize, optimizer: optimizer.config, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm };
-    // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
-    // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
-    // Asking for several steps per submission asks for the data on the GPU, which they need.
-    if (options.gpuResidentData === false && (asked ?? 1) > 1) throw new Error('stepsPerSubmit > 1 needs gpuResidentData');
-    const keepOnGpu = options.gpuResidentData ?? ((asked ?? 1) > 1 || (this.ops.choices.gpuResidentData ?? false));
-    const resident = keepOnGpu && ResidentDataset.fits(this.device, train) ? this.residentData(train) : null;
-    const uploader = resident ? null : new BatchUploader(plan, this.architecture.inputs);
-    const gather = resident ? [plan.gatherFrom(resident)] : [];
-    const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
-    const stepsPerEpoch = Math.ceil(train.count / batchSize);
-    // The schedule runs over the whole run: the epochs done before this fit (a resume) and this fit's.
-    const clock = { stepsPerEpoch, totalSteps: (this.epochsDone + epochs) * stepsPerEpoch };
-    const learningRate = (t: number) =>
-      options.schedule ? scheduledLearningRate(options.schedule, optimizer.config.lr, t, clock) : optimizer.config.lr;
-    const progressEvery = options.progressEvery ?? 50;
-    const stepsPerSubmit = resident ? asked ?? this.ops.choices.stepsPerSubmit ?? 1 : 1;
-    const ring = stepsPerSubmit > 1
-      ? new StepUniforms(this.device, plan.batch, plan.batchWords.buffer, optimizer.uniform, optimizer.uniformWords.buffer, Math.min(stepsPerSubmit, stepsPerEpoch))
-      : null;
-    const best = restoreBest ? new BestWeights(this.parameters) : null;
-    const order = new Uint32Array(train.count);
-    const stopAsked = () => (options.signal?.aborted ?? false) || (options.shouldStop?.() ?? false);
-    const history: EpochInfo[] = [];
-    let bestValidation: Evaluation | undefined;
-    let sinceBest = 0;
-
-    try {
-      for (let e = 0; e < epochs; e++) {
-        const epoch = this.epochsDone + 1;
-        const started = performance.now();
-        for (let i = 0; i < order.length; i++) order[i] = i;
-        this.random.shuffle(order);
-        resident?.writeOrder(order);
-        let totals = { lossSum: 0, correct: 0 };
-        let samples = 0;
-        let step = 0;
-        let stopped = false;
-        let readStep = 0;
-        // The epoch runs inside WebGPU error scopes, and says so when the device is lost on the way.
-        await this.whileDeviceLives(() => checkedGpuWork(this.device, `training epoch ${epoch}`, async () => {
-          const inFlight: Promise<unknown>[] = [];
-          while (step < stepsPerEpoch && !stopped) {
-            // One submission: steps until the group is full, a progress point, the epoch's end, or a stop.
-            const encoder = this.device.createCommandEncoder();
-            const group: { step: number; samples: number }[] = [];
-            let progress = false;
-            while (!progress && group.length < (ring?.slots ?? 1)) {
-              if ((stopped = stopAsked())) break;
-              step++;
-              const rows = Math.min(batchSize, train.count - samples);
-              const lr = learningRate((epoch - 1) * stepsPerEpoch + step - 1);
-              const fields = { rows, start: samples, step: optimizer.step + 1, labelSmoothing, seed: this.seed };
-              if (ring) {
-                packBatchUniform(plan.batchWords, fields);
-                optimizer.nextStepWords(lr);
-                ring.stage(encoder, group.length);
-              } else {
-                if (uploader) uploader.upload(train, order, samples, rows, fields);
-                else plan.writeBatch(fields);
-                optimizer.writeNextStep(lr);
-              }
-              samples += rows;
-              if (step === 1) encoder.clearBuffer(plan.stats);
-              const pass = encoder.beginComputePass();
-              encodeDispatches(pass, stepDispatches);
-              pass.end();
-              group.push({ step, samples });
-              progress = step === stepsPerEpoch || (progressEvery > 0 && step % progressEvery === 0);
-            }
-            readStep = progress ? step : readStep;
-            if (group.length === 0) break;
-            if (progress) encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
-            ring?.flush(group.length);
-            this.device.queue.submit([encoder.finish()]);
-            let loss: number | undefined;
-            let accuracy: number | undefined;
-            if (progress) {
-              totals = await this.readStats(plan, capacity);
-              loss = totals.lossSum / samples;
-              accuracy = totals.correct / samples;
-              inFlight.length = 0;
-              // Thrown inside the epoch's error scopes: a WebGPU error, if any, is reported instead (it explains more).
-              if (!Number.isFinite(loss)) throw new DivergedError(epoch, step, loss);
-            } else {
-              inFlight.push(this.device.queue.onSubmittedWorkDone());
-              if (inFlight.length >= MAX_SUBMISSIONS_IN_FLIGHT) await inFlight.shift();
-            }
-            this.throwIfLost();
-            for (const [i, g] of group.entries()) {
-              options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, ...(i === group.length - 1 && { loss, accuracy }) });
-            }
-          }
-          // Stopped between progress points: read the totals of the steps taken.
-          if (step > 0 && readStep !== step) {
-            const encoder = this.device.createCommandEncoder();
-            encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
-            this.device.queue.submit([encoder.finish()]);
-            totals = await this.readStats(plan, capacity);
-            if (!Number.isFinite(totals.lossSum)) throw new DivergedError(epoch, step, totals.lossSum / samples);
-          }
-        }));
-        // Stopped before this epoch's first step: nothing to report.
-        if (step === 0) break;
-        // The last step is always a progress point, so `totals` holds the whole epoch.
-        const { lossSum, correct } = totals;
-        const seconds = (performance.now() - started) / 1000;
-        const info: EpochInfo = {
-          epoch,
-          trainLoss: lossSum / samples,
-          trainAccuracy: correct / samples,
-          seconds,
-          samplesPerSecond: samples / seconds,
-        };
-        if (step < stepsPerEpoch) info.partial = true;
-        if (options.validation) {
-          info.validation = await this.evaluate(options.validation);
-          info.best = isBetter(info.validation, bestValidation);
-          if (info.best) {
-            bestValidation = info.validation;
-            sinceBest = 0;
-            best?.keep();
-          } else sinceBest++;
-        }
-        if (!info.partial) this.epochsDone = epoch;
-        history.push(info);
-        // The callback's own GPU work (a checkpoint's read-back) fails in its own way on a lost device.
-        await this.whileDeviceLives(async () => options.onEpoch?.(info));
-        if (stopped) break;
-        if (patience !== undefined && sinceBest >= patience) break;
-      }
-      if (best && bestValidation) best.restore();
-    } finally {
-      ring?.destroy();
-      best?.destroy();
-    }
-    return history;
+  /** What the training loop (fit.ts) uses of this model, and nothing else. */
+  private trainingView(): TrainingView {
+    const model = this;
+    return {
+      device: this.device, architecture: this.architecture, classes: this.classes, input: this.input, random: this.random,
+      parameters: this.parameters, choices: this.ops.choices,
+      get seed() { return model.seed; },
+      get epochsDone() { return model.epochsDone; },
+      set epochsDone(e: number) { model.epochsDone = e; },
+      set lastRecipe(r: TrainingRecipe) { model.lastRecipe = r; },
+      plan: (mode, capacity) => this.plan(mode, capacity),
+      useOptimizer: (config) => this.useOptimizer(config),
+      maxNormDispatches: (c) => this.maxNormDispatches(c),
+      residentData: (data) => this.residentData(data),
+      readStats: (plan, rows) => this.readStats(plan, rows),
+      evaluate: (data) => this.evaluate(data),
+      whileDeviceLives: (body) => this.whileDeviceLives(body),
+      throwIfLost: () => this.throwIfLost(),
+    };
   }
 
   /**

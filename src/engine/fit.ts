@@ -1,0 +1,287 @@
+// The training loop of Model.fit, over a small explicit view of the model (TrainingView): per epoch it shuffles,
+// encodes each step's batch (gathered on the GPU from a resident training set, or uploaded) with the plan's
+// forward, loss and backward and the optimizer's update, several steps to a submission when the data stays on
+// the GPU; it reads the running loss back only at progress points, a stop and the epoch's end, then validates,
+// keeps the best weights for early stopping and reports.
+import { packBatchUniform } from '../../shaders/batchUniform.js';
+import { checkDataset, type AnyDataset, type InputKind } from '../data/dataset.js';
+import { DivergedError } from '../errors.js';
+import { encodeDispatches, type Dispatch } from '../gpu/dispatch.js';
+import { checkedGpuWork } from '../gpu/gpuErrors.js';
+import type { Random } from '../gpu/random.js';
+import type { VariantChoices } from '../gpu/variants.js';
+import type { Architecture } from '../layers/architecture.js';
+import { BatchUploader, StepUniforms } from './batches.js';
+import { BestWeights } from './bestWeights.js';
+import type { MlpParameters } from './mlp.js';
+import type { GpuOptimizer, OptimizerConfig } from './optimizer.js';
+import type { ModelPlan, PlanMode } from './plan.js';
+import type { TrainingRecipe } from './recipe.js';
+import { ResidentDataset } from './residentData.js';
+import { scheduledLearningRate, validateSchedule } from './schedule.js';
+
+export interface StepInfo {
+  epoch: number;
+  /** Step within the epoch, 1-based. */
+  step: number;
+  stepsPerEpoch: number;
+  /** Images trained on so far in this epoch. */
+  samples: number;
+  /** Mean training loss so far in this epoch; present only at progress points (a GPU readback). */
+  loss?: number;
+  /** Training accuracy so far in this epoch (the share of its rows classified right); with `loss`. */
+  accuracy?: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  /** The epoch was stopped before its last step (signal or shouldStop); `model.epochs` does not count it. */
+  partial?: boolean;
+  /** Its validation result is the best of this fit so far. */
+  best?: boolean;
+  trainLoss: number;
+  trainAccuracy: number;
+  validation?: Evaluation;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+export interface FitOptions extends TrainingRecipe {
+  epochs: number;
+  /**
+   * The optimizer. Its state (moments, step count) carries over from the last fit while the kind is the same,
+   * and new hyperparameters (a lower learning rate, say) apply to it; `reset: true` starts it afresh.
+   */
+  optimizer: OptimizerConfig & { reset?: boolean };
+  validation?: AnyDataset;
+  /** Read the running loss back every this many steps (0: only at epoch ends). Default 50. */
+  progressEvery?: number;
+  onStep?: (info: StepInfo) => void;
+  onEpoch?: (info: EpochInfo) => void | Promise<void>;
+  /**
+   * Stops fit before its next step: fit then resolves with the epochs so far, the last one marked `partial`
+   * (steps already encoded into the same submission, see stepsPerSubmit, still run).
+   */
+  signal?: AbortSignal;
+  /** Asked before each step; returning true stops fit there, as an aborted `signal` does. */
+  shouldStop?: () => boolean;
+  /**
+   * Training steps encoded into one submission (default: the variants' choice, 4 on GPUs, 1 on software
+   * adapters; always 1 when the training set is not kept in GPU memory). More saves per-submission
+   * overhead on fast GPUs;
+   * the result is the same bit for bit. Progress points and stops still fall on their exact step.
+   */
+  stepsPerSubmit?: number;
+  /** Early stopping: end fit after this many epochs without a better validation accuracy (needs validation). */
+  patience?: number;
+  /**
+   * At the end of fit, put back the weights of the epoch with the best validation accuracy (ties: lower
+   * validation loss). Default: on when patience is set.
+   */
+  restoreBest?: boolean;
+  /**
+   * Keep the training set in GPU memory and gather batches there, when it fits one binding (default: the
+   * variants' choice, on for GPUs). Needed for more than one step per submission.
+   */
+  gpuResidentData?: boolean;
+}
+
+/** Higher accuracy wins; on a tie, lower loss. */
+const isBetter = (e: Evaluation, than?: Evaluation) => !than || e.accuracy > than.accuracy || (e.accuracy === than.accuracy && e.loss < than.loss);
+
+/** Waits once this many submissions are unfinished, so progress reflects the GPU, not the encoder. */
+const MAX_SUBMISSIONS_IN_FLIGHT = 2;
+
+/** What the training loop uses of a model (Model.trainingView). */
+export interface TrainingView {
+  readonly device: GPUDevice;
+  readonly architecture: Architecture;
+  readonly classes: number;
+  readonly input: InputKind;
+  readonly random: Random;
+  readonly parameters: MlpParameters;
+  readonly choices: VariantChoices;
+  readonly seed: number;
+  /** Whole epochs done; the loop counts each finished one. */
+  epochsDone: number;
+  /** This fit's recipe, recorded for checkpoints. */
+  lastRecipe: TrainingRecipe;
+  plan(mode: PlanMode, capacity: number): ModelPlan;
+  useOptimizer(config: OptimizerConfig & { reset?: boolean }): GpuOptimizer;
+  maxNormDispatches(c: number): Dispatch[];
+  residentData(data: AnyDataset): ResidentDataset;
+  readStats(plan: ModelPlan, rows: number): Promise<{ lossSum: number; correct: number }>;
+  evaluate(data: AnyDataset): Promise<Evaluation>;
+  whileDeviceLives<T>(body: () => Promise<T>): Promise<T>;
+  throwIfLost(): void;
+}
+
+export async function runFit(m: TrainingView, train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
+  const { epochs, batchSize } = options;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  const asked = options.stepsPerSubmit;
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${asked}`);
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+  if (options.schedule) validateSchedule(options.schedule);
+  if (options.maxNorm !== undefined && !(options.maxNorm > 0 && Number.isFinite(options.maxNorm))) throw new Error(`maxNorm must be a positive number, got ${options.maxNorm}`);
+  const patience = options.patience;
+  if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new Error(`patience must be a positive integer, got ${patience}`);
+  const restoreBest = options.restoreBest ?? patience !== undefined;
+  if ((patience !== undefined || restoreBest) && !options.validation) throw new Error('patience and restoreBest need a validation set');
+  checkDataset(train, m.architecture.inputs, m.classes, m.input);
+  if (options.validation) checkDataset(options.validation, m.architecture.inputs, m.classes, m.input);
+  if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
+
+  const capacity = Math.min(batchSize, train.count);
+  // Pipelines and bind groups are made here: a bad one fails now, before the first step.
+  const { plan, optimizer, constraints } = await checkedGpuWork(m.device, 'building the training plan', () => ({
+    plan: m.plan('train', capacity),
+    optimizer: m.useOptimizer(options.optimizer),
+    constraints: options.maxNorm === undefined ? [] : m.maxNormDispatches(options.maxNorm),
+  }));
+  m.lastRecipe = { batchSize, optimizer: optimizer.config, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm };
+  // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
+  // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
+  // Asking for several steps per submission asks for the data on the GPU, which they need.
+  if (options.gpuResidentData === false && (asked ?? 1) > 1) throw new Error('stepsPerSubmit > 1 needs gpuResidentData');
+  const keepOnGpu = options.gpuResidentData ?? ((asked ?? 1) > 1 || (m.choices.gpuResidentData ?? false));
+  const resident = keepOnGpu && ResidentDataset.fits(m.device, train) ? m.residentData(train) : null;
+  const uploader = resident ? null : new BatchUploader(plan, m.architecture.inputs);
+  const gather = resident ? [plan.gatherFrom(resident)] : [];
+  const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
+  const stepsPerEpoch = Math.ceil(train.count / batchSize);
+  // The schedule runs over the whole run: the epochs done before this fit (a resume) and this fit's.
+  const clock = { stepsPerEpoch, totalSteps: (m.epochsDone + epochs) * stepsPerEpoch };
+  const learningRate = (t: number) =>
+    options.schedule ? scheduledLearningRate(options.schedule, optimizer.config.lr, t, clock) : optimizer.config.lr;
+  const progressEvery = options.progressEvery ?? 50;
+  const stepsPerSubmit = resident ? asked ?? m.choices.stepsPerSubmit ?? 1 : 1;
+  const ring = stepsPerSubmit > 1
+    ? new StepUniforms(m.device, plan.batch, plan.batchWords.buffer, optimizer.uniform, optimizer.uniformWords.buffer, Math.min(stepsPerSubmit, stepsPerEpoch))
+    : null;
+  const best = restoreBest ? new BestWeights(m.parameters) : null;
+  const order = new Uint32Array(train.count);
+  const stopAsked = () => (options.signal?.aborted ?? false) || (options.shouldStop?.() ?? false);
+  const history: EpochInfo[] = [];
+  let bestValidation: Evaluation | undefined;
+  let sinceBest = 0;
+
+  try {
+    for (let e = 0; e < epochs; e++) {
+      const epoch = m.epochsDone + 1;
+      const started = performance.now();
+      for (let i = 0; i < order.length; i++) order[i] = i;
+      m.random.shuffle(order);
+      resident?.writeOrder(order);
+      let totals = { lossSum: 0, correct: 0 };
+      let samples = 0;
+      let step = 0;
+      let stopped = false;
+      let readStep = 0;
+      // The epoch runs inside WebGPU error scopes, and says so when the device is lost on the way.
+      await m.whileDeviceLives(() => checkedGpuWork(m.device, `training epoch ${epoch}`, async () => {
+        const inFlight: Promise<unknown>[] = [];
+        while (step < stepsPerEpoch && !stopped) {
+          // One submission: steps until the group is full, a progress point, the epoch's end, or a stop.
+          const encoder = m.device.createCommandEncoder();
+          const group: { step: number; samples: number }[] = [];
+          let progress = false;
+          while (!progress && group.length < (ring?.slots ?? 1)) {
+            if ((stopped = stopAsked())) break;
+            step++;
+            const rows = Math.min(batchSize, train.count - samples);
+            const lr = learningRate((epoch - 1) * stepsPerEpoch + step - 1);
+            const fields = { rows, start: samples, step: optimizer.step + 1, labelSmoothing, seed: m.seed };
+            if (ring) {
+              packBatchUniform(plan.batchWords, fields);
+              optimizer.nextStepWords(lr);
+              ring.stage(encoder, group.length);
+            } else {
+              if (uploader) uploader.upload(train, order, samples, rows, fields);
+              else plan.writeBatch(fields);
+              optimizer.writeNextStep(lr);
+            }
+            samples += rows;
+            if (step === 1) encoder.clearBuffer(plan.stats);
+            const pass = encoder.beginComputePass();
+            encodeDispatches(pass, stepDispatches);
+            pass.end();
+            group.push({ step, samples });
+            progress = step === stepsPerEpoch || (progressEvery > 0 && step % progressEvery === 0);
+          }
+          readStep = progress ? step : readStep;
+          if (group.length === 0) break;
+          if (progress) encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
+          ring?.flush(group.length);
+          m.device.queue.submit([encoder.finish()]);
+          let loss: number | undefined;
+          let accuracy: number | undefined;
+          if (progress) {
+            totals = await m.readStats(plan, capacity);
+            loss = totals.lossSum / samples;
+            accuracy = totals.correct / samples;
+            inFlight.length = 0;
+            // Thrown inside the epoch's error scopes: a WebGPU error, if any, is reported instead (it explains more).
+            if (!Number.isFinite(loss)) throw new DivergedError(epoch, step, loss);
+          } else {
+            inFlight.push(m.device.queue.onSubmittedWorkDone());
+            if (inFlight.length >= MAX_SUBMISSIONS_IN_FLIGHT) await inFlight.shift();
+          }
+          m.throwIfLost();
+          for (const [i, g] of group.entries()) {
+            options.onStep?.({ epoch, step: g.step, stepsPerEpoch, samples: g.samples, ...(i === group.length - 1 && { loss, accuracy }) });
+          }
+        }
+        // Stopped between progress points: read the totals of the steps taken.
+        if (step > 0 && readStep !== step) {
+          const encoder = m.device.createCommandEncoder();
+          encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
+          m.device.queue.submit([encoder.finish()]);
+          totals = await m.readStats(plan, capacity);
+          if (!Number.isFinite(totals.lossSum)) throw new DivergedError(epoch, step, totals.lossSum / samples);
+        }
+      }));
+      // Stopped before this epoch's first step: nothing to report.
+      if (step === 0) break;
+      // The last step is always a progress point, so `totals` holds the whole epoch.
+      const { lossSum, correct } = totals;
+      const seconds = (performance.now() - started) / 1000;
+      const info: EpochInfo = {
+        epoch,
+        trainLoss: lossSum / samples,
+        trainAccuracy: correct / samples,
+        seconds,
+        samplesPerSecond: samples / seconds,
+      };
+      if (step < stepsPerEpoch) info.partial = true;
+      if (options.validation) {
+        info.validation = await m.evaluate(options.validation);
+        info.best = isBetter(info.validation, bestValidation);
+        if (info.best) {
+          bestValidation = info.validation;
+          sinceBest = 0;
+          best?.keep();
+        } else sinceBest++;
+      }
+      if (!info.partial) m.epochsDone = epoch;
+      history.push(info);
+      // The callback's own GPU work (a checkpoint's read-back) fails in its own way on a lost device.
+      await m.whileDeviceLives(async () => options.onEpoch?.(info));
+      if (stopped) break;
+      if (patience !== undefined && sinceBest >= patience) break;
+    }
+    if (best && bestValidation) best.restore();
+  } finally {
+    ring?.destroy();
+    best?.destroy();
+  }
+  return history;
+}
