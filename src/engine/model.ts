@@ -6,6 +6,7 @@ import { checkDataset, checkFinite, checkInputKind, type AnyDataset, type InputK
 import { BatchUploader } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoint.js';
+import { registerInternals } from './internals.js';
 import { runFit, type EpochInfo, type Evaluation, type FitOptions, type TrainingView } from './fit.js';
 import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
@@ -26,6 +27,7 @@ import { sliceOf, slotOf } from './paramLayout.js';
 import { DEFAULT_VARIANTS, type VariantChoices } from '../gpu/variants.js';
 
 export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
+export { modelInternals, type ModelInternals } from './internals.js';
 
 /** For evaluate and predict: an aborted signal rejects the call with its reason before the next batch. */
 export interface CallOptions {
@@ -100,6 +102,13 @@ export class Model {
       this.lostInfo = info;
     });
     this.parameters.upload(initialParams(this.parameters.layout, this.architecture, this.random));
+    const model = this;
+    registerInternals(this, {
+      parameters: this.parameters, ops: this.ops, random: this.random,
+      get optimizer() { return model.optimizer; },
+      plan: (mode, capacity) => this.plan(mode, capacity),
+      useOptimizer: (config) => this.useOptimizer(config),
+    });
   }
 
   get classes(): number {
@@ -471,21 +480,4 @@ export class Model {
     this.optimizer?.destroy();
     this.parameters.destroy();
   }
-}
-
-/**
- * The engine's own handles on a model (GPU parameters, kernels, plans, RNG, optimizer), for benchmarks, the
- * kernel comparisons and tests. Not part of the public API: src/index.ts does not export it.
- */
-export function modelInternals(model: Model) {
-  return {
-    parameters: model['parameters'],
-    ops: model['ops'],
-    random: model['random'],
-    get optimizer() {
-      return model['optimizer'];
-    },
-    plan: (mode: PlanMode, capacity: number) => model['plan'](mode, capacity),
-    useOptimizer: (config: OptimizerConfig & { reset?: boolean }) => model['useOptimizer'](config),
-  };
 }

@@ -1,0 +1,30 @@
+// The engine's own view of a model (its GPU parameters, kernels, plans, RNG and optimizer), for benchmarks, the
+// kernel comparisons, the peers page and tests. A model registers it when it is made; src/index.ts does not
+// export this module, so it is not part of the public API.
+import type { Ops } from '../gpu/ops.js';
+import type { Random } from '../gpu/random.js';
+import type { MlpParameters } from './mlp.js';
+import type { GpuOptimizer, OptimizerConfig } from './optimizer.js';
+import type { ModelPlan, PlanMode } from './plan.js';
+
+export interface ModelInternals {
+  readonly parameters: MlpParameters;
+  readonly ops: Ops;
+  readonly random: Random;
+  /** The optimizer of the last fit (undefined before one, or after a reset). */
+  readonly optimizer: GpuOptimizer | undefined;
+  plan(mode: PlanMode, capacity: number): ModelPlan;
+  useOptimizer(config: OptimizerConfig & { reset?: boolean }): GpuOptimizer;
+}
+
+const views = new WeakMap<object, ModelInternals>();
+
+export function registerInternals(model: object, view: ModelInternals): void {
+  views.set(model, view);
+}
+
+export function modelInternals(model: object): ModelInternals {
+  const view = views.get(model);
+  if (!view) throw new Error('modelInternals: not a Model of this engine');
+  return view;
+}
