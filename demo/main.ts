@@ -10,7 +10,7 @@ import { TrainingCharts } from './ui/charts.js';
 import { renderConfusion } from './ui/confusion.js';
 import { byId, el, integer, showFraction } from './ui/dom.js';
 import { DrawingPad } from './ui/drawing.js';
-import { MAX_TRAIN_SIZE, onFormChange, readForm, readHiddenSizes, setFormDisabled } from './ui/form.js';
+import { MAX_TRAIN_SIZE, onFormChange, readForm, readLayers, setFormDisabled } from './ui/form.js';
 import { renderMisclassified } from './ui/gallery.js';
 import { IntervalMeans } from './ui/intervals.js';
 import { downloadBytes, readFileBytes } from './ui/modelFile.js';
@@ -39,6 +39,7 @@ const ui = {
   save: byId<HTMLButtonElement>('save-model'),
   modelFile: byId<HTMLInputElement>('model-file'),
   hidden: byId<HTMLInputElement>('hidden'),
+  network: byId<HTMLSelectElement>('network'),
   modelSummary: byId('model-summary'),
   preview: byId('digit-preview'),
   modelInfo: byId('model-info'),
@@ -149,7 +150,7 @@ function renderResults(run: FinishedRun): void {
     pad.showDigit(digit.pixels);
     requestPrediction(digit.pixels.slice());
   });
-  renderWeights(ui.weights, run.firstLayer, run.hidden);
+  renderWeights(ui.weights, run.firstLayer, run.hidden, run.tileSide);
 }
 
 /** '784 → linear:500,relu,linear:10 (397,510 parameters)' */
@@ -215,8 +216,12 @@ function checkForm(): RunRecipe | undefined {
   return undefined;
 }
 
-const showModelSummary = () => renderModelSummary(ui.modelSummary, readHiddenSizes());
+const showModelSummary = () => {
+  ui.hidden.disabled = ui.network.value === 'cnn';
+  renderModelSummary(ui.modelSummary, readLayers());
+};
 ui.hidden.addEventListener('input', showModelSummary);
+ui.network.addEventListener('change', showModelSummary);
 showModelSummary();
 
 onFormChange(() => {

@@ -66,9 +66,11 @@ export interface FinishedRun {
   confusion: number[];
   /** The mistakes the model was surest of, most confident first. */
   misclassified: Misclassified[];
-  /** First layer weights [784 × hidden] (engine layout: in × out) for the weight tiles. */
+  /** The first layer's weight as PyTorch holds it: [units × 784] (linear) or [filters × 1 × k × k] (conv2d). */
   firstLayer: Float32Array;
+  /** Its units (hidden units or filters), and the side of each one's square tile (28, or k). */
   hidden: number;
+  tileSide: number;
 }
 
 export type FromWorker =

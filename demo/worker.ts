@@ -51,11 +51,13 @@ async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
     .sort((a, b) => b.confidence - a.confidence)
     .slice(0, MAX_MISCLASSIFIED)
     .map((d) => ({ ...d, pixels: test.images.slice(d.index * 784, (d.index + 1) * 784) }));
-  // The first layer is linear: its weight is PyTorch's [hidden × 784] tensor '0.weight'.
+  // The first layer's weight as PyTorch holds it: linear [hidden × 784], conv2d [filters × 1 × k × k].
   const { tensors } = await m.exportState();
+  const first = m.architecture.layers[0];
+  const weight = tensors.get(`${first.index}.weight`)!;
   return {
     stopped, testAccuracy: evaluation.accuracy, testLoss: evaluation.loss, confusion, misclassified,
-    firstLayer: tensors.get(`${m.architecture.layers[0].index}.weight`)!.data, hidden: m.sizes[1],
+    firstLayer: weight.data, hidden: weight.shape[0], tileSide: first.spec.kind === 'conv2d' ? first.spec.kernel : 28,
   };
 }
 

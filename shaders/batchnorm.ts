@@ -14,7 +14,7 @@
 // Variant: workgroupSize (a power of two, for the tree). Shapes: any.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
-import { input, output, uniform, type Binding } from './bindings.js';
+import { input, output, uniform, wgslBindings, type Binding } from './bindings.js';
 import { f32Literal, flatIndex } from './common.js';
 
 export interface BatchnormShape {
@@ -62,11 +62,7 @@ fn workgroupSum(lane: u32, value: f32) -> f32 {
 
 export function batchnormStatsShader(s: BatchnormShape): string {
   return wgsl`${header(s)}
-@group(0) @binding(0) var<storage, read> input: array<f32>;
-@group(0) @binding(1) var<storage, read_write> stats: array<vec2f>;
-@group(0) @binding(2) var<storage, read_write> runningMean: array<f32>;
-@group(0) @binding(3) var<storage, read_write> runningVar: array<f32>;
-@group(0) @binding(4) var<uniform> batch: Batch;
+${wgslBindings(BATCHNORM_STATS_BINDINGS, { stats: 'vec2f' })}
 ${treeSum}
 
 @compute @workgroup_size(${BATCHNORM_WORKGROUP})
@@ -95,17 +91,7 @@ fn batchnormStats(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation
 export function batchnormForwardShader(workgroupSize: number, s: BatchnormShape, training: boolean, relu: boolean): string {
   return wgsl`${header(s)}
 const COUNT = CAPACITY * P * C;
-@group(0) @binding(0) var<storage, read> input: array<f32>;
-@group(0) @binding(1) var<storage, read> weight: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-#if ${training}
-@group(0) @binding(3) var<storage, read> stats: array<vec2f>;
-@group(0) @binding(4) var<storage, read_write> output: array<f32>;
-#else
-@group(0) @binding(3) var<storage, read> runningMean: array<f32>;
-@group(0) @binding(4) var<storage, read> runningVar: array<f32>;
-@group(0) @binding(5) var<storage, read_write> output: array<f32>;
-#endif
+${wgslBindings(batchnormForwardBindings(training), { stats: 'vec2f' })}
 
 @compute @workgroup_size(${workgroupSize})
 fn batchnormForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -129,14 +115,7 @@ fn batchnormForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 
 export function batchnormBackwardShader(s: BatchnormShape): string {
   return wgsl`${header(s)}
-@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> stats: array<vec2f>;
-@group(0) @binding(4) var<storage, read_write> dInput: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dWeight: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dBias: array<f32>;
-@group(0) @binding(7) var<uniform> batch: Batch;
+${wgslBindings(BATCHNORM_BACKWARD_BINDINGS, { stats: 'vec2f' })}
 ${treeSum}
 
 @compute @workgroup_size(${BATCHNORM_WORKGROUP})

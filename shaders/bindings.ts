@@ -45,3 +45,16 @@ export class UniformWords {
     this.u32 = new Uint32Array(this.buffer);
   }
 }
+
+/**
+ * WGSL declarations of a kernel's bindings, in their order: storage arrays of f32 unless `types` names another
+ * element type (u32 pixels, vec2f statistics), uniforms of struct Batch unless named. Kernels declare their
+ * bindings with this, from the same list Ops binds by, so the two cannot drift apart.
+ */
+export function wgslBindings(bindings: readonly Binding[], types: Record<string, string> = {}): string {
+  return bindings.map((b, i) => {
+    const head = `@group(0) @binding(${i})`;
+    if (b.access === 'uniform') return `${head} var<uniform> ${b.name}: ${types[b.name] ?? 'Batch'};`;
+    return `${head} var<storage, ${b.access}> ${b.name}: array<${types[b.name] ?? 'f32'}>;`;
+  }).join('\n');
+}

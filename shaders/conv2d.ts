@@ -12,9 +12,9 @@
 //                     the backward of a ReLU before the convolution)
 // Variant: workgroupSize. Shapes: any.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import { input, output, type Binding } from './bindings.js';
+import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
-import { imageConstants, pixelRead, type ImageGeometry } from './image.js';
+import { imageConstants, pixelRead, splitIndex, type ImageGeometry } from './image.js';
 
 export interface ConvGeometry extends ImageGeometry {
   outChannels: number;
@@ -57,23 +57,15 @@ export function conv2dColumnsShader(workgroupSize: number, g: ConvGeometry, pixe
   const u8 = pixels !== undefined;
   return wgsl`${constants(g)}
 const COUNT = B * OH * OW * C;
-#if ${u8}
-@group(0) @binding(0) var<storage, read> input: array<u32>;
+${wgslBindings(CONV2D_COLUMNS_BINDINGS, u8 ? { input: 'u32' } : {})}
 ${u8 ? pixelRead(pixels!) : ''}
-#else
-@group(0) @binding(0) var<storage, read> input: array<f32>;
-#endif
-@group(0) @binding(1) var<storage, read_write> columns: array<f32>;
 
 @compute @workgroup_size(${workgroupSize})
 fn conv2dColumns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = ${flatIndex(workgroupSize)};
   if (index >= COUNT) { return; }
+  ${splitIndex('index', ['b', 'oh', 'ow', 'c'], ['B', 'OH', 'OW', 'C'])}
   let row = index / C;
-  let c = index % C;
-  let b = row / (OH * OW);
-  let oh = (row / OW) % OH;
-  let ow = row % OW;
   let first = row * K + c * KH * KW;
   for (var i = 0u; i < KH; i++) {
     let h = i32(oh * S + i) - i32(P);
@@ -98,22 +90,13 @@ fn conv2dColumns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 export function conv2dInputGradShader(workgroupSize: number, g: ConvGeometry, masked: boolean): string {
   return wgsl`${constants(g)}
 const COUNT = B * H * W * C;
-@group(0) @binding(0) var<storage, read> dColumns: array<f32>;
-#if ${masked}
-@group(0) @binding(1) var<storage, read> mask: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
-#else
-@group(0) @binding(1) var<storage, read_write> dInput: array<f32>;
-#endif
+${wgslBindings(conv2dInputGradBindings(masked))}
 
 @compute @workgroup_size(${workgroupSize})
 fn conv2dInputGrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = ${flatIndex(workgroupSize)};
   if (index >= COUNT) { return; }
-  let c = index % C;
-  let w = (index / C) % W;
-  let h = (index / (C * W)) % H;
-  let b = index / (C * W * H);
+  ${splitIndex('index', ['b', 'h', 'w', 'c'], ['B', 'H', 'W', 'C'])}
   var sum = 0.0;
   for (var i = 0u; i < KH; i++) {
     let th = i32(h + P) - i32(i);

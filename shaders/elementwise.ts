@@ -5,7 +5,7 @@
 //   ${name}Backward:  dInput[i] = g(dy = dOutput[i], x = input[i], y = output[i])   (g uses what it needs)
 // Variant: workgroupSize. Shapes: any. `helpers` is WGSL the expressions call (erf for GELU).
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import { input, output, type Binding } from './bindings.js';
+import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
 
 export interface ElementwiseOp {
@@ -26,8 +26,7 @@ export function elementwiseForwardShader(op: ElementwiseOp, workgroupSize: numbe
   return wgsl`
 const COUNT = ${count}u;
 ${op.helpers ?? ''}
-@group(0) @binding(0) var<storage, read> input: array<f32>;
-@group(0) @binding(1) var<storage, read_write> output: array<f32>;
+${wgslBindings(ELEMENTWISE_FORWARD_BINDINGS)}
 
 @compute @workgroup_size(${workgroupSize})
 fn ${elementwiseEntry(op, 'forward')}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -43,10 +42,7 @@ export function elementwiseBackwardShader(op: ElementwiseOp, workgroupSize: numb
   return wgsl`
 const COUNT = ${count}u;
 ${op.helpers ?? ''}
-@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read> output: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dInput: array<f32>;
+${wgslBindings(ELEMENTWISE_BACKWARD_BINDINGS)}
 
 @compute @workgroup_size(${workgroupSize})
 fn ${elementwiseEntry(op, 'backward')}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {

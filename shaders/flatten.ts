@@ -4,9 +4,9 @@
 //                     the backward of a ReLU before the flatten)
 // Variant: workgroupSize. Shapes: any.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import { input, output, type Binding } from './bindings.js';
+import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
-import { imageConstants, type ImageGeometry } from './image.js';
+import { imageConstants, splitIndex, type ImageGeometry } from './image.js';
 
 export const FLATTEN_BINDINGS: Binding[] = [input('input'), output('output')];
 export const flattenBackwardBindings = (masked: boolean): Binding[] => [input('dOutput'), ...(masked ? [input('mask')] : []), output('dInput')];
@@ -14,16 +14,13 @@ export const flattenBackwardBindings = (masked: boolean): Binding[] => [input('d
 export function flattenShader(workgroupSize: number, g: ImageGeometry): string {
   return wgsl`${imageConstants(g)}
 const COUNT = B * C * H * W;
-@group(0) @binding(0) var<storage, read> input: array<f32>;
-@group(0) @binding(1) var<storage, read_write> output: array<f32>;
+${wgslBindings(FLATTEN_BINDINGS)}
 
 @compute @workgroup_size(${workgroupSize})
 fn flatten(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = ${flatIndex(workgroupSize)};
   if (index >= COUNT) { return; }
-  let b = index / (C * H * W);
-  let hw = index % (H * W);
-  let c = (index / (H * W)) % C;
+  ${splitIndex('index', ['b', 'c', 'hw'], ['B', 'C', 'H * W'])}
   output[index] = input[(b * H * W + hw) * C + c];
 }
 `;
@@ -32,21 +29,13 @@ fn flatten(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
 export function flattenBackwardShader(workgroupSize: number, g: ImageGeometry, masked: boolean): string {
   return wgsl`${imageConstants(g)}
 const COUNT = B * C * H * W;
-@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
-#if ${masked}
-@group(0) @binding(1) var<storage, read> mask: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
-#else
-@group(0) @binding(1) var<storage, read_write> dInput: array<f32>;
-#endif
+${wgslBindings(flattenBackwardBindings(masked))}
 
 @compute @workgroup_size(${workgroupSize})
 fn flattenBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = ${flatIndex(workgroupSize)};
   if (index >= COUNT) { return; }
-  let c = index % C;
-  let hw = (index / C) % (H * W);
-  let b = index / (C * H * W);
+  ${splitIndex('index', ['b', 'hw', 'c'], ['B', 'H * W', 'C'])}
   let value = dOutput[(b * C + c) * H * W + hw];
 #if ${masked}
   dInput[index] = select(0.0, value, mask[index] > 0.0);

@@ -22,3 +22,19 @@ export const pixelRead = (pixels: { pixelScale: number; pixelShift: number }) =>
 const PIXEL_SCALE = ${f32Literal(pixels.pixelScale)};
 const PIXEL_SHIFT = ${f32Literal(pixels.pixelShift)};
 fn pixel(index: u32) -> f32 { return unpack4x8unorm(input[index / 4u])[index % 4u] * PIXEL_SCALE + PIXEL_SHIFT; }`;
+
+/**
+ * WGSL: `let` lines that split a flat index into coordinates, the last varying fastest: for
+ * (index, [b, h, w, c], [B, H, W, C]) → c = index % C, w = (index / C) % W, h = (index / (C·W)) % H, b = … / H.
+ */
+export function splitIndex(index: string, names: string[], sizes: string[]): string {
+  const lines: string[] = [];
+  sizes = sizes.map((s) => (/\W/.test(s) ? `(${s})` : s));
+  let divisor = '';
+  for (let i = names.length - 1; i >= 0; i--) {
+    const value = divisor ? `(${index} / (${divisor}))` : index;
+    lines.push(`let ${names[i]} = ${i === 0 ? value : `${value} % ${sizes[i]}`};`);
+    divisor = divisor ? `${divisor} * ${sizes[i]}` : sizes[i];
+  }
+  return lines.join('\n  ');
+}

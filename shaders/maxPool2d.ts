@@ -11,9 +11,9 @@
 //                       window's argmax.
 // Variant: workgroupSize. Shapes: any with KH ≤ H, KW ≤ W.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import { input, output, type Binding } from './bindings.js';
+import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
-import { imageConstants, type ImageGeometry } from './image.js';
+import { imageConstants, splitIndex, type ImageGeometry } from './image.js';
 
 export interface PoolGeometry extends ImageGeometry {
   kernelHeight: number;
@@ -55,17 +55,13 @@ fn argmaxOf(b: u32, oh: u32, ow: u32, c: u32) -> u32 {
 export function maxPool2dShader(workgroupSize: number, g: PoolGeometry): string {
   return wgsl`${preamble(g)}
 const COUNT = B * OH * OW * C;
-@group(0) @binding(0) var<storage, read> input: array<f32>;
-@group(0) @binding(1) var<storage, read_write> output: array<f32>;
+${wgslBindings(MAX_POOL_BINDINGS)}
 
 @compute @workgroup_size(${workgroupSize})
 fn maxPool2d(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = ${flatIndex(workgroupSize)};
   if (index >= COUNT) { return; }
-  let c = index % C;
-  let ow = (index / C) % OW;
-  let oh = (index / (C * OW)) % OH;
-  let b = index / (C * OW * OH);
+  ${splitIndex('index', ['b', 'oh', 'ow', 'c'], ['B', 'OH', 'OW', 'C'])}
   let at = argmaxOf(b, oh, ow, c);
   output[index] = input[((b * H + oh * S + at / KW) * W + ow * S + at % KW) * C + c];
 }
@@ -80,23 +76,13 @@ export function maxPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, 
   if (poolBlocks(g) !== null) return maxPool2dBackwardBlockShader(workgroupSize, g, masked);
   return wgsl`${preamble(g)}
 const COUNT = B * H * W * C;
-@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-#if ${masked}
-@group(0) @binding(2) var<storage, read> mask: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dInput: array<f32>;
-#else
-@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
-#endif
+${wgslBindings(maxPoolBackwardBindings(masked))}
 
 @compute @workgroup_size(${workgroupSize})
 fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = ${flatIndex(workgroupSize)};
   if (index >= COUNT) { return; }
-  let c = index % C;
-  let w = (index / C) % W;
-  let h = (index / (C * W)) % H;
-  let b = index / (C * W * H);
+  ${splitIndex('index', ['b', 'h', 'w', 'c'], ['B', 'H', 'W', 'C'])}
   var sum = 0.0;
   for (var i = 0u; i < KH; i++) {
     if (h < i || (h - i) % S != 0u || (h - i) / S >= OH) { continue; }
@@ -121,23 +107,13 @@ function maxPool2dBackwardBlockShader(workgroupSize: number, g: PoolGeometry, ma
 const BH = ${Math.ceil(g.height / g.stride)}u;
 const BW = ${Math.ceil(g.width / g.stride)}u;
 const COUNT = B * BH * BW * C;
-@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-#if ${masked}
-@group(0) @binding(2) var<storage, read> mask: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dInput: array<f32>;
-#else
-@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
-#endif
+${wgslBindings(maxPoolBackwardBindings(masked))}
 
 @compute @workgroup_size(${workgroupSize})
 fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let index = ${flatIndex(workgroupSize)};
   if (index >= COUNT) { return; }
-  let c = index % C;
-  let bw = (index / C) % BW;
-  let bh = (index / (C * BW)) % BH;
-  let b = index / (C * BW * BH);
+  ${splitIndex('index', ['b', 'bh', 'bw', 'c'], ['B', 'BH', 'BW', 'C'])}
   // The block's window, when it has one (the last blocks of a row or column may hold only leftover pixels).
   let pooled = bh < OH && bw < OW;
   var at = KH * KW;

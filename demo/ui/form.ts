@@ -1,7 +1,7 @@
 // The training controls: reads the inputs into a run (the engine's RunRecipe), or says which ones are wrong and why.
 import { MNIST_CLASSES, MNIST_FEATURES, MNIST_MEAN, MNIST_STD } from '../../src/data/mnist.js';
 import type { RunRecipe } from '../../src/engine/recipe.js';
-import { mlpLayerSpecs } from '../../src/layers/index.js';
+import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../../src/layers/index.js';
 import { byId } from './dom.js';
 
 export const MAX_TRAIN_SIZE = 55_000;
@@ -17,7 +17,7 @@ const PROGRESS_EVERY = 10;
 /** Limits that keep a run sensible in a browser tab (the engine itself accepts more). */
 const LIMITS = { hiddenUnits: 4096, hiddenLayers: 4, batchSize: 4096, epochs: 100, maxLr: 10, maxSeed: 2 ** 32 - 1 };
 
-const FIELDS = ['hidden', 'optimizer', 'lr', 'batch-size', 'epochs', 'train-size', 'seed'] as const;
+const FIELDS = ['network', 'hidden', 'optimizer', 'lr', 'batch-size', 'epochs', 'train-size', 'seed'] as const;
 type Field = (typeof FIELDS)[number];
 
 export type FormResult = { ok: true; config: RunRecipe } | { ok: false; problems: { field: Field; message: string }[] };
@@ -29,6 +29,16 @@ function wholeNumber(text: string, min: number, max: number): number | undefined
   if (!/^\d+$/.test(text)) return undefined;
   const n = Number(text);
   return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
+}
+
+/** The CNN preset: the CLI's documented CNN recipe (README, "Convolutional networks"). */
+export const CNN_PRESET = 'conv2d:8:k=5,relu,maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10';
+
+/** The network the form describes: the CNN preset, or the MLP of its hidden widths; undefined while those are not valid. */
+export function readLayers(): LayerSpec[] | undefined {
+  if (value('network') === 'cnn') return parseLayers(CNN_PRESET);
+  const hidden = readHiddenSizes();
+  return hidden && mlpLayerSpecs([MNIST_FEATURES, ...hidden, MNIST_CLASSES]);
 }
 
 /** The hidden layer widths typed in the form ("256,128" → [256, 128]), or undefined while they are not valid. */
@@ -44,7 +54,8 @@ export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
     return parsed as T;
   };
 
-  const hidden = need(
+  const cnn = value('network') === 'cnn';
+  const hidden = cnn ? [] : need(
     'hidden',
     readHiddenSizes(),
     `Hidden sizes: 1 to ${LIMITS.hiddenLayers} whole numbers between 1 and ${LIMITS.hiddenUnits}, separated by commas (e.g. "500" or "256,128").`,
@@ -83,7 +94,7 @@ export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
   return {
     ok: true,
     config: {
-      layers: mlpLayerSpecs([MNIST_FEATURES, ...hidden, MNIST_CLASSES]), optimizer: { kind: optimizer, lr }, batchSize, epochs, seed,
+      layers: cnn ? parseLayers(CNN_PRESET) : mlpLayerSpecs([MNIST_FEATURES, ...hidden, MNIST_CLASSES]), optimizer: { kind: optimizer, lr }, batchSize, epochs, seed,
       limit: trainSize, validationSize: VALIDATION_SIZE, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, progressEvery: PROGRESS_EVERY,
     },
   };

@@ -1,20 +1,17 @@
 // The network the form describes, before it is trained: each layer with its output shape, its parameter
 // tensors' shapes and their count, and the total. Walks the same architecture the engine builds.
-import { architecture } from '../../src/layers/architecture.js';
-import { mlpLayerSpecs } from '../../src/layers/index.js';
+import { architecture, defaultInputShape } from '../../src/layers/architecture.js';
+import type { LayerSpec } from '../../src/layers/index.js';
 import { el, integer } from './dom.js';
 
-const INPUTS = 784;
-const CLASSES = 10;
-
-/** `hidden` undefined: the form's widths are not valid yet, so say so instead of guessing. */
-export function renderModelSummary(container: HTMLElement, hidden: number[] | undefined): void {
-  if (!hidden) {
+/** `layers` undefined: the form's widths are not valid yet, so say so instead of guessing. */
+export function renderModelSummary(container: HTMLElement, layers: LayerSpec[] | undefined): void {
+  if (!layers) {
     container.removeAttribute('data-total');
     container.replaceChildren(el('p', 'placeholder', 'Enter valid hidden layer sizes to see the network.'));
     return;
   }
-  const model = architecture(mlpLayerSpecs([INPUTS, ...hidden, CLASSES]), INPUTS);
+  const model = architecture(layers, defaultInputShape(layers));
   const table = el('table', 'model-summary');
   const head = el('tr');
   for (const title of ['layer', 'output', 'shapes', 'parameters']) head.append(el('th', '', title));
@@ -27,7 +24,7 @@ export function renderModelSummary(container: HTMLElement, hidden: number[] | un
     if (title) tr.title = title;
     body.append(tr);
   };
-  row(['input', String(INPUTS), '–', '0'], '28×28 pixels');
+  row(['input', model.inputShape.join('×'), '–', '0'], '28×28 pixels');
   let total = 0;
   for (const layer of model.layers) {
     const count = layer.parameters.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);

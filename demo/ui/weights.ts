@@ -1,8 +1,7 @@
-// The first layer's weights drawn as 28×28 tiles: tile j shows how strongly each pixel drives hidden unit j.
-// Blue pixels push the unit down, red pixels push it up; each tile uses its own scale (its largest |weight|)
-// so zero stays white and faint units are still readable.
+// The first layer's weights drawn as tiles: a linear layer's 28×28 tile j shows how strongly each pixel drives
+// hidden unit j; a convolution's k×k tile j is filter j. Blue pixels push the unit down, red pixels push it up;
+// each tile uses its own scale (its largest |weight|) so zero stays white and faint units are still readable.
 import { el } from './dom.js';
-import { SIDE } from './digits.js';
 
 const MAX_TILES = 64;
 
@@ -12,16 +11,17 @@ function diverging(t: number): [number, number, number] {
   return t < 0 ? [255 - 218 * a, 255 - 156 * a, 255 - 20 * a] : [255 - 35 * a, 255 - 217 * a, 255 - 217 * a];
 }
 
-/** `firstLayer` is PyTorch's [hidden × 784], row-major out × in: the weight of pixel i for unit j is at j*784 + i. */
-export function renderWeights(container: HTMLElement, firstLayer: Float32Array, hidden: number): void {
+/** `firstLayer` is PyTorch's [hidden × side²] row-major: the weight of pixel i for unit j is at j·side² + i. */
+export function renderWeights(container: HTMLElement, firstLayer: Float32Array, hidden: number, SIDE = 28): void {
   const units = Math.min(hidden, MAX_TILES);
+  const what = SIDE === 28 ? 'hidden unit' : `${SIDE}×${SIDE} filter`;
   const grid = el('div', 'weights-grid');
   for (let j = 0; j < units; j++) {
     let scale = 0;
     for (let i = 0; i < SIDE * SIDE; i++) scale = Math.max(scale, Math.abs(firstLayer[j * SIDE * SIDE + i]));
     const canvas = el('canvas', 'pixelated');
     canvas.width = canvas.height = SIDE;
-    canvas.title = `hidden unit ${j}, |w| ≤ ${scale.toPrecision(3)}`;
+    canvas.title = `${what} ${j}, |w| ≤ ${scale.toPrecision(3)}`;
     const context = canvas.getContext('2d')!;
     const image = context.createImageData(SIDE, SIDE);
     for (let i = 0; i < SIDE * SIDE; i++) {
@@ -31,6 +31,6 @@ export function renderWeights(container: HTMLElement, firstLayer: Float32Array, 
     context.putImageData(image, 0, 0);
     grid.append(canvas);
   }
-  const note = hidden > units ? `the first ${units} of ${hidden} hidden units` : `all ${hidden} hidden units`;
+  const note = hidden > units ? `the first ${units} of ${hidden} ${what}s` : `all ${hidden} ${what}s`;
   container.replaceChildren(el('p', 'hint', `${note} · blue: negative weight, red: positive, white: zero`), grid);
 }

@@ -85,6 +85,14 @@ describe('demo page', () => {
     expect(await total()).toBe(785 * 256 + 257 * 128 + 129 * 10);
     await setField(page, '#hidden', '500');
     expect(await total()).toBe(397_510);
+    // The CNN preset: shapes per layer, its parameters (conv 8·25 + 8, conv 16·200 + 16, 256·128 + 128, 129·10).
+    await page.select('#network', 'cnn');
+    expect(await total()).toBe(208 + 3216 + 32_896 + 1290);
+    const outputs = await page.$$eval('#model-summary tbody tr', (rows) => rows.map((r) => r.children[1].textContent));
+    expect(outputs).toEqual(['1×28×28', '8×24×24', '8×24×24', '8×12×12', '16×8×8', '16×8×8', '16×4×4', '256', '128', '128', '128', '10']);
+    expect(await page.$eval('#hidden', (e) => (e as HTMLInputElement).disabled)).toBe(true);
+    await page.select('#network', 'mlp');
+    expect(await total()).toBe(397_510);
     const labels = await page.$$eval('#digit-preview figure', (figures) => figures.map((f) => [f.querySelectorAll('canvas').length, f.textContent]));
     expect(labels).toHaveLength(8);
     expect(labels.every(([canvases, label]) => canvases === 1 && /^\d$/.test(String(label)))).toBe(true);
