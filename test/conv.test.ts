@@ -148,3 +148,25 @@ describe('batch norm', () => {
     });
   });
 });
+
+describe('CNN training', () => {
+  it('GPU-resident batches, several steps per submission and a short last batch train a batch-norm CNN to the uploaded result bit for bit', async () => {
+    await withErrorScope(gpu.device, async () => {
+      const specs = parseLayers('conv2d:4:k=3:pad=1,batchnorm,relu,maxpool2d:2,dropout:0.2,flatten,linear:10');
+      const input = [1, 10, 10];
+      const data = syntheticData(53, 100, 10, 6); // batches of 16: the last holds 5 rows
+      const train = async (gpuResidentData: boolean, stepsPerSubmit: number) => {
+        const model = new Model(gpu.device, { layers: specs, inputs: input, seed: 3 });
+        const history = await model.fit(data, { epochs: 2, batchSize: 16, optimizer: { kind: 'adam', lr: 1e-2 }, progressEvery: 3, gpuResidentData, stepsPerSubmit });
+        const state = await model.exportState();
+        model.dispose();
+        return { history: history.map((h) => [h.trainLoss, h.trainAccuracy]), tensors: [...state.tensors.values()].map((t) => Array.from(t.data)) };
+      };
+      const uploaded = await train(false, 1);
+      const resident = await train(true, 3);
+      expect(resident.history).toEqual(uploaded.history);
+      expect(resident.tensors).toEqual(uploaded.tensors);
+      expect(uploaded.history[1][0]).toBeLessThan(uploaded.history[0][0]);
+    });
+  });
+});

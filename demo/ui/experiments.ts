@@ -17,9 +17,11 @@ export function readExperimentForm(): { config: ExperimentConfig; trainSize: num
     if (value(id) === '' || !Number.isFinite(x)) throw new Error(`${what}: '${value(id)}' is not a number`);
     return x;
   };
+  // Hidden widths ('500x300'), or a whole layer list ('conv2d:8:k=5,relu,maxpool2d:2,flatten,linear:10').
+  const network = value('exp-hidden');
   const config = checkExperiment({
     ...DEFAULT_EXPERIMENT,
-    hidden: value('exp-hidden'), optimizer: value('exp-optimizer') as ExperimentConfig['optimizer'], lr: num('exp-lr', 'learning rate'),
+    ...(network.includes(':') ? { layers: network } : { hidden: network }), optimizer: value('exp-optimizer') as ExperimentConfig['optimizer'], lr: num('exp-lr', 'learning rate'),
     batchSize: num('exp-batch-size', 'batch size'), schedule: value('exp-schedule'), labelSmoothing: num('exp-label-smoothing', 'label smoothing'),
     dropout: num('exp-dropout', 'dropout'), epochs: num('exp-epochs', 'epochs'),
   });

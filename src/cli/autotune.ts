@@ -1,4 +1,4 @@
-// npm run autotune -- [--hidden 500[,300...]] [--batch-size 128[,1024...]] [--budget-ms 3000] [--adapter auto|system|swiftshader]
+// npm run autotune -- [--hidden 500[,300...] | --layers LIST] [--batch-size 128[,1024...]] [--budget-ms 3000] [--adapter auto|system|swiftshader]
 //   [--fresh] [--json FILE]
 // Tunes the matmul variant of every product of a training step on this adapter, prints the choices, and keeps
 // them in the tuning cache that `npm run train -- --autotune` reads. --json writes them with the adapter, the
@@ -10,16 +10,26 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultTuneFile, fileTuneStore } from '../node/tuneStore.js';
 import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
 import { matmulShapeKey } from '../gpu/variants.js';
-import { choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry } from './args.js';
+import { choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
+import { architectureOf } from '../engine/mlp.js';
+import type { Architecture } from '../layers/architecture.js';
+import { parseLayers } from '../layers/index.js';
 import { table } from './report.js';
 
 
 export async function main(): Promise<void> {
   const flags = parseFlags({
     hidden: { type: 'string' }, 'batch-size': { type: 'string' }, 'budget-ms': { type: 'string' }, adapter: { type: 'string' },
-    fresh: { type: 'boolean' }, json: { type: 'string' },
+    fresh: { type: 'boolean' }, json: { type: 'string' }, layers: { type: 'string' },
   });
   const sizes = [784, ...intListFlag('hidden', flags.hidden, [500]), 10];
+  // --layers: any model (a CNN's convolution products too), in place of the MLP of --hidden.
+  let model: number[] | Architecture = sizes;
+  try {
+    if (flags.layers !== undefined) model = architectureOf({ layers: parseLayers(flags.layers) });
+  } catch (e) {
+    throw new UsageError(`--layers: ${(e as Error).message}`);
+  }
   const batchSizes = intListFlag('batch-size', flags['batch-size'], [128]);
   const budgetMs = intFlag('budget-ms', flags['budget-ms'], 3000);
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
@@ -28,14 +38,14 @@ export async function main(): Promise<void> {
   const started = performance.now();
   // --fresh: measure these shapes again rather than reuse this adapter's cached choices.
   const tuned = await autotuneVariants(gpu.device, {
-    sizes, batchSizes, adapter: gpu.adapterInfo, store: fileTuneStore(), budgetMs, fresh: flags.fresh, log: (l) => console.log(l),
+    sizes: model, batchSizes, adapter: gpu.adapterInfo, store: fileTuneStore(), budgetMs, fresh: flags.fresh, log: (l) => console.log(l),
   });
   console.log(`tuned in ${((performance.now() - started) / 1000).toFixed(1)} s; cache: ${defaultTuneFile()}`);
-  const keys = batchSizes.flatMap((b) => trainingMatmuls(sizes, b).map(([form, shape]) => matmulShapeKey(form, shape)));
+  const keys = batchSizes.flatMap((b) => trainingMatmuls(model, b).map(([form, shape]) => matmulShapeKey(form, shape)));
   const choices = Object.fromEntries([...new Set(keys)].map((k) => [k, tuned.matmulByShape![k]]));
   console.log(table(['product', 'variant'], Object.entries(choices).map(([k, v]) => [k, v ? matmulVariantName(v) : '(none verified)'])));
   if (flags.json) {
-    const command = `npm run autotune -- --hidden ${sizes.slice(1, -1).join(',')} --batch-size ${batchSizes.join(',')}`;
+    const command = `npm run autotune -- ${flags.layers !== undefined ? `--layers ${flags.layers}` : `--hidden ${sizes.slice(1, -1).join(',')}`} --batch-size ${batchSizes.join(',')}`;
     writeFileAtomic(flags.json, JSON.stringify({ adapter, command, choices }, null, 2) + '\n');
     console.log(`results: ${flags.json}`);
   }

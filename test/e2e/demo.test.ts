@@ -188,7 +188,7 @@ describe('demo page', () => {
     await (input as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(file);
     await page.waitForFunction((a) => (document.querySelector('#test-accuracy') as HTMLElement).dataset.value === String(a), { timeout: 120_000 }, expected);
     expect(Number(await page.$eval('#test-accuracy', (e) => (e as HTMLElement).dataset.value))).toBe(expected);
-    expect(await page.$eval('#model-info', (e) => e.textContent)).toMatch(/784.40.10/);
+    expect(await page.$eval('#model-info', (e) => e.textContent)).toMatch(/784 → linear:40,relu,linear:10 \(31,810 parameters\)/);
   });
 
   it('runs the Bench panel (quick): every variant verifies and every kernel of the step is timed', async () => {
@@ -203,17 +203,17 @@ describe('demo page', () => {
     expect(kernels.some((k) => k.startsWith('adamUpdate'))).toBe(true);
   });
 
-  it('queues two configurations in the Experiments panel, overlays their curves and ranks them, as CSV too', async () => {
+  it('queues two configurations in the Experiments panel (an MLP, a CNN), overlays their curves and ranks them, as CSV too', async () => {
     await setField(page, '#exp-train-size', '600');
     await setField(page, '#exp-epochs', '2');
     await setField(page, '#exp-hidden', '32');
     await page.click('#exp-add');
-    await setField(page, '#exp-hidden', '64');
+    await setField(page, '#exp-hidden', 'conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10');
     await setField(page, '#exp-schedule', 'cosine');
     await setField(page, '#exp-label-smoothing', '0.1');
     await page.click('#exp-add');
     expect(await page.$$eval('#exp-queue li', (items) => items.map((i) => i.textContent))).toEqual([
-      '32 adam lr=0.001 b128 constant', '64 adam lr=0.001 b128 cosine ls=0.1',
+      '32 adam lr=0.001 b128 constant', 'conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10 adam lr=0.001 b128 cosine ls=0.1',
     ]);
     await page.click('#exp-run');
     await page.waitForFunction(() => ['done', 'error'].includes((document.querySelector('#experiments') as HTMLElement).dataset.status ?? ''), { timeout: 300_000, polling: 500 });
