@@ -2,7 +2,7 @@
 //   [--fresh] [--json FILE]
 // Tunes the matmul variant of every product of a training step on this adapter, prints the choices, and keeps
 // them in the tuning cache that `npm run train -- --autotune` reads. --json writes them with the adapter, the
-// table that src/engine/measuredVariants.ts holds for real GPUs.
+// table that src/gpu/measuredVariants.ts holds for real GPUs.
 import { matmulVariantName } from '../../shaders/matmul.js';
 import { formatAdapter } from '../gpu/device.js';
 import { writeFileAtomic } from '../node/files.js';

@@ -24,7 +24,8 @@ import type { TrainingRecipe } from './recipe.js';
 import { inputEncodingOf, ModelPlan, type InputEncoding, type PlanMode } from './plan.js';
 import { Random } from '../gpu/random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
-import { DEFAULT_VARIANTS, type VariantChoices } from '../gpu/variants.js';
+import { DEFAULT_VARIANTS, defaultVariantsFor, type VariantChoices } from '../gpu/variants.js';
+import { adapterOfDevice } from '../gpu/device.js';
 
 export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
 export { modelInternals, type ModelInternals } from './internals.js';
@@ -92,7 +93,9 @@ export class Model {
     this.seed = options.seed ?? 0;
     if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new Error(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
     this.random = new Random(this.seed);
-    this.ops = new Ops(pipelineCacheFor(device), options.variants ?? DEFAULT_VARIANTS);
+    // The adapter's defaults unless the caller picks: GPU kernels on GPUs, the software ones otherwise.
+    const adapter = adapterOfDevice(device);
+    this.ops = new Ops(pipelineCacheFor(device), options.variants ?? (adapter ? defaultVariantsFor(adapter) : DEFAULT_VARIANTS));
     this.inputEncoding = inputEncodingOf(options);
     this.input = this.inputEncoding.kind;
     this.pixelNormalization = { mean: options.pixelMean ?? 0, std: options.pixelStd ?? 1 };

@@ -46,6 +46,25 @@ export function formatAdapter(d: AdapterDescription): string {
   return `${name}${d.isFallbackAdapter ? ' (fallback adapter, software)' : ''}`;
 }
 
+/** The adapter each device was opened on, as openDevice (so openBrowserDevice and openNodeDevice) saw it. */
+const adapters = new WeakMap<GPUDevice, AdapterDescription>();
+
+/** Says which adapter a device runs on, for a device opened some other way (tests describe adapters with it). */
+export function recordAdapter(device: GPUDevice, adapter: AdapterDescription): void {
+  adapters.set(device, adapter);
+}
+
+/**
+ * The adapter behind a device: what openDevice recorded, else the device's own `adapterInfo` where the
+ * implementation has it, else undefined (then the engine assumes the software defaults).
+ */
+export function adapterOfDevice(device: GPUDevice): AdapterDescription | undefined {
+  const recorded = adapters.get(device);
+  if (recorded) return recorded;
+  const info = (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return info ? describeAdapter({ info } as GPUAdapter) : undefined;
+}
+
 export async function openDevice(adapter: GPUAdapter): Promise<OpenedDevice> {
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
@@ -57,7 +76,9 @@ export async function openDevice(adapter: GPUAdapter): Promise<OpenedDevice> {
   device.lost.then((info) => {
     if (info.reason !== 'destroyed') console.error(`WebGPU device lost: ${info.message}`);
   });
-  return { adapter, device, adapterInfo: describeAdapter(adapter), hasTimestampQuery };
+  const adapterInfo = describeAdapter(adapter);
+  recordAdapter(device, adapterInfo);
+  return { adapter, device, adapterInfo, hasTimestampQuery };
 }
 
 /** Browser entry: navigator.gpu, with a message that says what to do when WebGPU is missing. */

@@ -47,7 +47,7 @@ export function trainingMatmuls(model: number[] | Architecture, batchSize: numbe
  * shape's class (reduceK for few outputs over a long K, tiled for many outputs), then the rest.
  */
 export function rankedCandidates(form: MatmulForm, shape: MatmulShape, base: VariantChoices, limits: GPUSupportedLimits, software: boolean): MatmulVariant[] {
-  // The shape classes of the GPU defaults (src/engine/variants.ts).
+  // The shape classes of the GPU defaults (src/gpu/variants.ts).
   const order: MatmulFamily[] = software ? ['register', 'tiled', 'reduceK']
     : inRange(SKINNY, shape) ? ['reduceK', 'register', 'tiled']
       : inRange(MEDIUM, shape) ? ['tiled', 'register', 'reduceK'] : ['register', 'tiled', 'reduceK'];
