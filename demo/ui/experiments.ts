@@ -30,6 +30,9 @@ export function readExperimentForm(): { config: ExperimentConfig; trainSize: num
   return { config, trainSize };
 }
 
+/** A legend entry short enough for a phone: a long layer list keeps its start (the table has it whole). */
+const legendName = (name: string) => (name.length > 44 ? `${name.slice(0, 43)}…` : name);
+
 export class ExperimentsView {
   readonly queue: ExperimentConfig[] = [];
   private results: (ExperimentResult | undefined)[] = [];
@@ -74,7 +77,7 @@ export class ExperimentsView {
       series: [
         { label: 'epoch' },
         ...this.queue.map((c, i) => ({
-          label: `${i + 1}. ${experimentName(c)}`, stroke: PALETTE[i % PALETTE.length], width: 2, points: { show: true, size: 6 },
+          label: `${i + 1}. ${legendName(experimentName(c))}`, stroke: PALETTE[i % PALETTE.length], width: 2, points: { show: true, size: 6 },
           value: (_u: uPlot, v: number | null) => (v == null ? '–' : `${v.toFixed(2)}%`),
         })),
       ],
