@@ -1,5 +1,5 @@
-// npm run bench:peers -- [--steps 40] [--warmup 3] [--batch-size 128] [--only tfjs,jax,engine] [--timeout 300] [--json FILE]
-// The same 784-500-10 MLP trained by TensorFlow.js (webgpu backend), jax-js (webgpu, jitted step) and this
+// npm run bench:peers -- [--model mlp|cnn] [--steps 40] [--warmup 3] [--batch-size 128] [--only tfjs,jax,engine] [--timeout 300] [--json FILE]
+// The same network (the 784-500-10 MLP, or TensorFlow.js's browser MNIST CNN) trained by TensorFlow.js (webgpu backend), jax-js (webgpu, jitted step) and this
 // engine, one after the other in ONE headless Chromium on the same WebGPU adapter, from the same initial
 // weights on the same batches in the same order (src/pages/peers/problem.ts). Prints samples/s, ms/step and the
 // losses side by side. A peer that fails is reported as failed; only a failure of this engine is an error.
@@ -9,8 +9,8 @@ import { availableParallelism, cpus } from 'node:os';
 import { formatAdapter, type AdapterDescription } from '../gpu/device.js';
 import { ENGINE_VERSION } from '../version.js';
 import { launchChromium, startViteServer } from '../node/chromium.js';
-import { SYSTEMS, type PeerResult, type PeersConfig, type PeersMessage, type SystemName } from '../pages/peers/protocol.js';
-import { intFlag, parseFlags, runMain, UsageError } from './args.js';
+import { PEER_MODELS, SYSTEMS, type PeerModel, type PeerResult, type PeersConfig, type PeersMessage, type SystemName } from '../pages/peers/protocol.js';
+import { choiceFlag, intFlag, parseFlags, runMain, UsageError } from './args.js';
 import { fmt, int, table } from './report.js';
 
 function packageVersion(name: string): string {
@@ -30,12 +30,14 @@ const NAMES: Record<SystemName, string> = {
 function parseConfig(): { config: PeersConfig; json?: string } {
   const flags = parseFlags({
     steps: { type: 'string' }, warmup: { type: 'string' }, 'batch-size': { type: 'string' }, only: { type: 'string' },
-    timeout: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' },
+    timeout: { type: 'string' }, seed: { type: 'string' }, json: { type: 'string' }, model: { type: 'string' },
   });
+  const model = choiceFlag('model', flags.model, Object.keys(PEER_MODELS) as PeerModel[], 'mlp');
   const only = (flags.only ?? SYSTEMS.join(',')).split(',').filter(Boolean);
   for (const name of only) if (!SYSTEMS.includes(name as SystemName)) throw new UsageError(`--only takes ${SYSTEMS.join(', ')}, got '${name}'`);
   if (only.length === 0) throw new UsageError('--only names no system');
   const config: PeersConfig = {
+    model,
     steps: intFlag('steps', flags.steps, 40),
     warmup: intFlag('warmup', flags.warmup, 3),
     batchSize: intFlag('batch-size', flags['batch-size'], 128),
@@ -84,7 +86,7 @@ async function runPage(config: PeersConfig, onMessage: (m: PeersMessage) => void
 async function main(): Promise<void> {
   const { config, json } = parseConfig();
   console.log(
-    `model: 784-500-10 MLP, softmax cross-entropy, Adam lr 1e-3 (0.9, 0.999, 1e-8), batch ${config.batchSize}, pixels x/255, seed ${config.seed}; ` +
+    `model: ${config.model === 'cnn' ? '1×28×28' : '784'} → ${PEER_MODELS[config.model ?? 'mlp']}, softmax cross-entropy, Adam lr 1e-3 (0.9, 0.999, 1e-8), batch ${config.batchSize}, pixels x/255, seed ${config.seed}; ` +
       `${config.warmup} warm-up + ${config.steps} timed steps per system, same weights, batches and order for all`,
   );
   // The adapter is software on the CPU: anything else running on the host slows every system down.

@@ -4,13 +4,14 @@ import { openBrowserDevice } from '../../gpu/device.js';
 import { Model, modelInternals } from '../../engine/model.js';
 import { defaultVariantsFor } from '../../gpu/variants.js';
 import { slotOf } from '../../engine/paramLayout.js';
-import { ADAM, SIZES, type Measurement, type Problem, type Weights } from './problem.js';
+import { ADAM, type Measurement, type Problem } from './problem.js';
 
 export async function train(p: Problem): Promise<Measurement> {
   const gpu = await openBrowserDevice();
-  const model = new Model(gpu.device, { sizes: SIZES, seed: p.config.seed, variants: defaultVariantsFor(gpu.adapterInfo) }); // pixels: plain x/255
+  const layers = p.architecture.layers.map((l) => l.spec);
+  const model = new Model(gpu.device, { layers, seed: p.config.seed, variants: defaultVariantsFor(gpu.adapterInfo) }); // pixels: plain x/255
   try {
-    await checkInitialWeights(model, p.init);
+    await checkInitialWeights(model, p.tensors);
     const optimizer = { kind: 'adam' as const, ...ADAM };
     const fit = { epochs: 1, batchSize: p.config.batchSize, optimizer };
     // progressEvery 1 in the warm-up gives the first step's loss, like the peers' warm-up readback.
@@ -28,11 +29,10 @@ export async function train(p: Problem): Promise<Measurement> {
 }
 
 /** The peers start from p.init; make sure the engine's own seeded initialization is the same. */
-async function checkInitialWeights(model: Model, init: Weights): Promise<void> {
+async function checkInitialWeights(model: Model, init: Map<string, Float32Array>): Promise<void> {
   const flat = await model.getParams();
   const layout = modelInternals(model).parameters.layout;
-  const expected: [string, Float32Array][] = [['0.weight', init.w1], ['0.bias', init.b1], ['2.weight', init.w2], ['2.bias', init.b2]];
-  for (const [name, values] of expected) {
+  for (const [name, values] of init) {
     const slot = slotOf(layout, name);
     const actual = flat.subarray(slot.offset, slot.offset + slot.length);
     if (actual.length !== values.length || actual.some((v, i) => v !== values[i])) throw new Error(`the engine's initial ${name} differs from the shared one`);

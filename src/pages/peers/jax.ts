@@ -1,18 +1,39 @@
 // jax-js on its WebGPU device: the whole step (value_and_grad of the loss + a hand-written Adam, PyTorch's
 // update) under one jit. jax-js frees arrays by reference counting: every function, the jitted step included,
 // takes ownership of its array arguments, so `.ref` marks each use of an array that is used again later.
-import { blockUntilReady, defaultDevice, init, jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
-import { ADAM, CLASSES, HIDDEN, INPUTS, type Batch, type Measurement, type Problem } from './problem.js';
+import { blockUntilReady, defaultDevice, init, jit, lax, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
+import { ADAM, CLASSES, INPUTS, type Batch, type Measurement, type Problem } from './problem.js';
 
-type Params = { w1: np.Array; b1: np.Array; w2: np.Array; b2: np.Array };
+/** The parameters by engine name ('0.weight', …): the MLP's in the engine's layout, the CNN's kernels as [out, in, k, k]. */
+type Params = Record<string, np.Array>;
 type State = { params: Params; m: Params; v: Params; lossSum: np.Array; loss: np.Array };
-const KEYS = ['w1', 'b1', 'w2', 'b2'] as const;
 
 /** Mean softmax cross-entropy of the MLP over a batch; y is one-hot. */
-function lossFn(p: Params, x: np.Array, y: np.Array): np.Array {
-  const h = nn.relu(np.dot(x, p.w1).add(p.b1));
-  const logits = np.dot(h, p.w2).add(p.b2);
+function mlpLoss(p: Params, x: np.Array, y: np.Array): np.Array {
+  const h = nn.relu(np.dot(x, p['0.weight']).add(p['0.bias']));
+  const logits = np.dot(h, p['2.weight']).add(p['2.bias']);
   return nn.logSoftmax(logits, -1).mul(y).sum().mul(-1 / x.shape[0]);
+}
+
+/** 2×2 max pooling over the last two axes. */
+const pool = (h: np.Array) => lax.reduceWindow(h, (w: np.Array) => np.max(w), [2, 2], [2, 2]);
+
+/** The same for PEER_MODELS.cnn, NCHW (x is [B, 1, 28, 28]); the flatten is (c, h, w), as the engine's. */
+function cnnLoss(p: Params, x: np.Array, y: np.Array): np.Array {
+  const B = x.shape[0];
+  const h1 = pool(nn.relu(lax.conv(x, p['0.weight'], [1, 1], 'VALID').add(p['0.bias'].reshape([1, 8, 1, 1]))));
+  const h2 = pool(nn.relu(lax.conv(h1, p['3.weight'], [1, 1], 'VALID').add(p['3.bias'].reshape([1, 16, 1, 1]))));
+  const logits = np.dot(h2.reshape([B, 256]), p['7.weight']).add(p['7.bias']);
+  return nn.logSoftmax(logits, -1).mul(y).sum().mul(-1 / B);
+}
+
+let lossFn = mlpLoss;
+
+/** The engine's conv weight [(c·k + i)·k + j][o] as [o, c, k, k]. */
+function kernel(weight: Float32Array, channels: number, k: number, out: number): Float32Array {
+  const f = new Float32Array(weight.length);
+  for (let c = 0; c < channels * k * k; c++) for (let o = 0; o < out; o++) f[o * channels * k * k + c] = weight[c * out + o];
+  return f;
 }
 
 /** One training step. c1, c2: Adam's bias corrections 1 − β^t, passed in so one compiled step serves every t. */
@@ -21,7 +42,7 @@ function adamStep(s: State, x: np.Array, y: np.Array, c1: np.Array, c2: np.Array
   const params = {} as Params;
   const m = {} as Params;
   const v = {} as Params;
-  for (const k of KEYS) {
+  for (const k of Object.keys(s.params)) {
     const g = grads[k];
     m[k] = s.m[k].mul(ADAM.beta1).add(g.ref.mul(1 - ADAM.beta1));
     v[k] = s.v[k].mul(ADAM.beta2).add(g.ref.mul(g).mul(1 - ADAM.beta2));
@@ -40,12 +61,20 @@ export async function train(p: Problem): Promise<Measurement> {
   defaultDevice('webgpu');
   const B = p.config.batchSize;
   const step = jit(adamStep);
-  const weights = (data: Float32Array, shape: number[]) => np.array(data, { shape });
-  const shapes = { w1: [INPUTS, HIDDEN], b1: [HIDDEN], w2: [HIDDEN, CLASSES], b2: [CLASSES] };
+  const cnn = (p.config.model ?? 'mlp') === 'cnn';
+  lossFn = cnn ? cnnLoss : mlpLoss;
+  // Each tensor in this trainer's layout: linear weights [in × out] as the engine's; conv kernels [out, in, k, k].
+  const initial: [string, Float32Array, number[]][] = p.architecture.layers.flatMap((l) => l.parameters.map((t): [string, Float32Array, number[]] => {
+    const data = p.tensors.get(t.name)!;
+    if (l.spec.kind !== 'conv2d' || t.role !== 'weight') return [t.name, data, t.shape];
+    const [channels, k, out] = [l.inputShape[0], l.spec.kernel, l.spec.outChannels];
+    return [t.name, kernel(data, channels, k, out), [out, channels, k, k]];
+  }));
+  const tensors = (make: (data: Float32Array, shape: number[]) => np.Array): Params => Object.fromEntries(initial.map(([name, data, shape]) => [name, make(data, shape)]));
   let state: State = {
-    params: { w1: weights(p.init.w1, shapes.w1), b1: weights(p.init.b1, shapes.b1), w2: weights(p.init.w2, shapes.w2), b2: weights(p.init.b2, shapes.b2) },
-    m: { w1: np.zeros(shapes.w1), b1: np.zeros(shapes.b1), w2: np.zeros(shapes.w2), b2: np.zeros(shapes.b2) },
-    v: { w1: np.zeros(shapes.w1), b1: np.zeros(shapes.b1), w2: np.zeros(shapes.w2), b2: np.zeros(shapes.b2) },
+    params: tensors((data, shape) => np.array(data, { shape })),
+    m: tensors((_d, shape) => np.zeros(shape)),
+    v: tensors((_d, shape) => np.zeros(shape)),
     lossSum: np.zeros([]),
     loss: np.zeros([]),
   };
@@ -53,7 +82,7 @@ export async function train(p: Problem): Promise<Measurement> {
   // The step consumes the old state and the batch: nothing survives a step but the new state.
   const run = (batch: Batch): np.Array[] => {
     t += 1;
-    const x = np.array(batch.x, { shape: [B, INPUTS] });
+    const x = np.array(batch.x, { shape: cnn ? [B, 1, 28, 28] : [B, INPUTS] });
     const y = np.array(batch.y, { shape: [B, CLASSES] });
     const consumed = [...tree.leaves(state), x, y];
     state = step(state, x, y, 1 - ADAM.beta1 ** t, 1 - ADAM.beta2 ** t);
@@ -75,7 +104,7 @@ export async function train(p: Problem): Promise<Measurement> {
     await blockUntilReady(state); // every parameter, so the last update is counted
     const seconds = (performance.now() - started) / 1000;
     const sum = (await state.lossSum.ref.data())[0];
-    return { seconds, firstLoss, loss: (sum - sumBefore) / p.timedBatches.length, detail: `jit step on ${state.params.w1.device}` };
+    return { seconds, firstLoss, loss: (sum - sumBefore) / p.timedBatches.length, detail: `jit step on ${state.params['0.weight'].device}` };
   } finally {
     // After a failure mid-step part of the state may be freed already; cleanup must not hide that error.
     try {

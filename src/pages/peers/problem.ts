@@ -6,7 +6,9 @@ import { sliceDataset, type Dataset } from '../../data/dataset.js';
 import { architectureOf, initialParams, paramLayoutOf } from '../../engine/mlp.js';
 import { slotOf } from '../../engine/paramLayout.js';
 import { Random } from '../../gpu/random.js';
-import type { PeersConfig } from './protocol.js';
+import { parseLayers } from '../../layers/index.js';
+import type { Architecture } from '../../layers/architecture.js';
+import { PEER_MODELS, type PeersConfig } from './protocol.js';
 
 export const SIZES = [784, 500, 10];
 export const [INPUTS, HIDDEN, CLASSES] = SIZES;
@@ -30,6 +32,10 @@ export interface Batch {
 
 export interface Problem {
   config: PeersConfig;
+  /** The network (PEER_MODELS[config.model]) and every initial tensor by engine name, engine layout. */
+  architecture: Architecture;
+  tensors: Map<string, Float32Array>;
+  /** The MLP's four tensors by role (the MLP trainers use these). */
   init: Weights;
   /** The raw u8 images of the warm-up and the timed fit (the engine's input). */
   warmupSet: Dataset;
@@ -56,19 +62,22 @@ export function makeProblem(train: Dataset, config: PeersConfig): Problem {
   const { batchSize: B, warmup, steps, seed } = config;
   if ((warmup + steps) * B > train.count) throw new Error(`${warmup + steps} steps of ${B} need more than the ${train.count} training images`);
   const random = new Random(seed);
-  const arch = architectureOf({ sizes: SIZES });
+  const arch = architectureOf({ layers: parseLayers(PEER_MODELS[config.model ?? 'mlp']) });
   const layout = paramLayoutOf(arch, 256); // the values drawn do not depend on the alignment
   const flat = initialParams(layout, arch, random);
   const tensor = (name: string) => {
     const slot = slotOf(layout, name);
     return flat.slice(slot.offset, slot.offset + slot.length);
   };
-  const init = { w1: tensor('0.weight'), b1: tensor('0.bias'), w2: tensor('2.weight'), b2: tensor('2.bias') };
+  const tensors = new Map(layout.tensors.map((t) => [t.name, tensor(t.name)]));
+  const mlp = (config.model ?? 'mlp') === 'mlp';
+  const none = new Float32Array(0);
+  const init = mlp ? { w1: tensor('0.weight'), b1: tensor('0.bias'), w2: tensor('2.weight'), b2: tensor('2.bias') } : { w1: none, b1: none, w2: none, b2: none };
   const warmupSet = sliceDataset(train, 0, warmup * B, 'warm-up');
   const timedSet = sliceDataset(train, warmup * B, steps * B, 'timed');
   const warmupBatches = batches(warmupSet, shuffled(random, warmupSet.count), B);
   const timedBatches = batches(timedSet, shuffled(random, timedSet.count), B);
-  return { config, init, warmupSet, timedSet, warmupBatches, timedBatches, randomStateAfter: random.state };
+  return { config, architecture: arch, tensors, init, warmupSet, timedSet, warmupBatches, timedBatches, randomStateAfter: random.state };
 }
 
 function shuffled(random: Random, count: number): Uint32Array {

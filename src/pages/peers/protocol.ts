@@ -5,7 +5,16 @@ import type { AdapterDescription } from '../../gpu/device.js';
 export const SYSTEMS = ['tfjs', 'jax', 'engine'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
+/** The networks the peers train: the reference MLP, and TensorFlow.js's own browser MNIST CNN. */
+export const PEER_MODELS = {
+  mlp: 'linear:500,relu,linear:10',
+  cnn: 'conv2d:8:k=5,relu,maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:10',
+} as const;
+export type PeerModel = keyof typeof PEER_MODELS;
+
 export interface PeersConfig {
+  /** Which network (PEER_MODELS); default the MLP. */
+  model?: PeerModel;
   /** Timed steps per system. */
   steps: number;
   /** Untimed steps first (shader compilation, jit tracing, first allocations). */
