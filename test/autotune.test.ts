@@ -6,7 +6,7 @@ import { GPU_MEASURED } from '../src/gpu/measuredVariants.js';
 import { autotuneVariants, trainingMatmuls, tuneKey, type TuneStore } from '../src/tuning/autotune.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { chooseMatmul, defaultVariantsFor, matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/gpu/variants.js';
-import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { architecture } from '../src/layers/architecture.js';
 import { formatLayers, parseLayers } from '../src/layers/index.js';
-import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { trainingMatmuls } from '../src/tuning/autotune.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
 import { expectGradientsClose, syntheticData } from './helpers/model.js';

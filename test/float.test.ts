@@ -9,7 +9,7 @@ import { loadCheckpoint } from '../src/engine/checkpoint.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { GPU_VARIANTS } from '../src/gpu/variants.js';
 import { BadInputError } from '../src/errors.js';
-import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../shaders/batchUniform.js';
 import { UniformWords } from '../shaders/bindings.js';
 import { readBuffer, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';

@@ -5,7 +5,7 @@ import { saveCheckpoint, loadCheckpoint } from '../src/engine/checkpoint.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { architecture } from '../src/layers/architecture.js';
 import { formatLayers, mlpLayerSpecs, parseLayers } from '../src/layers/index.js';
-import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { trainingMatmuls } from '../src/tuning/autotune.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
 import { expectGradientsClose, syntheticData } from './helpers/model.js';

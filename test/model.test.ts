@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Model, modelInternals } from '../src/engine/model.js';
 import type { OptimizerConfig } from '../src/engine/optimizer.js';
 import { GPU_VARIANTS } from '../src/gpu/variants.js';
-import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
 import { expectGradientsClose, syntheticData } from './helpers/model.js';
 

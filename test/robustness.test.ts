@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { sliceDataset } from '../src/data/dataset.js';
 import { Model, modelInternals } from '../src/engine/model.js';
-import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
 

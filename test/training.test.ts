@@ -5,7 +5,7 @@ import { sliceDataset } from '../src/data/dataset.js';
 import { splitMnist } from '../src/data/mnist.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { Random } from '../src/gpu/random.js';
-import { mlpForwardBackward } from '../src/reference/mlp.js';
+import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { adamUpdate, sgdUpdate } from '../src/reference/ops.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { expectClose, openTestDevice } from './helpers/gpu.js';

@@ -1,12 +1,12 @@
 // Float64 reference of a whole training step (forward, loss, backward) of any model, walking its layers'
 // reference twins (src/layers/), with the engine's layout: linear weights [in × out], u8 pixels read as
 // x/255 · scale + shift, f32 features read as they are. Nothing is fused here: the plan's fusions must give these numbers.
-import { softmaxCrossEntropy } from './ops.js';
-import { architectureOf } from '../engine/mlp.js';
+import { softmaxCrossEntropy } from '../reference/ops.js';
+import { architectureOf } from './mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import type { LayerReferenceStep } from '../layers/layer.js';
 import type { LayerSpec } from '../layers/index.js';
-import { slotOf, type ParamLayout } from '../engine/paramLayout.js';
+import { slotOf, type ParamLayout } from './paramLayout.js';
 
 export interface ReferenceStep {
   loss: number;
