@@ -106,7 +106,6 @@ export const batchnorm: LayerModule<BatchnormSpec> = {
     { role: 'running_var', shape: [input[0]], init: constant(1) },
   ],
   fuses: { outputRelu: true },
-  scratchPerRow: () => 0,
 
   forward(b) {
     const s = shapeOf(b.place, b.rows);

@@ -12,7 +12,7 @@ import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import { uniformFanIn } from './init.js';
-import { integerOptions, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
+import { integerOptions, leadingInteger, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
 
 export interface Conv2dSpec {
@@ -100,8 +100,8 @@ export const conv2d: LayerModule<Conv2dSpec> = {
   kind: 'conv2d',
   parse(args) {
     const [channels, ...options] = args;
-    const outChannels = Number(channels);
-    if (channels === undefined || !/^\d+$/.test(channels) || outChannels < 1 || outChannels > MAX_CHANNELS) {
+    const outChannels = leadingInteger(channels, 1, MAX_CHANNELS);
+    if (outChannels === undefined) {
       throw new Error(`conv2d takes its output channels, an integer in 1..${MAX_CHANNELS}, then k=KERNEL (conv2d:16:k=3:pad=1), got '${args.join(':')}'`);
     }
     const o = integerOptions('conv2d', options, { k: 0, stride: 1, pad: 0 });

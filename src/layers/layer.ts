@@ -118,6 +118,13 @@ export interface LayerModule<S extends { kind: string }> {
   referenceBackward(dY: Float64Array, x: Float64Array, y: Float64Array, r: LayerReferenceStep<S>): Float64Array;
 }
 
+/** A leading argument that must be a whole number in min..max ('16' of conv2d:16), or undefined when it is not. */
+export function leadingInteger(text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  const value = Number(text);
+  return value >= min && value <= max ? value : undefined;
+}
+
 /** 'k=5' style options after a layer's leading arguments, each a non-negative integer; unknown names refused. */
 export function integerOptions(kind: string, args: string[], names: Record<string, number>): Record<string, number> {
   const values = { ...names };

@@ -6,7 +6,7 @@ import {
 } from '../../shaders/maxPool2d.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
-import { integerOptions, type LayerModule } from './layer.js';
+import { integerOptions, leadingInteger, type LayerModule } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
 
 export interface MaxPool2dSpec {
@@ -64,8 +64,8 @@ export const maxpool2d: LayerModule<MaxPool2dSpec> = {
   kind: 'maxpool2d',
   parse(args) {
     const [kernelText, ...options] = args;
-    const kernel = Number(kernelText);
-    if (kernelText === undefined || !/^\d+$/.test(kernelText) || kernel < 1 || kernel > MAX_KERNEL) {
+    const kernel = leadingInteger(kernelText, 1, MAX_KERNEL);
+    if (kernel === undefined) {
       throw new Error(`maxpool2d takes its window size, an integer in 1..${MAX_KERNEL} (maxpool2d:2), got '${args.join(':')}'`);
     }
     const o = integerOptions('maxpool2d', options, { stride: kernel });
