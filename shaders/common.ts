@@ -23,3 +23,15 @@ export const range = (n: number): number[] => Array.from({ length: n }, (_, i) =
 export const each = (n: number, line: (i: number) => string): string => range(n).map(line).join('\n  ');
 export const grid = (rows: number, cols: number, line: (i: number, j: number) => string): string =>
   range(rows).flatMap((i) => range(cols).map((j) => line(i, j))).join('\n  ');
+
+/**
+ * WGSL: PCG's output permutation as a hash (Jarzynski & Olano, "Hash Functions for GPU Rendering", 2020), a
+ * bijection on u32 that kernels chain over the words of a key (dropout's masks, augmentation's draws). Its u32
+ * twin is pcgHash in src/gpu/random.ts.
+ */
+export const PCG_HASH = `
+fn pcgHash(x: u32) -> u32 {
+  let state = x * 747796405u + 2891336453u;
+  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+  return (word >> 22u) ^ word;
+}`;

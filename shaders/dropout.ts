@@ -9,7 +9,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
 import { input, output, uniform, type Binding } from './bindings.js';
-import { f32Literal, flatIndex } from './common.js';
+import { f32Literal, flatIndex, PCG_HASH } from './common.js';
 
 export interface DropoutShape {
   capacityRows: number;
@@ -27,14 +27,8 @@ export const dropoutBackwardBindings = (masked: boolean): Binding[] => [
 /** The u32 that a hash must reach for an element to be kept. */
 export const dropoutThreshold = (p: number) => Math.min(2 ** 32 - 1, Math.round(p * 2 ** 32));
 
-// PCG's output permutation as a hash (Jarzynski & Olano, "Hash Functions for GPU Rendering", 2020), chained
-// over the key's words.
-const HASH = `
-fn pcgHash(x: u32) -> u32 {
-  let state = x * 747796405u + 2891336453u;
-  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-  return (word >> 22u) ^ word;
-}
+// The key's words chained through the hash, innermost the element.
+const HASH = `${PCG_HASH}
 fn dropoutKeep(index: u32) -> bool {
   return pcgHash(batch.seed ^ pcgHash(batch.step ^ pcgHash(LAYER ^ pcgHash(index)))) >= THRESHOLD;
 }`;

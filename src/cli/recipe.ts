@@ -7,6 +7,7 @@ import { choiceFlag, floatFlag, intFlag, UsageError } from './args.js';
 import { MNIST_CLASSES, MNIST_FEATURES, MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { formatSchedule, parseSchedule, type ScheduleConfig } from '../engine/schedule.js';
 import type { RunRecipe } from '../engine/recipe.js';
+import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
 
 
 export const RECIPE_FLAGS = {
@@ -14,7 +15,7 @@ export const RECIPE_FLAGS = {
   optimizer: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' }, seed: { type: 'string' },
   limit: { type: 'string' }, 'validation-size': { type: 'string' }, pixels: { type: 'string' }, 'progress-every': { type: 'string' },
   schedule: { type: 'string' }, 'label-smoothing': { type: 'string' }, patience: { type: 'string' },
-  layers: { type: 'string' }, dropout: { type: 'string' }, 'max-norm': { type: 'string' },
+  layers: { type: 'string' }, dropout: { type: 'string' }, 'max-norm': { type: 'string' }, augment: { type: 'string' },
 } as const;
 
 type RecipeFlags = Partial<Record<keyof typeof RECIPE_FLAGS, string>>;
@@ -65,6 +66,15 @@ function parseHidden(raw: string | undefined): number[] {
   });
 }
 
+function augmentFlag(raw: string | undefined): Augmentation | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return parseAugmentation(raw);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 /** Defaults are the reference recipe: 784-500-10, Adam lr 1e-3, batch 128, 10 epochs, standardized pixels. */
 export function parseRecipe(flags: RecipeFlags): Recipe {
   const layers = layersFlag(flags);
@@ -92,6 +102,7 @@ export function parseRecipe(flags: RecipeFlags): Recipe {
     labelSmoothing: floatFlag('label-smoothing', flags['label-smoothing'], 0, (x) => x >= 0 && x < 1),
     patience: flags.patience === undefined ? undefined : intFlag('patience', flags.patience, 1),
     maxNorm: flags['max-norm'] === undefined ? undefined : floatFlag('max-norm', flags['max-norm'], 0),
+    augment: augmentFlag(flags.augment),
   };
   try {
     resolveOptimizer(recipe.optimizer); // its own checks too (an lr that is 0 as an f32), before the GPU opens
@@ -102,8 +113,9 @@ export function parseRecipe(flags: RecipeFlags): Recipe {
 }
 
 /** The recipe's extras in words, for the run's description line. */
-export function recipeExtras(r: { schedule?: ScheduleConfig; labelSmoothing?: number; patience?: number; maxNorm?: number }): string[] {
+export function recipeExtras(r: { schedule?: ScheduleConfig; labelSmoothing?: number; patience?: number; maxNorm?: number; augment?: Augmentation }): string[] {
   return [
+    r.augment ? `augment ${formatAugmentation(r.augment)}` : '',
     r.schedule && r.schedule.kind !== 'constant' ? `${formatSchedule(r.schedule)} schedule` : '',
     r.labelSmoothing ? `label smoothing ${r.labelSmoothing}` : '',
     r.maxNorm ? `max-norm ${r.maxNorm}` : '',

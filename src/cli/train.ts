@@ -17,11 +17,13 @@ import type { SplitOptions } from '../data/mnist.js';
 import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
+import { formatAugmentation } from '../augment/spec.js';
 
 const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
   [--layers linear:500,relu,dropout:0.2,linear:10] [--max-norm C]
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
   [--schedule constant|step|cosine|onecycle[:warmup=E:every=E:gamma=G:min=LR]] [--label-smoothing 0] [--patience P]
+  [--augment rotate=DEG,scale=F,shear=F,shift=PX,elastic=ALPHA:SIGMA]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
@@ -38,7 +40,7 @@ export async function main(): Promise<void> {
   }
   const recipe = parseRecipe(flags);
   const { epochs, batchSize, seed, optimizer, sizes, progressEvery } = recipe;
-  let { schedule, labelSmoothing, maxNorm } = recipe;
+  let { schedule, labelSmoothing, maxNorm, augment } = recipe;
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const dataDir = flags.data ?? defaultMnistDir();
   const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
@@ -46,7 +48,7 @@ export async function main(): Promise<void> {
   const stepsPerSubmit = flags['steps-per-submit'] === undefined ? undefined : intFlag('steps-per-submit', flags['steps-per-submit'], 1);
   if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
   // The run continues the checkpoint's recipe: flags that would change it are refused, not ignored.
-  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm'] as const;
+  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm', 'augment'] as const;
   const ignored = kept.filter((f) => flags[f] !== undefined);
   if (flags.resume && ignored.length) throw new UsageError(`--resume continues ${flags.resume}'s recipe; drop ${ignored.map((f) => `--${f}`).join(', ')}`);
   // Every output is checked before the GPU opens, not after an hour of training.
@@ -79,7 +81,7 @@ export async function main(): Promise<void> {
       split = saved;
     }
     if (opened.metadata.seed !== undefined) runSeed = Number(opened.metadata.seed);
-    if (model.recipe) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm } = model.recipe);
+    if (model.recipe) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm, augment } = model.recipe);
     console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.step}` +
       (model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
@@ -97,7 +99,7 @@ export async function main(): Promise<void> {
   reporter.describe({
     sizes: model.sizes, layers: model.architecture.text, name: model.architecture.name, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
-    extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm }),
+    extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment }),
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,
   });
 
@@ -112,7 +114,7 @@ export async function main(): Promise<void> {
     }
     return model.fit(splits.train, {
       epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery, stepsPerSubmit,
-      schedule, labelSmoothing, patience: recipe.patience, maxNorm,
+      schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment,
       validation: splits.validation.count > 0 ? splits.validation : undefined,
       onStep: (s) => reporter.step(s),
       onEpoch: async (e) => {
@@ -135,7 +137,7 @@ export async function main(): Promise<void> {
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const config = { sizes: model.sizes, layers: model.architecture.text, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
+    const config = { sizes: model.sizes, layers: model.architecture.text, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, augment: augment ? formatAugmentation(augment) : null, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');

@@ -19,6 +19,7 @@ import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../lay
 import { architecture } from '../layers/architecture.js';
 import { checkedInputShape, inputShapeText, parseInputShape, type InputShape } from '../layers/shape.js';
 import type { InputKind } from '../data/dataset.js';
+import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
 
@@ -128,6 +129,7 @@ export function encodeModelState(state: ModelState, metadata: Record<string, str
     ...(recipe?.schedule ? { schedule: JSON.stringify(recipe.schedule) } : {}),
     ...(recipe?.labelSmoothing ? { label_smoothing: String(recipe.labelSmoothing) } : {}),
     ...(recipe?.maxNorm ? { max_norm: String(recipe.maxNorm) } : {}),
+    ...(recipe?.augment ? { augment: formatAugmentation(recipe.augment) } : {}),
     ...metadata,
   };
   const tensors: [string, Tensor][] = [...state.tensors];
@@ -137,6 +139,15 @@ export function encodeModelState(state: ModelState, metadata: Record<string, str
     tensors.push(...state.training.optimizer);
   }
   return encodeSafetensors(tensors, fields);
+}
+
+/** The metadata's augment recipe, or an error naming the file and the key. */
+function metadataAugmentation(text: string, fileName: string): Augmentation | undefined {
+  try {
+    return parseAugmentation(text, 'augment');
+  } catch (e) {
+    throw new BadInputError(`${fileName}: metadata ${(e as Error).message}`, { file: fileName });
+  }
 }
 
 /** A JSON value from the metadata, or an error naming the key. */
@@ -177,6 +188,7 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
       schedule: metadataJson<ScheduleConfig>(file, fileName, 'schedule', 'a valid schedule'),
       labelSmoothing: metadataNumber(file, fileName, 'label_smoothing', 'in [0, 1)', (x) => x >= 0 && x < 1) ?? 0,
       maxNorm: metadataNumber(file, fileName, 'max_norm', 'a positive number', (x) => x > 0),
+      augment: m.augment === undefined ? undefined : metadataAugmentation(m.augment, fileName),
     };
   }
   return state;

@@ -5,7 +5,8 @@
 // keeps the best weights for early stopping and reports.
 import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { checkDataset, type AnyDataset, type InputKind } from '../data/dataset.js';
-import { DivergedError } from '../errors.js';
+import { BadInputError, DivergedError } from '../errors.js';
+import { augmentedImageOf, checkAugmentation, type Augmentation } from '../augment/spec.js';
 import { encodeDispatches, type Dispatch } from '../gpu/dispatch.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import type { Random } from '../gpu/random.js';
@@ -112,7 +113,7 @@ export interface TrainingView {
   epochsDone: number;
   /** This fit's recipe, recorded for checkpoints. */
   lastRecipe: TrainingRecipe;
-  plan(mode: PlanMode, capacity: number): ModelPlan;
+  plan(mode: PlanMode, capacity: number, augmentation?: Augmentation): ModelPlan;
   useOptimizer(config: OptimizerConfig & { reset?: boolean }): GpuOptimizer;
   maxNormDispatches(c: number): Dispatch[];
   residentData(data: AnyDataset): ResidentDataset;
@@ -139,15 +140,20 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
   checkDataset(train, m.architecture.inputs, m.classes, m.input);
   if (options.validation) checkDataset(options.validation, m.architecture.inputs, m.classes, m.input);
   if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
+  const augment = checkAugmentation(options.augment);
+  if (augment) {
+    if (m.input !== 'u8') throw new BadInputError('augment distorts u8 image pixels; this model takes f32 features', { flag: 'augment' });
+    augmentedImageOf(m.architecture.inputShape, augment);
+  }
 
   const capacity = Math.min(batchSize, train.count);
   // Pipelines and bind groups are made here: a bad one fails now, before the first step.
   const { plan, optimizer, constraints } = await checkedGpuWork(m.device, 'building the training plan', () => ({
-    plan: m.plan('train', capacity),
+    plan: m.plan('train', capacity, augment),
     optimizer: m.useOptimizer(options.optimizer),
     constraints: options.maxNorm === undefined ? [] : m.maxNormDispatches(options.maxNorm),
   }));
-  m.lastRecipe = { batchSize, optimizer: optimizer.config, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm };
+  m.lastRecipe = { batchSize, optimizer: optimizer.config, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm, ...(augment ? { augment } : {}) };
   // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
   // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
   // Asking for several steps per submission asks for the data on the GPU, which they need.

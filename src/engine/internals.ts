@@ -6,6 +6,7 @@ import type { Random } from '../gpu/random.js';
 import type { MlpParameters } from './mlp.js';
 import type { GpuOptimizer, OptimizerConfig } from './optimizer.js';
 import type { ModelPlan, PlanMode } from './plan.js';
+import type { Augmentation } from '../augment/spec.js';
 
 export interface ModelInternals {
   readonly parameters: MlpParameters;
@@ -13,7 +14,8 @@ export interface ModelInternals {
   readonly random: Random;
   /** The optimizer of the last fit (undefined before one, or after a reset). */
   readonly optimizer: GpuOptimizer | undefined;
-  plan(mode: PlanMode, capacity: number): ModelPlan;
+  /** The plan for a mode and capacity (training plans: with `augmentation`, if given), built on first use. */
+  plan(mode: PlanMode, capacity: number, augmentation?: Augmentation): ModelPlan;
   useOptimizer(config: OptimizerConfig & { reset?: boolean }): GpuOptimizer;
 }
 

@@ -26,6 +26,7 @@ import { Random } from '../gpu/random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 import { DEFAULT_VARIANTS, defaultVariantsFor, type VariantChoices } from '../gpu/variants.js';
 import { adapterOfDevice } from '../gpu/device.js';
+import { augmentedImageOf, formatAugmentation, type Augmentation } from '../augment/spec.js';
 
 export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
 export { modelInternals, type ModelInternals } from './internals.js';
@@ -109,7 +110,7 @@ export class Model {
     registerInternals(this, {
       parameters: this.parameters, ops: this.ops, random: this.random,
       get optimizer() { return model.optimizer; },
-      plan: (mode, capacity) => this.plan(mode, capacity),
+      plan: (mode, capacity, augmentation) => this.plan(mode, capacity, augmentation),
       useOptimizer: (config) => this.useOptimizer(config),
     });
   }
@@ -139,11 +140,12 @@ export class Model {
   }
 
   /** The plan for a mode and batch capacity, built on first use. */
-  private plan(mode: PlanMode, capacity: number): ModelPlan {
-    const key = `${mode}:${capacity}`;
+  private plan(mode: PlanMode, capacity: number, augmentation?: Augmentation): ModelPlan {
+    const augment = mode === 'train' && augmentation ? { augmentation, image: augmentedImageOf(this.architecture.inputShape, augmentation) } : undefined;
+    const key = `${mode}:${capacity}${augment ? `:${formatAugmentation(augmentation)}` : ''}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.inputEncoding, this.fuse);
+      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.inputEncoding, { fuse: this.fuse, augment });
       this.plans.set(key, plan);
     }
     return plan;
@@ -217,7 +219,7 @@ export class Model {
       get epochsDone() { return model.epochsDone; },
       set epochsDone(e: number) { model.epochsDone = e; },
       set lastRecipe(r: TrainingRecipe) { model.lastRecipe = r; },
-      plan: (mode, capacity) => this.plan(mode, capacity),
+      plan: (mode, capacity, augmentation) => this.plan(mode, capacity, augmentation),
       useOptimizer: (config) => this.useOptimizer(config),
       maxNormDispatches: (c) => this.maxNormDispatches(c),
       residentData: (data) => this.residentData(data),

@@ -8,6 +8,7 @@
 //   forward   in layer order
 //   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels)
 //   backward  in reverse order
+// A training plan with augmentation first distorts the batch (src/augment/) into an f32 buffer the first layer reads.
 // The input x[B×inputs] is raw u8 pixels, packed four to a u32, which the first layer reads as x/255 (then
 // scaled and shifted), or f32 features, which it reads as they are (InputEncoding).
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
@@ -24,6 +25,8 @@ import { sliceOf, slotOf } from './paramLayout.js';
 import type { LayerSpec } from '../layers/index.js';
 import type { LayerBuffers } from '../layers/layer.js';
 import { planStages } from './fusion.js';
+import { augmentImages } from '../augment/gpu.js';
+import type { Augmentation, ImageSize } from '../augment/spec.js';
 
 
 const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });
@@ -62,6 +65,13 @@ export function inputEncodingOf(options: { input?: InputKind; pixelMean?: number
   return { kind, pixelScale: 1 / std, pixelShift: -mean / std };
 }
 
+export interface PlanOptions {
+  /** Off: every layer runs its own kernels (fusion.ts), for checking the fused plan against. Default on. */
+  fuse?: boolean;
+  /** Training plans: distort each batch's images before the first layer reads them (src/augment/). */
+  augment?: { augmentation: Augmentation; image: ImageSize };
+}
+
 export class ModelPlan {
   readonly input: GPUBuffer;
   readonly labels: GPUBuffer;
@@ -90,9 +100,9 @@ export class ModelPlan {
     readonly capacity: number,
     readonly mode: PlanMode,
     readonly inputEncoding: InputEncoding,
-    /** Off: every layer runs its own kernels (fusion.ts), for checking the fused plan against. */
-    fuse = true,
+    options: PlanOptions = {},
   ) {
+    const { fuse = true, augment } = options;
     const { device, architecture, layout } = model;
     const { inputs, classes } = architecture;
     const B = capacity;
@@ -106,9 +116,15 @@ export class ModelPlan {
     this.statsStaging = trackedBuffer(device, { size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' });
 
     // What flows between stages: the current activation, its gradient, and the ReLU output that masks it.
-    let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = {
-      act: whole(this.input), grad: null, pixels: u8 ? { pixelScale: inputEncoding.pixelScale, pixelShift: inputEncoding.pixelShift } : undefined,
-    };
+    const pixels = u8 ? { pixelScale: inputEncoding.pixelScale, pixelShift: inputEncoding.pixelShift } : undefined;
+    let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = { act: whole(this.input), grad: null, pixels };
+    if (augment && training) {
+      // The first layer reads the distorted batch, as f32 already normalized.
+      if (!pixels) throw new BadInputError('augment distorts u8 image pixels; this model takes f32 features', { value: 'f32' });
+      const augmented = whole(this.buffer(B * inputs, 'augmented input'));
+      this.forward.push(augmentImages(ops.cache, augmented, flow.act, whole(this.batch), B, augment.image, augment.augmentation, pixels));
+      flow = { act: augmented, grad: null };
+    }
     const backward: Dispatch[][] = [];
     for (const stage of planStages(architecture.layers, training, fuse)) {
       const { layer } = stage;

@@ -3,6 +3,7 @@
 import type { OptimizerConfig } from './optimizer.js';
 import type { ScheduleConfig } from './schedule.js';
 import type { LayerSpec } from '../layers/index.js';
+import type { Augmentation } from '../augment/spec.js';
 
 export interface TrainingRecipe {
   batchSize: number;
@@ -13,6 +14,8 @@ export interface TrainingRecipe {
   labelSmoothing?: number;
   /** Max-norm on every linear layer's incoming weights, after each update. */
   maxNorm?: number;
+  /** Distortions of each training batch's images, drawn anew every step (src/augment/spec.ts). Default none. */
+  augment?: Augmentation;
 }
 
 /**

@@ -59,3 +59,10 @@ export class Random {
     return a;
   }
 }
+
+/** PCG's output permutation as a hash, in u32 arithmetic: the twin of PCG_HASH in shaders/common.ts. */
+export function pcgHash(x: number): number {
+  const state = (Math.imul(x >>> 0, 747796405) + 2891336453) >>> 0;
+  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
+  return ((word >>> 22) ^ word) >>> 0;
+}

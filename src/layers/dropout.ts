@@ -8,6 +8,7 @@ import {
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import type { LayerModule, LayerPlace } from './layer.js';
+import { pcgHash } from '../gpu/random.js';
 
 export interface DropoutSpec {
   kind: 'dropout';
@@ -30,13 +31,6 @@ export const gpu = {
     return makeDispatch(ops.cache, `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropoutBackward', dropoutBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, cost);
   },
 };
-
-/** PCG's output permutation as a hash, as in shaders/dropout.ts (u32 arithmetic). */
-function pcgHash(x: number): number {
-  const state = (Math.imul(x >>> 0, 747796405) + 2891336453) >>> 0;
-  const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
-  return ((word >>> 22) ^ word) >>> 0;
-}
 
 /** The float64 twins, with the kernel's mask. */
 export const reference = {

@@ -1,0 +1,237 @@
+// Augmentation: the written form, the GPU sampler against its float64 twin (border rows, large angles, CNN-shaped
+// images), what keys the draws, an unbiased shift, training-only distortion, and bitwise resume with it on.
+import { describe, expect, it } from 'vitest';
+import { packBatchUniform, BATCH_UNIFORM_BYTES } from '../shaders/batchUniform.js';
+import { UniformWords } from '../shaders/bindings.js';
+import { augmentImages } from '../src/augment/gpu.js';
+import { augmentImages as augmentImagesReference, augmentDraw } from '../src/augment/reference.js';
+import { checkAugmentation, formatAugmentation, parseAugmentation, type Augmentation, type ImageSize } from '../src/augment/spec.js';
+import { sliceDataset } from '../src/data/dataset.js';
+import { readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';
+import { PipelineCache } from '../src/gpu/dispatch.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
+import { decodeSafetensors } from '../src/data/safetensors.js';
+import { Model, modelInternals } from '../src/engine/model.js';
+import { loadMnist } from '../src/node/mnistFiles.js';
+import { expectClose, openTestDevice, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
+import { gpu as conv2dGpu } from '../src/layers/conv2d.js';
+import { parseLayers } from '../src/layers/index.js';
+
+const gpu = await openTestDevice();
+const mnist = loadMnist();
+const cache = new PipelineCache(gpu.device);
+
+const FULL: Augmentation = { rotate: 12, scale: 0.12, shear: 0.1, shift: 2, elastic: { alpha: 34, sigma: 4 } };
+
+describe('the written form', () => {
+  it('round-trips, drops zero ranges, and reads none as no augmentation', () => {
+    const text = 'rotate=12,scale=0.12,shear=0.1,shift=2,elastic=34:4';
+    expect(parseAugmentation(text)).toEqual(FULL);
+    expect(formatAugmentation(parseAugmentation(text))).toBe(text);
+    expect(parseAugmentation('shift=3, rotate=0')).toEqual({ shift: 3 });
+    expect(parseAugmentation('none')).toBeUndefined();
+    expect(parseAugmentation('rotate=0,elastic=0:4')).toBeUndefined();
+    expect(formatAugmentation(undefined)).toBe('none');
+  });
+
+  it.each([
+    ['rotate=200', /--augment: rotate must be a number in \[0, 180\] degrees, got 200/],
+    ['scale=1', /scale must be a number in \[0, 0\.95\]/],
+    ['shift=-1', /shift must be a number in \[0, 64\] pixels, got null/],
+    ['shift=0x10', /shift must be a number/],
+    ['elastic=34', /elastic takes ALPHA:SIGMA \(elastic=34:4\), got '34'/],
+    ['elastic=34:0', /elastic σ must be a number in \[0\.25, 16\] pixels, got 0/],
+    ['twist=3', /unknown distortion 'twist' \(known: rotate, scale, shear, shift, elastic\)/],
+    ['rotate', /'rotate' is not name=value/],
+    ['shift=1,shift=2', /shift is given twice/],
+  ])('refuses %j, naming the distortion and its range', (text, message) => {
+    expect(() => parseAugmentation(text)).toThrow(message);
+  });
+
+  it('checks library objects too', () => {
+    expect(() => checkAugmentation({ rotate: Number.NaN })).toThrow(/rotate must be a number in \[0, 180\] degrees, got null/);
+    expect(() => checkAugmentation({ spin: 2 } as Augmentation)).toThrow(/unknown distortion 'spin'/);
+  });
+});
+
+/** Runs augmentImages once on `rows` u8 images (capacity ≥ rows) and returns the f32 batch. */
+async function gpuAugment(pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }, scale = 1, shift = 0): Promise<Float32Array> {
+  const F = image[0] * image[1] * image[2];
+  const device = gpu.device;
+  const input = storageBuffer(device, Math.ceil((capacity * F) / 4) * 4, 'pixels');
+  const padded = new Uint8Array(input.size);
+  padded.set(pixels.subarray(0, rows * F));
+  padded.fill(200, rows * F); // rows past the batch hold junk, which must not show
+  device.queue.writeBuffer(input, 0, padded);
+  const output = storageBuffer(device, capacity * F * 4, 'augmented');
+  const batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
+  device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), { rows, ...key }));
+  const result = await withErrorScope(device, async () => {
+    await runDispatches(device, [augmentImages(cache, { buffer: output }, { buffer: input }, { buffer: batch }, capacity, image, a, { pixelScale: scale, pixelShift: shift })]);
+    return readFloats(device, output);
+  });
+  for (const b of [input, output, batch]) b.destroy();
+  return result;
+}
+
+function twin(pixels: Uint8Array, rows: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }, scale = 1, shift = 0): Float64Array {
+  const out = new Float64Array(rows * image[0] * image[1] * image[2]);
+  augmentImagesReference(out, pixels, rows, image, a, key, scale, shift);
+  return out;
+}
+
+/** Deterministic u8 images with edges everywhere, including along the border. */
+function noisyImages(count: number, F: number): Uint8Array {
+  const out = new Uint8Array(count * F);
+  let s = 12345;
+  for (let i = 0; i < out.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = s >>> 24;
+  }
+  return out;
+}
+
+describe('augmentImages against its float64 twin', () => {
+  const digits = mnist.train.images.subarray(0, 300 * 784);
+
+  it('zero ranges give, bit for bit, the pixels the first layer reads undistorted', async () => {
+    const [scale, shift] = [1 / 0.3081, -0.1307 / 0.3081];
+    const got = await gpuAugment(digits, 37, 40, [1, 28, 28], {}, { seed: 3, step: 9 }, scale, shift);
+    // A 1×1 convolution's columns are the pixels as a first layer reads them (shaders/image.ts, pixelRead).
+    const device = gpu.device;
+    const input = storageBuffer(device, 37 * 784, 'pixels');
+    device.queue.writeBuffer(input, 0, Uint8Array.from(digits.subarray(0, 37 * 784)));
+    const columns = storageBuffer(device, 37 * 784 * 4, 'columns');
+    const g = { batch: 37, channels: 1, height: 28, width: 28, outChannels: 1, kernelHeight: 1, kernelWidth: 1, stride: 1, padding: 0 };
+    await runDispatches(device, [conv2dGpu.conv2dColumns(testOps(device), { buffer: columns }, { buffer: input }, g, { pixelScale: scale, pixelShift: shift })]);
+    const read = await readFloats(device, columns);
+    input.destroy();
+    columns.destroy();
+    expect(Array.from(got.subarray(0, 37 * 784))).toEqual(Array.from(read));
+    expect(got.subarray(37 * 784).every((v) => v === 0), 'rows past the batch are zero').toBe(true);
+  });
+
+  it.each([
+    ['every distortion, 300 digits', [1, 28, 28] as ImageSize, FULL],
+    ['large angles and shears, strong shifts (rows pushed over the border)', [1, 28, 28] as ImageSize, { rotate: 180, shear: 0.8, scale: 0.5, shift: 9 }],
+    ['elastic alone, strong', [1, 28, 28] as ImageSize, { elastic: { alpha: 60, sigma: 2.5 } }],
+  ])('%s: within 1e-5 per pixel', async (_, image, a) => {
+    const key = { seed: 7, step: 123 };
+    const got = await gpuAugment(digits, 300, 300, image, a, key);
+    expectClose(got, twin(digits, 300, image, a, key), 1e-5, 0, 'augmentImages');
+  });
+
+  it('an odd three-channel image (a CNN input), noise to the border, and MNIST normalization: within 1e-5 · scale', async () => {
+    const image: ImageSize = [3, 13, 11];
+    const pixels = noisyImages(37, 3 * 13 * 11);
+    const key = { seed: 1, step: 2 };
+    const [scale, shift] = [1 / 0.3081, -0.1307 / 0.3081];
+    const got = await gpuAugment(pixels, 37, 41, image, FULL, key, scale, shift);
+    expectClose(got.subarray(0, 37 * 429), twin(pixels, 37, image, FULL, key, scale, shift), 1e-5 * scale, 0, 'augmentImages 3×13×11');
+    expect(got.subarray(37 * 429).every((v) => v === 0)).toBe(true);
+  });
+
+  it('the same (seed, step, row) gives the same image; another step, seed or row another', async () => {
+    const two = new Uint8Array(2 * 784);
+    two.set(digits.subarray(0, 784));
+    two.set(digits.subarray(0, 784), 784); // the same digit in rows 0 and 1
+    const a = await gpuAugment(two, 2, 2, [1, 28, 28], FULL, { seed: 5, step: 10 });
+    const again = await gpuAugment(two, 2, 2, [1, 28, 28], FULL, { seed: 5, step: 10 });
+    const nextStep = await gpuAugment(two, 2, 2, [1, 28, 28], FULL, { seed: 5, step: 11 });
+    const otherSeed = await gpuAugment(two, 2, 2, [1, 28, 28], FULL, { seed: 6, step: 10 });
+    expect(Array.from(again)).toEqual(Array.from(a));
+    const differs = (x: Float32Array, y: Float32Array, from: number, to: number) => x.subarray(from, to).some((v, i) => v !== y[from + i]);
+    expect(differs(a, nextStep, 0, 784)).toBe(true);
+    expect(differs(a, otherSeed, 0, 784)).toBe(true);
+    expect(differs(a, a, 0, 784)).toBe(false);
+    expect(a.subarray(0, 784).some((v, i) => v !== a[784 + i]), 'row 1 is distorted apart from row 0').toBe(true);
+  });
+
+  it('draws are uniform on [−1, 1) and do not depend on the order they are asked in', () => {
+    const key = { seed: 0, step: 1 };
+    const draws = Array.from({ length: 20000 }, (_, i) => augmentDraw(key, i % 100, Math.floor(i / 100)));
+    expect(Math.min(...draws)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...draws)).toBeLessThan(1);
+    const mean = draws.reduce((s, x) => s + x, 0) / draws.length;
+    expect(Math.abs(mean)).toBeLessThan(3 * Math.sqrt(1 / 3 / draws.length));
+    expect(augmentDraw(key, 4, 17)).toBe(draws[17 * 100 + 4]);
+  });
+
+  it('the mean shift of the digits is zero within its standard error', async () => {
+    const rows = 400;
+    const pixels = mnist.train.images.subarray(0, rows * 784);
+    const got = await gpuAugment(pixels, rows, rows, [1, 28, 28], FULL, { seed: 11, step: 1 });
+    const centroid = (v: ArrayLike<number>, at: number) => {
+      let [m, x, y] = [0, 0, 0];
+      for (let i = 0; i < 784; i++) { m += v[at + i]; x += v[at + i] * (i % 28); y += v[at + i] * Math.floor(i / 28); }
+      return [x / m, y / m];
+    };
+    const shifts = [[] as number[], [] as number[]];
+    for (let r = 0; r < rows; r++) {
+      const [a, b] = [centroid(got, r * 784), centroid(pixels, r * 784)];
+      shifts[0].push(a[0] - b[0] * 1);
+      shifts[1].push(a[1] - b[1]);
+    }
+    for (const axis of shifts) {
+      const mean = axis.reduce((s, x) => s + x, 0) / rows;
+      const sd = Math.sqrt(axis.reduce((s, x) => s + (x - mean) ** 2, 0) / (rows - 1));
+      expect(sd, 'the digits do move').toBeGreaterThan(0.5);
+      expect(Math.abs(mean), `mean shift ${mean} with standard error ${sd / Math.sqrt(rows)}`).toBeLessThan(3 * sd / Math.sqrt(rows));
+    }
+  });
+});
+
+describe('augmentation in training', () => {
+  const train = sliceDataset(mnist.train, 0, 256, 'train');
+  const validation = sliceDataset(mnist.train, 256, 200, 'validation');
+  const fit = { batchSize: 64, optimizer: { kind: 'adam' as const, lr: 1e-3 }, augment: FULL };
+
+  it('distorts training batches only: validation, evaluate and predict read the images as they are', async () => {
+    const model = new Model(gpu.device, { layers: parseLayers('conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10'), seed: 3 });
+    const history = await model.fit(train, { ...fit, epochs: 2, validation });
+    const internals = modelInternals(model);
+    expect(internals.plan('train', 64, FULL).forward[0].label).toBe('augmentImages 64×1×28×28');
+    expect(internals.plan('train', 64).forward.some((d) => d.label.startsWith('augment'))).toBe(false);
+    expect(internals.plan('evaluate', 200, FULL).forward.some((d) => d.label.startsWith('augment')), 'evaluation plans never distort').toBe(false);
+    const last = history.at(-1)!.validation!;
+    expect(await model.evaluate(validation)).toEqual(last);
+    expect(model.recipe?.augment).toEqual(FULL);
+    model.dispose();
+  });
+
+  it('an MLP on flat pixels distorts them as 28 × 28 images; f32 features and non-square inputs are refused', async () => {
+    const model = new Model(gpu.device, { sizes: [784, 16, 10], seed: 1 });
+    await model.fit(sliceDataset(train, 0, 64), { ...fit, epochs: 1 });
+    expect(modelInternals(model).plan('train', 64, FULL).forward[0].label).toBe('augmentImages 64×1×28×28');
+    model.dispose();
+    const flat = new Model(gpu.device, { sizes: [4, 3], input: 'f32', seed: 1 });
+    const rows = { name: 'rows', images: new Float32Array(8), labels: Uint8Array.from([0, 1]), count: 2, features: 4 };
+    await expect(flat.fit(rows, { ...fit, epochs: 1 })).rejects.toThrow(/augment distorts u8 image pixels; this model takes f32 features/);
+    flat.dispose();
+    const odd = new Model(gpu.device, { sizes: [10, 3], seed: 1 });
+    const bytes = { name: 'bytes', images: new Uint8Array(20), labels: Uint8Array.from([0, 1]), count: 2, features: 10 };
+    await expect(odd.fit(bytes, { ...fit, epochs: 1 })).rejects.toThrow(/the model's input is 10 features, not a square image/);
+    odd.dispose();
+  });
+
+  it('resume from a full checkpoint ends bit for bit where the uninterrupted run ends, keeping the augmentation', async () => {
+    const options = { layers: parseLayers('linear:20,relu,dropout:0.2,linear:10'), seed: 5 };
+    const straight = new Model(gpu.device, options);
+    await straight.fit(train, { ...fit, epochs: 2 });
+    const first = new Model(gpu.device, options);
+    await first.fit(train, { ...fit, epochs: 1 });
+    const checkpoint = await saveCheckpoint(first, { full: true });
+    first.dispose();
+    expect(decodeSafetensors(checkpoint, 'ckpt').metadata.augment).toBe('rotate=12,scale=0.12,shear=0.1,shift=2,elastic=34:4');
+    const resumed = new Model(gpu.device, { ...options, seed: 99 });
+    loadCheckpoint(resumed, checkpoint, 'ckpt.safetensors');
+    expect(resumed.recipe?.augment).toEqual(FULL);
+    await resumed.fit(train, { ...fit, augment: resumed.recipe!.augment, epochs: 1 });
+    expect(await resumed.getParams()).toEqual(await straight.getParams());
+    // And the distortions matter: without them the same run ends elsewhere.
+    const plain = new Model(gpu.device, options);
+    await plain.fit(train, { ...fit, augment: undefined, epochs: 2 });
+    expect(await plain.getParams()).not.toEqual(await straight.getParams());
+    for (const m of [straight, resumed, plain]) m.dispose();
+  });
+});
