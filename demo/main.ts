@@ -1,7 +1,7 @@
 // The demo page: wires the controls and views to the training worker (demo/worker.ts), which owns the GPU.
 // The page only sends ToWorker messages and renders the FromWorker replies (see demo/protocol.ts).
 import type { AdapterDescription } from '../src/gpu/device.js';
-import type { BenchRequest, FinishedRun, FromWorker, ToWorker } from './protocol.js';
+import type { BenchRequest, FinishedRun, FromWorker, LabelledDigit, ToWorker } from './protocol.js';
 import type { RunRecipe } from '../src/engine/recipe.js';
 import { architecture, defaultInputShape, parametersOf, type Architecture } from '../src/layers/architecture.js';
 import { BenchView } from './ui/bench.js';
@@ -11,6 +11,8 @@ import { renderConfusion } from './ui/confusion.js';
 import { byId, el, integer, showFraction } from './ui/dom.js';
 import { DrawingPad } from './ui/drawing.js';
 import { MAX_TRAIN_SIZE, onFormChange, readForm, readLayers, setFormDisabled } from './ui/form.js';
+import { renderAugmentPreview } from './ui/augmentPreview.js';
+import { parseAugmentation, type Augmentation } from '../src/augment/spec.js';
 import { renderMisclassified } from './ui/gallery.js';
 import { IntervalMeans } from './ui/intervals.js';
 import { downloadBytes, readFileBytes } from './ui/modelFile.js';
@@ -42,6 +44,10 @@ const ui = {
   network: byId<HTMLSelectElement>('network'),
   modelSummary: byId('model-summary'),
   preview: byId('digit-preview'),
+  augmentPreview: byId<HTMLButtonElement>('augment-preview'),
+  augmentGrid: byId('augment-grid'),
+  augmentRanges: byId<HTMLInputElement>('augment'),
+  seed: byId<HTMLInputElement>('seed'),
   modelInfo: byId('model-info'),
   testAccuracy: byId('test-accuracy'),
   confusion: byId('confusion'),
@@ -224,6 +230,20 @@ ui.hidden.addEventListener('input', showModelSummary);
 ui.network.addEventListener('change', showModelSummary);
 showModelSummary();
 
+// Each click draws the same digits as a later training step would: a new step, new distortions.
+let previewDigits: LabelledDigit[] = [];
+let previewStep = 0;
+ui.augmentPreview.addEventListener('click', () => {
+  let augment: Augmentation | undefined;
+  try {
+    augment = parseAugmentation(ui.augmentRanges.value, 'ranges');
+  } catch (e) {
+    ui.augmentGrid.replaceChildren(el('p', 'warn', `Distortions: ${(e as Error).message}`));
+    return;
+  }
+  renderAugmentPreview(ui.augmentGrid, previewDigits, augment, Number(ui.seed.value) >>> 0, ++previewStep);
+});
+
 onFormChange(() => {
   // Only re-check once a problem is on show, so the form doesn't scold while it is being filled in.
   if (!ui.formError.hidden) checkForm();
@@ -400,6 +420,8 @@ function onMessage(message: FromWorker): void {
           `${integer(message.test)} test images. Press Train.`,
       );
       renderPreview(ui.preview, message.preview);
+      previewDigits = message.preview;
+      ui.augmentPreview.disabled = false;
       setState('ready');
       return;
     }

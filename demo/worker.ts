@@ -104,6 +104,7 @@ function fitRun(m: Model, trainSet: Dataset, config: RunRecipe) {
     optimizer: config.optimizer,
     validation: data!.validation,
     progressEvery: config.progressEvery,
+    augment: config.augment,
     signal: stop.signal,
     onStep: (s) => {
       if (s.step === 1) epochStart = performance.now();

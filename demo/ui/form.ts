@@ -3,6 +3,7 @@ import { MNIST_CLASSES, MNIST_FEATURES, MNIST_MEAN, MNIST_STD } from '../../src/
 import type { RunRecipe } from '../../src/engine/recipe.js';
 import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../../src/layers/index.js';
 import { byId } from './dom.js';
+import { parseAugmentation, type Augmentation } from '../../src/augment/spec.js';
 
 export const MAX_TRAIN_SIZE = 55_000;
 /** The worker splits MNIST once, the reference way: the last 5,000 training images validate. */
@@ -17,7 +18,7 @@ const PROGRESS_EVERY = 10;
 /** Limits that keep a run sensible in a browser tab (the engine itself accepts more). */
 const LIMITS = { hiddenUnits: 4096, hiddenLayers: 4, batchSize: 4096, epochs: 100, maxLr: 10, maxSeed: 2 ** 32 - 1 };
 
-const FIELDS = ['network', 'hidden', 'optimizer', 'lr', 'batch-size', 'epochs', 'train-size', 'seed'] as const;
+const FIELDS = ['network', 'hidden', 'optimizer', 'lr', 'batch-size', 'epochs', 'train-size', 'seed', 'augment-on', 'augment'] as const;
 type Field = (typeof FIELDS)[number];
 
 export type FormResult = { ok: true; config: RunRecipe } | { ok: false; problems: { field: Field; message: string }[] };
@@ -45,6 +46,16 @@ export function readLayers(): LayerSpec[] | undefined {
 export function readHiddenSizes(): number[] | undefined {
   const sizes = value('hidden').split(',').map((s) => wholeNumber(s.trim(), 1, LIMITS.hiddenUnits));
   return sizes.length <= LIMITS.hiddenLayers && sizes.every((n) => n !== undefined) ? (sizes as number[]) : undefined;
+}
+
+/** The distortions the form asks for: none while the toggle is off, else the written ranges (or why they are wrong). */
+export function readAugmentation(): { ok: true; augment: Augmentation | undefined } | { ok: false; message: string } {
+  if (!byId<HTMLInputElement>('augment-on').checked) return { ok: true, augment: undefined };
+  try {
+    return { ok: true, augment: parseAugmentation(value('augment'), 'ranges') };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
+  }
 }
 
 export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
@@ -84,6 +95,8 @@ export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
     `Training images: a whole number from 1 to ${maxTrainSize.toLocaleString('en-US')}.`,
   );
   const seed = need('seed', wholeNumber(value('seed'), 0, LIMITS.maxSeed), 'Seed: a whole number, 0 or more.');
+  const augmented = readAugmentation();
+  const augment = augmented.ok ? augmented.augment : need('augment', undefined, `Distortions: ${augmented.message}`);
 
   for (const field of FIELDS) {
     const input = byId(field);
@@ -96,6 +109,7 @@ export function readForm(maxTrainSize = MAX_TRAIN_SIZE): FormResult {
     config: {
       layers: cnn ? parseLayers(CNN_PRESET) : mlpLayerSpecs([MNIST_FEATURES, ...hidden, MNIST_CLASSES]), optimizer: { kind: optimizer, lr }, batchSize, epochs, seed,
       limit: trainSize, validationSize: VALIDATION_SIZE, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, progressEvery: PROGRESS_EVERY,
+      ...(augment ? { augment } : {}),
     },
   };
 }

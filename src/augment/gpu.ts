@@ -4,16 +4,13 @@ import { AUGMENT_BINDINGS, augmentImagesShader } from '../../shaders/augment.js'
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from '../gpu/dispatch.js';
 import { ELASTIC_DRAWS_START, gaussianTaps, type Augmentation, type ImageSize } from './spec.js';
 
-/** Invocations per row's workgroup. */
-export const AUGMENT_WORKGROUP = 64;
-
 /** output[capacity × F] f32 = augmentImages(input[capacity × F] u8 pixels), keyed by the Batch uniform's seed and step. */
 export function augmentImages(
   cache: PipelineCache, output: BufferSlice, input: BufferSlice, batch: BufferSlice, capacity: number, image: ImageSize,
-  a: Augmentation, pixels: { pixelScale: number; pixelShift: number },
+  a: Augmentation, pixels: { pixelScale: number; pixelShift: number }, workgroupSize = 64,
 ): Dispatch {
   const [channels, height, width] = image;
-  const code = augmentImagesShader(AUGMENT_WORKGROUP, {
+  const code = augmentImagesShader(workgroupSize, {
     capacity, channels, height, width, ...pixels,
     rotate: ((a.rotate ?? 0) * Math.PI) / 180, scale: a.scale ?? 0, shear: a.shear ?? 0, shift: a.shift ?? 0,
     elastic: a.elastic && { alpha: a.elastic.alpha, taps: gaussianTaps(a.elastic.sigma) },
@@ -23,5 +20,5 @@ export function augmentImages(
   const taps = a.elastic ? gaussianTaps(a.elastic.sigma).length : 0;
   const cost = { flops: capacity * (height * width * (8 * taps + 20) + pixelsPerRow * 12), bytes: capacity * pixelsPerRow * 5 };
   const label = `augmentImages ${capacity}×${channels}×${height}×${width}`;
-  return makeDispatch(cache, label, code, 'augmentImages', AUGMENT_BINDINGS, { input, output, batch }, capacity * AUGMENT_WORKGROUP, AUGMENT_WORKGROUP, cost);
+  return makeDispatch(cache, label, code, 'augmentImages', AUGMENT_BINDINGS, { input, output, batch }, capacity * workgroupSize, workgroupSize, cost);
 }

@@ -5,6 +5,7 @@ import type { DispatchCost } from '../gpu/dispatch.js';
 import { modelInternals, type Model } from '../engine/model.js';
 import { ResidentDataset } from '../engine/residentData.js';
 import { calibratedRepeats, timeDispatches, type Timing } from '../tuning/timing.js';
+import { formatAugmentation, type Augmentation } from '../augment/spec.js';
 
 export interface KernelTime {
   label: string;
@@ -22,9 +23,9 @@ export interface StepBreakdown {
   dispatchesMs: number;
 }
 
-export async function stepBreakdown(model: Model, batchSize: number): Promise<StepBreakdown> {
+export async function stepBreakdown(model: Model, batchSize: number, augment?: Augmentation): Promise<StepBreakdown> {
   const internals = modelInternals(model);
-  const plan = internals.plan('train', batchSize);
+  const plan = internals.plan('train', batchSize, augment);
   const optimizer = internals.useOptimizer({ kind: 'adam', lr: 1e-3 });
   // fit gathers each batch from a training set kept in GPU memory; here a set of one batch of blank images.
   const F = model.sizes[0];
@@ -48,14 +49,19 @@ export interface Throughput {
   steps: number;
   samplesPerSecond: number;
   msPerStep: number;
+  /** The distortions each batch had ('none', or their written form). */
+  augment: string;
 }
 
 /** Steady-state training speed: a warm-up fit, then a timed one-epoch fit over `steps` full batches. */
-export async function trainingThroughput(model: Model, data: Dataset, batchSize: number, steps: number, stepsPerSubmit = 1): Promise<Throughput> {
+export async function trainingThroughput(model: Model, data: Dataset, batchSize: number, steps: number, stepsPerSubmit = 1, augment?: Augmentation): Promise<Throughput> {
   const optimizer = { kind: 'adam' as const, lr: 1e-3 };
-  await model.fit(sliceDataset(data, 0, Math.min(data.count, 3 * batchSize)), { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit });
+  await model.fit(sliceDataset(data, 0, Math.min(data.count, 3 * batchSize)), { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit, augment });
   const subset = sliceDataset(data, 0, Math.min(data.count, steps * batchSize));
-  const [epoch] = await model.fit(subset, { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit });
+  const [epoch] = await model.fit(subset, { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit, augment });
   const actualSteps = Math.ceil(subset.count / batchSize);
-  return { batchSize, stepsPerSubmit, steps: actualSteps, samplesPerSecond: epoch.samplesPerSecond, msPerStep: (epoch.seconds * 1000) / actualSteps };
+  return {
+    batchSize, stepsPerSubmit, steps: actualSteps, samplesPerSecond: epoch.samplesPerSecond, msPerStep: (epoch.seconds * 1000) / actualSteps,
+    augment: formatAugmentation(augment),
+  };
 }

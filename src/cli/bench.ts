@@ -1,5 +1,5 @@
 // npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...] | --layers LIST] [--batch-size 64,128,256]
-//   [--steps-per-submit 1,4,16] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
+//   [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput per batch size, one full MNIST epoch, each kernel of a step with its structural figures
 // (workgroups, FLOPs, bytes), and the matmul variants on every product of the step. On a real GPU (or with
 // --wide) the matmul section adds the products of a 784-4096-4096-10 step at batch 1024 and 4096³.
@@ -11,7 +11,7 @@ import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
 import { fileTuneStore } from '../node/tuneStore.js';
 import { matmulShapeKey } from '../gpu/variants.js';
 import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants, type KernelVariantResult } from '../bench/kernelVariants.js';
-import { stepBreakdown, trainingThroughput } from '../bench/step.js';
+import { stepBreakdown, trainingThroughput, type Throughput } from '../bench/step.js';
 import { formatAdapter } from '../gpu/device.js';
 import { Model, modelInternals } from '../engine/model.js';
 import { architectureOf } from '../engine/mlp.js';
@@ -22,6 +22,7 @@ import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
+import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
 
 const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);
 export async function main(): Promise<void> {
@@ -29,6 +30,7 @@ export async function main(): Promise<void> {
     quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' },
     'no-robustness': { type: 'boolean' }, hidden: { type: 'string' }, 'batch-size': { type: 'string' }, wide: { type: 'boolean' },
     'steps-per-submit': { type: 'string' }, autotune: { type: 'boolean' }, match: { type: 'string' }, layers: { type: 'string' },
+    augment: { type: 'string' }, repeats: { type: 'string' },
   });
   const quick = Boolean(flags.quick);
   const SECTIONS = ['throughput', 'epoch', 'step', 'matmul', 'kernels'] as const;
@@ -59,17 +61,40 @@ export async function main(): Promise<void> {
     : defaultVariantsFor(gpu.adapterInfo);
 
   // Throughput per batch size at one step per submission, and at stepBatch with several.
+  // --augment: each run also with the distortions, alternating with the plain one (--repeats pairs), so the
+  // two are measured side by side under the same machine load.
+  let augment: Augmentation | undefined;
+  try {
+    augment = flags.augment === undefined ? undefined : parseAugmentation(flags.augment);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const repeats = intFlag('repeats', flags.repeats, 1, 1);
   const submitCounts = intListFlag('steps-per-submit', flags['steps-per-submit'], quick ? [1] : [1, 4, 16]);
-  const throughput = [];
+  const throughput: Throughput[] = [];
   const runs = batchSizes.map((b) => [b, 1]).concat(submitCounts.filter((s) => s > 1).map((s) => [stepBatch, s]));
   for (const [b, perSubmit] of run('throughput') || run('step') ? runs : []) {
-    const model = new Model(gpu.device, { ...modelConfig, seed: 0, variants });
-    throughput.push(await trainingThroughput(model, splits.train, b, steps, perSubmit));
-    model.dispose();
+    for (let r = 0; r < repeats; r++) {
+      for (const distort of augment ? [undefined, augment] : [undefined]) {
+        const model = new Model(gpu.device, { ...modelConfig, seed: 0, variants });
+        throughput.push(await trainingThroughput(model, splits.train, b, steps, perSubmit, distort));
+        model.dispose();
+      }
+    }
   }
   if (throughput.length) {
     console.log(`\n== training throughput, ${arch.name}, Adam, ${steps} steps after warm-up (Model.fit)`);
-    console.log(table(['batch', 'steps per submit', 'samples/s', 'ms/step'], throughput.map((t) => [String(t.batchSize), String(t.stepsPerSubmit), int(t.samplesPerSecond), ms(t.msPerStep)])));
+    console.log(table(['batch', 'steps per submit', 'augment', 'samples/s', 'ms/step'], throughput.map((t) => [String(t.batchSize), String(t.stepsPerSubmit), t.augment, int(t.samplesPerSecond), ms(t.msPerStep)])));
+    if (augment) {
+      const cost = runs.map(([b, perSubmit]) => {
+        const of = (a: string) => throughput.filter((t) => t.batchSize === b && t.stepsPerSubmit === perSubmit && t.augment === a).map((t) => t.msPerStep);
+        const [plain, distorted] = [of('none'), of(formatAugmentation(augment))];
+        const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+        return [String(b), String(perSubmit), ms(mean(plain)), ms(mean(distorted)), `${((100 * (mean(distorted) - mean(plain))) / mean(plain)).toFixed(1)}%`];
+      });
+      console.log(`\n== what augment ${formatAugmentation(augment)} costs a step (means over ${repeats} alternating pair${repeats > 1 ? 's' : ''})`);
+      console.log(table(['batch', 'steps per submit', 'ms/step plain', 'ms/step augmented', 'cost'], cost));
+    }
   }
   results.throughput = throughput;
 
@@ -88,8 +113,8 @@ export async function main(): Promise<void> {
 
   const model = new Model(gpu.device, { ...modelConfig, seed: 0, variants });
   if (run('step')) {
-  const breakdown = await stepBreakdown(model, stepBatch);
-  const measured = throughput.find((t) => t.batchSize === stepBatch && t.stepsPerSubmit === 1);
+  const breakdown = await stepBreakdown(model, stepBatch, augment);
+  const measured = throughput.find((t) => t.batchSize === stepBatch && t.stepsPerSubmit === 1 && t.augment === formatAugmentation(augment));
   console.log(`\n== one training step at batch ${stepBatch}, kernel by kernel (each timed alone, median of 5, ${breakdown.kernels[0]?.timing.clock === 'timestamp' ? 'GPU timestamps' : 'wall clock'})`);
   console.log('   workgroups × size = invocations dispatched; GFLOP and MB (each operand moved once) per run, and the rates they imply');
   const blank = ['', '', '', '', '', '', ''];

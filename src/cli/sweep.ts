@@ -16,13 +16,14 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { int, TrainReporter, table } from './report.js';
+import { parseAugmentation } from '../augment/spec.js';
 
 const USAGE = `usage: npm run sweep -- [--hidden 256,500,800,500x300 | --layers 'LIST;LIST;...'] [--lr 1e-3,3e-4] [--batch-size 64,128]
   [--optimizer adam,adamw,sgd] [--weight-decay 0,1e-4] [--schedule constant,cosine,cosine:warmup=1]
-  [--label-smoothing 0,0.1] [--dropout 0,0.2] [--max-norm 3] [--epochs 10] [--seed 0]
+  [--label-smoothing 0,0.1] [--dropout 0,0.2] [--max-norm 3] [--augment 'none;rotate=10,shift=2'] [--epochs 10] [--seed 0]
   [--limit N] [--validation-size 5000] [--patience P] [--trials K] [--plan plan.json]
   [--out DIR] [--save-best FILE.safetensors] [--data DIR] [--adapter auto|system|swiftshader]
-Each axis takes comma-separated values (--layers: whole layer lists, separated by ';'); every combination is one
+Each axis takes comma-separated values (--layers and --augment: whole lists, separated by ';'); every combination is one
 run (or --trials K of them, drawn with --seed).`;
 
 /** Comma-separated (or `separator`-separated) values of one axis, each checked by `parse`. */
@@ -47,7 +48,7 @@ export async function main(): Promise<void> {
   const flags = parseFlags({
     hidden: { type: 'string' }, layers: { type: 'string' }, lr: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' },
     'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' }, dropout: { type: 'string' },
-    'max-norm': { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
+    'max-norm': { type: 'string' }, augment: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
     'validation-size': { type: 'string' }, patience: { type: 'string' }, trials: { type: 'string' }, plan: { type: 'string' },
     out: { type: 'string' }, 'save-best': { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
@@ -68,6 +69,8 @@ export async function main(): Promise<void> {
     labelSmoothing: axis('label-smoothing', flags['label-smoothing'], number((x) => x >= 0 && x < 1, 'in [0, 1)')),
     dropout: axis('dropout', flags.dropout, number((x) => x >= 0 && x < 1, 'in [0, 1)')),
     maxNorm: axis('max-norm', flags['max-norm'], number((x) => x > 0, 'a positive number')),
+    // 'none' is a run without distortions.
+    augment: axis('augment', flags.augment, (s) => (parseAugmentation(s) ? s : undefined), ';'),
   };
   let configs: ExperimentConfig[];
   try {

@@ -122,7 +122,7 @@ export class ModelPlan {
       // The first layer reads the distorted batch, as f32 already normalized.
       if (!pixels) throw new BadInputError('augment distorts u8 image pixels; this model takes f32 features', { value: 'f32' });
       const augmented = whole(this.buffer(B * inputs, 'augmented input'));
-      this.forward.push(augmentImages(ops.cache, augmented, flow.act, whole(this.batch), B, augment.image, augment.augmentation, pixels));
+      this.forward.push(augmentImages(ops.cache, augmented, flow.act, whole(this.batch), B, augment.image, augment.augmentation, pixels, ops.choices.augment?.workgroupSize));
       flow = { act: augmented, grad: null };
     }
     const backward: Dispatch[][] = [];

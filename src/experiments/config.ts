@@ -7,6 +7,7 @@ import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 import { OPTIMIZER_KINDS, type OptimizerKind } from '../engine/optimizer.js';
 import { Random } from '../gpu/random.js';
 import { formatSchedule, parseSchedule } from '../engine/schedule.js';
+import { formatAugmentation, parseAugmentation } from '../augment/spec.js';
 
 export interface ExperimentConfig {
   /** Hidden widths, 'x'-separated ('500x300'; '' for none), or a full layer list with `layers`. */
@@ -23,6 +24,8 @@ export interface ExperimentConfig {
   schedule: string;
   labelSmoothing: number;
   maxNorm?: number;
+  /** Written augmentation ('rotate=10,shift=2', src/augment/spec.ts); none when absent. */
+  augment?: string;
   epochs: number;
   seed: number;
 }
@@ -60,7 +63,10 @@ export function checkExperiment(c: ExperimentConfig): ExperimentConfig {
   if (!(Number.isInteger(c.epochs) && c.epochs >= 1)) throw bad('epochs', c.epochs, 'a positive integer');
   if (!(Number.isInteger(c.seed) && c.seed >= 0 && c.seed < 2 ** 32)) throw bad('seed', c.seed, 'an integer in 0..2³²−1');
   experimentLayers(c);
-  return { ...c, schedule: formatSchedule(parseSchedule(c.schedule)) };
+  if (c.augment !== undefined && typeof c.augment !== 'string') throw bad('augment', c.augment, "a written augmentation ('rotate=10,shift=2')");
+  const augment = c.augment === undefined ? undefined : parseAugmentation(c.augment, 'experiment augment');
+  const { augment: _, ...rest } = c;
+  return { ...rest, schedule: formatSchedule(parseSchedule(c.schedule)), ...(augment ? { augment: formatAugmentation(augment) } : {}) };
 }
 
 /** A short name for tables: '500x300 adamw lr=0.002 wd=0.0001 b128 cosine ls=0.1 d=0.2'. */
@@ -69,7 +75,7 @@ export function experimentName(c: ExperimentConfig): string {
     c.layers ?? (c.hidden || 'linear'),
     c.optimizer, `lr=${c.lr}`, ...(c.weightDecay !== undefined ? [`wd=${c.weightDecay}`] : []), `b${c.batchSize}`, c.schedule,
     ...(c.labelSmoothing ? [`ls=${c.labelSmoothing}`] : []), ...(c.layers === undefined && c.dropout ? [`d=${c.dropout}`] : []),
-    ...(c.maxNorm ? [`maxnorm=${c.maxNorm}`] : []),
+    ...(c.maxNorm ? [`maxnorm=${c.maxNorm}`] : []), ...(c.augment ? [`augment ${c.augment}`] : []),
   ].join(' ');
 }
 
@@ -98,7 +104,7 @@ export function planConfigs(json: unknown, base: ExperimentConfig, where: string
   if (!Array.isArray(list) || list.length === 0) throw new Error(`${where}: expected a non-empty list of experiments, or { "configs": [...] }`);
   return list.map((entry, i) => {
     if (typeof entry !== 'object' || entry === null) throw new Error(`${where}: experiment ${i} is not an object`);
-    const known = Object.keys(DEFAULT_EXPERIMENT).concat('layers', 'weightDecay', 'maxNorm');
+    const known = Object.keys(DEFAULT_EXPERIMENT).concat('layers', 'weightDecay', 'maxNorm', 'augment');
     const unknown = Object.keys(entry).filter((k) => !known.includes(k));
     if (unknown.length) throw new Error(`${where}: experiment ${i} has unknown field ${unknown.join(', ')} (fields: ${known.join(', ')})`);
     try {

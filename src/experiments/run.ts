@@ -5,6 +5,7 @@ import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { Model, type EpochInfo, type StepInfo } from '../engine/model.js';
 import { DivergedError } from '../errors.js';
 import { parseSchedule } from '../engine/schedule.js';
+import { parseAugmentation } from '../augment/spec.js';
 import type { VariantChoices } from '../gpu/variants.js';
 import { experimentLayers, type ExperimentConfig } from './config.js';
 
@@ -54,6 +55,7 @@ export async function runExperiment(device: GPUDevice, data: ExperimentData, con
         epochs: config.epochs, batchSize: config.batchSize,
         optimizer: { kind: config.optimizer, lr: config.lr, weightDecay: config.weightDecay },
         schedule: parseSchedule(config.schedule), labelSmoothing: config.labelSmoothing, maxNorm: config.maxNorm,
+        augment: config.augment === undefined ? undefined : parseAugmentation(config.augment),
         validation: data.validation, restoreBest: true, patience: hooks.patience,
         onStep: hooks.onStep,
         onEpoch: (e) => {

@@ -22,7 +22,7 @@ export function resultRows(results: ExperimentResult[]): string[][] {
   ]);
 }
 
-const CSV_FIELDS: (keyof ExperimentConfig)[] = ['hidden', 'layers', 'dropout', 'lr', 'batchSize', 'optimizer', 'weightDecay', 'schedule', 'labelSmoothing', 'maxNorm', 'epochs', 'seed'];
+const CSV_FIELDS: (keyof ExperimentConfig)[] = ['hidden', 'layers', 'dropout', 'lr', 'batchSize', 'optimizer', 'weightDecay', 'schedule', 'labelSmoothing', 'maxNorm', 'augment', 'epochs', 'seed'];
 
 const csvCell = (x: unknown) => {
   const s = x === undefined || (typeof x === 'number' && !Number.isFinite(x)) ? '' : String(x);

@@ -19,7 +19,7 @@ async function main(report: HeadlessReport): Promise<void> {
   await model.fit(splits.train, {
     epochs: config.epochs, batchSize: config.batchSize, optimizer: config.optimizer, progressEvery: config.progressEvery,
     validation: splits.validation.count > 0 ? splits.validation : undefined,
-    schedule: config.schedule, labelSmoothing: config.labelSmoothing, patience: config.patience, maxNorm: config.maxNorm,
+    schedule: config.schedule, labelSmoothing: config.labelSmoothing, patience: config.patience, maxNorm: config.maxNorm, augment: config.augment,
     onStep: (s) => void report({ kind: 'step', step: s }),
     onEpoch: (e) => report({ kind: 'epoch', epoch: e }),
   });

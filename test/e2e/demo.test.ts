@@ -96,6 +96,23 @@ describe('demo page', () => {
     const labels = await page.$$eval('#digit-preview figure', (figures) => figures.map((f) => [f.querySelectorAll('canvas').length, f.textContent]));
     expect(labels).toHaveLength(8);
     expect(labels.every(([canvases, label]) => canvases === 1 && /^\d$/.test(String(label)))).toBe(true);
+    // The distortions preview: the same digits, drawn anew at each click; a bad range is named.
+    const previewPixels = () => page.$$eval('#augment-grid canvas', (canvases) => canvases.map((c) => {
+      const canvas = c as HTMLCanvasElement;
+      return Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data).join(',');
+    }));
+    await page.click('#augment-preview');
+    const first = await previewPixels();
+    await page.click('#augment-preview');
+    const second = await previewPixels();
+    expect(first).toHaveLength(8);
+    expect(second).toHaveLength(8);
+    expect(second.filter((p, i) => p !== first[i]).length, 'each click distorts anew').toBe(8);
+    expect(await page.$$eval('#augment-grid figcaption', (f) => f.map((e) => e.textContent))).toEqual(labels.map(([, label]) => label));
+    await setField(page, '#augment', 'rotate=500');
+    await page.click('#augment-preview');
+    expect(await page.$eval('#augment-grid', (e) => e.textContent)).toMatch(/rotate must be a number in \[0, 180\] degrees, got 500/);
+    await setField(page, '#augment', 'rotate=12,scale=0.12,shear=0.1,shift=2,elastic=34:4');
   });
 
   it('trains through the buttons to ≥ 95 % validation accuracy on 10,000 images', async () => {
