@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../src/node/mnistFiles.js';
+import { formatSeconds } from '../src/cli/progress.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -30,6 +31,12 @@ describe('shaders: the WGSL that runs', () => {
   });
 });
 
+describe('progress', () => {
+  it('formats durations rounded first, so a minute never shows 60 seconds', () => {
+    expect([0.4, 59.4, 59.6, 179.6, 3599.5].map(formatSeconds)).toEqual(['0s', '59s', '1m00s', '3m00s', '60m00s']);
+  });
+});
+
 describe('CLI errors', () => {
   it.each([
     ['train', ['--epochs', 'zero'], /^train: --epochs must be an integer ≥ 1, got 'zero'$/],
@@ -40,6 +47,8 @@ describe('CLI errors', () => {
     ['predict', ['--model', 'x'], /^predict: usage: npm run predict/],
     ['shaders', ['matmul', 'nn-bogus', '1,2,3'], /^shaders: 'nn-bogus' is not a matmul variant name/],
     ['shaders', ['matmul', 'nn-tiled-vec4-64x64x16-4x4-wg256', '37,29,13'], /^shaders: matmul nn-tiled-vec4-64x64x16-4x4-wg256 cannot run M=37 N=29 K=13: tiled vec4 nn needs K and N multiples of 4/],
+    ['train', ['--augment', 'rotate=12,elastic=34'], /^train: --augment: elastic takes ALPHA:SIGMA \(elastic=34:4\), got '34'$/],
+    ['sweep', ['--augment', 'none;spin=3'], /^sweep: --augment: 'spin=3' unknown distortion 'spin' \(known: rotate, scale, shear, shift, elastic\)$/],
     ['autotune', ['--batch-size', '128,x'], /^autotune: --batch-size takes positive integers separated by commas, got '128,x'$/],
   ])('%s %j fails with one line and exit code 2', (script, args, message) => {
     const r = run(script, args as string[]);

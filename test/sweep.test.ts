@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../src/data/safetensors.js';
-import { checkExperiment, DEFAULT_EXPERIMENT, planConfigs, sampleConfigs, sweepConfigs } from '../src/experiments/config.js';
+import { checkExperiment, DEFAULT_EXPERIMENT, experimentName, planConfigs, sampleConfigs, sweepConfigs, type ExperimentConfig } from '../src/experiments/config.js';
 import type { ExperimentResult } from '../src/experiments/run.js';
 import { rankResults, resultsCsv } from '../src/experiments/table.js';
 
@@ -33,6 +33,17 @@ describe('sweep plans', () => {
     expect(planConfigs({ configs: [{ layers: 'linear:20,relu,dropout:0.1,linear:10' }] }, DEFAULT_EXPERIMENT, 'p.json')[0].layers).toBe('linear:20,relu,dropout:0.1,linear:10');
   });
 
+  it('augmentation is an axis (none is a run without it), a name part and a CSV column; bad ranges are refused by field', () => {
+    const configs = sweepConfigs(DEFAULT_EXPERIMENT, { augment: [undefined, 'shift=2, rotate=10'] });
+    expect(configs.map((c) => c.augment)).toEqual([undefined, 'rotate=10,shift=2']);
+    expect(experimentName(configs[1])).toBe('500 adam lr=0.001 b128 constant augment rotate=10,shift=2');
+    expect(() => planConfigs([{ augment: 'rotate=400' }], DEFAULT_EXPERIMENT, 'p.json')).toThrow(/p\.json: experiment 0: experiment augment: rotate must be a number in \[0, 180\] degrees, got 400/);
+    const row = (config: ExperimentConfig): ExperimentResult => ({ config, status: 'ok', bestEpoch: 1, validationAccuracy: 0.9, validationLoss: 0.3, testAccuracy: 0.9, parameters: 1, epochs: [], seconds: 1, samplesPerSecond: 1 });
+    const csv = resultsCsv([row(configs[1])]).trim().split('\n');
+    expect(csv[0]).toMatch(/,maxNorm,augment,epochs,/);
+    expect(csv[1]).toMatch(/,constant,0,,"rotate=10,shift=2",10,0,ok,/);
+  });
+
   it('ranks by validation accuracy, then validation loss; runs that diverged go last', () => {
     const result = (lr: number, status: ExperimentResult['status'], accuracy: number, loss: number): ExperimentResult => ({
       config: { ...DEFAULT_EXPERIMENT, lr }, status, bestEpoch: 1, validationAccuracy: accuracy, validationLoss: loss, testAccuracy: accuracy,
@@ -42,7 +53,7 @@ describe('sweep plans', () => {
     expect(ranked.map((r) => r.config.lr)).toEqual([4, 3, 2, 1]);
     const csv = resultsCsv(ranked).trim().split('\n');
     expect(csv[0]).toMatch(/^rank,hidden,layers,dropout,lr,/);
-    expect(csv[4]).toMatch(/^4,500,,0,1,128,adam,,constant,0,,10,0,diverged,loss NaN,1,,,,/);
+    expect(csv[4]).toMatch(/^4,500,,0,1,128,adam,,constant,0,,,10,0,diverged,loss NaN,1,,,,/);
   });
 });
 

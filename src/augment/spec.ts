@@ -41,28 +41,31 @@ const RANGES = {
 } as const;
 type RangeName = keyof typeof RANGES;
 
+/** 'flag: ' before a message, or nothing for an empty flag. */
+const prefix = (flag: string) => (flag ? `${flag}: ` : '');
+
 /** `a` with every field checked (finite, in range); zero ranges dropped; undefined when nothing is left. */
 export function checkAugmentation(a: Augmentation | undefined, flag = 'augment'): Augmentation | undefined {
   if (a === undefined) return undefined;
   if (typeof a !== 'object' || a === null) throw new BadInputError(`${flag} must be an object of ranges, got ${JSON.stringify(a)}`, { flag });
   const out: Augmentation = {};
   for (const key of Object.keys(a)) {
-    if (!(key in RANGES) && key !== 'elastic') throw new BadInputError(`${flag}: unknown distortion '${key}' (known: rotate, scale, shear, shift, elastic)`, { flag, value: key });
+    if (!(key in RANGES) && key !== 'elastic') throw new BadInputError(`${prefix(flag)}unknown distortion '${key}' (known: rotate, scale, shear, shift, elastic)`, { flag, value: key });
   }
   for (const name of Object.keys(RANGES) as RangeName[]) {
     const value = a[name];
     if (value === undefined) continue;
     const { max, unit } = RANGES[name];
     if (!(typeof value === 'number' && value >= 0 && value <= max)) {
-      throw new BadInputError(`${flag}: ${name} must be a number in [0, ${max}]${unit ? ` ${unit}` : ''}, got ${JSON.stringify(value)}`, { flag, value });
+      throw new BadInputError(`${prefix(flag)}${name} must be a number in [0, ${max}]${unit ? ` ${unit}` : ''}, got ${JSON.stringify(value)}`, { flag, value });
     }
     if (value > 0) out[name] = value;
   }
   if (a.elastic !== undefined) {
     const { alpha, sigma } = a.elastic ?? {};
-    if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1000)) throw new BadInputError(`${flag}: elastic α must be a number in [0, 1000] pixels, got ${JSON.stringify(alpha)}`, { flag, value: alpha });
+    if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1000)) throw new BadInputError(`${prefix(flag)}elastic α must be a number in [0, 1000] pixels, got ${JSON.stringify(alpha)}`, { flag, value: alpha });
     if (!(typeof sigma === 'number' && sigma >= 0.25 && sigma <= MAX_ELASTIC_SIGMA)) {
-      throw new BadInputError(`${flag}: elastic σ must be a number in [0.25, ${MAX_ELASTIC_SIGMA}] pixels, got ${JSON.stringify(sigma)}`, { flag, value: sigma });
+      throw new BadInputError(`${prefix(flag)}elastic σ must be a number in [0.25, ${MAX_ELASTIC_SIGMA}] pixels, got ${JSON.stringify(sigma)}`, { flag, value: sigma });
     }
     if (alpha > 0) out.elastic = { alpha, sigma };
   }
@@ -77,18 +80,18 @@ export function parseAugmentation(text: string, flag = '--augment'): Augmentatio
   for (const part of trimmed.split(',')) {
     const [name, value, ...rest] = part.split('=').map((s) => s.trim());
     if (value === undefined || rest.length > 0 || value === '') {
-      throw new BadInputError(`${flag}: '${part}' is not name=value (for example rotate=12,scale=0.1,shift=2,elastic=34:4)`, { flag, value: part });
+      throw new BadInputError(`${prefix(flag)}'${part}' is not name=value (for example rotate=12,scale=0.1,shift=2,elastic=34:4)`, { flag, value: part });
     }
-    if (name in a) throw new BadInputError(`${flag}: ${name} is given twice`, { flag, value: part });
+    if (name in a) throw new BadInputError(`${prefix(flag)}${name} is given twice`, { flag, value: part });
     const number = (s: string) => (/^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) ? Number(s) : NaN);
     if (name === 'elastic') {
       const [alpha, sigma, extra] = value.split(':');
-      if (sigma === undefined || extra !== undefined) throw new BadInputError(`${flag}: elastic takes ALPHA:SIGMA (elastic=34:4), got '${value}'`, { flag, value });
+      if (sigma === undefined || extra !== undefined) throw new BadInputError(`${prefix(flag)}elastic takes ALPHA:SIGMA (elastic=34:4), got '${value}'`, { flag, value });
       a.elastic = { alpha: number(alpha), sigma: number(sigma) };
     } else if (name in RANGES) {
       a[name as RangeName] = number(value);
     } else {
-      throw new BadInputError(`${flag}: unknown distortion '${name}' (known: rotate, scale, shear, shift, elastic)`, { flag, value: name });
+      throw new BadInputError(`${prefix(flag)}unknown distortion '${name}' (known: rotate, scale, shear, shift, elastic)`, { flag, value: name });
     }
   }
   return checkAugmentation(a, flag);

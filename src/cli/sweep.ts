@@ -70,7 +70,7 @@ export async function main(): Promise<void> {
     dropout: axis('dropout', flags.dropout, number((x) => x >= 0 && x < 1, 'in [0, 1)')),
     maxNorm: axis('max-norm', flags['max-norm'], number((x) => x > 0, 'a positive number')),
     // 'none' is a run without distortions.
-    augment: axis('augment', flags.augment, (s) => (parseAugmentation(s) ? s : undefined), ';'),
+    augment: axis('augment', flags.augment, (s) => (parseAugmentation(s, '') ? s : undefined), ';'),
   };
   let configs: ExperimentConfig[];
   try {
