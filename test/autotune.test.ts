@@ -5,7 +5,7 @@ import { matmulFamily, matmulUnsupported, type MatmulForm, type MatmulVariant } 
 import { GPU_MEASURED } from '../src/gpu/measuredVariants.js';
 import { autotuneVariants, trainingMatmuls, tuneKey, type TuneStore } from '../src/tuning/autotune.js';
 import { Model, modelInternals } from '../src/engine/model.js';
-import { chooseMatmul, defaultVariantsFor, matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/gpu/variants.js';
+import { chooseMatmul, defaultVariantsFor, matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS, HOPPER_VARIANTS } from '../src/gpu/variants.js';
 import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
@@ -80,7 +80,7 @@ describe('autotune', () => {
       const shape = { M: Number(M), N: Number(N), K: Number(K), inputU8: Boolean(u8) };
       expect(matmulShapeKey(form as MatmulForm, shape)).toBe(key);
       expect(matmulUnsupported(variant, shape), key).toBeNull();
-      expect(chooseMatmul(GPU_VARIANTS, form as MatmulForm, shape, limits), key).toEqual(variant);
+      expect(chooseMatmul(HOPPER_VARIANTS, form as MatmulForm, shape, limits), key).toEqual(variant);
     }
     // Shapes the table does not hold: K split for few outputs, workgroup tiles for many.
     expect(matmulFamily(chooseMatmul(GPU_VARIANTS, 'nn', { M: 64, N: 10, K: 300 }, limits))).toBe('reduceK');

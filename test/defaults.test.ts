@@ -1,10 +1,15 @@
 // A model made the README's way (no `variants`) takes its kernels from the adapter behind its device: the
-// software defaults on SwiftShader, the GPU choices on a GPU; `variants` still overrides.
+// software defaults on SwiftShader, the GPU choices on a GPU, a measured table only on the class it was measured
+// on; `variants` still overrides. At WebGPU's default limits the GPU chains still give workgroup tiles.
 import { describe, expect, it } from 'vitest';
+import { matmulFamily, matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
 import { Model, modelInternals } from '../src/engine/model.js';
-import { adapterOfDevice, recordAdapter } from '../src/gpu/device.js';
-import { DEFAULT_VARIANTS, GPU_VARIANTS } from '../src/gpu/variants.js';
-import { openTestDevice } from './helpers/gpu.js';
+import { adapterOfDevice, recordAdapter, type AdapterDescription } from '../src/gpu/device.js';
+import { readFloats, storageBuffer } from '../src/gpu/buffers.js';
+import { chooseMatmul, DEFAULT_VARIANTS, defaultVariantsFor, describeDefaults, GPU_VARIANTS, HOPPER_VARIANTS } from '../src/gpu/variants.js';
+import * as ref from '../src/reference/ops.js';
+import { trainingMatmuls } from '../src/tuning/autotune.js';
+import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 
 const gpu = await openTestDevice();
 
@@ -21,9 +26,81 @@ describe('variants from the device', () => {
     const device = other.device;
     recordAdapter(device, { vendor: 'nvidia', architecture: 'hopper', device: 'H200', description: 'described for the test', isFallbackAdapter: false });
     const model = new Model(device, { sizes: [784, 16, 10] });
-    expect(modelInternals(model).ops.choices).toBe(GPU_VARIANTS);
+    expect(modelInternals(model).ops.choices).toBe(HOPPER_VARIANTS);
     const chosen = new Model(device, { sizes: [784, 16, 10], variants: DEFAULT_VARIANTS });
     expect(modelInternals(chosen).ops.choices).toBe(DEFAULT_VARIANTS);
     for (const m of [model, chosen]) m.dispose();
+  });
+});
+
+const described = (vendor: string, architecture: string, device: string): AdapterDescription => ({ vendor, architecture, device, description: '', isFallbackAdapter: false });
+
+describe('measured tables apply to their class only', () => {
+  it.each([
+    ['an H200 as Dawn names it (architecture unknown)', described('nvidia', 'unknown', 'nvidia-h200'), HOPPER_VARIANTS],
+    ['an H100 with its architecture', described('nvidia', 'hopper', 'NVIDIA H100 80GB HBM3'), HOPPER_VARIANTS],
+    ['an NVIDIA Ada card', described('nvidia', 'lovelace', 'NVIDIA GeForce RTX 4090'), GPU_VARIANTS],
+    ['an Intel integrated GPU', described('intel', 'gen-12lp', 'Intel(R) Iris(R) Xe Graphics'), GPU_VARIANTS],
+    ['an Apple GPU', described('apple', 'metal-3', 'Apple M2'), GPU_VARIANTS],
+    ['a phone', described('qualcomm', 'adreno-7xx', 'Adreno (TM) 740'), GPU_VARIANTS],
+    ['SwiftShader', { ...described('google', 'swiftshader', 'swiftshader-device'), isFallbackAdapter: true }, DEFAULT_VARIANTS],
+  ])('%s', (_, adapter, want) => {
+    expect(defaultVariantsFor(adapter)).toBe(want);
+    expect(describeDefaults(adapter)).toMatch(want === HOPPER_VARIANTS ? /measured on NVIDIA Hopper/ : want === GPU_VARIANTS ? /GPU shape rules \(no table measured/ : /software defaults/);
+  });
+
+  it('the shape rules hold no exact shapes; the Hopper defaults differ from them only by its table', () => {
+    expect(GPU_VARIANTS.matmulByShape).toBeUndefined();
+    expect({ ...HOPPER_VARIANTS, matmulByShape: undefined }).toEqual({ ...GPU_VARIANTS, matmulByShape: undefined });
+  });
+});
+
+describe('at WebGPU default limits (no requiredLimits)', async () => {
+  const raised = gpu.device.limits;
+  const plain = await openTestDevice({ defaultLimits: true });
+  const limits = plain.device.limits;
+  const products = [...trainingMatmuls([784, 500, 10], 128), ...trainingMatmuls([784, 4096, 4096, 10], 1024)];
+
+  it('the device has the default 16 KiB of workgroup memory and 256 invocations', () => {
+    expect(limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    expect(limits.maxComputeInvocationsPerWorkgroup).toBe(256);
+    expect(raised.maxComputeWorkgroupStorageSize).toBeGreaterThan(16384);
+  });
+
+  const classes = [['Hopper defaults', HOPPER_VARIANTS], ['GPU shape rules', GPU_VARIANTS]] as const;
+  const choicesOf = (choices: typeof GPU_VARIANTS) => products.map(([form, shape]) => ({
+    what: `${form} ${shape.M}×${shape.N}×${shape.K}`, high: chooseMatmul(choices, form, shape, raised), low: chooseMatmul(choices, form, shape, limits),
+  }));
+
+  it.each(classes)('%s: a product tiled or split along K at raised limits stays so', (_, choices) => {
+    const rows = choicesOf(choices);
+    const table = rows.map((r) => `${r.what}: ${matmulVariantName(r.high)} → ${matmulVariantName(r.low)}`).join('\n');
+    for (const r of rows) if (matmulFamily(r.high) !== 'register') expect(matmulFamily(r.low), table).not.toBe('register');
+    // Only the smallest products (128×500×10 and the like) run on register tiles at all.
+    expect(rows.filter((r) => matmulFamily(r.low) === 'register').length, table).toBeLessThanOrEqual(2);
+  });
+
+  it('every variant chosen there matches the float64 reference on an odd shape it runs', async () => {
+    const ops = testOps(plain.device);
+    // Odd where the variant allows it; vec4 forms need some sides multiples of 4, none a multiple of a tile.
+    const shapes = [{ M: 37, N: 29, K: 13 }, { M: 67, N: 44, K: 52 }, { M: 68, N: 44, K: 37 }, { M: 132, N: 68, K: 36 }];
+    const chosen = new Map<string, MatmulVariant>();
+    for (const [, choices] of classes) for (const r of choicesOf(choices)) chosen.set(matmulVariantName(r.low), r.low);
+    expect(chosen.size).toBeGreaterThan(3);
+    for (const variant of chosen.values()) {
+      const shape = shapes.find((s) => matmulUnsupported(variant, s) === null)!;
+      expect(shape, matmulVariantName(variant)).toBeDefined();
+      const { M, N, K } = shape;
+      const a = randomArray(M * K, 1);
+      const b = randomArray(N * K, 2);
+      const want = new Float64Array(M * N);
+      ({ nn: ref.matmulNN, nt: ref.matmulNT, tn: ref.matmulTN } as const)[variant.form as MatmulForm](want, a, b, M, N, K);
+      await withErrorScope(plain.device, async () => {
+        const out = storageBuffer(plain.device, M * N * 4, 'C');
+        const d = ops.matmul(variant.form, { buffer: out }, { buffer: gpuArray(plain.device, a) }, { buffer: gpuArray(plain.device, b) }, M, N, K, { variant });
+        await runDispatches(plain.device, [d]);
+        expectClose(await readFloats(plain.device, out, 0, M * N), want, 1e-5, 1e-4, d.label);
+      });
+    }
   });
 });

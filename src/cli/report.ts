@@ -1,5 +1,6 @@
 // What a training run prints, the same for Node (train) and headless Chromium (train:browser):
 // the adapter, the model and data, a live progress bar per epoch, a line per epoch, the test accuracy.
+import { describeDefaults } from '../gpu/variants.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import { formatAdapter } from '../gpu/device.js';
 import type { EpochInfo, Evaluation, StepInfo } from '../engine/model.js';
@@ -54,7 +55,7 @@ export class TrainReporter {
   readonly started = performance.now();
 
   adapter(info: AdapterDescription, note: string): void {
-    console.log(`adapter: ${formatAdapter(info)} — ${note}`);
+    console.log(`adapter: ${formatAdapter(info)} — ${note}; kernels: ${describeDefaults(info)}`);
   }
 
   /** What the progress bar measures against: images per epoch, epochs in the run. */

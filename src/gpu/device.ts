@@ -65,9 +65,13 @@ export function adapterOfDevice(device: GPUDevice): AdapterDescription | undefin
   return info ? describeAdapter({ info } as GPUAdapter) : undefined;
 }
 
-export async function openDevice(adapter: GPUAdapter): Promise<OpenedDevice> {
+/**
+ * A device on `adapter` with its limits raised to what the adapter offers (big buffers, 32 KiB+ of workgroup
+ * memory), or, with `defaultLimits`, WebGPU's defaults, as many browsers and devices give them.
+ */
+export async function openDevice(adapter: GPUAdapter, options: { defaultLimits?: boolean } = {}): Promise<OpenedDevice> {
   const requiredLimits: Record<string, number> = {};
-  for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  if (!options.defaultLimits) for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const hasTimestampQuery = adapter.features.has('timestamp-query');
   const device = await adapter.requestDevice({
     requiredLimits,

@@ -2,15 +2,30 @@
 // Regenerate on a GPU with the two commands below (each writes its table with --json FILE) and merge the tables.
 import type { MatmulVariant } from '../../shaders/matmul.js';
 
+/**
+ * A class of adapters: a vendor and, where known, its architectures or device names. A measured table applies
+ * only to adapters of the class it was measured on; other GPUs get the shape rules (variants.ts).
+ */
+export interface AdapterClass {
+  name: string;
+  vendor: string;
+  /** Dawn's architecture strings ('hopper'); or, where Dawn says 'unknown', device names that match. */
+  architectures: string[];
+  devices: RegExp;
+}
+
 export interface MeasuredVariants {
   /** The adapter the table was measured on, and the commands. */
   adapter: string;
+  appliesTo: AdapterClass;
   commands: string[];
   choices: Record<string, MatmulVariant>;
 }
 
 export const GPU_MEASURED: MeasuredVariants = {
   adapter: 'nvidia / unknown / nvidia-h200 (NVIDIA driver 580.159.04), Node + Dawn (npm webgpu 0.6.2)',
+  // H100 and H200 are both Hopper (sm_90): the same SMs, caches and workgroup memory.
+  appliesTo: { name: 'NVIDIA Hopper', vendor: 'nvidia', architectures: ['hopper'], devices: /\bh(100|200)\b/i },
   commands: [
     'npm run autotune -- --adapter system --hidden 500 --batch-size 128 --fresh',
     'npm run autotune -- --adapter system --hidden 4096,4096 --batch-size 1024 --fresh',

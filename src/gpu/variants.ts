@@ -6,7 +6,7 @@ import type { BiasGradVariant } from '../../shaders/biasGrad.js';
 import type { OptimizerVariant } from '../../shaders/optimizer.js';
 import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
 import type { AdapterDescription } from './device.js';
-import { GPU_MEASURED } from './measuredVariants.js';
+import { GPU_MEASURED, type AdapterClass, type MeasuredVariants } from './measuredVariants.js';
 
 /** Shapes a candidate is meant for; outputs = M·N. Absent bounds do not restrict. */
 export interface ShapeRange {
@@ -78,25 +78,36 @@ export const reduceKVariant = (form: MatmulForm, tileRows: number, tileCols: num
 export const SKINNY: ShapeRange = { maxOutputs: 16_384, minK: 64 };
 export const BIG: ShapeRange = { minOutputs: 1 << 20 };
 export const MEDIUM: ShapeRange = { minOutputs: 1 << 16 };
+export const SMALL: ShapeRange = { minOutputs: 1 << 12 };
 
+// Every class has a candidate within WebGPU's default 16 KiB of workgroup memory and 256 invocations, so a
+// device at default limits still gets workgroup tiles: 128×128×8 needs 16,896 bytes (padded against bank
+// conflicts), 64×64×16 17,408; 128×64×8 needs 12,800 and 64×64×8 8,704 (4×8 tiles: 128 invocations, so its
+// 64×8 slices split evenly into vec4 loads).
 const gpuCandidates = (form: MatmulForm): MatmulCandidate[] => [
   { ...reduceKVariant(form, 1, 1, 64), when: SKINNY },
   { ...tiledVariant(form, true, 128, 128, 8, 8, 8), when: BIG },
+  { ...tiledVariant(form, true, 128, 64, 8, 8, 8), when: BIG },
   { ...tiledVariant(form, true, 64, 64, 16, 4, 4), when: MEDIUM },
+  { ...tiledVariant(form, true, 64, 64, 8, 4, 8), when: MEDIUM },
+  // Scalar loads where K or N is not a multiple of 4 (nt 1024×4096×10: the input gradient of a 10-class output).
+  { ...tiledVariant(form, false, 64, 64, 16, 4, 4), when: MEDIUM },
+  { ...tiledVariant(form, false, 64, 64, 8, 4, 8), when: MEDIUM },
+  // Mid-size products (128×500 over K = 784): 32×32 tiles, the H200's measured choice there.
+  { ...tiledVariant(form, true, 32, 32, 8, 4, 4), when: SMALL },
   register(form, true, 4, 4),
   register(form, false, 4, 4),
 ];
 
 /**
- * Defaults for real GPUs: by shape class, plus the exact MLP shapes measured on a GPU (measuredVariants.ts).
- * Batches gathered on the GPU, four steps per submission: on the H200 a 784-500-10 step at batch 128 took
- * 0.204 ms at one per submission and 0.117 ms at four, its kernels 0.077 ms (npm run bench -- --only throughput).
- * Software adapters keep host uploads: there the gather kernel costs more than the upload it saves.
+ * Defaults for GPUs by shape class. Batches gathered on the GPU, four steps per submission: on the H200 a
+ * 784-500-10 step at batch 128 took 0.204 ms at one per submission and 0.117 ms at four, its kernels 0.077 ms
+ * (npm run bench -- --only throughput). Software adapters keep host uploads: there the gather kernel costs more
+ * than the upload it saves.
  */
 export const GPU_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
   matmul: { nn: gpuCandidates('nn'), nt: gpuCandidates('nt'), tn: gpuCandidates('tn') },
-  matmulByShape: GPU_MEASURED.choices,
   // The rows of dY split across a workgroup: a 1024-row bias gradient is 1,024 sequential loads otherwise.
   biasGrad: [{ workgroupSize: 256, vec4: true, reduceRows: true }, { workgroupSize: 256, vec4: false, reduceRows: true }],
   stepsPerSubmit: 4,
@@ -104,9 +115,33 @@ export const GPU_VARIANTS: VariantChoices = {
   augment: { workgroupSize: 64 },
 };
 
-/** The untuned defaults for an adapter class: software adapters want big register tiles, GPUs parallelism. */
+/** The GPU defaults with the exact shapes measured on NVIDIA Hopper (measuredVariants.ts), for that class only. */
+export const HOPPER_VARIANTS: VariantChoices = { ...GPU_VARIANTS, matmulByShape: GPU_MEASURED.choices };
+
+/** The measured tables, each with the class of adapters it holds for. */
+const MEASURED: { table: MeasuredVariants; variants: VariantChoices }[] = [{ table: GPU_MEASURED, variants: HOPPER_VARIANTS }];
+
+/** Whether an adapter is of a class: its vendor, and its architecture or (where that is unknown) its device name. */
+export function inAdapterClass(adapter: AdapterDescription, c: AdapterClass): boolean {
+  if (adapter.vendor.toLowerCase() !== c.vendor) return false;
+  const architecture = adapter.architecture.toLowerCase();
+  return c.architectures.includes(architecture) || c.devices.test(`${adapter.device} ${adapter.description}`);
+}
+
+/**
+ * The untuned defaults for an adapter: software adapters get big register tiles; GPUs the shape rules, plus the
+ * measured table of their class when there is one (the bounded autotune, `--autotune`, measures any other).
+ */
 export function defaultVariantsFor(adapter: AdapterDescription): VariantChoices {
-  return adapter.isFallbackAdapter ? DEFAULT_VARIANTS : GPU_VARIANTS;
+  if (adapter.isFallbackAdapter) return DEFAULT_VARIANTS;
+  return MEASURED.find((m) => inAdapterClass(adapter, m.table.appliesTo))?.variants ?? GPU_VARIANTS;
+}
+
+/** Which defaults an adapter gets, in words, for the adapter line: 'software defaults', 'GPU shape rules', …. */
+export function describeDefaults(adapter: AdapterDescription): string {
+  if (adapter.isFallbackAdapter) return 'software defaults';
+  const measured = MEASURED.find((m) => inAdapterClass(adapter, m.table.appliesTo));
+  return measured ? `GPU shape rules and the table measured on ${measured.table.appliesTo.name}` : 'GPU shape rules (no table measured on this class; --autotune measures one)';
 }
 
 /** The tuned variant for this exact shape if any, else the first candidate that runs it on this device. */

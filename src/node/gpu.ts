@@ -74,6 +74,8 @@ export interface NodeDeviceOptions {
    * store themselves and are tested on odd shapes; off by default because it removes a safety net.
    */
   disableRobustness?: boolean;
+  /** Ask for WebGPU's default limits (16 KiB of workgroup memory, 256 invocations), not the adapter's. */
+  defaultLimits?: boolean;
 }
 
 export async function openNodeDevice(choice: AdapterChoice = 'auto', options: NodeDeviceOptions = {}): Promise<NodeDevice> {
@@ -100,7 +102,7 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
       choice === 'auto' ? 'the system Vulkan driver gave no adapter; using SwiftShader (software)' : 'SwiftShader (software), as asked';
     if (!adapter) throw new Error(`SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is libvulkan1 installed?`);
   }
-  const opened = await openDevice(adapter);
+  const opened = await openDevice(adapter, { defaultLimits: options.defaultLimits });
   if (options.disableRobustness) driverNote += '; robust buffer access off';
   return {
     ...opened,
