@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { matmulFamily, matmulUnsupported, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
 import { GPU_MEASURED } from '../src/gpu/measuredVariants.js';
-import { autotuneVariants, trainingMatmuls, tuneKey, type TuneStore } from '../src/tuning/autotune.js';
+import { autotuneVariants, trainingMatmuls, tunedCodeHash, tuneKey, type TunedChoice, type TuneStore } from '../src/tuning/autotune.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { chooseMatmul, defaultVariantsFor, matmulShapeKey, DEFAULT_VARIANTS, GPU_VARIANTS, HOPPER_VARIANTS } from '../src/gpu/variants.js';
 import { mlpForwardBackward } from '../src/engine/referenceStep.js';
@@ -13,8 +13,8 @@ import { openTestDevice } from './helpers/gpu.js';
 
 const gpu = await openTestDevice();
 
-function memoryStore(): TuneStore & { saved: Record<string, Record<string, MatmulVariant>> } {
-  const saved: Record<string, Record<string, MatmulVariant>> = {};
+function memoryStore(): TuneStore & { saved: Record<string, Record<string, TunedChoice>> } {
+  const saved: Record<string, Record<string, TunedChoice>> = {};
   return { saved, load: (k) => saved[k], save: (k, v) => { saved[k] = v; } };
 }
 
@@ -50,12 +50,29 @@ describe('autotune', () => {
   it('a damaged stored choice is dropped, said in a line, and tuned again', async () => {
     const store = memoryStore();
     const shapes = trainingMatmuls(sizes, 16).map(([form, shape]) => matmulShapeKey(form, shape));
-    store.saved[tuneKey(gpu.adapterInfo)] = { [shapes[0]]: { family: 'tiled', workgroupSize: 1 << 20 } as unknown as MatmulVariant };
+    store.saved[tuneKey(gpu.adapterInfo)] = { [shapes[0]]: { family: 'tiled', workgroupSize: 1 << 20 } as unknown as TunedChoice };
     const lines: string[] = [];
     const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300, log: (l) => lines.push(l) });
     expect(lines[0]).toMatch(new RegExp(`^autotune: dropping the stored choice for ${shapes[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.+\\); it is tuned again$`));
     expect(lines[1]).toMatch(/^autotune: 5 products/);
     expect(Object.keys(tuned.matmulByShape!).sort()).toEqual([...shapes].sort());
+  });
+
+  it('a stored choice timed on a kernel whose code has changed since (or stored without its code hash) is tuned again', async () => {
+    const store = memoryStore();
+    const lines: string[] = [];
+    await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300 });
+    const entries = store.saved[tuneKey(gpu.adapterInfo)];
+    const [first, second] = trainingMatmuls(sizes, 16).map(([form, shape]) => matmulShapeKey(form, shape));
+    expect(entries[first].code).toBe(tunedCodeHash(first, entries[first].variant));
+    entries[first] = { ...entries[first], code: '0123456789abcdef' };
+    entries[second] = entries[second].variant as unknown as TunedChoice; // the old format: a bare variant
+    await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300, log: (l) => lines.push(l) });
+    expect(lines[0]).toBe(`autotune: dropping the stored choice for ${first} (timed on a kernel whose code has changed since); it is tuned again`);
+    expect(lines[1]).toMatch(new RegExp(`^autotune: dropping the stored choice for ${second.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`));
+    expect(lines[2]).toBe('autotune: 2 products, up to 0.3 s each');
+    // Another kernel's code gives another hash.
+    expect(tunedCodeHash(first, { ...entries[first].variant, workgroupSize: 32 })).not.toBe(entries[first].code);
   });
 
   it('a model with tuned variants uses them and matches the reference gradients', async () => {

@@ -155,4 +155,32 @@ describe('model checkpoints', () => {
     straight.dispose();
     resumed.dispose();
   });
+
+  it('a full checkpoint records the kernels that trained it; a resume on others says so in one line', async () => {
+    const options = { sizes: [784, 20, 10], seed: 5, variants: DEFAULT_VARIANTS };
+    const fit = { batchSize: 64, optimizer: adam, epochs: 1 };
+    const first = new Model(gpu.device, options);
+    await first.fit(train, fit);
+    const checkpoint = await saveCheckpoint(first, { full: true });
+    const plan = modelInternals(first).plan('train', 64);
+    const stepMatmuls = [...plan.forward, ...plan.backward].map((d) => d.label).filter((l) => l.startsWith('matmul'));
+    first.dispose();
+    const meta = decodeSafetensors(checkpoint, 'ckpt').metadata;
+    expect(meta.kernels).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.parse(meta.matmul_variants)).toEqual(stepMatmuls);
+    expect(stepMatmuls).toHaveLength(5);
+    const notes = async (variants: typeof DEFAULT_VARIANTS) => {
+      const lines: string[] = [];
+      const resumed = new Model(gpu.device, { ...options, variants });
+      loadCheckpoint(resumed, checkpoint, 'ckpt.safetensors');
+      await resumed.fit(train, { ...fit, epochs: 1, onNote: (l) => lines.push(l) });
+      await resumed.fit(train, { ...fit, epochs: 1, onNote: (l) => lines.push(l) }); // only the first fit after a resume compares
+      resumed.dispose();
+      return lines;
+    };
+    expect(await notes(DEFAULT_VARIANTS)).toEqual([]);
+    const other = await notes(GPU_VARIANTS);
+    expect(other).toHaveLength(1);
+    expect(other[0]).toMatch(/^resume: the checkpoint was trained with other kernels \([0-9a-f]{16}, now [0-9a-f]{16}; matmulNN 64×20×784 .*\): the run goes on, but not bit for bit with one that never stopped$/);
+  });
 });

@@ -114,7 +114,7 @@ export async function main(): Promise<void> {
     }
     return model.fit(splits.train, {
       epochs: epochs - model.epochs, batchSize: batch, optimizer: fitOptimizer, progressEvery, stepsPerSubmit,
-      schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment,
+      schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment, onNote: (line) => console.log(line),
       validation: splits.validation.count > 0 ? splits.validation : undefined,
       onStep: (s) => reporter.step(s),
       onEpoch: async (e) => {

@@ -136,6 +136,10 @@ export function encodeModelState(state: ModelState, metadata: Record<string, str
   if (state.training) {
     fields.full_checkpoint = 'true';
     fields.rng_state = Array.from(state.training.rng).join(',');
+    if (state.training.kernels) {
+      fields.kernels = state.training.kernels.digest;
+      fields.matmul_variants = JSON.stringify(state.training.kernels.matmuls);
+    }
     tensors.push(...state.training.optimizer);
   }
   return encodeSafetensors(tensors, fields);
@@ -180,6 +184,13 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
   const rng = Uint32Array.from(rngWords.map(Number));
   if (rng.length !== 4 || rng.some((x, i) => String(x) !== rngWords[i])) throw new BadInputError(`${fileName}: metadata rng_state is not 4 integers`, { file: fileName });
   state.training = { rng, optimizer: new Map([...file.tensors].filter(([name]) => name.startsWith('optimizer.'))) };
+  if (m.kernels !== undefined) {
+    const matmuls = metadataJson<unknown>(file, fileName, 'matmul_variants', 'a JSON list of kernel names') ?? [];
+    if (!/^[0-9a-f]{16}$/.test(m.kernels) || !Array.isArray(matmuls) || !matmuls.every((x) => typeof x === 'string')) {
+      throw new BadInputError(`${fileName}: metadata kernels/matmul_variants are not a 16-digit hex digest and a list of names`, { file: fileName });
+    }
+    state.training.kernels = { digest: m.kernels, matmuls };
+  }
   const batchSize = metadataNumber(file, fileName, 'batch_size', 'a positive integer', (x) => Number.isInteger(x) && x >= 1);
   if (batchSize !== undefined) {
     state.recipe = {

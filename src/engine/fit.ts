@@ -9,6 +9,7 @@ import { BadInputError, DivergedError } from '../errors.js';
 import { augmentedImageOf, checkAugmentation, type Augmentation } from '../augment/spec.js';
 import { encodeDispatches, type Dispatch } from '../gpu/dispatch.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
+import { codeHash } from '../gpu/codeHash.js';
 import type { Random } from '../gpu/random.js';
 import type { VariantChoices } from '../gpu/variants.js';
 import type { Architecture } from '../layers/architecture.js';
@@ -79,6 +80,8 @@ export interface FitOptions extends TrainingRecipe {
    * the result is the same bit for bit. Progress points and stops still fall on their exact step.
    */
   stepsPerSubmit?: number;
+  /** Where a one-line note goes (a resume on other kernels than the checkpoint's). Default console.warn. */
+  onNote?: (line: string) => void;
   /** Early stopping: end fit after this many epochs without a better validation accuracy (needs validation). */
   patience?: number;
   /**
@@ -91,6 +94,16 @@ export interface FitOptions extends TrainingRecipe {
    * variants' choice, on for GPUs). Needed for more than one step per submission.
    */
   gpuResidentData?: boolean;
+}
+
+/** What a checkpoint records of the kernels that trained it: a digest of every step kernel's code, and the matmuls by name. */
+export interface KernelRecord {
+  digest: string;
+  matmuls: string[];
+}
+
+export function kernelRecord(step: Dispatch[]): KernelRecord {
+  return { digest: codeHash(step.map((d) => d.codeHash).join(',')), matmuls: step.filter((d) => d.label.startsWith('matmul')).map((d) => d.label) };
 }
 
 /** Higher accuracy wins; on a tie, lower loss. */
@@ -113,6 +126,8 @@ export interface TrainingView {
   epochsDone: number;
   /** This fit's recipe, recorded for checkpoints. */
   lastRecipe: TrainingRecipe;
+  /** The kernels of the last training step (a checkpoint records them), and those a resumed state was trained with. */
+  kernels: { trained?: KernelRecord; resumedFrom?: KernelRecord };
   plan(mode: PlanMode, capacity: number, augmentation?: Augmentation): ModelPlan;
   useOptimizer(config: OptimizerConfig & { reset?: boolean }): GpuOptimizer;
   maxNormDispatches(c: number): Dispatch[];
@@ -153,6 +168,13 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
     optimizer: m.useOptimizer(options.optimizer),
     constraints: options.maxNorm === undefined ? [] : m.maxNormDispatches(options.maxNorm),
   }));
+  const trained = kernelRecord([...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints]);
+  const resumedFrom = m.kernels.resumedFrom;
+  if (resumedFrom && resumedFrom.digest !== trained.digest) {
+    const changed = trained.matmuls.filter((label, i) => label !== resumedFrom.matmuls[i]);
+    (options.onNote ?? console.warn)(`resume: the checkpoint was trained with other kernels (${resumedFrom.digest}, now ${trained.digest}${changed.length ? `; ${changed.join('; ')}` : ''}): the run goes on, but not bit for bit with one that never stopped`);
+  }
+  m.kernels = { trained };
   m.lastRecipe = { batchSize, optimizer: optimizer.config, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm, ...(augment ? { augment } : {}) };
   // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
   // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.

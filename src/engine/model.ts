@@ -7,7 +7,7 @@ import { BatchUploader } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoint.js';
 import { registerInternals } from './internals.js';
-import { runFit, type EpochInfo, type Evaluation, type FitOptions, type TrainingView } from './fit.js';
+import { runFit, type EpochInfo, type Evaluation, type FitOptions, type KernelRecord, type TrainingView } from './fit.js';
 import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { BadInputError, DeviceLostError, MisuseError } from '../errors.js';
@@ -85,6 +85,7 @@ export class Model {
   private resident?: ResidentDataset;
   /** The last fit's recipe, recorded in checkpoints. */
   private lastRecipe?: TrainingRecipe;
+  private kernels: { trained?: KernelRecord; resumedFrom?: KernelRecord } = {};
   readonly pixelNormalization: { mean: number; std: number };
 
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
@@ -219,6 +220,8 @@ export class Model {
       get epochsDone() { return model.epochsDone; },
       set epochsDone(e: number) { model.epochsDone = e; },
       set lastRecipe(r: TrainingRecipe) { model.lastRecipe = r; },
+      get kernels() { return model.kernels; },
+      set kernels(k) { model.kernels = k; },
       plan: (mode, capacity, augmentation) => this.plan(mode, capacity, augmentation),
       useOptimizer: (config) => this.useOptimizer(config),
       maxNormDispatches: (c) => this.maxNormDispatches(c),
@@ -350,7 +353,7 @@ export class Model {
           for (const entry of toTorchTensors(await this.parameters.download(buffer), layout, arch, `optimizer.${names[i]}.`)) optimizer.set(...entry);
         }
       }
-      state.training = { rng: this.random.state, optimizer };
+      state.training = { rng: this.random.state, optimizer, ...(this.kernels.trained ? { kernels: this.kernels.trained } : {}) };
     }
     return state;
   }
@@ -393,6 +396,7 @@ export class Model {
     this.seed = state.seed;
     this.epochsDone = state.epochs;
     this.lastRecipe = recipe;
+    this.kernels = { resumedFrom: training.kernels };
   }
 
   /** A new model shaped by a state (see exportState), holding it. */

@@ -40,6 +40,8 @@ export interface TrainingState {
   rng: Uint32Array;
   /** Optimizer state by PyTorch name: "optimizer.exp_avg.0.weight", … (none before the first step). */
   optimizer: Map<string, Tensor>;
+  /** The kernels of the step that trained it (bitwise resume holds under the same ones). */
+  kernels?: { digest: string; matmuls: string[] };
 }
 
 /** PyTorch's names for each optimizer's per-parameter state, in the engine's state-buffer order. */

@@ -1,6 +1,7 @@
 // Pipelines are compiled once per distinct WGSL text; a Dispatch is a ready-to-encode pipeline + bind group.
 import { inBindingOrder, type Binding } from '../../shaders/bindings.js';
 import { dispatchSize } from '../../shaders/common.js';
+import { codeHash } from './codeHash.js';
 
 export interface BufferSlice {
   buffer: GPUBuffer;
@@ -25,11 +26,22 @@ export interface Dispatch {
   /** Invocations per workgroup. */
   workgroupSize: number;
   cost: DispatchCost;
+  /** codeHash of the entry point and its WGSL: equal hashes, the same kernel. */
+  codeHash: string;
 }
 
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly hashes = new Map<string, string>();
   constructor(readonly device: GPUDevice) {}
+
+  /** codeHash of an entry point and its code, computed once per kernel. */
+  hash(code: string, entryPoint: string): string {
+    const key = `${entryPoint}\n${code}`;
+    let hash = this.hashes.get(key);
+    if (hash === undefined) this.hashes.set(key, (hash = codeHash(key)));
+    return hash;
+  }
 
   get size(): number {
     return this.pipelines.size;
@@ -81,7 +93,9 @@ export function makeDispatch(
     })),
   });
   const maxPerDimension = cache.device.limits.maxComputeWorkgroupsPerDimension;
-  return { label, pipeline, bindGroup, workgroups: dispatchSize(invocations, workgroupSize, maxPerDimension), workgroupSize, cost };
+  return {
+    label, pipeline, bindGroup, workgroups: dispatchSize(invocations, workgroupSize, maxPerDimension), workgroupSize, cost, codeHash: cache.hash(code, entryPoint),
+  };
 }
 
 export function encodeDispatches(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {

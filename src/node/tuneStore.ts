@@ -3,8 +3,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { MatmulVariant } from '../../shaders/matmul.js';
-import type { TuneStore } from '../tuning/autotune.js';
+import type { TunedChoice, TuneStore } from '../tuning/autotune.js';
 import { writeFileAtomic } from './files.js';
 
 export function defaultTuneFile(): string {
@@ -12,7 +11,7 @@ export function defaultTuneFile(): string {
 }
 
 export function fileTuneStore(path = defaultTuneFile()): TuneStore {
-  const readAll = (): Record<string, Record<string, MatmulVariant>> => {
+  const readAll = (): Record<string, Record<string, TunedChoice>> => {
     if (!existsSync(path)) return {};
     try {
       return JSON.parse(readFileSync(path, 'utf8'));

@@ -4,20 +4,33 @@
 // far is not timed further. Results are cached per adapter and engine version (a file in Node, localStorage
 // in the browser), so the search runs once per machine.
 import type { InputKind } from '../data/dataset.js';
-import { matmulExceedsDevice, matmulFamily, matmulVariantName, parseMatmulVariant, type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
+import { matmulExceedsDevice, matmulFamily, matmulShader, matmulVariantName, parseMatmulVariant, type MatmulFamily, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import { PipelineCache } from '../gpu/dispatch.js';
 import { architectureOf } from '../engine/mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import { Ops } from '../gpu/ops.js';
 import { chooseMatmul, defaultVariantsFor, inRange, matmulShapeKey, MEDIUM, SKINNY, type VariantChoices } from '../gpu/variants.js';
-import { ENGINE_VERSION } from '../version.js';
+import { codeHash } from '../gpu/codeHash.js';
 import { compareMatmulVariants, matmulCandidates } from './matmulVariants.js';
 
-/** Where tuned choices are kept between runs. */
+/** A tuned choice as stored: the variant, and the codeHash of the kernel that was timed (matmulShader for the shape). */
+export interface TunedChoice {
+  variant: MatmulVariant;
+  code: string;
+}
+
+/** Where tuned choices are kept between runs, by adapter (tuneKey) and shape (matmulShapeKey). */
 export interface TuneStore {
-  load(key: string): Record<string, MatmulVariant> | undefined;
-  save(key: string, choices: Record<string, MatmulVariant>): void;
+  load(key: string): Record<string, TunedChoice> | undefined;
+  save(key: string, choices: Record<string, TunedChoice>): void;
+}
+
+/** The codeHash of the kernel a variant runs for a shape key ('nn 128×500×784 u8'), or null for a key that is not one. */
+export function tunedCodeHash(shapeKey: string, variant: MatmulVariant): string | null {
+  const m = shapeKey.match(/^(nn|nt|tn) (\d+)×(\d+)×(\d+)( u8)?$/);
+  if (!m || m[1] !== variant.form) return null;
+  return codeHash(matmulShader(variant, { M: Number(m[2]), N: Number(m[3]), K: Number(m[4]), inputU8: Boolean(m[5]) }));
 }
 
 /** A store in localStorage (browser). */
@@ -29,8 +42,9 @@ export const localStorageTuneStore: TuneStore = {
   save: (key, choices) => globalThis.localStorage?.setItem(`webgpu-mlp/autotune/${key}`, JSON.stringify(choices)),
 };
 
+/** The store's key for an adapter. Kernel changes are caught per entry, by the code hash each one keeps. */
 export function tuneKey(adapter: AdapterDescription): string {
-  return [adapter.vendor, adapter.architecture, adapter.device, adapter.description, `engine ${ENGINE_VERSION}`].join('|');
+  return [adapter.vendor, adapter.architecture, adapter.device, adapter.description].join('|');
 }
 
 /**
@@ -75,23 +89,25 @@ export interface AutotuneOptions {
 }
 
 /**
- * The stored choices that are still variants this engine can build on this device; a damaged or stale entry
- * (edited by hand, from another version, past the device's limits) is dropped, said in a line, and tuned again.
+ * The stored choices that are still variants this engine can build on this device, timed on the kernel it would
+ * run today; a damaged or stale entry (edited by hand, timed on a kernel whose code has changed since, past the
+ * device's limits) is dropped, said in a line, and tuned again.
  */
-function checkedCache(stored: Record<string, MatmulVariant>, limits: GPUSupportedLimits, log?: (line: string) => void): Record<string, MatmulVariant> {
-  const kept: Record<string, MatmulVariant> = {};
-  for (const [shapeKey, variant] of Object.entries(stored ?? {})) {
+function checkedCache(stored: Record<string, TunedChoice>, limits: GPUSupportedLimits, log?: (line: string) => void): Record<string, TunedChoice> {
+  const kept: Record<string, TunedChoice> = {};
+  for (const [shapeKey, entry] of Object.entries(stored ?? {})) {
     let problem: string | null;
     let parsed: MatmulVariant | null = null;
     try {
-      const name = matmulVariantName(variant);
+      const name = matmulVariantName(entry.variant);
       parsed = parseMatmulVariant(name);
       problem = parsed && matmulVariantName(parsed) === name ? matmulExceedsDevice(parsed, limits) : `'${name}' is not a variant`;
+      if (!problem && parsed && entry.code !== tunedCodeHash(shapeKey, parsed)) problem = 'timed on a kernel whose code has changed since';
     } catch (e) {
       problem = (e as Error).message;
     }
     if (problem || !parsed) log?.(`autotune: dropping the stored choice for ${shapeKey} (${problem ?? 'unreadable'}); it is tuned again`);
-    else kept[shapeKey] = parsed;
+    else kept[shapeKey] = { variant: parsed, code: entry.code };
   }
   return kept;
 }
@@ -100,7 +116,7 @@ export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): P
   const base = defaultVariantsFor(o.adapter);
   const key = tuneKey(o.adapter);
   const cached = checkedCache(o.store?.load(key) ?? {}, device.limits, o.log);
-  const chosen: Record<string, MatmulVariant> = { ...cached };
+  const chosen: Record<string, TunedChoice> = { ...cached };
   const ops = new Ops(new PipelineCache(device), base);
   const budgetMs = o.budgetMs ?? 3000;
   const todo = new Map<string, [MatmulForm, MatmulShape]>();
@@ -120,10 +136,12 @@ export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): P
     const best = [...timed].sort((a, b) => a.timing!.medianMs - b.timing!.medianMs)[0];
     done++;
     if (!best) continue;
-    chosen[shapeKey] = candidates.find((v) => matmulVariantName(v) === best.variant)!;
+    const variant = candidates.find((v) => matmulVariantName(v) === best.variant)!;
+    chosen[shapeKey] = { variant, code: tunedCodeHash(shapeKey, variant)! };
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     o.log?.(`autotune ${done}/${todo.size}: ${shapeKey} → ${best.variant} (${best.timing!.medianMs.toFixed(3)} ms; ${results.filter((r) => r.timing).length} of ${candidates.length} timed in ${seconds} s)`);
   }
   if (todo.size) o.store?.save(key, chosen);
-  return { ...base, matmulByShape: { ...base.matmulByShape, ...chosen } };
+  const tuned = Object.fromEntries(Object.entries(chosen).map(([k, c]) => [k, c.variant]));
+  return { ...base, matmulByShape: { ...base.matmulByShape, ...tuned } };
 }
