@@ -1,5 +1,5 @@
 // npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...] | --layers LIST] [--batch-size 64,128,256]
-//   [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
+//   [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]] [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput per batch size, one full MNIST epoch, each kernel of a step with its structural figures
 // (workgroups, FLOPs, bytes), and the matmul variants on every product of the step. On a real GPU (or with
 // --wide) the matmul section adds the products of a 784-4096-4096-10 step at batch 1024 and 4096³.
@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../node/files.js';
 import { int, table } from './report.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { compareMatmulVariants } from '../tuning/matmulVariants.js';
-import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
+import { autotuneVariants, rankedCandidates, trainingMatmuls } from '../tuning/autotune.js';
 import { fileTuneStore } from '../node/tuneStore.js';
 import { matmulShapeKey } from '../gpu/variants.js';
 import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants, type KernelVariantResult } from '../bench/kernelVariants.js';
@@ -21,7 +21,7 @@ import { defaultVariantsFor } from '../gpu/variants.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadMnist } from '../node/mnistFiles.js';
-import { choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
+import { choiceFlag, floatFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
 
 const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);
@@ -30,7 +30,7 @@ export async function main(): Promise<void> {
     quick: { type: 'boolean' }, adapter: { type: 'string' }, json: { type: 'string' }, steps: { type: 'string' }, only: { type: 'string' },
     'no-robustness': { type: 'boolean' }, hidden: { type: 'string' }, 'batch-size': { type: 'string' }, wide: { type: 'boolean' },
     'steps-per-submit': { type: 'string' }, autotune: { type: 'boolean' }, match: { type: 'string' }, layers: { type: 'string' },
-    augment: { type: 'string' }, repeats: { type: 'string' },
+    augment: { type: 'string' }, repeats: { type: 'string' }, exhaustive: { type: 'boolean' }, budget: { type: 'string' },
   });
   const quick = Boolean(flags.quick);
   const SECTIONS = ['throughput', 'epoch', 'step', 'matmul', 'kernels'] as const;
@@ -146,10 +146,20 @@ export async function main(): Promise<void> {
   // --match: only the products whose key (such as 'nn 4096×4096×4096') contains one of these comma-separated texts.
   const wanted = flags.match?.split(',');
   const matching = shapes.filter(([form, shape]) => !wanted || wanted.some((t) => matmulShapeKey(form, shape).includes(t)));
+  // Each product gets autotune's treatment: the likeliest variants first, a time budget per product (--budget
+  // seconds; 15 on software adapters, 5 on GPUs), and a variant 1.5× slower than the best so far timed once
+  // (marked ~). --exhaustive times every variant to full precision (slow on software adapters: tens of minutes).
+  const exhaustive = Boolean(flags.exhaustive);
+  if (exhaustive && flags.budget !== undefined) throw new UsageError('--exhaustive times every variant; drop --budget');
+  const budgetMs = 1000 * floatFlag('budget', flags.budget, gpu.adapterInfo.isFallbackAdapter ? 15 : 5, (x) => x > 0);
+  let skipped = 0;
   for (const [form, shape, what] of run('matmul') ? matching : []) {
-    // A variant 4× slower than the best so far is timed once (marked ~): the table stays complete and quick.
     // GPU timestamps resolve short runs well, so on a GPU each trial lasts ~20 ms rather than ~300 ms.
-    const rows = await compareMatmulVariants(gpu.device, modelInternals(model).ops, form, shape, undefined, { pruneFactor: 4, quick: !gpu.adapterInfo.isFallbackAdapter });
+    const ops = modelInternals(model).ops;
+    const rows = exhaustive
+      ? await compareMatmulVariants(gpu.device, ops, form, shape, undefined, { pruneFactor: 4, quick: !gpu.adapterInfo.isFallbackAdapter })
+      : await compareMatmulVariants(gpu.device, ops, form, shape, rankedCandidates(form, shape, variants, gpu.device.limits, gpu.adapterInfo.isFallbackAdapter), { quick: true, budgetMs, pruneFactor: 1.5 });
+    skipped += rows.filter((r) => r.skipped === 'time budget').length;
     const best = rows.filter((r) => r.timing && !r.pruned).sort((a, b) => a.timing!.medianMs - b.timing!.medianMs)[0];
     console.log(`\n== matmul ${matmulShapeKey(form, shape)}: ${what} (each variant verified against float64 first${rows[0]?.checked < shape.M * shape.N ? `, on ${rows[0].checked} sampled outputs` : ''}; ${rows.find((r) => r.timing)?.timing?.clock === 'timestamp' ? 'GPU timestamps' : 'wall clock'}; best: ${best?.variant})`);
     console.log(table(['variant', 'verified', 'ms', 'GFLOP/s', 'speed-up'], rows.map((r) => [
@@ -160,6 +170,7 @@ export async function main(): Promise<void> {
     if (rows.some((r) => !r.skipped && !r.verified)) process.exitCode = 1;
   }
   results.matmul = variantResults;
+  if (skipped) console.log(`\n${skipped} matmul variants not run: over the ${budgetMs / 1000} s budget per product (--budget S, or --exhaustive for all)`);
 
   if (run('kernels')) {
     const printKernelTable = (title: string, rows: KernelVariantResult[]) => {
