@@ -11,6 +11,7 @@ import { sliceDataset } from '../src/data/dataset.js';
 import { Model } from '../src/engine/model.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { DEFAULT_VARIANTS } from '../src/gpu/variants.js';
+import { parseLayers } from '../src/layers/index.js';
 import { BadInputError, DeviceLimitError, DeviceLostError, DivergedError, GpuError, MisuseError } from '../src/errors.js';
 import { liveBuffers } from '../src/gpu/buffers.js';
 import { openNodeDevice, type AdapterChoice } from '../src/node/gpu.js';
@@ -169,6 +170,36 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
     await expect(model.evaluate(train)).rejects.toThrow(/^evaluate: the model was disposed$/);
     expect(() => model.setParams(new Float32Array(4))).toThrow(MisuseError);
     expect(() => new Model(gpu.device, { sizes: [784, 16, 10], pixelStd: 1e-40 })).toThrow(/pixelStd 1e-40 is too small/);
+  });
+});
+
+describe('every check a user can trigger throws a typed error', () => {
+  const adam = { kind: 'adam' as const, lr: 1e-3 };
+  it.each([
+    ['epochs 0', { epochs: 0, batchSize: 50, optimizer: adam }, /epochs must be a positive integer, got 0/],
+    ['epochs NaN', { epochs: NaN, batchSize: 50, optimizer: adam }, /epochs must be a positive integer, got NaN/],
+    ['batch size 0', { epochs: 1, batchSize: 0, optimizer: adam }, /batch size must be a positive integer, got 0/],
+    ['lr NaN', { epochs: 1, batchSize: 50, optimizer: { kind: 'adam' as const, lr: NaN } }, /optimizer lr out of range: NaN/],
+    ['an unknown optimizer', { epochs: 1, batchSize: 50, optimizer: { kind: 'rmsprop' as 'adam', lr: 1e-3 } }, /unknown optimizer 'rmsprop'/],
+    ['a bad schedule', { epochs: 1, batchSize: 50, optimizer: adam, schedule: { kind: 'linear' as 'cosine' } }, /unknown schedule 'linear'/],
+    ['a bad augmentation', { epochs: 1, batchSize: 50, optimizer: adam, augment: { rotate: -1 } }, /augment: rotate must be a number in \[0, 180\]/],
+  ])('fit with %s: BadInputError', async (_, options, message) => {
+    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const error = await model.fit(train, options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadInputError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).name).toBe('BadInputError');
+    model.dispose();
+  });
+
+  it.each([
+    ['one size', () => new Model(gpu.device, { sizes: [784] }), /an MLP needs at least 2 sizes/],
+    ['a bad layer list', () => parseLayers('linear:10,spin'), /unknown layer kind 'spin'/],
+    ['a shape that does not fit', () => new Model(gpu.device, { layers: parseLayers('conv2d:4:k=3,linear:10') }), /put flatten before it/],
+    ['a bad seed', () => new Model(gpu.device, { sizes: [784, 10], seed: -1 }), /seed must be an integer/],
+  ])('%s: BadInputError', (_, make, message) => {
+    expect(make).toThrow(BadInputError);
+    expect(make).toThrow(message);
   });
 });
 

@@ -140,21 +140,21 @@ export interface TrainingView {
 
 export async function runFit(m: TrainingView, train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
   const { epochs, batchSize } = options;
-  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new BadInputError(`epochs must be a positive integer, got ${epochs}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new BadInputError(`batch size must be a positive integer, got ${batchSize}`);
   const asked = options.stepsPerSubmit;
-  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1)) throw new Error(`stepsPerSubmit must be a positive integer, got ${asked}`);
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1)) throw new BadInputError(`stepsPerSubmit must be a positive integer, got ${asked}`);
   const labelSmoothing = options.labelSmoothing ?? 0;
-  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new BadInputError(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
   if (options.schedule) validateSchedule(options.schedule);
-  if (options.maxNorm !== undefined && !(options.maxNorm > 0 && Number.isFinite(options.maxNorm))) throw new Error(`maxNorm must be a positive number, got ${options.maxNorm}`);
+  if (options.maxNorm !== undefined && !(options.maxNorm > 0 && Number.isFinite(options.maxNorm))) throw new BadInputError(`maxNorm must be a positive number, got ${options.maxNorm}`);
   const patience = options.patience;
-  if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new Error(`patience must be a positive integer, got ${patience}`);
+  if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new BadInputError(`patience must be a positive integer, got ${patience}`);
   const restoreBest = options.restoreBest ?? patience !== undefined;
-  if ((patience !== undefined || restoreBest) && !options.validation) throw new Error('patience and restoreBest need a validation set');
+  if ((patience !== undefined || restoreBest) && !options.validation) throw new BadInputError('patience and restoreBest need a validation set');
   checkDataset(train, m.architecture.inputs, m.classes, m.input);
   if (options.validation) checkDataset(options.validation, m.architecture.inputs, m.classes, m.input);
-  if (train.count === 0) throw new Error(`${train.name}: no images to train on`);
+  if (train.count === 0) throw new BadInputError(`${train.name}: no images to train on`);
   const augment = checkAugmentation(options.augment);
   if (augment) {
     if (m.input !== 'u8') throw new BadInputError('augment distorts u8 image pixels; this model takes f32 features', { flag: 'augment' });
@@ -179,7 +179,7 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
   // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
   // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
   // Asking for several steps per submission asks for the data on the GPU, which they need.
-  if (options.gpuResidentData === false && (asked ?? 1) > 1) throw new Error('stepsPerSubmit > 1 needs gpuResidentData');
+  if (options.gpuResidentData === false && (asked ?? 1) > 1) throw new BadInputError('stepsPerSubmit > 1 needs gpuResidentData');
   const keepOnGpu = options.gpuResidentData ?? ((asked ?? 1) > 1 || (m.choices.gpuResidentData ?? false));
   const resident = keepOnGpu && ResidentDataset.fits(m.device, train) ? m.residentData(train) : null;
   const uploader = resident ? null : new BatchUploader(plan, m.architecture.inputs);

@@ -1,6 +1,7 @@
 // A model's parameters in one flat GPU buffer, laid out from its list of layers (src/layers/architecture.ts):
 // each layer's tensors in order, named as PyTorch's nn.Sequential names them ('0.weight', '0.bias', '2.weight', …).
 // A linear layer's weight is [in × out] here, the transpose of PyTorch's nn.Linear.weight.
+import { BadInputError } from '../errors.js';
 import { architecture, defaultInputShape, parametersOf, statesOf, type Architecture } from '../layers/architecture.js';
 import type { InputShape } from '../layers/shape.js';
 import { mlpLayerSpecs, type LayerSpec } from '../layers/index.js';
@@ -34,17 +35,17 @@ export interface MlpConfig {
 export const DEFAULT_SIZES = [784, 500, 10];
 
 export function validateSizes(sizes: number[]): void {
-  if (sizes.length < 2) throw new Error(`an MLP needs at least 2 sizes (inputs, classes), got [${sizes.join(', ')}]`);
+  if (sizes.length < 2) throw new BadInputError(`an MLP needs at least 2 sizes (inputs, classes), got [${sizes.join(', ')}]`);
   for (const s of sizes) {
-    if (!Number.isInteger(s) || s < 1 || s > MAX_WIDTH) throw new Error(`layer size must be an integer in 1..${MAX_WIDTH}, got ${s}`);
+    if (!Number.isInteger(s) || s < 1 || s > MAX_WIDTH) throw new BadInputError(`layer size must be an integer in 1..${MAX_WIDTH}, got ${s}`);
   }
-  if (sizes[sizes.length - 1] < 2) throw new Error(`the last layer needs at least 2 classes, got ${sizes[sizes.length - 1]}`);
+  if (sizes[sizes.length - 1] < 2) throw new BadInputError(`the last layer needs at least 2 classes, got ${sizes[sizes.length - 1]}`);
 }
 
 /** The architecture a config describes: its layers, or the plain MLP of its sizes. */
 export function architectureOf(config: Pick<MlpConfig, 'sizes' | 'layers' | 'inputs'>): Architecture {
   if (config.layers) {
-    if (config.sizes) throw new Error('give a model either sizes or layers, not both');
+    if (config.sizes) throw new BadInputError('give a model either sizes or layers, not both');
     return architecture(config.layers, config.inputs ?? defaultInputShape(config.layers));
   }
   const sizes = config.sizes ?? DEFAULT_SIZES;
@@ -96,7 +97,7 @@ export class MlpParameters {
   }
 
   uploadState(flat: Float32Array): void {
-    if (flat.length !== this.stateLayout.totalLength) throw new Error(`expected ${this.stateLayout.totalLength} state floats, got ${flat.length}`);
+    if (flat.length !== this.stateLayout.totalLength) throw new BadInputError(`expected ${this.stateLayout.totalLength} state floats, got ${flat.length}`);
     this.device.queue.writeBuffer(this.state, 0, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 
@@ -110,7 +111,7 @@ export class MlpParameters {
   }
 
   upload(flat: Float32Array): void {
-    if (flat.length !== this.layout.totalLength) throw new Error(`expected ${this.layout.totalLength} floats, got ${flat.length}`);
+    if (flat.length !== this.layout.totalLength) throw new BadInputError(`expected ${this.layout.totalLength} floats, got ${flat.length}`);
     this.device.queue.writeBuffer(this.params, 0, flat.buffer, flat.byteOffset, flat.byteLength);
   }
 

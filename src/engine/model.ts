@@ -93,7 +93,7 @@ export class Model {
     this.sizes = this.architecture.sizes;
     this.parameters = new MlpParameters(device, this.architecture);
     this.seed = options.seed ?? 0;
-    if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new Error(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
+    if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new BadInputError(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
     this.random = new Random(this.seed);
     // The adapter's defaults unless the caller picks: GPU kernels on GPUs, the software ones otherwise.
     const adapter = adapterOfDevice(device);
@@ -249,7 +249,7 @@ export class Model {
 
   private async evaluateUnguarded(data: AnyDataset, signal?: AbortSignal): Promise<Evaluation> {
     checkDataset(data, this.architecture.inputs, this.classes, this.input);
-    if (data.count === 0) throw new Error(`${data.name}: no images to evaluate`);
+    if (data.count === 0) throw new BadInputError(`${data.name}: no images to evaluate`);
     const capacity = this.inferenceCapacity(data.count);
     const plan = this.plan('evaluate', capacity);
     const uploader = new BatchUploader(plan, this.architecture.inputs);

@@ -1,5 +1,6 @@
 // Optimizer state on the GPU (moments or velocity, shaped like the parameters) and its one update dispatch.
 // The host keeps the step count and writes the per-step uniforms (bias corrections) before each submit.
+import { BadInputError } from '../errors.js';
 import { UniformWords } from '../../shaders/bindings.js';
 import { ADAM_UNIFORM_BYTES, packAdamUniform, packSgdUniform, SGD_UNIFORM_BYTES } from '../../shaders/optimizer.js';
 import { uniformBuffer } from '../gpu/buffers.js';
@@ -26,7 +27,7 @@ export interface OptimizerConfig {
 }
 
 export function resolveOptimizer(c: OptimizerConfig): Required<OptimizerConfig> {
-  if (!OPTIMIZER_KINDS.includes(c.kind)) throw new Error(`unknown optimizer '${c.kind}': expected ${OPTIMIZER_KINDS.join(', ')}`);
+  if (!OPTIMIZER_KINDS.includes(c.kind)) throw new BadInputError(`unknown optimizer '${c.kind}': expected ${OPTIMIZER_KINDS.join(', ')}`);
   const full = {
     kind: c.kind,
     lr: c.lr,
@@ -39,17 +40,17 @@ export function resolveOptimizer(c: OptimizerConfig): Required<OptimizerConfig> 
     nesterov: c.nesterov ?? false,
   };
   const check = (name: string, value: number, ok: boolean) => {
-    if (!ok) throw new Error(`optimizer ${name} out of range: ${value}`);
+    if (!ok) throw new BadInputError(`optimizer ${name} out of range: ${value}`);
   };
   check('lr', full.lr, Number.isFinite(full.lr) && full.lr > 0);
   // The kernels read hyperparameters as f32: a learning rate that rounds to 0 (or to infinity) trains nothing.
-  if (!(Math.fround(full.lr) > 0 && Number.isFinite(Math.fround(full.lr)))) throw new Error(`optimizer lr ${full.lr} is 0 or infinite as an f32, which the GPU computes in`);
+  if (!(Math.fround(full.lr) > 0 && Number.isFinite(Math.fround(full.lr)))) throw new BadInputError(`optimizer lr ${full.lr} is 0 or infinite as an f32, which the GPU computes in`);
   check('beta1', full.beta1, full.beta1 >= 0 && full.beta1 < 1);
   check('beta2', full.beta2, full.beta2 >= 0 && full.beta2 < 1);
   check('eps', full.eps, full.eps > 0);
   check('weightDecay', full.weightDecay, full.weightDecay >= 0);
   check('momentum', full.momentum, full.momentum >= 0 && full.momentum < 1);
-  if (full.nesterov && full.momentum === 0) throw new Error('nesterov needs a momentum > 0');
+  if (full.nesterov && full.momentum === 0) throw new BadInputError('nesterov needs a momentum > 0');
   return full;
 }
 

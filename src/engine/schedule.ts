@@ -9,6 +9,7 @@
 //              without its momentum cycling
 // constant, step and cosine take a linear warm-up: update t < W uses lr·(t + 1)/W; cosine then runs over
 // t′ = t − W of T′ = T − W. Past the end (a later fit), cosine and onecycle hold their final value.
+import { BadInputError } from '../errors.js';
 
 export type ScheduleKind = 'constant' | 'step' | 'cosine' | 'onecycle';
 export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['constant', 'step', 'cosine', 'onecycle'];
@@ -37,10 +38,10 @@ export interface ScheduleClock {
 
 export function validateSchedule(s: ScheduleConfig): void {
   const bad = (what: string, value: unknown) => new Error(`schedule ${s.kind}: ${what} out of range: ${value}`);
-  if (!SCHEDULE_KINDS.includes(s.kind)) throw new Error(`unknown schedule '${s.kind}': expected ${SCHEDULE_KINDS.join(', ')}`);
+  if (!SCHEDULE_KINDS.includes(s.kind)) throw new BadInputError(`unknown schedule '${s.kind}': expected ${SCHEDULE_KINDS.join(', ')}`);
   const w = s.warmupEpochs ?? 0;
   if (!(Number.isFinite(w) && w >= 0)) throw bad('warmupEpochs', w);
-  if (s.kind === 'onecycle' && w > 0) throw new Error('schedule onecycle has its own warm-up (pctStart); drop warmupEpochs');
+  if (s.kind === 'onecycle' && w > 0) throw new BadInputError('schedule onecycle has its own warm-up (pctStart); drop warmupEpochs');
   const every = s.everyEpochs ?? 1;
   if (!(Number.isInteger(every) && every >= 1)) throw bad('everyEpochs', every);
   const gamma = s.gamma ?? 0.1;
@@ -94,7 +95,7 @@ export function parseSchedule(text: string): ScheduleConfig {
     const field = keys[key];
     const x = Number(value);
     if (!field || value === undefined || value.trim() === '' || !Number.isFinite(x)) {
-      throw new Error(`schedule '${text}': '${part}' is not one of ${Object.keys(keys).map((k) => `${k}=NUMBER`).join(', ')}`);
+      throw new BadInputError(`schedule '${text}': '${part}' is not one of ${Object.keys(keys).map((k) => `${k}=NUMBER`).join(', ')}`);
     }
     (config as unknown as Record<string, number>)[field] = x;
   }

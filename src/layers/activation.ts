@@ -1,6 +1,7 @@
 // An activation layer from the elementwise template (shaders/elementwise.ts): its name, its forward and
 // backward as WGSL expressions, and the same two as float64 functions. Output shape = input shape, no
 // parameters. A new activation is a module that calls this, plus its line in LAYER_MODULES (index.ts).
+import { BadInputError } from '../errors.js';
 import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import type { LayerModule } from './layer.js';
 
@@ -16,7 +17,7 @@ export function activation<K extends string>(op: ActivationDefinition<K>): Layer
     kind: op.name,
     op,
     parse(args) {
-      if (args.length) throw new Error(`${op.name} takes no argument, got '${op.name}:${args.join(':')}'`);
+      if (args.length) throw new BadInputError(`${op.name} takes no argument, got '${op.name}:${args.join(':')}'`);
       return { kind: op.name };
     },
     format: () => op.name,

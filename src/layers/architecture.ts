@@ -1,6 +1,7 @@
 // A model's list of layers, checked and placed: each layer's input and output shapes, its index (PyTorch's
 // nn.Sequential index, so a dropout shifts the indices after it as it does there) and its parameter
 // tensors, named `${index}.weight` etc. Everything that walks a model walks this.
+import { BadInputError } from '../errors.js';
 import { moduleOf, formatLayers, type LayerSpec } from './index.js';
 import type { LayerModule, LayerPlace, ParameterDecl, StateDecl } from './layer.js';
 import { checkedInputShape, elementsOf, formatShape, isImage, type InputShape, type Shape } from './shape.js';
@@ -48,7 +49,7 @@ export function defaultInputShape(specs: readonly LayerSpec[]): Shape {
 
 export function architecture(specs: readonly LayerSpec[], input: InputShape): Architecture {
   const inputShape = checkedInputShape(input);
-  if (specs.length === 0) throw new Error('a model needs at least one layer');
+  if (specs.length === 0) throw new BadInputError('a model needs at least one layer');
   let shape = inputShape;
   const layers = specs.map((spec, index): PlacedLayer => {
     const module = moduleOf(spec);
@@ -56,12 +57,12 @@ export function architecture(specs: readonly LayerSpec[], input: InputShape): Ar
     const where = `layer ${index} (${written})`;
     // A spec built in code is checked as its written form would be.
     module.parse(written.split(':').slice(1));
-    if (index === 0 && !module.readsModelInput) throw new Error(`${where}: the first layer reads the u8 pixels or f32 features, which only linear and conv2d can`);
+    if (index === 0 && !module.readsModelInput) throw new BadInputError(`${where}: the first layer reads the u8 pixels or f32 features, which only linear and conv2d can`);
     let outputShape: Shape;
     try {
       outputShape = module.outputShape(spec as never, shape);
     } catch (e) {
-      throw new Error(`${where} cannot take its input ${formatShape(shape)}: ${(e as Error).message}`);
+      throw new BadInputError(`${where} cannot take its input ${formatShape(shape)}: ${(e as Error).message}`);
     }
     const parameters = module.parameters(spec as never, shape).map((p) => ({ ...p, name: `${index}.${p.role}` }));
     const state = (module.state?.(spec as never, shape) ?? []).map((s) => ({ ...s, name: `${index}.${s.role}`, transposedInTorch: false as const }));
@@ -73,9 +74,9 @@ export function architecture(specs: readonly LayerSpec[], input: InputShape): Ar
     return placed;
   });
   const last = specs[specs.length - 1];
-  if (last.kind !== 'linear') throw new Error(`the last layer must be linear (its outputs are the class scores), got ${moduleOf(last).format(last as never)}`);
+  if (last.kind !== 'linear') throw new BadInputError(`the last layer must be linear (its outputs are the class scores), got ${moduleOf(last).format(last as never)}`);
   const classes = elementsOf(shape);
-  if (classes < 2) throw new Error(`the last layer needs at least 2 classes, got ${classes}`);
+  if (classes < 2) throw new BadInputError(`the last layer needs at least 2 classes, got ${classes}`);
   const inputs = elementsOf(inputShape);
   const sizes = [inputs, ...layers.filter((l) => l.spec.kind === 'linear').map((l) => l.outputs)];
   const text = formatLayers(specs);

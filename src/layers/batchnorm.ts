@@ -5,6 +5,7 @@
 // running_var, num_batches_tracked (the model's optimizer step, written by checkpoints). Kernels:
 // shaders/batchnorm.ts; a ReLU after it runs fused as its epilogue. This module holds the GPU ops and their
 // float64 twins.
+import { BadInputError } from '../errors.js';
 import {
   BATCHNORM_BACKWARD_BINDINGS, BATCHNORM_STATS_BINDINGS, BATCHNORM_WORKGROUP, batchnormBackwardShader, batchnormForwardBindings,
   batchnormForwardShader, batchnormStatsShader, type BatchnormShape,
@@ -92,7 +93,7 @@ export const reference = {
 export const batchnorm: LayerModule<BatchnormSpec> = {
   kind: 'batchnorm',
   parse(args) {
-    if (args.length) throw new Error(`batchnorm takes no argument (PyTorch's defaults: momentum 0.1, eps 1e-5), got 'batchnorm:${args.join(':')}'`);
+    if (args.length) throw new BadInputError(`batchnorm takes no argument (PyTorch's defaults: momentum 0.1, eps 1e-5), got 'batchnorm:${args.join(':')}'`);
     return { kind: 'batchnorm' };
   },
   format: () => 'batchnorm',

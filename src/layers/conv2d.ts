@@ -5,6 +5,7 @@
 //   backward  dWeight = matmulTN(columns, dY); dBias = biasGrad(dY);
 //             dColumns = matmulNT(dY, weight); dX = conv2dInputGrad(dColumns) (× ReLU mask, fused)
 // This module holds the layer's two column ops and their float64 twins (direct loops, no columns).
+import { BadInputError } from '../errors.js';
 import {
   CONV2D_COLUMNS_BINDINGS, columnWidth, columnsInvocations, conv2dColumnsShader, conv2dInputGradBindings, conv2dInputGradShader, convOutputSize, type ConvGeometry,
 } from '../../shaders/conv2d.js';
@@ -102,19 +103,19 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     const [channels, ...options] = args;
     const outChannels = leadingInteger(channels, 1, MAX_CHANNELS);
     if (outChannels === undefined) {
-      throw new Error(`conv2d takes its output channels, an integer in 1..${MAX_CHANNELS}, then k=KERNEL (conv2d:16:k=3:pad=1), got '${args.join(':')}'`);
+      throw new BadInputError(`conv2d takes its output channels, an integer in 1..${MAX_CHANNELS}, then k=KERNEL (conv2d:16:k=3:pad=1), got '${args.join(':')}'`);
     }
     const o = integerOptions('conv2d', options, { k: 0, stride: 1, pad: 0 });
-    if (!(o.k >= 1 && o.k <= MAX_KERNEL)) throw new Error(`conv2d needs its kernel size k=1..${MAX_KERNEL} (conv2d:${outChannels}:k=3), got ${options.length ? `'${args.join(':')}'` : 'none'}`);
-    if (!(o.stride >= 1 && o.stride <= MAX_KERNEL)) throw new Error(`conv2d stride must be 1..${MAX_KERNEL}, got ${o.stride}`);
-    if (o.pad > o.k - 1) throw new Error(`conv2d padding ${o.pad} is more than k − 1 = ${o.k - 1}`);
+    if (!(o.k >= 1 && o.k <= MAX_KERNEL)) throw new BadInputError(`conv2d needs its kernel size k=1..${MAX_KERNEL} (conv2d:${outChannels}:k=3), got ${options.length ? `'${args.join(':')}'` : 'none'}`);
+    if (!(o.stride >= 1 && o.stride <= MAX_KERNEL)) throw new BadInputError(`conv2d stride must be 1..${MAX_KERNEL}, got ${o.stride}`);
+    if (o.pad > o.k - 1) throw new BadInputError(`conv2d padding ${o.pad} is more than k − 1 = ${o.k - 1}`);
     return { kind: 'conv2d', outChannels, kernel: o.k, stride: o.stride, padding: o.pad };
   },
   format: (s) => `conv2d:${s.outChannels}:k=${s.kernel}${s.stride !== 1 ? `:stride=${s.stride}` : ''}${s.padding ? `:pad=${s.padding}` : ''}`,
   outputShape(s, input) {
-    if (!isImage(input)) throw new Error(`conv2d takes a channels × height × width image, not ${input[0]} features`);
+    if (!isImage(input)) throw new BadInputError(`conv2d takes a channels × height × width image, not ${input[0]} features`);
     const { outHeight, outWidth } = convOutputSize(geometryOf(s, input, 1));
-    if (outHeight < 1 || outWidth < 1) throw new Error(`a ${s.kernel}×${s.kernel} kernel with padding ${s.padding} does not fit a ${formatShape(input)} image`);
+    if (outHeight < 1 || outWidth < 1) throw new BadInputError(`a ${s.kernel}×${s.kernel} kernel with padding ${s.padding} does not fit a ${formatShape(input)} image`);
     return [s.outChannels, outHeight, outWidth];
   },
   parameters(s, input): ParameterDecl[] {

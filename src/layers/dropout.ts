@@ -2,6 +2,7 @@
 // 1/(1 − P); in evaluation and prediction it is the identity (no dispatch). The mask is a hash of (seed, step,
 // layer index, element) computed again in backward (shaders/dropout.ts), so runs and resumes reproduce it.
 // This module holds the layer's GPU ops and their float64 twins, under the WGSL entry points' names.
+import { BadInputError } from '../errors.js';
 import {
   DROPOUT_BINDINGS, dropoutBackwardBindings, dropoutBackwardShader, dropoutShader, dropoutThreshold, type DropoutShape,
 } from '../../shaders/dropout.js';
@@ -56,7 +57,7 @@ export const dropout: LayerModule<DropoutSpec> = {
     const [argument] = args;
     const p = Number(argument);
     if (args.length !== 1 || argument.trim() === '' || !(p >= 0 && p < 1)) {
-      throw new Error(`dropout takes the probability of dropping, in [0, 1) (dropout:0.2), got '${args.join(':')}'`);
+      throw new BadInputError(`dropout takes the probability of dropping, in [0, 1) (dropout:0.2), got '${args.join(':')}'`);
     }
     return { kind: 'dropout', p };
   },

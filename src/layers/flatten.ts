@@ -1,6 +1,7 @@
 // flatten — PyTorch's nn.Flatten(): a channels-last C×H×W image row into C·H·W features in (c, h, w) order,
 // so the linear layer after it has PyTorch's weights (shaders/flatten.ts). This module holds its GPU ops and
 // their float64 twins.
+import { BadInputError } from '../errors.js';
 import { FLATTEN_BINDINGS, flattenBackwardBindings, flattenBackwardShader, flattenShader } from '../../shaders/flatten.js';
 import type { ImageGeometry } from '../../shaders/image.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
@@ -42,12 +43,12 @@ export const reference = {
 export const flatten: LayerModule<FlattenSpec> = {
   kind: 'flatten',
   parse(args) {
-    if (args.length) throw new Error(`flatten takes no argument, got 'flatten:${args.join(':')}'`);
+    if (args.length) throw new BadInputError(`flatten takes no argument, got 'flatten:${args.join(':')}'`);
     return { kind: 'flatten' };
   },
   format: () => 'flatten',
   outputShape(_s, input) {
-    if (!isImage(input)) throw new Error(`flatten takes a channels × height × width image; its input is already ${input[0]} features`);
+    if (!isImage(input)) throw new BadInputError(`flatten takes a channels × height × width image; its input is already ${input[0]} features`);
     return [elementsOf(input)];
   },
   parameters: () => [],

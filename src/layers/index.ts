@@ -1,5 +1,6 @@
 // The layer kinds, and a model as a list of them. A new kind is a module beside these (see layer.ts; an
 // activation is a call to activation.ts) and its line in LAYER_MODULES: LayerSpec follows from the registry.
+import { BadInputError } from '../errors.js';
 import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
 import { dropout } from './dropout.js';
@@ -22,7 +23,7 @@ export const LAYER_KINDS = Object.keys(LAYER_MODULES) as LayerSpec['kind'][];
 
 export function moduleOf<S extends LayerSpec>(spec: S): LayerModule<S> {
   const module = (LAYER_MODULES as Record<string, unknown>)[spec.kind] as LayerModule<S> | undefined;
-  if (!module) throw new Error(`unknown layer kind '${spec.kind}': expected ${LAYER_KINDS.join(', ')}`);
+  if (!module) throw new BadInputError(`unknown layer kind '${spec.kind}': expected ${LAYER_KINDS.join(', ')}`);
   return module;
 }
 
@@ -31,14 +32,14 @@ export function moduleOf<S extends LayerSpec>(spec: S): LayerModule<S> {
  * position and the rest as name=value: 'conv2d:16:k=3:pad=1,relu,maxpool2d:2,flatten,linear:10'.
  */
 export function parseLayers(text: string): LayerSpec[] {
-  if (text.trim() === '') throw new Error('the layer list is empty: write it as linear:500,relu,linear:10');
+  if (text.trim() === '') throw new BadInputError('the layer list is empty: write it as linear:500,relu,linear:10');
   return text.split(',').map((part, index) => {
     const [kind, ...args] = part.trim().split(':');
-    if (!(kind in LAYER_MODULES)) throw new Error(`unknown layer kind '${kind}' in '${part}' (layer ${index}): expected ${LAYER_KINDS.join(', ')}`);
+    if (!(kind in LAYER_MODULES)) throw new BadInputError(`unknown layer kind '${kind}' in '${part}' (layer ${index}): expected ${LAYER_KINDS.join(', ')}`);
     try {
       return moduleOf({ kind } as LayerSpec).parse(args);
     } catch (e) {
-      throw new Error(`layer ${index} ('${part.trim()}'): ${(e as Error).message}`);
+      throw new BadInputError(`layer ${index} ('${part.trim()}'): ${(e as Error).message}`);
     }
   });
 }

@@ -5,6 +5,7 @@
 // a ReLU to run as its forward epilogue or a ReLU mask for the input gradient it makes, where the module says
 // in `fuses` that its kernels take them. The plan, the reference model, checkpoints, autotune and the demo walk
 // a model's list of layers (architecture.ts) and ask these.
+import { BadInputError } from '../errors.js';
 import type { InputKind } from '../data/dataset.js';
 import type { BufferSlice, Dispatch } from '../gpu/dispatch.js';
 import type { Ops } from '../gpu/ops.js';
@@ -131,10 +132,10 @@ export function integerOptions(kind: string, args: string[], names: Record<strin
   for (const arg of args) {
     const [name, text, ...rest] = arg.split('=');
     if (!(name in names) || text === undefined || rest.length) {
-      throw new Error(`${kind} option '${arg}' is not one of ${Object.keys(names).map((n) => `${n}=N`).join(', ')}`);
+      throw new BadInputError(`${kind} option '${arg}' is not one of ${Object.keys(names).map((n) => `${n}=N`).join(', ')}`);
     }
     const value = Number(text);
-    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new Error(`${kind} option ${name} must be a non-negative integer, got '${text}'`);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new BadInputError(`${kind} option ${name} must be a non-negative integer, got '${text}'`);
     values[name] = value;
   }
   return values;

@@ -2,6 +2,7 @@
 // transpose, [OUT × IN]). Forward: one matmulNN with the bias (and, from the fusion pass, a following ReLU) as
 // its epilogue. Backward: dWeight = matmulTN(x, dY), dBias = biasGrad(dY), dX = matmulNT(dY, weight), with the
 // ReLU mask of its input as that product's epilogue when the fusion pass gives one.
+import { BadInputError } from '../errors.js';
 import * as ref from '../reference/ops.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { uniformFanIn } from './init.js';
@@ -21,13 +22,13 @@ export const linear: LayerModule<LinearSpec> = {
     const [argument] = args;
     const outputs = Number(argument);
     if (args.length !== 1 || !Number.isInteger(outputs) || outputs < 1 || outputs > MAX_WIDTH) {
-      throw new Error(`linear takes its width, an integer in 1..${MAX_WIDTH} (linear:500), got '${args.join(':')}'`);
+      throw new BadInputError(`linear takes its width, an integer in 1..${MAX_WIDTH} (linear:500), got '${args.join(':')}'`);
     }
     return { kind: 'linear', outputs };
   },
   format: (s) => `linear:${s.outputs}`,
   outputShape(s, input) {
-    if (input.length !== 1) throw new Error(`linear takes a feature vector, not a ${formatShape(input)} image: put flatten before it`);
+    if (input.length !== 1) throw new BadInputError(`linear takes a feature vector, not a ${formatShape(input)} image: put flatten before it`);
     return [s.outputs];
   },
   parameters: (s, [inputs]): ParameterDecl[] => [

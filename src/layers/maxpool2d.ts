@@ -1,6 +1,7 @@
 // maxpool2d:K[:stride=S] — PyTorch's nn.MaxPool2d(K, stride=S) (S defaults to K, no padding) on channels-last
 // images; ties go to the first largest element in row-major window order (shaders/maxPool2d.ts). This module
 // holds its GPU ops and their float64 twins.
+import { BadInputError } from '../errors.js';
 import {
   MAX_POOL_BINDINGS, maxPool2dBackwardShader, maxPool2dShader, maxPoolBackwardBindings, poolBlocks, poolOutputSize, type PoolGeometry,
 } from '../../shaders/maxPool2d.js';
@@ -66,16 +67,16 @@ export const maxpool2d: LayerModule<MaxPool2dSpec> = {
     const [kernelText, ...options] = args;
     const kernel = leadingInteger(kernelText, 1, MAX_KERNEL);
     if (kernel === undefined) {
-      throw new Error(`maxpool2d takes its window size, an integer in 1..${MAX_KERNEL} (maxpool2d:2), got '${args.join(':')}'`);
+      throw new BadInputError(`maxpool2d takes its window size, an integer in 1..${MAX_KERNEL} (maxpool2d:2), got '${args.join(':')}'`);
     }
     const o = integerOptions('maxpool2d', options, { stride: kernel });
-    if (!(o.stride >= 1 && o.stride <= MAX_KERNEL)) throw new Error(`maxpool2d stride must be 1..${MAX_KERNEL}, got ${o.stride}`);
+    if (!(o.stride >= 1 && o.stride <= MAX_KERNEL)) throw new BadInputError(`maxpool2d stride must be 1..${MAX_KERNEL}, got ${o.stride}`);
     return { kind: 'maxpool2d', kernel, stride: o.stride };
   },
   format: (s) => `maxpool2d:${s.kernel}${s.stride !== s.kernel ? `:stride=${s.stride}` : ''}`,
   outputShape(s, input) {
-    if (!isImage(input)) throw new Error(`maxpool2d takes a channels × height × width image, not ${input[0]} features`);
-    if (s.kernel > input[1] || s.kernel > input[2]) throw new Error(`a ${s.kernel}×${s.kernel} window does not fit a ${formatShape(input)} image`);
+    if (!isImage(input)) throw new BadInputError(`maxpool2d takes a channels × height × width image, not ${input[0]} features`);
+    if (s.kernel > input[1] || s.kernel > input[2]) throw new BadInputError(`a ${s.kernel}×${s.kernel} window does not fit a ${formatShape(input)} image`);
     const { outHeight, outWidth } = poolOutputSize(geometryOf(s, input, 1));
     return [input[0], outHeight, outWidth];
   },

@@ -1,6 +1,8 @@
 // What flows between layers, per row: a feature vector [features], or an image [channels, height, width].
 // Images are held channels-last on the GPU and in the float64 twins ([height × width × channels] per row), so a
 // convolution's im2col product writes its output as it is; flatten turns them into PyTorch's (C, H, W) order.
+import { BadInputError } from '../errors.js';
+
 export type Shape = readonly number[];
 
 export const isImage = (s: Shape): s is readonly [number, number, number] => s.length === 3;
@@ -16,7 +18,7 @@ export type InputShape = number | readonly number[];
 export function checkedInputShape(input: InputShape): Shape {
   const shape = typeof input === 'number' ? [input] : [...input];
   if (!(shape.length === 1 || shape.length === 3) || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new Error(`a model's input is a positive integer width or [channels, height, width], got ${JSON.stringify(input)}`);
+    throw new BadInputError(`a model's input is a positive integer width or [channels, height, width], got ${JSON.stringify(input)}`);
   }
   return shape;
 }
@@ -26,6 +28,6 @@ export const inputShapeText = (s: Shape): string => (s.length === 1 ? String(s[0
 
 export function parseInputShape(text: string): Shape {
   const value: unknown = text.trim().startsWith('[') ? JSON.parse(text) : Number(text);
-  if (!(typeof value === 'number' || Array.isArray(value))) throw new Error(`not a width or a shape: '${text}'`);
+  if (!(typeof value === 'number' || Array.isArray(value))) throw new BadInputError(`not a width or a shape: '${text}'`);
   return checkedInputShape(value as InputShape);
 }

@@ -58,6 +58,7 @@ describe('the packed package in fresh projects', () => {
     expect(result.steps).toBe(7);
     expect(result.modelStep).toBe(2 * 20 + 7);
     expect(result.partial).toBe(true);
+    expect([result.errorName, result.bareName]).toEqual(['BadInputError', 'BadInputError']);
 
     const cli = spawnSync('npx', ['--offline', 'webgpu-mlp', 'train', '--epochs', '1', '--limit', '2000'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
     // stderr carries the progress bar, and nothing else.

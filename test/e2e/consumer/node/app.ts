@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Model, loadMnist, openModelFile, openNodeDevice, releaseNodeGpu, saveModelFile, splitMnist } from 'webgpu-mlp/node';
+import { BadInputError, Model, loadMnist, openModelFile, openNodeDevice, releaseNodeGpu, saveModelFile, splitMnist } from 'webgpu-mlp/node';
 
 const gpu = await openNodeDevice();
 const mnist = splitMnist(loadMnist(), { limit: 1000, validationSize: 200 });
@@ -23,6 +23,9 @@ const cancelled = await model.fit(mnist.train, {
   epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 2e-3 }, signal: controller.signal,
   onStep: () => ++steps === 7 && controller.abort(),
 });
-console.log(JSON.stringify({ before, after, reloadedAfter, steps, modelStep: model.step, partial: cancelled[0]?.partial ?? false }));
+// The built package keeps its error classes' names (a minifier renames classes, not strings).
+const refused = await model.fit(mnist.train, { epochs: 0, batchSize: 50, optimizer: { kind: 'adam', lr: 2e-3 } }).catch((e: Error) => e);
+const errorName = refused instanceof BadInputError ? refused.name : `not a BadInputError: ${String(refused)}`;
+console.log(JSON.stringify({ before, after, reloadedAfter, steps, modelStep: model.step, partial: cancelled[0]?.partial ?? false, errorName, bareName: new BadInputError('x').name }));
 gpu.destroy();
 releaseNodeGpu();
