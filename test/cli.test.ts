@@ -8,6 +8,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { formatSeconds } from '../src/cli/progress.js';
+import packageJson from '../package.json' with { type: 'json' };
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -34,6 +35,35 @@ describe('shaders: the WGSL that runs', () => {
 describe('progress', () => {
   it('formats durations rounded first, so a minute never shows 60 seconds', () => {
     expect([0.4, 59.4, 59.6, 179.6, 3599.5].map(formatSeconds)).toEqual(['0s', '59s', '1m00s', '3m00s', '60m00s']);
+  });
+});
+
+describe('--help and --version', () => {
+  it.each(['train', 'evaluate', 'predict', 'bench', 'autotune', 'sweep', 'shaders', 'benchPeers', 'trainBrowser'])('%s --help prints its usage and exits 0; --version prints the version', (script) => {
+    const help = run(script, ['--help']);
+    expect(help.code, help.err).toBe(0);
+    expect(help.out).toMatch(/^usage: npm run [\w:]+ -- /);
+    const version = run(script, ['--version']);
+    expect(version.code).toBe(0);
+    expect(version.out.trim()).toBe(`webgpu-mlp ${packageJson.version}`);
+  });
+
+  it('through the bin, usage names the command as typed: webgpu-mlp train', () => {
+    const help = run('main', ['train', '--help']);
+    expect(help.code, help.err).toBe(0);
+    expect(help.out).toMatch(/^usage: webgpu-mlp train \[--epochs 10\]/);
+    expect(help.out).not.toMatch(/npm run/);
+    const version = run('main', ['--version']);
+    expect(version.out.trim()).toBe(`webgpu-mlp ${packageJson.version}`);
+  });
+
+  it('evaluate and predict check their files before the GPU opens (no adapter line)', () => {
+    for (const [script, args] of [['evaluate', ['--model', '/nonexistent.safetensors']], ['predict', ['--model', '/nonexistent.safetensors', '--image', 'x.png']]] as const) {
+      const r = run(script, [...args]);
+      expect(r.code).toBe(2);
+      expect(r.out).not.toMatch(/adapter:/);
+      expect(r.err.trim()).toBe(`${script}: /nonexistent.safetensors: no such file`);
+    }
   });
 });
 

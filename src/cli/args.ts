@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BadInputError, exitCodeOf } from '../errors.js';
+import { ENGINE_VERSION } from '../version.js';
 
 export class UsageError extends BadInputError {}
 
@@ -47,11 +48,27 @@ export function choiceFlag<C extends string>(name: string, raw: string | undefin
   return raw as C;
 }
 
+/** How the user started the command, for usage lines: 'webgpu-mlp train' (the bin), or 'npm run train --'. */
+export function invocation(name: string): string {
+  const event = process.env.npm_lifecycle_event;
+  return event && event !== 'npx' ? `npm run ${event} --` : `npm run ${name} --`;
+}
+
 /**
- * Runs a CLI main: an error prints one line and exits 2 (usage, input) or 1 (a run that failed: the GPU, a
- * device limit, divergence); the process exits when main is done.
+ * Runs a CLI main: `--help`/`-h` prints its usage (with the command as the user typed it) and `--version` the
+ * package's version, both before anything else and with exit 0; an error prints one line and exits 2 (usage,
+ * input) or 1 (a run that failed: the GPU, a device limit, divergence); the process exits when main is done.
  */
-export function runMain(name: string, main: () => Promise<void>): void {
+export function runMain(name: string, main: () => Promise<void>, usage?: string, invokedAs = invocation(name)): void {
+  const args = process.argv.slice(2);
+  if (args.includes('--version')) {
+    console.log(`webgpu-mlp ${ENGINE_VERSION}`);
+    process.exit(0);
+  }
+  if (usage && (args.includes('--help') || args.includes('-h'))) {
+    console.log(usage.replace(/npm run [\w:]+ --/g, invokedAs));
+    process.exit(0);
+  }
   main().then(
     () => process.exit(0),
     (e: Error) => {
@@ -63,7 +80,7 @@ export function runMain(name: string, main: () => Promise<void>): void {
 }
 
 /** Runs `main` when the module at `moduleUrl` is the script Node was started with (`tsx src/cli/train.ts`). */
-export function runIfEntry(moduleUrl: string, name: string, main: () => Promise<void>): void {
+export function runIfEntry(moduleUrl: string, name: string, main: () => Promise<void>, usage?: string): void {
   const script = process.argv[1];
-  if (script && pathToFileURL(realpathSync(script)).href === moduleUrl) runMain(name, main);
+  if (script && pathToFileURL(realpathSync(script)).href === moduleUrl) runMain(name, main, usage);
 }

@@ -16,6 +16,10 @@ import type { Architecture } from '../layers/architecture.js';
 import { parseLayers } from '../layers/index.js';
 import { table } from './report.js';
 
+export const USAGE = `usage: npm run autotune -- [--hidden 500[,300...] | --layers LIST] [--batch-size 128[,1024...]] [--budget-ms 3000]
+  [--fresh] [--json FILE] [--adapter auto|system|swiftshader]
+Picks the fastest matmul variant for every product of a training step on this adapter and keeps it in the cache
+that train --autotune reads.`;
 
 export async function main(): Promise<void> {
   const flags = parseFlags({
@@ -52,4 +56,4 @@ export async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runIfEntry(import.meta.url, 'autotune', main);
+runIfEntry(import.meta.url, 'autotune', main, USAGE);

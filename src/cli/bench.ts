@@ -24,6 +24,11 @@ import { loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, floatFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
 
+export const USAGE = `usage: npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...] | --layers LIST]
+  [--batch-size 64,128,256] [--steps 60] [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]]
+  [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
+Times training (throughput, a full epoch, each kernel of a step) and every matmul variant on the step's products.`;
+
 const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);
 export async function main(): Promise<void> {
   const flags = parseFlags({
@@ -209,4 +214,4 @@ export async function main(): Promise<void> {
   if (process.exitCode) throw new Error('some variants did not verify against the reference');
 }
 
-runIfEntry(import.meta.url, 'bench', main);
+runIfEntry(import.meta.url, 'bench', main, USAGE);

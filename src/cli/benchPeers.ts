@@ -83,6 +83,9 @@ async function runPage(config: PeersConfig, onMessage: (m: PeersMessage) => void
 }
 
 
+const USAGE = `usage: npm run bench:peers -- [--model mlp|cnn] [--steps 40] [--warmup 3] [--batch-size 128] [--only tfjs,jax,engine] [--timeout 300] [--json FILE]
+Trains the same model on the same batches in this engine, TensorFlow.js (webgpu) and jax-js in one headless Chromium.`;
+
 async function main(): Promise<void> {
   const { config, json } = parseConfig();
   console.log(
@@ -138,4 +141,4 @@ async function main(): Promise<void> {
   if (engineFailure) throw new Error(`this engine failed: ${engineFailure.error}`);
 }
 
-runMain('bench:peers', main);
+runMain('bench:peers', main, USAGE);

@@ -2,25 +2,31 @@
 import { formatAdapter } from '../gpu/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
-import { openModelFile } from '../node/modelFiles.js';
+import { openModelFile, readModelFile } from '../node/modelFiles.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { fmt, int, pct } from './report.js';
 
+export const USAGE = `usage: npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter auto|system|swiftshader]
+Scores a saved model (this engine's, or a PyTorch nn.Sequential state dict) on the MNIST test set.`;
+
 export async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' } });
-  if (!flags.model) throw new UsageError('usage: npm run evaluate -- --model FILE.safetensors [--data DIR]');
-  const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
+  if (!flags.model) throw new UsageError(USAGE.split('\n')[0]);
+  const adapter = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
+  // The file and the data are read and checked before the GPU opens.
+  const file = readModelFile(flags.model);
+  const { test } = loadMnist(flags.data ?? defaultMnistDir());
+  const gpu = await openNodeDevice(adapter);
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
-  const { model, metadata } = openModelFile(gpu.device, flags.model, defaultVariantsFor(gpu.adapterInfo));
+  const { model, metadata } = openModelFile(gpu.device, file, defaultVariantsFor(gpu.adapterInfo));
   const origin = metadata.format ? `engine ${metadata.engine_version}, epoch ${metadata.epoch}` : 'no engine metadata (e.g. saved by PyTorch)';
   console.log(`model: ${flags.model}: ${model.architecture.name}, ${origin}, pixels x/255` +
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
-  const { test } = loadMnist(flags.data ?? defaultMnistDir());
   const result = await model.evaluate(test);
   console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${int(test.count)} images)`);
   model.dispose();
   gpu.destroy();
 }
 
-runIfEntry(import.meta.url, 'evaluate', main);
+runIfEntry(import.meta.url, 'evaluate', main, USAGE);

@@ -2,7 +2,7 @@
 // Each command module exports its main, which reads its flags from argv once the command name is taken off.
 import { runMain } from './args.js';
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: () => Promise<void> }> }> = {
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: () => Promise<void>; USAGE: string }> }> = {
   train: { summary: 'train an MLP on MNIST and report its test accuracy', load: () => import('./train.js') },
   evaluate: { summary: 'score a saved model on the MNIST test set', load: () => import('./evaluate.js') },
   predict: { summary: 'classify PNG images (or MNIST test images) with a saved model', load: () => import('./predict.js') },
@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: ()
 
 const commandName: string | undefined = process.argv[2];
 const command = commandName === undefined ? undefined : COMMANDS[commandName];
+if (!command && commandName === '--version') runMain('webgpu-mlp', async () => {});
 if (!command) {
   const list = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(9)} ${c.summary}`).join('\n');
   const help = commandName === undefined || commandName === '--help' || commandName === '-h';
@@ -20,4 +21,5 @@ if (!command) {
   process.exit(help ? 0 : 2);
 }
 process.argv.splice(2, 1);
-runMain(commandName!, (await command.load()).main);
+const loaded = await command!.load();
+runMain(commandName!, loaded.main, loaded.USAGE, `webgpu-mlp ${commandName}`);

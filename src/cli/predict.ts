@@ -3,20 +3,26 @@
 import { formatAdapter } from '../gpu/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadImagesForPrediction } from '../node/images.js';
-import { openModelFile } from '../node/modelFiles.js';
+import { openModelFile, readModelFile } from '../node/modelFiles.js';
+import { architectureOf } from '../engine/mlp.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 
 const MAX_PRINTED = 20;
 
+export const USAGE = `usage: npm run predict -- --model FILE.safetensors --image PATH.png|PATH.idx [--adapter auto|system|swiftshader]
+Prints each image's class probabilities and the predicted digit (a PNG of any size, dark ink on white, or an IDX file).`;
+
 export async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, image: { type: 'string' }, adapter: { type: 'string' } });
-  if (!flags.model || !flags.image) throw new UsageError('usage: npm run predict -- --model FILE.safetensors --image PATH.png|PATH.idx');
+  if (!flags.model || !flags.image) throw new UsageError(USAGE.split('\n')[0]);
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
+  // The model file and the images are read and checked before the GPU opens.
+  const file = readModelFile(flags.model);
+  const { images, count } = loadImagesForPrediction(flags.image, architectureOf(file.options).inputs);
   const gpu = await openNodeDevice(adapterChoice);
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
-  const { model } = openModelFile(gpu.device, flags.model, defaultVariantsFor(gpu.adapterInfo));
-  const { images, count } = loadImagesForPrediction(flags.image, model.sizes[0]);
+  const { model } = openModelFile(gpu.device, file, defaultVariantsFor(gpu.adapterInfo));
   const probs = await model.predict(images, { count });
   const C = model.classes;
   for (let i = 0; i < Math.min(count, MAX_PRINTED); i++) {
@@ -30,4 +36,4 @@ export async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runIfEntry(import.meta.url, 'predict', main);
+runIfEntry(import.meta.url, 'predict', main, USAGE);

@@ -17,6 +17,11 @@ const EPILOGUES: readonly MatmulEpilogue[] = ['none', 'bias', 'biasRelu', 'reluM
 // Limits as generous as any adapter's, so that the defaults' order decides, not this machine.
 const ANY_LIMITS = { maxComputeWorkgroupStorageSize: 65536, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 } as GPUSupportedLimits;
 
+const USAGE = `usage: npm run shaders -- <kernel> [variant] <sizes> [--u8] [--epilogue none|bias|biasRelu|reluMask] [--gpu]
+  matmul <variant name | nn | nt | tn> M,N,K · gatherBatch capacity,features · softmaxCrossEntropy rows,classes
+  biasGrad M,N · adamUpdate length · sgdUpdate length
+Prints the exact WGSL that runs.`;
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -59,4 +64,4 @@ async function main(): Promise<void> {
   console.log(code.trim());
 }
 
-runMain('shaders', main);
+runMain('shaders', main, USAGE);

@@ -18,7 +18,7 @@ import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.
 import { int, TrainReporter, table } from './report.js';
 import { parseAugmentation } from '../augment/spec.js';
 
-const USAGE = `usage: npm run sweep -- [--hidden 256,500,800,500x300 | --layers 'LIST;LIST;...'] [--lr 1e-3,3e-4] [--batch-size 64,128]
+export const USAGE = `usage: npm run sweep -- [--hidden 256,500,800,500x300 | --layers 'LIST;LIST;...'] [--lr 1e-3,3e-4] [--batch-size 64,128]
   [--optimizer adam,adamw,sgd] [--weight-decay 0,1e-4] [--schedule constant,cosine,cosine:warmup=1]
   [--label-smoothing 0,0.1] [--dropout 0,0.2] [--max-norm 3] [--augment 'none;rotate=10,shift=2'] [--epochs 10] [--seed 0]
   [--limit N] [--validation-size 5000] [--patience P] [--trials K] [--plan plan.json]
@@ -50,12 +50,8 @@ export async function main(): Promise<void> {
     'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'label-smoothing': { type: 'string' }, dropout: { type: 'string' },
     'max-norm': { type: 'string' }, augment: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' }, limit: { type: 'string' },
     'validation-size': { type: 'string' }, patience: { type: 'string' }, trials: { type: 'string' }, plan: { type: 'string' },
-    out: { type: 'string' }, 'save-best': { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    out: { type: 'string' }, 'save-best': { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' },
   });
-  if (flags.help) {
-    console.log(USAGE);
-    return;
-  }
   const base: ExperimentConfig = { ...DEFAULT_EXPERIMENT, epochs: intFlag('epochs', flags.epochs, 10), seed: intFlag('seed', flags.seed, 0, 0) };
   const axes: SweepAxes = {
     hidden: axis('hidden', flags.hidden, (s) => s),
@@ -149,4 +145,4 @@ export async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runIfEntry(import.meta.url, 'sweep', main);
+runIfEntry(import.meta.url, 'sweep', main, USAGE);

@@ -19,7 +19,7 @@ import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 import { formatAugmentation } from '../augment/spec.js';
 
-const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
+export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
   [--layers linear:500,relu,dropout:0.2,linear:10] [--max-norm C]
   [--optimizer adam|adamw|sgd] [--momentum 0] [--weight-decay 0] [--seed 0] [--limit N]
   [--schedule constant|step|cosine|onecycle[:warmup=E:every=E:gamma=G:min=LR]] [--label-smoothing 0] [--patience P]
@@ -31,13 +31,9 @@ const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.
 export async function main(): Promise<void> {
   const flags = parseFlags({
     ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
-    json: { type: 'string' }, help: { type: 'boolean', short: 'h' }, save: { type: 'string' }, autotune: { type: 'boolean' },
+    json: { type: 'string' }, save: { type: 'string' }, autotune: { type: 'boolean' },
     'no-robustness': { type: 'boolean' }, 'steps-per-submit': { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
   });
-  if (flags.help) {
-    console.log(USAGE);
-    return;
-  }
   const recipe = parseRecipe(flags);
   const { epochs, batchSize, seed, optimizer, sizes, progressEvery } = recipe;
   let { schedule, labelSmoothing, maxNorm, augment } = recipe;
@@ -147,4 +143,4 @@ export async function main(): Promise<void> {
   gpu.destroy();
 }
 
-runIfEntry(import.meta.url, 'train', main);
+runIfEntry(import.meta.url, 'train', main, USAGE);

@@ -13,6 +13,9 @@ import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { formatLayers } from '../layers/index.js';
 import { TrainReporter } from './report.js';
 
+const USAGE = `usage: npm run train:browser -- [train's recipe flags: --epochs, --layers, --lr, --augment, …] [--json FILE]
+Trains inside headless Chromium (WebGPU through the browser) and prints what train prints.`;
+
 async function main(): Promise<void> {
   const flags = parseFlags({ ...RECIPE_FLAGS, json: { type: 'string' } });
   const recipe = parseRecipe(flags);
@@ -52,4 +55,4 @@ async function main(): Promise<void> {
   }
 }
 
-runMain('train:browser', main);
+runMain('train:browser', main, USAGE);
