@@ -39,7 +39,7 @@ describe('progress', () => {
 });
 
 describe('--help and --version', () => {
-  it.each(['train', 'evaluate', 'predict', 'bench', 'autotune', 'sweep', 'shaders', 'benchPeers', 'trainBrowser'])('%s --help prints its usage and exits 0; --version prints the version', (script) => {
+  it.each(['train', 'evaluate', 'predict', 'export', 'bench', 'autotune', 'sweep', 'shaders', 'benchPeers', 'trainBrowser'])('%s --help prints its usage and exits 0; --version prints the version', (script) => {
     const help = run(script, ['--help']);
     expect(help.code, help.err).toBe(0);
     expect(help.out).toMatch(/^usage: npm run [\w:]+ -- /);
@@ -125,6 +125,23 @@ describe('train → evaluate → predict', () => {
     expect(r.out).toMatch(/resume: .* at epoch 1, optimizer step 16/);
     expect(r.out).toMatch(/data: 2,000 train/);
     expect(r.out).toMatch(/epoch  2  train loss/);
+  });
+
+  it('export writes the model as ONNX, which onnxruntime-node runs, without a GPU; it refuses a bad output name', async () => {
+    const onnx = join(dir, 'model.onnx');
+    const r = run('export', ['--model', model, '--onnx', onnx]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^exported: .*model\.onnx \(784 → linear:64,relu,linear:10; [\d,]+ bytes; input 'pixels' \[batch, 784\], output 'probabilities' \[batch, 10\]\)$/m);
+    expect(r.out).not.toMatch(/adapter:/);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(readFileSync(onnx));
+    const { test } = loadMnist();
+    const out = await session.run({ pixels: new ort.Tensor('uint8', test.images.subarray(0, 20 * 784), [20, 784]) });
+    const p = out.probabilities.data as Float32Array;
+    for (let i = 0; i < 20; i++) expect(p.subarray(i * 10, i * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const bad = run('export', ['--model', model, '--onnx', join(dir, 'model.txt')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim()).toMatch(/^export: --onnx: '.*model\.txt' must end in \.onnx$/);
   });
 
   it('predict reads an IDX file and a PNG (dark ink on white, any size)', () => {

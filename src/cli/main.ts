@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: ()
   bench: { summary: 'time training steps and kernel variants on this machine', load: () => import('./bench.js') },
   sweep: { summary: 'train a grid of configurations and rank them', load: () => import('./sweep.js') },
   autotune: { summary: "pick the fastest kernel variants for a model's shapes", load: () => import('./autotune.js') },
+  export: { summary: 'write a saved model as ONNX, for ONNX Runtime', load: () => import('./export.js') },
 };
 
 const commandName: string | undefined = process.argv[2];

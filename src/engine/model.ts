@@ -6,6 +6,7 @@ import { checkDataset, checkFinite, checkInputKind, type AnyDataset, type InputK
 import { BatchUploader } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoint.js';
+import { encodeOnnx, type OnnxOptions } from '../export/onnx.js';
 import { registerInternals } from './internals.js';
 import { runFit, type EpochInfo, type Evaluation, type FitOptions, type KernelRecord, type TrainingView } from './fit.js';
 import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
@@ -425,6 +426,15 @@ export class Model {
   /** The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs). */
   async toSafetensors(options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
     return encodeModelState(await this.exportState(options), options.metadata);
+  }
+
+  /**
+   * The model as ONNX bytes (src/export/onnx.ts) for ONNX Runtime and other inference engines: it takes the
+   * u8 pixels (or f32 features) that predict takes, normalizes them itself, and gives probabilities
+   * (`{ softmax: false }`: logits) for a batch of any size.
+   */
+  async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+    return encodeOnnx(await this.exportState(), options);
   }
 
   /** The flat parameters (layout: this.parameters.layout). */
