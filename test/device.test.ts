@@ -1,6 +1,6 @@
 import { output } from '../shaders/bindings.js';
-import { describe, expect, it } from 'vitest';
-import { formatAdapter } from '../src/gpu/device.js';
+import { describe, expect, it, vi } from 'vitest';
+import { formatAdapter, NO_ADAPTER_HINT, openBrowserDevice } from '../src/gpu/device.js';
 import { readFloats, storageBuffer, uploadFloats } from '../src/gpu/buffers.js';
 import { encodeDispatches, makeDispatch, PipelineCache } from '../src/gpu/dispatch.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
@@ -27,5 +27,16 @@ describe('device', () => {
       gpu.device.queue.submit([encoder.finish()]);
       expect(Array.from(await readFloats(gpu.device, buffer, 0, 5))).toEqual([2, 4, 6, 8, 10]);
     });
+  });
+});
+
+describe('a browser without a usable WebGPU', () => {
+  it('says what to do when navigator.gpu is missing, and the likely causes when it gives no adapter', async () => {
+    vi.stubGlobal('navigator', {});
+    await expect(openBrowserDevice()).rejects.toThrow(/^WebGPU is not available in this browser\. Use a recent Chrome/);
+    vi.stubGlobal('navigator', { gpu: { requestAdapter: async () => null } });
+    await expect(openBrowserDevice()).rejects.toThrow(NO_ADAPTER_HINT);
+    expect(NO_ADAPTER_HINT).toMatch(/blocklisted .*chrome:\/\/gpu.*hardware acceleration.*flag/);
+    vi.unstubAllGlobals();
   });
 });

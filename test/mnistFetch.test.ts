@@ -27,6 +27,11 @@ const files: Record<string, Uint8Array> = {
 
 const server = createServer((request, response) => {
   const [, dir, name] = (request.url ?? '').split('/');
+  if (dir === 'spa') {
+    // What Vite's dev server answers for a path it does not serve: its index page, status 200.
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><html><body>app</body></html>');
+    return;
+  }
   const gz = name?.endsWith('.gz');
   const plain = files[gz ? name.slice(0, -3) : name];
   if (!plain || !['plain', 'gz', 'broken'].includes(dir) || (dir !== 'plain') !== gz) {
@@ -56,5 +61,13 @@ describe('fetchMnistBytes', () => {
     await expect(fetchMnistBytes(`${origin}/nowhere/`)).rejects.toThrow(BadInputError);
     await expect(fetchMnistBytes(`${origin}/nowhere/`)).rejects.toThrow(new RegExp(`^${origin}/nowhere/[a-z0-9-]+-ubyte: HTTP 404`));
     await expect(fetchMnistBytes({ base: `${origin}/broken/`, gzip: true })).rejects.toThrow(/\/broken\/[a-z0-9-]+-ubyte\.gz: not a valid gzip stream/);
+  });
+
+  it('says so when the server answers with an HTML page (a dev server without the MNIST plugin)', async () => {
+    for (const gzip of [false, true]) {
+      await expect(fetchMnistBytes({ base: `${origin}/spa/`, gzip })).rejects.toThrow(
+        new RegExp(`^${origin}/spa/[a-z0-9-]+-ubyte${gzip ? '\\.gz' : ''} answered with an HTML page \\(status 200\\), not the MNIST file: is the MNIST plugin in vite\\.config\\.ts`),
+      );
+    }
   });
 });

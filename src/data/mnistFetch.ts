@@ -41,6 +41,20 @@ async function readCapped(stream: ReadableStream<Uint8Array>, limit: number, wha
   return bytes;
 }
 
+/**
+ * A response that cannot be the file asked for, by its content type: an HTML page (what a dev server answers
+ * for a path it does not serve), JSON or text. Binary types, or none, pass; the readers check the bytes.
+ */
+export function checkContentType(url: URL, response: Pick<Response, 'headers' | 'status'>): void {
+  const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (!/^(text\/|application\/(json|xml|xhtml\+xml|javascript))/.test(type)) return;
+  const what = type === 'text/html' || type === 'application/xhtml+xml' ? 'an HTML page' : `${type} content`;
+  throw new BadInputError(
+    `${url.href} answered with ${what} (status ${response.status}), not the MNIST file: is the MNIST plugin in vite.config.ts (mnist() from webgpu-mlp/vite), or the files under that URL?`,
+    { file: url.href, value: type },
+  );
+}
+
 export async function fetchMnistBytes(options: FetchMnistOptions | string | URL = {}): Promise<MnistBytes> {
   const o: FetchMnistOptions = typeof options === 'string' || options instanceof URL ? { base: options } : options;
   const page = (globalThis as { location?: Location }).location?.href;
@@ -50,6 +64,7 @@ export async function fetchMnistBytes(options: FetchMnistOptions | string | URL 
       const url = new URL(o.gzip ? `${file}.gz` : file, base);
       const response = await fetch(url, { signal: o.signal });
       if (!response.ok || !response.body) throw new BadInputError(`${url.href}: HTTP ${response.status} ${response.statusText}`.trim(), { file: url.href });
+      checkContentType(url, response);
       return { key, url, response };
     }),
   );

@@ -85,6 +85,12 @@ export async function openDevice(adapter: GPUAdapter, options: { defaultLimits?:
   return { adapter, device, adapterInfo, hasTimestampQuery };
 }
 
+/** What a page says when navigator.gpu exists but gives no adapter: the likely causes, and where to look. */
+export const NO_ADAPTER_HINT =
+  'WebGPU is present but gave no adapter. Likely causes: the GPU or its driver is blocklisted (chrome://gpu lists ' +
+  "WebGPU's status and why), hardware acceleration is off in the browser's settings, or WebGPU is behind a flag " +
+  'on this platform (chrome://flags/#enable-unsafe-webgpu in Chrome on Linux; dom.webgpu.enabled in Firefox).';
+
 /** Browser entry: navigator.gpu, with a message that says what to do when WebGPU is missing. */
 export async function openBrowserDevice(): Promise<OpenedDevice> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
@@ -95,6 +101,6 @@ export async function openBrowserDevice(): Promise<OpenedDevice> {
     );
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('WebGPU is present but no adapter was found (GPU blocklisted or disabled).');
+  if (!adapter) throw new Error(NO_ADAPTER_HINT);
   return openDevice(adapter);
 }
