@@ -1,7 +1,7 @@
 // Faults provoked as a hostile user would: each ends with one line that names the problem, the right exit
 // code (2: bad input, 1: a run that failed), and nothing already saved lost or replaced.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -20,6 +20,7 @@ import { openModelFile } from '../src/node/modelFiles.js';
 import { loadImagesForPrediction } from '../src/node/images.js';
 import { loadMnist, readIdxBytes } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
+import { fileTuneStore } from '../src/node/tuneStore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -34,10 +35,18 @@ describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
   const kept = join(dir, 'kept.safetensors');
   writeFileSync(kept, 'an earlier model');
   symlinkSync(kept, join(dir, 'link.safetensors'));
+  // A link to the directory: real/x and linked/x are one file.
+  mkdirSync(join(dir, 'real'));
+  symlinkSync(join(dir, 'real'), join(dir, 'linked'));
+  writeFileSync(join(dir, 'real', 'model.safetensors'), 'an earlier model');
 
   it.each([
     [['--save', join(dir, 'x'), '--json', join(dir, 'x')], /^train: --save and --json are the same file .*x: one would overwrite the other$/],
     [['--save', '/dev/null'], /^train: --save \/dev\/null: exists and is not a regular file; it would be replaced$/],
+    [['--save', join(dir, 'real', 'x.safetensors'), '--json', join(dir, 'linked', 'x.safetensors')], /^train: --save and --json are the same file .*real\/x\.safetensors: one would overwrite the other$/],
+    [['--checkpoint', join(dir, 'real', 'model.safetensors'), '--save', join(dir, 'linked', 'model.safetensors')], /^train: --save and --checkpoint are the same file|^train: --checkpoint and --save are the same file/],
+    [['--save', join(dir, `${'m'.repeat(300)}.safetensors`)], /^train: --save .*: the file name is too long \(312 bytes; at most \d+ here\)$/],
+    [['--save', '/proc/sys/model.safetensors'], /^train: --save \/proc\/sys\/model\.safetensors: the directory \/proc\/sys is not writable$/],
     [['--save', join(dir, 'link.safetensors')], /^train: --save .*link\.safetensors: is a symbolic link; give the file it points to$/],
     [['--json', join(dir, 'no', 'such', 'r.json')], /^train: --json .*r\.json: no such directory /],
     [['--resume', kept, '--save', kept], /^train: --resume continues|^train: --save and --resume are the same file/],
@@ -54,6 +63,7 @@ describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(message);
     expect(readFileSync(kept, 'utf8')).toBe('an earlier model');
+    expect(readFileSync(join(dir, 'real', 'model.safetensors'), 'utf8')).toBe('an earlier model');
   });
 
   it('a buffer over the device limit stops train with exit code 1, naming the buffer and the limit, and saves nothing', () => {
@@ -80,6 +90,17 @@ describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
 });
 
 describe('reads are bounded and only of regular files', () => {
+  it('the autotune cache: a FIFO or a link to /dev/zero there is refused by name at once, not read forever', () => {
+    const fifo = join(dir, 'autotune-fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    const zero = join(dir, 'autotune-zero.json');
+    symlinkSync('/dev/zero', zero);
+    const started = performance.now();
+    expect(() => fileTuneStore(fifo).load('any')).toThrow(/autotune-fifo\.json: not a regular file \(a device, FIFO or socket\)/);
+    expect(() => fileTuneStore(zero).load('any')).toThrow(/autotune-zero\.json: not a regular file/);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('a gzip bomb fails in under 2 s without growing the process by 100 MB', () => {
     // 300 gzip members of 1 MiB of zeros each: 300 MiB once inflated, from about 300 kB.
     const member = gzipSync(Buffer.alloc(1 << 20));

@@ -4,7 +4,7 @@
 // node), through a temporary file beside the target that is flushed to disk and then renamed, so an existing
 // file is either kept whole or replaced whole. Temporary files left by a process that died are removed.
 import { BadInputError } from '../errors.js';
-import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** Default cap on a file read whole: far above any model or data file this engine reads. */
@@ -25,19 +25,47 @@ export function readFileChecked(path: string, maxBytes = MAX_READ_BYTES): Uint8A
   return readFileSync(path);
 }
 
-/** Fails, naming the flag, unless `path` can take a new file: nothing there yet, or a regular file, in a directory. */
+/** The longest file name most file systems take (bytes); the temporary file adds its suffix to it. */
+const MAX_NAME_BYTES = 255;
+
+/**
+ * Fails, naming the flag, unless `path` can take a new file: nothing there yet, or a regular file, with a name
+ * the file system takes, in a directory this process may write to. Checked before a run, not after it.
+ */
 export function checkWritable(path: string, flag: string): void {
   const where = `--${flag} ${path}`;
+  const nameBytes = Buffer.byteLength(`${basename(path)}${TMP}${process.pid}`);
+  if (nameBytes > MAX_NAME_BYTES) throw new BadInputError(`${where}: the file name is too long (${Buffer.byteLength(basename(path))} bytes; at most ${MAX_NAME_BYTES - (nameBytes - Buffer.byteLength(basename(path)))} here)`, { file: path, flag });
   let stat;
   try {
     stat = lstatSync(path);
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new BadInputError(`${where}: cannot be written (${code}: ${(e as Error).message})`, { file: path, flag });
     stat = undefined;
   }
   if (stat?.isSymbolicLink()) throw new BadInputError(`${where}: is a symbolic link; give the file it points to`, { file: path, flag });
   if (stat && !stat.isFile()) throw new BadInputError(`${where}: exists and is not a regular file; it would be replaced`, { file: path, flag });
   const dir = dirname(resolve(path));
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadInputError(`${where}: no such directory ${dir}`, { file: path, flag });
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new BadInputError(`${where}: the directory ${dir} is not writable`, { file: path, flag });
+  }
+}
+
+/**
+ * What a path names, as the file system sees it: the real directory (links resolved) and the name, plus the
+ * device and inode when the file exists. Two paths that name one file through links compare equal.
+ */
+function fileIdentity(path: string): string {
+  if (existsSync(path)) {
+    const stat = statSync(path);
+    return `inode ${stat.dev}:${stat.ino}`;
+  }
+  const dir = dirname(resolve(path));
+  return `path ${existsSync(dir) ? realpathSync(dir) : dir}/${basename(path)}`;
 }
 
 /**
@@ -52,7 +80,7 @@ export function checkOutputs(outputs: Record<string, string | undefined>, inputs
   for (let i = 0; i < all.length; i++)
     for (let j = i + 1; j < all.length; j++) {
       const [a, b] = [all[i], all[j]];
-      if (!a.output || resolve(a.path) !== resolve(b.path)) continue;
+      if (!a.output || fileIdentity(a.path) !== fileIdentity(b.path)) continue;
       if (allowSame.some(([x, y]) => (x === a.flag && y === b.flag) || (x === b.flag && y === a.flag))) continue;
       throw new BadInputError(`--${a.flag} and --${b.flag} are the same file ${a.path}: one would ${b.output ? 'overwrite the other' : 'replace what the run reads'}`, { file: a.path, flag: a.flag });
     }

@@ -1,10 +1,13 @@
 // Node: autotuning results in a JSON file under the user's cache directory
 // ($XDG_CACHE_HOME or ~/.cache, then webgpu-mlp/autotune.json), written atomically.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TunedChoice, TuneStore } from '../tuning/autotune.js';
-import { writeFileAtomic } from './files.js';
+import { readFileChecked, writeFileAtomic } from './files.js';
+
+/** An autotune cache holds a few variants per shape and adapter: kilobytes. */
+const MAX_CACHE_BYTES = 16 << 20;
 
 export function defaultTuneFile(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'webgpu-mlp', 'autotune.json');
@@ -13,8 +16,10 @@ export function defaultTuneFile(): string {
 export function fileTuneStore(path = defaultTuneFile()): TuneStore {
   const readAll = (): Record<string, Record<string, TunedChoice>> => {
     if (!existsSync(path)) return {};
+    // Bounded and regular files only, like every read: a FIFO or a link to /dev/zero there is refused by name.
+    const bytes = readFileChecked(path, MAX_CACHE_BYTES);
     try {
-      return JSON.parse(readFileSync(path, 'utf8'));
+      return JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       return {}; // a damaged cache is only a cache: tune again and overwrite it
     }
