@@ -240,6 +240,83 @@ describe('checkpoints that cannot be right', () => {
   });
 });
 
+describe('readers check what a file is before trusting its header', () => {
+  it('an SVG, a JPEG or an empty file named .png is not a PNG; JSON, a PNG or gzip given as a model is not safetensors; an IDX file of 0 images holds none', () => {
+    const svg = join(dir, 'digit-svg.png');
+    writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"></svg>');
+    expect(() => loadImagesForPrediction(svg)).toThrow(/digit-svg\.png: not a PNG file \(no PNG signature; it looks like an SVG\)/);
+    const jpeg = join(dir, 'digit-jpeg.png');
+    writeFileSync(jpeg, Buffer.from([0xff, 0xd8, 0xff, 0xe0, ...new Array(40).fill(0)]));
+    expect(() => loadImagesForPrediction(jpeg)).toThrow(/not a PNG file \(no PNG signature; it looks like a JPEG\)/);
+    writeFileSync(join(dir, 'empty.png'), '');
+    expect(() => loadImagesForPrediction(join(dir, 'empty.png'))).toThrow(/empty\.png: .*(empty|not a PNG)/);
+    expect(() => decodeSafetensors(new TextEncoder().encode('{"sizes": [784, 10], "weights": []}'), 'model.json')).toThrow(/^model\.json: not a safetensors file \(it is JSON/);
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Array(40).fill(1)]);
+    expect(() => decodeSafetensors(png, 'model.png')).toThrow(/^model\.png: not a safetensors file \(it is a PNG image\)/);
+    expect(() => decodeSafetensors(gzipSync(Buffer.alloc(100)), 'm.gz')).toThrow(/not a safetensors file \(it is gzipped; gunzip it first\)/);
+    const none = Buffer.alloc(16);
+    none.writeUInt32BE(0x00000803, 0); none.writeUInt32BE(0, 4); none.writeUInt32BE(28, 8); none.writeUInt32BE(28, 12);
+    writeFileSync(join(dir, 'none-idx3-ubyte'), none);
+    expect(() => loadImagesForPrediction(join(dir, 'none-idx3-ubyte'))).toThrow(/none-idx3-ubyte: holds no images \(dimensions \[0, 28, 28\]\)/);
+  });
+});
+
+describe('as strict as the reference', () => {
+  const model = async () => {
+    const m = new Model(gpu.device, { sizes: [784, 8, 10], seed: 1 });
+    return { m, file: decodeSafetensors(await saveCheckpoint(m, { full: true }), 'ckpt') };
+  };
+
+  it('duplicate keys in a safetensors header are refused, naming the key', () => {
+    const header = new TextEncoder().encode('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}');
+    const bytes = new Uint8Array(8 + header.length + 4);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    expect(() => decodeSafetensors(bytes, 'dup.safetensors')).toThrow(/^dup\.safetensors: header names "w" twice/);
+  });
+
+  it('an extra tensor in a model file or in importState is refused by name; the model is left as it was', async () => {
+    const { m, file } = await model();
+    const fresh = new Model(gpu.device, { sizes: [784, 8, 10], seed: 2 });
+    const before = await fresh.getParams();
+    const extra = encodeSafetensors([...file.tensors.entries(), ['4.weight', { shape: [2], data: new Float32Array(2) }]], file.metadata);
+    expect(() => loadCheckpoint(fresh, extra, 'extra.safetensors')).toThrow(/^extra\.safetensors: tensor 4\.weight has no place in 784 → linear:8,relu,linear:10$/);
+    const state = await m.exportState();
+    state.tensors.set('bonus', { shape: [1], data: new Float32Array(1) });
+    expect(() => fresh.importState(state, 'state')).toThrow(/^state: tensor bonus has no place in/);
+    expect(await fresh.getParams()).toEqual(before);
+    m.dispose();
+    fresh.dispose();
+  });
+
+  it('a file of another format, or from a newer engine, is refused; --epochs 0x1 is not read as hex', async () => {
+    const { m, file } = await model();
+    const tensors = [...file.tensors.entries()];
+    expect(() => Model.fromSafetensors(gpu.device, encodeSafetensors(tensors, { ...file.metadata, format: 'keras' }), 'k.safetensors'))
+      .toThrow(/^k\.safetensors: metadata format 'keras' is not this engine's \('webgpu-mlp'\)$/);
+    expect(() => Model.fromSafetensors(gpu.device, encodeSafetensors(tensors, { ...file.metadata, engine_version: '99.0.0' }), 'new.safetensors'))
+      .toThrow(/^new\.safetensors: written by engine 99\.0\.0, newer than this one/);
+    m.dispose();
+    const r = run('train', ['--epochs', '0x1']);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toBe("train: --epochs must be an integer ≥ 1, got '0x1'");
+  });
+
+  it('a loss that explodes while finite is divergence; the weights it leaves cannot be evaluated or saved; setParams refuses NaN', async () => {
+    const m = new Model(gpu.device, { sizes: [784, 16, 10], seed: 1 });
+    const error = await m.fit(train, { epochs: 2, batchSize: 50, progressEvery: 1, optimizer: { kind: 'adam', lr: 1e6 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DivergedError);
+    expect((error as DivergedError).loss).toBeGreaterThan(100 * Math.log(10));
+    await expect(m.evaluate(train)).rejects.toThrow(/^evaluate: the last fit diverged/);
+    await expect(m.toSafetensors()).rejects.toThrow(/^exportState: the last fit diverged/);
+    const length = (await m.getParams()).length;
+    expect(() => m.setParams(new Float32Array(length).fill(NaN))).toThrow(/^setParams: value 0 is NaN, not a finite number$/);
+    m.setParams(new Float32Array(length));
+    expect((await m.evaluate(train)).loss).toBeCloseTo(Math.log(10), 5);
+    m.dispose();
+  });
+});
+
 describe('resources', () => {
   it('100 cycles of create → train a few steps → dispose leave no live GPU buffer behind', async () => {
     const before = liveBuffers(gpu.device);

@@ -21,7 +21,8 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(op
 
 export function intFlag(name: string, raw: string | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return fallback;
-  const value = raw.trim() === '' ? NaN : Number(raw);
+  // Decimal digits only: Number() would also read '0x1', '1e3' and ' 7 '.
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
   if (value > max) throw new UsageError(`--${name} must be at most ${max}, got '${raw}'`);
   return value;
@@ -30,7 +31,7 @@ export function intFlag(name: string, raw: string | undefined, fallback: number,
 /** A comma-separated list of positive integers, such as --batch-size 64,128,256. */
 export function intListFlag(name: string, raw: string | undefined, fallback: number[]): number[] {
   if (raw === undefined) return fallback;
-  const values = raw.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  const values = raw.split(',').map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
   if (!values.every((x) => Number.isInteger(x) && x >= 1)) throw new UsageError(`--${name} takes positive integers separated by commas, got '${raw}'`);
   return values;
 }

@@ -57,10 +57,48 @@ function f16ToF32(h: number): number {
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
 
+/** What a file that is not safetensors starts like, for the message. */
+function notSafetensors(bytes: Uint8Array): string {
+  const head = new TextDecoder().decode(bytes.subarray(0, 16)).trimStart();
+  if (bytes[0] === 0x89 && head.slice(1, 4) === 'PNG') return 'it is a PNG image';
+  if (head.startsWith('{') || head.startsWith('[')) return 'it is JSON, not the 8-byte header length and JSON header of safetensors';
+  if (head.startsWith('<')) return 'it is HTML or XML';
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'it is gzipped; gunzip it first';
+  if (bytes[0] === 0x08 && bytes.length > 2) return 'it may be ONNX or another protobuf';
+  return 'its header does not start with a JSON object';
+}
+
+/** The first key a JSON object's text repeats at its top level, or undefined (JSON.parse keeps the last silently). */
+function repeatedTopLevelKey(json: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < json.length && json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < json.length && /\s/.test(json[k])) k++;
+        if (json[k] === ':') {
+          const key = JSON.parse(json.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return undefined;
+}
+
 export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
   if (bytes.length < 8) throw new BadInputError(`${file}: ${bytes.length} bytes is too short for a safetensors file`, { file });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
+  // The header is JSON, so its first byte is '{': anything else is not this format, whatever its length says.
+  if (bytes[8] !== 0x7b) throw new BadInputError(`${file}: not a safetensors file (${notSafetensors(bytes)})`, { file });
   if (headerLength > MAX_HEADER_BYTES) throw new BadInputError(`${file}: header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`, { file });
   if (8 + headerLength > bytes.length) throw new BadInputError(`${file}: header length ${headerLength} is larger than the file (${bytes.length} bytes)`, { file });
   let header: Record<string, unknown>;
@@ -70,6 +108,8 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     throw new BadInputError(`${file}: header is not valid JSON (${(e as Error).message})`, { file });
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new BadInputError(`${file}: header is not a JSON object`, { file });
+  const repeated = repeatedTopLevelKey(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  if (repeated !== undefined) throw new BadInputError(`${file}: header names ${JSON.stringify(repeated)} twice (the reference parser refuses that; here the last one would win)`, { file, tensor: repeated });
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};

@@ -91,7 +91,27 @@ export function checkpointInput(file: SafetensorsFile, fileName: string): InputK
 }
 
 /** Options to build a Model matching a file: layers, seed, input kind and (for u8 pixels) their normalization. */
+/**
+ * A file this engine wrote says so (`format`); one that names another format, or a newer engine (a higher
+ * major version, or minor before 1.0), is refused rather than read by guesswork. PyTorch's files say nothing.
+ */
+function checkFormat(file: SafetensorsFile, fileName: string): void {
+  const { format, engine_version: version } = file.metadata;
+  if (format !== undefined && format !== CHECKPOINT_FORMAT) {
+    throw new BadInputError(`${fileName}: metadata format '${format}' is not this engine's ('${CHECKPOINT_FORMAT}')`, { file: fileName, value: format });
+  }
+  if (version === undefined) return;
+  const parts = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (!parts) throw new BadInputError(`${fileName}: metadata engine_version '${version}' is not a version (major.minor.patch)`, { file: fileName, value: version });
+  const [major, minor] = [Number(parts[1]), Number(parts[2])];
+  const [ourMajor, ourMinor] = ENGINE_VERSION.split('.').map(Number);
+  if (major > ourMajor || (major === 0 && ourMajor === 0 && minor > ourMinor)) {
+    throw new BadInputError(`${fileName}: written by engine ${version}, newer than this one (${ENGINE_VERSION}); update webgpu-mlp to read it`, { file: fileName, value: version });
+  }
+}
+
 export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): MlpConfig {
+  checkFormat(file, fileName);
   const input = checkpointInput(file, fileName);
   return {
     ...checkpointLayers(file, fileName),

@@ -109,6 +109,9 @@ export function kernelRecord(step: Dispatch[]): KernelRecord {
 /** Higher accuracy wins; on a tie, lower loss. */
 const isBetter = (e: Evaluation, than?: Evaluation) => !than || e.accuracy > than.accuracy || (e.accuracy === than.accuracy && e.loss < than.loss);
 
+/** A mean training loss this many times a uniform guess's counts as divergence. */
+export const EXPLOSION_FACTOR = 100;
+
 /** Waits once this many submissions are unfinished, so progress reflects the GPU, not the encoder. */
 const MAX_SUBMISSIONS_IN_FLIGHT = 2;
 
@@ -198,6 +201,10 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
   const best = restoreBest ? new BestWeights(m.parameters) : null;
   const order = new Uint32Array(train.count);
   const stopAsked = () => (options.signal?.aborted ?? false) || (options.shouldStop?.() ?? false);
+  // A loss far above a uniform guess's (ln classes, where a fresh model starts) is divergence even while it is
+  // finite: Adam at lr 1e6 reaches 1e16 and would go on to a useless model.
+  const explodedAbove = EXPLOSION_FACTOR * Math.log(m.classes);
+  const exploded = (loss: number) => !Number.isFinite(loss) || loss > explodedAbove;
   const history: EpochInfo[] = [];
   let bestValidation: Evaluation | undefined;
   let sinceBest = 0;
@@ -258,7 +265,7 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
             accuracy = totals.correct / samples;
             inFlight.length = 0;
             // Thrown inside the epoch's error scopes: a WebGPU error, if any, is reported instead (it explains more).
-            if (!Number.isFinite(loss)) throw new DivergedError(epoch, step, loss);
+            if (exploded(loss)) throw new DivergedError(epoch, step, loss);
           } else {
             inFlight.push(m.device.queue.onSubmittedWorkDone());
             if (inFlight.length >= MAX_SUBMISSIONS_IN_FLIGHT) await inFlight.shift();
@@ -274,7 +281,7 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
           encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
           m.device.queue.submit([encoder.finish()]);
           totals = await m.readStats(plan, capacity);
-          if (!Number.isFinite(totals.lossSum)) throw new DivergedError(epoch, step, totals.lossSum / samples);
+          if (exploded(totals.lossSum / samples)) throw new DivergedError(epoch, step, totals.lossSum / samples);
         }
       }));
       // Stopped before this epoch's first step: nothing to report.

@@ -11,10 +11,10 @@ import { registerInternals } from './internals.js';
 import { runFit, type EpochInfo, type Evaluation, type FitOptions, type KernelRecord, type TrainingView } from './fit.js';
 import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
-import { BadInputError, DeviceLostError, MisuseError } from '../errors.js';
+import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
 import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
-import { statesOf, type Architecture } from '../layers/architecture.js';
+import { parametersOf, statesOf, type Architecture } from '../layers/architecture.js';
 import { Ops } from '../gpu/ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import {
@@ -87,6 +87,8 @@ export class Model {
   /** The last fit's recipe, recorded in checkpoints. */
   private lastRecipe?: TrainingRecipe;
   private kernels: { trained?: KernelRecord; resumedFrom?: KernelRecord } = {};
+  /** The last fit ended in a DivergedError: its weights are not to be used until replaced. */
+  private diverged = false;
   readonly pixelNormalization: { mean: number; std: number };
 
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
@@ -201,7 +203,13 @@ export class Model {
     if (this.fitting) throw new MisuseError('fit: another fit of this model is still running; await it first');
     this.fitting = true;
     try {
-      return await this.fitUnguarded(train, options);
+      const history = await this.fitUnguarded(train, options);
+      this.diverged = false;
+      return history;
+    } catch (e) {
+      // The weights a divergence leaves are not finite (or are absurd): nothing may use or save them.
+      if (e instanceof DivergedError) this.diverged = true;
+      throw e;
     } finally {
       this.fitting = false;
     }
@@ -244,7 +252,7 @@ export class Model {
 
   /** Mean cross-entropy loss and accuracy over a data set; one readback at the end. */
   async evaluate(data: AnyDataset, options: CallOptions = {}): Promise<Evaluation> {
-    this.checkUsable('evaluate');
+    this.checkWeightsUsable('evaluate');
     return checkedGpuWork(this.device, `evaluating ${data.name}`, () => this.evaluateUnguarded(data, options.signal));
   }
 
@@ -274,7 +282,7 @@ export class Model {
    * input kind: u8 pixels (a Uint8Array) or f32 features (a Float32Array).
    */
   async predict(images: Uint8Array | Float32Array, options: PredictOptions = {}): Promise<Float32Array> {
-    this.checkUsable('predict');
+    this.checkWeightsUsable('predict');
     const { count = images.length / this.architecture.inputs, signal } = options;
     const F = this.architecture.inputs;
     const [row, unit, values] = checkInputKind('predict', images, this.input) === 'u8' ? ['images', 'pixel', 'bytes'] : ['rows', 'feature', 'values'];
@@ -326,7 +334,7 @@ export class Model {
    * step, RNG). Checkpoints encode this (toSafetensors); importState takes it back.
    */
   async exportState(options: { full?: boolean } = {}): Promise<ModelState> {
-    this.checkUsable('exportState');
+    this.checkWeightsUsable('exportState');
     const arch = this.architecture;
     const { layout } = this.parameters;
     const state: ModelState = {
@@ -373,6 +381,13 @@ export class Model {
     checkTrainingCounts(state, source);
     const params = fromTorchTensors(state.tensors, source, layout, arch);
     const kept = fromTorchTensors(state.tensors, source, this.parameters.stateLayout, statesOf(arch));
+    // As PyTorch's strict load: a tensor the model has no place for is an error, not dropped.
+    const known = new Set([
+      ...parametersOf(arch).map((p) => p.name), ...statesOf(arch).map((s) => s.name),
+      ...arch.layers.filter((l) => l.spec.kind === 'batchnorm').map((l) => `${l.index}.num_batches_tracked`),
+    ]);
+    const extra = [...state.tensors.keys()].filter((name) => !known.has(name));
+    if (extra.length) throw new BadInputError(`${source}: tensor ${extra[0]}${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''} has no place in ${arch.name}`, { file: source, tensor: extra[0] });
     for (const s of statesOf(arch).filter((s) => s.role === 'running_var')) {
       const slot = slotOf(this.parameters.stateLayout, s.name);
       if (kept.subarray(slot.offset, slot.offset + slot.length).some((v) => v < 0)) throw new BadInputError(`${source}: ${s.name} holds a negative variance`, { file: source, tensor: s.name });
@@ -384,6 +399,7 @@ export class Model {
 
     this.parameters.upload(params);
     this.parameters.uploadState(kept);
+    this.diverged = false;
     // Weights alone (or a state taken before any step) carry no optimizer state: start it fresh.
     this.resetOptimizer();
     if (!training) return;
@@ -445,7 +461,10 @@ export class Model {
 
   setParams(flat: Float32Array): void {
     this.checkUsable('setParams');
+    const bad = flat.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) throw new BadInputError(`setParams: value ${bad} is ${flat[bad]}, not a finite number`, { value: flat[bad] });
     this.parameters.upload(flat);
+    this.diverged = false;
   }
 
   /** The max-norm constraint on every linear layer's weight, built once per value. */
@@ -487,6 +506,14 @@ export class Model {
 
   private checkUsable(call: string): void {
     if (this.disposed) throw new MisuseError(`${call}: the model was disposed`);
+  }
+
+  /** Refuses work on the weights a diverged fit left (a later fit, setParams or importState replaces them). */
+  private checkWeightsUsable(call: string): void {
+    this.checkUsable(call);
+    if (this.diverged) {
+      throw new MisuseError(`${call}: the last fit diverged, so the weights are not finite or meaningful; set new ones (setParams, importState, a checkpoint) or fit again`);
+    }
   }
 
   dispose(): void {

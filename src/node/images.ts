@@ -11,9 +11,24 @@ import { loadPngjs } from './peers.js';
 export const MAX_IMAGE_SIDE = 4096;
 const MAX_IMAGE_FILE_BYTES = 64 << 20;
 
-/** Reads width and height from the PNG header (IHDR) before decoding anything. */
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** What a file that is not a PNG looks like, from its first bytes, for the message. */
+function sniff(bytes: Uint8Array): string {
+  const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart().toLowerCase();
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'a JPEG';
+  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('svg'))) return 'an SVG';
+  if (head.startsWith('<')) return 'HTML or XML';
+  if (head.startsWith('gif8')) return 'a GIF';
+  if (head.startsWith('riff')) return 'a RIFF file (WebP?)';
+  return bytes.length === 0 ? 'empty' : 'something else';
+}
+
+/** The PNG signature, then width and height from the header (IHDR), before decoding anything. */
 function checkPngSize(bytes: Uint8Array, path: string): void {
-  if (bytes.length < 24) return; // too short: the decoder names the problem
+  if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
+    throw new BadInputError(`${path}: not a PNG file (no PNG signature; it looks like ${sniff(bytes)})`, { file: path });
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [width, height] = [view.getUint32(16, false), view.getUint32(20, false)];
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
@@ -41,6 +56,7 @@ export function loadImagesForPrediction(path: string, features = 784): { images:
   }
   const idx = parseIdx(bytes, path);
   const count = idx.dims.length === 1 ? 1 : idx.dims[0];
+  if (count === 0 || idx.data.length === 0) throw new BadInputError(`${path}: holds no images (dimensions [${idx.dims.join(', ')}])`, { file: path });
   const per = idx.data.length / count;
   if (per !== features) throw new BadInputError(`${path}: images of ${idx.dims.slice(1).join('×')} = ${per} pixels, the model takes ${features}`, { file: path });
   return { images: idx.data, count };
