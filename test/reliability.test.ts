@@ -330,6 +330,28 @@ describe('resources', () => {
     }
   });
 
+  it('refused constructions and loads leave the live GPU buffers where they were', async () => {
+    const before = liveBuffers(gpu.device);
+    const refused: [string, () => unknown][] = [
+      ['a bad seed', () => new Model(gpu.device, { sizes: [784, 8, 10], seed: -3 })],
+      ['a pixelStd that overflows f32', () => new Model(gpu.device, { sizes: [784, 8, 10], pixelStd: 1e-300 })],
+      ['an unknown input kind', () => new Model(gpu.device, { sizes: [784, 8, 10], input: 'f16' as 'f32' })],
+      ['evaluationBatch 0', () => new Model(gpu.device, { sizes: [784, 8, 10], evaluationBatch: 0 })],
+      ['a model past the device limits', () => new Model(gpu.device, { sizes: [784, 60000, 60000, 10] })],
+    ];
+    const good = new Model(gpu.device, { sizes: [784, 8, 10], seed: 1 });
+    const file = decodeSafetensors(await saveCheckpoint(good), 'm');
+    good.dispose();
+    refused.push(['a file with pixel_std 1e-300', () => Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors.entries()], { ...file.metadata, pixel_std: '1e-300' }), 'tiny-std.safetensors')]);
+    refused.push(['a file with an extra tensor', () => Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors.entries(), ['9.weight', { shape: [1], data: new Float32Array(1) }]], file.metadata), 'extra.safetensors')]);
+    for (let round = 0; round < 10; round++) {
+      for (const [what, make] of refused) {
+        expect(make, what).toThrow();
+        expect(liveBuffers(gpu.device), `after ${what}`).toEqual(before);
+      }
+    }
+  });
+
   it('with a full checkpoint, a run goes on from it on a new device after the device is lost, and ends where it would have', async () => {
     const path = join(dir, 'recover.safetensors');
     const data = sliceDataset(train, 0, 60, 'train');

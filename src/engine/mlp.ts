@@ -89,10 +89,17 @@ export class MlpParameters {
   constructor(readonly device: GPUDevice, readonly architecture: Architecture) {
     this.layout = paramLayoutOf(architecture, device.limits.minStorageBufferOffsetAlignment);
     const bytes = this.layout.totalLength * 4;
-    this.params = storageBuffer(device, bytes, 'params');
-    this.grads = storageBuffer(device, bytes, 'grads');
     this.stateLayout = makeParamLayout(statesOf(architecture), device.limits.minStorageBufferOffsetAlignment);
-    this.state = storageBuffer(device, this.stateLayout.totalLength * 4, 'state');
+    // A buffer refused by the device (its limits) must not leave the others allocated.
+    const made: GPUBuffer[] = [];
+    try {
+      made.push((this.params = storageBuffer(device, bytes, 'params')));
+      made.push((this.grads = storageBuffer(device, bytes, 'grads')));
+      made.push((this.state = storageBuffer(device, this.stateLayout.totalLength * 4, 'state')));
+    } catch (e) {
+      for (const b of made) b.destroy();
+      throw e;
+    }
     this.uploadState(initialState(this.stateLayout, architecture));
   }
 

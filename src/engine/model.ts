@@ -92,24 +92,32 @@ export class Model {
   readonly pixelNormalization: { mean: number; std: number };
 
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
+    // Every option is checked before anything is allocated, so a refused model leaves nothing on the GPU.
     this.architecture = architectureOf(options);
     this.sizes = this.architecture.sizes;
-    this.parameters = new MlpParameters(device, this.architecture);
     this.seed = options.seed ?? 0;
     if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new BadInputError(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
+    this.inputEncoding = inputEncodingOf(options);
+    this.input = this.inputEncoding.kind;
+    this.pixelNormalization = { mean: options.pixelMean ?? 0, std: options.pixelStd ?? 1 };
+    const batch = options.evaluationBatch;
+    if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1)) throw new BadInputError(`evaluationBatch must be a positive integer, got ${batch}`, { value: batch });
+    this.evaluationBatch = batch ?? defaultEvaluationBatch(this.architecture);
+    this.fuse = options.fuse ?? true;
     this.random = new Random(this.seed);
     // The adapter's defaults unless the caller picks: GPU kernels on GPUs, the software ones otherwise.
     const adapter = adapterOfDevice(device);
     this.ops = new Ops(pipelineCacheFor(device), options.variants ?? (adapter ? defaultVariantsFor(adapter) : DEFAULT_VARIANTS));
-    this.inputEncoding = inputEncodingOf(options);
-    this.input = this.inputEncoding.kind;
-    this.pixelNormalization = { mean: options.pixelMean ?? 0, std: options.pixelStd ?? 1 };
-    this.evaluationBatch = options.evaluationBatch ?? defaultEvaluationBatch(this.architecture);
-    this.fuse = options.fuse ?? true;
+    this.parameters = new MlpParameters(device, this.architecture);
     void device.lost.then((info) => {
       this.lostInfo = info;
     });
-    this.parameters.upload(initialParams(this.parameters.layout, this.architecture, this.random));
+    try {
+      this.parameters.upload(initialParams(this.parameters.layout, this.architecture, this.random));
+    } catch (e) {
+      this.parameters.destroy();
+      throw e;
+    }
     const model = this;
     registerInternals(this, {
       parameters: this.parameters, ops: this.ops, random: this.random,
