@@ -66,6 +66,23 @@ describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
     expect(readFileSync(join(dir, 'real', 'model.safetensors'), 'utf8')).toBe('an earlier model');
   });
 
+  it('sweep checks --save-best before the first run; a checkpoint whose split is not JSON, or null, is named', async () => {
+    const sweep = spawnSync(tsx, ['src/cli/sweep.ts', '--hidden', '8', '--epochs', '1', '--limit', '100', '--out', join(dir, 'sw'), '--save-best', '/proc/sys/best.safetensors'], { encoding: 'utf8', timeout: 300_000 });
+    expect(sweep.status).toBe(2);
+    expect(sweep.stderr.trim()).toBe('sweep: --save-best /proc/sys/best.safetensors: the directory /proc/sys is not writable');
+    expect(sweep.stdout).not.toMatch(/run 1/);
+    const m = new Model(gpu.device, { sizes: [784, 8, 10], seed: 1 });
+    await m.fit(sliceDataset(train, 0, 40, 'train'), { epochs: 1, batchSize: 20, optimizer: { kind: 'adam', lr: 1e-3 } });
+    for (const [split, message] of [['oops', /metadata split is not JSON/], ['null', /metadata split must be an object of non-negative integers .*got null$/], ['{"limit":-4}', /metadata split must be an object/]] as const) {
+      const file = join(dir, `split-${split.length}.safetensors`);
+      writeFileSync(file, await saveCheckpoint(m, { full: true, metadata: { split } }));
+      const r = run('train', ['--resume', file, '--epochs', '3']);
+      expect(r.code).toBe(2);
+      expect(r.err.at(-1)).toMatch(new RegExp(`^train: .*${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${message.source}`));
+    }
+    m.dispose();
+  });
+
   it('a buffer over the device limit stops train with exit code 1, naming the buffer and the limit, and saves nothing', () => {
     const save = join(dir, 'too-big.safetensors');
     // 16,400 rows × 65,536 units × 4 bytes is past 4 GiB, over any device's binding limit (a u32).
@@ -343,7 +360,12 @@ describe('resources', () => {
     const file = decodeSafetensors(await saveCheckpoint(good), 'm');
     good.dispose();
     refused.push(['a file with pixel_std 1e-300', () => Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors.entries()], { ...file.metadata, pixel_std: '1e-300' }), 'tiny-std.safetensors')]);
+    // Metadata that claims 784-15000-15000-10 over the tensors of 784-8-10: refused before 948 MB are allocated.
+    refused.push(['a file whose metadata claims a huge model', () => Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors.entries()], { ...file.metadata, sizes: '[784,15000,15000,10]', layers: 'linear:15000,relu,linear:15000,relu,linear:10' }), 'claims.safetensors')]);
     refused.push(['a file with an extra tensor', () => Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors.entries(), ['9.weight', { shape: [1], data: new Float32Array(1) }]], file.metadata), 'extra.safetensors')]);
+    const started = performance.now();
+    expect(() => refused.at(-2)![1]()).toThrow(/^claims\.safetensors: tensor 0\.weight has shape \[8, 784\], the model needs \[15000, 784\]$/);
+    expect(performance.now() - started).toBeLessThan(1000);
     for (let round = 0; round < 10; round++) {
       for (const [what, make] of refused) {
         expect(make, what).toThrow();

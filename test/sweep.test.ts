@@ -30,6 +30,7 @@ describe('sweep plans', () => {
     expect(() => checkExperiment({ ...DEFAULT_EXPERIMENT, schedule: 'cosine:warm=2' })).toThrow(/'warm=2'/);
     expect(() => planConfigs([{ lr: 1e-3, hiden: '20' }], DEFAULT_EXPERIMENT, 'p.json')).toThrow(/p\.json: experiment 0 has unknown field hiden/);
     expect(() => planConfigs({}, DEFAULT_EXPERIMENT, 'p.json')).toThrow(/p\.json: expected a non-empty list/);
+    expect(() => planConfigs([{ hidden: 500 }], DEFAULT_EXPERIMENT, 'p.json')).toThrow(/^p\.json: experiment 0: experiment hidden must be a string of widths \('500x300'\), got 500$/);
     expect(planConfigs({ configs: [{ layers: 'linear:20,relu,dropout:0.1,linear:10' }] }, DEFAULT_EXPERIMENT, 'p.json')[0].layers).toBe('linear:20,relu,dropout:0.1,linear:10');
   });
 

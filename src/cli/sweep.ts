@@ -11,7 +11,7 @@ import {
 } from '../experiments/config.js';
 import { runExperiment, type ExperimentResult } from '../experiments/run.js';
 import { resultRows, resultsCsv, resultsJson, RESULT_COLUMNS } from '../experiments/table.js';
-import { readFileChecked, writeFileAtomic } from '../node/files.js';
+import { checkOutputs, readFileChecked, writeFileAtomic } from '../node/files.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';
@@ -100,6 +100,8 @@ export async function main(): Promise<void> {
   const jsonPath = join(outDir, 'results.json');
   writeFileAtomic(join(outDir, 'plan.json'), JSON.stringify({ configs }, null, 2) + '\n');
   if (flags['save-best'] && !flags['save-best'].endsWith('.safetensors')) throw new UsageError(`--save-best: '${flags['save-best']}' must end in .safetensors`);
+  // Before the first run, not after hours of them.
+  checkOutputs({ 'save-best': flags['save-best'] });
 
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
   const dataDir = flags.data ?? defaultMnistDir();
@@ -138,7 +140,7 @@ export async function main(): Promise<void> {
   console.log(`results: ${csvPath}, ${jsonPath}`);
   if (flags['save-best']) {
     if (best) {
-      writeFileAtomic(flags['save-best'], best.bytes);
+      writeFileAtomic(flags['save-best'], best.bytes, 'save-best');
       console.log(`best model (chosen on validation): ${flags['save-best']}`);
     } else console.log('no run finished: no best model to save');
   }

@@ -28,6 +28,22 @@ export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
+/** The data split a checkpoint records, or a UsageError naming the file and what is wrong with it. */
+function checkpointSplit(text: string, file: string): SplitOptions {
+  let split: unknown;
+  try {
+    split = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${file}: metadata split is not JSON (${(e as Error).message})`);
+  }
+  const s = split as Partial<Record<keyof SplitOptions, unknown>> | null;
+  const count = (x: unknown) => x === undefined || (Number.isInteger(x) && (x as number) >= 0);
+  if (typeof s !== 'object' || s === null || Array.isArray(s) || !count(s.validationSize) || !count(s.limit) || !count(s.randomSplitSeed)) {
+    throw new UsageError(`${file}: metadata split must be an object of non-negative integers (validationSize, limit, randomSplitSeed), got ${text}`);
+  }
+  return s as SplitOptions;
+}
+
 export async function main(): Promise<void> {
   const flags = parseFlags({
     ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
@@ -69,7 +85,7 @@ export async function main(): Promise<void> {
     model = opened.model;
     // The run continues on the checkpoint's data split and seed; flags that would change them are refused.
     if (opened.metadata.split) {
-      const saved = JSON.parse(opened.metadata.split) as SplitOptions;
+      const saved = checkpointSplit(opened.metadata.split, flags.resume);
       const asked = flags['validation-size'] !== undefined || flags['random-split'] || flags.limit !== undefined;
       if (asked && JSON.stringify(saved) !== JSON.stringify(split)) {
         throw new UsageError(`${flags.resume} was trained on split ${opened.metadata.split}; resume keeps it, so drop --validation-size/--random-split/--limit`);

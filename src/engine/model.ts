@@ -18,7 +18,7 @@ import { parametersOf, statesOf, type Architecture } from '../layers/architectur
 import { Ops } from '../gpu/ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import {
-  checkRecipe, checkSameModel, checkTrainingCounts, fromTorchTensors, OPTIMIZER_STATE_NAMES, optimizerStateFromTensors, toTorchTensors,
+  checkRecipe, checkSameModel, checkTensorShapes, checkTrainingCounts, fromTorchTensors, OPTIMIZER_STATE_NAMES, optimizerStateFromTensors, toTorchTensors,
   type ModelState,
 } from './modelState.js';
 import type { TrainingRecipe } from './recipe.js';
@@ -427,6 +427,7 @@ export class Model {
   /** A new model shaped by a state (see exportState), holding it. */
   static fromState(device: GPUDevice, state: ModelState, source = 'state', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {}): Model {
     const { inputs, layers, seed, input, pixelMean, pixelStd } = state;
+    checkTensorShapes(state.tensors, source, architectureOf({ inputs, layers }));
     const model = new Model(device, { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), ...options });
     try {
       model.importState(state, source);

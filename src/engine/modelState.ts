@@ -69,6 +69,19 @@ export function toTorchTensors(flat: Float32Array, layout: ParamLayout, of: Arch
 }
 
 /** PyTorch tensors → engine flat layout, checking every name, shape and value first. */
+/**
+ * Each parameter's tensor is there with PyTorch's shape: checked on the state alone, before a model of the
+ * architecture its metadata claims is allocated (a small file cannot make the engine build a huge model).
+ */
+export function checkTensorShapes(tensors: Map<string, Tensor>, source: string, arch: Architecture): void {
+  for (const p of parametersOf(arch)) {
+    const shape = torchShape(p);
+    const t = tensors.get(p.name);
+    if (!t) throw new BadInputError(`${source}: missing tensor ${p.name} (expected shape [${shape.join(', ')}])`, { file: source, tensor: p.name });
+    if (t.shape.join() !== shape.join()) throw new BadInputError(`${source}: tensor ${p.name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`, { file: source, tensor: p.name });
+  }
+}
+
 export function fromTorchTensors(tensors: Map<string, Tensor>, source: string, layout: ParamLayout, of: Architecture | TorchTensorDecl[], prefix = ''): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(layout.totalLength);
   for (const p of declsOf(of)) {

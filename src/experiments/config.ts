@@ -8,6 +8,7 @@ import { OPTIMIZER_KINDS, type OptimizerKind } from '../engine/optimizer.js';
 import { Random } from '../gpu/random.js';
 import { formatSchedule, parseSchedule } from '../engine/schedule.js';
 import { formatAugmentation, parseAugmentation } from '../augment/spec.js';
+import { BadInputError } from '../errors.js';
 
 export interface ExperimentConfig {
   /** Hidden widths, 'x'-separated ('500x300'; '' for none), or a full layer list with `layers`. */
@@ -52,7 +53,11 @@ export function parseHiddenWidths(text: string): number[] {
 
 /** Checks every field, naming the bad one; returns the config with the schedule in its written form. */
 export function checkExperiment(c: ExperimentConfig): ExperimentConfig {
-  const bad = (field: string, value: unknown, want: string) => new Error(`experiment ${field} must be ${want}, got ${JSON.stringify(value)}`);
+  const bad = (field: string, value: unknown, want: string) => new BadInputError(`experiment ${field} must be ${want}, got ${JSON.stringify(value)}`, { value });
+  // Plan files are JSON: a number where a written form belongs is named, not a crash inside a parser.
+  for (const field of ['hidden', 'schedule', 'optimizer', 'layers'] as const) {
+    if (c[field] !== undefined && typeof c[field] !== 'string') throw bad(field, c[field], field === 'hidden' ? "a string of widths ('500x300')" : 'a string');
+  }
   if (!(Number.isFinite(c.lr) && c.lr > 0)) throw bad('lr', c.lr, 'a positive number');
   if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) throw bad('batchSize', c.batchSize, 'a positive integer');
   if (!OPTIMIZER_KINDS.includes(c.optimizer)) throw bad('optimizer', c.optimizer, OPTIMIZER_KINDS.join(' | '));
