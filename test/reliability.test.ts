@@ -1,7 +1,7 @@
 // Faults provoked as a hostile user would: each ends with one line that names the problem, the right exit
 // code (2: bad input, 1: a run that failed), and nothing already saved lost or replaced.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -331,6 +331,52 @@ describe('as strict as the reference', () => {
     m.setParams(new Float32Array(length));
     expect((await m.evaluate(train)).loss).toBeCloseTo(Math.log(10), 5);
     m.dispose();
+  });
+});
+
+describe('process level', () => {
+  it('SIGTERM to npm ends the training it started (one process, no orphan) and removes its XDG_RUNTIME_DIR', async () => {
+    const marker = join(dir, `sigterm-${process.pid}.json`);
+    const xdgBefore = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('webgpu-xdg-')));
+    const npm = spawn('npm', ['run', '-s', 'train', '--', '--epochs', '5', '--limit', '3000', '--hidden', '32', '--json', marker], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => npm.stdout.on('data', (d: Buffer) => /^data:/m.test(String(d)) && resolve()));
+    npm.kill('SIGTERM');
+    await new Promise((resolve) => npm.once('exit', resolve));
+    let left = '';
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      left = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(marker)).join('\n');
+      if (!left) break;
+    }
+    expect(left, 'processes still running').toBe('');
+    const xdgAfter = readdirSync(tmpdir()).filter((n) => n.startsWith('webgpu-xdg-') && !xdgBefore.has(n));
+    expect(xdgAfter).toEqual([]);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('one writer per output', () => {
+  it('a second training with the same --checkpoint is refused while the first runs; a stale lock is taken over', () => {
+    const checkpoint = join(dir, 'shared.ckpt.safetensors');
+    writeFileSync(`${checkpoint}.lock`, String(process.pid)); // this test runner: alive
+    const r = run('train', ['--epochs', '1', '--limit', '200', '--hidden', '8', '--checkpoint', checkpoint]);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toBe(`train: --checkpoint ${checkpoint}: another run (pid ${process.pid}) is writing it; wait for that run, or give another file`);
+    writeFileSync(`${checkpoint}.lock`, '999999999'); // no such process
+    const ok = run('train', ['--epochs', '1', '--limit', '200', '--hidden', '8', '--checkpoint', checkpoint]);
+    expect(ok.code, ok.err.join('\n')).toBe(0);
+    expect(existsSync(checkpoint)).toBe(true);
+    expect(existsSync(`${checkpoint}.lock`), 'released at exit').toBe(false);
+  });
+
+  it('sweep --out into a directory that holds a sweep is refused, and the first results are kept', () => {
+    const out = join(dir, 'sweep-twice');
+    mkdirSync(out);
+    writeFileSync(join(out, 'results.json'), '{"configs": []}');
+    const r = spawnSync(tsx, ['src/cli/sweep.ts', '--hidden', '8', '--epochs', '1', '--limit', '100', '--out', out], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`sweep: --out ${out} already holds a sweep's results; give another --out (to repeat that sweep: --plan ${join(out, 'results.json')} --out NEW)`);
+    expect(readFileSync(join(out, 'results.json'), 'utf8')).toBe('{"configs": []}');
   });
 });
 

@@ -1,6 +1,6 @@
 // npm run sweep -- [axes] [flags]: trains every combination of the values given (or K drawn at random, or the
 // experiments of a plan file) on the same split, one after another, and ranks them by validation accuracy.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitMnist } from '../data/mnist.js';
 import { saveCheckpoint } from '../engine/checkpoint.js';
@@ -95,6 +95,10 @@ export async function main(): Promise<void> {
     limit: flags.limit === undefined ? undefined : intFlag('limit', flags.limit, 1),
   };
   // Every output path is checked before the first run, not after hours of training.
+  // A second sweep into the same directory would replace the first one's results without a word.
+  if (existsSync(join(outDir, 'results.json'))) {
+    throw new UsageError(`--out ${outDir} already holds a sweep's results; give another --out (to repeat that sweep: --plan ${join(outDir, 'results.json')} --out NEW)`);
+  }
   mkdirSync(outDir, { recursive: true });
   const csvPath = join(outDir, 'results.csv');
   const jsonPath = join(outDir, 'results.json');

@@ -8,7 +8,7 @@ import { fileTuneStore } from '../node/tuneStore.js';
 import { splitMnist } from '../data/mnist.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
-import { checkOutputs, writeFileAtomic } from '../node/files.js';
+import { checkOutputs, lockOutput, writeFileAtomic } from '../node/files.js';
 import { withDeviceRecovery } from '../node/recovery.js';
 import { checkDataset } from '../data/dataset.js';
 import { formatAdapter } from '../gpu/device.js';
@@ -65,6 +65,7 @@ export async function main(): Promise<void> {
   if (flags.resume && ignored.length) throw new UsageError(`--resume continues ${flags.resume}'s recipe; drop ${ignored.map((f) => `--${f}`).join(', ')}`);
   // Every output is checked before the GPU opens, not after an hour of training.
   checkOutputs({ save: flags.save, json: flags.json, checkpoint: flags.checkpoint }, { resume: flags.resume }, [['checkpoint', 'resume']]);
+  if (flags.checkpoint) lockOutput(flags.checkpoint, 'checkpoint');
 
   let gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
   const reporter = new TrainReporter();

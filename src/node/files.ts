@@ -88,6 +88,31 @@ export function checkOutputs(outputs: Record<string, string | undefined>, inputs
 
 const TMP = '.tmp-';
 
+/**
+ * Takes `${path}.lock` for this process (its pid inside), so two runs cannot interleave their writes to one
+ * file; a lock whose process is gone is taken over. Released when the process exits.
+ */
+export function lockOutput(path: string, flag: string): void {
+  const lock = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      process.once('exit', () => rmSync(lock, { force: true }));
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new BadInputError(`--${flag} ${path}: cannot take its lock ${lock} (${(e as Error).message})`, { file: path, flag });
+      const pid = Number(readFileSync(lock, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new BadInputError(`--${flag} ${path}: another run (pid ${pid}) is writing it; wait for that run, or give another file`, { file: path, flag });
+      }
+      rmSync(lock, { force: true }); // left by a process that is gone
+    }
+  }
+  throw new BadInputError(`--${flag} ${path}: could not take its lock ${lock}`, { file: path, flag });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -35,7 +35,15 @@ function loadDawn(): Promise<Dawn> {
     if (!process.env.XDG_RUNTIME_DIR) {
       const dir = mkdtempSync(join(tmpdir(), 'webgpu-xdg-'));
       process.env.XDG_RUNTIME_DIR = dir;
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      const remove = () => rmSync(dir, { recursive: true, force: true });
+      process.once('exit', remove);
+      // 'exit' does not run when a signal ends the process: remove it then too, and end as the signal would.
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+        process.once(signal, () => {
+          remove();
+          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        });
+      }
     }
     return import('webgpu').catch(missingPeer('webgpu', 'openNodeDevice'));
   })());
