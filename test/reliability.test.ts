@@ -203,6 +203,10 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
     const first = model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } });
     await expect(model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } })).rejects.toThrow(MisuseError);
     await first;
+    const running = model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } });
+    expect(() => model.dispose()).toThrow(MisuseError);
+    expect(() => model.dispose()).toThrow(/^dispose: a fit of this model is still running; stop it \(its signal\) and await it first$/);
+    await running;
     await expect(model.predict(new Uint8Array(1000))).rejects.toThrow(/^predict: 1000 bytes is not a whole, positive number of 784-pixel images$/);
     model.dispose();
     await expect(model.evaluate(train)).rejects.toThrow(/^evaluate: the model was disposed$/);
@@ -469,6 +473,9 @@ describe('resources', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeviceLostError);
     expect((error as Error).message).toMatch(/^the GPU device was lost \(destroyed/);
+    // Later calls say the same, not an empty DOMException.
+    await expect(model.evaluate(train)).rejects.toThrow(DeviceLostError);
+    await expect(model.predict(train.images.subarray(0, 784))).rejects.toThrow(/^the GPU device was lost \(destroyed/);
     own.destroy();
   });
 });

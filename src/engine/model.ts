@@ -520,6 +520,7 @@ export class Model {
   /** Refuses work on the weights a diverged fit left (a later fit, setParams or importState replaces them). */
   private checkWeightsUsable(call: string): void {
     this.checkUsable(call);
+    this.throwIfLost();
     if (this.diverged) {
       throw new MisuseError(`${call}: the last fit diverged, so the weights are not finite or meaningful; set new ones (setParams, importState, a checkpoint) or fit again`);
     }
@@ -527,6 +528,8 @@ export class Model {
 
   dispose(): void {
     if (this.disposed) return;
+    // Its buffers are in the steps a running fit submits: stop that fit (signal, shouldStop) and await it first.
+    if (this.fitting) throw new MisuseError('dispose: a fit of this model is still running; stop it (its signal) and await it first');
     this.disposed = true;
     this.resident?.destroy();
     this.resident = undefined;
