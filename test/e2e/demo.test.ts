@@ -113,6 +113,8 @@ describe('demo page', () => {
     await page.click('#augment-preview');
     expect(await page.$eval('#augment-grid', (e) => e.textContent)).toMatch(/rotate must be a number in \[0, 180\] degrees, got 500/);
     await setField(page, '#augment', 'rotate=12,scale=0.12,shear=0.1,shift=2,elastic=34:4');
+    await page.click('#augment-preview');
+    expect(await page.$$eval('#augment-grid canvas', (c) => c.length)).toBe(8);
   });
 
   it('trains through the buttons to ≥ 95 % validation accuracy on 10,000 images', async () => {
