@@ -6,6 +6,8 @@ import { stepBreakdown } from '../src/bench/step.js';
 import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants } from '../src/bench/kernelVariants.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { openTestDevice } from './helpers/gpu.js';
+import { syntheticData } from './helpers/model.js';
+import { measureStartup } from '../src/bench/startup.js';
 import type { MatmulForm } from '../shaders/matmul.js';
 
 const gpu = await openTestDevice();
@@ -46,5 +48,20 @@ describe('bench smoke test', () => {
     ]);
     for (const k of breakdown.kernels) expect(k.timing.medianMs).toBeGreaterThan(0);
     model.dispose();
+  });
+});
+
+describe('start-up benchmark', () => {
+  it('on a fresh device, the first step compiles its pipelines and predict after it compiles only its own', async () => {
+    const fresh = await openTestDevice();
+    const data = syntheticData(200, 784, 10, 5);
+    const s = await measureStartup(fresh.device, { sizes: [784, 16, 10], seed: 1 }, data, data, 64, 150);
+    expect(s.model.pipelines).toBe(0);
+    // 784-16-10 training: two forward products, loss, three backward products, two bias gradients, Adam.
+    expect(s.firstStep.pipelines).toBeGreaterThanOrEqual(8);
+    expect(s.firstStep.compileMs).toBeGreaterThan(0);
+    expect(s.firstStep.compileMs).toBeLessThanOrEqual(s.firstStep.ms);
+    expect(s.firstPredict.images).toBe(150);
+    expect(s.firstPredict.pipelines).toBeLessThanOrEqual(4);
   });
 });

@@ -79,6 +79,7 @@ describe('CLI errors', () => {
     ['shaders', ['matmul', 'nn-tiled-vec4-64x64x16-4x4-wg256', '37,29,13'], /^shaders: matmul nn-tiled-vec4-64x64x16-4x4-wg256 cannot run M=37 N=29 K=13: tiled vec4 nn needs K and N multiples of 4/],
     ['train', ['--augment', 'rotate=12,elastic=34'], /^train: --augment: elastic takes ALPHA:SIGMA \(elastic=34:4\), got '34'$/],
     ['sweep', ['--augment', 'none;spin=3'], /^sweep: --augment: 'spin=3' unknown distortion 'spin' \(known: rotate, scale, shear, shift, elastic\)$/],
+    ['bench', ['--only', 'startup,step'], /^bench: --only startup runs alone/],
     ['autotune', ['--batch-size', '128,x'], /^autotune: --batch-size takes positive integers separated by commas, got '128,x'$/],
   ])('%s %j fails with one line and exit code 2', (script, args, message) => {
     const r = run(script, args as string[]);

@@ -12,6 +12,7 @@ import { fileTuneStore } from '../node/tuneStore.js';
 import { matmulShapeKey } from '../gpu/variants.js';
 import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants, type KernelVariantResult } from '../bench/kernelVariants.js';
 import { stepBreakdown, trainingThroughput, type Throughput } from '../bench/step.js';
+import { measureStartup } from '../bench/startup.js';
 import { formatAdapter } from '../gpu/device.js';
 import { Model, modelInternals } from '../engine/model.js';
 import { architectureOf } from '../engine/mlp.js';
@@ -24,7 +25,7 @@ import { loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, floatFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...] | --layers LIST]
+export const USAGE = `usage: npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels | --only startup] [--hidden 500[,300...] | --layers LIST]
   [--batch-size 64,128,256] [--steps 60] [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]]
   [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
 Times training (throughput, a full epoch, each kernel of a step) and every matmul variant on the step's products.`;
@@ -38,14 +39,20 @@ export async function main(): Promise<void> {
     augment: { type: 'string' }, repeats: { type: 'string' }, exhaustive: { type: 'boolean' }, budget: { type: 'string' },
   });
   const quick = Boolean(flags.quick);
-  const SECTIONS = ['throughput', 'epoch', 'step', 'matmul', 'kernels'] as const;
-  const only = (flags.only ?? SECTIONS.join(',')).split(',');
+  // startup runs only when asked, alone, on a device that has compiled nothing yet.
+  const SECTIONS = ['throughput', 'epoch', 'step', 'matmul', 'kernels', 'startup'] as const;
+  const only = (flags.only ?? SECTIONS.filter((s) => s !== 'startup').join(',')).split(',');
   for (const name of only) if (!SECTIONS.includes(name as (typeof SECTIONS)[number])) throw new UsageError(`--only takes ${SECTIONS.join(', ')}, got '${name}'`);
+  if (only.includes('startup') && only.length > 1) throw new UsageError('--only startup runs alone (the other sections would compile its pipelines first)');
   const run = (section: (typeof SECTIONS)[number]) => only.includes(section);
+  const processToOpen = performance.now();
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'), { disableRobustness: flags['no-robustness'] });
+  const deviceMs = performance.now() - processToOpen;
   const adapter = formatAdapter(gpu.adapterInfo);
   console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
+  const dataStarted = performance.now();
   const splits = splitMnist(loadMnist());
+  const dataMs = performance.now() - dataStarted;
   const sizes = [784, ...intListFlag('hidden', flags.hidden, quick ? [64] : [500]), 10];
   // --layers: any model (a CNN), in place of the MLP of --hidden.
   let arch: Architecture;
@@ -58,6 +65,24 @@ export async function main(): Promise<void> {
   const batchSizes = intListFlag('batch-size', flags['batch-size'], quick ? [64] : [64, 128, 256]);
   const steps = intFlag('steps', flags.steps, quick ? 5 : 60);
   const results: Record<string, unknown> = { adapter: gpu.adapterInfo, sizes: arch.sizes, architecture: arch.name };
+  if (run('startup')) {
+    const s = await measureStartup(gpu.device, { ...modelConfig, seed: 0 }, splits.train, splits.test, 128, 1000);
+    const stepDone = processToOpen + deviceMs + dataMs + s.model.ms + s.firstStep.ms;
+    const row = (what: string, p: { ms: number; pipelines?: number; compileMs?: number }) =>
+      [what, ms(p.ms), p.pipelines === undefined ? '' : String(p.pipelines), p.compileMs === undefined ? '' : ms(p.compileMs)];
+    console.log(`\n== start-up of ${arch.name} (ms; a fresh device, nothing compiled before)`);
+    console.log(table(['phase', 'ms', 'pipelines', 'compiling'], [
+      row('process start → opening the device', { ms: processToOpen }),
+      row('opening the device', { ms: deviceMs }),
+      row('MNIST from disk, split', { ms: dataMs }),
+      row('new Model', s.model),
+      row('first training step (batch 128), fit', s.firstStep),
+      row(`first predict after fit (${int(s.firstPredict.images)} images)`, s.firstPredict),
+      ['process start → first step done', ms(stepDone), '', ''],
+      ['opening the device → first step done', ms(stepDone - processToOpen), '', ''],
+    ]));
+    results.startup = { processToOpenMs: processToOpen, deviceMs, dataMs, ...s };
+  }
   // The batch of the step breakdown, the full epoch and the steps-per-submit comparison.
   const stepBatch = batchSizes.includes(128) ? 128 : batchSizes[0];
   // --autotune: the tuned choices for this adapter (from the cache, or tuned now), as train --autotune uses them.

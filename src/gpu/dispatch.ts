@@ -33,6 +33,8 @@ export interface Dispatch {
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly hashes = new Map<string, string>();
+  /** Pipelines compiled, and the wall time spent creating them (for the start-up benchmark). */
+  readonly compiled = { count: 0, ms: 0 };
   constructor(readonly device: GPUDevice) {}
 
   /** codeHash of an entry point and its code, computed once per kernel. */
@@ -51,9 +53,12 @@ export class PipelineCache {
     const key = `${entryPoint}\n${code}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
+      const started = performance.now();
       const module = this.device.createShaderModule({ code, label: entryPoint });
       pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: entryPoint });
       this.pipelines.set(key, pipeline);
+      this.compiled.count++;
+      this.compiled.ms += performance.now() - started;
     }
     return pipeline;
   }
