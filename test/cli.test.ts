@@ -163,5 +163,15 @@ describe('train → evaluate → predict', () => {
     const p = run('predict', ['--model', model, '--image', file]);
     expect(p.code, p.err).toBe(0);
     expect(p.out).toMatch(new RegExp(`^predicted ${test.labels[0]} \\(`, 'm'));
+    expect(p.err).not.toMatch(/warning/);
+    // A blank page and a one-pixel image are predicted, with a warning that says why it means little.
+    for (const [name, side] of [['blank.png', 56], ['dot.png', 1]] as const) {
+      const img = new PNG({ width: side, height: side });
+      img.data.fill(255);
+      writeFileSync(join(dir, name), PNG.sync.write(img));
+      const w = run('predict', ['--model', model, '--image', join(dir, name)]);
+      expect(w.code, w.err).toBe(0);
+      expect(w.err).toMatch(name === 'blank.png' ? /predict: warning: .*blank\.png holds no ink \(a blank page\)/ : /predict: warning: .*dot\.png is 1×1 pixels, too small to hold a digit/);
+    }
   });
 });

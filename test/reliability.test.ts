@@ -83,6 +83,15 @@ describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
     m.dispose();
   });
 
+  it('--adapter system without a GPU driver says so in one line (no Dawn warning before it), exit 1; with one, it trains', () => {
+    const r = run('train', ['--adapter', 'system', '--epochs', '1', '--limit', '100', '--hidden', '8']);
+    if (r.code === 0) expect(r.out).toMatch(/^test accuracy: /m);
+    else {
+      expect(r.code).toBe(1);
+      expect(r.err).toEqual(['train: the system Vulkan driver gave no WebGPU adapter (try --adapter swiftshader)']);
+    }
+  });
+
   it('a buffer over the device limit stops train with exit code 1, naming the buffer and the limit, and saves nothing', () => {
     const save = join(dir, 'too-big.safetensors');
     // 16,400 rows × 65,536 units × 4 bytes is past 4 GiB, over any device's binding limit (a u32).
@@ -371,6 +380,16 @@ describe('one writer per output', () => {
     expect(ok.code, ok.err.join('\n')).toBe(0);
     expect(existsSync(checkpoint)).toBe(true);
     expect(existsSync(`${checkpoint}.lock`), 'released at exit').toBe(false);
+  });
+
+  it('a sweep configuration over the device limits gets its row (failed) and the sweep goes on', () => {
+    const out = join(dir, 'sweep-limits');
+    const r = spawnSync(tsx, ['src/cli/sweep.ts', '--hidden', '60000x60000,8', '--epochs', '1', '--limit', '100', '--validation-size', '50', '--out', out], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^1 +8 adam .* ok$/m);
+    expect(r.stdout).toMatch(/^2 +60000x60000 adam .* failed: buffer 'params' \(bytes\) needs [\d,]+ but the device's max\w+ is [\d,]+$/m);
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(json.results.map((x: { status: string }) => x.status)).toEqual(['ok', 'failed']);
   });
 
   it('sweep --out into a directory that holds a sweep is refused, and the first results are kept', () => {

@@ -19,7 +19,8 @@ export async function main(): Promise<void> {
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   // The model file and the images are read and checked before the GPU opens.
   const file = readModelFile(flags.model);
-  const { images, count } = loadImagesForPrediction(flags.image, architectureOf(file.options).inputs);
+  const { images, count, warning } = loadImagesForPrediction(flags.image, architectureOf(file.options).inputs);
+  if (warning) console.error(`predict: warning: ${warning}`);
   const gpu = await openNodeDevice(adapterChoice);
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
   const { model } = openModelFile(gpu.device, file, defaultVariantsFor(gpu.adapterInfo));

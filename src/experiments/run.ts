@@ -3,7 +3,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { Model, type EpochInfo, type StepInfo } from '../engine/model.js';
-import { DivergedError } from '../errors.js';
+import { DeviceLimitError, DivergedError } from '../errors.js';
 import { parseSchedule } from '../engine/schedule.js';
 import { parseAugmentation } from '../augment/spec.js';
 import type { VariantChoices } from '../gpu/variants.js';
@@ -11,7 +11,8 @@ import { experimentLayers, type ExperimentConfig } from './config.js';
 
 export interface ExperimentResult {
   config: ExperimentConfig;
-  status: 'ok' | 'diverged' | 'stopped';
+  /** 'failed': the configuration cannot run on this device (its limits); the sweep goes on. */
+  status: 'ok' | 'diverged' | 'stopped' | 'failed';
   /** Where it diverged, or why it stopped. */
   detail?: string;
   bestEpoch: number;
@@ -43,9 +44,20 @@ export interface ExperimentHooks {
 
 export async function runExperiment(device: GPUDevice, data: ExperimentData, config: ExperimentConfig, hooks: ExperimentHooks = {}): Promise<ExperimentResult> {
   if (data.validation.count === 0) throw new Error('experiments pick their best epoch on validation: the validation set is empty');
-  const model = new Model(device, {
-    layers: experimentLayers(config), seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, variants: hooks.variants,
+  // A configuration over the device's limits is a row of the sweep (failed), not the end of it.
+  const failed = (e: DeviceLimitError, parameters: number): ExperimentResult => ({
+    config, status: 'failed', detail: e.message, bestEpoch: 0, validationAccuracy: NaN, validationLoss: NaN, testAccuracy: NaN,
+    parameters, epochs: [], seconds: 0, samplesPerSecond: 0,
   });
+  let model: Model;
+  try {
+    model = new Model(device, {
+      layers: experimentLayers(config), seed: config.seed, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, variants: hooks.variants,
+    });
+  } catch (e) {
+    if (e instanceof DeviceLimitError) return failed(e, 0);
+    throw e;
+  }
   let diverged: string | undefined;
   const history: EpochInfo[] = [];
   const started = performance.now();
@@ -65,7 +77,8 @@ export async function runExperiment(device: GPUDevice, data: ExperimentData, con
         shouldStop: hooks.shouldStop,
       });
     } catch (e) {
-      // A diverged run is a result of the sweep, not a failure of it.
+      // A diverged run is a result of the sweep, not a failure of it; nor is one its device cannot hold.
+      if (e instanceof DeviceLimitError) return failed(e, model.parameterCount);
       if (!(e instanceof DivergedError)) throw e;
       diverged = `loss ${e.loss} at epoch ${e.epoch}, step ${e.step}`;
     }

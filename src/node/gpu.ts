@@ -1,6 +1,7 @@
 // Node: WebGPU through Dawn (npm `webgpu`). Picks the system Vulkan driver when it gives an adapter,
 // else the SwiftShader software driver that Debian's `chromium` package ships.
 // Nothing happens at import: Dawn is loaded, and the environment prepared, by the first openNodeDevice.
+import { RunFailure } from '../errors.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,11 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
   let adapter: GPUAdapter | null = null;
   let driverNote: string;
   const forcedIcd = process.env.VK_ICD_FILENAMES;
+  // Asking Dawn in this process for a driver that is not there prints its own multi-line warning first: probe
+  // in a child process, as 'auto' does, and say it in one line.
+  if (choice === 'system' && !forcedIcd && !systemDriverHasAdapter()) {
+    throw new RunFailure('the system Vulkan driver gave no WebGPU adapter (try --adapter swiftshader)');
+  }
   if (choice === 'system' || (choice === 'auto' && (forcedIcd || systemDriverHasAdapter()))) {
     adapter = await requestAdapterWith(undefined, toggles);
     driverNote = forcedIcd ? `Vulkan driver from VK_ICD_FILENAMES=${forcedIcd}` : 'system Vulkan driver';

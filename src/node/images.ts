@@ -36,7 +36,7 @@ function checkPngSize(bytes: Uint8Array, path: string): void {
   }
 }
 
-export function loadImagesForPrediction(path: string, features = 784): { images: Uint8Array; count: number } {
+export function loadImagesForPrediction(path: string, features = 784): { images: Uint8Array; count: number; warning?: string } {
   const bytes = readFileChecked(path, MAX_IMAGE_FILE_BYTES);
   if (/\.png$/i.test(path)) {
     checkPngSize(bytes, path);
@@ -52,7 +52,12 @@ export function loadImagesForPrediction(path: string, features = 784): { images:
       gray[i] = (0.299 * r + 0.587 * g + 0.114 * b) * a + 255 * (1 - a); // transparent → white paper
     }
     if (features !== 784) throw new BadInputError(`${path}: PNG input needs a 784-input model, this one takes ${features}`, { file: path });
-    return { images: toMnistDigit({ width: png.width, height: png.height, pixels: gray }), count: 1 };
+    const images = toMnistDigit({ width: png.width, height: png.height, pixels: gray });
+    // A prediction is made either way; these say when it cannot mean much.
+    const warning = png.width < 8 || png.height < 8
+      ? `${path} is ${png.width}×${png.height} pixels, too small to hold a digit: the prediction means little`
+      : images.every((v) => v === 0) ? `${path} holds no ink (a blank page): the prediction means nothing` : undefined;
+    return { images, count: 1, ...(warning ? { warning } : {}) };
   }
   const idx = parseIdx(bytes, path);
   const count = idx.dims.length === 1 ? 1 : idx.dims[0];
