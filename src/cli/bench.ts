@@ -25,6 +25,11 @@ import { loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, floatFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
 
+const LIMIT_NAMES = [
+  'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage', 'minStorageBufferOffsetAlignment',
+] as const;
+
 export const USAGE = `usage: npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels | --only startup] [--hidden 500[,300...] | --layers LIST]
   [--batch-size 64,128,256] [--steps 60] [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]]
   [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
@@ -64,7 +69,13 @@ export async function main(): Promise<void> {
   const modelConfig = { layers: arch.layers.map((l) => l.spec), inputs: arch.inputShape };
   const batchSizes = intListFlag('batch-size', flags['batch-size'], quick ? [64] : [64, 128, 256]);
   const steps = intFlag('steps', flags.steps, quick ? 5 : 60);
-  const results: Record<string, unknown> = { adapter: gpu.adapterInfo, sizes: arch.sizes, architecture: arch.name };
+  // What the figures were measured on, kept with them: the adapter, the device's limits and both feature lists.
+  const limitsOf = (l: GPUSupportedLimits) => Object.fromEntries(LIMIT_NAMES.map((n) => [n, l[n]]));
+  const results: Record<string, unknown> = {
+    adapter: gpu.adapterInfo, driver: gpu.driverNote, limits: limitsOf(gpu.device.limits),
+    features: { device: [...gpu.device.features].sort(), adapter: [...gpu.adapter.features].sort() },
+    sizes: arch.sizes, architecture: arch.name,
+  };
   if (run('startup')) {
     const s = await measureStartup(gpu.device, { ...modelConfig, seed: 0 }, splits.train, splits.test, 128, 1000);
     const stepDone = processToOpen + deviceMs + dataMs + s.model.ms + s.firstStep.ms;
