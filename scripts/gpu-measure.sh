@@ -5,7 +5,7 @@
 # Here:  bash ../shared/gpu/pack.sh src/cli/train.ts src/cli/bench.ts src/cli/autotune.ts
 # There: bash .gpu/unpack-and-run.sh bash "$PWD/scripts/gpu-measure.sh" OUT_DIR [tune] [defaults] [torch] [train] [kernels] [matmul]
 # (no part named: all of them). Everything printed goes to OUT_DIR/log.txt too; the JSON results beside it, and
-# the commit measured in OUT_DIR/commit.txt (each bench JSON holds the adapter, the device limits and features) (GIT_COMMIT when the copy has no .git). A command that fails, a
+# the commit measured in OUT_DIR/commit.txt (GIT_COMMIT when the copy has no .git); each bench JSON holds the adapter, the device limits and features. A command that fails, a
 # bench whose variants fail their float64 verification included, stops the run with its exit status.
 set -uo pipefail
 out=${1:?usage: gpu-measure.sh OUT_DIR [tune] [defaults] [torch] [train] [kernels] [matmul]}
