@@ -9,7 +9,8 @@ import type { Tensor } from '../data/safetensors.js';
 import { architecture } from '../layers/architecture.js';
 import type { LayerSpec } from '../layers/index.js';
 import { isImage } from '../layers/shape.js';
-import type { ModelState } from '../engine/modelState.js';
+import type { InputKind } from '../data/dataset.js';
+import type { InputShape } from '../layers/shape.js';
 import { ENGINE_VERSION } from '../version.js';
 import { ProtoWriter } from './protobuf.js';
 
@@ -20,6 +21,16 @@ const IR_VERSION = 10;
 const FLOAT = 1;
 const UINT8 = 2;
 const INT64 = 7;
+
+/** What the export reads of a model's state (Model.exportState gives it): its shape, its pixels, its tensors by PyTorch name. */
+export interface OnnxSource {
+  inputs: InputShape;
+  layers: LayerSpec[];
+  input: InputKind;
+  pixelMean?: number;
+  pixelStd?: number;
+  tensors: Map<string, Tensor>;
+}
 
 export interface OnnxOptions {
   /** End in softmax ('probabilities', as predict returns) or give the logits. Default true. */
@@ -73,7 +84,7 @@ function valueInfo(name: string, type: number, dims: (number | string)[]): Proto
 }
 
 /** The ONNX bytes of a model state (Model.exportState). Refuses, naming the layer, what ONNX cannot express here. */
-export function encodeOnnx(state: ModelState, options: OnnxOptions = {}): Uint8Array<ArrayBuffer> {
+export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8Array<ArrayBuffer> {
   const arch = architecture(state.layers, state.inputs);
   const F = arch.inputs;
   const nodes: Node[] = [];
