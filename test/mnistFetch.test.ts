@@ -32,6 +32,11 @@ const server = createServer((request, response) => {
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><html><body>app</body></html>');
     return;
   }
+  if (dir === 'raw' && files[name]) {
+    // Raw file hosts serve binaries as text/plain: that must pass.
+    response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(Buffer.from(files[name]));
+    return;
+  }
   const gz = name?.endsWith('.gz');
   const plain = files[gz ? name.slice(0, -3) : name];
   if (!plain || !['plain', 'gz', 'broken'].includes(dir) || (dir !== 'plain') !== gz) {
@@ -63,7 +68,8 @@ describe('fetchMnistBytes', () => {
     await expect(fetchMnistBytes({ base: `${origin}/broken/`, gzip: true })).rejects.toThrow(/\/broken\/[a-z0-9-]+-ubyte\.gz: not a valid gzip stream/);
   });
 
-  it('says so when the server answers with an HTML page (a dev server without the MNIST plugin)', async () => {
+  it('says so when the server answers with an HTML page (a dev server without the MNIST plugin); text/plain passes', async () => {
+    expect((await fetchMnistBytes(`${origin}/raw/`)).trainLabels).toEqual(files[MNIST_FILES.trainLabels]);
     for (const gzip of [false, true]) {
       await expect(fetchMnistBytes({ base: `${origin}/spa/`, gzip })).rejects.toThrow(
         new RegExp(`^${origin}/spa/[a-z0-9-]+-ubyte${gzip ? '\\.gz' : ''} answered with an HTML page \\(status 200\\), not the MNIST file: is the MNIST plugin in vite\\.config\\.ts`),

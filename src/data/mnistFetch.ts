@@ -43,11 +43,13 @@ async function readCapped(stream: ReadableStream<Uint8Array>, limit: number, wha
 
 /**
  * A response that cannot be the file asked for, by its content type: an HTML page (what a dev server answers
- * for a path it does not serve), JSON or text. Binary types, or none, pass; the readers check the bytes.
+ * for a path it does not serve), JSON, XML, CSS or script. Binary types, text/plain or none pass; the readers
+ * check the bytes.
  */
 export function checkContentType(url: URL, response: Pick<Response, 'headers' | 'status'>): void {
   const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
-  if (!/^(text\/|application\/(json|xml|xhtml\+xml|javascript))/.test(type)) return;
+  // text/plain passes: raw file hosts serve binaries under it.
+  if (!/^(text\/(html|xml|css|javascript)|application\/(json|xml|xhtml\+xml|javascript))$/.test(type)) return;
   const what = type === 'text/html' || type === 'application/xhtml+xml' ? 'an HTML page' : `${type} content`;
   throw new BadInputError(
     `${url.href} answered with ${what} (status ${response.status}), not the MNIST file: is the MNIST plugin in vite.config.ts (mnist() from webgpu-mlp/vite), or the files under that URL?`,
