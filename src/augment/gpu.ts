@@ -10,15 +10,15 @@ export function augmentImages(
   a: Augmentation, pixels: { pixelScale: number; pixelShift: number }, workgroupSize = 64,
 ): Dispatch {
   const [channels, height, width] = image;
+  const taps = a.elastic ? gaussianTaps(a.elastic.sigma) : undefined;
   const code = augmentImagesShader(workgroupSize, {
     capacity, channels, height, width, ...pixels,
     rotate: ((a.rotate ?? 0) * Math.PI) / 180, scale: a.scale ?? 0, shear: a.shear ?? 0, shift: a.shift ?? 0,
-    elastic: a.elastic && { alpha: a.elastic.alpha, taps: gaussianTaps(a.elastic.sigma) },
+    elastic: a.elastic && taps && { alpha: a.elastic.alpha, taps },
     elasticDrawsStart: ELASTIC_DRAWS_START,
   });
   const pixelsPerRow = channels * height * width;
-  const taps = a.elastic ? gaussianTaps(a.elastic.sigma).length : 0;
-  const cost = { flops: capacity * (height * width * (8 * taps + 20) + pixelsPerRow * 12), bytes: capacity * pixelsPerRow * 5 };
+  const cost = { flops: capacity * (height * width * (8 * (taps?.length ?? 0) + 20) + pixelsPerRow * 12), bytes: capacity * pixelsPerRow * 5 };
   const label = `augmentImages ${capacity}×${channels}×${height}×${width}`;
   return makeDispatch(cache, label, code, 'augmentImages', AUGMENT_BINDINGS, { input, output, batch }, capacity * workgroupSize, workgroupSize, cost);
 }

@@ -68,28 +68,28 @@ export function toTorchTensors(flat: Float32Array, layout: ParamLayout, of: Arch
   });
 }
 
-/** PyTorch tensors → engine flat layout, checking every name, shape and value first. */
+/** The tensor `name` of a state, there and in PyTorch's `shape`, or an error naming both. */
+function tensorOfShape(tensors: Map<string, Tensor>, source: string, name: string, shape: readonly number[]): Tensor {
+  const t = tensors.get(name);
+  if (!t) throw new BadInputError(`${source}: missing tensor ${name} (expected shape [${shape.join(', ')}])`, { file: source, tensor: name });
+  if (t.shape.join() !== shape.join()) throw new BadInputError(`${source}: tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`, { file: source, tensor: name });
+  return t;
+}
+
 /**
  * Each parameter's tensor is there with PyTorch's shape: checked on the state alone, before a model of the
  * architecture its metadata claims is allocated (a small file cannot make the engine build a huge model).
  */
 export function checkTensorShapes(tensors: Map<string, Tensor>, source: string, arch: Architecture): void {
-  for (const p of parametersOf(arch)) {
-    const shape = torchShape(p);
-    const t = tensors.get(p.name);
-    if (!t) throw new BadInputError(`${source}: missing tensor ${p.name} (expected shape [${shape.join(', ')}])`, { file: source, tensor: p.name });
-    if (t.shape.join() !== shape.join()) throw new BadInputError(`${source}: tensor ${p.name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`, { file: source, tensor: p.name });
-  }
+  for (const p of parametersOf(arch)) tensorOfShape(tensors, source, p.name, torchShape(p));
 }
 
+/** PyTorch tensors → engine flat layout, checking every name, shape and value first. */
 export function fromTorchTensors(tensors: Map<string, Tensor>, source: string, layout: ParamLayout, of: Architecture | TorchTensorDecl[], prefix = ''): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(layout.totalLength);
   for (const p of declsOf(of)) {
     const name = `${prefix}${p.name}`;
-    const shape = torchShape(p);
-    const t = tensors.get(name);
-    if (!t) throw new BadInputError(`${source}: missing tensor ${name} (expected shape [${shape.join(', ')}])`, { file: source });
-    if (t.shape.join() !== shape.join()) throw new BadInputError(`${source}: tensor ${name} has shape [${t.shape.join(', ')}], the model needs [${shape.join(', ')}]`, { file: source });
+    const t = tensorOfShape(tensors, source, name, torchShape(p));
     if (t.data.length !== t.shape.reduce((a, b) => a * b, 1)) throw new BadInputError(`${source}: tensor ${name} holds ${t.data.length} values for shape [${t.shape.join(', ')}]`, { file: source });
     for (const x of t.data) if (!Number.isFinite(x)) throw new BadInputError(`${source}: tensor ${name} holds a non-finite value`, { file: source });
     const offset = slotOf(layout, p.name).offset;

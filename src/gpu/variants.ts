@@ -121,6 +121,8 @@ export const HOPPER_VARIANTS: VariantChoices = { ...GPU_VARIANTS, matmulByShape:
 /** The measured tables, each with the class of adapters it holds for. */
 const MEASURED: { table: MeasuredVariants; variants: VariantChoices }[] = [{ table: GPU_MEASURED, variants: HOPPER_VARIANTS }];
 
+const measuredFor = (adapter: AdapterDescription) => MEASURED.find((m) => inAdapterClass(adapter, m.table.appliesTo));
+
 /** Whether an adapter is of a class: its vendor, and its architecture or (where that is unknown) its device name. */
 export function inAdapterClass(adapter: AdapterDescription, c: AdapterClass): boolean {
   if (adapter.vendor.toLowerCase() !== c.vendor) return false;
@@ -134,13 +136,13 @@ export function inAdapterClass(adapter: AdapterDescription, c: AdapterClass): bo
  */
 export function defaultVariantsFor(adapter: AdapterDescription): VariantChoices {
   if (adapter.isFallbackAdapter) return DEFAULT_VARIANTS;
-  return MEASURED.find((m) => inAdapterClass(adapter, m.table.appliesTo))?.variants ?? GPU_VARIANTS;
+  return measuredFor(adapter)?.variants ?? GPU_VARIANTS;
 }
 
 /** Which defaults an adapter gets, in words, for the adapter line: 'software defaults', 'GPU shape rules', …. */
 export function describeDefaults(adapter: AdapterDescription): string {
   if (adapter.isFallbackAdapter) return 'software defaults';
-  const measured = MEASURED.find((m) => inAdapterClass(adapter, m.table.appliesTo));
+  const measured = measuredFor(adapter);
   return measured ? `GPU shape rules and the table measured on ${measured.table.appliesTo.name}` : 'GPU shape rules (no table measured on this class; --autotune measures one)';
 }
 
