@@ -14,6 +14,7 @@ export interface ElementwiseOp {
   forward: string;
   /** WGSL expression of dy, x, y: f32. */
   backward: string;
+  /** WGSL functions the two expressions call, put before the kernels (erf for GELU). Default none. */
   helpers?: string;
 }
 

@@ -35,11 +35,15 @@ export async function downloadModel(model: Model, fileName = 'model.safetensors'
 const DATABASE = 'webgpu-mlp';
 const STORE = 'models';
 
+/** A model saved in IndexedDB, without its bytes. */
 export interface StoredModelInfo {
+  /** The name it is saved under (its key). */
   name: string;
   /** "784 → linear:500,relu,linear:10" */
   architecture: string;
+  /** Size of its safetensors file, in bytes. */
   bytes: number;
+  /** When it was saved. */
   savedAt: Date;
 }
 
@@ -97,11 +101,13 @@ export async function loadModelFromIndexedDB(device: GPUDevice, name: string, op
   return Model.fromSafetensors(device, record.data, `IndexedDB '${name}'`, options);
 }
 
+/** Every model saved in this origin's IndexedDB, in name order. */
 export async function listModelsInIndexedDB(): Promise<StoredModelInfo[]> {
   const records = await withStore<StoredModel[]>('readonly', (store) => store.getAll());
   return records.map(({ name, architecture, savedAt, data }) => ({ name, architecture, savedAt, bytes: data.length }));
 }
 
+/** Deletes the model saved under `name`; a name with no model is no error. */
 export async function deleteModelFromIndexedDB(name: string): Promise<void> {
   checkName(name);
   await withStore('readwrite', (store) => store.delete(name));

@@ -4,24 +4,31 @@ import { BadInputError } from '../errors.js';
 
 /** What one input value is: a u8 pixel or an f32 feature. */
 export type InputKind = 'u8' | 'f32';
+/** A data set's input values: u8 pixels (a Uint8Array) or f32 features (a Float32Array). */
 export type Inputs = Uint8Array | Float32Array;
 /** Class indices; wider than u8 for more than 256 classes. */
 export type Labels = Uint8Array | Uint16Array | Uint32Array | Int32Array;
 
+/** A labelled set on the host: `count` rows of `features` inputs each, and a class index per row. */
 export interface Dataset<I extends Inputs = Uint8Array> {
+  /** Names the set in error messages and logs ('train', 'validation', a file name). */
   name: string;
   /** u8 pixels or f32 features, [count × features] row-major (`images` for either: MNIST was the first). */
   images: I;
+  /** Class index of each row, [count], each below the model's classes. */
   labels: Labels;
+  /** Rows in the set; images and labels may hold more, which are ignored. */
   count: number;
   /** Values per row (784 pixels for MNIST, 4 features for Iris). */
   features: number;
 }
 
+/** A data set of f32 features (tabular data), for a model with input 'f32'. */
 export type FloatDataset = Dataset<Float32Array>;
 /** A data set of either kind: what fit, evaluate and gradients take. */
 export type AnyDataset = Dataset<Uint8Array> | Dataset<Float32Array>;
 
+/** The kind of input values an array holds: 'f32' for a Float32Array, else 'u8'. */
 export const inputKindOf = (inputs: Inputs): InputKind => (inputs instanceof Float32Array ? 'f32' : 'u8');
 
 /** Bytes that `values` inputs take in a GPU buffer: u8 packed four to a u32 word (the last one padded), or 4 per f32. */

@@ -1,13 +1,20 @@
 // Turning an arbitrary grayscale picture of a digit into MNIST's form: white digit on black, 28×28,
 // the digit scaled into a 20×20 box and centred by its centre of mass (as LeCun et al. prepared MNIST).
 
+/** A grayscale picture, any size, light or dark background. */
 export interface GrayImage {
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
   /** Row-major, 0..255. */
   pixels: Uint8Array | Float32Array;
 }
 
+/**
+ * A picture of one digit in MNIST's form: 28×28 u8 pixels, white on black (a mostly light picture is inverted),
+ * the digit scaled into a 20×20 box and centred by its centre of mass. All zeros when the picture has no ink.
+ */
 export function toMnistDigit(image: GrayImage): Uint8Array {
   const { width, height, pixels } = image;
   let mean = 0;

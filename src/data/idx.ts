@@ -2,13 +2,17 @@
 // then the data row-major. This reader takes u8 data (type 0x08) with any number of dimensions.
 import { BadInputError } from '../errors.js';
 
+/** A u8 tensor read from an IDX file. */
 export interface IdxTensor {
+  /** Its dimensions, outermost first ([60000, 28, 28] for MNIST's training images). */
   dims: number[];
+  /** Its values, row-major: a view into the file's bytes, no copy. */
   data: Uint8Array;
 }
 
 const U8_TYPE = 0x08;
 
+/** Reads a u8 IDX file, checking its header and size; `name` names it in errors (BadInputError). */
 export function parseIdx(bytes: Uint8Array, name: string): IdxTensor {
   if (bytes.length < 4) throw new BadInputError(`${name}: ${bytes.length} bytes is too short for an IDX header`, { file: name });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -32,7 +36,16 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxTensor {
 /** Images [n × rows × cols] and labels [n] from two IDX files, checked against each other. */
 export function imagesAndLabels(
   images: IdxTensor, labels: IdxTensor, imagesName: string, labelsName: string, classes = 10,
-): { images: Uint8Array; labels: Uint8Array; count: number; features: number } {
+): {
+  /** Pixels, [count × rows·cols] row-major. */
+  images: Uint8Array;
+  /** Class index per image, [count], each below `classes`. */
+  labels: Uint8Array;
+  /** Images in the files. */
+  count: number;
+  /** Pixels per image: rows × cols. */
+  features: number;
+} {
   if (images.dims.length !== 3) throw new BadInputError(`${imagesName}: expected 3 dimensions [count, rows, cols], got [${images.dims.join(', ')}]`, { file: imagesName });
   if (labels.dims.length !== 1) throw new BadInputError(`${labelsName}: expected 1 dimension [count], got [${labels.dims.join(', ')}]`, { file: labelsName });
   const [count, rows, cols] = images.dims;

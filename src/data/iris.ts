@@ -5,7 +5,9 @@ import { pickDataset, type FloatDataset } from './dataset.js';
 import { featureStandardization, standardizeFeatures } from './standardize.js';
 import { Random } from '../gpu/random.js';
 
+/** The four measurements of each flower, in row order. */
 export const IRIS_FEATURES = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
+/** The three species, by label: 0 setosa, 1 versicolor, 2 virginica. */
 export const IRIS_CLASSES = ['setosa', 'versicolor', 'virginica'];
 
 // 50 rows per species, in order; each row: sepal length, sepal width, petal length, petal width.
@@ -35,6 +37,7 @@ export function irisDataset(): FloatDataset {
   return { name: 'iris', images: Float32Array.from(values), labels, count, features: IRIS_FEATURES.length };
 }
 
+/** How irisSplits draws its test flowers. */
 export interface IrisSplitOptions {
   /** Flowers held out for testing, drawn at random. Default 30 (a fifth). */
   testCount?: number;
@@ -46,7 +49,12 @@ export interface IrisSplitOptions {
  * A random train/test split of the 150 flowers, both standardized with the training rows' mean and std per
  * feature (so nothing of the test rows leaks into training).
  */
-export function irisSplits(options: IrisSplitOptions = {}): { train: FloatDataset; test: FloatDataset } {
+export function irisSplits(options: IrisSplitOptions = {}): {
+  /** The other flowers (120 by default), standardized, named 'iris train'. */
+  train: FloatDataset;
+  /** The `testCount` held-out flowers, standardized with the training rows' mean and std, named 'iris test'. */
+  test: FloatDataset;
+} {
   const all = irisDataset();
   const testCount = options.testCount ?? 30;
   if (!(Number.isInteger(testCount) && testCount >= 1 && testCount < all.count)) throw new Error(`testCount must be an integer in 1..${all.count - 1}, got ${testCount}`);

@@ -4,29 +4,42 @@ import { Random } from '../gpu/random.js';
 import { imagesAndLabels, parseIdx } from './idx.js';
 import { pickDataset, sliceDataset, type Dataset } from './dataset.js';
 
+/** The four MNIST files by role, under their standard names (as LeCun's site and most mirrors serve them, uncompressed). */
 export const MNIST_FILES = {
+  /** The 60,000 training images, 28 × 28 u8 pixels each. */
   trainImages: 'train-images-idx3-ubyte',
+  /** Their labels, the digits 0–9. */
   trainLabels: 'train-labels-idx1-ubyte',
+  /** The 10,000 test images. */
   testImages: 't10k-images-idx3-ubyte',
+  /** Their labels. */
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
 /** 28 × 28 pixels, 10 digits. */
 export const MNIST_FEATURES = 784;
+/** The digits 0–9. */
 export const MNIST_CLASSES = 10;
 
-/** MNIST's pixel mean and standard deviation on the x/255 scale (the usual torchvision constants). */
+/** MNIST's pixel mean on the x/255 scale (the usual torchvision constant; ModelOptions.pixelMean). */
 export const MNIST_MEAN = 0.1307;
+/** MNIST's pixel standard deviation on the x/255 scale (the usual torchvision constant; ModelOptions.pixelStd). */
 export const MNIST_STD = 0.3081;
 
+/** The contents of the four MNIST files, by role (see MNIST_FILES). */
 export type MnistBytes = Record<keyof typeof MNIST_FILES, Uint8Array>;
 
+/** MNIST split three ways (splitMnist). */
 export interface MnistSplits {
+  /** The training images not held out (55,000 by default, or `limit` of them). */
   train: Dataset;
+  /** Held out of the official training set: the last 5,000 by default. */
   validation: Dataset;
+  /** The official 10,000 test images. */
   test: Dataset;
 }
 
+/** How splitMnist holds out validation images and limits the training set. */
 export interface SplitOptions {
   /** Images held out of the official training set for validation. Default 5,000. */
   validationSize?: number;
@@ -36,7 +49,13 @@ export interface SplitOptions {
   limit?: number;
 }
 
-export function parseMnist(bytes: MnistBytes, names: Record<keyof typeof MNIST_FILES, string> = MNIST_FILES): { train: Dataset; test: Dataset } {
+/** The official training and test sets from the four files' bytes; `names` names the files in errors. */
+export function parseMnist(bytes: MnistBytes, names: Record<keyof typeof MNIST_FILES, string> = MNIST_FILES): {
+  /** The 60,000 training images, named 'train'. */
+  train: Dataset;
+  /** The 10,000 test images, named 'test'. */
+  test: Dataset;
+} {
   const load = (img: keyof MnistBytes, lab: keyof MnistBytes, name: string): Dataset => ({
     name,
     ...imagesAndLabels(parseIdx(bytes[img], names[img]), parseIdx(bytes[lab], names[lab]), names[img], names[lab]),
@@ -44,6 +63,10 @@ export function parseMnist(bytes: MnistBytes, names: Record<keyof typeof MNIST_F
   return { train: load('trainImages', 'trainLabels', 'train'), test: load('testImages', 'testLabels', 'test') };
 }
 
+/**
+ * Holds validation images out of the official training set (the last ones, or seeded random ones) and keeps
+ * the test set as it is.
+ */
 export function splitMnist(all: { train: Dataset; test: Dataset }, options: SplitOptions = {}): MnistSplits {
   const validationSize = options.validationSize ?? 5000;
   const total = all.train.count;

@@ -7,6 +7,7 @@ import { MNIST_FILES, type MnistBytes } from './mnist.js';
 /** The most one IDX file may hold, inflated (MNIST's largest is 47 MB). */
 const MAX_FILE_BYTES = 64 << 20;
 
+/** Where and how fetchMnistBytes gets the four MNIST files. */
 export interface FetchMnistOptions {
   /** Where the four files are. Default '/mnist/', resolved against the page's address. */
   base?: string | URL;
@@ -14,6 +15,7 @@ export interface FetchMnistOptions {
   gzip?: boolean;
   /** Bytes downloaded so far over the four files, and their total when the server gives every Content-Length. */
   onProgress?: (received: number, total: number | undefined) => void;
+  /** Aborts the downloads; the returned promise rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
@@ -57,6 +59,10 @@ export function checkContentType(url: URL, response: Pick<Response, 'headers' | 
   );
 }
 
+/**
+ * The four MNIST files' bytes, fetched in parallel from `options.base` (or the base URL given alone), inflated
+ * when gzipped and capped at 64 MiB each; parseMnist reads them. A failed or wrong response is a BadInputError.
+ */
 export async function fetchMnistBytes(options: FetchMnistOptions | string | URL = {}): Promise<MnistBytes> {
   const o: FetchMnistOptions = typeof options === 'string' || options instanceof URL ? { base: options } : options;
   const page = (globalThis as { location?: Location }).location?.href;

@@ -4,7 +4,9 @@
 // and written as F32, or I64 for counts.
 import { BadInputError } from '../errors.js';
 
+/** One tensor of a safetensors file, its values as f32. */
 export interface Tensor {
+  /** Dimensions, outermost first (PyTorch's shape); [] for a scalar. */
   shape: number[];
   /** The values, as f32 (I64 tensors too: counts such as batch norm's num_batches_tracked, exact up to 2²⁴). */
   data: Float32Array;
@@ -12,8 +14,11 @@ export interface Tensor {
   dtype?: 'F32' | 'I64';
 }
 
+/** A decoded safetensors file. */
 export interface SafetensorsFile {
+  /** The tensors by name ("0.weight"), in the header's order. */
   tensors: Map<string, Tensor>;
+  /** The header's `__metadata__`: string keys to string values ({} when absent). */
   metadata: Record<string, string>;
 }
 
@@ -21,6 +26,7 @@ const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I
 /** Header size limit, as the reference implementation has: a bigger header is a corrupt or hostile file. */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
+/** A safetensors file of these tensors (F32, or I64 where a tensor says so) and metadata, its data 8-byte aligned. */
 export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -93,6 +99,10 @@ function repeatedTopLevelKey(json: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Reads a safetensors file (F32, F64, F16, BF16 and I64 tensors, all into f32), checking its header, offsets
+ * and sizes before decoding any tensor; `file` names it in errors (BadInputError).
+ */
 export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsFile {
   if (bytes.length < 8) throw new BadInputError(`${file}: ${bytes.length} bytes is too short for a safetensors file`, { file });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

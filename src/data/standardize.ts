@@ -4,6 +4,7 @@
 import { BadInputError } from '../errors.js';
 import type { FloatDataset } from './dataset.js';
 
+/** Each feature's mean and std, fitted on training rows: x' = (x − mean) / std (standardizeFeatures). */
 export interface FeatureStandardization {
   /** Per feature, [features]. */
   mean: Float64Array;

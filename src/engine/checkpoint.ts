@@ -90,7 +90,6 @@ export function checkpointInput(file: SafetensorsFile, fileName: string): InputK
   return input;
 }
 
-/** Options to build a Model matching a file: layers, seed, input kind and (for u8 pixels) their normalization. */
 /**
  * A file this engine wrote says so (`format`); one that names another format, or a newer engine (a higher
  * major version, or minor before 1.0), is refused rather than read by guesswork. PyTorch's files say nothing.
@@ -110,6 +109,7 @@ function checkFormat(file: SafetensorsFile, fileName: string): void {
   }
 }
 
+/** Options to build a Model matching a file: layers, seed, input kind and (for u8 pixels) their normalization. */
 export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): MlpConfig {
   checkFormat(file, fileName);
   const input = checkpointInput(file, fileName);
@@ -124,9 +124,11 @@ export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: stri
   };
 }
 
+/** Options of Model.toSafetensors (and saveCheckpoint): what the file holds besides the weights. */
 export interface SaveOptions {
   /** Add optimizer state, step and RNG state, for resuming. Default false (weights only). */
   full?: boolean;
+  /** Extra string entries for the file's metadata; written last, so a key the engine also writes takes this value. */
   metadata?: Record<string, string>;
 }
 

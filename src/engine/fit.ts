@@ -22,10 +22,13 @@ import type { TrainingRecipe } from './recipe.js';
 import { ResidentDataset } from './residentData.js';
 import { scheduledLearningRate, validateSchedule } from './schedule.js';
 
+/** What FitOptions.onStep is told after each training step. */
 export interface StepInfo {
+  /** The epoch, 1-based over the model's life: a resumed or second fit goes on counting. */
   epoch: number;
   /** Step within the epoch, 1-based. */
   step: number;
+  /** Steps in a full epoch: ⌈training images / batch size⌉ (the last batch may be smaller). */
   stepsPerEpoch: number;
   /** Images trained on so far in this epoch. */
   samples: number;
@@ -35,36 +38,55 @@ export interface StepInfo {
   accuracy?: number;
 }
 
+/** One epoch's result: what fit resolves with (one per epoch) and what FitOptions.onEpoch is told. */
 export interface EpochInfo {
+  /** The epoch, 1-based over the model's life: a resumed or second fit goes on counting. */
   epoch: number;
   /** The epoch was stopped before its last step (signal or shouldStop); `model.epochs` does not count it. */
   partial?: boolean;
   /** Its validation result is the best of this fit so far. */
   best?: boolean;
+  /** Mean training loss over the epoch's images, as the steps computed it (with dropout and label smoothing). */
   trainLoss: number;
+  /** Share of the epoch's training images classified right during the steps, 0..1. */
   trainAccuracy: number;
+  /** The model on FitOptions.validation after the epoch; absent without a validation set. */
   validation?: Evaluation;
+  /** Wall-clock seconds of the epoch's training steps (the validation pass not included). */
   seconds: number;
+  /** Training images per second over those seconds. */
   samplesPerSecond: number;
 }
 
+/** A model's result on a data set (Model.evaluate, EpochInfo.validation). */
 export interface Evaluation {
+  /** Mean cross-entropy loss per image (no label smoothing, no dropout). */
   loss: number;
+  /** Share of the images classified right, 0..1. */
   accuracy: number;
+  /** Images evaluated: the whole data set. */
   count: number;
 }
 
+/** Options of Model.fit: the training recipe, the epoch count, and what to watch or stop it with. */
 export interface FitOptions extends TrainingRecipe {
+  /** Epochs to train in this fit, a positive integer (early stopping or a stop may end it sooner). */
   epochs: number;
   /**
    * The optimizer. Its state (moments, step count) carries over from the last fit while the kind is the same,
    * and new hyperparameters (a lower learning rate, say) apply to it; `reset: true` starts it afresh.
    */
-  optimizer: OptimizerConfig & { reset?: boolean };
+  optimizer: OptimizerConfig & {
+    /** Start the optimizer state afresh even when the kind is the same. */
+    reset?: boolean;
+  };
+  /** Evaluated after every epoch (EpochInfo.validation); needed by patience and restoreBest. */
   validation?: AnyDataset;
   /** Read the running loss back every this many steps (0: only at epoch ends). Default 50. */
   progressEvery?: number;
+  /** Called after every step; loss and accuracy are present only at progress points. */
   onStep?: (info: StepInfo) => void;
+  /** Called after every epoch (and its validation); fit awaits it before the next one, so it may save a checkpoint. */
   onEpoch?: (info: EpochInfo) => void | Promise<void>;
   /**
    * Stops fit before its next step: fit then resolves with the epochs so far, the last one marked `partial`

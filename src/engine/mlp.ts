@@ -11,6 +11,7 @@ import { Random } from '../gpu/random.js';
 import { readFloats, storageBuffer } from '../gpu/buffers.js';
 import type { InputKind } from '../data/dataset.js';
 
+/** What a model is built from: its layers (or an MLP's widths), input shape and kind, seed and pixel normalization. */
 export interface MlpConfig {
   /** Layer widths, input first, classes last: linear layers with ReLUs between. Default [784, 500, 10]. */
   sizes?: number[];
@@ -19,6 +20,7 @@ export interface MlpConfig {
    * by default MNIST's: 784 pixels, or a 1×28×28 image when the first layer is a conv2d.
    */
   layers?: LayerSpec[];
+  /** With `layers`: the input width, or the image shape [channels, height, width]. Default MNIST's (see `layers`). */
   inputs?: InputShape;
   /** Seeds initialization, the shuffling in fit and dropout's masks. Default 0. */
   seed?: number;
@@ -29,9 +31,11 @@ export interface MlpConfig {
   input?: InputKind;
   /** u8 pixels are read as x/255; with mean and std (on that scale) they are standardized too. Not for 'f32'. */
   pixelMean?: number;
+  /** The pixels' standard deviation on the x/255 scale, divided out after pixelMean (MNIST's: 0.3081). Default 1. */
   pixelStd?: number;
 }
 
+/** The widths of the default model: 784 MNIST pixels, one hidden layer of 500, 10 classes. */
 export const DEFAULT_SIZES = [784, 500, 10];
 
 export function validateSizes(sizes: number[]): void {

@@ -34,6 +34,7 @@ export { modelInternals, type ModelInternals } from './internals.js';
 
 /** For evaluate and predict: an aborted signal rejects the call with its reason before the next batch. */
 export interface CallOptions {
+  /** Aborting it rejects the call with the signal's reason before its next batch. */
   signal?: AbortSignal;
 }
 
@@ -42,7 +43,9 @@ export interface PredictOptions extends CallOptions {
   count?: number;
 }
 
+/** Options of `new Model`: what builds the network (MlpConfig) and how its kernels run. */
 export interface ModelOptions extends MlpConfig {
+  /** The kernel variants (src/gpu/variants.ts). Default: the adapter's, GPU kernels on GPUs and the software ones otherwise. */
   variants?: VariantChoices;
   /** Rows per evaluation/prediction batch. Default 1000, fewer where a layer's buffers would pass 64 MiB. */
   evaluationBatch?: number;
@@ -61,7 +64,13 @@ function defaultEvaluationBatch(arch: Architecture): number {
   return rows;
 }
 
+/**
+ * A network on one WebGPU device, its weights, optimizer state and plans kept there: fit, evaluate, predict,
+ * gradients, and its whole state out and back in (exportState / importState, safetensors, ONNX). Build one with
+ * `new Model(device, options)` or from a checkpoint (fromSafetensors, fromState); dispose() frees its GPU memory.
+ */
 export class Model {
+  /** Its layers as placed: each one's index, input and output shapes and parameters, and the class count. */
   readonly architecture: Architecture;
   /** Widths through the linear layers, inputs first ([784, 500, 10]). */
   readonly sizes: number[];
@@ -89,8 +98,20 @@ export class Model {
   private kernels: { trained?: KernelRecord; resumedFrom?: KernelRecord } = {};
   /** The last fit ended in a DivergedError: its weights are not to be used until replaced. */
   private diverged = false;
-  readonly pixelNormalization: { mean: number; std: number };
+  /** How u8 pixels are read: (x/255 − mean) / std; mean 0 and std 1 unless ModelOptions set them. Unused for f32. */
+  readonly pixelNormalization: {
+    /** The pixel mean on the x/255 scale (ModelOptions.pixelMean). */
+    mean: number;
+    /** The pixel standard deviation on the x/255 scale (ModelOptions.pixelStd). */
+    std: number;
+  };
 
+  /**
+   * A freshly initialized model (PyTorch's default initialization, drawn from `seed`). Every option is checked
+   * before anything is allocated: a BadInputError leaves nothing on the GPU.
+   * @param device The WebGPU device the model's buffers and kernels live on; once it is lost, calls throw DeviceLostError.
+   * @param options What to build (default: the 784-500-10 MLP of u8 MNIST pixels, seed 0).
+   */
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
     // Every option is checked before anything is allocated, so a refused model leaves nothing on the GPU.
     this.architecture = architectureOf(options);
@@ -127,6 +148,7 @@ export class Model {
     });
   }
 
+  /** Classes the model tells apart: the width of its last layer. */
   get classes(): number {
     return this.architecture.classes;
   }
@@ -206,6 +228,12 @@ export class Model {
     return { lossSum, correct };
   }
 
+  /**
+   * Trains on `train` for `options.epochs` epochs (fewer when stopped or early-stopped), continuing from the
+   * current weights and, while the optimizer kind is the same, its state. Resolves with one EpochInfo per epoch.
+   * One fit at a time (a second throws MisuseError); after a DivergedError the weights may not be used until
+   * replaced (a new fit, setParams, importState).
+   */
   async fit(train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
     this.checkUsable('fit');
     if (this.fitting) throw new MisuseError('fit: another fit of this model is still running; await it first');
@@ -468,6 +496,7 @@ export class Model {
     return this.parameters.download();
   }
 
+  /** Replaces the flat parameters (getParams' layout and length); every value must be finite. */
   setParams(flat: Float32Array): void {
     this.checkUsable('setParams');
     const bad = flat.findIndex((x) => !Number.isFinite(x));
@@ -526,6 +555,10 @@ export class Model {
     }
   }
 
+  /**
+   * Frees the model's GPU buffers (weights, optimizer state, plans, a resident training set); later calls (fit,
+   * evaluate, predict, …) throw MisuseError, a second dispose does nothing. Refused while a fit runs: stop it first.
+   */
   dispose(): void {
     if (this.disposed) return;
     // Its buffers are in the steps a running fit submits: stop that fit (signal, shouldStop) and await it first.

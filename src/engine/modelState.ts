@@ -14,14 +14,19 @@ import { slotOf, type ParamLayout } from './paramLayout.js';
 import type { TrainingRecipe } from './recipe.js';
 import { validateSchedule } from './schedule.js';
 
+/** A model's whole state as plain data (see Model.exportState / importState); checkpoints encode it. */
 export interface ModelState {
   /** The input width, or the image shape [channels, height, width]. */
   inputs: InputShape;
+  /** The model's layers, in order (as ModelOptions.layers). */
   layers: LayerSpec[];
+  /** The model's seed: initialization, shuffling and dropout's masks (ModelOptions.seed). */
   seed: number;
   /** What the first layer reads: u8 pixels (normalized by pixelMean/pixelStd) or f32 features. */
   input: InputKind;
+  /** u8 inputs: the pixel mean on the x/255 scale (ModelOptions.pixelMean); absent for f32. */
   pixelMean?: number;
+  /** u8 inputs: the pixel standard deviation on the x/255 scale (ModelOptions.pixelStd); absent for f32. */
   pixelStd?: number;
   /** The weights, by PyTorch name, in PyTorch's shapes: "0.weight" [out, in], "0.bias" [out], … */
   tensors: Map<string, Tensor>;
@@ -35,13 +40,19 @@ export interface ModelState {
   training?: TrainingState;
 }
 
+/** What a full state adds to the weights so that a resumed run continues bit for bit. */
 export interface TrainingState {
   /** The shuffling RNG's four u32s. */
   rng: Uint32Array;
   /** Optimizer state by PyTorch name: "optimizer.exp_avg.0.weight", … (none before the first step). */
   optimizer: Map<string, Tensor>;
   /** The kernels of the step that trained it (bitwise resume holds under the same ones). */
-  kernels?: { digest: string; matmuls: string[] };
+  kernels?: {
+    /** A 16-hex-digit digest of the code of every kernel in the training step. */
+    digest: string;
+    /** The step's matmul kernels by label, in dispatch order. */
+    matmuls: string[];
+  };
 }
 
 /** PyTorch's names for each optimizer's per-parameter state, in the engine's state-buffer order. */

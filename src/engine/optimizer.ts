@@ -8,21 +8,30 @@ import type { Dispatch } from '../gpu/dispatch.js';
 import type { MlpParameters } from './mlp.js';
 import type { Ops } from '../gpu/ops.js';
 
+/** The optimizers, as PyTorch's torch.optim.Adam, AdamW and SGD. */
 export type OptimizerKind = 'adam' | 'adamw' | 'sgd';
+/** Every OptimizerKind, in the order error messages and the CLI list them. */
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['adam', 'adamw', 'sgd'];
 
+/** An optimizer and its hyperparameters, with PyTorch's names and defaults; what is absent takes the default. */
 export interface OptimizerConfig {
+  /** Which optimizer. */
   kind: OptimizerKind;
+  /** Base learning rate, > 0 (and non-zero as an f32); a schedule scales it per step. */
   lr: number;
-  /** Adam */
+  /** Adam, AdamW: decay of the first moment (the gradient's running mean), in [0, 1). Default 0.9. */
   beta1?: number;
+  /** Adam, AdamW: decay of the second moment (the squared gradient's running mean), in [0, 1). Default 0.999. */
   beta2?: number;
+  /** Adam, AdamW: added to the second moment's square root in the denominator, > 0. Default 1e-8. */
   eps?: number;
-  /** Adam: added to the gradient (L2); AdamW: decoupled; SGD: added to the gradient. */
+  /** Adam: added to the gradient (L2); AdamW: decoupled; SGD: added to the gradient. Default 0.01 for AdamW, else 0. */
   weightDecay?: number;
-  /** SGD */
+  /** SGD: momentum factor, in [0, 1). Default 0 (plain SGD). */
   momentum?: number;
+  /** SGD: dampening of the gradient added to the velocity. Default 0. */
   dampening?: number;
+  /** SGD: Nesterov momentum (needs momentum > 0). Default false. */
   nesterov?: boolean;
 }
 

@@ -5,8 +5,11 @@ import type { ScheduleConfig } from './schedule.js';
 import type { LayerSpec } from '../layers/index.js';
 import type { Augmentation } from '../augment/spec.js';
 
+/** How a model is trained: what fit takes besides the data and epoch count, and what a model and a full checkpoint record. */
 export interface TrainingRecipe {
+  /** Images per training step, a positive integer (the last step of an epoch may have fewer). */
   batchSize: number;
+  /** The optimizer and its hyperparameters; the recorded recipe has every one filled in. */
   optimizer: OptimizerConfig;
   /** Learning-rate schedule over the whole run (see schedule.ts). Default constant. */
   schedule?: ScheduleConfig;

@@ -11,21 +11,28 @@
 // t′ = t − W of T′ = T − W. Past the end (a later fit), cosine and onecycle hold their final value.
 import { BadInputError } from '../errors.js';
 
+/** The learning-rate schedules: as PyTorch's StepLR, CosineAnnealingLR and OneCycleLR, or none ('constant'). */
 export type ScheduleKind = 'constant' | 'step' | 'cosine' | 'onecycle';
+/** Every ScheduleKind, in the order error messages and the CLI list them. */
 export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['constant', 'step', 'cosine', 'onecycle'];
 
+/** A learning-rate schedule over the whole run, scaling the optimizer's lr per step; absent fields take their defaults. */
 export interface ScheduleConfig {
+  /** Which schedule. */
   kind: ScheduleKind;
   /** Linear warm-up, in epochs (fractions allowed). Default 0. Not for onecycle, which has its own. */
   warmupEpochs?: number;
   /** step: decay every this many epochs (default 1) by gamma (default 0.1). */
   everyEpochs?: number;
+  /** step: the factor the learning rate is multiplied by at each decay, in (0, 1]. Default 0.1. */
   gamma?: number;
   /** cosine: the final learning rate. Default 0. */
   minLr?: number;
   /** onecycle: share of the run spent rising (default 0.3), start lr = lr/divFactor (25), end = start/finalDivFactor (1e4). */
   pctStart?: number;
+  /** onecycle: the starting learning rate is lr / divFactor, ≥ 1. Default 25. */
   divFactor?: number;
+  /** onecycle: the final learning rate is the starting one / finalDivFactor, ≥ 1. Default 1e4. */
   finalDivFactor?: number;
 }
 

@@ -10,27 +10,37 @@ import { formatSchedule, parseSchedule } from '../engine/schedule.js';
 import { formatAugmentation, parseAugmentation } from '../augment/spec.js';
 import { BadInputError } from '../errors.js';
 
+/** One training configuration of a sweep on MNIST, as plain data (written forms for layers, schedule, augmentation). */
 export interface ExperimentConfig {
   /** Hidden widths, 'x'-separated ('500x300'; '' for none), or a full layer list with `layers`. */
   hidden: string;
   /** Written layer list; when given it wins over hidden and dropout. */
   layers?: string;
+  /** Dropout probability after each hidden ReLU (with `hidden`), in [0, 1); 0 for none. */
   dropout: number;
+  /** The optimizer's base learning rate, > 0. */
   lr: number;
+  /** Images per training step, a positive integer. */
   batchSize: number;
+  /** Which optimizer, with its default hyperparameters besides lr and weightDecay. */
   optimizer: OptimizerKind;
   /** Undefined: the optimizer's default (0 for Adam and SGD, 0.01 for AdamW, as in PyTorch). */
   weightDecay?: number;
   /** Written schedule ('constant', 'cosine:warmup=1', …). */
   schedule: string;
+  /** ε of the training loss's label smoothing, in [0, 1); 0 for none. */
   labelSmoothing: number;
+  /** Max-norm on every linear layer's incoming weights after each update; none when absent. */
   maxNorm?: number;
   /** Written augmentation ('rotate=10,shift=2', src/augment/spec.ts); none when absent. */
   augment?: string;
+  /** Epochs to train (the best validation epoch's weights are tested). */
   epochs: number;
+  /** The model's seed: initialization, shuffling and dropout's masks; an integer in 0..2³²−1. */
   seed: number;
 }
 
+/** The base a sweep varies: 784-500-10, Adam at lr 1e-3, batch 128, constant schedule, 10 epochs, seed 0. */
 export const DEFAULT_EXPERIMENT: ExperimentConfig = {
   hidden: '500', dropout: 0, lr: 1e-3, batchSize: 128, optimizer: 'adam', schedule: 'constant', labelSmoothing: 0, epochs: 10, seed: 0,
 };
@@ -87,6 +97,7 @@ export function experimentName(c: ExperimentConfig): string {
 /** Values per axis; every combination is one experiment (the last axis varies fastest). */
 export type SweepAxes = { [K in keyof ExperimentConfig]?: ExperimentConfig[K][] };
 
+/** Every combination of the axes' values over `base` (the last axis varies fastest), each checked. */
 export function sweepConfigs(base: ExperimentConfig, axes: SweepAxes): ExperimentConfig[] {
   let configs: ExperimentConfig[] = [{ ...base }];
   for (const [key, values] of Object.entries(axes) as [keyof ExperimentConfig, unknown[]][]) {

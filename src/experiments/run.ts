@@ -9,26 +9,39 @@ import { parseAugmentation } from '../augment/spec.js';
 import type { VariantChoices } from '../gpu/variants.js';
 import { experimentLayers, type ExperimentConfig } from './config.js';
 
+/** One experiment's outcome: a row of a sweep's table. */
 export interface ExperimentResult {
+  /** The configuration that ran. */
   config: ExperimentConfig;
   /** 'failed': the configuration cannot run on this device (its limits); the sweep goes on. */
   status: 'ok' | 'diverged' | 'stopped' | 'failed';
   /** Where it diverged, or why it stopped. */
   detail?: string;
+  /** The epoch with the best validation accuracy (its weights are the ones tested); 0 when none finished. */
   bestEpoch: number;
+  /** Validation accuracy of the best epoch, 0..1; NaN when it diverged, failed or no epoch finished. */
   validationAccuracy: number;
+  /** Validation loss of the best epoch; NaN as validationAccuracy. */
   validationLoss: number;
   /** Test accuracy of the best validation epoch's weights. */
   testAccuracy: number;
+  /** Parameters (weights and biases) in the model; 0 when it could not be built. */
   parameters: number;
+  /** Every epoch's EpochInfo, in order. */
   epochs: EpochInfo[];
+  /** Wall-clock seconds of the whole fit, validation included. */
   seconds: number;
+  /** Training images per second over the epochs' training time. */
   samplesPerSecond: number;
 }
 
+/** The fixed split every experiment of a sweep trains, validates and tests on (MNIST u8 images). */
 export interface ExperimentData {
+  /** Trained on. */
   train: Dataset;
+  /** Evaluated every epoch; picks the best epoch (must not be empty). */
   validation: Dataset;
+  /** Evaluated once, with the best epoch's weights. */
   test: Dataset;
 }
 
@@ -42,6 +55,10 @@ export interface ExperimentHooks {
   keep?: (model: Model, result: ExperimentResult) => Promise<void>;
 }
 
+/**
+ * Trains a fresh model for one configuration, keeps its best validation epoch's weights and tests them. A
+ * divergence or a configuration over the device's limits is a result ('diverged', 'failed'), not an error.
+ */
 export async function runExperiment(device: GPUDevice, data: ExperimentData, config: ExperimentConfig, hooks: ExperimentHooks = {}): Promise<ExperimentResult> {
   if (data.validation.count === 0) throw new Error('experiments pick their best epoch on validation: the validation set is empty');
   // A configuration over the device's limits is a row of the sweep (failed), not the end of it.

@@ -5,6 +5,7 @@ import type { ExperimentResult } from './run.js';
 
 export const RESULT_COLUMNS = ['rank', 'configuration', 'best epoch', 'val acc', 'val loss', 'test acc', 'parameters', 'seconds', 'samples/s', 'status'] as const;
 
+/** The results, best first: highest validation accuracy (ties: lower validation loss), runs not 'ok' last. */
 export function rankResults(results: ExperimentResult[]): ExperimentResult[] {
   const score = (r: ExperimentResult) => (r.status === 'ok' && Number.isFinite(r.validationAccuracy) ? r.validationAccuracy : -1);
   return [...results].sort((a, b) => score(b) - score(a) || a.validationLoss - b.validationLoss);

@@ -6,7 +6,12 @@ import { DeviceLimitError } from '../errors.js';
 const live = new WeakMap<GPUDevice, { count: number; bytes: number }>();
 
 /** Buffers (and their bytes) that the engine made on this device and has not destroyed yet. */
-export function liveBuffers(device: GPUDevice): { count: number; bytes: number } {
+export function liveBuffers(device: GPUDevice): {
+  /** Buffers made and not yet destroyed. */
+  count: number;
+  /** Their total size, in bytes. */
+  bytes: number;
+} {
   return { ...(live.get(device) ?? { count: 0, bytes: 0 }) };
 }
 

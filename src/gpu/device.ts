@@ -1,16 +1,26 @@
 // Opening a WebGPU device, the same way in the browser (navigator.gpu) and in Node (the `webgpu` package).
 
+/** What an adapter is, from its GPUAdapterInfo: what picks the engine's default kernel variants and keys autotuning. */
 export interface AdapterDescription {
+  /** The vendor ('nvidia', 'google'), or 'unknown' when the implementation does not say. */
   vendor: string;
+  /** The GPU family ('hopper', 'swiftshader'), or 'unknown'. */
   architecture: string;
+  /** The device name or ID; empty when not given. */
   device: string;
+  /** The driver's description of the adapter; empty when not given. */
   description: string;
+  /** A software (CPU) adapter: reported so, or named SwiftShader, llvmpipe or lavapipe. */
   isFallbackAdapter: boolean;
 }
 
+/** A device opened by openDevice (openBrowserDevice, openNodeDevice), with the adapter it runs on. */
 export interface OpenedDevice {
+  /** The adapter the device was requested from. */
   adapter: GPUAdapter;
+  /** The device, its limits raised to the adapter's (unless default limits were asked for). */
   device: GPUDevice;
+  /** The adapter, described. */
   adapterInfo: AdapterDescription;
   /** Present when the adapter offers it; used by the benchmark for kernel timings. */
   hasTimestampQuery: boolean;
@@ -26,6 +36,7 @@ const RAISED_LIMITS = [
   'maxComputeWorkgroupSizeX',
 ] as const;
 
+/** An adapter's description from its `info`, with empty fields filled in and software adapters recognized by name. */
 export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   const info = adapter.info;
   // `isFallbackAdapter` moved from GPUAdapter to GPUAdapterInfo; read whichever the implementation has.
@@ -41,6 +52,7 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   };
 }
 
+/** One line for logs: 'vendor / architecture / device', marked when it is a software fallback adapter. */
 export function formatAdapter(d: AdapterDescription): string {
   const name = [d.vendor, d.architecture, d.device || d.description].filter(Boolean).join(' / ');
   return `${name}${d.isFallbackAdapter ? ' (fallback adapter, software)' : ''}`;

@@ -19,11 +19,15 @@ export interface MatmulCandidate extends MatmulVariant {
   when?: ShapeRange;
 }
 
+/** Which kernel variant each operation uses, as lists of candidates and exact-shape choices (see ModelOptions.variants). */
 export interface VariantChoices {
   /** Per-form candidate list, best first; the first one that supports the shape (and its range) is taken. */
   matmul: Record<MatmulForm, MatmulCandidate[]>;
+  /** Bias-gradient kernel candidates, best first; the first that supports the shape is taken. */
   biasGrad: BiasGradVariant[];
+  /** Optimizer-update kernel candidates, best first; the first that supports the parameter count is taken. */
   optimizer: OptimizerVariant[];
+  /** The softmax cross-entropy kernel's variant (with and without the gradient). */
   softmax: Omit<SoftmaxVariant, 'gradient'>;
   /** Tuned or measured choices for exact shapes, keyed by matmulShapeKey; they win over the lists. */
   matmulByShape?: Record<string, MatmulVariant>;
@@ -32,7 +36,10 @@ export interface VariantChoices {
   /** Keep the training set in GPU memory when fit is not told (see FitOptions.gpuResidentData). */
   gpuResidentData?: boolean;
   /** Invocations per image in augmentImages (shaders/augment.ts). Default 64. */
-  augment?: { workgroupSize: number };
+  augment?: {
+    /** Invocations per image. */
+    workgroupSize: number;
+  };
 }
 
 export const matmulShapeKey = (form: MatmulForm, s: MatmulShape): string => `${form} ${s.M}×${s.N}×${s.K}${s.inputU8 ? ' u8' : ''}`;
@@ -43,6 +50,7 @@ export const inRange = (r: ShapeRange | undefined, s: MatmulShape): boolean =>
 const register = (form: MatmulForm, vec4: boolean, tileRows: number, tileCols: number, extra: Partial<MatmulCandidate> = {}): MatmulCandidate =>
   ({ form, vec4, tileRows, tileCols, workgroupSize: 64, ...extra });
 
+/** The software adapters' defaults (big register tiles, host uploads), and the engine's when it knows no adapter. */
 export const DEFAULT_VARIANTS: VariantChoices = {
   matmul: {
     // Measured on SwiftShader (npm run bench -- --only matmul): 16×8 register tiles lead for nn, and for tn

@@ -5,14 +5,24 @@ import { BadInputError } from '../errors.js';
 import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import type { LayerModule } from './layer.js';
 
+/** An activation: its kind's name, its WGSL forward and backward expressions, and their float64 twins. */
 export interface ActivationDefinition<K extends string> extends ElementwiseOp {
+  /** The layer kind it defines ('relu'), also naming its kernels. */
   name: K;
   /** Float64 twins: y = f(x), and dx from dy, x and y. */
   f(x: number): number;
+  /** The input gradient dx from the output gradient dy, the input x and the output y = f(x). */
   df(dy: number, x: number, y: number): number;
 }
 
-export function activation<K extends string>(op: ActivationDefinition<K>): LayerModule<{ kind: K }> & { op: ActivationDefinition<K> } {
+/** The layer module of an activation: elementwise, output shape = input shape, no parameters, no arguments. */
+export function activation<K extends string>(op: ActivationDefinition<K>): LayerModule<{
+  /** The activation's name, as written ('relu'). */
+  kind: K;
+}> & {
+  /** The definition it was made from (its kernels' expressions and float64 twins). */
+  op: ActivationDefinition<K>;
+} {
   return {
     kind: op.name,
     op,

@@ -17,18 +17,27 @@ export interface PlacedState extends StateDecl {
   transposedInTorch: false;
 }
 
+/** One layer of a model, placed: its spec, its kind's module, its shapes and index, and its named tensors. */
 export interface PlacedLayer extends LayerPlace {
+  /** The layer as data, as given ({ kind: 'linear', outputs: 500 }). */
   spec: LayerSpec;
+  /** Its kind's module (LAYER_MODULES[spec.kind]). */
   module: LayerModule<LayerSpec>;
+  /** Its trained tensors, named `${index}.weight` etc. */
   parameters: PlacedParameter[];
+  /** Its kept, untrained tensors (batch norm's running estimates); empty for most kinds. */
   state: PlacedState[];
 }
 
+/** A model's list of layers, checked and placed (see architecture()): what everything that walks a model reads. */
 export interface Architecture {
+  /** The shape of one input row: [features] or [channels, height, width]. */
   inputShape: Shape;
   /** Values per input row (784 for MNIST, as pixels or as a 1×28×28 image). */
   inputs: number;
+  /** The layers in order, each placed. */
   layers: PlacedLayer[];
+  /** Classes the model tells apart: the last (linear) layer's outputs, at least 2. */
   classes: number;
   /** Widths through the linear layers, inputs first: [784, 500, 10] for the reference MLP. */
   sizes: number[];
@@ -47,6 +56,11 @@ export function defaultInputShape(specs: readonly LayerSpec[]): Shape {
   return first && first.kind === 'conv2d' ? MNIST_IMAGE : [784];
 }
 
+/**
+ * Checks and places a list of layers on an input shape: each layer must take the one before's output, the first
+ * must read the model's input (linear, conv2d), the last must be linear with at least 2 outputs. Throws
+ * BadInputError saying which layer does not fit.
+ */
 export function architecture(specs: readonly LayerSpec[], input: InputShape): Architecture {
   const inputShape = checkedInputShape(input);
   if (specs.length === 0) throw new BadInputError('a model needs at least one layer');

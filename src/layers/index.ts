@@ -13,12 +13,35 @@ import { relu } from './relu.js';
 import { sigmoid } from './sigmoid.js';
 import { tanh } from './tanh.js';
 
-export const LAYER_MODULES = { linear, conv2d, maxpool2d, flatten, batchnorm, dropout, relu, tanh, sigmoid, gelu } as const;
+/** Every layer kind's module, by kind: the registry that LayerSpec, parseLayers and moduleOf follow. */
+export const LAYER_MODULES = {
+  /** Fully connected: 'linear:OUT', PyTorch's nn.Linear (its weight stored [in × out], the transpose). */
+  linear,
+  /** 2-D convolution on channels-last images: 'conv2d:OUT:k=K[:stride=S][:pad=P]', PyTorch's nn.Conv2d. */
+  conv2d,
+  /** 2-D max pooling: 'maxpool2d:K[:stride=S]' (S defaults to K), PyTorch's nn.MaxPool2d. */
+  maxpool2d,
+  /** An image row to C·H·W features in PyTorch's (c, h, w) order: 'flatten', nn.Flatten(). */
+  flatten,
+  /** 'batchnorm': PyTorch's nn.BatchNorm1d after features, nn.BatchNorm2d after an image, with its defaults. */
+  batchnorm,
+  /** 'dropout:P': in training zeroes each value with probability P (scaling the rest); the identity otherwise. */
+  dropout,
+  /** y = max(x, 0), PyTorch's nn.ReLU. */
+  relu,
+  /** y = tanh(x) (input clamped to ±15), PyTorch's nn.Tanh. */
+  tanh,
+  /** y = 1 / (1 + e^−x), PyTorch's nn.Sigmoid. */
+  sigmoid,
+  /** y = x Φ(x) in its exact (erf) form, PyTorch's nn.GELU(). */
+  gelu,
+} as const;
 
 type Registry = typeof LAYER_MODULES;
 /** One layer as data: { kind: 'linear', outputs: 500 }, { kind: 'relu' }, … */
 export type LayerSpec = { [K in keyof Registry]: Registry[K] extends LayerModule<infer S> ? S : never }[keyof Registry];
 
+/** Every layer kind's name, in LAYER_MODULES' order. */
 export const LAYER_KINDS = Object.keys(LAYER_MODULES) as LayerSpec['kind'][];
 
 export function moduleOf<S extends LayerSpec>(spec: S): LayerModule<S> {
@@ -44,6 +67,7 @@ export function parseLayers(text: string): LayerSpec[] {
   });
 }
 
+/** The inverse of parseLayers: specs → 'linear:500,relu,linear:10'. */
 export const formatLayers = (specs: readonly LayerSpec[]) => specs.map((s) => moduleOf(s).format(s as never)).join(',');
 
 /** The plain MLP of these widths (inputs first, classes last): linear and ReLU in turn, a linear last. */

@@ -13,6 +13,7 @@ import type { Random } from '../gpu/random.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import type { Shape } from './shape.js';
 
+/** A parameter tensor a layer declares: its name's role, engine shape, PyTorch layout and initialization. */
 export interface ParameterDecl {
   /** The tensor is named `${layer index}.${role}`, as in a PyTorch nn.Sequential state dict. */
   role: 'weight' | 'bias';
@@ -30,17 +31,22 @@ export interface ParameterDecl {
 export interface StateDecl {
   /** Named `${layer index}.${role}`, as in a PyTorch state dict. */
   role: 'running_mean' | 'running_var';
+  /** Engine layout, row-major (batch norm's estimates: [features] or [channels]). */
   shape: number[];
+  /** Fills the tensor with its initial values (running mean 0, running variance 1). */
   init(out: Float32Array): void;
 }
 
 export interface LayerPlace {
   /** Position in the model's list (PyTorch's nn.Sequential index). */
   index: number;
+  /** The shape of one row of its input: [features] or [channels, height, width]. */
   inputShape: Shape;
+  /** The shape of one row of its output. */
   outputShape: Shape;
   /** Values per row in and out (the shapes' products). */
   inputs: number;
+  /** Values per row out: the product of outputShape. */
   outputs: number;
 }
 
@@ -88,23 +94,40 @@ export interface LayerReferenceStep<S> {
   training: boolean;
 }
 
-export interface LayerModule<S extends { kind: string }> {
+/**
+ * A layer kind: how its spec `S` is written and parsed, its output shape and tensors for an input shape, its
+ * GPU forward and backward, and its float64 twin. One module per kind, registered in LAYER_MODULES.
+ */
+export interface LayerModule<S extends {
+  /** The layer kind's name, as written ('linear', 'relu', …). */
+  kind: string;
+}> {
+  /** The kind's name, as written first in its written form ('linear' of 'linear:500'). */
   kind: S['kind'];
   /** The ':'-separated arguments after 'kind' in the written form → the spec. */
   parse(args: string[]): S;
+  /** The spec → its written form ('linear:500', 'conv2d:16:k=3:pad=1'); parse takes it back. */
   format(spec: S): string;
   /** The output shape for an input shape; throws saying why the input does not fit. */
   outputShape(spec: S, input: Shape): Shape;
+  /** Its trained tensors for an input shape, in layout order (none for activations, pooling, flatten). */
   parameters(spec: S, input: Shape): ParameterDecl[];
   /** Tensors it keeps that are not trained (default none). */
   state?(spec: S, input: Shape): StateDecl[];
   /** Can read the model's inputs (u8 pixels or f32 features) as the first layer. */
   readsModelInput?: boolean;
   /** What its kernels take from the fusion pass (LayerBuffers.outputRelu, LayerBuffers.inputGradMask). */
-  fuses?: { outputRelu?: boolean; inputGradMask?: boolean };
+  fuses?: {
+    /** Its forward can run the ReLU after it as an epilogue. */
+    outputRelu?: boolean;
+    /** Its input-gradient kernel can apply the mask of the ReLU before it. */
+    inputGradMask?: boolean;
+  };
   /** No dispatch and output = input in this mode (dropout outside training). */
   isIdentity?(spec: S, training: boolean): boolean;
+  /** The dispatches that compute `output` from `input` for the plan's rows. */
   forward(b: LayerBuffers<S>): Dispatch[];
+  /** The dispatches that compute the parameter gradients and, when `dInput` is set, the input gradient from `dOutput`. */
   backward(b: LayerBuffers<S>): Dispatch[];
   /** Floats per row of its largest scratch buffer (bounds the inference batch); 0 when left out. */
   scratchPerRow?(spec: S, place: LayerPlace): number;

@@ -3,6 +3,7 @@
 // convolution's im2col product writes its output as it is; flatten turns them into PyTorch's (C, H, W) order.
 import { BadInputError } from '../errors.js';
 
+/** The shape of one row between layers: [features], or an image [channels, height, width]. */
 export type Shape = readonly number[];
 
 export const isImage = (s: Shape): s is readonly [number, number, number] => s.length === 3;

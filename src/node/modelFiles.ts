@@ -5,12 +5,16 @@ import { Model, type ModelOptions } from '../engine/model.js';
 import type { VariantChoices } from '../gpu/variants.js';
 import { readFileChecked, writeFileAtomic } from './files.js';
 
+/** Writes the model as a safetensors file at `path`, atomically (`{ full: true }` for a checkpoint that resumes). */
 export async function saveModelFile(model: Model, path: string, options: SaveOptions = {}): Promise<void> {
   writeFileAtomic(path, await saveCheckpoint(model, options));
 }
 
+/** A model file read and decoded (readModelFile), ready to build a model from. */
 export interface ModelFile {
+  /** Where it was read from; names it in error messages. */
   path: string;
+  /** Its tensors and metadata. */
   file: SafetensorsFile;
   /** The sizes and pixel normalization a model needs to take this file. */
   options: ModelOptions;
@@ -23,7 +27,12 @@ export function readModelFile(path: string): ModelFile {
 }
 
 /** A new Model shaped by the file (sizes, pixel normalization), with its weights (and state, if full). */
-export function openModelFile(device: GPUDevice, source: string | ModelFile, variants?: VariantChoices): { model: Model; metadata: Record<string, string> } {
+export function openModelFile(device: GPUDevice, source: string | ModelFile, variants?: VariantChoices): {
+  /** The new model, holding the file's weights. */
+  model: Model;
+  /** The file's metadata (its layers, recipe, and any keys the saver added). */
+  metadata: Record<string, string>;
+} {
   const { path, file } = typeof source === 'string' ? readModelFile(source) : source;
   return { model: Model.fromSafetensors(device, file, path, { variants }), metadata: file.metadata };
 }

@@ -9,10 +9,12 @@ import { readFileChecked, writeFileAtomic } from './files.js';
 /** An autotune cache holds a few variants per shape and adapter: kilobytes. */
 const MAX_CACHE_BYTES = 16 << 20;
 
+/** $XDG_CACHE_HOME/webgpu-mlp/autotune.json, or ~/.cache/webgpu-mlp/autotune.json when that is unset. */
 export function defaultTuneFile(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'webgpu-mlp', 'autotune.json');
 }
 
+/** A TuneStore in a JSON file, one entry per adapter key, written atomically; a damaged file reads as empty. */
 export function fileTuneStore(path = defaultTuneFile()): TuneStore {
   const readAll = (): Record<string, Record<string, TunedChoice>> => {
     if (!existsSync(path)) return {};

@@ -22,7 +22,9 @@ export interface TunedChoice {
 
 /** Where tuned choices are kept between runs, by adapter (tuneKey) and shape (matmulShapeKey). */
 export interface TuneStore {
+  /** The choices stored under an adapter's key, by shape key; undefined when there are none. */
   load(key: string): Record<string, TunedChoice> | undefined;
+  /** Replaces what is stored under the key with these choices (the stored ones kept, plus the newly tuned). */
   save(key: string, choices: Record<string, TunedChoice>): void;
 }
 
@@ -72,13 +74,17 @@ export function rankedCandidates(form: MatmulForm, shape: MatmulShape, base: Var
   return [first, ...ranked.filter((v) => matmulVariantName(v) !== firstName)];
 }
 
+/** What autotuneVariants tunes, for which adapter, and where it keeps the results. */
 export interface AutotuneOptions {
   /** The model: its MLP widths, or its architecture (any layers). */
   sizes: number[] | Architecture;
+  /** The batch sizes to tune its training-step matmuls for (each gives its own shapes). */
   batchSizes: number[];
   /** What the model's first layer reads (ModelOptions.input). Default 'u8'. */
   input?: InputKind;
+  /** The device's adapter: its defaults are the starting point, and it keys the store. */
   adapter: AdapterDescription;
+  /** Where tuned choices persist between runs (fileTuneStore, localStorageTuneStore). Default none: tune every time. */
   store?: TuneStore;
   /** Tune the shapes again even where the store has them (other shapes' stored choices are kept). */
   fresh?: boolean;
@@ -112,6 +118,11 @@ function checkedCache(stored: Record<string, TunedChoice>, limits: GPUSupportedL
   return kept;
 }
 
+/**
+ * The adapter's default variants, with the fastest verified matmul variant for each shape a training step of
+ * the model runs at each batch size: stored choices are reused (a stale one is tuned again), new ones timed
+ * and saved to the store.
+ */
 export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): Promise<VariantChoices> {
   const base = defaultVariantsFor(o.adapter);
   const key = tuneKey(o.adapter);

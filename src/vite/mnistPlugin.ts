@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
 import { MNIST_FILES } from '../data/mnist.js';
 
+/** Options of the mnist() Vite plugin. */
 export interface MnistPluginOptions {
   /** URL path the files are served under and emitted to. Default '/mnist/' (fetchMnistBytes' default base). */
   base?: string;
@@ -31,6 +32,10 @@ function mnistDataDir(): string {
 
 type Middleware = (req: { url?: string }, res: { setHeader(k: string, v: string | number): void; end(b: Uint8Array): void }, next: () => void) => void;
 
+/**
+ * A Vite plugin that serves MNIST's four IDX files (and their .gz) under `base` in the dev and preview servers,
+ * and emits the gzipped ones (the raw ones too with `raw`) in a build, for fetchMnistBytes in the page.
+ */
 export function mnist(options: MnistPluginOptions = {}): Plugin {
   const base = `/${(options.base ?? '/mnist/').replace(/^\/+|\/+$/g, '')}/`;
   let dir: string | undefined;
