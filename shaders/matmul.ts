@@ -29,7 +29,7 @@ import { input, output, type Binding } from './bindings.js';
 import { each, f32Literal, flatIndex, grid } from './common.js';
 import { loadA, MATMUL_ENTRY, type MatmulEpilogue, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
 import { reduceKKernel, reduceKUnsupported, reduceKWorkgroupBytes } from './matmulReduceK.js';
-import { tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
+import { tiledDirectives, tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
 
 export type { MatmulEpilogue, MatmulForm, MatmulShape, MatmulTiling, MatmulVariant } from './matmulParts.js';
 export { MATMUL_ENTRY } from './matmulParts.js';
@@ -51,6 +51,7 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
   if (v.kUnroll !== undefined && (!Number.isInteger(v.kUnroll) || v.kUnroll < 1 || v.kUnroll > 8)) return `kUnroll must be 1..8, got ${v.kUnroll}`;
   if ((v.kUnroll ?? 1) > 1 && !(v.vec4 && v.form === 'tn' && matmulFamily(v) === 'register')) return 'kUnroll is for the register vec4 tn variant';
   if (v.transpose !== undefined && !v.tiled) return 'transpose is for the tiled family';
+  if (v.half !== undefined && !v.tiled) return 'half-precision slices are for the tiled family';
   if (v.tiled) return tiledUnsupported(v, s);
   if (v.reduceK) return reduceKUnsupported(v, s);
   if (!v.vec4) return null;
@@ -91,7 +92,8 @@ export function matmulVariantName(v: MatmulVariant): string {
   const loads = v.vec4 ? 'vec4' : 'scalar';
   if (v.tiled) {
     const { blockRows, blockCols, depth } = v.tiled;
-    return `${v.form}-tiled-${loads}-${blockRows}x${blockCols}x${depth}-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}${v.transpose === 'scalars' ? '-ts' : ''}`;
+    const half = v.half === 'f16' ? '-f16' : v.half === 'packed' ? '-f16packed' : '';
+    return `${v.form}-tiled-${loads}-${blockRows}x${blockCols}x${depth}-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}${v.transpose === 'scalars' ? '-ts' : ''}${half}`;
   }
   if (v.reduceK) return `${v.form}-reduceK-${v.tileRows}x${v.tileCols}-wg${v.workgroupSize}`;
   const unroll = v.kUnroll && v.kUnroll > 1 ? `-k${v.kUnroll}` : '';
@@ -101,10 +103,11 @@ export function matmulVariantName(v: MatmulVariant): string {
 /** The variant a name from matmulVariantName stands for, or null when the name is not one. */
 export function parseMatmulVariant(name: string): MatmulVariant | null {
   const n = (x: string) => Number(x);
-  let m = name.match(/^(nn|nt|tn)-tiled-(vec4|scalar)-(\d+)x(\d+)x(\d+)-(\d+)x(\d+)-wg(\d+)(-ts)?$/);
+  let m = name.match(/^(nn|nt|tn)-tiled-(vec4|scalar)-(\d+)x(\d+)x(\d+)-(\d+)x(\d+)-wg(\d+)(-ts)?(-f16|-f16packed)?$/);
   if (m) {
     const tiled = { blockRows: n(m[3]), blockCols: n(m[4]), depth: n(m[5]) };
-    return { form: m[1] as MatmulForm, vec4: m[2] === 'vec4', tileRows: n(m[6]), tileCols: n(m[7]), workgroupSize: n(m[8]), tiled, ...(m[9] ? { transpose: 'scalars' as const } : {}) };
+    const half = m[10] === '-f16' ? { half: 'f16' as const } : m[10] === '-f16packed' ? { half: 'packed' as const } : {};
+    return { form: m[1] as MatmulForm, vec4: m[2] === 'vec4', tileRows: n(m[6]), tileCols: n(m[7]), workgroupSize: n(m[8]), tiled, ...(m[9] ? { transpose: 'scalars' as const } : {}), ...half };
   }
   m = name.match(/^(nn|nt|tn)-reduceK-(\d+)x(\d+)-wg(\d+)$/);
   if (m) return { form: m[1] as MatmulForm, vec4: false, tileRows: n(m[2]), tileCols: n(m[3]), workgroupSize: n(m[4]), reduceK: true };
@@ -142,7 +145,7 @@ export function matmulShader(v: MatmulVariant, s: MatmulShape): string {
   const bType = v.vec4 ? 'vec4f' : 'f32';
   const family = matmulFamily(v);
   const kernel = family === 'tiled' ? tiledKernel(v, s) : family === 'reduceK' ? reduceKKernel(v, s) : registerKernel(v, s);
-  return wgsl`
+  return wgsl`${tiledDirectives(v)}
 const M = ${s.M}u;
 const N = ${s.N}u;
 const K = ${s.K}u;

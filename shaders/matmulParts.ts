@@ -25,6 +25,13 @@ export interface MatmulVariant {
   transpose?: 'units' | 'scalars';
   /** The reduceK family: one workgroup per C tile, K split across its invocations. */
   reduceK?: boolean;
+  /**
+   * tiled only: stage the slices of A and B in half precision, so the product is f16 × f16 → f32 (the inputs
+   * rounded to f16, every product and sum in f32). 'f16': vec4<f16> in workgroup memory (`enable f16`, needs the
+   * shader-f16 feature); 'packed': the same halves packed two to a u32 with pack2x16float, which any adapter
+   * runs (the tests check the f16 kernels' indexing and rounding with it on adapters without shader-f16).
+   */
+  half?: 'f16' | 'packed';
 }
 
 export interface MatmulShape {

@@ -33,6 +33,8 @@ export function tiledUnsupported(v: MatmulVariant, s: MatmulShape): string | nul
   if (((BM * BK) / 4) % threads || ((BN * BK) / 4) % threads) return `the ${BM}×${BK} and ${BK}×${BN} slices do not split evenly into vec4s over ${threads} invocations`;
   if (v.transpose && v.transpose !== 'units' && v.transpose !== 'scalars') return `transpose must be units or scalars, got ${v.transpose}`;
   if (v.transpose === 'scalars' && v.form === 'tn') return 'the tn form transposes nothing: transpose scalars is for nn and nt';
+  if (v.half !== undefined && v.half !== 'f16' && v.half !== 'packed') return `half must be f16 or packed, got ${String(v.half)}`;
+  if (v.half && v.transpose === 'scalars') return 'half-precision slices are stored by vec4s: transpose units only';
   if (!v.vec4) return null;
   const { M, N, K } = s;
   if (v.form === 'nn' && (K % 4 || N % 4)) return `tiled vec4 nn needs K and N multiples of 4, got K=${K} N=${N}`;
@@ -41,10 +43,15 @@ export function tiledUnsupported(v: MatmulVariant, s: MatmulShape): string | nul
   return null;
 }
 
-/** Two slices of A and B, rows padded by one vec4 (the same bytes declared as f32s or vec4s). */
+/** Two slices of A and B, rows padded by one vec4 (the same bytes declared as f32s or vec4s; halves: 8 per vec4). */
 export function tiledWorkgroupBytes(v: MatmulVariant): number {
   const { blockRows: BM, blockCols: BN, depth: BK } = v.tiled!;
-  return 2 * BK * (BM / 4 + 1 + BN / 4 + 1) * 16;
+  return 2 * BK * (BM / 4 + 1 + BN / 4 + 1) * (v.half ? 8 : 16);
+}
+
+/** The WGSL a kernel with half-precision slices needs before everything else (an enable directive). */
+export function tiledDirectives(v: MatmulVariant): string {
+  return v.tiled && v.half === 'f16' ? 'enable f16;\n' : '';
 }
 
 /**
@@ -80,9 +87,23 @@ fn load${x.name}4(r: u32, c: u32) -> vec4f {
 }`;
 }
 
-/** An operand's two slices in workgroup memory, `vec4s` long, and readX(j): vec4 number j of them. */
-function slices(x: Operand, asScalars: boolean, vec4s: number): string {
-  if (!asScalars) return `var<workgroup> ${x.name}s: array<vec4f, ${vec4s}>;\nfn read${x.name}(j: u32) -> vec4f { return ${x.name}s[j]; }`;
+/**
+ * An operand's two slices in workgroup memory, `vec4s` long, readX(j): vec4 number j of them as f32, and
+ * stageX(v): a vec4f as the slice holds it (rounded to f16 for half-precision slices).
+ */
+function slices(x: Operand, asScalars: boolean, vec4s: number, half: MatmulVariant['half']): string {
+  const n = x.name;
+  if (half === 'f16') {
+    return `var<workgroup> ${n}s: array<vec4<f16>, ${vec4s}>;
+fn read${n}(j: u32) -> vec4f { return vec4f(${n}s[j]); }
+fn stage${n}(v: vec4f) -> vec4<f16> { return vec4<f16>(v); }`;
+  }
+  if (half === 'packed') {
+    return `var<workgroup> ${n}s: array<vec2u, ${vec4s}>;
+fn read${n}(j: u32) -> vec4f { let h = ${n}s[j]; return vec4f(unpack2x16float(h.x), unpack2x16float(h.y)); }
+fn stage${n}(v: vec4f) -> vec2u { return vec2u(pack2x16float(v.xy), pack2x16float(v.zw)); }`;
+  }
+  if (!asScalars) return `var<workgroup> ${n}s: array<vec4f, ${vec4s}>;\nfn read${n}(j: u32) -> vec4f { return ${n}s[j]; }\nfn stage${n}(v: vec4f) -> vec4f { return v; }`;
   return `var<workgroup> ${x.name}s: array<f32, ${4 * vec4s}>;
 fn read${x.name}(j: u32) -> vec4f { let at = j * 4u; return vec4f(${x.name}s[at], ${x.name}s[at + 1u], ${x.name}s[at + 2u], ${x.name}s[at + 3u]); }`;
 }
@@ -123,10 +144,10 @@ export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
       const at = `(${slot} * BK * ${S} + (q % ${BK / 4}u) * 4u * ${S} + i / 4u) * 4u + i % 4u`;
       return `{ let q = lid + ${j * T}u; let i = q / ${BK / 4}u; let at = ${at}; ${range(4).map((l) => `${x.name}s[at + ${4 * l}u * ${S}] = p${x.name}${j}.${LANES[l]};`).join(' ')} }`;
     }
-    if (!byUnits(x)) return `{ let q = lid + ${j * T}u; ${x.name}s[${slot} * BK * ${S} + (q / ${span / 4}u) * ${S} + q % ${span / 4}u] = p${x.name}${j}; }`;
+    if (!byUnits(x)) return `{ let q = lid + ${j * T}u; ${x.name}s[${slot} * BK * ${S} + (q / ${span / 4}u) * ${S} + q % ${span / 4}u] = stage${x.name}(p${x.name}${j}); }`;
     const guard = units(span) % T ? `if (u < ${units(span)}u) ` : '';
     const p = registers(x, j);
-    const columns = range(4).map((l) => `${x.name}s[at + ${l}u * ${S}] = vec4f(${p.map((r) => `${r}.${LANES[l]}`).join(', ')});`).join(' ');
+    const columns = range(4).map((l) => `${x.name}s[at + ${l}u * ${S}] = stage${x.name}(vec4f(${p.map((r) => `${r}.${LANES[l]}`).join(', ')}));`).join(' ');
     return `{ let u = lid + ${j * T}u; ${guard}{ let at = ${slot} * BK * ${S} + (u % ${BK / 4}u) * 4u * ${S} + u / ${BK / 4}u; ${columns} } }`;
   };
 
@@ -154,8 +175,8 @@ const BS = ${BN / 4 + 1}u;
 const BLOCKS_N = ${Math.ceil(s.N / BN)}u;
 const BLOCKS = ${Math.ceil(s.M / BM) * Math.ceil(s.N / BN)}u;
 const K_SLICES = ${Math.ceil(s.K / BK)}u;
-${slices(a, byLanes(a), 2 * BK * (BM / 4 + 1))}
-${slices(b, byLanes(b), 2 * BK * (BN / 4 + 1))}
+${slices(a, byLanes(a), 2 * BK * (BM / 4 + 1), v.half)}
+${slices(b, byLanes(b), 2 * BK * (BN / 4 + 1), v.half)}
 
 ${loader(v, s, a)}
 ${loader(v, s, b)}

@@ -43,6 +43,19 @@ export class RunFailure extends EngineError {
   override name = 'RunFailure';
 }
 
+/** What was asked needs a WebGPU feature the device was not given (shader-f16 for precision 'f16'). */
+export class MissingFeatureError extends RunFailure {
+  /** Always `'MissingFeatureError'`. */
+  override name = 'MissingFeatureError';
+  /**
+   * @param message What needs the feature, which device lacks it, and how to ask for it.
+   * @param feature The GPUFeatureName that is missing ("shader-f16").
+   */
+  constructor(message: string, readonly feature: string) {
+    super(message);
+  }
+}
+
 /** A buffer or dispatch that the device's limits do not allow, found before anything runs. */
 export class DeviceLimitError extends RunFailure {
   /** Always `'DeviceLimitError'`. */

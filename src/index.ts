@@ -39,8 +39,9 @@ export {
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';
 export { defaultVariantsFor } from './gpu/variants.js';
+export { PRECISIONS, halfPrecisionVariants, type Precision } from './gpu/precision.js';
 export { autotuneVariants, localStorageTuneStore, trainingMatmuls, type TuneStore, type AutotuneOptions } from './tuning/autotune.js';
 export {
-  EngineError, BadInputError, MisuseError, RunFailure, DeviceLimitError, GpuError, DivergedError, DeviceLostError, exitCodeOf,
+  EngineError, BadInputError, MisuseError, RunFailure, DeviceLimitError, MissingFeatureError, GpuError, DivergedError, DeviceLostError, exitCodeOf,
 } from './errors.js';
 export { liveBuffers } from './gpu/buffers.js';

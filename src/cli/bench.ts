@@ -1,5 +1,5 @@
 // npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...] | --layers LIST] [--batch-size 64,128,256]
-//   [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]] [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
+//   [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]] [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--precision f32|f16] [--adapter auto|system|swiftshader] [--json FILE]
 // Training throughput per batch size, one full MNIST epoch, each kernel of a step with its structural figures
 // (workgroups, FLOPs, bytes), and the matmul variants on every product of the step. On a real GPU (or with
 // --wide) the matmul section adds the products of a 784-4096-4096-10 step at batch 1024 and 4096³.
@@ -20,6 +20,7 @@ import type { Architecture } from '../layers/architecture.js';
 import { parseLayers } from '../layers/index.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { splitMnist } from '../data/mnist.js';
+import { PRECISION_FLAG, precisionFlag, precisionNote, variantsForPrecision } from './precision.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, floatFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
@@ -32,7 +33,7 @@ const LIMIT_NAMES = [
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels | --only startup] [--hidden 500[,300...] | --layers LIST]
   [--batch-size 64,128,256] [--steps 60] [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]]
-  [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--adapter auto|system|swiftshader] [--json FILE]
+  [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--precision f32|f16] [--adapter auto|system|swiftshader] [--json FILE]
 Times training (throughput, a full epoch, each kernel of a step) and every matmul variant on the step's products.`;
 
 const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);
@@ -42,7 +43,9 @@ export async function main(): Promise<void> {
     'no-robustness': { type: 'boolean' }, hidden: { type: 'string' }, 'batch-size': { type: 'string' }, wide: { type: 'boolean' },
     'steps-per-submit': { type: 'string' }, autotune: { type: 'boolean' }, match: { type: 'string' }, layers: { type: 'string' },
     augment: { type: 'string' }, repeats: { type: 'string' }, exhaustive: { type: 'boolean' }, budget: { type: 'string' },
+    ...PRECISION_FLAG,
   });
+  const precision = precisionFlag(flags.precision);
   const quick = Boolean(flags.quick);
   // startup runs only when asked, alone, on a device that has compiled nothing yet.
   const SECTIONS = ['throughput', 'epoch', 'step', 'matmul', 'kernels', 'startup'] as const;
@@ -51,10 +54,11 @@ export async function main(): Promise<void> {
   if (only.includes('startup') && only.length > 1) throw new UsageError('--only startup runs alone (the other sections would compile its pipelines first)');
   const run = (section: (typeof SECTIONS)[number]) => only.includes(section);
   const processToOpen = performance.now();
-  const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'), { disableRobustness: flags['no-robustness'] });
+  const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'), { disableRobustness: flags['no-robustness'], halfPrecision: precision === 'f16' });
   const deviceMs = performance.now() - processToOpen;
   const adapter = formatAdapter(gpu.adapterInfo);
-  console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
+  variantsForPrecision(precision, gpu, defaultVariantsFor(gpu.adapterInfo));
+  console.log(`adapter: ${adapter} — ${gpu.driverNote}${precisionNote(precision)}`);
   const dataStarted = performance.now();
   const splits = splitMnist(loadMnist());
   const dataMs = performance.now() - dataStarted;
@@ -97,9 +101,9 @@ export async function main(): Promise<void> {
   // The batch of the step breakdown, the full epoch and the steps-per-submit comparison.
   const stepBatch = batchSizes.includes(128) ? 128 : batchSizes[0];
   // --autotune: the tuned choices for this adapter (from the cache, or tuned now), as train --autotune uses them.
-  const variants = flags.autotune
+  const variants = variantsForPrecision(precision, gpu, flags.autotune
     ? await autotuneVariants(gpu.device, { sizes: arch, batchSizes: [stepBatch], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
-    : defaultVariantsFor(gpu.adapterInfo);
+    : defaultVariantsFor(gpu.adapterInfo));
 
   // Throughput per batch size at one step per submission, and at stepBatch with several.
   // --augment: each run also with the distortions, alternating with the plain one (--repeats pairs), so the

@@ -6,6 +6,7 @@ import { autotuneVariants } from '../tuning/autotune.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { fileTuneStore } from '../node/tuneStore.js';
 import { splitMnist } from '../data/mnist.js';
+import { PRECISION_FLAG, precisionFlag, precisionNote, variantsForPrecision } from './precision.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { checkOutputs, lockOutput, writeFileAtomic } from '../node/files.js';
@@ -26,7 +27,7 @@ export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [
   [--augment rotate=DEG,scale=F,shear=F,shift=PX,elastic=ALPHA:SIGMA]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
-  [--autotune] [--no-robustness] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
+  [--autotune] [--no-robustness] [--precision f32|f16] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
 /** The data split a checkpoint records, or a UsageError naming the file and what is wrong with it. */
 function checkpointSplit(text: string, file: string): SplitOptions {
@@ -49,7 +50,9 @@ export async function main(): Promise<void> {
     ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
     json: { type: 'string' }, save: { type: 'string' }, autotune: { type: 'boolean' },
     'no-robustness': { type: 'boolean' }, 'steps-per-submit': { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
+    ...PRECISION_FLAG,
   });
+  const precision = precisionFlag(flags.precision);
   const recipe = parseRecipe(flags);
   const { epochs, batchSize, seed, optimizer, sizes, progressEvery } = recipe;
   let { schedule, labelSmoothing, maxNorm, augment } = recipe;
@@ -67,14 +70,16 @@ export async function main(): Promise<void> {
   checkOutputs({ save: flags.save, json: flags.json, checkpoint: flags.checkpoint }, { resume: flags.resume }, [['checkpoint', 'resume']]);
   if (flags.checkpoint) lockOutput(flags.checkpoint, 'checkpoint');
 
-  let gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
+  const deviceOptions = { disableRobustness: flags['no-robustness'], halfPrecision: precision === 'f16' };
+  let gpu = await openNodeDevice(adapterChoice, deviceOptions);
+  variantsForPrecision(precision, gpu, defaultVariantsFor(gpu.adapterInfo));
   const reporter = new TrainReporter();
-  reporter.adapter(gpu.adapterInfo, gpu.driverNote);
+  reporter.adapter(gpu.adapterInfo, gpu.driverNote + precisionNote(precision));
 
   const chooseVariants = async (forSizes: number[] | Architecture) =>
-    flags.autotune
-      ? autotuneVariants(gpu.device, { sizes: forSizes, batchSizes: [batchSize], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
-      : defaultVariantsFor(gpu.adapterInfo);
+    variantsForPrecision(precision, gpu, flags.autotune
+      ? await autotuneVariants(gpu.device, { sizes: forSizes, batchSizes: [batchSize], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
+      : defaultVariantsFor(gpu.adapterInfo));
   let split: SplitOptions = { validationSize: recipe.validationSize, randomSplitSeed: flags['random-split'] ? seed : undefined, limit: recipe.limit };
   let model: Model;
   let batch = batchSize;
@@ -121,8 +126,8 @@ export async function main(): Promise<void> {
   const history = await withDeviceRecovery({ checkpoint: flags.checkpoint, log: (l) => console.log(l) }, async (fromCheckpoint) => {
     if (fromCheckpoint) {
       gpu.destroy();
-      gpu = await openNodeDevice(adapterChoice, { disableRobustness: flags['no-robustness'] });
-      model = openModelFile(gpu.device, flags.checkpoint!, defaultVariantsFor(gpu.adapterInfo)).model;
+      gpu = await openNodeDevice(adapterChoice, deviceOptions);
+      model = openModelFile(gpu.device, flags.checkpoint!, variantsForPrecision(precision, gpu, defaultVariantsFor(gpu.adapterInfo))).model;
       console.log(`resume: ${flags.checkpoint} at epoch ${model.epochs}, on ${formatAdapter(gpu.adapterInfo)}`);
     }
     return model.fit(splits.train, {

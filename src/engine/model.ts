@@ -26,6 +26,7 @@ import { inputEncodingOf, ModelPlan, type InputEncoding, type PlanMode } from '.
 import { Random } from '../gpu/random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 import { DEFAULT_VARIANTS, defaultVariantsFor, type VariantChoices } from '../gpu/variants.js';
+import { checkPrecision, halfPrecisionVariants, type Precision } from '../gpu/precision.js';
 import { adapterOfDevice } from '../gpu/device.js';
 import { augmentedImageOf, formatAugmentation, type Augmentation } from '../augment/spec.js';
 
@@ -47,6 +48,11 @@ export interface PredictOptions extends CallOptions {
 export interface ModelOptions extends MlpConfig {
   /** The kernel variants (src/gpu/variants.ts). Default: the adapter's, GPU kernels on GPUs and the software ones otherwise. */
   variants?: VariantChoices;
+  /**
+   * The big products' arithmetic (src/gpu/precision.ts): 'f32' (default), or 'f16', f16 × f16 → f32 with
+   * weights, optimizer and reductions in f32; 'f16' needs the device's shader-f16 feature (MissingFeatureError).
+   */
+  precision?: Precision;
   /** Rows per evaluation/prediction batch. Default 1000, fewer where a layer's buffers would pass 64 MiB. */
   evaluationBatch?: number;
   /** Run each ReLU inside its neighbours' kernels (src/engine/fusion.ts). Default true; off for comparisons. */
@@ -72,6 +78,8 @@ function defaultEvaluationBatch(arch: Architecture): number {
 export class Model {
   /** Its layers as placed: each one's index, input and output shapes and parameters, and the class count. */
   readonly architecture: Architecture;
+  /** The big products' arithmetic: 'f32', or 'f16' (f16 × f16 → f32) when ModelOptions.precision asked for it. */
+  readonly precision: Precision;
   /** Widths through the linear layers, inputs first ([784, 500, 10]). */
   readonly sizes: number[];
   /** Seeds initialization and shuffling (through `random`) and keys dropout's masks; a full checkpoint restores it. */
@@ -128,7 +136,9 @@ export class Model {
     this.random = new Random(this.seed);
     // The adapter's defaults unless the caller picks: GPU kernels on GPUs, the software ones otherwise.
     const adapter = adapterOfDevice(device);
-    this.ops = new Ops(pipelineCacheFor(device), options.variants ?? (adapter ? defaultVariantsFor(adapter) : DEFAULT_VARIANTS));
+    this.precision = checkPrecision(options.precision ?? 'f32', device, adapter ? `${adapter.vendor} / ${adapter.architecture}` : undefined);
+    const choices = options.variants ?? (adapter ? defaultVariantsFor(adapter) : DEFAULT_VARIANTS);
+    this.ops = new Ops(pipelineCacheFor(device), this.precision === 'f16' ? halfPrecisionVariants(choices) : choices);
     this.parameters = new MlpParameters(device, this.architecture);
     void device.lost.then((info) => {
       this.lostInfo = info;
@@ -453,7 +463,7 @@ export class Model {
   }
 
   /** A new model shaped by a state (see exportState), holding it. */
-  static fromState(device: GPUDevice, state: ModelState, source = 'state', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {}): Model {
+  static fromState(device: GPUDevice, state: ModelState, source = 'state', options: Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> = {}): Model {
     const { inputs, layers, seed, input, pixelMean, pixelStd } = state;
     checkTensorShapes(state.tensors, source, architectureOf({ inputs, layers }));
     const model = new Model(device, { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), ...options });
@@ -471,7 +481,7 @@ export class Model {
    * and its optimizer state, step and RNG when the file is a full checkpoint. `name` is for error messages.
    */
   static fromSafetensors(
-    device: GPUDevice, source: Uint8Array | SafetensorsFile, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch'> = {},
+    device: GPUDevice, source: Uint8Array | SafetensorsFile, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> = {},
   ): Model {
     return Model.fromState(device, decodeModelState(source, name), name, options);
   }

@@ -84,17 +84,15 @@ export function adapterOfDevice(device: GPUDevice): AdapterDescription | undefin
 export async function openDevice(adapter: GPUAdapter, options: { defaultLimits?: boolean } = {}): Promise<OpenedDevice> {
   const requiredLimits: Record<string, number> = {};
   if (!options.defaultLimits) for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
-  const hasTimestampQuery = adapter.features.has('timestamp-query');
-  const device = await adapter.requestDevice({
-    requiredLimits,
-    requiredFeatures: hasTimestampQuery ? ['timestamp-query'] : [],
-  });
+  // Features asked for whenever the adapter has them: timestamps for benchmarks, f16 for precision 'f16'.
+  const requiredFeatures = (['timestamp-query', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   device.lost.then((info) => {
     if (info.reason !== 'destroyed') console.error(`WebGPU device lost: ${info.message}`);
   });
   const adapterInfo = describeAdapter(adapter);
   recordAdapter(device, adapterInfo);
-  return { adapter, device, adapterInfo, hasTimestampQuery };
+  return { adapter, device, adapterInfo, hasTimestampQuery: requiredFeatures.includes('timestamp-query') };
 }
 
 /** What a page says when navigator.gpu exists but gives no adapter: the likely causes, and where to look. */

@@ -1,7 +1,7 @@
 // Node: WebGPU through Dawn (npm `webgpu`). Picks the system Vulkan driver when it gives an adapter,
 // else the SwiftShader software driver that Debian's `chromium` package ships.
 // Nothing happens at import: Dawn is loaded, and the environment prepared, by the first openNodeDevice.
-import { RunFailure } from '../errors.js';
+import { BadInputError, RunFailure } from '../errors.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,6 +92,11 @@ export interface NodeDeviceOptions {
   disableRobustness?: boolean;
   /** Ask for WebGPU's default limits (16 KiB of workgroup memory, 256 invocations), not the adapter's. */
   defaultLimits?: boolean;
+  /**
+   * Ask Dawn for half precision where the driver has it (the toggle vulkan_enable_f16_on_nvidia: NVIDIA's Vulkan
+   * driver lists shader-f16 only with it), for models with precision 'f16'.
+   */
+  halfPrecision?: boolean;
 }
 
 /**
@@ -99,9 +104,10 @@ export interface NodeDeviceOptions {
  * raised to the adapter's unless `options.defaultLimits`. Dawn is loaded on the first call.
  */
 export async function openNodeDevice(choice: AdapterChoice = 'auto', options: NodeDeviceOptions = {}): Promise<NodeDevice> {
-  const toggles = options.disableRobustness ? ['enable-dawn-features=disable_robustness'] : [];
+  const features = [...(options.disableRobustness ? ['disable_robustness'] : []), ...(options.halfPrecision ? ['vulkan_enable_f16_on_nvidia'] : [])];
+  const toggles = features.length ? [`enable-dawn-features=${features.join(',')}`] : [];
   if (!ADAPTER_CHOICES.includes(choice)) {
-    throw new Error(`unknown adapter '${choice}': expected one of ${ADAPTER_CHOICES.join(', ')}`);
+    throw new BadInputError(`unknown adapter '${choice}': expected one of ${ADAPTER_CHOICES.join(', ')}`, { flag: 'adapter', value: choice });
   }
   let adapter: GPUAdapter | null = null;
   let driverNote: string;
