@@ -23,16 +23,17 @@
 //   epilogue  none | bias (C += bias[n]) | biasRelu (C = max(C + bias[n], 0)) | reluMask (C *= mask > 0,
 //             the ReLU backward with mask = the layer's post-ReLU output, shape of C).
 // Out-of-range rows and columns are clamped on load (no branches in the loop) and skipped on store.
-// Sizes are WGSL constants: a pipeline serves one shape.
+// N and K are WGSL constants; so is M for tn, while nn and nt read M from the bound C (rowsFromC), so one
+// pipeline serves a product at every batch size.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, type Binding } from './bindings.js';
 import { each, f32Literal, flatIndex, grid } from './common.js';
-import { loadA, MATMUL_ENTRY, type MatmulEpilogue, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
+import { blockCount, loadA, MATMUL_ENTRY, rowsFromC, type MatmulEpilogue, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
 import { reduceKKernel, reduceKUnsupported, reduceKWorkgroupBytes } from './matmulReduceK.js';
 import { tiledDirectives, tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
 
 export type { MatmulEpilogue, MatmulForm, MatmulShape, MatmulTiling, MatmulVariant } from './matmulParts.js';
-export { MATMUL_ENTRY } from './matmulParts.js';
+export { MATMUL_ENTRY, rowsFromC } from './matmulParts.js';
 export type MatmulFamily = 'register' | 'tiled' | 'reduceK';
 
 export const matmulFamily = (v: MatmulVariant): MatmulFamily => (v.tiled ? 'tiled' : v.reduceK ? 'reduceK' : 'register');
@@ -145,8 +146,10 @@ export function matmulShader(v: MatmulVariant, s: MatmulShape): string {
   const bType = v.vec4 ? 'vec4f' : 'f32';
   const family = matmulFamily(v);
   const kernel = family === 'tiled' ? tiledKernel(v, s) : family === 'reduceK' ? reduceKKernel(v, s) : registerKernel(v, s);
+  // nn, nt: M from C's bound length (rowsFromC); C is bound at exactly M×N by Ops.matmul.
+  const rows = rowsFromC(v) ? `fn rowsOfC() -> u32 { return arrayLength(&C) / ${elem === 'vec4f' ? '(N / 4u)' : 'N'}; }` : `const M = ${s.M}u;`;
   return wgsl`${tiledDirectives(v)}
-const M = ${s.M}u;
+${rows}
 const N = ${s.N}u;
 const K = ${s.K}u;
 const PIXEL_SCALE = ${f32Literal(s.pixelScale ?? 1)};
@@ -187,12 +190,14 @@ ${kernel}`;
 
 function registerKernel(v: MatmulVariant, s: MatmulShape): string {
   const body = v.vec4 ? vec4Body(v, s) : scalarBody(v, s);
+  const tiles = blockCount(v, s, 'TILES', v.tileRows, 'TILES_N');
   return `
 const TILES_N = ${Math.ceil(s.N / v.tileCols)}u;
-const TILES = ${matmulTiles(v, s)}u;
+${tiles.module}
 
 @compute @workgroup_size(${v.workgroupSize})
 fn ${MATMUL_ENTRY[v.form]}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  ${tiles.entry}
   let tile = ${flatIndex(v.workgroupSize)};
   if (tile >= TILES) { return; }
   let row0 = (tile / TILES_N) * ${v.tileRows}u;

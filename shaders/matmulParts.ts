@@ -52,3 +52,19 @@ export function loadA(v: MatmulVariant, s: MatmulShape, index: string): string {
   if (!s.inputU8) return `A[${index}]`;
   return v.vec4 ? `pixels4(A[${index}])` : `pixel(${index})`;
 }
+
+/**
+ * nn and nt: C's rows are the batch, so M comes from the bound C (its length over N) rather than the code, and
+ * one pipeline serves every batch size (fit's, evaluate's, predict's). tn's M is a layer width: compiled in.
+ */
+export const rowsFromC = (v: MatmulVariant): boolean => v.form !== 'tn';
+
+/**
+ * How many C blocks of `rows` rows a dispatch covers, as `name`: a module constant when M is compiled in, else
+ * a let computed from M at the top of the entry point. `perRow` is the WGSL constant counting blocks along n.
+ */
+export function blockCount(v: MatmulVariant, s: MatmulShape, name: string, rows: number, perRow: string): { module: string; entry: string } {
+  if (!rowsFromC(v)) return { module: `const ${name} = ${Math.ceil(s.M / rows)}u * ${perRow};`, entry: '' };
+  return { module: '', entry: `let M = rowsOfC();\n  let ${name} = ((M + ${rows - 1}u) / ${rows}u) * ${perRow};` };
+}
+

@@ -4,7 +4,7 @@
 // two) taking every W-th k, then adding their partial sums pairwise in workgroup memory. The order of the
 // additions is fixed, so results are deterministic (no float atomics), and the epilogue is fused after them.
 // Scalar loads: any M, N, K.
-import { loadA, MATMUL_ENTRY, type MatmulShape, type MatmulVariant } from './matmulParts.js';
+import { blockCount, loadA, MATMUL_ENTRY, type MatmulShape, type MatmulVariant } from './matmulParts.js';
 import { each, grid } from './common.js';
 
 export function reduceKUnsupported(v: MatmulVariant, _s: MatmulShape): string | null {
@@ -24,14 +24,16 @@ export function reduceKKernel(v: MatmulVariant, s: MatmulShape): string {
   // Output e = i·TC + j keeps its W partial sums contiguous: partial[e·W + invocation].
   const levels: number[] = [];
   for (let half = W / 2; half >= 1; half /= 2) levels.push(half);
+  const tiles = blockCount(v, s, 'TILES', TR, 'TILES_N');
   return `
 const TILES_N = ${Math.ceil(s.N / TC)}u;
-const TILES = ${Math.ceil(s.M / TR) * Math.ceil(s.N / TC)}u;
+${tiles.module}
 const W = ${W}u;
 var<workgroup> partial: array<f32, ${TR * TC * W}>;
 
 @compute @workgroup_size(${W})
 fn ${MATMUL_ENTRY[v.form]}(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  ${tiles.entry}
   // No early return before the last barrier: every invocation of the workgroup must reach each one.
   let tile = min(wid.x + wid.y * groups.x, TILES - 1u);
   let row0 = (tile / TILES_N) * ${TR}u;

@@ -17,7 +17,7 @@
 // Loads: vec4 (A and B bound as array<vec4f>, or u32 words of four u8 pixels) need the operand's contiguous
 // dimension to be a multiple of 4: nn K and N, nt K, tn M and N. Scalar loads take any shape. Past the edge,
 // rows and columns are clamped (their outputs are never stored) and k is zeroed (it adds nothing).
-import { loadA, MATMUL_ENTRY, type MatmulShape, type MatmulVariant } from './matmulParts.js';
+import { blockCount, loadA, MATMUL_ENTRY, rowsFromC, type MatmulShape, type MatmulVariant } from './matmulParts.js';
 import { grid, range } from './common.js';
 
 const LANES = ['x', 'y', 'z', 'w'];
@@ -70,7 +70,9 @@ const operands = (v: MatmulVariant): [Operand, Operand] => [
   v.form === 'nt' ? { name: 'B', rows: 'N', cols: 'K', kAlong: 'cols' } : { name: 'B', rows: 'K', cols: 'N', kAlong: 'rows' },
 ];
 
-function loader(v: MatmulVariant, s: MatmulShape, x: Operand): string {
+function loader(v: MatmulVariant, s: MatmulShape, operand: Operand): string {
+  // A module-scope helper: where M is not compiled in, it asks C.
+  const x = { ...operand, rows: operand.rows === 'M' && rowsFromC(v) ? 'rowsOfC()' : operand.rows };
   const read = (index: string) => (x.name === 'A' ? loadA(v, s, index) : `B[${index}]`);
   const kIn = (c: string) => (x.kAlong === 'rows' ? 'r < K' : `${c} < K`);
   if (v.vec4) {
@@ -118,6 +120,7 @@ export function tiledKernel(v: MatmulVariant, s: MatmulShape): string {
   const CG = TN / 4; // column groups of 4 per invocation
   const [a, b] = operands(v);
   const wideC = s.N % 4 === 0;
+  const blocks = blockCount(v, s, 'BLOCKS', BM, 'BLOCKS_N');
 
   // How an operand's slice (span = its extent along m or n) comes in: vec4s straight into place when its k runs
   // along rows; else transposed, by 4×4 units (loads = units) or lane by lane into f32s (loads = vec4s).
@@ -173,7 +176,7 @@ const BK = ${BK}u;
 const AS = ${BM / 4 + 1}u; // vec4s per row of the A slice, padded
 const BS = ${BN / 4 + 1}u;
 const BLOCKS_N = ${Math.ceil(s.N / BN)}u;
-const BLOCKS = ${Math.ceil(s.M / BM) * Math.ceil(s.N / BN)}u;
+${blocks.module}
 const K_SLICES = ${Math.ceil(s.K / BK)}u;
 ${slices(a, byLanes(a), 2 * BK * (BM / 4 + 1), v.half)}
 ${slices(b, byLanes(b), 2 * BK * (BN / 4 + 1), v.half)}
@@ -183,6 +186,7 @@ ${loader(v, s, b)}
 
 @compute @workgroup_size(${T})
 fn ${MATMUL_ENTRY[v.form]}(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  ${blocks.entry}
   // No early return before the last barrier: every invocation of the workgroup must reach each one.
   let block = min(wid.x + wid.y * groups.x, BLOCKS - 1u);
   let blockRow = (block / BLOCKS_N) * BM;

@@ -33,8 +33,8 @@ export interface Dispatch {
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly hashes = new Map<string, string>();
-  /** Pipelines compiled, and the wall time spent creating them (for the start-up benchmark). */
-  readonly compiled = { count: 0, ms: 0 };
+  /** Pipelines compiled, the wall time spent creating them, and their entry points in order (start-up benchmark). */
+  readonly compiled = { count: 0, ms: 0, entryPoints: [] as string[] };
   constructor(readonly device: GPUDevice) {}
 
   /** codeHash of an entry point and its code, computed once per kernel. */
@@ -58,6 +58,7 @@ export class PipelineCache {
       pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: entryPoint });
       this.pipelines.set(key, pipeline);
       this.compiled.count++;
+      this.compiled.entryPoints.push(entryPoint);
       this.compiled.ms += performance.now() - started;
     }
     return pipeline;

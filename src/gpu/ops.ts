@@ -5,7 +5,7 @@ import {
   BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported, biasGradVariantName, type BiasGradVariant,
 } from '../../shaders/biasGrad.js';
 import {
-  MATMUL_ENTRY, matmulBindings, matmulExceedsDevice, matmulShader, matmulTiles, matmulVariantName,
+  MATMUL_ENTRY, matmulBindings, matmulExceedsDevice, matmulShader, matmulTiles, matmulVariantName, rowsFromC,
   type MatmulEpilogue, type MatmulForm, type MatmulVariant,
 } from '../../shaders/matmul.js';
 import {
@@ -54,7 +54,9 @@ export class Ops {
     // Bytes: each operand read once and C written once; u8 pixels are one byte each.
     const extraFloats = epilogue === 'none' ? 0 : epilogue === 'reluMask' ? M * N : N;
     const cost = { flops: 2 * M * N * K, bytes: M * K * (o.inputU8 ? 1 : 4) + 4 * (N * K + M * N + extraFloats) };
-    const buffers = { A: a, B: b, C: out, ...extra };
+    // nn and nt read M from C's bound length (shaders/matmulParts.ts rowsFromC): bind exactly M×N floats.
+    const C = rowsFromC(variant) ? { ...out, size: M * N * 4 } : out;
+    const buffers = { A: a, B: b, C, ...extra };
     return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(epilogue), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost);
   }
 
