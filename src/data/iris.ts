@@ -1,6 +1,7 @@
 // Fisher's (Anderson's) Iris data: 150 flowers, 4 measurements in cm (sepal length, sepal width, petal length,
 // petal width), 3 species, 50 of each in order. Public domain; the values are those of scikit-learn's load_iris
 // (which corrects rows 35 and 38 of the UCI copy to Fisher's paper). A tiny f32 data set for tabular models.
+import { BadInputError } from '../errors.js';
 import { pickDataset, type FloatDataset } from './dataset.js';
 import { featureStandardization, standardizeFeatures } from './standardize.js';
 import { Random } from '../gpu/random.js';
@@ -57,7 +58,7 @@ export function irisSplits(options: IrisSplitOptions = {}): {
 } {
   const all = irisDataset();
   const testCount = options.testCount ?? 30;
-  if (!(Number.isInteger(testCount) && testCount >= 1 && testCount < all.count)) throw new Error(`testCount must be an integer in 1..${all.count - 1}, got ${testCount}`);
+  if (!(Number.isInteger(testCount) && testCount >= 1 && testCount < all.count)) throw new BadInputError(`testCount must be an integer in 1..${all.count - 1}, got ${testCount}`);
   const order = new Random(options.seed ?? 0).shuffle(Uint32Array.from({ length: all.count }, (_, i) => i));
   const train = pickDataset(all, order.subarray(testCount), 'iris train');
   const test = pickDataset(all, order.subarray(0, testCount), 'iris test');

@@ -1,5 +1,6 @@
 // MNIST: the four IDX files, and the split used by the reference recipe (first 55,000 training images train,
 // the last 5,000 validate, the official 10,000 test), or a seeded random validation split.
+import { BadInputError } from '../errors.js';
 import { Random } from '../gpu/random.js';
 import { imagesAndLabels, parseIdx } from './idx.js';
 import { pickDataset, sliceDataset, type Dataset } from './dataset.js';
@@ -71,7 +72,7 @@ export function splitMnist(all: { train: Dataset; test: Dataset }, options: Spli
   const validationSize = options.validationSize ?? 5000;
   const total = all.train.count;
   if (!(Number.isInteger(validationSize) && validationSize >= 0 && validationSize < total)) {
-    throw new Error(`validation size must be an integer in 0..${total - 1}, got ${validationSize}`);
+    throw new BadInputError(`validation size must be an integer in 0..${total - 1}, got ${validationSize}`);
   }
   let train: Dataset;
   let validation: Dataset;
@@ -84,7 +85,7 @@ export function splitMnist(all: { train: Dataset; test: Dataset }, options: Spli
     train = pickDataset(all.train, order.subarray(validationSize).sort(), 'train');
   }
   if (options.limit !== undefined) {
-    if (!(Number.isInteger(options.limit) && options.limit >= 1)) throw new Error(`limit must be a positive integer, got ${options.limit}`);
+    if (!(Number.isInteger(options.limit) && options.limit >= 1)) throw new BadInputError(`limit must be a positive integer, got ${options.limit}`);
     train = sliceDataset(train, 0, Math.min(options.limit, train.count), 'train');
   }
   return { train, validation, test: all.test };

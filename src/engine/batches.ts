@@ -4,6 +4,7 @@
 // - StepUniforms: for several training steps in one submission, each step's small uniforms (Batch and the
 //   optimizer's) wait in a slot of a ring, written once per submission, and are copied into place just
 //   before their step.
+import { BadInputError } from '../errors.js';
 import type { BatchFields } from '../../shaders/batchUniform.js';
 import { inputBufferBytes, inputKindOf, type AnyDataset } from '../data/dataset.js';
 import type { ModelPlan } from './plan.js';
@@ -25,7 +26,7 @@ export class BatchUploader {
    */
   upload(data: AnyDataset, order: ArrayLike<number> | null, start: number, rows: number, fields: Omit<BatchFields, 'rows'> = {}): number {
     const F = this.features;
-    if (inputKindOf(data.images) !== this.plan.inputEncoding.kind) throw new Error(`${data.name}: ${inputKindOf(data.images)} inputs for a plan that takes ${this.plan.inputEncoding.kind}`);
+    if (inputKindOf(data.images) !== this.plan.inputEncoding.kind) throw new BadInputError(`${data.name}: ${inputKindOf(data.images)} inputs for a plan that takes ${this.plan.inputEncoding.kind}`);
     for (let r = 0; r < rows; r++) {
       const index = order ? order[start + r] : start + r;
       this.inputs.set(data.images.subarray(index * F, index * F + F), r * F);

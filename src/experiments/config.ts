@@ -56,7 +56,7 @@ export function parseHiddenWidths(text: string): number[] {
   if (text.trim() === '') return [];
   return text.split('x').map((w) => {
     const n = Number(w);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`hidden widths are positive integers joined by 'x' (500x300), got '${text}'`);
+    if (!Number.isInteger(n) || n < 1) throw new BadInputError(`hidden widths are positive integers joined by 'x' (500x300), got '${text}'`);
     return n;
   });
 }
@@ -117,16 +117,16 @@ export function sampleConfigs(configs: ExperimentConfig[], k: number, seed: numb
 /** A plan file: a list of (partial) configs, or { configs: [...] } as a sweep's results.json holds them. */
 export function planConfigs(json: unknown, base: ExperimentConfig, where: string): ExperimentConfig[] {
   const list = Array.isArray(json) ? json : (json as { configs?: unknown })?.configs;
-  if (!Array.isArray(list) || list.length === 0) throw new Error(`${where}: expected a non-empty list of experiments, or { "configs": [...] }`);
+  if (!Array.isArray(list) || list.length === 0) throw new BadInputError(`${where}: expected a non-empty list of experiments, or { "configs": [...] }`);
   return list.map((entry, i) => {
-    if (typeof entry !== 'object' || entry === null) throw new Error(`${where}: experiment ${i} is not an object`);
+    if (typeof entry !== 'object' || entry === null) throw new BadInputError(`${where}: experiment ${i} is not an object`);
     const known = Object.keys(DEFAULT_EXPERIMENT).concat('layers', 'weightDecay', 'maxNorm', 'augment');
     const unknown = Object.keys(entry).filter((k) => !known.includes(k));
-    if (unknown.length) throw new Error(`${where}: experiment ${i} has unknown field ${unknown.join(', ')} (fields: ${known.join(', ')})`);
+    if (unknown.length) throw new BadInputError(`${where}: experiment ${i} has unknown field ${unknown.join(', ')} (fields: ${known.join(', ')})`);
     try {
       return checkExperiment({ ...base, ...(entry as Partial<ExperimentConfig>) });
     } catch (e) {
-      throw new Error(`${where}: experiment ${i}: ${(e as Error).message}`);
+      throw new BadInputError(`${where}: experiment ${i}: ${(e as Error).message}`);
     }
   });
 }

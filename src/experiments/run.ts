@@ -3,7 +3,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
 import { Model, type EpochInfo, type StepInfo } from '../engine/model.js';
-import { DeviceLimitError, DivergedError } from '../errors.js';
+import { DeviceLimitError, DivergedError, BadInputError } from '../errors.js';
 import { parseSchedule } from '../engine/schedule.js';
 import { parseAugmentation } from '../augment/spec.js';
 import type { VariantChoices } from '../gpu/variants.js';
@@ -60,7 +60,7 @@ export interface ExperimentHooks {
  * divergence or a configuration over the device's limits is a result ('diverged', 'failed'), not an error.
  */
 export async function runExperiment(device: GPUDevice, data: ExperimentData, config: ExperimentConfig, hooks: ExperimentHooks = {}): Promise<ExperimentResult> {
-  if (data.validation.count === 0) throw new Error('experiments pick their best epoch on validation: the validation set is empty');
+  if (data.validation.count === 0) throw new BadInputError('experiments pick their best epoch on validation: the validation set is empty');
   // A configuration over the device's limits is a row of the sweep (failed), not the end of it.
   const failed = (e: DeviceLimitError, parameters: number): ExperimentResult => ({
     config, status: 'failed', detail: e.message, bestEpoch: 0, validationAccuracy: NaN, validationLoss: NaN, testAccuracy: NaN,

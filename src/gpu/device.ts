@@ -1,4 +1,5 @@
 // Opening a WebGPU device, the same way in the browser (navigator.gpu) and in Node (the `webgpu` package).
+import { RunFailure } from '../errors.js';
 
 /** What an adapter is, from its GPUAdapterInfo: what picks the engine's default kernel variants and keys autotuning. */
 export interface AdapterDescription {
@@ -105,12 +106,13 @@ export const NO_ADAPTER_HINT =
 export async function openBrowserDevice(): Promise<OpenedDevice> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
   if (!gpu) {
-    throw new Error(
+    throw new RunFailure(
       'WebGPU is not available in this browser. Use a recent Chrome, Edge or Firefox (or Safari 26+), ' +
         'served over https or from localhost.',
     );
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error(NO_ADAPTER_HINT);
+  if (!adapter) throw new RunFailure(NO_ADAPTER_HINT);
   return openDevice(adapter);
 }
+

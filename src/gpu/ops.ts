@@ -1,5 +1,6 @@
 // GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
+import { RunFailure } from '../errors.js';
 import { GATHER_BATCH_BINDINGS, gatherBatchShader, gatherInvocations, type GatherInput } from '../../shaders/gatherBatch.js';
 import {
   BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported, biasGradVariantName, type BiasGradVariant,
@@ -47,7 +48,7 @@ export class Ops {
     const epilogue = o.epilogue ?? 'none';
     const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${epilogue === 'none' ? '' : ` +${epilogue}`}`;
     const tooBig = matmulExceedsDevice(variant, this.cache.device.limits);
-    if (tooBig) throw new Error(`${label}: ${tooBig}`);
+    if (tooBig) throw new RunFailure(`${label}: ${tooBig}`);
     const code = matmulShader(variant, shape);
     if (epilogue !== 'none' && !o.extra) throw new Error(`matmul epilogue ${epilogue} needs its bias or mask buffer`);
     const extra: Record<string, BufferSlice> = epilogue === 'none' ? {} : epilogue === 'reluMask' ? { mask: o.extra! } : { bias: o.extra! };

@@ -1,6 +1,7 @@
 // Which kernel variant the engine uses for a shape when nobody asks for another. Software adapters (CPU-like)
 // want big barrier-free register tiles; GPUs want parallelism: workgroup tiles for big products, K split across
 // a workgroup for skinny ones. An autotuned or measured choice for the exact shape wins over both lists.
+import { RunFailure } from '../errors.js';
 import { matmulExceedsDevice, matmulUnsupported, type MatmulForm, type MatmulShape, type MatmulVariant } from '../../shaders/matmul.js';
 import type { BiasGradVariant } from '../../shaders/biasGrad.js';
 import type { OptimizerVariant } from '../../shaders/optimizer.js';
@@ -160,13 +161,13 @@ export function chooseMatmul(choices: VariantChoices, form: MatmulForm, shape: M
   const tuned = choices.matmulByShape?.[matmulShapeKey(form, shape)];
   if (tuned && runs(tuned)) return tuned;
   const candidate = choices.matmul[form].find((c) => inRange(c.when, shape) && runs(c));
-  if (!candidate) throw new Error(`no matmul ${form} variant supports M=${shape.M} N=${shape.N} K=${shape.K} on this device`);
+  if (!candidate) throw new RunFailure(`no matmul ${form} variant supports M=${shape.M} N=${shape.N} K=${shape.K} on this device`);
   const { when: _, ...variant } = candidate;
   return variant;
 }
 
 export function chooseFirst<V>(list: V[], supports: (v: V) => boolean, what: string): V {
   const variant = list.find(supports);
-  if (!variant) throw new Error(`no ${what} variant supports this shape`);
+  if (!variant) throw new RunFailure(`no ${what} variant supports this shape`);
   return variant;
 }

@@ -120,10 +120,10 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
   if (choice === 'system' || (choice === 'auto' && (forcedIcd || systemDriverHasAdapter()))) {
     adapter = await requestAdapterWith(undefined, toggles);
     driverNote = forcedIcd ? `Vulkan driver from VK_ICD_FILENAMES=${forcedIcd}` : 'system Vulkan driver';
-    if (!adapter) throw new Error(`the ${driverNote} gave no WebGPU adapter (try --adapter swiftshader)`);
+    if (!adapter) throw new RunFailure(`the ${driverNote} gave no WebGPU adapter (try --adapter swiftshader)`);
   } else {
     if (!existsSync(SWIFTSHADER_ICD)) {
-      throw new Error(
+      throw new RunFailure(
         `no WebGPU adapter: the system driver gave none and SwiftShader's ICD file ${SWIFTSHADER_ICD} is missing ` +
           `(install it with: apt-get install -y chromium libvulkan1)`,
       );
@@ -131,7 +131,7 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
     adapter = await requestAdapterWith(SWIFTSHADER_ICD, toggles);
     driverNote =
       choice === 'auto' ? 'the system Vulkan driver gave no adapter; using SwiftShader (software)' : 'SwiftShader (software), as asked';
-    if (!adapter) throw new Error(`SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is libvulkan1 installed?`);
+    if (!adapter) throw new RunFailure(`SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is libvulkan1 installed?`);
   }
   const opened = await openDevice(adapter, { defaultLimits: options.defaultLimits });
   if (options.disableRobustness) driverNote += '; robust buffer access off';

