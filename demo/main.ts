@@ -425,6 +425,9 @@ function onMessage(message: FromWorker): void {
       setState('ready');
       return;
     }
+    case 'firstStep':
+      progress.firstStepDone(message.ms);
+      return;
     case 'step': {
       if (message.stepsPerEpoch !== stepsPerEpoch) {
         stepsPerEpoch = message.stepsPerEpoch;

@@ -77,6 +77,8 @@ export type FromWorker =
   | { type: 'ready'; adapter: AdapterDescription; train: number; validation: number; test: number; preview: LabelledDigit[] }
   | { type: 'error'; message: string }
   /** `loss` and `accuracy` are the epoch's running means over its first `samples` images, at progress points only. */
+  /** The run's first step is done on the GPU, `ms` after the train request reached the worker (MNIST in memory). */
+  | { type: 'firstStep'; ms: number }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; samples: number; loss?: number; accuracy?: number; samplesPerSecond: number }
   | { type: 'epoch'; epoch: number; trainLoss: number; valLoss: number; valAccuracy: number; seconds: number; samplesPerSecond: number }
   | ({ type: 'done' } & FinishedRun)

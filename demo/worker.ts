@@ -65,6 +65,7 @@ async function summarize(m: Model, stopped: boolean): Promise<FinishedRun> {
 let lastRun: { config: RunRecipe; checkpoint?: Uint8Array; epochs: number } | undefined;
 
 async function train(config: RunRecipe, from?: Uint8Array): Promise<void> {
+  const requested = performance.now();
   model?.dispose();
   model = undefined;
   const variants = defaultVariantsFor(gpu!.adapterInfo);
@@ -75,7 +76,7 @@ async function train(config: RunRecipe, from?: Uint8Array): Promise<void> {
   const trainSet = sliceDataset(data!.train, 0, Math.min(config.limit ?? data!.train.count, data!.train.count), 'train');
   stop = new AbortController();
   try {
-    await fitRun(m, trainSet, config);
+    await fitRun(m, trainSet, config, requested);
   } catch (e) {
     if (!(e instanceof DeviceLostError)) throw e;
     model = undefined;
@@ -96,8 +97,9 @@ async function resume(): Promise<void> {
 }
 
 /** The run's remaining epochs, streaming progress to the page and keeping each epoch's checkpoint. */
-function fitRun(m: Model, trainSet: Dataset, config: RunRecipe) {
+function fitRun(m: Model, trainSet: Dataset, config: RunRecipe, requested?: number) {
   let epochStart = performance.now();
+  let firstStep = requested !== undefined;
   return m.fit(trainSet, {
     epochs: config.epochs - m.epochs,
     batchSize: config.batchSize,
@@ -107,6 +109,11 @@ function fitRun(m: Model, trainSet: Dataset, config: RunRecipe) {
     augment: config.augment,
     signal: stop.signal,
     onStep: (s) => {
+      if (firstStep) {
+        // Submitted now; done when the queue says so (the start-up figure the page shows).
+        firstStep = false;
+        void m.device.queue.onSubmittedWorkDone().then(() => post({ type: 'firstStep', ms: performance.now() - requested! }));
+      }
       if (s.step === 1) epochStart = performance.now();
       const seconds = (performance.now() - epochStart) / 1000;
       post({

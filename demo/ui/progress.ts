@@ -6,6 +6,8 @@ export class ProgressView {
   private readonly bar = byId<HTMLProgressElement>('progress-bar');
   private readonly speed = byId('samples-per-second');
   private readonly epochTime = byId('epoch-time');
+  /** From pressing Train (MNIST in memory) to the GPU finishing the run's first step: the start-up a user waits. */
+  private readonly firstStep = byId('first-step');
   private readonly valAccuracy = byId('val-accuracy');
   private readonly log = byId<HTMLTableSectionElement>('epoch-log');
   private epochs = 1;
@@ -24,10 +26,17 @@ export class ProgressView {
 
   step(epoch: number, step: number, stepsPerEpoch: number, samplesPerSecond: number): void {
     if (step === 1) this.epochStarted = performance.now();
+
     this.text.textContent = `epoch ${epoch}/${this.epochs} · step ${step}/${stepsPerEpoch}`;
     this.bar.max = this.epochs * stepsPerEpoch;
     this.bar.value = (epoch - 1) * stepsPerEpoch + step;
     if (samplesPerSecond > 0) this.speed.textContent = integer(samplesPerSecond);
+  }
+
+  /** The worker's figure for the run's first step (model built, kernels compiled, the step done on the GPU). */
+  firstStepDone(ms: number): void {
+    this.firstStep.textContent = ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+    this.firstStep.dataset.ms = String(Math.round(ms));
   }
 
   epoch(e: { epoch: number; trainLoss: number; valLoss: number; valAccuracy: number; seconds: number; samplesPerSecond: number }): void {
@@ -68,6 +77,8 @@ export class ProgressView {
     this.bar.max = 1;
     this.speed.textContent = '–';
     this.epochTime.textContent = '–';
+    this.firstStep.textContent = '–';
+    delete this.firstStep.dataset.ms;
     showFraction(this.valAccuracy, undefined);
     this.log.replaceChildren();
   }
