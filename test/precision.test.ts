@@ -5,7 +5,7 @@
 // nothing allocated; and a model on half-precision kernels trains to the accuracy of its f32 twin.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { matmulShader, matmulVariantName, parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
+import { matmulShader, matmulVariantName, matmulWorkgroupBytes, parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
 import { readFloats, storageBuffer, liveBuffers } from '../src/gpu/buffers.js';
 import { halfPrecisionVariants } from '../src/gpu/precision.js';
 import { GPU_VARIANTS, DEFAULT_VARIANTS } from '../src/gpu/variants.js';
@@ -101,7 +101,8 @@ describe('half-precision slices in the tiled matmul', () => {
     expect(packed).not.toContain('f16');
     expect(packed).toContain('array<vec2u,');
     // A 128×128×8 block in halves fits WebGPU's default 16 KiB; in f32 it does not.
-    expect(matmulShader(f32, shape)).toBeTruthy();
+    expect(matmulWorkgroupBytes(f32)).toBeGreaterThan(16_384);
+    expect(matmulWorkgroupBytes(tiled('nn', true, 'f16', 128, 128, 8, 8, 8))).toBe(matmulWorkgroupBytes(f32) / 2);
   });
 
   it('halfPrecisionVariants halves the tiled candidates only', () => {

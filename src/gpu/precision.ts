@@ -1,7 +1,7 @@
 // Precision 'f16': the big products (those the variant choices run on the tiled family) stage their slices of A
 // and B in half precision, f16 × f16 → f32, while weights, gradients, Adam and every reduction stay f32. It needs
 // the shader-f16 feature; the small products (register and reduceK variants) stay f32 either way.
-import type { MatmulForm, MatmulVariant } from '../../shaders/matmul.js';
+import type { MatmulVariant } from '../../shaders/matmul.js';
 import { MissingFeatureError, BadInputError } from '../errors.js';
 import type { VariantChoices } from './variants.js';
 
@@ -35,9 +35,4 @@ export function checkPrecision(precision: unknown, device: GPUDevice, adapterNam
     );
   }
   return precision as Precision;
-}
-
-/** Which forms have a half-precision kernel among the choices: what the adapter line reports. */
-export function halfPrecisionForms(choices: VariantChoices): MatmulForm[] {
-  return (Object.keys(choices.matmul) as MatmulForm[]).filter((f) => choices.matmul[f].some((v) => v.half) || Object.values(choices.matmulByShape ?? {}).some((v) => v.form === f && v.half));
 }
