@@ -27,8 +27,19 @@ export async function startViteServer(scanPages: string[] = []): Promise<{ serve
   return { server, origin: `http://127.0.0.1:${address.port}` };
 }
 
+/**
+ * Headless Chromium. A start on a loaded 2-core machine can outlast puppeteer's 30 s wait for the browser's
+ * endpoint: wait 90 s, and start once more if that runs out too.
+ */
 export async function launchChromium(): Promise<Browser> {
-  return puppeteer.launch({ headless: true, args: CHROMIUM_ARGS, protocolTimeout: 600_000 });
+  const launch = () => puppeteer.launch({ headless: true, args: CHROMIUM_ARGS, protocolTimeout: 600_000, timeout: 90_000 });
+  try {
+    return await launch();
+  } catch (e) {
+    if ((e as Error).name !== 'TimeoutError') throw e;
+    console.warn(`Chromium did not start in 90 s (${(e as Error).message}); starting it once more`);
+    return launch();
+  }
 }
 
 /** Collects console errors, uncaught exceptions and WebGPU uncaptured errors of a page. */
