@@ -20,7 +20,7 @@ import type { Architecture } from '../layers/architecture.js';
 import { parseLayers } from '../layers/index.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { splitMnist } from '../data/mnist.js';
-import { PRECISION_FLAG, precisionFlag, precisionNote, variantsForPrecision } from './precision.js';
+import { PRECISION_FLAG, precisionFlag, precisionNote, requirePrecision, variantsForPrecision } from './precision.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, floatFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
@@ -57,7 +57,7 @@ export async function main(): Promise<void> {
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'), { disableRobustness: flags['no-robustness'], halfPrecision: precision === 'f16' });
   const deviceMs = performance.now() - processToOpen;
   const adapter = formatAdapter(gpu.adapterInfo);
-  variantsForPrecision(precision, gpu, defaultVariantsFor(gpu.adapterInfo));
+  requirePrecision(precision, gpu);
   console.log(`adapter: ${adapter} — ${gpu.driverNote}${precisionNote(precision)}`);
   const dataStarted = performance.now();
   const splits = splitMnist(loadMnist());

@@ -12,9 +12,14 @@ export const PRECISION_FLAG = { precision: { type: 'string' } } as const;
 /** --precision's value, f32 when left out. */
 export const precisionFlag = (raw: string | undefined): Precision => choiceFlag('precision', raw, PRECISIONS, 'f32');
 
-/** The variants for a precision on this device; f16 on a device without shader-f16 throws, naming the feature. */
-export function variantsForPrecision(precision: Precision, gpu: NodeDevice, variants: VariantChoices): VariantChoices {
+/** Checks the precision against the device before any work: f16 without shader-f16 throws, naming the feature. */
+export function requirePrecision(precision: Precision, gpu: NodeDevice): void {
   checkPrecision(precision, gpu.device, formatAdapter(gpu.adapterInfo));
+}
+
+/** The variants for a precision on this device (checked as requirePrecision does). */
+export function variantsForPrecision(precision: Precision, gpu: NodeDevice, variants: VariantChoices): VariantChoices {
+  requirePrecision(precision, gpu);
   return precision === 'f16' ? halfPrecisionVariants(variants) : variants;
 }
 

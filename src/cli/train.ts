@@ -6,7 +6,7 @@ import { autotuneVariants } from '../tuning/autotune.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { fileTuneStore } from '../node/tuneStore.js';
 import { splitMnist } from '../data/mnist.js';
-import { PRECISION_FLAG, precisionFlag, precisionNote, variantsForPrecision } from './precision.js';
+import { PRECISION_FLAG, precisionFlag, precisionNote, requirePrecision, variantsForPrecision } from './precision.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { checkOutputs, lockOutput, writeFileAtomic } from '../node/files.js';
@@ -72,7 +72,7 @@ export async function main(): Promise<void> {
 
   const deviceOptions = { disableRobustness: flags['no-robustness'], halfPrecision: precision === 'f16' };
   let gpu = await openNodeDevice(adapterChoice, deviceOptions);
-  variantsForPrecision(precision, gpu, defaultVariantsFor(gpu.adapterInfo));
+  requirePrecision(precision, gpu);
   const reporter = new TrainReporter();
   reporter.adapter(gpu.adapterInfo, gpu.driverNote + precisionNote(precision));
 
