@@ -4,12 +4,13 @@ import { matmulShader, matmulUnsupported, matmulVariantName, parseMatmulVariant,
 import { readFloats, storageBuffer } from '../src/gpu/buffers.js';
 import * as ref from '../src/reference/ops.js';
 import { matmulCandidates } from '../src/tuning/matmulVariants.js';
-import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
+import { expectClose, openTestDevice, testOps, withErrorScope } from './helpers/gpu.js';
+import { matmulInputs, runMatmul, type MatmulCase } from './helpers/matmul.js';
 
 const gpu = await openTestDevice();
 const ops = testOps(gpu.device);
 
-interface Case { M: number; N: number; K: number; epilogue?: MatmulEpilogue; inputU8?: boolean }
+type Case = MatmulCase;
 
 function reference(form: MatmulForm, c: Case, a: ArrayLike<number>, b: Float32Array, extra: Float32Array): Float64Array {
   const out = new Float64Array(c.M * c.N);
@@ -23,27 +24,11 @@ function reference(form: MatmulForm, c: Case, a: ArrayLike<number>, b: Float32Ar
 }
 
 async function check(v: MatmulVariant, c: Case, seed: number): Promise<void> {
-  const aCount = c.M * c.K;
-  const b = randomArray(c.N * c.K, seed + 1);
-  const extra = randomArray(c.epilogue === 'reluMask' ? c.M * c.N : c.N, seed + 2);
-  // u8 pixels: the kernel must see byte/255.
-  const bytes = new Uint8Array(Math.ceil(aCount / 4) * 4);
-  for (let i = 0; i < aCount; i++) bytes[i] = (i * 37 + seed * 11) % 256;
-  const aFloat = randomArray(aCount, seed);
-  const aSeen = c.inputU8 ? Array.from(bytes.subarray(0, aCount), (x) => x / 255) : aFloat;
-  const want = reference(v.form, c, aSeen, b, extra);
-
+  const inputs = matmulInputs(c, seed);
+  const want = reference(v.form, c, inputs.aSeen, inputs.b, inputs.extra);
   await withErrorScope(gpu.device, async () => {
-    const aBuf = c.inputU8 ? gpuArray(gpu.device, new Uint32Array(bytes.buffer)) : gpuArray(gpu.device, aFloat);
-    const out = storageBuffer(gpu.device, c.M * c.N * 4, 'C');
-    const epilogue = c.epilogue ?? 'none';
-    const dispatch = ops.matmul(v.form, { buffer: out }, { buffer: aBuf }, { buffer: gpuArray(gpu.device, b) }, c.M, c.N, c.K, {
-      variant: v, epilogue, inputU8: c.inputU8,
-      extra: epilogue === 'none' ? undefined : { buffer: gpuArray(gpu.device, extra) },
-    });
-    await runDispatches(gpu.device, [dispatch]);
-    const got = await readFloats(gpu.device, out, 0, c.M * c.N);
-    expectClose(got, want, 1e-5, 1e-4, `${dispatch.label}`);
+    const { got, label } = await runMatmul(gpu.device, ops, v, c, inputs);
+    expectClose(got, want, 1e-5, 1e-4, label);
   });
 }
 

@@ -5,8 +5,8 @@
 // nothing allocated; and a model on half-precision kernels trains to the accuracy of its f32 twin.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { matmulShader, matmulVariantName, matmulWorkgroupBytes, parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
-import { readFloats, storageBuffer, liveBuffers } from '../src/gpu/buffers.js';
+import { matmulShader, matmulVariantName, matmulWorkgroupBytes, parseMatmulVariant, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
+import { liveBuffers } from '../src/gpu/buffers.js';
 import { halfPrecisionVariants } from '../src/gpu/precision.js';
 import { GPU_VARIANTS, DEFAULT_VARIANTS } from '../src/gpu/variants.js';
 import { Model } from '../src/engine/model.js';
@@ -15,12 +15,13 @@ import { loadMnist } from '../src/node/mnistFiles.js';
 import { MissingFeatureError } from '../src/errors.js';
 import { modelInternals } from '../src/engine/internals.js';
 import * as ref from '../src/reference/ops.js';
-import { gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
+import { openTestDevice, testOps, withErrorScope } from './helpers/gpu.js';
+import { matmulInputs, runMatmul, type MatmulCase } from './helpers/matmul.js';
 
 const gpu = await openTestDevice();
 const ops = testOps(gpu.device);
 
-interface Case { M: number; N: number; K: number; epilogue?: MatmulEpilogue; inputU8?: boolean }
+type Case = MatmulCase;
 
 const tiled = (form: MatmulForm, vec4: boolean, half: 'f16' | 'packed', bm = 32, bn = 32, depth = 8, tr = 4, tc = 4): MatmulVariant => ({
   form, vec4, tileRows: tr, tileCols: tc, workgroupSize: (bm / tr) * (bn / tc), tiled: { blockRows: bm, blockCols: bn, depth }, half,
@@ -40,21 +41,10 @@ function reference(form: MatmulForm, c: Case, a: number[], b: Float32Array, extr
 
 /** Runs a half-precision variant; every element within the f16 bound, and (so the halves are real) not all f32-exact. */
 async function check(v: MatmulVariant, c: Case, seed: number): Promise<void> {
-  const b = randomArray(c.N * c.K, seed + 1);
-  const extra = randomArray(c.epilogue === 'reluMask' ? c.M * c.N : c.N, seed + 2);
-  const bytes = new Uint8Array(Math.ceil((c.M * c.K) / 4) * 4);
-  for (let i = 0; i < c.M * c.K; i++) bytes[i] = (i * 37 + seed * 11) % 256;
-  const aFloat = randomArray(c.M * c.K, seed);
-  const aSeen = c.inputU8 ? Array.from(bytes.subarray(0, c.M * c.K), (x) => x / 255) : Array.from(aFloat);
-  const { want, scale } = reference(v.form, c, aSeen, b, extra);
+  const inputs = matmulInputs(c, seed);
+  const { want, scale } = reference(v.form, c, Array.from(inputs.aSeen), inputs.b, inputs.extra);
   await withErrorScope(gpu.device, async () => {
-    const out = storageBuffer(gpu.device, c.M * c.N * 4, 'C');
-    const epilogue = c.epilogue ?? 'none';
-    const dispatch = ops.matmul(v.form, { buffer: out }, { buffer: c.inputU8 ? gpuArray(gpu.device, new Uint32Array(bytes.buffer)) : gpuArray(gpu.device, aFloat) }, { buffer: gpuArray(gpu.device, b) }, c.M, c.N, c.K, {
-      variant: v, epilogue, inputU8: c.inputU8, extra: epilogue === 'none' ? undefined : { buffer: gpuArray(gpu.device, extra) },
-    });
-    await runDispatches(gpu.device, [dispatch]);
-    const got = await readFloats(gpu.device, out, 0, c.M * c.N);
+    const { got, label } = await runMatmul(gpu.device, ops, v, c, inputs);
     let worst = 0;
     let inexact = 0;
     for (let i = 0; i < got.length; i++) {
@@ -64,8 +54,8 @@ async function check(v: MatmulVariant, c: Case, seed: number): Promise<void> {
       worst = Math.max(worst, Math.abs(got[i] - want[i]) / bound);
       if (Math.abs(got[i] - want[i]) > 1e-5 * (1 + scale[i])) inexact++;
     }
-    expect(worst, `${dispatch.label}: worst error / f16 bound`).toBeLessThanOrEqual(1);
-    if (c.K >= 8 && !c.inputU8) expect(inexact, `${dispatch.label}: the inputs were rounded to f16`).toBeGreaterThan(0);
+    expect(worst, `${label}: worst error / f16 bound`).toBeLessThanOrEqual(1);
+    if (c.K >= 8 && !c.inputU8) expect(inexact, `${label}: the inputs were rounded to f16`).toBeGreaterThan(0);
   });
 }
 
