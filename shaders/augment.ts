@@ -1,17 +1,20 @@
-// augmentImages: distorts a training batch as the first layer is about to read it, so distortions cost no upload
-// and no host time. One workgroup per row:
-//   output[capacity × F] f32 (F = C·H·W, channels-last)  ←  input[capacity × F] u8 pixels, packed four to a u32
+// Augmentation: distorts a training batch as the first layer is about to read it, so distortions cost no upload
+// and no host time. Three kernels, none with a barrier (SwiftShader pays dearly for one):
+//   elasticRows     blurredRows[capacity × H × W] vec2f = Gaussian along x of the noise (one invocation per image row)
+//   elasticColumns  displacement[capacity × H × W] vec2f = α · Gaussian along y of that (one per image column)
+//   augmentImages   output[capacity × F] ← input[capacity × F] u8 pixels, packed four to a u32 (F = C·H·W,
+//                   channels-last), one workgroup per batch row: u8 packed (F a multiple of 4) or f32 read as
+//                   x/255 · PIXEL_SCALE + PIXEL_SHIFT
 // Output pixel p = (x, y) samples the row's image at s = M · (p − c + d(p)) + c + t (src/augment/reference.ts is
-// the float64 twin), bilinearly with zero outside, then reads it as x/255 · PIXEL_SCALE + PIXEL_SHIFT, as the
-// first layer reads undistorted pixels. Elastic d(p): uniform noise per pixel and axis in workgroup memory, the
-// Gaussian along rows into a second array, then along columns while sampling (two barriers).
-// Every draw is pcgHash of (seed, step, row, index) from the Batch uniform: one pipeline serves every step.
-// Rows past the batch's rows are zeroed. Variants: workgroupSize; which distortions run is compiled in (a range
-// of 0 compiles its term away, so zero ranges give the input bit for bit). Elastic needs H·W ≤ 1024.
+// the float64 twin), bilinearly with zero outside. The u8 form rounds each sample to the nearest byte
+// (pack4x8unorm), so the first layer reads the distorted batch exactly as it reads undistorted pixels; the f32
+// form is the sample itself, normalized as the first layer would.
+// The blurs are unrolled at compile time: the taps are constants and those outside the image are left out, so a
+// pass is Σ (taps inside) multiply-adds and no branch.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
 import { input, output, uniform, type Binding } from './bindings.js';
-import { f32Literal, PCG_HASH } from './common.js';
+import { f32Literal, flatIndex, PCG_HASH } from './common.js';
 
 export interface AugmentShape {
   capacity: number;
@@ -25,26 +28,112 @@ export interface AugmentShape {
   scale: number;
   shear: number;
   shift: number;
-  /** α and the Gaussian's taps (odd count, centre in the middle), or none. */
-  elastic?: { alpha: number; taps: ArrayLike<number> };
-  /** Index of the first elastic draw (two per pixel follow). */
-  elasticDrawsStart: number;
+  /** Whether each pixel is displaced by d(p) from elasticColumns. */
+  elastic: boolean;
+  /** 'u8': bytes as the input is (needs F a multiple of 4); 'f32': normalized samples, unrounded. */
+  output: 'u8' | 'f32';
 }
 
-export const AUGMENT_BINDINGS: Binding[] = [input('input'), output('output'), uniform('batch')];
+/** The elastic field's kernels: α, the Gaussian's taps (odd count, centre in the middle), the first draw's index. */
+export interface ElasticShape {
+  capacity: number;
+  height: number;
+  width: number;
+  alpha: number;
+  taps: ArrayLike<number>;
+  /** Index of the first elastic draw: two per pixel (x, y) follow. */
+  drawsStart: number;
+}
 
+export const ELASTIC_ROWS_BINDINGS: Binding[] = [output('blurredRows'), uniform('batch')];
+export const ELASTIC_COLUMNS_BINDINGS: Binding[] = [input('blurredRows'), output('displacement'), uniform('batch')];
+export const augmentBindings = (elastic: boolean): Binding[] =>
+  [input('input'), ...(elastic ? [input('displacement')] : []), output('output'), uniform('batch')];
+
+const DRAWS = `${PCG_HASH}
+// The key of batch row \`row\`'s draws: a hash of (seed, step, row).
+fn rowKey(row: u32) -> u32 { return pcgHash(batch.seed ^ pcgHash(batch.step ^ pcgHash(row))); }
+// Draw \`index\` under \`key\`, uniform in [−1, 1) on a grid of 2⁻²³ (exact in f32).
+fn draw(key: u32, index: u32) -> f32 { return f32(pcgHash(key + index) >> 8u) * (1.0 / 8388608.0) - 1.0; }`;
+
+/** `sum` of taps[k] · term(j) over the j = i + k − R inside [0, size): the Gaussian at i, with constant taps. */
+function blurAt(i: number, size: number, taps: readonly string[], term: (j: number) => string): string {
+  const radius = (taps.length - 1) / 2;
+  const terms: string[] = [];
+  for (let k = Math.max(0, radius - i); k < Math.min(taps.length, size + radius - i); k++) terms.push(`${taps[k]} * ${term(i + k - radius)}`);
+  return terms.join(' + ');
+}
+
+const elasticHeader = (e: ElasticShape) => `
+const CAPACITY = ${e.capacity}u;
+const H = ${e.height}u;
+const W = ${e.width}u;
+const HW = ${e.height * e.width}u;
+const ALPHA = ${f32Literal(e.alpha)};
+${BATCH_STRUCT}`;
+
+/** blurredRows[row, y, ·] = Σ taps · noise along x: one invocation per image row, its noise drawn into registers. */
+export function elasticRowsShader(workgroupSize: number, e: ElasticShape): string {
+  const taps = Array.from(e.taps, f32Literal);
+  const lines = Array.from({ length: e.width }, (_, x) => `  let n${x} = vec2f(draw(key, ${e.drawsStart}u + 2u * (base + ${x}u)), draw(key, ${e.drawsStart + 1}u + 2u * (base + ${x}u)));`)
+    .concat(Array.from({ length: e.width }, (_, x) => `  blurredRows[first + ${x}u] = ${blurAt(x, e.width, taps, (j) => `n${j}`)};`));
+  return `${elasticHeader(e)}
+@group(0) @binding(0) var<storage, read_write> blurredRows: array<vec2f>;
+@group(0) @binding(1) var<uniform> batch: Batch;
+${DRAWS}
+
+@compute @workgroup_size(${workgroupSize})
+fn elasticRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = ${flatIndex(workgroupSize)};
+  if (id >= CAPACITY * H) { return; }
+  let row = id / H;
+  if (row >= batch.rows) { return; }
+  let key = rowKey(row);
+  let base = (id % H) * W;  // the row's pixel index of (0, y)
+  let first = id * W;
+${lines.join('\n')}
+}
+`;
+}
+
+/** displacement[row, ·, x] = α · Σ taps · blurredRows along y: one invocation per image column. */
+export function elasticColumnsShader(workgroupSize: number, e: ElasticShape): string {
+  const taps = Array.from(e.taps, f32Literal);
+  const lines = Array.from({ length: e.height }, (_, y) => `  let b${y} = blurredRows[first + ${y * e.width}u];`)
+    .concat(Array.from({ length: e.height }, (_, y) => `  displacement[first + ${y * e.width}u] = ALPHA * (${blurAt(y, e.height, taps, (j) => `b${j}`)});`));
+  return `${elasticHeader(e)}
+@group(0) @binding(0) var<storage, read> blurredRows: array<vec2f>;
+@group(0) @binding(1) var<storage, read_write> displacement: array<vec2f>;
+@group(0) @binding(2) var<uniform> batch: Batch;
+
+@compute @workgroup_size(${workgroupSize})
+fn elasticColumns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = ${flatIndex(workgroupSize)};
+  if (id >= CAPACITY * W) { return; }
+  let row = id / W;
+  if (row >= batch.rows) { return; }
+  let first = row * HW + id % W;  // pixel (x, 0) of the row
+${lines.join('\n')}
+}
+`;
+}
+
+/** augmentImages: one workgroup per batch row samples its distorted image (see the header). */
 export function augmentImagesShader(workgroupSize: number, s: AugmentShape): string {
   const hw = s.height * s.width;
+  const F = hw * s.channels;
   if (!(s.capacity >= 1 && s.channels >= 1 && hw >= 1)) throw new Error(`augmentImages needs capacity, channels, height, width ≥ 1, got ${JSON.stringify(s)}`);
-  if (s.elastic && hw > 1024) throw new Error(`augmentImages: elastic distortion needs H·W ≤ 1024, got ${s.height}×${s.width}`);
-  const taps = s.elastic ? Array.from(s.elastic.taps, f32Literal) : [];
+  if (s.output === 'u8' && F % 4 !== 0) throw new Error(`augmentImages: u8 output needs C·H·W a multiple of 4, got ${F}`);
+  const bindings = augmentBindings(s.elastic).map((b, i) => `@group(0) @binding(${i}) var<${b.access === 'uniform' ? 'uniform' : `storage, ${b.access}`}> ${b.name}: ${{
+    input: 'array<u32>', displacement: 'array<vec2f>', output: s.output === 'u8' ? 'array<u32>' : 'array<f32>', batch: 'Batch',
+  }[b.name]};`);
   return wgsl`
 const CAPACITY = ${s.capacity}u;
 const C = ${s.channels}u;
 const H = ${s.height}u;
 const W = ${s.width}u;
 const HW = ${hw}u;
-const F = ${hw * s.channels}u;
+const F = ${F}u;
 const WG = ${workgroupSize}u;
 const CENTRE = vec2f(${f32Literal((s.width - 1) / 2)}, ${f32Literal((s.height - 1) / 2)});
 const PIXEL_SCALE = ${f32Literal(s.pixelScale)};
@@ -52,23 +141,13 @@ const PIXEL_SHIFT = ${f32Literal(s.pixelShift)};
 
 ${BATCH_STRUCT}
 
-@group(0) @binding(0) var<storage, read> input: array<u32>;
-@group(0) @binding(1) var<storage, read_write> output: array<f32>;
-@group(0) @binding(2) var<uniform> batch: Batch;
-${PCG_HASH}
-
-// Draw \`index\` of batch row \`row\`, uniform in [−1, 1) on a grid of 2⁻²³ (exact in f32).
-fn draw(row: u32, index: u32) -> f32 {
-  let h = pcgHash(batch.seed ^ pcgHash(batch.step ^ pcgHash(row ^ pcgHash(index | 0x80000000u))));
-  return f32(h >> 8u) * (1.0 / 8388608.0) - 1.0;
-}
-
-// Channel c of the row's pixel (x, y) as x/255, or 0 outside the image.
-fn at(row: u32, c: u32, x: i32, y: i32) -> f32 {
-  if (x < 0 || y < 0 || x >= i32(W) || y >= i32(H)) { return 0.0; }
-  let i = row * F + (u32(y) * W + u32(x)) * C + c;
-  return unpack4x8unorm(input[i / 4u])[i % 4u];
-}
+${bindings.join('\n')}
+// The row's affine map, set once per invocation.
+var<private> cosSinA = vec2f(1.0, 0.0);
+var<private> invScale = 1.0;
+var<private> shear = 0.0;
+var<private> shift = vec2f(0.0);
+${DRAWS}
 
 #if ${s.rotate > 0}
 // cos and sin of |a| ≤ π to f32 precision (the built-ins may be off by 2⁻¹¹, a hundredth of a pixel at the
@@ -87,86 +166,81 @@ fn cosSin(a: f32) -> vec2f {
 }
 #endif
 
-#if ${s.elastic !== undefined}
-const ALPHA = ${f32Literal(s.elastic?.alpha ?? 0)};
-const TAPS = ${taps.length}u;
-const RADIUS = ${(taps.length - 1) / 2}u;
-var<private> tap: array<f32, ${Math.max(taps.length, 1)}> = array<f32, ${Math.max(taps.length, 1)}>(${taps.join(', ') || '0.0'});
-var<workgroup> noise: array<vec2f, HW>;
-var<workgroup> blurredRows: array<vec2f, HW>;
+// Channel c of the row's pixel (x, y) as x/255 (the first layer's unpack), or 0 outside the image.
+fn at(row: u32, c: u32, x: i32, y: i32) -> f32 {
+  let j = row * F + (u32(clamp(y, 0, i32(H) - 1)) * W + u32(clamp(x, 0, i32(W) - 1))) * C + c;
+  return select(0.0, unpack4x8unorm(input[j >> 2u])[j & 3u], x >= 0 && y >= 0 && x < i32(W) && y < i32(H));
+}
+
+// Element e of the row's distorted image (pixel e / C, channel e % C), as x/255.
+fn sample(row: u32, e: u32) -> f32 {
+  let i = e / C;
+  var q = vec2f(f32(i % W), f32(i / W)) - CENTRE;
+#if ${s.elastic}
+  q += displacement[row * HW + i];
 #endif
+#if ${s.shear > 0}
+  q.x += shear * q.y;
+#endif
+#if ${s.rotate > 0}
+  q = vec2f(cosSinA.x * q.x - cosSinA.y * q.y, cosSinA.y * q.x + cosSinA.x * q.y);
+#endif
+#if ${s.scale > 0}
+  q *= invScale;
+#endif
+  var p = q + CENTRE;
+#if ${s.shift > 0}
+  p += shift;
+#endif
+  // Far outside is all zeros; clamping keeps the integer corners in range.
+  p = clamp(p, vec2f(-2.0), vec2f(f32(W) + 1.0, f32(H) + 1.0));
+  let corner = floor(p);
+  let f = p - corner;
+  let x0 = i32(corner.x);
+  let y0 = i32(corner.y);
+  let c = e % C;
+  return (1.0 - f.x) * (1.0 - f.y) * at(row, c, x0, y0) + f.x * (1.0 - f.y) * at(row, c, x0 + 1, y0)
+    + (1.0 - f.x) * f.y * at(row, c, x0, y0 + 1) + f.x * f.y * at(row, c, x0 + 1, y0 + 1);
+}
 
 @compute @workgroup_size(${workgroupSize})
 fn augmentImages(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lane: u32) {
   let row = wid.x + wid.y * groups.x;
   if (row >= CAPACITY) { return; }
+#if ${s.output === 'u8'}
   if (row >= batch.rows) {
-    for (var i = lane; i < F; i += WG) { output[row * F + i] = 0.0; }
+    for (var k = lane; k < F / 4u; k += WG) { output[row * (F / 4u) + k] = 0u; }
     return;
   }
-#if ${s.elastic !== undefined}
-  for (var i = lane; i < HW; i += WG) {
-    noise[i] = vec2f(draw(row, ${s.elasticDrawsStart}u + 2u * i), draw(row, ${s.elasticDrawsStart + 1}u + 2u * i));
+#else
+  if (row >= batch.rows) {
+    for (var e = lane; e < F; e += WG) { output[row * F + e] = 0.0; }
+    return;
   }
-  workgroupBarrier();
-  // Along x: taps k with 0 ≤ x + k − R < W.
-  for (var i = lane; i < HW; i += WG) {
-    let x = i % W;
-    var sum = vec2f(0.0);
-    for (var k = select(0u, RADIUS - x, x < RADIUS); k < min(TAPS, W + RADIUS - x); k++) { sum += tap[k] * noise[i + k - RADIUS]; }
-    blurredRows[i] = sum;
-  }
-  workgroupBarrier();
 #endif
+  let key = rowKey(row);
 #if ${s.rotate > 0}
-  let angle = ${f32Literal(s.rotate)} * draw(row, 0u);
-  let cs = cosSin(angle);
-  let cosA = cs.x;
-  let sinA = cs.y;
+  cosSinA = cosSin(${f32Literal(s.rotate)} * draw(key, 0u));
 #endif
 #if ${s.scale > 0}
-  let invScale = 1.0 / (1.0 + ${f32Literal(s.scale)} * draw(row, 1u));
+  invScale = 1.0 / (1.0 + ${f32Literal(s.scale)} * draw(key, 1u));
 #endif
 #if ${s.shear > 0}
-  let shear = ${f32Literal(s.shear)} * draw(row, 2u);
+  shear = ${f32Literal(s.shear)} * draw(key, 2u);
 #endif
 #if ${s.shift > 0}
-  let t = ${f32Literal(s.shift)} * vec2f(draw(row, 3u), draw(row, 4u));
+  shift = ${f32Literal(s.shift)} * vec2f(draw(key, 3u), draw(key, 4u));
 #endif
-  for (var i = lane; i < HW; i += WG) {
-    let y = i / W;
-    var q = vec2f(f32(i % W), f32(y)) - CENTRE;
-#if ${s.elastic !== undefined}
-    // Along y, then scaled: the displacement d(p).
-    var d = vec2f(0.0);
-    for (var k = select(0u, RADIUS - y, y < RADIUS); k < min(TAPS, H + RADIUS - y); k++) { d += tap[k] * blurredRows[i + (k - RADIUS) * W]; }
-    q += ALPHA * d;
-#endif
-#if ${s.shear > 0}
-    q.x += shear * q.y;
-#endif
-#if ${s.rotate > 0}
-    q = vec2f(cosA * q.x - sinA * q.y, sinA * q.x + cosA * q.y);
-#endif
-#if ${s.scale > 0}
-    q *= invScale;
-#endif
-    var p = q + CENTRE;
-#if ${s.shift > 0}
-    p += t;
-#endif
-    // Far outside is all zeros; clamping keeps the integer corners in range.
-    p = clamp(p, vec2f(-2.0), vec2f(f32(W) + 1.0, f32(H) + 1.0));
-    let corner = floor(p);
-    let f = p - corner;
-    let x0 = i32(corner.x);
-    let y0 = i32(corner.y);
-    for (var c = 0u; c < C; c++) {
-      let v = (1.0 - f.x) * (1.0 - f.y) * at(row, c, x0, y0) + f.x * (1.0 - f.y) * at(row, c, x0 + 1, y0)
-        + (1.0 - f.x) * f.y * at(row, c, x0, y0 + 1) + f.x * f.y * at(row, c, x0 + 1, y0 + 1);
-      output[row * F + i * C + c] = v * PIXEL_SCALE + PIXEL_SHIFT;
-    }
+#if ${s.output === 'u8'}
+  for (var k = lane; k < F / 4u; k += WG) {
+    // Four samples in a loop: written out in one expression, they take SwiftShader minutes to compile.
+    var v = vec4f(0.0);
+    for (var b = 0u; b < 4u; b++) { v[b] = sample(row, 4u * k + b); }
+    output[row * (F / 4u) + k] = pack4x8unorm(v);
   }
+#else
+  for (var e = lane; e < F; e += WG) { output[row * F + e] = sample(row, e) * PIXEL_SCALE + PIXEL_SHIFT; }
+#endif
 }
 `;
 }

@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { packBatchUniform, BATCH_UNIFORM_BYTES } from '../shaders/batchUniform.js';
 import { UniformWords } from '../shaders/bindings.js';
-import { augmentImages } from '../src/augment/gpu.js';
-import { augmentImages as augmentImagesReference, augmentDraw } from '../src/augment/reference.js';
+import { augmentDispatches, elasticFieldBytes } from '../src/augment/gpu.js';
+import { augmentImages as augmentImagesReference, augmentDraw, augmentImageBytes } from '../src/augment/reference.js';
 import { checkAugmentation, formatAugmentation, parseAugmentation, type Augmentation, type ImageSize } from '../src/augment/spec.js';
 import { sliceDataset } from '../src/data/dataset.js';
-import { readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';
+import { readBuffer, readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';
 import { PipelineCache } from '../src/gpu/dispatch.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
@@ -54,8 +54,18 @@ describe('the written form', () => {
   });
 });
 
-/** Runs augmentImages once on `rows` u8 images (capacity ≥ rows) and returns the f32 batch. */
+/** Runs augmentation once on `rows` u8 images (capacity ≥ rows) and returns the f32 batch (or the u8 one). */
 async function gpuAugment(pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }, scale = 1, shift = 0): Promise<Float32Array> {
+  return new Float32Array(await gpuAugmentAs('f32', pixels, rows, capacity, image, a, key, scale, shift));
+}
+
+async function gpuAugmentBytes(pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }): Promise<Uint8Array> {
+  return new Uint8Array(await gpuAugmentAs('u8', pixels, rows, capacity, image, a, key));
+}
+
+async function gpuAugmentAs(
+  form: 'u8' | 'f32', pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }, scale = 1, shift = 0,
+): Promise<ArrayBuffer> {
   const F = image[0] * image[1] * image[2];
   const device = gpu.device;
   const input = storageBuffer(device, Math.ceil((capacity * F) / 4) * 4, 'pixels');
@@ -63,14 +73,18 @@ async function gpuAugment(pixels: Uint8Array, rows: number, capacity: number, im
   padded.set(pixels.subarray(0, rows * F));
   padded.fill(200, rows * F); // rows past the batch hold junk, which must not show
   device.queue.writeBuffer(input, 0, padded);
-  const output = storageBuffer(device, capacity * F * 4, 'augmented');
+  const output = storageBuffer(device, capacity * F * (form === 'u8' ? 1 : 4), 'augmented');
   const batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
+  // The fields start as junk too: rows past the batch must not read them.
+  const fields = [0, 1].map(() => storageBuffer(device, elasticFieldBytes(capacity, image), 'elastic field'));
+  for (const f of fields) device.queue.writeBuffer(f, 0, new Float32Array(f.size / 4).fill(1e6));
   device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), { rows, ...key }));
   const result = await withErrorScope(device, async () => {
-    await runDispatches(device, [augmentImages(cache, { buffer: output }, { buffer: input }, { buffer: batch }, capacity, image, a, { pixelScale: scale, pixelShift: shift })]);
-    return readFloats(device, output);
+    const buffers = { input: { buffer: input }, output: { buffer: output }, batch: { buffer: batch }, elastic: { blurredRows: { buffer: fields[0] }, displacement: { buffer: fields[1] } } };
+    await runDispatches(device, augmentDispatches(cache, buffers, capacity, image, a, { pixelScale: scale, pixelShift: shift }, form));
+    return readBuffer(device, output);
   });
-  for (const b of [input, output, batch]) b.destroy();
+  for (const b of [input, output, batch, ...fields]) b.destroy();
   return result;
 }
 
@@ -119,6 +133,21 @@ describe('augmentImages against its float64 twin', () => {
     const key = { seed: 7, step: 123 };
     const got = await gpuAugment(digits, 300, 300, image, a, key);
     expectClose(got, twin(digits, 300, image, a, key), 1e-5, 0, 'augmentImages');
+  });
+
+  it('the u8 form that training reads is the twin rounded to the nearest byte; zero ranges give the input bytes', async () => {
+    const key = { seed: 7, step: 123 };
+    const got = await gpuAugmentBytes(digits, 300, 304, [1, 28, 28], FULL, key);
+    const want = twin(digits, 300, [1, 28, 28], FULL, key);
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - 255 * Math.min(Math.max(want[i], 0), 1)));
+    expect(worst, 'half a level, plus the f32 form\'s 1e-5').toBeLessThanOrEqual(0.5 + 255e-5);
+    const rounded = new Uint8Array(want.length);
+    augmentImageBytes(rounded, digits, 300, [1, 28, 28], FULL, key);
+    expect(rounded.filter((v, i) => v === got[i]).length / rounded.length, 'only ties may round apart').toBeGreaterThan(0.999);
+    expect(got.subarray(300 * 784).every((v) => v === 0), 'rows past the batch are zero').toBe(true);
+    const identity = await gpuAugmentBytes(digits, 37, 40, [1, 28, 28], {}, key);
+    expect(Array.from(identity.subarray(0, 37 * 784))).toEqual(Array.from(digits.subarray(0, 37 * 784)));
   });
 
   it('an odd three-channel image (a CNN input), noise to the border, and MNIST normalization: within 1e-5 · scale', async () => {
@@ -190,7 +219,7 @@ describe('augmentation in training', () => {
     const model = new Model(gpu.device, { layers: parseLayers('conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10'), seed: 3 });
     const history = await model.fit(train, { ...fit, epochs: 2, validation });
     const internals = modelInternals(model);
-    expect(internals.plan('train', 64, FULL).forward[0].label).toBe('augmentImages 64×1×28×28');
+    expect(internals.plan('train', 64, FULL).forward.slice(0, 3).map((d) => d.label)).toEqual(['elasticRows 64×28×28', 'elasticColumns 64×28×28', 'augmentImages 64×1×28×28 u8']);
     expect(internals.plan('train', 64).forward.some((d) => d.label.startsWith('augment'))).toBe(false);
     expect(internals.plan('evaluate', 200, FULL).forward.some((d) => d.label.startsWith('augment')), 'evaluation plans never distort').toBe(false);
     const last = history.at(-1)!.validation!;
@@ -202,7 +231,7 @@ describe('augmentation in training', () => {
   it('an MLP on flat pixels distorts them as 28 × 28 images; f32 features and non-square inputs are refused', async () => {
     const model = new Model(gpu.device, { sizes: [784, 16, 10], seed: 1 });
     await model.fit(sliceDataset(train, 0, 64), { ...fit, epochs: 1 });
-    expect(modelInternals(model).plan('train', 64, FULL).forward[0].label).toBe('augmentImages 64×1×28×28');
+    expect(modelInternals(model).plan('train', 64, FULL).forward[2].label).toBe('augmentImages 64×1×28×28 u8');
     model.dispose();
     const flat = new Model(gpu.device, { sizes: [4, 3], input: 'f32', seed: 1 });
     const rows = { name: 'rows', images: new Float32Array(8), labels: Uint8Array.from([0, 1]), count: 2, features: 4 };

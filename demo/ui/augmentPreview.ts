@@ -1,6 +1,6 @@
 // The distortions preview: the same training digits, distorted anew at each click by the float64 twin of the
 // GPU sampler (src/augment/reference.ts), so what shows is what a training step draws for those rows.
-import { augmentImages } from '../../src/augment/reference.js';
+import { augmentImageBytes } from '../../src/augment/reference.js';
 import type { Augmentation } from '../../src/augment/spec.js';
 import type { LabelledDigit } from '../protocol.js';
 import { el } from './dom.js';
@@ -12,11 +12,11 @@ const PIXELS = SIDE * SIDE;
 export function renderAugmentPreview(container: HTMLElement, digits: LabelledDigit[], augment: Augmentation | undefined, seed: number, step: number): void {
   const pixels = new Uint8Array(digits.length * PIXELS);
   digits.forEach((d, i) => pixels.set(d.pixels.subarray(0, PIXELS), i * PIXELS));
-  const distorted = new Float64Array(pixels.length);
-  if (augment) augmentImages(distorted, pixels, digits.length, [1, SIDE, SIDE], augment, { seed, step });
+  const distorted = new Uint8Array(pixels.length);
+  if (augment) augmentImageBytes(distorted, pixels, digits.length, [1, SIDE, SIDE], augment, { seed, step });
   const grid = el('div', 'digit-preview');
   digits.forEach((digit, i) => {
-    const shown = augment ? Uint8Array.from(distorted.subarray(i * PIXELS, (i + 1) * PIXELS), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)) : digit.pixels;
+    const shown = augment ? distorted.subarray(i * PIXELS, (i + 1) * PIXELS) : digit.pixels;
     const figure = el('figure');
     figure.append(digitCanvas(shown, 48), el('figcaption', '', String(digit.label)));
     grid.append(figure);

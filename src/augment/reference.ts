@@ -1,6 +1,6 @@
 // The float64 twin of shaders/augment.ts: the same draws (u32 hashes, exact in both), the same Gaussian taps and
 // order of sums, the same sampling; only the arithmetic is float64. The tests hold the GPU to it, and the demo's
-// preview grid draws with it.
+// preview grid draws with it (augmentImageBytes: rounded to bytes, as training reads them).
 import { pcgHash } from '../gpu/random.js';
 import { ELASTIC_DRAWS_START, gaussianTaps, type Augmentation, type ImageSize } from './spec.js';
 
@@ -10,13 +10,10 @@ export interface AugmentKey {
   step: number;
 }
 
-/**
- * Draw `index` of batch row `row`: uniform in [−1, 1) on a grid of 2⁻²³, exact in f32. The innermost word has
- * its top bit set, so these hashes never meet dropout's (whose element indices stay below 2³¹).
- */
+/** Draw `index` of batch row `row`: pcgHash(rowKey + index), rowKey a hash of (seed, step, row); uniform in [−1, 1) on a grid of 2⁻²³, exact in f32. */
 export function augmentDraw(key: AugmentKey, row: number, index: number): number {
-  const h = pcgHash(key.seed ^ pcgHash(key.step ^ pcgHash(row ^ pcgHash((index | 0x80000000) >>> 0))));
-  return (h >>> 8) * 2 ** -23 - 1;
+  const rowKey = pcgHash(key.seed ^ pcgHash(key.step ^ pcgHash(row)));
+  return (pcgHash((rowKey + index) >>> 0) >>> 8) * 2 ** -23 - 1;
 }
 
 /** The sampling map's per-row constants. */
@@ -103,4 +100,11 @@ export function augmentImages(
       }
     }
   }
+}
+
+/** augmentImages rounded to bytes as the GPU's u8 form rounds (pack4x8unorm): floor(0.5 + 255 · clamp(v, 0, 1)). */
+export function augmentImageBytes(out: Uint8Array, pixels: Uint8Array, rows: number, image: ImageSize, a: Augmentation, key: AugmentKey): void {
+  const values = new Float64Array(out.length);
+  augmentImages(values, pixels, rows, image, a, key);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(0.5 + 255 * Math.min(Math.max(values[i], 0), 1));
 }

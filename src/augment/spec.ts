@@ -30,8 +30,8 @@ export type ImageSize = readonly [number, number, number];
 
 /** Largest σ (the Gaussian's radius round(4σ) stays ≤ 64 taps each side). */
 export const MAX_ELASTIC_SIGMA = 16;
-/** Pixels an image may have for elastic distortion: its two displacement fields sit in 16 KiB of workgroup memory. */
-export const MAX_ELASTIC_PIXELS = 1024;
+/** Largest side of an image for elastic distortion: the blur is unrolled along each side (shaders/augment.ts). */
+export const MAX_ELASTIC_SIDE = 64;
 
 const RANGES = {
   rotate: { max: 180, unit: 'degrees' },
@@ -120,8 +120,8 @@ export function augmentedImageOf(inputShape: readonly number[], a: Augmentation)
     }
     image = [1, side, side];
   }
-  if (a.elastic && image[1] * image[2] > MAX_ELASTIC_PIXELS) {
-    throw new BadInputError(`augment: elastic distortion takes images of at most ${MAX_ELASTIC_PIXELS} pixels, the input is ${image[1]}×${image[2]}`, { value: image });
+  if (a.elastic && Math.max(image[1], image[2]) > MAX_ELASTIC_SIDE) {
+    throw new BadInputError(`augment: elastic distortion takes images of at most ${MAX_ELASTIC_SIDE} pixels a side, the input is ${image[1]}×${image[2]}`, { value: image });
   }
   return image;
 }

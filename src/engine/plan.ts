@@ -8,7 +8,7 @@
 //   forward   in layer order
 //   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels)
 //   backward  in reverse order
-// A training plan with augmentation first distorts the batch (src/augment/) into an f32 buffer the first layer reads.
+// A training plan with augmentation first distorts the batch (src/augment/) into a buffer the first layer reads.
 // The input x[B×inputs] is raw u8 pixels, packed four to a u32, which the first layer reads as x/255 (then
 // scaled and shifted), or f32 features, which it reads as they are (InputEncoding).
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
@@ -25,7 +25,7 @@ import { sliceOf, slotOf } from './paramLayout.js';
 import type { LayerSpec } from '../layers/index.js';
 import type { LayerBuffers } from '../layers/layer.js';
 import { planStages } from './fusion.js';
-import { augmentImages } from '../augment/gpu.js';
+import { augmentDispatches, elasticFieldBytes } from '../augment/gpu.js';
 import type { Augmentation, ImageSize } from '../augment/spec.js';
 
 
@@ -119,11 +119,18 @@ export class ModelPlan {
     const pixels = u8 ? { pixelScale: inputEncoding.pixelScale, pixelShift: inputEncoding.pixelShift } : undefined;
     let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = { act: whole(this.input), grad: null, pixels };
     if (augment && training) {
-      // The first layer reads the distorted batch, as f32 already normalized.
+      // The first layer reads the distorted batch: as bytes, like undistorted pixels, when rows fill whole words;
+      // otherwise as f32 already normalized.
       if (!pixels) throw new BadInputError('augment distorts u8 image pixels; this model takes f32 features', { value: 'f32' });
-      const augmented = whole(this.buffer(B * inputs, 'augmented input'));
-      this.forward.push(augmentImages(ops.cache, augmented, flow.act, whole(this.batch), B, augment.image, augment.augmentation, pixels, ops.choices.augment?.workgroupSize));
-      flow = { act: augmented, grad: null };
+      const bytes = inputs % 4 === 0;
+      const augmented = whole(this.buffer(bytes ? (B * inputs) / 4 : B * inputs, 'augmented input'));
+      const fieldFloats = elasticFieldBytes(B, augment.image) / 4;
+      const elastic = augment.augmentation.elastic
+        ? { blurredRows: whole(this.buffer(fieldFloats, 'elastic blurred rows')), displacement: whole(this.buffer(fieldFloats, 'elastic displacement')) }
+        : undefined;
+      this.forward.push(...augmentDispatches(ops.cache, { input: flow.act, output: augmented, batch: whole(this.batch), elastic }, B, augment.image,
+        augment.augmentation, pixels, bytes ? 'u8' : 'f32', ops.choices.augment?.workgroupSize));
+      flow = bytes ? { act: augmented, grad: null, pixels } : { act: augmented, grad: null };
     }
     const backward: Dispatch[][] = [];
     for (const stage of planStages(architecture.layers, training, fuse)) {
