@@ -621,7 +621,9 @@ function start(): void {
     onWorkerCrash(event.message || 'the worker script failed to load');
   };
   worker.onmessageerror = () => onWorkerCrash('a message from the worker could not be read');
-  send({ type: 'init' });
+  // The form's recipe goes along: its kernels compile while MNIST loads, so Train starts at once.
+  const form = readForm(maxTrainSize);
+  send({ type: 'init', warm: form.ok ? form.config : undefined });
 }
 
 start();

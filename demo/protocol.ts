@@ -9,7 +9,8 @@ import type { ExperimentResult } from '../src/experiments/run.js';
 import type { RunRecipe } from '../src/engine/recipe.js';
 
 export type ToWorker =
-  | { type: 'init' }
+  /** Open the GPU and load MNIST; `warm`: the form's recipe, whose pipelines compile meanwhile. */
+  | { type: 'init'; warm?: RunRecipe }
   | { type: 'train'; config: RunRecipe }
   | { type: 'stop' }
   /** After a lost device: open a new one and go on from the last epoch's checkpoint (or from the start). */

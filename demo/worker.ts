@@ -87,6 +87,24 @@ async function train(config: RunRecipe, from?: Uint8Array): Promise<void> {
   post({ type: 'done', ...(await summarize(m, stop.signal.aborted)) });
 }
 
+/**
+ * One training step of `config`'s model on blank images, then the model is dropped: its pipelines stay in the
+ * device's cache, so the run Train starts compiles nothing. Runs while MNIST loads; a failure here is left for
+ * that run to report.
+ */
+async function warmUp(config: RunRecipe): Promise<void> {
+  const { layers, seed, pixelMean, pixelStd, batchSize } = config;
+  const m = new Model(gpu!.device, { layers, seed, pixelMean, pixelStd, variants: defaultVariantsFor(gpu!.adapterInfo) });
+  const blank: Dataset = { name: 'blank', images: new Uint8Array(batchSize * 784), labels: new Uint8Array(batchSize), count: batchSize, features: 784 };
+  try {
+    await m.fit(blank, { epochs: 1, batchSize, optimizer: config.optimizer, augment: config.augment, progressEvery: 0 });
+  } catch {
+    // The same recipe fails again, with its message, when Train runs it.
+  } finally {
+    m.dispose();
+  }
+}
+
 /** After a lost device: a new device, and the run again from its last checkpoint (or from its start). */
 async function resume(): Promise<void> {
   if (!lastRun) throw new Error('nothing to resume: no run was interrupted');
@@ -200,7 +218,9 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'init': {
       gpu = await openBrowserDevice();
+      const warming = message.warm ? warmUp(message.warm) : Promise.resolve();
       data = splitMnist(parseMnist(await fetchMnistBytes({ gzip: true })));
+      await warming;
       const train = data.train;
       const preview: LabelledDigit[] = Array.from({ length: Math.min(PREVIEW_DIGITS, train.count) }, (_, i) => ({
         label: train.labels[i], pixels: train.images.slice(i * 784, (i + 1) * 784),
