@@ -129,9 +129,7 @@ export function augmentImagesShader(workgroupSize: number, s: AugmentShape): str
   const F = hw * s.channels;
   if (!(s.capacity >= 1 && s.channels >= 1 && hw >= 1)) throw new Error(`augmentImages needs capacity, channels, height, width ≥ 1, got ${JSON.stringify(s)}`);
   if (s.output === 'u8' && F % 4 !== 0) throw new Error(`augmentImages: u8 output needs C·H·W a multiple of 4, got ${F}`);
-  const bindings = augmentBindings(s.elastic).map((b, i) => `@group(0) @binding(${i}) var<${b.access === 'uniform' ? 'uniform' : `storage, ${b.access}`}> ${b.name}: ${{
-    input: 'array<u32>', displacement: 'array<vec2f>', output: s.output === 'u8' ? 'array<u32>' : 'array<f32>', batch: 'Batch',
-  }[b.name]};`);
+  const after = s.elastic ? 2 : 1; // output's binding: after input (and displacement)
   return wgsl`
 const CAPACITY = ${s.capacity}u;
 const C = ${s.channels}u;
@@ -140,13 +138,19 @@ const W = ${s.width}u;
 const HW = ${hw}u;
 const F = ${F}u;
 const WG = ${workgroupSize}u;
+const ROW_WORDS = ${s.output === 'u8' ? F / 4 : F}u; // output elements per batch row
 const CENTRE = vec2f(${f32Literal((s.width - 1) / 2)}, ${f32Literal((s.height - 1) / 2)});
 const PIXEL_SCALE = ${f32Literal(s.pixelScale)};
 const PIXEL_SHIFT = ${f32Literal(s.pixelShift)};
 
 ${BATCH_STRUCT}
 
-${bindings.join('\n')}
+@group(0) @binding(0) var<storage, read> input: array<u32>;
+#if ${s.elastic}
+@group(0) @binding(1) var<storage, read> displacement: array<vec2f>;
+#endif
+@group(0) @binding(${after}) var<storage, read_write> output: array<${s.output === 'u8' ? 'u32' : 'f32'}>;
+@group(0) @binding(${after + 1}) var<uniform> batch: Batch;
 // The row's affine map, set once per invocation.
 var<private> cosSinA = vec2f(1.0, 0.0);
 var<private> invScale = 1.0;
@@ -219,17 +223,10 @@ fn sample(row: u32, e: u32) -> f32 {
 fn augmentImages(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lane: u32) {
   let row = wid.x + wid.y * groups.x;
   if (row >= CAPACITY) { return; }
-#if ${s.output === 'u8'}
   if (row >= batch.rows) {
-    for (var k = lane; k < F / 4u; k += WG) { output[row * (F / 4u) + k] = 0u; }
+    for (var k = lane; k < ROW_WORDS; k += WG) { output[row * ROW_WORDS + k] = ${s.output === 'u8' ? '0u' : '0.0'}; }
     return;
   }
-#else
-  if (row >= batch.rows) {
-    for (var e = lane; e < F; e += WG) { output[row * F + e] = 0.0; }
-    return;
-  }
-#endif
   let key = rowKey(row);
 #if ${s.rotate > 0}
   cosSinA = cosSin(${f32Literal(s.rotate)} * draw(key, 0u));
@@ -244,11 +241,11 @@ fn augmentImages(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gro
   shift = ${f32Literal(s.shift)} * vec2f(draw(key, 3u), draw(key, 4u));
 #endif
 #if ${s.output === 'u8'}
-  for (var k = lane; k < F / 4u; k += WG) {
+  for (var k = lane; k < ROW_WORDS; k += WG) {
     // Four samples in a loop: written out in one expression, they take SwiftShader minutes to compile.
     var v = vec4f(0.0);
     for (var b = 0u; b < 4u; b++) { v[b] = sample(row, 4u * k + b); }
-    output[row * (F / 4u) + k] = pack4x8unorm(v);
+    output[row * ROW_WORDS + k] = pack4x8unorm(v);
   }
 #else
   for (var e = lane; e < F; e += WG) { output[row * F + e] = sample(row, e) * PIXEL_SCALE + PIXEL_SHIFT; }

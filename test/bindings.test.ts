@@ -2,6 +2,7 @@
 // every family and epilogue, and the loss kernels reading the one Batch struct.
 import { describe, expect, it } from 'vitest';
 import { BATCH_STRUCT } from '../shaders/batchUniform.js';
+import { augmentBindings, augmentImagesShader, ELASTIC_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader, elasticRowsShader } from '../shaders/augment.js';
 import { BIAS_GRAD_BINDINGS, biasGradShader } from '../shaders/biasGrad.js';
 import { declaredBindings, inBindingOrder, input, output } from '../shaders/bindings.js';
 import { GATHER_BATCH_BINDINGS, gatherBatchShader } from '../shaders/gatherBatch.js';
@@ -30,6 +31,15 @@ describe('binding lists match the WGSL', () => {
     expect(declaredBindings(adamUpdateShader({ workgroupSize: 64, vec4: true }, 16))).toEqual(ADAM_BINDINGS);
     expect(declaredBindings(sgdUpdateShader({ workgroupSize: 64, vec4: false }, 16))).toEqual(SGD_BINDINGS);
     expect(declaredBindings(softmaxShader(64, 16, 10))).toEqual(SOFTMAX_BINDINGS);
+    const elastic = { capacity: 3, height: 5, width: 6, alpha: 2, taps: [0.25, 0.5, 0.25], drawsStart: 8 };
+    expect(declaredBindings(elasticRowsShader(64, elastic))).toEqual(ELASTIC_ROWS_BINDINGS);
+    expect(declaredBindings(elasticColumnsShader(64, elastic))).toEqual(ELASTIC_COLUMNS_BINDINGS);
+    for (const withField of [true, false]) {
+      for (const form of ['u8', 'f32'] as const) {
+        const code = augmentImagesShader(16, { capacity: 3, channels: 1, height: 5, width: 8, pixelScale: 1, pixelShift: 0, rotate: 0.1, scale: 0, shear: 0, shift: 1, elastic: withField, output: form });
+        expect(declaredBindings(code)).toEqual(augmentBindings(withField));
+      }
+    }
     for (const gradient of [true, false]) {
       for (const perRow of ['invocation', 'workgroup'] as const) {
         const code = softmaxCrossEntropyShader({ workgroupSize: 32, perRow, gradient }, 16, 10);

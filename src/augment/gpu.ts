@@ -32,6 +32,7 @@ export function augmentDispatches(
   const [channels, height, width] = image;
   const hw = height * width;
   const dispatches: Dispatch[] = [];
+  const elastic = a.elastic !== undefined;
   if (a.elastic) {
     if (!buffers.elastic) throw new Error('augmentDispatches: elastic distortion needs its two field buffers');
     const taps = gaussianTaps(a.elastic.sigma);
@@ -46,13 +47,13 @@ export function augmentDispatches(
     );
   }
   const code = augmentImagesShader(workgroupSize, {
-    capacity, channels, height, width, ...pixels, output, elastic: a.elastic !== undefined,
+    capacity, channels, height, width, ...pixels, output, elastic,
     rotate: ((a.rotate ?? 0) * Math.PI) / 180, scale: a.scale ?? 0, shear: a.shear ?? 0, shift: a.shift ?? 0,
   });
   const F = channels * hw;
-  const cost = { flops: capacity * F * 20, bytes: capacity * F * (output === 'u8' ? 2 : 5) + (a.elastic ? capacity * hw * 8 : 0) };
-  const bound = { input: buffers.input, output: buffers.output, batch: buffers.batch, ...(a.elastic && { displacement: buffers.elastic!.displacement }) };
-  dispatches.push(makeDispatch(cache, `augmentImages ${capacity}×${channels}×${height}×${width} ${output}`, code, 'augmentImages', augmentBindings(a.elastic !== undefined),
+  const cost = { flops: capacity * F * 20, bytes: capacity * F * (output === 'u8' ? 2 : 5) + (elastic ? capacity * hw * 8 : 0) };
+  const bound = { input: buffers.input, output: buffers.output, batch: buffers.batch, ...(elastic && { displacement: buffers.elastic!.displacement }) };
+  dispatches.push(makeDispatch(cache, `augmentImages ${capacity}×${channels}×${height}×${width} ${output}`, code, 'augmentImages', augmentBindings(elastic),
     bound, capacity * workgroupSize, workgroupSize, cost));
   return dispatches;
 }
