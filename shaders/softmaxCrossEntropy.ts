@@ -182,11 +182,11 @@ fn softmaxCrossEntropy(@builtin(local_invocation_id) lid: vec3u, @builtin(workgr
 `;
 }
 
-export function softmaxShader(workgroupSize: number, capacityRows: number, classes: number): string {
-  if (!(classes >= 1 && capacityRows >= 1)) throw new Error(`softmax needs rows, classes ≥ 1, got ${capacityRows}, ${classes}`);
+/** Rows from the bound length of probabilities (rows × classes), so one pipeline serves every batch size. */
+export function softmaxShader(workgroupSize: number, classes: number): string {
+  if (!(classes >= 1)) throw new Error(`softmax needs classes ≥ 1, got ${classes}`);
   return wgsl`
 const CLASSES = ${classes}u;
-const CAPACITY = ${capacityRows}u;
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read_write> probabilities: array<f32>;
@@ -194,7 +194,7 @@ const CAPACITY = ${capacityRows}u;
 @compute @workgroup_size(${workgroupSize})
 fn softmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let row = ${flatIndex(workgroupSize)};
-  if (row >= CAPACITY) { return; }
+  if (row >= arrayLength(&probabilities) / CLASSES) { return; }
   let base = row * CLASSES;
   var zMax = logits[base];
   for (var c = 1u; c < CLASSES; c++) { zMax = max(zMax, logits[base + c]); }

@@ -30,7 +30,7 @@ describe('binding lists match the WGSL', () => {
     for (const [features, kind] of [[28, 'u8'], [29, 'f32']] as const) expect(declaredBindings(gatherBatchShader(64, 16, features, kind))).toEqual(GATHER_BATCH_BINDINGS);
     expect(declaredBindings(adamUpdateShader({ workgroupSize: 64, vec4: true }, 16))).toEqual(ADAM_BINDINGS);
     expect(declaredBindings(sgdUpdateShader({ workgroupSize: 64, vec4: false }, 16))).toEqual(SGD_BINDINGS);
-    expect(declaredBindings(softmaxShader(64, 16, 10))).toEqual(SOFTMAX_BINDINGS);
+    expect(declaredBindings(softmaxShader(64, 10))).toEqual(SOFTMAX_BINDINGS);
     const elastic = { capacity: 3, height: 5, width: 6, alpha: 2, taps: [0.25, 0.5, 0.25], drawsStart: 8 };
     expect(declaredBindings(elasticRowsShader(64, elastic))).toEqual(ELASTIC_ROWS_BINDINGS);
     expect(declaredBindings(elasticColumnsShader(64, elastic))).toEqual(ELASTIC_COLUMNS_BINDINGS);

@@ -1,10 +1,11 @@
 // Every matmul form and variant family against the float64 reference, on odd shapes and the MLP's own shapes.
 import { describe, expect, it } from 'vitest';
-import { matmulShader, matmulUnsupported, matmulVariantName, parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
+import { matmulShader, matmulTiles, matmulUnsupported, matmulVariantName, parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
 import { readFloats, storageBuffer } from '../src/gpu/buffers.js';
 import * as ref from '../src/reference/ops.js';
 import { matmulCandidates } from '../src/tuning/matmulVariants.js';
-import { expectClose, openTestDevice, testOps, withErrorScope } from './helpers/gpu.js';
+import { quickMatmulTwin } from '../src/gpu/variants.js';
+import { expectClose, gpuArray, openTestDevice, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 import { matmulInputs, runMatmul, type MatmulCase } from './helpers/matmul.js';
 
 const gpu = await openTestDevice();
@@ -155,5 +156,59 @@ describe('matmul at the MLP shapes, default variants', () => {
   ] as [MatmulForm, Case][])('%s %o', async (form, c) => {
     const variant = ops.choices.matmul[form].find((v) => matmulUnsupported(v, c) === null)!;
     await check(variant, c, 12);
+  });
+});
+
+// A chosen register variant starts on its quick twin while it compiles (Ops.matmul): the switch may come at any
+// step, so the two must give the same bits, not just close ones.
+describe('quick twins', () => {
+  const cases: [MatmulVariant, Case][] = [
+    [vec4('nn', 16, 8), { M: 37, N: 132, K: 13 * 4, epilogue: 'biasRelu', inputU8: true }],
+    [vec4('nn', 16, 8), { M: 129, N: 36, K: 500, epilogue: 'bias' }],
+    [{ ...vec4('tn', 16, 8), kUnroll: 4 }, { M: 36, N: 132, K: 129, inputU8: true }],
+    [{ ...vec4('tn', 8, 8), kUnroll: 4 }, { M: 44, N: 20, K: 37 }],
+    [scalar('nn', 8, 4), { M: 37, N: 10, K: 65, epilogue: 'bias' }],
+    [scalar('tn', 8, 4), { M: 65, N: 10, K: 37 }],
+    [scalar('nt', 8, 4), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }],
+    [vec4('nt', 8, 8), { M: 37, N: 29, K: 12 }],
+  ];
+
+  it.each(cases)('%o on %o: the twin computes the same bits', async (v, c) => {
+    const twin = quickMatmulTwin(v, c);
+    expect(twin, matmulVariantName(v)).not.toBeNull();
+    expect(twin!.tileRows * twin!.tileCols).toBeLessThan(v.tileRows * v.tileCols);
+    const inputs = matmulInputs(c, 70);
+    const full = await runMatmul(gpu.device, ops, v, c, inputs);
+    const quick = await runMatmul(gpu.device, ops, twin!, c, inputs);
+    expect(new Uint32Array(quick.got.buffer)).toEqual(new Uint32Array(full.got.buffer));
+  });
+
+  it('workgroup tiles, K split across a workgroup and small tiles have no twin', () => {
+    const c = { M: 64, N: 64, K: 64 };
+    expect(quickMatmulTwin(tiled('nn', true, 32, 32, 8, 4, 4), c)).toBeNull();
+    expect(quickMatmulTwin({ ...scalar('nn', 2, 2), reduceK: true }, c)).toBeNull();
+    expect(quickMatmulTwin(vec4('nn', 4, 4), c)).toBeNull();
+  });
+
+  it('a chosen variant runs its twin until the full kernel compiles, then the full kernel, with one bind group', async () => {
+    const { device } = gpu;
+    // A shape no other test compiles, so the full kernel is not in the device's cache yet.
+    const c: Case = { M: 41, N: 124, K: 84, epilogue: 'none' };
+    const inputs = matmulInputs(c, 71);
+    const out = storageBuffer(device, c.M * c.N * 4, 'C');
+    const dispatch = ops.matmul('nn', { buffer: out }, { buffer: gpuArray(device, inputs.aFloat) }, { buffer: gpuArray(device, inputs.b) }, c.M, c.N, c.K);
+    const chosen = parseMatmulVariant(dispatch.label.split(' ')[2]!)!;
+    const twin = quickMatmulTwin(chosen, c)!;
+    expect(dispatch.workgroups).toEqual([Math.ceil(matmulTiles(twin, c) / twin.workgroupSize), 1]);
+    const bindGroup = dispatch.bindGroup;
+    await runDispatches(device, [dispatch]);
+    const early = await readFloats(device, out, 0, c.M * c.N);
+    await ops.cache.settled();
+    expect(dispatch.workgroups).toEqual([Math.ceil(matmulTiles(chosen, c) / chosen.workgroupSize), 1]);
+    expect(dispatch.bindGroup).toBe(bindGroup);
+    await runDispatches(device, [dispatch]);
+    const late = await readFloats(device, out, 0, c.M * c.N);
+    expect(new Uint32Array(late.buffer)).toEqual(new Uint32Array(early.buffer));
+    expectClose(late, reference('nn', c, inputs.aSeen, inputs.b, inputs.extra), 1e-5, 1e-4, dispatch.label);
   });
 });

@@ -33,6 +33,7 @@ export async function stepBreakdown(model: Model, batchSize: number, augment?: A
   data.writeOrder(Uint32Array.from({ length: batchSize }, (_, i) => i));
   plan.writeBatch({ rows: batchSize });
   const step = [plan.gatherFrom(data), ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
+  await model.kernelsReady();
   const kernels: KernelTime[] = [];
   for (const d of step) {
     const timing = await timeDispatches(model.device, [d], await calibratedRepeats(model.device, [d], 200));
@@ -57,6 +58,7 @@ export interface Throughput {
 export async function trainingThroughput(model: Model, data: Dataset, batchSize: number, steps: number, stepsPerSubmit = 1, augment?: Augmentation): Promise<Throughput> {
   const optimizer = { kind: 'adam' as const, lr: 1e-3 };
   await model.fit(sliceDataset(data, 0, Math.min(data.count, 3 * batchSize)), { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit, augment });
+  await model.kernelsReady();
   const subset = sliceDataset(data, 0, Math.min(data.count, steps * batchSize));
   const [epoch] = await model.fit(subset, { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit, augment });
   const actualSteps = Math.ceil(subset.count / batchSize);

@@ -93,6 +93,7 @@ export async function main(): Promise<void> {
       row('new Model', s.model),
       row('first training step (batch 128), fit', s.firstStep),
       row(`first predict after fit (${int(s.firstPredict.images)} images)`, s.firstPredict),
+      [`then waiting for the ${s.fullKernels.pipelines} full kernels compiling behind quick twins`, ms(s.fullKernels.ms), String(s.fullKernels.pipelines), ''],
       ['process start → first step done', ms(stepDone), '', ''],
       ['opening the device → first step done', ms(stepDone - processToOpen), '', ''],
     ]));
@@ -149,6 +150,7 @@ export async function main(): Promise<void> {
     const model = new Model(gpu.device, { ...modelConfig, seed: 0, variants });
     const fitEpoch = async () => (await model.fit(splits.train, { epochs: 1, batchSize: stepBatch, optimizer: { kind: 'adam', lr: 1e-3 }, progressEvery: 0, stepsPerSubmit }))[0];
     const first = await fitEpoch();
+    await model.kernelsReady();
     const epoch = await fitEpoch();
     console.log(`\n== one full epoch of ${arch.name}: ${int(splits.train.count)} images at batch ${stepBatch} in ${epoch.seconds.toFixed(3)} s (${int(epoch.samplesPerSecond)} samples/s, ${stepsPerSubmit} steps per submit, no validation; the first epoch took ${first.seconds.toFixed(3)} s)`);
     fullEpochs.push({ batchSize: stepBatch, stepsPerSubmit, seconds: epoch.seconds, firstSeconds: first.seconds, samplesPerSecond: epoch.samplesPerSecond });

@@ -1,4 +1,5 @@
 // Pipelines are compiled once per distinct WGSL text; a Dispatch is a ready-to-encode pipeline + bind group.
+// Layouts are explicit, from each kernel's binding list.
 import { inBindingOrder, type Binding } from '../../shaders/bindings.js';
 import { dispatchSize } from '../../shaders/common.js';
 import { codeHash } from './codeHash.js';
@@ -30,11 +31,19 @@ export interface Dispatch {
   codeHash: string;
 }
 
+const BUFFER_TYPE: Record<Binding['access'], GPUBufferBindingType> = { read: 'read-only-storage', read_write: 'storage', uniform: 'uniform' };
+
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pending = new Map<string, Promise<GPUComputePipeline | null>>();
+  private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly hashes = new Map<string, string>();
-  /** Pipelines compiled, the wall time spent creating them, and their entry points in order (start-up benchmark). */
-  readonly compiled = { count: 0, ms: 0, entryPoints: [] as string[] };
+  private queue: Promise<void> = Promise.resolve();
+  /**
+   * Pipelines compiled while a caller waited, the wall time spent creating them, and their entry points in
+   * order (start-up benchmark); `background`: those compiled asynchronously behind a quick twin (Ops.matmul).
+   */
+  readonly compiled = { count: 0, ms: 0, entryPoints: [] as string[], background: 0 };
   constructor(readonly device: GPUDevice) {}
 
   /** codeHash of an entry point and its code, computed once per kernel. */
@@ -49,19 +58,78 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
-  get(code: string, entryPoint: string): GPUComputePipeline {
+  /**
+   * The bind-group and pipeline layouts of a binding list (one per list of access modes). Explicit layouts let
+   * two pipelines of one kernel family (a quick twin and its full kernel) share a bind group.
+   */
+  layout(bindings: readonly Binding[]): { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout } {
+    const key = bindings.map((b) => b.access).join(',');
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      const group = this.device.createBindGroupLayout({
+        entries: bindings.map((b, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: BUFFER_TYPE[b.access] } })),
+      });
+      layout = { group, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [group] }) };
+      this.layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  private descriptor(code: string, entryPoint: string, bindings: readonly Binding[]): GPUComputePipelineDescriptor {
+    const module = this.device.createShaderModule({ code, label: entryPoint });
+    return { layout: this.layout(bindings).pipeline, compute: { module, entryPoint }, label: entryPoint };
+  }
+
+  /** The compiled pipeline, or null where it is not compiled yet. */
+  compiledPipeline(code: string, entryPoint: string): GPUComputePipeline | null {
+    return this.pipelines.get(`${entryPoint}\n${code}`) ?? null;
+  }
+
+  /** The pipeline, compiled now where it is not compiled yet. */
+  get(code: string, entryPoint: string, bindings: readonly Binding[]): GPUComputePipeline {
     const key = `${entryPoint}\n${code}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
       const started = performance.now();
-      const module = this.device.createShaderModule({ code, label: entryPoint });
-      pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint }, label: entryPoint });
+      pipeline = this.device.createComputePipeline(this.descriptor(code, entryPoint, bindings));
       this.pipelines.set(key, pipeline);
       this.compiled.count++;
       this.compiled.entryPoints.push(entryPoint);
       this.compiled.ms += performance.now() - started;
     }
     return pipeline;
+  }
+
+  /** The pipeline compiled in the background (createComputePipelineAsync); null where compiling it failed. */
+  getAsync(code: string, entryPoint: string, bindings: readonly Binding[]): Promise<GPUComputePipeline | null> {
+    const key = `${entryPoint}\n${code}`;
+    const ready = this.pipelines.get(key);
+    if (ready) return Promise.resolve(ready);
+    let promise = this.pending.get(key);
+    if (!promise) {
+      // One background compile at a time, each started after the one before: the caller's own work (the twins'
+      // compiles, the first steps) keeps the other core.
+      const compile = () => this.device.createComputePipelineAsync(this.descriptor(code, entryPoint, bindings));
+      promise = this.queue.then(() => new Promise<void>((wait) => setTimeout(wait, 0))).then(compile).then(
+        (pipeline) => {
+          if (!this.pipelines.has(key)) {
+            this.pipelines.set(key, pipeline);
+            this.compiled.background++;
+          }
+          return this.pipelines.get(key)!;
+        },
+        () => null,
+      );
+      this.queue = promise.then(() => undefined);
+      this.pending.set(key, promise);
+      void promise.finally(() => this.pending.delete(key));
+    }
+    return promise;
+  }
+
+  /** Resolves when every background compile started so far has finished (benchmarks time full kernels only). */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all(this.pending.values());
   }
 }
 
@@ -77,7 +145,17 @@ export function pipelineCacheFor(device: GPUDevice): PipelineCache {
   return cache;
 }
 
-/** Builds a Dispatch: buffers by binding name, bound in the order of the kernel's binding list. */
+/** A smaller-tiled kernel that computes exactly what the full one does (see Ops.matmul), run until the full one compiles. */
+export interface QuickTwin {
+  code: string;
+  invocations: number;
+}
+
+/**
+ * Builds a Dispatch: buffers by binding name, bound in the order of the kernel's binding list. With a quick
+ * twin, a kernel not compiled yet compiles in the background while the twin (quick to compile) runs in its
+ * place; the dispatch switches to it once it is ready. Label and codeHash are the full kernel's throughout.
+ */
 export function makeDispatch(
   cache: PipelineCache,
   label: string,
@@ -88,20 +166,35 @@ export function makeDispatch(
   invocations: number,
   workgroupSize: number,
   cost: DispatchCost,
+  quick?: QuickTwin,
 ): Dispatch {
-  const pipeline = cache.get(code, entryPoint);
   const bindGroup = cache.device.createBindGroup({
     label,
-    layout: pipeline.getBindGroupLayout(0),
+    layout: cache.layout(bindings).group,
     entries: inBindingOrder(entryPoint, bindings, buffers).map((b, binding) => ({
       binding,
       resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size ?? b.buffer.size - (b.offset ?? 0) },
     })),
   });
   const maxPerDimension = cache.device.limits.maxComputeWorkgroupsPerDimension;
-  return {
-    label, pipeline, bindGroup, workgroups: dispatchSize(invocations, workgroupSize, maxPerDimension), workgroupSize, cost, codeHash: cache.hash(code, entryPoint),
+  const full = quick ? cache.compiledPipeline(code, entryPoint) : cache.get(code, entryPoint, bindings);
+  const dispatch: Dispatch = {
+    label,
+    pipeline: full ?? cache.get(quick!.code, entryPoint, bindings),
+    bindGroup,
+    workgroups: dispatchSize(full ? invocations : quick!.invocations, workgroupSize, maxPerDimension),
+    workgroupSize,
+    cost,
+    codeHash: cache.hash(code, entryPoint),
   };
+  if (!full) {
+    void cache.getAsync(code, entryPoint, bindings).then((pipeline) => {
+      if (!pipeline) return; // the twin stays: it computes the same
+      dispatch.pipeline = pipeline;
+      dispatch.workgroups = dispatchSize(invocations, workgroupSize, maxPerDimension);
+    });
+  }
+  return dispatch;
 }
 
 export function encodeDispatches(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {

@@ -20,7 +20,7 @@ import {
   ELEMENTWISE_BACKWARD_BINDINGS, ELEMENTWISE_FORWARD_BINDINGS, elementwiseBackwardShader, elementwiseEntry, elementwiseForwardShader, type ElementwiseOp,
 } from '../../shaders/elementwise.js';
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
-import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
+import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, quickMatmulTwin, type VariantChoices } from './variants.js';
 
 /** Workgroup size of the simple elementwise kernels (activations, maxNorm, dropout, convolution columns, pooling). */
 export const ELEMENTWISE_WORKGROUP = 64;
@@ -58,7 +58,10 @@ export class Ops {
     // nn and nt read M from C's bound length (shaders/matmulParts.ts rowsFromC): bind exactly M×N floats.
     const C = rowsFromC(variant) ? { ...out, size: M * N * 4 } : out;
     const buffers = { A: a, B: b, C, ...extra };
-    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(epilogue), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost);
+    // A variant asked for by name (benchmarks, the autotuner) runs as it is; a chosen one may start on its quick twin.
+    const twin = o.variant ? null : quickMatmulTwin(variant, shape);
+    const quick = twin ? { code: matmulShader(twin, shape), invocations: matmulTiles(twin, shape) } : undefined;
+    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(epilogue), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost, quick);
   }
 
   /** out[M×N] = a[M×K] · b[K×N] */
@@ -119,9 +122,16 @@ export class Ops {
   /** probabilities[rows×classes] = softmax(logits) */
   softmax(probabilities: BufferSlice, logits: BufferSlice, capacityRows: number, classes: number): Dispatch {
     const wg = this.choices.softmax.workgroupSize;
-    const code = softmaxShader(wg, capacityRows, classes);
+    const code = softmaxShader(wg, classes);
     const cost = { flops: 4 * capacityRows * classes, bytes: 8 * capacityRows * classes };
-    return makeDispatch(this.cache, `softmax ${capacityRows}×${classes}`, code, 'softmax', SOFTMAX_BINDINGS, { logits, probabilities }, capacityRows, wg, cost);
+    // The kernel reads its rows from the bound length of probabilities: bind exactly capacityRows × classes.
+    const bound = { ...probabilities, size: capacityRows * classes * 4 };
+    return makeDispatch(this.cache, `softmax ${capacityRows}×${classes}`, code, 'softmax', SOFTMAX_BINDINGS, { logits, probabilities: bound }, capacityRows, wg, cost);
+  }
+
+  /** Compiles softmax for `classes` now (a few ms), so a predict after fit compiles nothing while fit's full products still compile in the background. */
+  prepareSoftmax(classes: number): void {
+    this.cache.get(softmaxShader(this.choices.softmax.workgroupSize, classes), 'softmax', SOFTMAX_BINDINGS);
   }
 
   private optimizerVariant(length: number, variant?: OptimizerVariant): OptimizerVariant {
