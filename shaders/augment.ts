@@ -41,7 +41,7 @@ export interface ElasticShape {
   width: number;
   alpha: number;
   taps: ArrayLike<number>;
-  /** Index of the first elastic draw: two per pixel (x, y) follow. */
+  /** Index of the first elastic draw: one pair (x, y) per pixel follows (drawPair). */
   drawsStart: number;
 }
 
@@ -54,7 +54,13 @@ const DRAWS = `${PCG_HASH}
 // The key of batch row \`row\`'s draws: a hash of (seed, step, row).
 fn rowKey(row: u32) -> u32 { return pcgHash(batch.seed ^ pcgHash(batch.step ^ pcgHash(row))); }
 // Draw \`index\` under \`key\`, uniform in [−1, 1) on a grid of 2⁻²³ (exact in f32).
-fn draw(key: u32, index: u32) -> f32 { return f32(pcgHash(key + index) >> 8u) * (1.0 / 8388608.0) - 1.0; }`;
+fn draw(key: u32, index: u32) -> f32 { return f32(pcgHash(key + index) >> 8u) * (1.0 / 8388608.0) - 1.0; }
+// Two draws from one hash (its low and high 16 bits), each uniform on the 2¹⁶ centres of a grid of 2⁻¹⁵ over
+// [−1, 1) (exact in f32): the elastic noise, where hashing is half a pass's time.
+fn drawPair(key: u32, index: u32) -> vec2f {
+  let h = pcgHash(key + index);
+  return (vec2f(f32(h & 65535u), f32(h >> 16u)) + 0.5) * (1.0 / 32768.0) - 1.0;
+}`;
 
 /**
  * Σ taps[k] · term(j) over the j = i + k − R inside [0, size), k ascending: the Gaussian at i, with constant taps,
@@ -80,7 +86,7 @@ ${BATCH_STRUCT}`;
 /** blurredRows[row, y, ·] = Σ taps · noise along x: one invocation per image row, its noise drawn into registers. */
 export function elasticRowsShader(workgroupSize: number, e: ElasticShape): string {
   const taps = Array.from(e.taps, f32Literal);
-  const lines = Array.from({ length: e.width }, (_, x) => `  let n${x} = vec2f(draw(key, ${e.drawsStart}u + 2u * (base + ${x}u)), draw(key, ${e.drawsStart + 1}u + 2u * (base + ${x}u)));`)
+  const lines = Array.from({ length: e.width }, (_, x) => `  let n${x} = drawPair(key, ${e.drawsStart}u + base + ${x}u);`)
     .concat(Array.from({ length: e.width }, (_, x) => `  blurredRows[first + ${x}u] = ${blurAt(x, e.width, taps, (j) => `n${j}`)};`));
   return `${elasticHeader(e)}
 @group(0) @binding(0) var<storage, read_write> blurredRows: array<vec2f>;
@@ -175,23 +181,37 @@ fn cosSin(a: f32) -> vec2f {
 }
 #endif
 
-// Channel c of the row's pixel (x, y) as x/255, or 0 outside the image (where j is any pixel of the row). The f32
-// form divides as the first layer's unpack does, so zero ranges give its pixels bit for bit; the u8 form rounds,
-// and shifts bytes out a fifth faster on SwiftShader.
-fn at(row: u32, c: u32, x: i32, y: i32) -> f32 {
-  let j = row * F + min(u32(y * i32(W) + x), HW - 1u) * C + c;
+// Channel c of the row's pixels (x, y) and (x + 1, y) as x/255, or 0 outside the image (where j is any pixel of
+// the row). The f32 form divides as the first layer's unpack does, so zero ranges give its pixels bit for bit;
+// the u8 form rounds, and shifts bytes out a fifth faster on SwiftShader.
+fn pairAt(row: u32, c: u32, x: i32, y: i32) -> vec2f {
+  let base = row * F + c;
+  let pixel = y * i32(W) + x;
+  let j0 = base + min(u32(pixel), HW - 1u) * C;
+  let j1 = base + min(u32(pixel + 1), HW - 1u) * C;
+  let w0 = input[j0 >> 2u];
+  let w1 = input[j1 >> 2u];
 #if ${s.output === 'u8'}
-  let byte = f32((input[j >> 2u] >> ((j & 3u) * 8u)) & 255u) * (1.0 / 255.0);
+  let b0 = f32((w0 >> ((j0 & 3u) * 8u)) & 255u) * (1.0 / 255.0);
+  let b1 = f32((w1 >> ((j1 & 3u) * 8u)) & 255u) * (1.0 / 255.0);
 #else
-  let byte = unpack4x8unorm(input[j >> 2u])[j & 3u];
+  let b0 = unpack4x8unorm(w0)[j0 & 3u];
+  let b1 = unpack4x8unorm(w1)[j1 & 3u];
 #endif
-  return select(0.0, byte, u32(x) < W && u32(y) < H);
+  let inY = u32(y) < H;
+  return vec2f(select(0.0, b0, inY && u32(x) < W), select(0.0, b1, inY && u32(x + 1) < W));
 }
 
 // Element e of the row's distorted image (pixel e / C, channel e % C), as x/255.
 fn sample(row: u32, e: u32) -> f32 {
+#if ${s.channels === 1}
+  let i = e;
+#else
   let i = e / C;
-  var q = vec2f(f32(i % W), f32(i / W)) - CENTRE;
+#endif
+  // (x, y) of pixel i without integer division (slow on software adapters); exact for i < 2²².
+  let y = floor((f32(i) + 0.5) * ${f32Literal(1 / s.width)});
+  var q = vec2f(f32(i) - y * f32(W), y) - CENTRE;
 #if ${s.elastic}
   q += displacement[row * HW + i];
 #endif
@@ -214,9 +234,15 @@ fn sample(row: u32, e: u32) -> f32 {
   let f = p - corner;
   let x0 = i32(corner.x);
   let y0 = i32(corner.y);
+#if ${s.channels === 1}
+  let c = 0u;
+#else
   let c = e % C;
-  return (1.0 - f.x) * (1.0 - f.y) * at(row, c, x0, y0) + f.x * (1.0 - f.y) * at(row, c, x0 + 1, y0)
-    + (1.0 - f.x) * f.y * at(row, c, x0, y0 + 1) + f.x * f.y * at(row, c, x0 + 1, y0 + 1);
+#endif
+  let top = pairAt(row, c, x0, y0);
+  let bottom = pairAt(row, c, x0, y0 + 1);
+  return (1.0 - f.x) * (1.0 - f.y) * top.x + f.x * (1.0 - f.y) * top.y
+    + (1.0 - f.x) * f.y * bottom.x + f.x * f.y * bottom.y;
 }
 
 @compute @workgroup_size(${workgroupSize})

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { packBatchUniform, BATCH_UNIFORM_BYTES } from '../shaders/batchUniform.js';
 import { UniformWords } from '../shaders/bindings.js';
 import { augmentDispatches, elasticFieldBytes } from '../src/augment/gpu.js';
-import { augmentImages as augmentImagesReference, augmentDraw, augmentImageBytes } from '../src/augment/reference.js';
+import { augmentImages as augmentImagesReference, augmentDraw, augmentImageBytes, elasticNoise } from '../src/augment/reference.js';
 import { checkAugmentation, formatAugmentation, parseAugmentation, type Augmentation, type ImageSize } from '../src/augment/spec.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import { readBuffer, readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';
@@ -186,8 +186,23 @@ describe('augmentImages against its float64 twin', () => {
     expect(augmentDraw(key, 4, 17)).toBe(draws[17 * 100 + 4]);
   });
 
+  it('elastic noise pairs (two draws from one hash) are uniform, centred and uncorrelated', () => {
+    const key = { seed: 5, step: 2 };
+    const pairs = Array.from({ length: 20000 }, (_, i) => elasticNoise(key, i % 50, Math.floor(i / 50)));
+    const bound = 3 * Math.sqrt(1 / 3 / pairs.length);
+    for (const axis of [0, 1]) {
+      const v = pairs.map((p) => p[axis]);
+      // The centres of a 2⁻¹⁵ grid over [−1, 1), so the mean is 0, not −2⁻¹⁶.
+      const cells = v.map((x) => (x + 1) * 2 ** 15 - 0.5);
+      expect(cells.every((c) => Number.isInteger(c) && c >= 0 && c < 2 ** 16)).toBe(true);
+      expect(Math.abs(v.reduce((s, x) => s + x, 0) / v.length)).toBeLessThan(bound);
+    }
+    // E[x·y] = 0 for independent halves; its standard error is (1/3) / √n.
+    expect(Math.abs(pairs.reduce((s, [x, y]) => s + x * y, 0) / pairs.length)).toBeLessThan(3 * (1 / 3) / Math.sqrt(pairs.length));
+  });
+
   it('the mean shift of the digits is zero within its standard error', async () => {
-    const rows = 400;
+    const rows = 1000;
     const pixels = mnist.train.images.subarray(0, rows * 784);
     const got = await gpuAugment(pixels, rows, rows, [1, 28, 28], FULL, { seed: 11, step: 1 });
     const centroid = (v: ArrayLike<number>, at: number) => {

@@ -10,10 +10,18 @@ export interface AugmentKey {
   step: number;
 }
 
-/** Draw `index` of batch row `row`: pcgHash(rowKey + index), rowKey a hash of (seed, step, row); uniform in [−1, 1) on a grid of 2⁻²³, exact in f32. */
+/** The key of batch row `row`'s draws: a hash of (seed, step, row). */
+const rowKeyOf = (key: AugmentKey, row: number) => pcgHash(key.seed ^ pcgHash(key.step ^ pcgHash(row)));
+
+/** Draw `index` of batch row `row`: pcgHash(rowKey + index); uniform in [−1, 1) on a grid of 2⁻²³, exact in f32. */
 export function augmentDraw(key: AugmentKey, row: number, index: number): number {
-  const rowKey = pcgHash(key.seed ^ pcgHash(key.step ^ pcgHash(row)));
-  return (pcgHash((rowKey + index) >>> 0) >>> 8) * 2 ** -23 - 1;
+  return (pcgHash((rowKeyOf(key, row) + index) >>> 0) >>> 8) * 2 ** -23 - 1;
+}
+
+/** Elastic noise of pixel `pixel`: two draws from one hash, its low and high 16 bits, each uniform on the 2¹⁶ centres of a grid of 2⁻¹⁵ over [−1, 1). */
+export function elasticNoise(key: AugmentKey, row: number, pixel: number): [number, number] {
+  const h = pcgHash((rowKeyOf(key, row) + ELASTIC_DRAWS_START + pixel) >>> 0);
+  return [((h & 0xffff) + 0.5) * 2 ** -15 - 1, ((h >>> 16) + 0.5) * 2 ** -15 - 1];
 }
 
 /** The sampling map's per-row constants. */
@@ -51,8 +59,7 @@ export function elasticField(a: Augmentation, key: AugmentKey, row: number, heig
   };
   const noise = [new Float64Array(n), new Float64Array(n)];
   for (let i = 0; i < n; i++) {
-    noise[0][i] = augmentDraw(key, row, ELASTIC_DRAWS_START + 2 * i);
-    noise[1][i] = augmentDraw(key, row, ELASTIC_DRAWS_START + 2 * i + 1);
+    [noise[0][i], noise[1][i]] = elasticNoise(key, row, i);
   }
   const blurredRows = [new Float64Array(n), new Float64Array(n)];
   along(noise, blurredRows, 1, width);

@@ -134,5 +134,5 @@ export function gaussianTaps(sigma: number): Float32Array {
   return Float32Array.from(taps, (t) => t / sum);
 }
 
-/** Index of the first elastic draw: draws 0 … 4 are the affine map's, then two per pixel (x, y). */
+/** Index of the first elastic draw: draws 0 … 4 are the affine map's, then one pair (x, y) per pixel. */
 export const ELASTIC_DRAWS_START = 8;
