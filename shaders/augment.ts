@@ -4,7 +4,9 @@
 //   elasticColumns  displacement[capacity × H × W] vec2f = α · Gaussian along y of that (one per image column)
 //   augmentImages   output[capacity × F] ← input[capacity × F] u8 pixels, packed four to a u32 (F = C·H·W,
 //                   channels-last), one workgroup per batch row: u8 packed (F a multiple of 4) or f32 read as
-//                   x/255 · PIXEL_SCALE + PIXEL_SHIFT
+//                   x/255 · PIXEL_SCALE + PIXEL_SHIFT. With source 'dataset', input is a whole data set kept
+//                   in GPU memory and row r reads image order[start + r], so the batch is gathered and
+//                   distorted in one pass (its labels by gatherLabels, shaders/gatherBatch.ts).
 // Output pixel p = (x, y) samples the row's image at s = M · (p − c + d(p)) + c + t (src/augment/reference.ts is
 // the float64 twin), bilinearly with zero outside. The u8 form rounds each sample to the nearest byte
 // (pack4x8unorm), so the first layer reads the distorted batch exactly as it reads undistorted pixels; the f32
@@ -13,6 +15,7 @@
 // pass is Σ (taps inside) multiply-adds and no branch.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
+import { SOURCE_ROW } from './gatherBatch.js';
 import { input, output, uniform, type Binding } from './bindings.js';
 import { f32Literal, flatIndex, PCG_HASH } from './common.js';
 
@@ -32,6 +35,8 @@ export interface AugmentShape {
   elastic: boolean;
   /** 'u8': bytes as the input is (needs F a multiple of 4); 'f32': normalized samples, unrounded. */
   output: 'u8' | 'f32';
+  /** 'batch': input holds the batch's rows; 'dataset': a data set's, row r of the batch at order[start + r]. */
+  source: 'batch' | 'dataset';
 }
 
 /** The elastic field's kernels: α, the Gaussian's taps (odd count, centre in the middle), the first draw's index. */
@@ -47,8 +52,8 @@ export interface ElasticShape {
 
 export const ELASTIC_ROWS_BINDINGS: Binding[] = [output('blurredRows'), uniform('batch')];
 export const ELASTIC_COLUMNS_BINDINGS: Binding[] = [input('blurredRows'), output('displacement'), uniform('batch')];
-export const augmentBindings = (elastic: boolean): Binding[] =>
-  [input('input'), ...(elastic ? [input('displacement')] : []), output('output'), uniform('batch')];
+export const augmentBindings = (elastic: boolean, source: AugmentShape['source'] = 'batch'): Binding[] =>
+  [input('input'), ...(source === 'dataset' ? [input('order')] : []), ...(elastic ? [input('displacement')] : []), output('output'), uniform('batch')];
 
 const DRAWS = `${PCG_HASH}
 // The key of batch row \`row\`'s draws: a hash of (seed, step, row).
@@ -135,7 +140,8 @@ export function augmentImagesShader(workgroupSize: number, s: AugmentShape): str
   const F = hw * s.channels;
   if (!(s.capacity >= 1 && s.channels >= 1 && hw >= 1)) throw new Error(`augmentImages needs capacity, channels, height, width ≥ 1, got ${JSON.stringify(s)}`);
   if (s.output === 'u8' && F % 4 !== 0) throw new Error(`augmentImages: u8 output needs C·H·W a multiple of 4, got ${F}`);
-  const after = s.elastic ? 2 : 1; // output's binding: after input (and displacement)
+  const dataset = s.source === 'dataset';
+  const after = 1 + Number(dataset) + Number(s.elastic); // output's binding: after input (order, displacement)
   return wgsl`
 const CAPACITY = ${s.capacity}u;
 const C = ${s.channels}u;
@@ -152,8 +158,11 @@ const PIXEL_SHIFT = ${f32Literal(s.pixelShift)};
 ${BATCH_STRUCT}
 
 @group(0) @binding(0) var<storage, read> input: array<u32>;
+#if ${dataset}
+@group(0) @binding(1) var<storage, read> order: array<u32>;
+#endif
 #if ${s.elastic}
-@group(0) @binding(1) var<storage, read> displacement: array<vec2f>;
+@group(0) @binding(${after - 1}) var<storage, read> displacement: array<vec2f>;
 #endif
 @group(0) @binding(${after}) var<storage, read_write> output: array<${s.output === 'u8' ? 'u32' : 'f32'}>;
 @group(0) @binding(${after + 1}) var<uniform> batch: Batch;
@@ -162,7 +171,12 @@ var<private> cosSinA = vec2f(1.0, 0.0);
 var<private> invScale = 1.0;
 var<private> shear = 0.0;
 var<private> shift = vec2f(0.0);
+// Where the row's image starts in input, in bytes.
+var<private> origin = 0u;
 ${DRAWS}
+#if ${dataset}
+${SOURCE_ROW}
+#endif
 
 #if ${s.rotate > 0}
 // cos and sin of |a| ≤ π to f32 precision (the built-ins may be off by 2⁻¹¹, a hundredth of a pixel at the
@@ -184,8 +198,8 @@ fn cosSin(a: f32) -> vec2f {
 // Channel c of the row's pixels (x, y) and (x + 1, y) as x/255, or 0 outside the image (where j is any pixel of
 // the row). The f32 form divides as the first layer's unpack does, so zero ranges give its pixels bit for bit;
 // the u8 form rounds, and shifts bytes out a fifth faster on SwiftShader.
-fn pairAt(row: u32, c: u32, x: i32, y: i32) -> vec2f {
-  let base = row * F + c;
+fn pairAt(c: u32, x: i32, y: i32) -> vec2f {
+  let base = origin + c;
   let pixel = y * i32(W) + x;
   let j0 = base + min(u32(pixel), HW - 1u) * C;
   let j1 = base + min(u32(pixel + 1), HW - 1u) * C;
@@ -239,8 +253,8 @@ fn sample(row: u32, e: u32) -> f32 {
 #else
   let c = e % C;
 #endif
-  let top = pairAt(row, c, x0, y0);
-  let bottom = pairAt(row, c, x0, y0 + 1);
+  let top = pairAt(c, x0, y0);
+  let bottom = pairAt(c, x0, y0 + 1);
   return (1.0 - f.x) * (1.0 - f.y) * top.x + f.x * (1.0 - f.y) * top.y
     + (1.0 - f.x) * f.y * bottom.x + f.x * f.y * bottom.y;
 }
@@ -253,6 +267,11 @@ fn augmentImages(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gro
     for (var k = lane; k < ROW_WORDS; k += WG) { output[row * ROW_WORDS + k] = ${s.output === 'u8' ? '0u' : '0.0'}; }
     return;
   }
+#if ${dataset}
+  origin = sourceRow(row) * F;
+#else
+  origin = row * F;
+#endif
   let key = rowKey(row);
 #if ${s.rotate > 0}
   cosSinA = cosSin(${f32Literal(s.rotate)} * draw(key, 0u));

@@ -17,6 +17,10 @@ export type GatherInput = 'u8' | 'f32';
 export const GATHER_BATCH_BINDINGS: Binding[] = [
   input('images'), input('labels'), input('order'), output('input'), output('batchLabels'), uniform('batch'),
 ];
+export const GATHER_LABELS_BINDINGS: Binding[] = [input('labels'), input('order'), output('batchLabels'), uniform('batch')];
+
+// The data set's index of the batch's row (clamped: rows past the batch are zeroed, not read).
+export const SOURCE_ROW = 'fn sourceRow(row: u32) -> u32 { return order[min(batch.start + row, arrayLength(&order) - 1u)]; }';
 
 /** u32 words of a batch's input: four u8 pixels or one f32 feature each. */
 export const gatherInputWords = (capacity: number, features: number, kind: GatherInput) =>
@@ -42,8 +46,7 @@ ${BATCH_STRUCT}
 @group(0) @binding(4) var<storage, read_write> batchLabels: array<u32>;
 @group(0) @binding(5) var<uniform> batch: Batch;
 
-// The data set's index of the batch's row (clamped: rows past the batch are zeroed, not read).
-fn sourceRow(row: u32) -> u32 { return order[min(batch.start + row, arrayLength(&order) - 1u)]; }
+${SOURCE_ROW}
 
 #if ${kind === 'u8' && features % 4 !== 0}
 // Byte pos of the batch (row-major rows × F), or 0 past the batch's rows.
@@ -75,6 +78,32 @@ fn gatherBatch(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   if (w < CAPACITY) {
     batchLabels[w] = select(0u, labels[sourceRow(w)], w < batch.rows);
   }
+}
+`;
+}
+
+/**
+ * batchLabels[capacity] ← labels at order[start .. start + rows), zero past the batch: the labels alone, for
+ * batches whose images augmentation reads from the data set itself (shaders/augment.ts, source 'dataset').
+ */
+export function gatherLabelsShader(workgroupSize: number, capacity: number): string {
+  return `
+const CAPACITY = ${capacity}u;
+
+${BATCH_STRUCT}
+
+@group(0) @binding(0) var<storage, read> labels: array<u32>;
+@group(0) @binding(1) var<storage, read> order: array<u32>;
+@group(0) @binding(2) var<storage, read_write> batchLabels: array<u32>;
+@group(0) @binding(3) var<uniform> batch: Batch;
+
+${SOURCE_ROW}
+
+@compute @workgroup_size(${workgroupSize})
+fn gatherLabels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let w = ${flatIndex(workgroupSize)};
+  if (w >= CAPACITY) { return; }
+  batchLabels[w] = select(0u, labels[sourceRow(w)], w < batch.rows);
 }
 `;
 }

@@ -12,6 +12,7 @@ import { PipelineCache } from '../src/gpu/dispatch.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
 import { Model, modelInternals } from '../src/engine/model.js';
+import { ResidentDataset } from '../src/engine/residentData.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { expectClose, openTestDevice, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 import { gpu as conv2dGpu } from '../src/layers/conv2d.js';
@@ -225,6 +226,43 @@ describe('augmentImages against its float64 twin', () => {
   });
 });
 
+describe('gathered and distorted in one pass', () => {
+  it.each(['u8', 'f32'] as const)('reading rows order[start + r] of a data set gives, bit for bit, the distortion of the gathered batch (%s)', async (form) => {
+    const [rows, capacity, count, start] = [23, 26, 90, 41];
+    const image: ImageSize = form === 'u8' ? [1, 28, 28] : [3, 13, 11];
+    const F = image[0] * image[1] * image[2];
+    const data = { name: 'set', images: noisyImages(count, F), labels: Uint8Array.from({ length: count }, (_, i) => (i * 7) % 10), count, features: F };
+    const order = Uint32Array.from({ length: count }, (_, i) => (i * 37 + 11) % count); // 37 is prime to 90: a permutation
+    const key = { seed: 4, step: 6 };
+    const batchRows = new Uint8Array(rows * F);
+    for (let r = 0; r < rows; r++) batchRows.set(data.images.subarray(order[start + r] * F, (order[start + r] + 1) * F), r * F);
+    const want = await gpuAugmentAs(form, batchRows, rows, capacity, image, FULL, key, 1.5, -0.25);
+
+    const device = gpu.device;
+    const resident = new ResidentDataset(device, data);
+    resident.writeOrder(order);
+    const output = storageBuffer(device, capacity * F * (form === 'u8' ? 1 : 4), 'augmented');
+    device.queue.writeBuffer(output, 0, new Uint8Array(output.size).fill(7));
+    const labels = storageBuffer(device, capacity * 4, 'batch labels');
+    const batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
+    device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), { rows, start, ...key }));
+    const fields = [0, 1].map(() => storageBuffer(device, elasticFieldBytes(capacity, image), 'elastic field'));
+    const [got, gotLabels] = await withErrorScope(device, async () => {
+      const buffers = { input: { buffer: resident.images }, order: { buffer: resident.order }, output: { buffer: output }, batch: { buffer: batch }, elastic: { blurredRows: { buffer: fields[0] }, displacement: { buffer: fields[1] } } };
+      await runDispatches(device, [
+        testOps(device).gatherLabels({ buffer: labels }, { buffer: resident.labels }, { buffer: resident.order }, { buffer: batch }, capacity),
+        ...augmentDispatches(cache, buffers, capacity, image, FULL, { pixelScale: 1.5, pixelShift: -0.25 }, form),
+      ]);
+      return [await readBuffer(device, output), await readBuffer(device, labels)];
+    });
+    for (const b of [output, labels, batch, ...fields]) b.destroy();
+    resident.destroy();
+    const bytes = capacity * F * (form === 'u8' ? 1 : 4); // buffers are padded past that
+    expect(new Uint8Array(got, 0, bytes)).toEqual(new Uint8Array(want, 0, bytes));
+    expect(Array.from(new Uint32Array(gotLabels, 0, capacity))).toEqual(Array.from({ length: capacity }, (_, r) => (r < rows ? data.labels[order[start + r]] : 0)));
+  });
+});
+
 describe('augmentation in training', () => {
   const train = sliceDataset(mnist.train, 0, 256, 'train');
   const validation = sliceDataset(mnist.train, 256, 200, 'validation');
@@ -234,9 +272,15 @@ describe('augmentation in training', () => {
     const model = new Model(gpu.device, { layers: parseLayers('conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10'), seed: 3 });
     const history = await model.fit(train, { ...fit, epochs: 2, validation });
     const internals = modelInternals(model);
-    expect(internals.plan('train', 64, FULL).forward.slice(0, 3).map((d) => d.label)).toEqual(['elasticRows 64×28×28', 'elasticColumns 64×28×28', 'augmentImages 64×1×28×28 u8']);
-    expect(internals.plan('train', 64).forward.some((d) => d.label.startsWith('augment'))).toBe(false);
-    expect(internals.plan('evaluate', 200, FULL).forward.some((d) => d.label.startsWith('augment')), 'evaluation plans never distort').toBe(false);
+    const plan = internals.plan('train', 64, FULL);
+    expect(plan.batchInput.map((d) => d.label)).toEqual(['elasticRows 64×28×28', 'elasticColumns 64×28×28', 'augmentImages 64×1×28×28 u8']);
+    const resident = new ResidentDataset(gpu.device, train);
+    expect(plan.gatherFrom(resident).map((d) => d.label)).toEqual(['gatherLabels 64', 'elasticRows 64×28×28', 'elasticColumns 64×28×28', 'augmentImages 64×1×28×28 u8 from the data set']);
+    for (const other of [internals.plan('train', 64), internals.plan('evaluate', 200, FULL)]) {
+      expect([...other.batchInput, ...other.forward].some((d) => d.label.startsWith('augment')), 'plain and evaluation plans never distort').toBe(false);
+    }
+    expect(internals.plan('train', 64).gatherFrom(resident).map((d) => d.label)).toEqual(['gatherBatch 64×784']);
+    resident.destroy();
     const last = history.at(-1)!.validation!;
     expect(await model.evaluate(validation)).toEqual(last);
     expect(model.recipe?.augment).toEqual(FULL);
@@ -246,7 +290,7 @@ describe('augmentation in training', () => {
   it('an MLP on flat pixels distorts them as 28 × 28 images; f32 features and non-square inputs are refused', async () => {
     const model = new Model(gpu.device, { sizes: [784, 16, 10], seed: 1 });
     await model.fit(sliceDataset(train, 0, 64), { ...fit, epochs: 1 });
-    expect(modelInternals(model).plan('train', 64, FULL).forward[2].label).toBe('augmentImages 64×1×28×28 u8');
+    expect(modelInternals(model).plan('train', 64, FULL).batchInput[2].label).toBe('augmentImages 64×1×28×28 u8');
     model.dispose();
     const flat = new Model(gpu.device, { sizes: [4, 3], input: 'f32', seed: 1 });
     const rows = { name: 'rows', images: new Float32Array(8), labels: Uint8Array.from([0, 1]), count: 2, features: 4 };

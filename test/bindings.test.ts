@@ -5,7 +5,7 @@ import { BATCH_STRUCT } from '../shaders/batchUniform.js';
 import { augmentBindings, augmentImagesShader, ELASTIC_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader, elasticRowsShader } from '../shaders/augment.js';
 import { BIAS_GRAD_BINDINGS, biasGradShader } from '../shaders/biasGrad.js';
 import { declaredBindings, inBindingOrder, input, output } from '../shaders/bindings.js';
-import { GATHER_BATCH_BINDINGS, gatherBatchShader } from '../shaders/gatherBatch.js';
+import { GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, gatherBatchShader, gatherLabelsShader } from '../shaders/gatherBatch.js';
 import { matmulBindings, matmulShader, type MatmulEpilogue, type MatmulForm } from '../shaders/matmul.js';
 import { ADAM_BINDINGS, adamUpdateShader, SGD_BINDINGS, sgdUpdateShader } from '../shaders/optimizer.js';
 import { SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxShader } from '../shaders/softmaxCrossEntropy.js';
@@ -34,10 +34,13 @@ describe('binding lists match the WGSL', () => {
     const elastic = { capacity: 3, height: 5, width: 6, alpha: 2, taps: [0.25, 0.5, 0.25], drawsStart: 8 };
     expect(declaredBindings(elasticRowsShader(64, elastic))).toEqual(ELASTIC_ROWS_BINDINGS);
     expect(declaredBindings(elasticColumnsShader(64, elastic))).toEqual(ELASTIC_COLUMNS_BINDINGS);
+    expect(declaredBindings(gatherLabelsShader(64, 16))).toEqual(GATHER_LABELS_BINDINGS);
     for (const withField of [true, false]) {
       for (const form of ['u8', 'f32'] as const) {
-        const code = augmentImagesShader(16, { capacity: 3, channels: 1, height: 5, width: 8, pixelScale: 1, pixelShift: 0, rotate: 0.1, scale: 0, shear: 0, shift: 1, elastic: withField, output: form });
-        expect(declaredBindings(code)).toEqual(augmentBindings(withField));
+        for (const source of ['batch', 'dataset'] as const) {
+          const code = augmentImagesShader(16, { capacity: 3, channels: 1, height: 5, width: 8, pixelScale: 1, pixelShift: 0, rotate: 0.1, scale: 0, shear: 0, shift: 1, elastic: withField, output: form, source });
+          expect(declaredBindings(code)).toEqual(augmentBindings(withField, source));
+        }
       }
     }
     for (const gradient of [true, false]) {

@@ -7,9 +7,14 @@ import {
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from '../gpu/dispatch.js';
 import { ELASTIC_DRAWS_START, gaussianTaps, type Augmentation, type ImageSize } from './spec.js';
 
-/** What augmentation reads and writes: the u8 batch, the distorted batch, the Batch uniform, and for elastic distortion two [capacity × H × W] vec2f fields. */
+/**
+ * What augmentation reads and writes: the u8 batch (or, with `order`, a whole u8 data set whose row order[start +
+ * r] is the batch's row r), the distorted batch, the Batch uniform, and for elastic distortion two
+ * [capacity × H × W] vec2f fields.
+ */
 export interface AugmentBuffers {
   input: BufferSlice;
+  order?: BufferSlice;
   output: BufferSlice;
   batch: BufferSlice;
   elastic?: { blurredRows: BufferSlice; displacement: BufferSlice };
@@ -46,14 +51,19 @@ export function augmentDispatches(
         { blurredRows, displacement, batch: buffers.batch }, capacity * width, ELASTIC_WORKGROUP, passCost),
     );
   }
+  const source = buffers.order ? 'dataset' : 'batch';
   const code = augmentImagesShader(workgroupSize, {
-    capacity, channels, height, width, ...pixels, output, elastic,
+    capacity, channels, height, width, ...pixels, output, elastic, source,
     rotate: ((a.rotate ?? 0) * Math.PI) / 180, scale: a.scale ?? 0, shear: a.shear ?? 0, shift: a.shift ?? 0,
   });
   const F = channels * hw;
   const cost = { flops: capacity * F * 20, bytes: capacity * F * (output === 'u8' ? 2 : 5) + (elastic ? capacity * hw * 8 : 0) };
-  const bound = { input: buffers.input, output: buffers.output, batch: buffers.batch, ...(elastic && { displacement: buffers.elastic!.displacement }) };
-  dispatches.push(makeDispatch(cache, `augmentImages ${capacity}×${channels}×${height}×${width} ${output}`, code, 'augmentImages', augmentBindings(elastic),
+  const bound = {
+    input: buffers.input, output: buffers.output, batch: buffers.batch,
+    ...(buffers.order && { order: buffers.order }), ...(elastic && { displacement: buffers.elastic!.displacement }),
+  };
+  const label = `augmentImages ${capacity}×${channels}×${height}×${width} ${output}${source === 'dataset' ? ' from the data set' : ''}`;
+  dispatches.push(makeDispatch(cache, label, code, 'augmentImages', augmentBindings(elastic, source),
     bound, capacity * workgroupSize, workgroupSize, cost));
   return dispatches;
 }

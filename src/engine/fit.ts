@@ -193,7 +193,7 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
     optimizer: m.useOptimizer(options.optimizer),
     constraints: options.maxNorm === undefined ? [] : m.maxNormDispatches(options.maxNorm),
   }));
-  const trained = kernelRecord([...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints]);
+  const trained = kernelRecord([...plan.batchInput, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints]);
   const resumedFrom = m.kernels.resumedFrom;
   if (resumedFrom && resumedFrom.digest !== trained.digest) {
     const changed = trained.matmuls.filter((label, i) => label !== resumedFrom.matmuls[i]);
@@ -208,8 +208,8 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
   const keepOnGpu = options.gpuResidentData ?? ((asked ?? 1) > 1 || (m.choices.gpuResidentData ?? false));
   const resident = keepOnGpu && ResidentDataset.fits(m.device, train) ? m.residentData(train) : null;
   const uploader = resident ? null : new BatchUploader(plan, m.architecture.inputs);
-  const gather = resident ? [plan.gatherFrom(resident)] : [];
-  const stepDispatches = [...gather, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
+  const batchInput = resident ? plan.gatherFrom(resident) : plan.batchInput;
+  const stepDispatches = [...batchInput, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
   const stepsPerEpoch = Math.ceil(train.count / batchSize);
   // The schedule runs over the whole run: the epochs done before this fit (a resume) and this fit's.
   const clock = { stepsPerEpoch, totalSteps: (m.epochsDone + epochs) * stepsPerEpoch };

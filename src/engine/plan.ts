@@ -8,7 +8,9 @@
 //   forward   in layer order
 //   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels)
 //   backward  in reverse order
-// A training plan with augmentation first distorts the batch (src/augment/) into a buffer the first layer reads.
+// A training plan with augmentation first distorts the batch (src/augment/) into a buffer the first layer reads:
+// from the uploaded batch (batchInput), or from a data set kept in GPU memory, gathering and distorting in one
+// pass (gatherFrom).
 // The input x[B×inputs] is raw u8 pixels, packed four to a u32, which the first layer reads as x/255 (then
 // scaled and shifted), or f32 features, which it reads as they are (InputEncoding).
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
@@ -85,6 +87,8 @@ export class ModelPlan {
   readonly probabilities?: GPUBuffer;
   readonly probabilitiesStaging?: GPUBuffer;
 
+  /** What makes the first layer's input from the uploaded batch (plan.input): augmentation, or nothing. */
+  readonly batchInput: Dispatch[] = [];
   readonly forward: Dispatch[] = [];
   readonly loss: Dispatch[] = [];
   readonly backward: Dispatch[] = [];
@@ -128,8 +132,9 @@ export class ModelPlan {
       const elastic = augment.augmentation.elastic
         ? { blurredRows: whole(this.buffer(fieldFloats, 'elastic blurred rows')), displacement: whole(this.buffer(fieldFloats, 'elastic displacement')) }
         : undefined;
-      this.forward.push(...augmentDispatches(ops.cache, { input: flow.act, output: augmented, batch: whole(this.batch), elastic }, B, augment.image,
-        augment.augmentation, pixels, bytes ? 'u8' : 'f32', ops.choices.augment?.workgroupSize));
+      this.augmentFrom = (source) => augmentDispatches(ops.cache, { ...source, output: augmented, batch: whole(this.batch), elastic }, B, augment.image,
+        augment.augmentation, pixels, bytes ? 'u8' : 'f32', ops.choices.augment?.workgroupSize);
+      this.batchInput.push(...this.augmentFrom({ input: flow.act }));
       flow = bytes ? { act: augmented, grad: null, pixels } : { act: augmented, grad: null };
     }
     const backward: Dispatch[][] = [];
@@ -172,6 +177,9 @@ export class ModelPlan {
     if (training) for (const dispatches of backward.reverse()) this.backward.push(...dispatches);
   }
 
+  /** The augmentation dispatches reading `input` (with `order`: a data set's rows), when the plan augments. */
+  private readonly augmentFrom?: (source: { input: BufferSlice; order?: BufferSlice }) => Dispatch[];
+
   private buffer(floats: number, label: string): GPUBuffer {
     const buffer = storageBuffer(this.model.device, floats * 4, label);
     this.layerBuffers.push(buffer);
@@ -184,13 +192,22 @@ export class ModelPlan {
   }
 
 
-  /** The dispatch that gathers each training batch from a data set kept in GPU memory (shaders/gatherBatch.ts). */
-  gatherFrom(data: ResidentDataset): Dispatch {
+  /**
+   * What makes each training batch from a data set kept in GPU memory, in place of batchInput: gatherBatch
+   * (shaders/gatherBatch.ts), or with augmentation gatherLabels and the distortion reading the data set's rows.
+   */
+  gatherFrom(data: ResidentDataset): Dispatch[] {
     if (data.kind !== this.inputEncoding.kind) throw new Error(`gatherBatch: ${data.data.name} holds ${data.kind} inputs, the plan takes ${this.inputEncoding.kind}`);
-    return this.ops.gatherBatch(
+    if (this.augmentFrom) {
+      return [
+        this.ops.gatherLabels(whole(this.labels), whole(data.labels), whole(data.order), whole(this.batch), this.capacity),
+        ...this.augmentFrom({ input: whole(data.images), order: whole(data.order) }),
+      ];
+    }
+    return [this.ops.gatherBatch(
       whole(this.input), whole(this.labels), whole(data.images), whole(data.labels), whole(data.order), whole(this.batch), this.capacity, this.model.architecture.inputs,
       this.inputEncoding.kind,
-    );
+    )];
   }
 
   destroy(): void {

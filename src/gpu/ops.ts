@@ -1,7 +1,7 @@
 // GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
 import { RunFailure } from '../errors.js';
-import { GATHER_BATCH_BINDINGS, gatherBatchShader, gatherInvocations, type GatherInput } from '../../shaders/gatherBatch.js';
+import { GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, gatherBatchShader, gatherInvocations, gatherLabelsShader, type GatherInput } from '../../shaders/gatherBatch.js';
 import {
   BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported, biasGradVariantName, type BiasGradVariant,
 } from '../../shaders/biasGrad.js';
@@ -117,6 +117,14 @@ export class Ops {
     const buffers = { images, labels, order, input, batchLabels, batch };
     const label = `gatherBatch ${capacity}×${features}${kind === 'f32' ? ' f32' : ''}`;
     return makeDispatch(this.cache, label, code, 'gatherBatch', GATHER_BATCH_BINDINGS, buffers, gatherInvocations(capacity, features, kind), wg, cost);
+  }
+
+  /** batchLabels[capacity] = labels at order[start .. start+rows) (see shaders/gatherBatch.ts, gatherLabels) */
+  gatherLabels(batchLabels: BufferSlice, labels: BufferSlice, order: BufferSlice, batch: BufferSlice, capacity: number): Dispatch {
+    const wg = 64;
+    const cost = { flops: 0, bytes: 12 * capacity };
+    return makeDispatch(this.cache, `gatherLabels ${capacity}`, gatherLabelsShader(wg, capacity), 'gatherLabels', GATHER_LABELS_BINDINGS,
+      { labels, order, batchLabels, batch }, capacity, wg, cost);
   }
 
   /** probabilities[rows×classes] = softmax(logits) */
