@@ -107,8 +107,8 @@ export async function main(): Promise<void> {
     : defaultVariantsFor(gpu.adapterInfo));
 
   // Throughput per batch size at one step per submission, and at stepBatch with several.
-  // --augment: each run also with the distortions, alternating with the plain one (--repeats pairs), so the
-  // two are measured side by side under the same machine load.
+  // --augment: each run also with the distortions, alternating with the plain one (--repeats pairs, which of
+  // the two goes first alternating too), so the two are measured side by side under the same machine load.
   let augment: Augmentation | undefined;
   try {
     augment = flags.augment === undefined ? undefined : parseAugmentation(flags.augment);
@@ -121,7 +121,7 @@ export async function main(): Promise<void> {
   const runs = batchSizes.map((b) => [b, 1]).concat(submitCounts.filter((s) => s > 1).map((s) => [stepBatch, s]));
   for (const [b, perSubmit] of run('throughput') || run('step') ? runs : []) {
     for (let r = 0; r < repeats; r++) {
-      for (const distort of augment ? [undefined, augment] : [undefined]) {
+      for (const distort of augment ? (r % 2 ? [augment, undefined] : [undefined, augment]) : [undefined]) {
         const model = new Model(gpu.device, { ...modelConfig, seed: 0, variants });
         throughput.push(await trainingThroughput(model, splits.train, b, steps, perSubmit, distort));
         model.dispose();
@@ -136,10 +136,14 @@ export async function main(): Promise<void> {
         const of = (a: string) => throughput.filter((t) => t.batchSize === b && t.stepsPerSubmit === perSubmit && t.augment === a).map((t) => t.msPerStep);
         const [plain, distorted] = [of('none'), of(formatAugmentation(augment))];
         const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-        return [String(b), String(perSubmit), ms(mean(plain)), ms(mean(distorted)), `${((100 * (mean(distorted) - mean(plain))) / mean(plain)).toFixed(1)}%`];
+        const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
+        // The median of the pairs' ratios: one pair caught by a burst of load moves it less than it moves the means.
+        const ratios = plain.map((p, i) => distorted[i] / p - 1).sort((x, y) => x - y);
+        const median = (ratios[(ratios.length - 1) >> 1] + ratios[ratios.length >> 1]) / 2;
+        return [String(b), String(perSubmit), ms(mean(plain)), ms(mean(distorted)), percent(mean(distorted) / mean(plain) - 1), percent(median)];
       });
-      console.log(`\n== what augment ${formatAugmentation(augment)} costs a step (means over ${repeats} alternating pair${repeats > 1 ? 's' : ''})`);
-      console.log(table(['batch', 'steps per submit', 'ms/step plain', 'ms/step augmented', 'cost'], cost));
+      console.log(`\n== what augment ${formatAugmentation(augment)} costs a step (${repeats} alternating pair${repeats > 1 ? 's' : ''})`);
+      console.log(table(['batch', 'steps per submit', 'ms/step plain', 'ms/step augmented', 'cost of the means', 'median pair cost'], cost));
     }
   }
   results.throughput = throughput;
