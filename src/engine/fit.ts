@@ -7,7 +7,7 @@ import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { checkDataset, type AnyDataset, type InputKind } from '../data/dataset.js';
 import { BadInputError, DivergedError } from '../errors.js';
 import { augmentedImageOf, checkAugmentation, type Augmentation } from '../augment/spec.js';
-import { encodeDispatches, type Dispatch } from '../gpu/dispatch.js';
+import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { codeHash } from '../gpu/codeHash.js';
 import type { Random } from '../gpu/random.js';
@@ -164,6 +164,18 @@ export interface TrainingView {
 }
 
 export async function runFit(m: TrainingView, train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
+  // Full kernels compiling behind quick twins (Ops.matmul) wait until the first step is done: they would take a
+  // core from it (PipelineCache.holdBackgroundUntil).
+  let firstStepDone = () => {};
+  pipelineCacheFor(m.device).holdBackgroundUntil(new Promise<void>((done) => (firstStepDone = done)));
+  try {
+    return await fitSteps(m, train, options, firstStepDone);
+  } finally {
+    firstStepDone();
+  }
+}
+
+async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions, firstStepDone: () => void): Promise<EpochInfo[]> {
   const { epochs, batchSize } = options;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new BadInputError(`epochs must be a positive integer, got ${epochs}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new BadInputError(`batch size must be a positive integer, got ${batchSize}`);
@@ -279,6 +291,7 @@ export async function runFit(m: TrainingView, train: AnyDataset, options: FitOpt
           if (progress) encoder.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size);
           ring?.flush(group.length);
           m.device.queue.submit([encoder.finish()]);
+          if (group[0].step === 1 && e === 0) void m.device.queue.onSubmittedWorkDone().then(firstStepDone, firstStepDone);
           let loss: number | undefined;
           let accuracy: number | undefined;
           if (progress) {

@@ -39,6 +39,7 @@ export class PipelineCache {
   private readonly layouts = new Map<string, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   private readonly hashes = new Map<string, string>();
   private queue: Promise<void> = Promise.resolve();
+  private hold: Promise<unknown> = Promise.resolve();
   /**
    * Pipelines compiled while a caller waited, the wall time spent creating them, and their entry points in
    * order (start-up benchmark); `background`: those compiled asynchronously behind a quick twin (Ops.matmul).
@@ -110,7 +111,7 @@ export class PipelineCache {
       // One background compile at a time, each started after the one before: the caller's own work (the twins'
       // compiles, the first steps) keeps the other core.
       const compile = () => this.device.createComputePipelineAsync(this.descriptor(code, entryPoint, bindings));
-      promise = this.queue.then(() => new Promise<void>((wait) => setTimeout(wait, 0))).then(compile).then(
+      promise = this.queue.then(() => this.hold).then(() => new Promise<void>((wait) => setTimeout(wait, 0))).then(compile).then(
         (pipeline) => {
           if (!this.pipelines.has(key)) {
             this.pipelines.set(key, pipeline);
@@ -125,6 +126,14 @@ export class PipelineCache {
       void promise.finally(() => this.pending.delete(key));
     }
     return promise;
+  }
+
+  /**
+   * Background compiles, those queued already included, start only once `gate` settles: a fit holds them until
+   * its first step is done, which they would otherwise slow by taking a core from it.
+   */
+  holdBackgroundUntil(gate: Promise<unknown>): void {
+    this.hold = Promise.all([this.hold, gate.catch(() => undefined)]);
   }
 
   /** Resolves when every background compile started so far has finished (benchmarks time full kernels only). */
