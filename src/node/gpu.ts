@@ -3,12 +3,13 @@
 // Nothing happens at import: Dawn is loaded, and the environment prepared, by the first openNodeDevice.
 import { BadInputError, RunFailure } from '../errors.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openDevice, type OpenedDevice } from '../gpu/device.js';
 import { missingPeer, resolvePeerFile } from './peers.js';
+import { cachedProbe, forgetProbe } from './vulkanProbe.js';
 
 /**
  * Which Vulkan driver openNodeDevice takes: 'system' the system's, 'swiftshader' the SwiftShader software
@@ -59,10 +60,17 @@ function loadDawn(): Promise<Dawn> {
 
 /**
  * Does the system's Vulkan driver give an adapter? Asked in a child process, because a failed probe makes
- * Dawn print a multi-line warning straight to stderr, and because Vulkan reads VK_ICD_FILENAMES only once.
+ * Dawn print a multi-line warning straight to stderr, and because Vulkan reads VK_ICD_FILENAMES only once; the
+ * answer is remembered while the drivers, GPU device nodes and Dawn build stay as they are (./vulkanProbe.ts).
  */
 function systemDriverHasAdapter(): boolean {
-  const webgpuUrl = pathToFileURL(resolvePeerFile('webgpu', undefined, 'openNodeDevice')).href;
+  const webgpuFile = resolvePeerFile('webgpu', undefined, 'openNodeDevice');
+  const dawnBuild = statSync(webgpuFile);
+  return cachedProbe(() => probeSystemDriver(webgpuFile), { extra: `${webgpuFile} ${dawnBuild.size} ${dawnBuild.mtimeMs}` });
+}
+
+function probeSystemDriver(webgpuFile: string): boolean {
+  const webgpuUrl = pathToFileURL(webgpuFile).href;
   const script =
     `import { create } from ${JSON.stringify(webgpuUrl)};` +
     `const a = await create([]).requestAdapter();` +
@@ -120,7 +128,11 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
   if (choice === 'system' || (choice === 'auto' && (forcedIcd || systemDriverHasAdapter()))) {
     adapter = await requestAdapterWith(undefined, toggles);
     driverNote = forcedIcd ? `Vulkan driver from VK_ICD_FILENAMES=${forcedIcd}` : 'system Vulkan driver';
-    if (!adapter) throw new RunFailure(`the ${driverNote} gave no WebGPU adapter (try --adapter swiftshader)`);
+    if (!adapter) {
+      // The probe's remembered answer no longer holds: the next run asks again.
+      if (!forcedIcd) forgetProbe();
+      throw new RunFailure(`the ${driverNote} gave no WebGPU adapter (try --adapter swiftshader)`);
+    }
   } else {
     if (!existsSync(SWIFTSHADER_ICD)) {
       throw new RunFailure(
