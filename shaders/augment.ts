@@ -195,9 +195,10 @@ fn cosSin(a: f32) -> vec2f {
 }
 #endif
 
-// Channel c of the row's pixels (x, y) and (x + 1, y) as x/255, or 0 outside the image (where j is any pixel of
-// the row). The f32 form divides as the first layer's unpack does, so zero ranges give its pixels bit for bit;
-// the u8 form rounds, and shifts bytes out a fifth faster on SwiftShader.
+// Channel c of pixels (x, y) and (x + 1, y) of the image at `origin`, as x/255, or 0 outside it (there the
+// clamped index reads some pixel of the image, and the select drops it). The f32 form divides as the first
+// layer's unpack does, so zero ranges give its pixels bit for bit; the u8 form rounds, and shifts bytes out a
+// fifth faster on SwiftShader.
 fn pairAt(c: u32, x: i32, y: i32) -> vec2f {
   let base = origin + c;
   let pixel = y * i32(W) + x;
