@@ -195,7 +195,7 @@ fn cosSin(a: f32) -> vec2f {
 }
 #endif
 
-// Channel c of pixels (x, y) and (x + 1, y) of the image at `origin`, as x/255, or 0 outside it (there the
+// Channel c of pixels (x, y) and (x + 1, y) of the image at origin, as x/255, or 0 outside it (there the
 // clamped index reads some pixel of the image, and the select drops it). The f32 form divides as the first
 // layer's unpack does, so zero ranges give its pixels bit for bit; the u8 form rounds, and shifts bytes out a
 // fifth faster on SwiftShader.
