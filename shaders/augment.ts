@@ -140,6 +140,7 @@ export function augmentImagesShader(workgroupSize: number, s: AugmentShape): str
   const F = hw * s.channels;
   if (!(s.capacity >= 1 && s.channels >= 1 && hw >= 1)) throw new Error(`augmentImages needs capacity, channels, height, width ≥ 1, got ${JSON.stringify(s)}`);
   if (s.output === 'u8' && F % 4 !== 0) throw new Error(`augmentImages: u8 output needs C·H·W a multiple of 4, got ${F}`);
+  if (hw >= 2 ** 22) throw new Error(`augmentImages: H·W must be below 2²² (pixel coordinates are found in f32), got ${hw}`);
   const dataset = s.source === 'dataset';
   const after = 1 + Number(dataset) + Number(s.elastic); // output's binding: after input (order, displacement)
   return wgsl`

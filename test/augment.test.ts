@@ -5,7 +5,7 @@ import { packBatchUniform, BATCH_UNIFORM_BYTES } from '../shaders/batchUniform.j
 import { UniformWords } from '../shaders/bindings.js';
 import { augmentDispatches, elasticFieldBytes } from '../src/augment/gpu.js';
 import { augmentImages as augmentImagesReference, augmentDraw, augmentImageBytes, elasticNoise } from '../src/augment/reference.js';
-import { checkAugmentation, formatAugmentation, parseAugmentation, type Augmentation, type ImageSize } from '../src/augment/spec.js';
+import { augmentedImageOf, checkAugmentation, formatAugmentation, parseAugmentation, type Augmentation, type ImageSize } from '../src/augment/spec.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import { readBuffer, readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';
 import { PipelineCache } from '../src/gpu/dispatch.js';
@@ -47,6 +47,11 @@ describe('the written form', () => {
     ['shift=1,shift=2', /shift is given twice/],
   ])('refuses %j, naming the distortion and its range', (text, message) => {
     expect(() => parseAugmentation(text)).toThrow(message);
+  });
+
+  it('refuses images the sampler cannot address exactly, naming the size', () => {
+    expect(() => augmentedImageOf([1, 2048, 2048], { rotate: 5 })).toThrow(/augment: distortion takes images of fewer than 4,194,304 pixels \(2²²\), the input is 2048×2048/);
+    expect(augmentedImageOf([3, 2047, 2048], { rotate: 5 })).toEqual([3, 2047, 2048]);
   });
 
   it('checks library objects too', () => {

@@ -1,5 +1,6 @@
-// The system-driver probe's remembered answer: asked once, reused while the driver manifests, device nodes and
-// Dawn build stay the same, asked again when any changes, when the cache is damaged, or once it is forgotten.
+// The system-driver probe's remembered answer: asked once, reused while the driver manifests, device nodes, user,
+// loader environment and Dawn build stay the same; asked again when any changes, when the cache is damaged, once it
+// is forgotten, when asked fresh, and after a probe that gave no answer.
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ function setUp() {
   mkdirSync(icd);
   writeFileSync(join(icd, 'lvp_icd.x86_64.json'), '{"ICD": {}}');
   let asked = 0;
-  const answer = { hasAdapter: false };
+  const answer: { hasAdapter: boolean | null } = { hasAdapter: false };
   const probe = () => {
     asked++;
     return answer.hasAdapter;
@@ -31,7 +32,7 @@ describe('the system-driver probe, remembered', () => {
     expect(JSON.parse(readFileSync(t.cache.file, 'utf8')).hasAdapter).toBe(false);
   });
 
-  it('asks again when a driver manifest appears, the Dawn build changes, or the extra driver files do', () => {
+  it("asks again when a driver manifest appears, the Dawn build changes, or the loader's environment does", () => {
     const t = setUp();
     cachedProbe(t.probe, t.cache);
     writeFileSync(join(t.icd, 'nvidia_icd.json'), '{"ICD": {}}');
@@ -65,17 +66,33 @@ describe('the system-driver probe, remembered', () => {
     expect(t.asked()).toBe(5);
   });
 
-  it("looks where the Vulkan loader looks: XDG config and data folders, /etc, the user's data folder, and device nodes", () => {
+  it('remembers only a definite answer: a probe that failed counts as no adapter and is asked again; fresh asks whatever is remembered', () => {
+    const t = setUp();
+    t.answer.hasAdapter = null;
+    expect(cachedProbe(t.probe, t.cache)).toBe(false);
+    t.answer.hasAdapter = true;
+    expect(cachedProbe(t.probe, t.cache)).toBe(true);
+    expect(t.asked()).toBe(2);
+    t.answer.hasAdapter = false;
+    expect(cachedProbe(t.probe, t.cache)).toBe(true);
+    expect(cachedProbe(t.probe, { ...t.cache, fresh: true })).toBe(false);
+    expect(cachedProbe(t.probe, t.cache)).toBe(false);
+    expect(t.asked()).toBe(3);
+  });
+
+  it("looks where the Vulkan loader looks: the user's and XDG config and data folders, /usr/local/etc, /etc, and device nodes", () => {
     const saved = { ...process.env };
     try {
+      process.env.XDG_CONFIG_HOME = '/home/u/cfg';
       process.env.XDG_CONFIG_DIRS = '/cfg';
       process.env.XDG_DATA_DIRS = '/a:/b';
       process.env.XDG_DATA_HOME = '/home/u/data';
       expect(probeKeyFolders()).toEqual([
-        '/cfg/vulkan/icd.d', '/etc/vulkan/icd.d', '/a/vulkan/icd.d', '/b/vulkan/icd.d', '/home/u/data/vulkan/icd.d', '/dev/dri', '/dev',
+        '/home/u/cfg/vulkan/icd.d', '/cfg/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d', '/etc/vulkan/icd.d',
+        '/home/u/data/vulkan/icd.d', '/a/vulkan/icd.d', '/b/vulkan/icd.d', '/dev/dri', '/dev',
       ]);
     } finally {
-      for (const k of ['XDG_CONFIG_DIRS', 'XDG_DATA_DIRS', 'XDG_DATA_HOME']) {
+      for (const k of ['XDG_CONFIG_HOME', 'XDG_CONFIG_DIRS', 'XDG_DATA_DIRS', 'XDG_DATA_HOME']) {
         if (saved[k] === undefined) delete process.env[k];
         else process.env[k] = saved[k];
       }

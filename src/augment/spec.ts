@@ -106,6 +106,9 @@ export function formatAugmentation(a: Augmentation | undefined): string {
   return parts.join(',');
 }
 
+/** Pixels an image may have: the sampler finds a pixel's (x, y) in f32, exact below 2²². */
+export const MAX_AUGMENT_PIXELS = 2 ** 22;
+
 /**
  * The image the sampler distorts for a model's input: its [C, H, W] shape, or for a flat input of u8 pixels a
  * square one-channel image (784 → 1 × 28 × 28, MNIST's digits as an MLP reads them).
@@ -119,6 +122,9 @@ export function augmentedImageOf(inputShape: readonly number[], a: Augmentation)
       throw new BadInputError(`augment: the model's input is ${inputShape[0]} features, not a square image; give the model an input shape [channels, height, width]`, { value: inputShape[0] });
     }
     image = [1, side, side];
+  }
+  if (image[1] * image[2] >= MAX_AUGMENT_PIXELS) {
+    throw new BadInputError(`augment: distortion takes images of fewer than ${MAX_AUGMENT_PIXELS.toLocaleString('en-US')} pixels (2²²), the input is ${image[1]}×${image[2]}`, { value: image });
   }
   if (a.elastic && Math.max(image[1], image[2]) > MAX_ELASTIC_SIDE) {
     throw new BadInputError(`augment: elastic distortion takes images of at most ${MAX_ELASTIC_SIDE} pixels a side, the input is ${image[1]}×${image[2]}`, { value: image });

@@ -5,7 +5,7 @@ import { BadInputError, RunFailure } from '../errors.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openDevice, type OpenedDevice } from '../gpu/device.js';
 import { missingPeer, resolvePeerFile } from './peers.js';
@@ -63,13 +63,21 @@ function loadDawn(): Promise<Dawn> {
  * Dawn print a multi-line warning straight to stderr, and because Vulkan reads VK_ICD_FILENAMES only once; the
  * answer is remembered while the drivers, GPU device nodes and Dawn build stay as they are (./vulkanProbe.ts).
  */
-function systemDriverHasAdapter(): boolean {
+function systemDriverHasAdapter(options: { fresh?: boolean } = {}): boolean {
   const webgpuFile = resolvePeerFile('webgpu', undefined, 'openNodeDevice');
-  const dawnBuild = statSync(webgpuFile);
-  return cachedProbe(() => probeSystemDriver(webgpuFile), { extra: `${webgpuFile} ${dawnBuild.size} ${dawnBuild.mtimeMs}` });
+  return cachedProbe(() => probeSystemDriver(webgpuFile), { extra: dawnBuildOf(webgpuFile), fresh: options.fresh });
 }
 
-function probeSystemDriver(webgpuFile: string): boolean {
+/** What identifies the Dawn build that answers: its native module (next to the package's entry), size and time. */
+function dawnBuildOf(webgpuFile: string): string {
+  const native = join(dirname(webgpuFile), 'dist', `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`, 'dawn.node');
+  const file = existsSync(native) ? native : webgpuFile;
+  const s = statSync(file);
+  return `${file} ${s.size} ${s.mtimeMs}`;
+}
+
+/** The child's answer: true or false, or null when it gave none (it failed, or ran out of time). */
+function probeSystemDriver(webgpuFile: string): boolean | null {
   const webgpuUrl = pathToFileURL(webgpuFile).href;
   const script =
     `import { create } from ${JSON.stringify(webgpuUrl)};` +
@@ -79,7 +87,8 @@ function probeSystemDriver(webgpuFile: string): boolean {
   delete env.VK_ICD_FILENAMES;
   delete env.VK_DRIVER_FILES;
   const probe = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 30_000 });
-  return probe.stdout.trim() === 'yes';
+  const answer = probe.status === 0 ? probe.stdout.trim() : '';
+  return answer === 'yes' ? true : answer === 'no' ? false : null;
 }
 
 async function requestAdapterWith(icdFile: string | undefined, toggles: string[]): Promise<GPUAdapter | null> {
@@ -122,16 +131,19 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
   const forcedIcd = process.env.VK_ICD_FILENAMES;
   // Asking Dawn in this process for a driver that is not there prints its own multi-line warning first: probe
   // in a child process, as 'auto' does, and say it in one line.
-  if (choice === 'system' && !forcedIcd && !systemDriverHasAdapter()) {
+  // Asked for by name, the system driver is asked afresh: a remembered 'no' may predate a driver or a permission.
+  if (choice === 'system' && !forcedIcd && !systemDriverHasAdapter({ fresh: true })) {
     throw new RunFailure('the system Vulkan driver gave no WebGPU adapter (try --adapter swiftshader)');
   }
   if (choice === 'system' || (choice === 'auto' && (forcedIcd || systemDriverHasAdapter()))) {
     adapter = await requestAdapterWith(undefined, toggles);
     driverNote = forcedIcd ? `Vulkan driver from VK_ICD_FILENAMES=${forcedIcd}` : 'system Vulkan driver';
     if (!adapter) {
-      // The probe's remembered answer no longer holds: the next run asks again.
+      // A remembered answer that no longer holds (Vulkan cannot switch drivers within a process): the next run
+      // asks again, and falls back to SwiftShader if the driver still gives none.
       if (!forcedIcd) forgetProbe();
-      throw new RunFailure(`the ${driverNote} gave no WebGPU adapter (try --adapter swiftshader)`);
+      const hint = choice === 'auto' && !forcedIcd ? 'run again to fall back to SwiftShader, or try --adapter swiftshader' : 'try --adapter swiftshader';
+      throw new RunFailure(`the ${driverNote} gave no WebGPU adapter (${hint})`);
     }
   } else {
     if (!existsSync(SWIFTSHADER_ICD)) {
