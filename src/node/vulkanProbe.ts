@@ -5,14 +5,14 @@
 // answer is remembered: a child that failed or ran out of time is asked again next time.
 // The child costs a Node start and a Dawn start (about 130 ms on a 2-core machine), a third of the time to a
 // first training step; the key costs a few directory reads.
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { readFileChecked, writeFileAtomic } from './files.js';
+import { join } from 'node:path';
+import { readCacheJson, userCacheFile, writeCacheJson } from './cacheFiles.js';
 
 /** $XDG_CACHE_HOME/webgpu-mlp/vulkan-probe.json, or ~/.cache/webgpu-mlp/vulkan-probe.json when that is unset. */
 export function defaultProbeFile(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'webgpu-mlp', 'vulkan-probe.json');
+  return userCacheFile('vulkan-probe.json');
 }
 
 /**
@@ -83,18 +83,15 @@ export function cachedProbe(probe: () => boolean | null, cache: ProbeCache = {})
   const file = cache.file ?? defaultProbeFile();
   const key = probeKey(cache);
   try {
-    if (!cache.fresh && existsSync(file)) {
-      const saved = JSON.parse(new TextDecoder().decode(readFileChecked(file, 1 << 20))) as { key?: unknown; hasAdapter?: unknown };
-      if (saved.key === key && typeof saved.hasAdapter === 'boolean') return saved.hasAdapter;
-    }
+    const saved = cache.fresh ? undefined : (readCacheJson(file, 1 << 20) as { key?: unknown; hasAdapter?: unknown } | null | undefined);
+    if (saved?.key === key && typeof saved.hasAdapter === 'boolean') return saved.hasAdapter;
   } catch {
-    // a damaged cache is only a cache: probe again and overwrite it
+    // an unreadable cache (a FIFO, a folder there) is only a cache: probe again and overwrite it
   }
   const hasAdapter = probe();
   if (hasAdapter === null) return false;
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileAtomic(file, JSON.stringify({ key, hasAdapter }) + '\n');
+    writeCacheJson(file, { key, hasAdapter });
   } catch {
     // an unwritable cache directory costs the probe next time, nothing more
   }
@@ -104,7 +101,7 @@ export function cachedProbe(probe: () => boolean | null, cache: ProbeCache = {})
 /** Forgets the cached answer (the driver said otherwise when asked in this process). */
 export function forgetProbe(cache: ProbeCache = {}): void {
   try {
-    writeFileAtomic(cache.file ?? defaultProbeFile(), '{}\n');
+    writeCacheJson(cache.file ?? defaultProbeFile(), {});
   } catch {
     // nothing cached, or nowhere to write: nothing to forget
   }
