@@ -13,6 +13,7 @@ import { loadCheckpoint, saveCheckpoint } from '../src/engine/checkpoint.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { ResidentDataset } from '../src/engine/residentData.js';
+import { packQuads, quadWords } from '../src/augment/quads.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { expectClose, openTestDevice, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 import { gpu as conv2dGpu } from '../src/layers/conv2d.js';
@@ -61,16 +62,20 @@ describe('the written form', () => {
 });
 
 /** Runs augmentation once on `rows` u8 images (capacity ≥ rows) and returns the f32 batch (or the u8 one). */
-async function gpuAugment(pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }, scale = 1, shift = 0): Promise<Float32Array> {
-  return new Float32Array(await gpuAugmentAs('f32', pixels, rows, capacity, image, a, key, scale, shift));
+async function gpuAugment(pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }, scale = 1, shift = 0, source: Source = 'batch'): Promise<Float32Array> {
+  return new Float32Array(await gpuAugmentAs('f32', pixels, rows, capacity, image, a, key, scale, shift, source));
 }
 
-async function gpuAugmentBytes(pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }): Promise<Uint8Array> {
-  return new Uint8Array(await gpuAugmentAs('u8', pixels, rows, capacity, image, a, key));
+async function gpuAugmentBytes(pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }, source: Source = 'batch'): Promise<Uint8Array> {
+  return new Uint8Array(await gpuAugmentAs('u8', pixels, rows, capacity, image, a, key, 1, 0, source));
 }
+
+/** Where the sampler reads: an uploaded batch of bytes, or a data set kept in GPU memory as quads (identity order). */
+type Source = 'batch' | 'dataset';
 
 async function gpuAugmentAs(
   form: 'u8' | 'f32', pixels: Uint8Array, rows: number, capacity: number, image: ImageSize, a: Augmentation, key: { seed: number; step: number }, scale = 1, shift = 0,
+  source: Source = 'batch',
 ): Promise<ArrayBuffer> {
   const F = image[0] * image[1] * image[2];
   const device = gpu.device;
@@ -79,18 +84,25 @@ async function gpuAugmentAs(
   padded.set(pixels.subarray(0, rows * F));
   padded.fill(200, rows * F); // rows past the batch hold junk, which must not show
   device.queue.writeBuffer(input, 0, padded);
+  const resident = source === 'dataset'
+    ? new ResidentDataset(device, { name: 'set', images: pixels.subarray(0, rows * F), labels: new Uint8Array(rows), count: rows, features: F }, image)
+    : undefined;
+  resident?.writeOrder(Uint32Array.from({ length: rows }, (_, i) => i));
   const output = storageBuffer(device, capacity * F * (form === 'u8' ? 1 : 4), 'augmented');
+  device.queue.writeBuffer(output, 0, new Uint8Array(output.size).fill(7));
   const batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
   // The fields start as junk too: rows past the batch must not read them.
   const fields = [0, 1].map(() => storageBuffer(device, elasticFieldBytes(capacity, image), 'elastic field'));
   for (const f of fields) device.queue.writeBuffer(f, 0, new Float32Array(f.size / 4).fill(1e6));
   device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), { rows, ...key }));
   const result = await withErrorScope(device, async () => {
-    const buffers = { input: { buffer: input }, output: { buffer: output }, batch: { buffer: batch }, elastic: { blurredRows: { buffer: fields[0] }, displacement: { buffer: fields[1] } } };
+    const read = resident ? { input: { buffer: resident.images }, order: { buffer: resident.order } } : { input: { buffer: input } };
+    const buffers = { ...read, output: { buffer: output }, batch: { buffer: batch }, elastic: { blurred: { buffer: fields[0] }, displacement: { buffer: fields[1] } } };
     await runDispatches(device, augmentDispatches(cache, buffers, capacity, image, a, { pixelScale: scale, pixelShift: shift }, form));
-    return readBuffer(device, output);
+    return (await readBuffer(device, output)).slice(0, capacity * F * (form === 'u8' ? 1 : 4)); // not the buffer's padding
   });
   for (const b of [input, output, batch, ...fields]) b.destroy();
+  resident?.destroy();
   return result;
 }
 
@@ -131,19 +143,30 @@ describe('augmentImages against its float64 twin', () => {
     expect(got.subarray(37 * 784).every((v) => v === 0), 'rows past the batch are zero').toBe(true);
   });
 
+  // Uploaded batches take augmentImages reading bytes; a data set kept as quads takes augmentLines.
   it.each([
     ['every distortion, 300 digits', [1, 28, 28] as ImageSize, FULL],
     ['large angles and shears, strong shifts (rows pushed over the border)', [1, 28, 28] as ImageSize, { rotate: 180, shear: 0.8, scale: 0.5, shift: 9 }],
     ['elastic alone, strong', [1, 28, 28] as ImageSize, { elastic: { alpha: 60, sigma: 2.5 } }],
-  ])('%s: within 1e-5 per pixel', async (_, image, a) => {
+  ].flatMap(([name, image, a]) => (['batch', 'dataset'] as const).map((source) => [`${name}, from the ${source}`, image, a, source] as const)))('%s: within 1e-5 per pixel', async (_, image, a, source) => {
     const key = { seed: 7, step: 123 };
-    const got = await gpuAugment(digits, 300, 300, image, a, key);
-    expectClose(got, twin(digits, 300, image, a, key), 1e-5, 0, 'augmentImages');
+    const got = await gpuAugment(digits, 300, 302, image as ImageSize, a as Augmentation, key, 1, 0, source);
+    expectClose(got.subarray(0, 300 * 784), twin(digits, 300, image as ImageSize, a as Augmentation, key), 1e-5, 0, `augment from the ${source}`);
+    expect(got.subarray(300 * 784).every((v) => v === 0), 'rows past the batch are zero').toBe(true);
   });
 
-  it('the u8 form that training reads is the twin rounded to the nearest byte; zero ranges give the input bytes', async () => {
+  it('a sample on the far edge of a data set\'s last image reads zeros past its quads (shift pushes every row over the border)', async () => {
+    const white = new Uint8Array(3 * 784).fill(255);
+    const a = { shift: 30 };
+    for (const step of [1, 2, 3]) {
+      const got = await gpuAugment(white, 3, 3, [1, 28, 28], a, { seed: 2, step }, 1, 0, 'dataset');
+      expectClose(got, twin(white, 3, [1, 28, 28], a, { seed: 2, step }), 1e-5, 0, 'far edge');
+    }
+  });
+
+  it.each(['batch', 'dataset'] as const)('the u8 form that training reads is the twin rounded to the nearest byte; zero ranges give the input bytes (from the %s)', async (source) => {
     const key = { seed: 7, step: 123 };
-    const got = await gpuAugmentBytes(digits, 300, 304, [1, 28, 28], FULL, key);
+    const got = await gpuAugmentBytes(digits, 300, 304, [1, 28, 28], FULL, key, source);
     const want = twin(digits, 300, [1, 28, 28], FULL, key);
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - 255 * Math.min(Math.max(want[i], 0), 1)));
@@ -152,18 +175,51 @@ describe('augmentImages against its float64 twin', () => {
     augmentImageBytes(rounded, digits, 300, [1, 28, 28], FULL, key);
     expect(rounded.filter((v, i) => v === got[i]).length / rounded.length, 'only ties may round apart').toBeGreaterThan(0.999);
     expect(got.subarray(300 * 784).every((v) => v === 0), 'rows past the batch are zero').toBe(true);
-    const identity = await gpuAugmentBytes(digits, 37, 40, [1, 28, 28], {}, key);
+    const identity = await gpuAugmentBytes(digits, 37, 40, [1, 28, 28], {}, key, source);
     expect(Array.from(identity.subarray(0, 37 * 784))).toEqual(Array.from(digits.subarray(0, 37 * 784)));
   });
 
-  it('an odd three-channel image (a CNN input), noise to the border, and MNIST normalization: within 1e-5 · scale', async () => {
-    const image: ImageSize = [3, 13, 11];
-    const pixels = noisyImages(37, 3 * 13 * 11);
+  // 3×13×11 as f32 takes augmentLines from quads; 3×20×45 (lines of 135 samples, over MAX_LINE_SAMPLES) and
+  // 1×4×7 as u8 (lines of 7 bytes, not whole words) take augmentImages reading quads.
+  it.each([
+    [[3, 13, 11], 'f32', 'batch'], [[3, 13, 11], 'f32', 'dataset'], [[3, 20, 45], 'u8', 'dataset'], [[3, 20, 45], 'f32', 'dataset'], [[1, 4, 7], 'u8', 'dataset'],
+  ] as const)('odd CNN-shaped images %j as %s, noise to the border, from the %s: within 1e-5 · scale of the twin', async (shape, form, source) => {
+    const image: ImageSize = [...shape];
+    const F = image[0] * image[1] * image[2];
+    const pixels = noisyImages(37, F);
     const key = { seed: 1, step: 2 };
-    const [scale, shift] = [1 / 0.3081, -0.1307 / 0.3081];
-    const got = await gpuAugment(pixels, 37, 41, image, FULL, key, scale, shift);
-    expectClose(got.subarray(0, 37 * 429), twin(pixels, 37, image, FULL, key, scale, shift), 1e-5 * scale, 0, 'augmentImages 3×13×11');
-    expect(got.subarray(37 * 429).every((v) => v === 0)).toBe(true);
+    const a: Augmentation = { ...FULL, elastic: { alpha: 20, sigma: 2 } };
+    const [scale, shift] = form === 'f32' ? [1 / 0.3081, -0.1307 / 0.3081] : [1, 0];
+    const want = twin(pixels, 37, image, a, key, scale, shift);
+    if (form === 'f32') {
+      const got = await gpuAugment(pixels, 37, 41, image, a, key, scale, shift, source);
+      expectClose(got.subarray(0, 37 * F), want, 1e-5 * scale, 0, `augment ${image.join('×')}`);
+      expect(got.subarray(37 * F).every((v) => v === 0)).toBe(true);
+    } else {
+      const got = await gpuAugmentBytes(pixels, 37, 41, image, a, key, source);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - 255 * Math.min(Math.max(want[i], 0), 1)));
+      expect(worst, 'half a level, plus the f32 form\'s 1e-5').toBeLessThanOrEqual(0.5 + 255e-5);
+      expect(got.subarray(37 * F).every((v) => v === 0)).toBe(true);
+    }
+  });
+
+  it('quads hold each cell\'s four pixels, zero outside the image, and the padding the far corner reads', () => {
+    const image: ImageSize = [2, 2, 3]; // channels-last: pixel (x, y) channel c at (y · 3 + x) · 2 + c
+    const pixels = Uint8Array.from({ length: 12 }, (_, i) => i + 1);
+    const out = new Uint32Array(quadWords(1, image)).fill(0xdeadbeef);
+    packQuads(out, pixels, 0, 1, image);
+    const px = (x: number, y: number, c: number) => (x < 0 || y < 0 || x >= 3 || y >= 2 ? 0 : pixels[(y * 3 + x) * 2 + c]);
+    for (let y0 = -1; y0 < 2; y0++) {
+      for (let x0 = -1; x0 < 3; x0++) {
+        for (let c = 0; c < 2; c++) {
+          const word = out[((y0 + 1) * 4 + x0 + 1) * 2 + c];
+          expect([word & 255, (word >>> 8) & 255, (word >>> 16) & 255, word >>> 24]).toEqual([px(x0, y0, c), px(x0 + 1, y0, c), px(x0, y0 + 1, c), px(x0 + 1, y0 + 1, c)]);
+        }
+      }
+    }
+    expect(out.length).toBe(3 * 4 * 2 + (3 + 2) * 2);
+    expect(out.subarray(24).every((w) => w === 0xdeadbeef), 'packQuads leaves the padding (zero in a new GPU buffer)').toBe(true);
   });
 
   it('the same (seed, step, row) gives the same image; another step, seed or row another', async () => {
@@ -232,19 +288,25 @@ describe('augmentImages against its float64 twin', () => {
 });
 
 describe('gathered and distorted in one pass', () => {
-  it.each(['u8', 'f32'] as const)('reading rows order[start + r] of a data set gives, bit for bit, the distortion of the gathered batch (%s)', async (form) => {
+  // A batch gathered from the data set's quads: affine maps give the uploaded rows' distortion (the same
+  // arithmetic, one load for four; as u8, quads read bytes with unpack4x8unorm, rows by shifting them out, which may
+  // round a tie apart); with an elastic field the blurs run in the other order, so the images agree to f32 rounding.
+  it.each([
+    ['u8', [1, 28, 28], { rotate: 12, scale: 0.12, shear: 0.1, shift: 2 }], ['f32', [3, 13, 11], { rotate: 12, scale: 0.12, shear: 0.1, shift: 2 }],
+    ['f32', [1, 28, 28], FULL], ['f32', [3, 13, 11], FULL],
+  ] as const)('reading images order[start + r] of a data set kept as quads (%s, %j, %j)', async (form, shape, a) => {
     const [rows, capacity, count, start] = [23, 26, 90, 41];
-    const image: ImageSize = form === 'u8' ? [1, 28, 28] : [3, 13, 11];
+    const image: ImageSize = [...shape];
     const F = image[0] * image[1] * image[2];
     const data = { name: 'set', images: noisyImages(count, F), labels: Uint8Array.from({ length: count }, (_, i) => (i * 7) % 10), count, features: F };
     const order = Uint32Array.from({ length: count }, (_, i) => (i * 37 + 11) % count); // 37 is prime to 90: a permutation
     const key = { seed: 4, step: 6 };
     const batchRows = new Uint8Array(rows * F);
     for (let r = 0; r < rows; r++) batchRows.set(data.images.subarray(order[start + r] * F, (order[start + r] + 1) * F), r * F);
-    const want = await gpuAugmentAs(form, batchRows, rows, capacity, image, FULL, key, 1.5, -0.25);
+    const want = await gpuAugmentAs(form, batchRows, rows, capacity, image, a, key, 1.5, -0.25);
 
     const device = gpu.device;
-    const resident = new ResidentDataset(device, data);
+    const resident = new ResidentDataset(device, data, image);
     resident.writeOrder(order);
     const output = storageBuffer(device, capacity * F * (form === 'u8' ? 1 : 4), 'augmented');
     device.queue.writeBuffer(output, 0, new Uint8Array(output.size).fill(7));
@@ -253,17 +315,24 @@ describe('gathered and distorted in one pass', () => {
     device.queue.writeBuffer(batch, 0, packBatchUniform(new UniformWords(BATCH_UNIFORM_BYTES), { rows, start, ...key }));
     const fields = [0, 1].map(() => storageBuffer(device, elasticFieldBytes(capacity, image), 'elastic field'));
     const [got, gotLabels] = await withErrorScope(device, async () => {
-      const buffers = { input: { buffer: resident.images }, order: { buffer: resident.order }, output: { buffer: output }, batch: { buffer: batch }, elastic: { blurredRows: { buffer: fields[0] }, displacement: { buffer: fields[1] } } };
+      const buffers = { input: { buffer: resident.images }, order: { buffer: resident.order }, output: { buffer: output }, batch: { buffer: batch }, elastic: { blurred: { buffer: fields[0] }, displacement: { buffer: fields[1] } } };
       await runDispatches(device, [
         testOps(device).gatherLabels({ buffer: labels }, { buffer: resident.labels }, { buffer: resident.order }, { buffer: batch }, capacity),
-        ...augmentDispatches(cache, buffers, capacity, image, FULL, { pixelScale: 1.5, pixelShift: -0.25 }, form),
+        ...augmentDispatches(cache, buffers, capacity, image, a, { pixelScale: 1.5, pixelShift: -0.25 }, form),
       ]);
       return [await readBuffer(device, output), await readBuffer(device, labels)];
     });
     for (const b of [output, labels, batch, ...fields]) b.destroy();
     resident.destroy();
     const bytes = capacity * F * (form === 'u8' ? 1 : 4); // buffers are padded past that
-    expect(new Uint8Array(got, 0, bytes)).toEqual(new Uint8Array(want, 0, bytes));
+    // Each within 1e-5 · 1.5 (the pixel scale) of the twin.
+    if ((a as Augmentation).elastic) expectClose(new Float32Array(got, 0, capacity * F), new Float32Array(want, 0, capacity * F), 3e-5, 0, 'quads against rows');
+    else if (form === 'f32') expect(new Uint8Array(got, 0, bytes)).toEqual(new Uint8Array(want, 0, bytes));
+    else {
+      const [g, w] = [new Uint8Array(got, 0, bytes), new Uint8Array(want, 0, bytes)];
+      expect(g.every((v, i) => Math.abs(v - w[i]) <= 1)).toBe(true);
+      expect(g.filter((v, i) => v !== w[i]).length, 'only ties may round apart').toBeLessThanOrEqual(bytes / 1000);
+    }
     expect(Array.from(new Uint32Array(gotLabels, 0, capacity))).toEqual(Array.from({ length: capacity }, (_, r) => (r < rows ? data.labels[order[start + r]] : 0)));
   });
 });
@@ -279,13 +348,15 @@ describe('augmentation in training', () => {
     const internals = modelInternals(model);
     const plan = internals.plan('train', 64, FULL);
     expect(plan.batchInput.map((d) => d.label)).toEqual(['elasticRows 64×28×28', 'elasticColumns 64×28×28', 'augmentImages 64×1×28×28 u8']);
-    const resident = new ResidentDataset(gpu.device, train);
-    expect(plan.gatherFrom(resident).map((d) => d.label)).toEqual(['gatherLabels 64', 'elasticRows 64×28×28', 'elasticColumns 64×28×28', 'augmentImages 64×1×28×28 u8 from the data set']);
+    const [quads, rows] = [new ResidentDataset(gpu.device, train, [1, 28, 28]), new ResidentDataset(gpu.device, train)];
+    expect(plan.gatherFrom(quads).map((d) => d.label)).toEqual(['gatherLabels 64', 'elasticNoiseColumns 64×28×28', 'augmentLines 64×1×28×28 u8 from the data set']);
+    expect(() => plan.gatherFrom(rows)).toThrow(/gatherFrom: train is kept as rows, the plan reads quads of 1×28×28/);
     for (const other of [internals.plan('train', 64), internals.plan('evaluate', 200, FULL)]) {
       expect([...other.batchInput, ...other.forward].some((d) => d.label.startsWith('augment')), 'plain and evaluation plans never distort').toBe(false);
     }
-    expect(internals.plan('train', 64).gatherFrom(resident).map((d) => d.label)).toEqual(['gatherBatch 64×784']);
-    resident.destroy();
+    expect(internals.plan('train', 64).gatherFrom(rows).map((d) => d.label)).toEqual(['gatherBatch 64×784']);
+    quads.destroy();
+    rows.destroy();
     const last = history.at(-1)!.validation!;
     expect(await model.evaluate(validation)).toEqual(last);
     expect(model.recipe?.augment).toEqual(FULL);

@@ -2,7 +2,8 @@
 // every family and epilogue, and the loss kernels reading the one Batch struct.
 import { describe, expect, it } from 'vitest';
 import { BATCH_STRUCT } from '../shaders/batchUniform.js';
-import { augmentBindings, augmentImagesShader, ELASTIC_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader, elasticRowsShader } from '../shaders/augment.js';
+import { AUGMENT_LINES_BINDINGS, augmentBindings, augmentImagesShader, augmentLinesShader } from '../shaders/augment.js';
+import { ELASTIC_COLUMNS_BINDINGS, ELASTIC_NOISE_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader, elasticNoiseColumnsShader, elasticRowsShader } from '../shaders/elastic.js';
 import { BIAS_GRAD_BINDINGS, biasGradShader } from '../shaders/biasGrad.js';
 import { declaredBindings, inBindingOrder, input, output } from '../shaders/bindings.js';
 import { GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, gatherBatchShader, gatherLabelsShader } from '../shaders/gatherBatch.js';
@@ -34,6 +35,7 @@ describe('binding lists match the WGSL', () => {
     const elastic = { capacity: 3, height: 5, width: 6, alpha: 2, taps: [0.25, 0.5, 0.25], drawsStart: 8 };
     expect(declaredBindings(elasticRowsShader(64, elastic))).toEqual(ELASTIC_ROWS_BINDINGS);
     expect(declaredBindings(elasticColumnsShader(64, elastic))).toEqual(ELASTIC_COLUMNS_BINDINGS);
+    expect(declaredBindings(elasticNoiseColumnsShader(64, elastic))).toEqual(ELASTIC_NOISE_COLUMNS_BINDINGS);
     expect(declaredBindings(gatherLabelsShader(64, 16))).toEqual(GATHER_LABELS_BINDINGS);
     for (const withField of [true, false]) {
       for (const form of ['u8', 'f32'] as const) {
@@ -41,6 +43,9 @@ describe('binding lists match the WGSL', () => {
           const code = augmentImagesShader(16, { capacity: 3, channels: 1, height: 5, width: 8, pixelScale: 1, pixelShift: 0, rotate: 0.1, scale: 0, shear: 0, shift: 1, elastic: withField, output: form, source });
           expect(declaredBindings(code)).toEqual(augmentBindings(withField, source));
         }
+        const shape = { capacity: 3, channels: 1, height: 5, width: 8, pixelScale: 1, pixelShift: 0, rotate: 0.1, scale: 0, shear: 0, shift: 1, elastic: withField, output: form, source: 'dataset' as const };
+        const lines = augmentLinesShader(64, shape, withField ? { alpha: 2, taps: [0.25, 0.5, 0.25] } : undefined);
+        expect(declaredBindings(lines)).toEqual(AUGMENT_LINES_BINDINGS(withField));
       }
     }
     for (const gradient of [true, false]) {

@@ -1,34 +1,39 @@
-// The GPU ops of augmentation (shaders/augment.ts), under their WGSL entry points' names: the elastic field in
-// two passes when the recipe has one, then augmentImages. Their float64 twin is ./reference.ts.
+// The GPU ops of augmentation, under their WGSL entry points' names (shaders/augment.ts, shaders/elastic.ts). A
+// data set kept in GPU memory as quads takes augmentLines, its elastic field in one pass before it
+// (elasticNoiseColumns); an uploaded batch of bytes, or lines too long to unroll, take augmentImages, its field in
+// two (elasticRows, elasticColumns). Their float64 twin is ./reference.ts.
 import {
-  augmentBindings, augmentImagesShader, ELASTIC_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader,
-  elasticRowsShader, type ElasticShape,
+  AUGMENT_LINES_BINDINGS, augmentBindings, augmentImagesShader, augmentLinesShader, linesFit, type AugmentShape,
 } from '../../shaders/augment.js';
+import {
+  ELASTIC_COLUMNS_BINDINGS, ELASTIC_NOISE_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader,
+  elasticNoiseColumnsShader, elasticRowsShader, type ElasticShape,
+} from '../../shaders/elastic.js';
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from '../gpu/dispatch.js';
 import { ELASTIC_DRAWS_START, gaussianTaps, type Augmentation, type ImageSize } from './spec.js';
 
 /**
- * What augmentation reads and writes: the u8 batch (or, with `order`, a whole u8 data set whose row order[start +
- * r] is the batch's row r), the distorted batch, the Batch uniform, and for elastic distortion two
- * [capacity × H × W] vec2f fields.
+ * What augmentation reads and writes: the u8 batch, or with `order` a whole data set as quads (src/augment/quads.ts)
+ * whose image order[start + r] is the batch's row r; the distorted batch; the Batch uniform; and for elastic
+ * distortion two [capacity × H × W] vec2f fields (augmentLines uses only `blurred`).
  */
 export interface AugmentBuffers {
   input: BufferSlice;
   order?: BufferSlice;
   output: BufferSlice;
   batch: BufferSlice;
-  elastic?: { blurredRows: BufferSlice; displacement: BufferSlice };
+  elastic?: { blurred: BufferSlice; displacement: BufferSlice };
 }
 
-/** Bytes of each elastic field buffer (blurredRows, displacement) for `capacity` rows of `image`. */
+/** Bytes of each elastic field buffer (blurred, displacement) for `capacity` rows of `image`. */
 export const elasticFieldBytes = (capacity: number, image: ImageSize): number => capacity * image[1] * image[2] * 8;
 
-/** Invocations per workgroup of the two elastic passes (one invocation per image row or column). */
-const ELASTIC_WORKGROUP = 64;
+/** Invocations per workgroup of the elastic passes and augmentLines (one invocation per image row, column or line). */
+const PER_LINE_WORKGROUP = 64;
 
 /**
- * output[capacity × F] = augmentImages(input[capacity × F] u8 pixels), keyed by the Batch uniform's seed and step:
- * u8 (rounded to bytes, read by the first layer as plain pixels) or f32 (normalized with `pixels`).
+ * output[capacity × F] = the distorted batch, keyed by the Batch uniform's seed and step: u8 (rounded to bytes,
+ * read by the first layer as plain pixels) or f32 (normalized with `pixels`).
  */
 export function augmentDispatches(
   cache: PipelineCache, buffers: AugmentBuffers, capacity: number, image: ImageSize, a: Augmentation,
@@ -36,34 +41,40 @@ export function augmentDispatches(
 ): Dispatch[] {
   const [channels, height, width] = image;
   const hw = height * width;
-  const dispatches: Dispatch[] = [];
+  const F = channels * hw;
   const elastic = a.elastic !== undefined;
-  if (a.elastic) {
-    if (!buffers.elastic) throw new Error('augmentDispatches: elastic distortion needs its two field buffers');
-    const taps = gaussianTaps(a.elastic.sigma);
-    const e: ElasticShape = { capacity, height, width, alpha: a.elastic.alpha, taps, drawsStart: ELASTIC_DRAWS_START };
-    const { blurredRows, displacement } = buffers.elastic;
-    const passCost = { flops: capacity * hw * 4 * taps.length, bytes: capacity * hw * 16 };
-    dispatches.push(
-      makeDispatch(cache, `elasticRows ${capacity}×${height}×${width}`, elasticRowsShader(ELASTIC_WORKGROUP, e), 'elasticRows', ELASTIC_ROWS_BINDINGS,
-        { blurredRows, batch: buffers.batch }, capacity * height, ELASTIC_WORKGROUP, passCost),
-      makeDispatch(cache, `elasticColumns ${capacity}×${height}×${width}`, elasticColumnsShader(ELASTIC_WORKGROUP, e), 'elasticColumns', ELASTIC_COLUMNS_BINDINGS,
-        { blurredRows, displacement, batch: buffers.batch }, capacity * width, ELASTIC_WORKGROUP, passCost),
-    );
-  }
+  if (elastic && !buffers.elastic) throw new Error('augmentDispatches: elastic distortion needs its field buffers');
   const source = buffers.order ? 'dataset' : 'batch';
-  const code = augmentImagesShader(workgroupSize, {
+  const shape: AugmentShape = {
     capacity, channels, height, width, ...pixels, output, elastic, source,
     rotate: ((a.rotate ?? 0) * Math.PI) / 180, scale: a.scale ?? 0, shear: a.shear ?? 0, shift: a.shift ?? 0,
-  });
-  const F = channels * hw;
-  const cost = { flops: capacity * F * 20, bytes: capacity * F * (output === 'u8' ? 2 : 5) + (elastic ? capacity * hw * 8 : 0) };
-  const bound = {
-    input: buffers.input, output: buffers.output, batch: buffers.batch,
-    ...(buffers.order && { order: buffers.order }), ...(elastic && { displacement: buffers.elastic!.displacement }),
   };
-  const label = `augmentImages ${capacity}×${channels}×${height}×${width} ${output}${source === 'dataset' ? ' from the data set' : ''}`;
-  dispatches.push(makeDispatch(cache, label, code, 'augmentImages', augmentBindings(elastic, source),
-    bound, capacity * workgroupSize, workgroupSize, cost));
+  const taps = a.elastic ? gaussianTaps(a.elastic.sigma) : new Float32Array(0);
+  const e: ElasticShape = { capacity, height, width, alpha: a.elastic?.alpha ?? 0, taps, drawsStart: ELASTIC_DRAWS_START };
+  const passCost = { flops: capacity * hw * 4 * taps.length, bytes: capacity * hw * 16 };
+  const sampleCost = { flops: capacity * F * 20, bytes: capacity * F * (output === 'u8' ? 5 : 8) + (elastic ? capacity * hw * 8 : 0) };
+  const field = (kernel: string, code: string, bindings: Parameters<typeof makeDispatch>[4], bound: Record<string, BufferSlice>, lines: number) =>
+    makeDispatch(cache, `${kernel} ${capacity}×${height}×${width}`, code, kernel, bindings, { ...bound, batch: buffers.batch }, capacity * lines, PER_LINE_WORKGROUP, passCost);
+  const label = (kernel: string) => `${kernel} ${capacity}×${channels}×${height}×${width} ${output}${source === 'dataset' ? ' from the data set' : ''}`;
+  const common = { input: buffers.input, output: buffers.output, batch: buffers.batch, ...(buffers.order && { order: buffers.order }) };
+
+  if (source === 'dataset' && linesFit(shape)) {
+    const blurred = buffers.elastic?.blurred;
+    return [
+      ...(elastic ? [field('elasticNoiseColumns', elasticNoiseColumnsShader(PER_LINE_WORKGROUP, e), ELASTIC_NOISE_COLUMNS_BINDINGS, { blurredColumns: blurred! }, width)] : []),
+      makeDispatch(cache, label('augmentLines'), augmentLinesShader(PER_LINE_WORKGROUP, shape, elastic ? { alpha: e.alpha, taps } : undefined), 'augmentLines',
+        AUGMENT_LINES_BINDINGS(elastic), { ...common, ...(elastic && { blurredColumns: blurred! }) }, capacity * height, PER_LINE_WORKGROUP, sampleCost),
+    ];
+  }
+  const dispatches: Dispatch[] = [];
+  if (elastic) {
+    const { blurred, displacement } = buffers.elastic!;
+    dispatches.push(
+      field('elasticRows', elasticRowsShader(PER_LINE_WORKGROUP, e), ELASTIC_ROWS_BINDINGS, { blurredRows: blurred }, height),
+      field('elasticColumns', elasticColumnsShader(PER_LINE_WORKGROUP, e), ELASTIC_COLUMNS_BINDINGS, { blurredRows: blurred, displacement }, width),
+    );
+  }
+  dispatches.push(makeDispatch(cache, label('augmentImages'), augmentImagesShader(workgroupSize, shape), 'augmentImages', augmentBindings(elastic, source),
+    { ...common, ...(elastic && { displacement: buffers.elastic!.displacement }) }, capacity * workgroupSize, workgroupSize, sampleCost));
   return dispatches;
 }

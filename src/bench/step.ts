@@ -29,7 +29,7 @@ export async function stepBreakdown(model: Model, batchSize: number, augment?: A
   const optimizer = internals.useOptimizer({ kind: 'adam', lr: 1e-3 });
   // fit gathers each batch from a training set kept in GPU memory; here a set of one batch of blank images.
   const F = model.sizes[0];
-  const data = new ResidentDataset(model.device, { name: 'bench', images: new Uint8Array(batchSize * F), labels: new Uint8Array(batchSize), count: batchSize, features: F });
+  const data = new ResidentDataset(model.device, { name: 'bench', images: new Uint8Array(batchSize * F), labels: new Uint8Array(batchSize), count: batchSize, features: F }, plan.augmentImage);
   data.writeOrder(Uint32Array.from({ length: batchSize }, (_, i) => i));
   plan.writeBatch({ rows: batchSize });
   const step = [...plan.gatherFrom(data), ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];

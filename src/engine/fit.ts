@@ -6,7 +6,7 @@
 import { packBatchUniform } from '../../shaders/batchUniform.js';
 import { checkDataset, type AnyDataset, type InputKind } from '../data/dataset.js';
 import { BadInputError, DivergedError } from '../errors.js';
-import { augmentedImageOf, checkAugmentation, type Augmentation } from '../augment/spec.js';
+import { augmentedImageOf, checkAugmentation, type Augmentation, type ImageSize } from '../augment/spec.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { codeHash } from '../gpu/codeHash.js';
@@ -113,7 +113,8 @@ export interface FitOptions extends TrainingRecipe {
   restoreBest?: boolean;
   /**
    * Keep the training set in GPU memory and gather batches there, when it fits one binding (default: the
-   * variants' choice, on for GPUs). Needed for more than one step per submission.
+   * variants' choice, on for GPUs; always on with augment, which keeps it as quads, four times its bytes).
+   * Needed for more than one step per submission.
    */
   gpuResidentData?: boolean;
 }
@@ -156,7 +157,7 @@ export interface TrainingView {
   plan(mode: PlanMode, capacity: number, augmentation?: Augmentation): ModelPlan;
   useOptimizer(config: OptimizerConfig & { reset?: boolean }): GpuOptimizer;
   maxNormDispatches(c: number): Dispatch[];
-  residentData(data: AnyDataset): ResidentDataset;
+  residentData(data: AnyDataset, quads?: ImageSize): ResidentDataset;
   readStats(plan: ModelPlan, rows: number): Promise<{ lossSum: number; correct: number }>;
   evaluate(data: AnyDataset): Promise<Evaluation>;
   whileDeviceLives<T>(body: () => Promise<T>): Promise<T>;
@@ -205,7 +206,18 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
     optimizer: m.useOptimizer(options.optimizer),
     constraints: options.maxNorm === undefined ? [] : m.maxNormDispatches(options.maxNorm),
   }));
-  const trained = kernelRecord([...plan.batchInput, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints]);
+  // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
+  // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
+  // Asking for several steps per submission asks for the data on the GPU, which they need. Augmented fits keep
+  // it there as quads, which the distortion samples four times faster than rows (src/augment/quads.ts).
+  if (options.gpuResidentData === false && (asked ?? 1) > 1) throw new BadInputError('stepsPerSubmit > 1 needs gpuResidentData');
+  const keepOnGpu = options.gpuResidentData ?? ((asked ?? 1) > 1 || augment !== undefined || (m.choices.gpuResidentData ?? false));
+  const quads = plan.augmentImage;
+  const resident = keepOnGpu && ResidentDataset.fits(m.device, train, quads) ? m.residentData(train, quads) : null;
+  const uploader = resident ? null : new BatchUploader(plan, m.architecture.inputs);
+  const batchInput = resident ? plan.gatherFrom(resident) : plan.batchInput;
+  const stepDispatches = [...batchInput, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
+  const trained = kernelRecord(stepDispatches);
   const resumedFrom = m.kernels.resumedFrom;
   if (resumedFrom && resumedFrom.digest !== trained.digest) {
     const changed = trained.matmuls.filter((label, i) => label !== resumedFrom.matmuls[i]);
@@ -213,15 +225,6 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
   }
   m.kernels = { trained };
   m.lastRecipe = { batchSize, optimizer: optimizer.config, schedule: options.schedule, labelSmoothing, maxNorm: options.maxNorm, ...(augment ? { augment } : {}) };
-  // The training set stays in GPU memory when it fits one binding: batches are gathered there, and a step
-  // uploads only its uniforms, several steps to a submission. Otherwise the host uploads each batch.
-  // Asking for several steps per submission asks for the data on the GPU, which they need.
-  if (options.gpuResidentData === false && (asked ?? 1) > 1) throw new BadInputError('stepsPerSubmit > 1 needs gpuResidentData');
-  const keepOnGpu = options.gpuResidentData ?? ((asked ?? 1) > 1 || (m.choices.gpuResidentData ?? false));
-  const resident = keepOnGpu && ResidentDataset.fits(m.device, train) ? m.residentData(train) : null;
-  const uploader = resident ? null : new BatchUploader(plan, m.architecture.inputs);
-  const batchInput = resident ? plan.gatherFrom(resident) : plan.batchInput;
-  const stepDispatches = [...batchInput, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
   const stepsPerEpoch = Math.ceil(train.count / batchSize);
   // The schedule runs over the whole run: the epochs done before this fit (a resume) and this fit's.
   const clock = { stepsPerEpoch, totalSteps: (m.epochsDone + epochs) * stepsPerEpoch };

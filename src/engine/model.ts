@@ -28,7 +28,7 @@ import { sliceOf, slotOf } from './paramLayout.js';
 import { DEFAULT_VARIANTS, defaultVariantsFor, type VariantChoices } from '../gpu/variants.js';
 import { checkPrecision, halfPrecisionVariants, type Precision } from '../gpu/precision.js';
 import { adapterOfDevice } from '../gpu/device.js';
-import { augmentedImageOf, formatAugmentation, type Augmentation } from '../augment/spec.js';
+import { augmentedImageOf, formatAugmentation, type Augmentation, type ImageSize } from '../augment/spec.js';
 
 export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
 export { modelInternals, type ModelInternals } from './internals.js';
@@ -280,7 +280,7 @@ export class Model {
       plan: (mode, capacity, augmentation) => this.plan(mode, capacity, augmentation),
       useOptimizer: (config) => this.useOptimizer(config),
       maxNormDispatches: (c) => this.maxNormDispatches(c),
-      residentData: (data) => this.residentData(data),
+      residentData: (data, quads) => this.residentData(data, quads),
       readStats: (plan, rows) => this.readStats(plan, rows),
       evaluate: (data) => this.evaluate(data),
       whileDeviceLives: (body) => this.whileDeviceLives(body),
@@ -528,11 +528,11 @@ export class Model {
     return dispatches;
   }
 
-  /** The training set in GPU memory, uploaded on first use and kept while fit is given the same one. */
-  private residentData(train: AnyDataset): ResidentDataset {
-    if (this.resident?.data !== train) {
+  /** The training set in GPU memory (as quads of `quads`, for augmentation), uploaded on first use and kept while fit is given the same one. */
+  private residentData(train: AnyDataset, quads?: ImageSize): ResidentDataset {
+    if (!this.resident?.holds(train, quads)) {
       this.resident?.destroy();
-      this.resident = new ResidentDataset(this.device, train);
+      this.resident = new ResidentDataset(this.device, train, quads);
     }
     return this.resident;
   }

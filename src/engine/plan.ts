@@ -87,8 +87,11 @@ export class ModelPlan {
   readonly probabilities?: GPUBuffer;
   readonly probabilitiesStaging?: GPUBuffer;
 
-  /** What makes the first layer's input from the uploaded batch (plan.input): augmentation, or nothing. */
-  readonly batchInput: Dispatch[] = [];
+  /**
+   * Training plans that augment: the image size their distortion takes, and the layout a data set kept in GPU
+   * memory must have for gatherFrom (ResidentDataset's quads).
+   */
+  readonly augmentImage?: ImageSize;
   readonly forward: Dispatch[] = [];
   readonly loss: Dispatch[] = [];
   readonly backward: Dispatch[] = [];
@@ -130,11 +133,13 @@ export class ModelPlan {
       const augmented = whole(this.buffer(bytes ? (B * inputs) / 4 : B * inputs, 'augmented input'));
       const fieldFloats = elasticFieldBytes(B, augment.image) / 4;
       const elastic = augment.augmentation.elastic
-        ? { blurredRows: whole(this.buffer(fieldFloats, 'elastic blurred rows')), displacement: whole(this.buffer(fieldFloats, 'elastic displacement')) }
+        ? { blurred: whole(this.buffer(fieldFloats, 'elastic blurred noise')), displacement: whole(this.buffer(fieldFloats, 'elastic displacement')) }
         : undefined;
+      this.augmentImage = augment.image;
       this.augmentFrom = (source) => augmentDispatches(ops.cache, { ...source, output: augmented, batch: whole(this.batch), elastic }, B, augment.image,
         augment.augmentation, pixels, bytes ? 'u8' : 'f32', ops.choices.augment?.workgroupSize);
-      this.batchInput.push(...this.augmentFrom({ input: flow.act }));
+      const uploaded = flow.act;
+      this.makeBatchInput = () => this.augmentFrom!({ input: uploaded });
       flow = bytes ? { act: augmented, grad: null, pixels } : { act: augmented, grad: null };
     }
     const backward: Dispatch[][] = [];
@@ -177,8 +182,19 @@ export class ModelPlan {
     if (training) for (const dispatches of backward.reverse()) this.backward.push(...dispatches);
   }
 
-  /** The augmentation dispatches reading `input` (with `order`: a data set's rows), when the plan augments. */
+  /** The augmentation dispatches reading `input` (with `order`: a data set's quads), when the plan augments. */
   private readonly augmentFrom?: (source: { input: BufferSlice; order?: BufferSlice }) => Dispatch[];
+  private makeBatchInput?: () => Dispatch[];
+  private builtBatchInput?: Dispatch[];
+
+  /**
+   * What makes the first layer's input from the uploaded batch (plan.input): augmentation, or nothing. Built on
+   * first use: a fit that gathers from GPU memory (gatherFrom) never compiles it.
+   */
+  get batchInput(): Dispatch[] {
+    this.builtBatchInput ??= this.makeBatchInput?.() ?? [];
+    return this.builtBatchInput;
+  }
 
   private buffer(floats: number, label: string): GPUBuffer {
     const buffer = storageBuffer(this.model.device, floats * 4, label);
@@ -194,10 +210,13 @@ export class ModelPlan {
 
   /**
    * What makes each training batch from a data set kept in GPU memory, in place of batchInput: gatherBatch
-   * (shaders/gatherBatch.ts), or with augmentation gatherLabels and the distortion reading the data set's rows.
+   * (shaders/gatherBatch.ts), or with augmentation gatherLabels and the distortion reading the data set's quads.
    */
   gatherFrom(data: ResidentDataset): Dispatch[] {
     if (data.kind !== this.inputEncoding.kind) throw new Error(`gatherBatch: ${data.data.name} holds ${data.kind} inputs, the plan takes ${this.inputEncoding.kind}`);
+    if (data.quads?.join() !== this.augmentImage?.join()) {
+      throw new Error(`gatherFrom: ${data.data.name} is kept ${data.quads ? `as quads of ${data.quads.join('×')}` : 'as rows'}, the plan reads ${this.augmentImage ? `quads of ${this.augmentImage.join('×')}` : 'rows'}`);
+    }
     if (this.augmentFrom) {
       return [
         this.ops.gatherLabels(whole(this.labels), whole(data.labels), whole(data.order), whole(this.batch), this.capacity),
