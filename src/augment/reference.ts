@@ -1,5 +1,5 @@
-// The float64 twin of shaders/augment.ts: the same draws (u32 hashes, exact in both), the same Gaussian taps and
-// order of sums, the same sampling; only the arithmetic is float64. The tests hold the GPU to it, and the demo's
+// The float64 twin of shaders/augment.ts and shaders/elastic.ts: the same draws (u32 hashes, exact in both), the
+// same Gaussian taps, the same sampling; only the arithmetic is float64. The tests hold the GPU to it, and the demo's
 // preview grid draws with it (augmentImageBytes: rounded to bytes, as training reads them).
 import { pcgHash } from '../gpu/random.js';
 import { ELASTIC_DRAWS_START, gaussianTaps, type Augmentation, type ImageSize } from './spec.js';
@@ -37,7 +37,10 @@ function affineOf(a: Augmentation, key: AugmentKey, row: number) {
   };
 }
 
-/** α · (G ∗ noise) for one row: [H × W] displacements (x, y), the Gaussian applied along rows, then columns. */
+/**
+ * α · (G ∗ noise) for one row: [H × W] displacements (x, y), the Gaussian applied along rows, then columns (the GPU
+ * blurs columns first where it reads quads; the blur is linear and separable, so only rounding differs).
+ */
 export function elasticField(a: Augmentation, key: AugmentKey, row: number, height: number, width: number): { dx: Float64Array; dy: Float64Array } {
   const n = height * width;
   const dx = new Float64Array(n);

@@ -30,7 +30,7 @@ export type ImageSize = readonly [number, number, number];
 
 /** Largest σ (the Gaussian's radius round(4σ) stays ≤ 64 taps each side). */
 export const MAX_ELASTIC_SIGMA = 16;
-/** Largest side of an image for elastic distortion: the blur is unrolled along each side (shaders/augment.ts). */
+/** Largest side of an image for elastic distortion: the blur is unrolled along each side (shaders/elastic.ts). */
 export const MAX_ELASTIC_SIDE = 64;
 
 const RANGES = {

@@ -54,12 +54,18 @@ export interface Throughput {
   augment: string;
 }
 
-/** Steady-state training speed: a warm-up fit, then a timed one-epoch fit over `steps` full batches. */
+/**
+ * Steady-state training speed: a warm-up fit of a few steps on the same set (which compiles the kernels and, where
+ * fit keeps the set in GPU memory, uploads it, once per fit), then a timed one-epoch fit over `steps` full batches.
+ */
 export async function trainingThroughput(model: Model, data: Dataset, batchSize: number, steps: number, stepsPerSubmit = 1, augment?: Augmentation): Promise<Throughput> {
   const optimizer = { kind: 'adam' as const, lr: 1e-3 };
-  await model.fit(sliceDataset(data, 0, Math.min(data.count, 3 * batchSize)), { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit, augment });
-  await model.kernelsReady();
   const subset = sliceDataset(data, 0, Math.min(data.count, steps * batchSize));
+  let warmUpSteps = 0;
+  await model.fit(subset, {
+    epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit, augment, onStep: () => warmUpSteps++, shouldStop: () => warmUpSteps >= 3,
+  });
+  await model.kernelsReady();
   const [epoch] = await model.fit(subset, { epochs: 1, batchSize, optimizer, progressEvery: 0, stepsPerSubmit, augment });
   const actualSteps = Math.ceil(subset.count / batchSize);
   return {
