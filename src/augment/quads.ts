@@ -21,15 +21,18 @@ export function packQuads(out: Uint32Array, pixels: Uint8Array, first: number, c
   const F = C * H * W;
   const perImage = quadWordsPerImage(C, H, W);
   if (out.length < count * perImage) throw new Error(`packQuads: ${count} images need ${count * perImage} words, got ${out.length}`);
+  // The image inside a border of zeros: cell (gx, gy) reads padded pixels (gx, gy) to (gx + 1, gy + 1).
+  const rowBytes = (W + 2) * C;
+  const padded = new Uint8Array((H + 2) * rowBytes);
   for (let i = 0; i < count; i++) {
     const src = (first + i) * F;
-    const at = (x: number, y: number, c: number) => (x < 0 || y < 0 || x >= W || y >= H ? 0 : pixels[src + (y * W + x) * C + c]);
+    for (let y = 0; y < H; y++) padded.set(pixels.subarray(src + y * W * C, src + (y + 1) * W * C), (y + 1) * rowBytes + C);
     let o = i * perImage;
-    for (let y0 = -1; y0 < H; y0++) {
-      for (let x0 = -1; x0 < W; x0++) {
-        for (let c = 0; c < C; c++) {
-          out[o++] = (at(x0, y0, c) | (at(x0 + 1, y0, c) << 8) | (at(x0, y0 + 1, c) << 16) | (at(x0 + 1, y0 + 1, c) << 24)) >>> 0;
-        }
+    for (let gy = 0; gy <= H; gy++) {
+      const top = gy * rowBytes;
+      const bottom = top + rowBytes;
+      for (let j = 0; j < (W + 1) * C; j++) {
+        out[o++] = (padded[top + j] | (padded[top + j + C] << 8) | (padded[bottom + j] << 16) | (padded[bottom + j + C] << 24)) >>> 0;
       }
     }
   }
