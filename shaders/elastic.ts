@@ -51,28 +51,36 @@ const HW = ${e.height * e.width}u;
 const ALPHA = ${f32Literal(e.alpha)};
 ${BATCH_STRUCT}`;
 
-/** blurredRows[row, y, ·] = Σ taps · noise along x: one invocation per image row, its noise drawn into registers. */
-export function elasticRowsShader(workgroupSize: number, e: ElasticShape): string {
-  const lines = Array.from({ length: e.width }, (_, x) => `  let n${x} = drawPair(key, ${e.drawsStart}u + base + ${x}u);`)
-    .concat(Array.from({ length: e.width }, (_, x) => `  blurredRows[first + ${x}u] = ${blurAt(x, e.width, e.taps, (j) => `n${j}`)};`));
+/**
+ * The noise blurred along one axis, one invocation per image line along it, its noise drawn into registers:
+ * 'x': elasticRows, blurredRows[row, y, ·]; 'y': elasticNoiseColumns, blurredColumns[row, ·, x].
+ */
+function noiseBlurShader(workgroupSize: number, e: ElasticShape, along: 'x' | 'y'): string {
+  const [entry, out] = along === 'x' ? ['elasticRows', 'blurredRows'] : ['elasticNoiseColumns', 'blurredColumns'];
+  const [size, stride, lines] = along === 'x' ? [e.width, 1, 'H'] : [e.height, e.width, 'W'];
+  const draws = Array.from({ length: size }, (_, k) => `  let n${k} = drawPair(key, ${e.drawsStart}u + first % HW + ${k * stride}u);`);
+  const stores = Array.from({ length: size }, (_, k) => `  ${out}[first + ${k * stride}u] = ${blurAt(k, size, e.taps, (j) => `n${j}`)};`);
   return `${elasticHeader(e)}
-@group(0) @binding(0) var<storage, read_write> blurredRows: array<vec2f>;
+@group(0) @binding(0) var<storage, read_write> ${out}: array<vec2f>;
 @group(0) @binding(1) var<uniform> batch: Batch;
 ${AUGMENT_DRAWS}
 
 @compute @workgroup_size(${workgroupSize})
-fn elasticRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+fn ${entry}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let id = ${flatIndex(workgroupSize)};
-  if (id >= CAPACITY * H) { return; }
-  let row = id / H;
+  if (id >= CAPACITY * ${lines}) { return; }
+  let row = id / ${lines};
   if (row >= batch.rows) { return; }
   let key = rowKey(row);
-  let base = (id % H) * W;  // the row's pixel index of (0, y)
-  let first = id * W;
-${lines.join('\n')}
+  // The line's first pixel: (0, y) along x, (x, 0) along y; draws are keyed by the pixel's index in its image.
+  let first = ${along === 'x' ? 'id * W' : 'row * HW + id % W'};
+${[...draws, ...stores].join('\n')}
 }
 `;
 }
+
+/** blurredRows[row, y, ·] = Σ taps · noise along x: one invocation per image row. */
+export const elasticRowsShader = (workgroupSize: number, e: ElasticShape): string => noiseBlurShader(workgroupSize, e, 'x');
 
 /** displacement[row, ·, x] = α · Σ taps · blurredRows along y: one invocation per image column. */
 export function elasticColumnsShader(workgroupSize: number, e: ElasticShape): string {
@@ -95,25 +103,5 @@ ${lines.join('\n')}
 `;
 }
 
-/** blurredColumns[row, ·, x] = Σ taps · noise along y: one invocation per image column, its noise in registers. */
-export function elasticNoiseColumnsShader(workgroupSize: number, e: ElasticShape): string {
-  const lines = Array.from({ length: e.height }, (_, y) => `  let n${y} = drawPair(key, ${e.drawsStart}u + x + ${y * e.width}u);`)
-    .concat(Array.from({ length: e.height }, (_, y) => `  blurredColumns[first + ${y * e.width}u] = ${blurAt(y, e.height, e.taps, (j) => `n${j}`)};`));
-  return `${elasticHeader(e)}
-@group(0) @binding(0) var<storage, read_write> blurredColumns: array<vec2f>;
-@group(0) @binding(1) var<uniform> batch: Batch;
-${AUGMENT_DRAWS}
-
-@compute @workgroup_size(${workgroupSize})
-fn elasticNoiseColumns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let id = ${flatIndex(workgroupSize)};
-  if (id >= CAPACITY * W) { return; }
-  let row = id / W;
-  if (row >= batch.rows) { return; }
-  let key = rowKey(row);
-  let x = id % W;
-  let first = row * HW + x;  // pixel (x, 0) of the row
-${lines.join('\n')}
-}
-`;
-}
+/** blurredColumns[row, ·, x] = Σ taps · noise along y: one invocation per image column. */
+export const elasticNoiseColumnsShader = (workgroupSize: number, e: ElasticShape): string => noiseBlurShader(workgroupSize, e, 'y');
