@@ -61,7 +61,7 @@ export const quadWordsPerImage = (channels: number, height: number, width: numbe
 
 export const augmentBindings = (elastic: boolean, source: AugmentShape['source'] = 'batch'): Binding[] =>
   [input('input'), ...(source === 'dataset' ? [input('order')] : []), ...(elastic ? [input('displacement')] : []), output('output'), uniform('batch')];
-export const AUGMENT_LINES_BINDINGS = (elastic: boolean): Binding[] =>
+export const augmentLinesBindings = (elastic: boolean): Binding[] =>
   [input('input'), input('order'), ...(elastic ? [input('blurredColumns')] : []), output('output'), uniform('batch')];
 
 function checkShape(kernel: string, s: AugmentShape): void {

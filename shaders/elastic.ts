@@ -58,7 +58,7 @@ ${BATCH_STRUCT}`;
 function noiseBlurShader(workgroupSize: number, e: ElasticShape, along: 'x' | 'y'): string {
   const [entry, out] = along === 'x' ? ['elasticRows', 'blurredRows'] : ['elasticNoiseColumns', 'blurredColumns'];
   const [size, stride, lines] = along === 'x' ? [e.width, 1, 'H'] : [e.height, e.width, 'W'];
-  const draws = Array.from({ length: size }, (_, k) => `  let n${k} = drawPair(key, ${e.drawsStart}u + first % HW + ${k * stride}u);`);
+  const draws = Array.from({ length: size }, (_, k) => `  let n${k} = drawPair(key, ${e.drawsStart}u + pixel + ${k * stride}u);`);
   const stores = Array.from({ length: size }, (_, k) => `  ${out}[first + ${k * stride}u] = ${blurAt(k, size, e.taps, (j) => `n${j}`)};`);
   return `${elasticHeader(e)}
 @group(0) @binding(0) var<storage, read_write> ${out}: array<vec2f>;
@@ -74,6 +74,7 @@ fn ${entry}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let key = rowKey(row);
   // The line's first pixel: (0, y) along x, (x, 0) along y; draws are keyed by the pixel's index in its image.
   let first = ${along === 'x' ? 'id * W' : 'row * HW + id % W'};
+  let pixel = first - row * HW;
 ${[...draws, ...stores].join('\n')}
 }
 `;

@@ -2,7 +2,7 @@
 // every family and epilogue, and the loss kernels reading the one Batch struct.
 import { describe, expect, it } from 'vitest';
 import { BATCH_STRUCT } from '../shaders/batchUniform.js';
-import { AUGMENT_LINES_BINDINGS, augmentBindings, augmentImagesShader, augmentLinesShader } from '../shaders/augment.js';
+import { augmentLinesBindings, augmentBindings, augmentImagesShader, augmentLinesShader } from '../shaders/augment.js';
 import { ELASTIC_COLUMNS_BINDINGS, ELASTIC_NOISE_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader, elasticNoiseColumnsShader, elasticRowsShader } from '../shaders/elastic.js';
 import { BIAS_GRAD_BINDINGS, biasGradShader } from '../shaders/biasGrad.js';
 import { declaredBindings, inBindingOrder, input, output } from '../shaders/bindings.js';
@@ -45,7 +45,7 @@ describe('binding lists match the WGSL', () => {
         }
         const shape = { capacity: 3, channels: 1, height: 5, width: 8, pixelScale: 1, pixelShift: 0, rotate: 0.1, scale: 0, shear: 0, shift: 1, elastic: withField, output: form, source: 'dataset' as const };
         const lines = augmentLinesShader(64, shape, withField ? { alpha: 2, taps: [0.25, 0.5, 0.25] } : undefined);
-        expect(declaredBindings(lines)).toEqual(AUGMENT_LINES_BINDINGS(withField));
+        expect(declaredBindings(lines)).toEqual(augmentLinesBindings(withField));
       }
     }
     for (const gradient of [true, false]) {

@@ -3,12 +3,13 @@
 // (elasticNoiseColumns); an uploaded batch of bytes, or lines too long to unroll, take augmentImages, its field in
 // two (elasticRows, elasticColumns). Their float64 twin is ./reference.ts.
 import {
-  AUGMENT_LINES_BINDINGS, augmentBindings, augmentImagesShader, augmentLinesShader, linesFit, type AugmentShape,
+  augmentLinesBindings, augmentBindings, augmentImagesShader, augmentLinesShader, linesFit, type AugmentShape,
 } from '../../shaders/augment.js';
 import {
   ELASTIC_COLUMNS_BINDINGS, ELASTIC_NOISE_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader,
   elasticNoiseColumnsShader, elasticRowsShader, type ElasticShape,
 } from '../../shaders/elastic.js';
+import type { Binding } from '../../shaders/bindings.js';
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from '../gpu/dispatch.js';
 import { ELASTIC_DRAWS_START, gaussianTaps, type Augmentation, type ImageSize } from './spec.js';
 
@@ -52,8 +53,9 @@ export function augmentDispatches(
   const taps = a.elastic ? gaussianTaps(a.elastic.sigma) : new Float32Array(0);
   const e: ElasticShape = { capacity, height, width, alpha: a.elastic?.alpha ?? 0, taps, drawsStart: ELASTIC_DRAWS_START };
   const passCost = { flops: capacity * hw * 4 * taps.length, bytes: capacity * hw * 16 };
-  const sampleCost = { flops: capacity * F * 20, bytes: capacity * F * (output === 'u8' ? 5 : 8) + (elastic ? capacity * hw * 8 : 0) };
-  const field = (kernel: string, code: string, bindings: Parameters<typeof makeDispatch>[4], bound: Record<string, BufferSlice>, lines: number) =>
+  // Bytes per sample: its read (a quad's u32, or one byte of a row) and its write (a byte, or an f32).
+  const sampleCost = (read: number) => ({ flops: capacity * F * 20, bytes: capacity * F * (read + (output === 'u8' ? 1 : 4)) + (elastic ? capacity * hw * 8 : 0) });
+  const field = (kernel: string, code: string, bindings: readonly Binding[], bound: Record<string, BufferSlice>, lines: number) =>
     makeDispatch(cache, `${kernel} ${capacity}×${height}×${width}`, code, kernel, bindings, { ...bound, batch: buffers.batch }, capacity * lines, PER_LINE_WORKGROUP, passCost);
   const label = (kernel: string) => `${kernel} ${capacity}×${channels}×${height}×${width} ${output}${source === 'dataset' ? ' from the data set' : ''}`;
   const common = { input: buffers.input, output: buffers.output, batch: buffers.batch, ...(buffers.order && { order: buffers.order }) };
@@ -63,7 +65,7 @@ export function augmentDispatches(
     return [
       ...(elastic ? [field('elasticNoiseColumns', elasticNoiseColumnsShader(PER_LINE_WORKGROUP, e), ELASTIC_NOISE_COLUMNS_BINDINGS, { blurredColumns: blurred! }, width)] : []),
       makeDispatch(cache, label('augmentLines'), augmentLinesShader(PER_LINE_WORKGROUP, shape, elastic ? { alpha: e.alpha, taps } : undefined), 'augmentLines',
-        AUGMENT_LINES_BINDINGS(elastic), { ...common, ...(elastic && { blurredColumns: blurred! }) }, capacity * height, PER_LINE_WORKGROUP, sampleCost),
+        augmentLinesBindings(elastic), { ...common, ...(elastic && { blurredColumns: blurred! }) }, capacity * height, PER_LINE_WORKGROUP, sampleCost(4)),
     ];
   }
   const dispatches: Dispatch[] = [];
@@ -75,6 +77,6 @@ export function augmentDispatches(
     );
   }
   dispatches.push(makeDispatch(cache, label('augmentImages'), augmentImagesShader(workgroupSize, shape), 'augmentImages', augmentBindings(elastic, source),
-    { ...common, ...(elastic && { displacement: buffers.elastic!.displacement }) }, capacity * workgroupSize, workgroupSize, sampleCost));
+    { ...common, ...(elastic && { displacement: buffers.elastic!.displacement }) }, capacity * workgroupSize, workgroupSize, sampleCost(source === 'dataset' ? 4 : 1)));
   return dispatches;
 }

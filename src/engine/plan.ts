@@ -138,8 +138,6 @@ export class ModelPlan {
       this.augmentImage = augment.image;
       this.augmentFrom = (source) => augmentDispatches(ops.cache, { ...source, output: augmented, batch: whole(this.batch), elastic }, B, augment.image,
         augment.augmentation, pixels, bytes ? 'u8' : 'f32', ops.choices.augment?.workgroupSize);
-      const uploaded = flow.act;
-      this.makeBatchInput = () => this.augmentFrom!({ input: uploaded });
       flow = bytes ? { act: augmented, grad: null, pixels } : { act: augmented, grad: null };
     }
     const backward: Dispatch[][] = [];
@@ -184,7 +182,6 @@ export class ModelPlan {
 
   /** The augmentation dispatches reading `input` (with `order`: a data set's quads), when the plan augments. */
   private readonly augmentFrom?: (source: { input: BufferSlice; order?: BufferSlice }) => Dispatch[];
-  private makeBatchInput?: () => Dispatch[];
   private builtBatchInput?: Dispatch[];
 
   /**
@@ -192,7 +189,7 @@ export class ModelPlan {
    * first use: a fit that gathers from GPU memory (gatherFrom) never compiles it.
    */
   get batchInput(): Dispatch[] {
-    this.builtBatchInput ??= this.makeBatchInput?.() ?? [];
+    this.builtBatchInput ??= this.augmentFrom?.({ input: whole(this.input) }) ?? [];
     return this.builtBatchInput;
   }
 
