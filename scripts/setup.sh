@@ -3,6 +3,7 @@
 #   chromium   ships the SwiftShader Vulkan driver (software WebGPU) and the browser for headless runs
 #   libvulkan1 the Vulkan loader that Dawn (npm `webgpu`) opens
 #   python3-torch  PyTorch, for the interop test (the engine's files load into nn.Sequential and back)
+# and Mesa's lavapipe, the faster software Vulkan driver, where it can (scripts/lavapipe.sh; optional).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -16,6 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+bash scripts/lavapipe.sh
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund  # onnxruntime-node ships its CPU binaries; skip its CUDA download
 fi

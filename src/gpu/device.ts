@@ -53,6 +53,11 @@ export function describeAdapter(adapter: GPUAdapter): AdapterDescription {
   };
 }
 
+/** Whether an adapter is Mesa's lavapipe (Dawn: vendor 'mesa', device 'llvmpipe-…'), the faster software adapter. */
+export function isLavapipe(d: AdapterDescription): boolean {
+  return /llvmpipe|lavapipe/i.test(`${d.device} ${d.description}`);
+}
+
 /** One line for logs: 'vendor / architecture / device', marked when it is a software fallback adapter. */
 export function formatAdapter(d: AdapterDescription): string {
   const name = [d.vendor, d.architecture, d.device || d.description].filter(Boolean).join(' / ');

@@ -1,23 +1,29 @@
-// Node: WebGPU through Dawn (npm `webgpu`). Picks the system Vulkan driver when it gives an adapter,
-// else the SwiftShader software driver that Debian's `chromium` package ships.
+// Node: WebGPU through Dawn (npm `webgpu`). Picks the system Vulkan driver when it gives an adapter (a GPU, or a
+// system-wide lavapipe), else Mesa's lavapipe where one is found (./lavapipe.ts), else the SwiftShader software
+// driver that Debian's `chromium` package ships.
 // Nothing happens at import: Dawn is loaded, and the environment prepared, by the first openNodeDevice.
 import { BadInputError, RunFailure } from '../errors.js';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openDevice, type OpenedDevice } from '../gpu/device.js';
+import { describeAdapter, isLavapipe, openDevice, type OpenedDevice } from '../gpu/device.js';
+import { userCacheFile } from './cacheFiles.js';
+import { lavapipeIcdCandidates, lavapipeIdentity } from './lavapipe.js';
+import { withNativeStderrSilenced } from './nativeStderr.js';
 import { missingPeer, resolvePeerFile } from './peers.js';
 import { cachedProbe, forgetProbe } from './vulkanProbe.js';
 
 /**
- * Which Vulkan driver openNodeDevice takes: 'system' the system's, 'swiftshader' the SwiftShader software
- * driver, 'auto' the system's when it gives an adapter, else SwiftShader.
+ * Which Vulkan driver openNodeDevice takes: 'system' the system's, 'lavapipe' Mesa's lavapipe (software, fast),
+ * 'swiftshader' the SwiftShader software driver, 'auto' the system's when it gives an adapter, else lavapipe
+ * where it is found, else SwiftShader.
  */
-export type AdapterChoice = 'auto' | 'system' | 'swiftshader';
+export type AdapterChoice = 'auto' | 'system' | 'lavapipe' | 'swiftshader';
 /** Every AdapterChoice, as the CLI's --adapter lists them. */
-export const ADAPTER_CHOICES: readonly AdapterChoice[] = ['auto', 'system', 'swiftshader'];
+export const ADAPTER_CHOICES: readonly AdapterChoice[] = ['auto', 'system', 'lavapipe', 'swiftshader'];
 
 export const SWIFTSHADER_ICD = process.env.SWIFTSHADER_ICD ?? '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -76,8 +82,26 @@ function dawnBuildOf(webgpuFile: string): string {
   return `${file} ${s.size} ${s.mtimeMs}`;
 }
 
-/** The child's answer: true or false, or null when it gave none (it failed, or ran out of time). */
-function probeSystemDriver(webgpuFile: string): boolean | null {
+/**
+ * Does the lavapipe manifest `icdFile` give an adapter (Debian 12's own Mesa 22.3 does not)? Asked in a child
+ * process and remembered per manifest, like the system driver's answer.
+ */
+function lavapipeHasAdapter(icdFile: string): boolean {
+  const webgpuFile = resolvePeerFile('webgpu', undefined, 'openNodeDevice');
+  const file = userCacheFile(`lavapipe-probe-${createHash('sha256').update(icdFile).digest('hex').slice(0, 12)}.json`);
+  return cachedProbe(() => probeSystemDriver(webgpuFile, icdFile), { file, folders: [], extra: `${lavapipeIdentity(icdFile)} | ${dawnBuildOf(webgpuFile)}` });
+}
+
+/** The first lavapipe manifest that gives an adapter, or undefined. */
+function findLavapipe(): string | undefined {
+  return lavapipeIcdCandidates().find(lavapipeHasAdapter);
+}
+
+/**
+ * The child's answer: true or false, or null when it gave none (it failed, or ran out of time). It asks the
+ * system's drivers, or only `icdFile`'s when given.
+ */
+function probeSystemDriver(webgpuFile: string, icdFile?: string): boolean | null {
   const webgpuUrl = pathToFileURL(webgpuFile).href;
   const script =
     `import { create } from ${JSON.stringify(webgpuUrl)};` +
@@ -86,6 +110,7 @@ function probeSystemDriver(webgpuFile: string): boolean | null {
   const env = { ...process.env };
   delete env.VK_ICD_FILENAMES;
   delete env.VK_DRIVER_FILES;
+  if (icdFile) env.VK_ICD_FILENAMES = icdFile;
   const probe = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 30_000 });
   const answer = probe.status === 0 ? probe.stdout.trim() : '';
   return answer === 'yes' ? true : answer === 'no' ? false : null;
@@ -97,7 +122,8 @@ async function requestAdapterWith(icdFile: string | undefined, toggles: string[]
   Object.assign(globalThis, globals);
   const gpu = create(toggles) as GPU;
   liveGpus.add(gpu);
-  return gpu.requestAdapter({ powerPreference: 'high-performance' });
+  // Dawn prints its clamping of lavapipe's limits to stderr within this call, whoever asked (./nativeStderr.ts).
+  return withNativeStderrSilenced(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
 }
 
 export interface NodeDeviceOptions {
@@ -126,46 +152,66 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
   if (!ADAPTER_CHOICES.includes(choice)) {
     throw new BadInputError(`unknown adapter '${choice}': expected one of ${ADAPTER_CHOICES.join(', ')}`, { flag: 'adapter', value: choice });
   }
-  let adapter: GPUAdapter | null = null;
-  let driverNote: string;
+  const { adapter, driverNote } = await requestChosenAdapter(choice, toggles);
+  const opened = await openDevice(adapter, { defaultLimits: options.defaultLimits });
+  return {
+    ...opened,
+    driverNote: driverNote + (options.disableRobustness ? '; robust buffer access off' : ''),
+    destroy() {
+      opened.device.destroy();
+    },
+  };
+}
+
+const SETUP_HINT = 'bash scripts/setup.sh fetches it on Debian 12; elsewhere install Mesa ≥ 24 (apt-get install mesa-vulkan-drivers)';
+
+/** The adapter `choice` names, and why it was taken, in words. */
+async function requestChosenAdapter(choice: AdapterChoice, toggles: string[]): Promise<{ adapter: GPUAdapter; driverNote: string }> {
   const forcedIcd = process.env.VK_ICD_FILENAMES;
   // Asking Dawn in this process for a driver that is not there prints its own multi-line warning first: probe
   // in a child process, as 'auto' does, and say it in one line.
   // Asked for by name, the system driver is asked afresh: a remembered 'no' may predate a driver or a permission.
   if (choice === 'system' && !forcedIcd && !systemDriverHasAdapter({ fresh: true })) {
-    throw new RunFailure('the system Vulkan driver gave no WebGPU adapter (try --adapter swiftshader)');
+    throw new RunFailure('the system Vulkan driver gave no WebGPU adapter (try --adapter lavapipe or --adapter swiftshader)');
   }
   if (choice === 'system' || (choice === 'auto' && (forcedIcd || systemDriverHasAdapter()))) {
-    adapter = await requestAdapterWith(undefined, toggles);
-    driverNote = forcedIcd ? `Vulkan driver from VK_ICD_FILENAMES=${forcedIcd}` : 'system Vulkan driver';
+    const adapter = await requestAdapterWith(undefined, toggles);
+    const driver = forcedIcd ? `Vulkan driver from VK_ICD_FILENAMES=${forcedIcd}` : 'system Vulkan driver';
     if (!adapter) {
       // A remembered answer that no longer holds (Vulkan cannot switch drivers within a process): the next run
-      // asks again, and falls back to SwiftShader if the driver still gives none.
+      // asks again, and falls back to a software driver if the system's still gives none.
       if (!forcedIcd) forgetProbe();
-      const hint = choice === 'auto' && !forcedIcd ? 'run again to fall back to SwiftShader, or try --adapter swiftshader' : 'try --adapter swiftshader';
-      throw new RunFailure(`the ${driverNote} gave no WebGPU adapter (${hint})`);
+      const hint = choice === 'auto' && !forcedIcd ? 'run again to fall back to a software driver, or try --adapter lavapipe' : 'try --adapter lavapipe or --adapter swiftshader';
+      throw new RunFailure(`the ${driver} gave no WebGPU adapter (${hint})`);
     }
-  } else {
-    if (!existsSync(SWIFTSHADER_ICD)) {
-      throw new RunFailure(
-        `no WebGPU adapter: the system driver gave none and SwiftShader's ICD file ${SWIFTSHADER_ICD} is missing ` +
-          `(install it with: apt-get install -y chromium libvulkan1)`,
-      );
-    }
-    adapter = await requestAdapterWith(SWIFTSHADER_ICD, toggles);
-    driverNote =
-      choice === 'auto' ? 'the system Vulkan driver gave no adapter; using SwiftShader (software)' : 'SwiftShader (software), as asked';
-    if (!adapter) throw new RunFailure(`SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is libvulkan1 installed?`);
+    return { adapter, driverNote: isLavapipe(describeAdapter(adapter)) ? `${driver}: lavapipe (software, Mesa)` : driver };
   }
-  const opened = await openDevice(adapter, { defaultLimits: options.defaultLimits });
-  if (options.disableRobustness) driverNote += '; robust buffer access off';
-  return {
-    ...opened,
-    driverNote,
-    destroy() {
-      opened.device.destroy();
-    },
-  };
+  if (choice === 'lavapipe' || choice === 'auto') {
+    const icd = findLavapipe();
+    if (icd) {
+      const adapter = await requestAdapterWith(icd, toggles);
+      if (adapter) {
+        const why = choice === 'auto' ? 'the system Vulkan driver gave no adapter; using lavapipe (software, Mesa)' : 'lavapipe (software, Mesa), as asked';
+        return { adapter, driverNote: `${why} from ${icd}` };
+      }
+      if (choice === 'lavapipe') throw new RunFailure(`lavapipe (${icd}) gave no WebGPU adapter when asked in this process (try --adapter swiftshader)`);
+    } else if (choice === 'lavapipe') {
+      throw new RunFailure(`no usable lavapipe (Mesa ≥ 24) found: ${SETUP_HINT}; or try --adapter swiftshader`);
+    }
+  }
+  if (!existsSync(SWIFTSHADER_ICD)) {
+    throw new RunFailure(
+      `no WebGPU adapter: the system driver gave none, no lavapipe was found, and SwiftShader's ICD file ${SWIFTSHADER_ICD} is missing ` +
+        `(install it with: apt-get install -y chromium libvulkan1)`,
+    );
+  }
+  const adapter = await requestAdapterWith(SWIFTSHADER_ICD, toggles);
+  if (!adapter) throw new RunFailure(`SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is libvulkan1 installed?`);
+  const driverNote =
+    choice === 'auto'
+      ? `the system Vulkan driver gave no adapter and no lavapipe was found (${SETUP_HINT}); using SwiftShader (software)`
+      : 'SwiftShader (software), as asked';
+  return { adapter, driverNote };
 }
 
 /** Lets the process exit: Dawn keeps Node alive while the GPU object is referenced. */
