@@ -1,4 +1,5 @@
 // npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter …]: test accuracy of a saved model.
+import { CHECKPOINT_FORMAT } from '../engine/checkpoint.js';
 import { formatAdapter } from '../gpu/device.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
@@ -20,7 +21,7 @@ export async function main(): Promise<void> {
   const gpu = await openNodeDevice(adapter);
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
   const { model, metadata } = openModelFile(gpu.device, file, defaultVariantsFor(gpu.adapterInfo));
-  const origin = metadata.format ? `engine ${metadata.engine_version}, epoch ${metadata.epoch}` : 'no engine metadata (e.g. saved by PyTorch)';
+  const origin = metadata.format === CHECKPOINT_FORMAT ? `engine ${metadata.engine_version}, epoch ${metadata.epoch}` : `no engine metadata (${metadata.format ? `format '${metadata.format}', ` : ''}e.g. saved by PyTorch)`;
   console.log(`model: ${flags.model}: ${model.architecture.name}, ${origin}, pixels x/255` +
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
   const result = await model.evaluate(test);

@@ -1,9 +1,9 @@
 // npm run export -- --model FILE.safetensors --onnx FILE.onnx [--logits]: a saved model as ONNX (src/export/onnx.ts),
 // for ONNX Runtime and other inference engines. Needs no GPU: the file's weights are written as they are.
-import { decodeModelState } from '../engine/checkpoint.js';
 import { encodeOnnx, ONNX_OPSET } from '../export/onnx.js';
 import { architecture } from '../layers/architecture.js';
-import { checkOutputs, readFileChecked, writeFileAtomic } from '../node/files.js';
+import { checkOutputs, writeFileAtomic } from '../node/files.js';
+import { readModelFile } from '../node/modelFiles.js';
 import { parseFlags, runIfEntry, UsageError } from './args.js';
 import { int } from './report.js';
 
@@ -16,7 +16,9 @@ export async function main(): Promise<void> {
   if (!flags.model || !flags.onnx) throw new UsageError(USAGE.split('\n')[0]);
   if (!flags.onnx.endsWith('.onnx')) throw new UsageError(`--onnx: '${flags.onnx}' must end in .onnx`);
   checkOutputs({ onnx: flags.onnx }, { model: flags.model });
-  const state = decodeModelState(readFileChecked(flags.model), flags.model);
+  // Read and checked as evaluate and predict read it, before anything is written: its tensors against the
+  // architecture its metadata claims, their values, its pixel normalization, nothing left over.
+  const { state } = readModelFile(flags.model);
   const bytes = encodeOnnx(state, { softmax: !flags.logits });
   writeFileAtomic(flags.onnx, bytes);
   const arch = architecture(state.layers, state.inputs);

@@ -90,13 +90,21 @@ export function checkpointInput(file: SafetensorsFile, fileName: string): InputK
   return input;
 }
 
+/** The metadata keys this engine writes (encodeModelState): a file that names another format has no business with them. */
+const ENGINE_KEYS = [
+  'engine_version', 'architecture', 'inputs', 'layers', 'sizes', 'seed', 'input', 'pixel_mean', 'pixel_std', 'epoch', 'step', 'batch_size',
+  'optimizer', 'schedule', 'label_smoothing', 'max_norm', 'augment', 'full_checkpoint', 'rng_state', 'kernels', 'matmul_variants',
+];
+
 /**
- * A file this engine wrote says so (`format`); one that names another format, or a newer engine (a higher
- * major version, or minor before 1.0), is refused rather than read by guesswork. PyTorch's files say nothing.
+ * A file this engine wrote says so (`format`); one from a newer engine (a higher major version, or minor before
+ * 1.0) is refused rather than read by guesswork. Another tool's file (PyTorch's safetensors writer says
+ * `format: pt`) is a plain state dict, read by its tensors as one without metadata is; but one that names
+ * another format and carries this engine's keys is refused: which of the two it is cannot be told.
  */
 function checkFormat(file: SafetensorsFile, fileName: string): void {
   const { format, engine_version: version } = file.metadata;
-  if (format !== undefined && format !== CHECKPOINT_FORMAT) {
+  if (format !== undefined && format !== CHECKPOINT_FORMAT && ENGINE_KEYS.some((k) => Object.hasOwn(file.metadata, k))) {
     throw new BadInputError(`${fileName}: metadata format '${format}' is not this engine's ('${CHECKPOINT_FORMAT}')`, { file: fileName, value: format });
   }
   if (version === undefined) return;

@@ -14,11 +14,11 @@ import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
 import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
-import { parametersOf, statesOf, type Architecture } from '../layers/architecture.js';
+import { statesOf, type Architecture } from '../layers/architecture.js';
 import { Ops } from '../gpu/ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
 import {
-  checkRecipe, checkSameModel, checkTensorShapes, checkTrainingCounts, fromTorchTensors, OPTIMIZER_STATE_NAMES, optimizerStateFromTensors, toTorchTensors,
+  checkModelState, checkSameModel, fromTorchTensors, OPTIMIZER_STATE_NAMES, optimizerStateFromTensors, toTorchTensors,
   type ModelState,
 } from './modelState.js';
 import type { TrainingRecipe } from './recipe.js';
@@ -424,24 +424,12 @@ export class Model {
     const arch = this.architecture;
     const { layout } = this.parameters;
     checkSameModel(state, arch, this.input, source);
-    checkTrainingCounts(state, source);
+    // The check every reader of a model file and ONNX export share; what follows only converts.
+    const { recipe } = checkModelState(state, source);
     const params = fromTorchTensors(state.tensors, source, layout, arch);
     const kept = fromTorchTensors(state.tensors, source, this.parameters.stateLayout, statesOf(arch));
-    // As PyTorch's strict load: a tensor the model has no place for is an error, not dropped.
-    const known = new Set([
-      ...parametersOf(arch).map((p) => p.name), ...statesOf(arch).map((s) => s.name),
-      ...arch.layers.filter((l) => l.spec.kind === 'batchnorm').map((l) => `${l.index}.num_batches_tracked`),
-    ]);
-    const extra = [...state.tensors.keys()].filter((name) => !known.has(name));
-    if (extra.length) throw new BadInputError(`${source}: tensor ${extra[0]}${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''} has no place in ${arch.name}`, { file: source, tensor: extra[0] });
-    for (const s of statesOf(arch).filter((s) => s.role === 'running_var')) {
-      const slot = slotOf(this.parameters.stateLayout, s.name);
-      if (kept.subarray(slot.offset, slot.offset + slot.length).some((v) => v < 0)) throw new BadInputError(`${source}: ${s.name} holds a negative variance`, { file: source, tensor: s.name });
-    }
     const training = state.training;
-    const recipe = training && state.recipe ? checkRecipe(state.recipe, source) : undefined;
     const optimizerState = training && recipe ? optimizerStateFromTensors(training, state.step, recipe.optimizer.kind, source, layout, arch) : [];
-    if (training && !(Number.isInteger(state.seed) && state.seed >= 0 && state.seed < 2 ** 32)) throw new BadInputError(`${source}: seed ${state.seed} is not an integer in 0..2³²−1`, { file: source });
 
     this.parameters.upload(params);
     this.parameters.uploadState(kept);
@@ -465,7 +453,9 @@ export class Model {
   /** A new model shaped by a state (see exportState), holding it. */
   static fromState(device: GPUDevice, state: ModelState, source = 'state', options: Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> = {}): Model {
     const { inputs, layers, seed, input, pixelMean, pixelStd } = state;
-    checkTensorShapes(state.tensors, source, architectureOf({ inputs, layers }));
+    // Checked whole before a model of the architecture it claims is allocated (a small file cannot make the
+    // engine build a huge model, and a refused state leaves nothing on the GPU).
+    checkModelState(state, source);
     const model = new Model(device, { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), ...options });
     try {
       model.importState(state, source);

@@ -5,12 +5,14 @@
 import { BadInputError } from '../errors.js';
 import type { Tensor } from '../data/safetensors.js';
 import type { InputKind } from '../data/dataset.js';
-import { parametersOf, type Architecture, type PlacedParameter } from '../layers/architecture.js';
+import { parametersOf, statesOf, type Architecture, type PlacedParameter } from '../layers/architecture.js';
 import type { ParameterDecl } from '../layers/layer.js';
 import { formatLayers, type LayerSpec } from '../layers/index.js';
 import { checkedInputShape, formatShape, type InputShape } from '../layers/shape.js';
 import { resolveOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizer.js';
-import { slotOf, type ParamLayout } from './paramLayout.js';
+import { makeParamLayout, slotOf, type ParamLayout } from './paramLayout.js';
+import { architectureOf } from './mlp.js';
+import { inputEncodingOf } from './plan.js';
 import type { TrainingRecipe } from './recipe.js';
 import { validateSchedule } from './schedule.js';
 
@@ -91,8 +93,65 @@ function tensorOfShape(tensors: Map<string, Tensor>, source: string, name: strin
  * Each parameter's tensor is there with PyTorch's shape: checked on the state alone, before a model of the
  * architecture its metadata claims is allocated (a small file cannot make the engine build a huge model).
  */
-export function checkTensorShapes(tensors: Map<string, Tensor>, source: string, arch: Architecture): void {
-  for (const p of parametersOf(arch)) tensorOfShape(tensors, source, p.name, torchShape(p));
+function checkTensorShapes(tensors: Map<string, Tensor>, source: string, arch: Architecture): void {
+  for (const p of [...parametersOf(arch), ...statesOf(arch)]) tensorOfShape(tensors, source, p.name, torchShape(p));
+}
+
+/** What a model is made of, without its training state: what ONNX export and a model's weights need. */
+export type ModelTensors = Pick<ModelState, 'inputs' | 'layers' | 'input' | 'pixelMean' | 'pixelStd' | 'tensors'>;
+
+/** Runs `check`, giving its BadInputError the source's name when it has none (the library's own checks name no file). */
+function namingSource<T>(source: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof BadInputError && !e.where.file) throw new BadInputError(`${source}: ${e.message}`, { ...e.where, file: source });
+    throw e;
+  }
+}
+
+/**
+ * The one check of a model's weights, shared by every reader of a model file (importState, fromState) and by
+ * ONNX export, all before anything is allocated or written: the architecture and pixel normalization the state
+ * claims can be built, each of its tensors is there with PyTorch's shape and finite values, batch norm's
+ * running variances are not negative, and no tensor is left over (as PyTorch's strict load).
+ */
+export function checkModelTensors(state: ModelTensors, source: string): Architecture {
+  const arch = namingSource(source, () => architectureOf({ inputs: state.inputs, layers: state.layers }));
+  namingSource(source, () => inputEncodingOf(state));
+  // Shapes first: the flat copies below are the size the architecture claims, not the file's.
+  checkTensorShapes(state.tensors, source, arch);
+  const align = 16;
+  fromTorchTensors(state.tensors, source, makeParamLayout(parametersOf(arch), align), arch);
+  const states = statesOf(arch);
+  const stateLayout = makeParamLayout(states, align);
+  const kept = fromTorchTensors(state.tensors, source, stateLayout, states);
+  for (const s of states.filter((s) => s.role === 'running_var')) {
+    const slot = slotOf(stateLayout, s.name);
+    if (kept.subarray(slot.offset, slot.offset + slot.length).some((v) => v < 0)) throw new BadInputError(`${source}: ${s.name} holds a negative variance`, { file: source, tensor: s.name });
+  }
+  const known = new Set([
+    ...parametersOf(arch).map((p) => p.name), ...states.map((s) => s.name),
+    ...arch.layers.filter((l) => l.spec.kind === 'batchnorm').map((l) => `${l.index}.num_batches_tracked`),
+  ]);
+  const extra = [...state.tensors.keys()].filter((name) => !known.has(name));
+  if (extra.length) throw new BadInputError(`${source}: tensor ${extra[0]}${extra.length > 1 ? ` (and ${extra.length - 1} more)` : ''} has no place in ${arch.name}`, { file: source, tensor: extra[0] });
+  return arch;
+}
+
+/**
+ * checkModelTensors, and a full state's training part too (counts, seed, recipe, optimizer state): everything a
+ * model checks when it takes the state. Export and model loading go through this one check.
+ */
+export function checkModelState(state: ModelState, source: string): { arch: Architecture; recipe?: TrainingRecipe & { optimizer: Required<OptimizerConfig> } } {
+  const arch = checkModelTensors(state, source);
+  checkTrainingCounts(state, source);
+  const training = state.training;
+  if (!training) return { arch };
+  if (!(Number.isInteger(state.seed) && state.seed >= 0 && state.seed < 2 ** 32)) throw new BadInputError(`${source}: seed ${state.seed} is not an integer in 0..2³²−1`, { file: source });
+  const recipe = state.recipe ? checkRecipe(state.recipe, source) : undefined;
+  if (recipe) optimizerStateFromTensors(training, state.step, recipe.optimizer.kind, source, makeParamLayout(parametersOf(arch), 16), arch);
+  return { arch, recipe };
 }
 
 /** PyTorch tensors → engine flat layout, checking every name, shape and value first. */

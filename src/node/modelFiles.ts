@@ -1,6 +1,7 @@
 // Node: models to and from .safetensors files (atomic writes; a bad file names itself and changes nothing).
 import { decodeSafetensors, type SafetensorsFile } from '../data/safetensors.js';
-import { modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from '../engine/checkpoint.js';
+import { decodeModelState, modelOptionsFromCheckpoint, saveCheckpoint, type SaveOptions } from '../engine/checkpoint.js';
+import { checkModelState, type ModelState } from '../engine/modelState.js';
 import { Model, type ModelOptions } from '../engine/model.js';
 import type { VariantChoices } from '../gpu/variants.js';
 import { readFileChecked, writeFileAtomic } from './files.js';
@@ -18,12 +19,19 @@ export interface ModelFile {
   file: SafetensorsFile;
   /** The sizes and pixel normalization a model needs to take this file. */
   options: ModelOptions;
+  /** The model state it holds, checked. */
+  state: ModelState;
 }
 
-/** Reads and decodes a model file once, checking its shapes, without touching a GPU. */
+/**
+ * Reads and decodes a model file once, without touching a GPU, and checks it whole as a model taking it would
+ * (checkModelState): evaluate, predict, resume and export refuse a bad file before any work.
+ */
 export function readModelFile(path: string): ModelFile {
   const file = decodeSafetensors(readFileChecked(path), path);
-  return { path, file, options: modelOptionsFromCheckpoint(file, path) };
+  const state = decodeModelState(file, path);
+  checkModelState(state, path);
+  return { path, file, options: modelOptionsFromCheckpoint(file, path), state };
 }
 
 /** A new Model shaped by the file (sizes, pixel normalization), with its weights (and state, if full). */
@@ -33,6 +41,6 @@ export function openModelFile(device: GPUDevice, source: string | ModelFile, var
   /** The file's metadata (its layers, recipe, and any keys the saver added). */
   metadata: Record<string, string>;
 } {
-  const { path, file } = typeof source === 'string' ? readModelFile(source) : source;
-  return { model: Model.fromSafetensors(device, file, path, { variants }), metadata: file.metadata };
+  const { path, file, state } = typeof source === 'string' ? readModelFile(source) : source;
+  return { model: Model.fromState(device, state, path, { variants }), metadata: file.metadata };
 }

@@ -1,0 +1,115 @@
+// Reliability, round three: the faults found in what came after the first two rounds (ONNX export, the
+// checkpoint lock, refused plans, the layer and augment grammars, caches). Each gives one line naming the
+// problem, before any work, with nothing saved lost and no GPU buffer left behind.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeSafetensors, encodeSafetensors, type Tensor } from '../src/data/safetensors.js';
+import { sliceDataset } from '../src/data/dataset.js';
+import { Model } from '../src/engine/model.js';
+import { decodeModelState } from '../src/engine/checkpoint.js';
+import { encodeOnnx } from '../src/export/onnx.js';
+import { parseLayers } from '../src/layers/index.js';
+import { readModelFile } from '../src/node/modelFiles.js';
+import { loadMnist } from '../src/node/mnistFiles.js';
+import { openTestDevice } from './helpers/gpu.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'faults3-'));
+const tsx = join('node_modules', '.bin', 'tsx');
+const run = (script: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+  const r = spawnSync(tsx, [`src/cli/${script}.ts`, ...args], { encoding: 'utf8', timeout: 300_000, env });
+  const err = r.stderr.split('\n').filter((l) => l.trim() && !/XDG_RUNTIME_DIR/.test(l) && !/^epoch \d+\/\d+ +\d+% /.test(l));
+  return { code: r.status, out: r.stdout, err };
+};
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const gpu = await openTestDevice();
+const mnist = loadMnist();
+const train = sliceDataset(mnist.train, 0, 200, 'train');
+
+/** A model's file decoded, to be altered tensor by tensor. */
+async function fileOf(options: ConstructorParameters<typeof Model>[1]) {
+  const m = new Model(gpu.device, options);
+  const file = decodeSafetensors(await m.toSafetensors(), 'm');
+  m.dispose();
+  return file;
+}
+
+describe('export checks a model file exactly as loading a model does, before writing anything', async () => {
+  const mlp = await fileOf({ sizes: [784, 8, 10], seed: 1, pixelMean: 0.1307, pixelStd: 0.3081 });
+  const cnn = await fileOf({ layers: parseLayers('conv2d:4:k=3,relu,maxpool2d:2,flatten,linear:10'), seed: 1 });
+  const altered = (file: typeof mlp, change: (t: Map<string, Tensor>, m: Record<string, string>) => void) => {
+    const tensors = new Map([...file.tensors].map(([k, t]) => [k, { ...t, data: Float32Array.from(t.data) }]));
+    const metadata = { ...file.metadata };
+    change(tensors, metadata);
+    return encodeSafetensors([...tensors], metadata);
+  };
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['a NaN weight', altered(mlp, (t) => { t.get('0.weight')!.data[5] = NaN; }), /tensor 0\.weight holds a non-finite value$/],
+    ['an infinite bias', altered(mlp, (t) => { t.get('2.bias')!.data[0] = -Infinity; }), /tensor 2\.bias holds a non-finite value$/],
+    ['pixel_std 1e-300', altered(mlp, (_, m) => { m.pixel_std = '1e-300'; }), /pixelStd 1e-300 is too small \(1\/std or mean\/std overflows f32\)$/],
+    ['2.weight stored transposed', altered(mlp, (t) => { t.set('2.weight', { shape: [8, 10], data: t.get('2.weight')!.data }); }),
+      /tensor 2\.weight has shape \[8, 10\], the model needs \[10, 8\]$/],
+    ['a convolution weight stored 2-D', altered(cnn, (t) => { t.set('0.weight', { shape: [4, 9], data: t.get('0.weight')!.data }); }),
+      /tensor 0\.weight has shape \[4, 9\], the model needs \[4, 1, 3, 3\]$/],
+    ['maxpool2d:4 in the metadata over maxpool2d:2 tensors', altered(cnn, (_, m) => { m.layers = m.layers.replace('maxpool2d:2', 'maxpool2d:4'); }),
+      /tensor 4\.weight has shape \[10, 676\], the model needs \[10, 144\]$/],
+    ['an extra tensor', altered(mlp, (t) => { t.set('7.weight', { shape: [2], data: new Float32Array(2) }); }), /tensor 7\.weight has no place in 784 → linear:8,relu,linear:10$/],
+    ['a last layer the engine cannot take', altered(mlp, (_, m) => { m.layers = 'linear:8,relu'; }), /the last layer must be linear \(its outputs are the class scores\), got relu$/],
+    ['an input shape the layers cannot take', altered(cnn, (_, m) => { m.inputs = '[1,2,2]'; }), /layer 0 \(conv2d:4:k=3\) cannot take its input 1×2×2: a 3×3 kernel with padding 0 does not fit a 1×2×2 image$/],
+  ];
+  const paths = cases.map(([, bytes], i) => {
+    const path = join(dir, `bad-${i}.safetensors`);
+    writeFileSync(path, bytes);
+    return path;
+  });
+
+  it.each(cases.map(([what, , message], i) => [what, message, paths[i]] as const))('%s: refused by the model reader, naming the file', (_, message, path) => {
+    expect(() => readModelFile(path)).toThrow(new RegExp(`^${escape(path)}: ${message.source}`));
+  });
+
+  it('the export command refuses each in one line, exit 2, and writes no ONNX file', () => {
+    // One process for all: each run of the command costs a second of startup.
+    for (const [i, [what, , message]] of cases.entries()) {
+      const onnx = join(dir, `bad-${i}.onnx`);
+      const r = run('export', ['--model', paths[i], '--onnx', onnx]);
+      expect(r.code, what).toBe(2);
+      expect(r.err, what).toHaveLength(1);
+      expect(r.err[0], what).toMatch(new RegExp(`^export: ${escape(paths[i])}: ${message.source}`));
+      expect(existsSync(onnx), what).toBe(false);
+    }
+  }, 120_000);
+
+  it('the library encodeOnnx refuses a state no model would take', () => {
+    const state = decodeModelState(decodeSafetensors(cases[0][1], 'nan.safetensors'), 'nan.safetensors');
+    expect(() => encodeOnnx(state)).toThrow(/^onnx export: tensor 0\.weight holds a non-finite value$/);
+  });
+
+  it('a good file still exports, naming the architecture', () => {
+    const path = join(dir, 'good.safetensors');
+    writeFileSync(path, encodeSafetensors([...cnn.tensors], cnn.metadata));
+    const r = run('export', ['--model', path, '--onnx', join(dir, 'good.onnx')]);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.out).toMatch(/^exported: .*good\.onnx \(1×28×28 → conv2d:4:k=3,relu,maxpool2d:2,flatten,linear:10; /);
+  });
+});
+
+describe('files from other tools', () => {
+  it("a PyTorch state dict whose metadata says {format: 'pt'} loads as the same file without metadata does", async () => {
+    const m = new Model(gpu.device, { sizes: [784, 8, 10], seed: 3 });
+    await m.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } });
+    const want = await m.evaluate(train);
+    const file = decodeSafetensors(await m.toSafetensors(), 'm');
+    m.dispose();
+    for (const format of ['pt', 'np', 'tf']) {
+      const pt = Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors], { format }), `${format}.safetensors`);
+      expect((await pt.evaluate(train)).accuracy).toBe(want.accuracy);
+      pt.dispose();
+    }
+    // Another format that carries this engine's keys cannot be told apart: refused.
+    expect(() => Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors], { format: 'pt', layers: 'linear:8,relu,linear:10' }), 'mixed.safetensors'))
+      .toThrow(/^mixed\.safetensors: metadata format 'pt' is not this engine's/);
+  });
+});
