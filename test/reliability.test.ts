@@ -371,10 +371,13 @@ describe('process level', () => {
 describe('one writer per output', () => {
   it('a second training with the same --checkpoint is refused while the first runs; a stale lock is taken over', () => {
     const checkpoint = join(dir, 'shared.ckpt.safetensors');
-    writeFileSync(`${checkpoint}.lock`, String(process.pid)); // this test runner: alive
+    // A live process whose arguments are a training's.
+    const first = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', 'src/cli/train.ts'], { stdio: 'ignore' });
+    writeFileSync(`${checkpoint}.lock`, String(first.pid));
     const r = run('train', ['--epochs', '1', '--limit', '200', '--hidden', '8', '--checkpoint', checkpoint]);
+    first.kill();
     expect(r.code).toBe(2);
-    expect(r.err[0]).toBe(`train: --checkpoint ${checkpoint}: another run (pid ${process.pid}) is writing it; wait for that run, or give another file`);
+    expect(r.err[0]).toBe(`train: --checkpoint ${checkpoint}: another run (pid ${first.pid}) is writing it; wait for that run, or give another file`);
     writeFileSync(`${checkpoint}.lock`, '999999999'); // no such process
     const ok = run('train', ['--epochs', '1', '--limit', '200', '--hidden', '8', '--checkpoint', checkpoint]);
     expect(ok.code, ok.err.join('\n')).toBe(0);

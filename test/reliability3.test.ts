@@ -1,9 +1,9 @@
 // Reliability, round three: the faults found in what came after the first two rounds (ONNX export, the
 // checkpoint lock, refused plans, the layer and augment grammars, caches). Each gives one line naming the
 // problem, before any work, with nothing saved lost and no GPU buffer left behind.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from '../src/data/safetensors.js';
@@ -112,4 +112,58 @@ describe('files from other tools', () => {
     expect(() => Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors], { format: 'pt', layers: 'linear:8,relu,linear:10' }), 'mixed.safetensors'))
       .toThrow(/^mixed\.safetensors: metadata format 'pt' is not this engine's/);
   });
+});
+
+describe('the checkpoint lock', () => {
+  const train1 = ['--epochs', '1', '--limit', '200', '--hidden', '8'];
+  const lockCase = (name: string, make: (lock: string) => void) => {
+    const checkpoint = join(dir, `${name}.ckpt.safetensors`);
+    make(`${checkpoint}.lock`);
+    const started = performance.now();
+    const r = run('train', [...train1, '--checkpoint', checkpoint]);
+    return { checkpoint, lock: `${checkpoint}.lock`, r, seconds: (performance.now() - started) / 1000 };
+  };
+
+  it.each([
+    ['a FIFO', (lock: string) => execFileSync('mkfifo', [lock]), /not a regular file \(a device, FIFO or socket\)/],
+    ['a directory', (lock: string) => mkdirSync(lock), /is a directory, not a file/],
+    ['a 2 GB file', (lock: string) => { writeFileSync(lock, ''); truncateSync(lock, 2 ** 31); }, /2147483648 bytes is over the 64-byte limit for this file/],
+  ])('%s at FILE.lock is refused at once in one line naming the lock', (_, make, why) => {
+    const { checkpoint, lock, r, seconds } = lockCase(`odd-${Math.random().toString(36).slice(2)}`, make);
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(new RegExp(`^train: --checkpoint ${escape(checkpoint)}: its lock cannot be read \\(${escape(lock)}: ${why.source}\\); remove it if no run is writing the file$`));
+    expect(seconds).toBeLessThan(30);
+    expect(existsSync(checkpoint)).toBe(false);
+  });
+
+  it('a lock that names a live process that is not a training run is refused naming the lock; one that names a training says so', async () => {
+    const other = lockCase('other', (lock) => writeFileSync(lock, String(process.pid))); // this test runner
+    expect(other.r.code).toBe(2);
+    expect(other.r.err).toHaveLength(1);
+    expect(other.r.err[0]).toMatch(new RegExp(`^train: --checkpoint ${escape(other.checkpoint)}: its lock ${escape(other.lock)} names pid ${process.pid}, a live process that is not a training run \\(".*"\\); remove ${escape(other.lock)} if no run is writing the file$`));
+    expect(readFileSync(other.lock, 'utf8')).toBe(String(process.pid));
+    // A process whose arguments are a training's.
+    const training = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', 'src/cli/train.ts'], { stdio: 'ignore' });
+    try {
+      const busy = lockCase('busy', (lock) => writeFileSync(lock, String(training.pid)));
+      expect(busy.r.code).toBe(2);
+      expect(busy.r.err).toEqual([`train: --checkpoint ${busy.checkpoint}: another run (pid ${training.pid}) is writing it; wait for that run, or give another file`]);
+    } finally {
+      training.kill();
+    }
+  });
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s ends a training and removes its lock', async (signal) => {
+    const checkpoint = join(dir, `signal-${signal}.ckpt.safetensors`);
+    // As `npm run train` runs it (node --import tsx): the tsx wrapper would relay the signal and SIGKILL a busy child.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', '--epochs', '50', '--limit', '3000', '--hidden', '32', '--checkpoint', checkpoint], { stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => /^data:/m.test(String(d)) && resolve()));
+    expect(existsSync(`${checkpoint}.lock`)).toBe(true);
+    child.kill(signal);
+    const [code, by] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    // Ended as the signal ends a process (or with its 128 + n code), not by finishing the 50 epochs.
+    expect(by === signal || code === 128 + constants.signals[signal], `exit ${code} ${by}`).toBe(true);
+    expect(existsSync(`${checkpoint}.lock`)).toBe(false);
+  }, 120_000);
 });

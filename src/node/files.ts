@@ -90,27 +90,68 @@ const TMP = '.tmp-';
 
 /**
  * Takes `${path}.lock` for this process (its pid inside), so two runs cannot interleave their writes to one
- * file; a lock whose process is gone is taken over. Released when the process exits.
+ * file; a lock whose process is gone is taken over. Released when the process exits, or a signal ends it. A
+ * lock that cannot be read (a FIFO, a directory, a huge file), or that names a live process that is not a
+ * training run, is refused naming the lock, so the user can see what to remove.
  */
 export function lockOutput(path: string, flag: string): void {
   const lock = `${path}.lock`;
+  const refuse = (why: string) => new BadInputError(`--${flag} ${path}: ${why}`, { file: lock, flag });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      process.once('exit', () => rmSync(lock, { force: true }));
+      releaseAtExit(lock);
       return;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new BadInputError(`--${flag} ${path}: cannot take its lock ${lock} (${(e as Error).message})`, { file: path, flag });
-      const pid = Number(readFileSync(lock, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-        throw new BadInputError(`--${flag} ${path}: another run (pid ${pid}) is writing it; wait for that run, or give another file`, { file: path, flag });
-      }
-      rmSync(lock, { force: true }); // left by a process that is gone
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`cannot take its lock ${lock} (${(e as Error).message})`);
     }
+    let text: string;
+    try {
+      // Bounded: a FIFO there would block the read forever, a huge file fill the memory.
+      text = new TextDecoder().decode(readFileChecked(lock, MAX_LOCK_BYTES));
+    } catch (e) {
+      throw refuse(`its lock cannot be read (${(e as Error).message}); remove it if no run is writing the file`);
+    }
+    const pid = Number(text.trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      const command = commandOf(pid);
+      if (command === undefined || isTraining(command)) throw refuse(`another run (pid ${pid}) is writing it; wait for that run, or give another file`);
+      throw refuse(`its lock ${lock} names pid ${pid}, a live process that is not a training run (${JSON.stringify(command.join(' ').slice(0, 80))}); remove ${lock} if no run is writing the file`);
+    }
+    rmSync(lock, { force: true }); // left by a process that is gone
   }
-  throw new BadInputError(`--${flag} ${path}: could not take its lock ${lock}`, { file: path, flag });
+  throw refuse(`could not take its lock ${lock}`);
+}
+
+/** A lock holds a pid: a few bytes. */
+const MAX_LOCK_BYTES = 64;
+
+/** Removes the lock when the process exits, and when a signal ends it ('exit' does not run then), ending as the signal would. */
+function releaseAtExit(lock: string): void {
+  const release = () => rmSync(lock, { force: true });
+  process.once('exit', release);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      release();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
+/** A process's arguments (Linux's /proc), or undefined where they cannot be read. */
+function commandOf(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a command line is this engine's training: the train script, or the CLI given 'train'. */
+function isTraining(args: string[]): boolean {
+  return args.some((a) => /(^|\/)train\.[jt]s$/.test(a)) || (args.some((a) => /(^|\/)(webgpu-mlp|cli\.js|main\.[jt]s)$/.test(a)) && args.includes('train'));
 }
 
 function alive(pid: number): boolean {
