@@ -15,6 +15,8 @@ import { parseLayers } from '../src/layers/index.js';
 import { readModelFile } from '../src/node/modelFiles.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
+import { liveBuffers } from '../src/gpu/buffers.js';
+import { DeviceLimitError } from '../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults3-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -165,5 +167,30 @@ describe('the checkpoint lock', () => {
     // Ended as the signal ends a process (or with its 128 + n code), not by finishing the 50 epochs.
     expect(by === signal || code === 128 + constants.signals[signal], `exit ${code} ${by}`).toBe(true);
     expect(existsSync(`${checkpoint}.lock`)).toBe(false);
+  }, 120_000);
+});
+
+describe('refused plans leave nothing behind', () => {
+  it('a fit or an evaluation refused for a buffer over the device limit frees what its plan made; dispose() brings the device back', async () => {
+    const before = liveBuffers(gpu.device);
+    // h0 of conv2d:32:k=3 on 28×28 is 26·26·32 floats a row: enough rows to pass the binding limit, whose
+    // input (784 bytes a row) and labels still fit, so the plan has made buffers when it is refused.
+    const perRow = 26 * 26 * 32 * 4;
+    const rows = Math.floor(gpu.device.limits.maxStorageBufferBindingSize / perRow) + 1;
+    const data = sliceDataset(mnist.train, 0, rows, 'big');
+    const m = new Model(gpu.device, { layers: parseLayers('conv2d:32:k=3,relu,flatten,linear:10'), evaluationBatch: rows });
+    const own = liveBuffers(gpu.device);
+    for (let i = 0; i < 20; i++) {
+      const fit = await m.fit(data, { epochs: 1, batchSize: rows, optimizer: { kind: 'sgd', lr: 0.01 }, gpuResidentData: false }).catch((e: unknown) => e);
+      expect(fit, 'fit').toBeInstanceOf(DeviceLimitError);
+      expect((fit as Error).message).toMatch(/^buffer 'h0' \(bytes\) needs /);
+      const evaluation = await m.evaluate(data).catch((e: unknown) => e);
+      expect(evaluation, 'evaluate').toBeInstanceOf(DeviceLimitError);
+      // The optimizer a fit starts stays with the model (dispose frees it); the refused plans leave nothing.
+      if (i === 0) own.count = liveBuffers(gpu.device).count;
+      expect(liveBuffers(gpu.device).count, `after refusal ${i}`).toBe(own.count);
+    }
+    m.dispose();
+    expect(liveBuffers(gpu.device)).toEqual(before);
   }, 120_000);
 });

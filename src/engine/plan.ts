@@ -109,75 +109,82 @@ export class ModelPlan {
     readonly inputEncoding: InputEncoding,
     options: PlanOptions = {},
   ) {
-    const { fuse = true, augment } = options;
-    const { device, architecture, layout } = model;
-    const { inputs, classes } = architecture;
-    const B = capacity;
-    const training = mode === 'train';
-    const u8 = inputEncoding.kind === 'u8';
-    this.inputBytes = inputBufferBytes(inputEncoding.kind, B * inputs);
-    this.input = storageBuffer(device, this.inputBytes, `input ${inputEncoding.kind}`);
-    this.labels = storageBuffer(device, B * 4, 'labels');
-    this.batch = uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch');
-    this.stats = storageBuffer(device, B * 8, 'stats');
-    this.statsStaging = trackedBuffer(device, { size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' });
+    // A buffer over a device limit (DeviceLimitError) part way through must not leave the ones before it:
+    // the refused plan never reaches the model's list, so nothing else would free them.
+    try {
+      const { fuse = true, augment } = options;
+      const { device, architecture, layout } = model;
+      const { inputs, classes } = architecture;
+      const B = capacity;
+      const training = mode === 'train';
+      const u8 = inputEncoding.kind === 'u8';
+      this.inputBytes = inputBufferBytes(inputEncoding.kind, B * inputs);
+      this.input = this.own(storageBuffer(device, this.inputBytes, `input ${inputEncoding.kind}`));
+      this.labels = this.own(storageBuffer(device, B * 4, 'labels'));
+      this.batch = this.own(uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch'));
+      this.stats = this.own(storageBuffer(device, B * 8, 'stats'));
+      this.statsStaging = this.own(trackedBuffer(device, { size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' }));
 
-    // What flows between stages: the current activation, its gradient, and the ReLU output that masks it.
-    const pixels = u8 ? { pixelScale: inputEncoding.pixelScale, pixelShift: inputEncoding.pixelShift } : undefined;
-    let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = { act: whole(this.input), grad: null, pixels };
-    if (augment && training) {
-      // The first layer reads the distorted batch: as bytes, like undistorted pixels, when rows fill whole words;
-      // otherwise as f32 already normalized.
-      if (!pixels) throw new BadInputError('augment distorts u8 image pixels; this model takes f32 features', { value: 'f32' });
-      const bytes = inputs % 4 === 0;
-      const augmented = whole(this.buffer(bytes ? (B * inputs) / 4 : B * inputs, 'augmented input'));
-      const fieldFloats = elasticFieldBytes(B, augment.image) / 4;
-      const elastic = augment.augmentation.elastic
-        ? { blurred: whole(this.buffer(fieldFloats, 'elastic blurred noise')), displacement: whole(this.buffer(fieldFloats, 'elastic displacement')) }
-        : undefined;
-      this.augmentImage = augment.image;
-      this.augmentFrom = (source) => augmentDispatches(ops.cache, { ...source, output: augmented, batch: whole(this.batch), elastic }, B, augment.image,
-        augment.augmentation, pixels, bytes ? 'u8' : 'f32', ops.choices.augment?.workgroupSize);
-      flow = bytes ? { act: augmented, grad: null, pixels } : { act: augmented, grad: null };
-    }
-    const backward: Dispatch[][] = [];
-    for (const stage of planStages(architecture.layers, training, fuse)) {
-      const { layer } = stage;
-      const output = stage.forwardFused ? flow.act : whole(this.buffer(B * layer.outputs, `h${layer.index}`));
-      const dOutput = training && !stage.backwardFused ? whole(this.buffer(B * layer.outputs, `dh${layer.index}`)) : null;
-      const scratch = new Map<string, BufferSlice>();
-      const buffers: LayerBuffers<LayerSpec> = {
-        spec: layer.spec, place: layer, ops, rows: B,
-        input: flow.act, pixels: flow.pixels, output,
-        dInput: flow.grad, dOutput: dOutput ?? output,
-        outputRelu: stage.outputRelu, inputGradMask: stage.masksInputGrad ? flow.mask : undefined,
-        param: (role) => sliceOf(model.params, slotOf(layout, `${layer.index}.${role}`)),
-        grad: (role) => sliceOf(model.grads, slotOf(layout, `${layer.index}.${role}`)),
-        state: (role) => sliceOf(model.state, slotOf(model.stateLayout, `${layer.index}.${role}`)),
-        training,
-        scratch: (name, floats) => {
-          if (!scratch.has(name)) scratch.set(name, whole(this.buffer(floats, `${layer.index}.${name}`)));
-          return scratch.get(name)!;
-        },
-        batch: whole(this.batch),
-      };
-      if (!stage.forwardFused) this.forward.push(...layer.module.forward(buffers));
-      if (training && !stage.backwardFused) backward.push(layer.module.backward(buffers));
-      flow = stage.backwardFused ? { act: output, grad: flow.grad, mask: output } : { act: output, grad: dOutput };
-    }
+      // What flows between stages: the current activation, its gradient, and the ReLU output that masks it.
+      const pixels = u8 ? { pixelScale: inputEncoding.pixelScale, pixelShift: inputEncoding.pixelShift } : undefined;
+      let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = { act: whole(this.input), grad: null, pixels };
+      if (augment && training) {
+        // The first layer reads the distorted batch: as bytes, like undistorted pixels, when rows fill whole words;
+        // otherwise as f32 already normalized.
+        if (!pixels) throw new BadInputError('augment distorts u8 image pixels; this model takes f32 features', { value: 'f32' });
+        const bytes = inputs % 4 === 0;
+        const augmented = whole(this.buffer(bytes ? (B * inputs) / 4 : B * inputs, 'augmented input'));
+        const fieldFloats = elasticFieldBytes(B, augment.image) / 4;
+        const elastic = augment.augmentation.elastic
+          ? { blurred: whole(this.buffer(fieldFloats, 'elastic blurred noise')), displacement: whole(this.buffer(fieldFloats, 'elastic displacement')) }
+          : undefined;
+        this.augmentImage = augment.image;
+        this.augmentFrom = (source) => augmentDispatches(ops.cache, { ...source, output: augmented, batch: whole(this.batch), elastic }, B, augment.image,
+          augment.augmentation, pixels, bytes ? 'u8' : 'f32', ops.choices.augment?.workgroupSize);
+        flow = bytes ? { act: augmented, grad: null, pixels } : { act: augmented, grad: null };
+      }
+      const backward: Dispatch[][] = [];
+      for (const stage of planStages(architecture.layers, training, fuse)) {
+        const { layer } = stage;
+        const output = stage.forwardFused ? flow.act : whole(this.buffer(B * layer.outputs, `h${layer.index}`));
+        const dOutput = training && !stage.backwardFused ? whole(this.buffer(B * layer.outputs, `dh${layer.index}`)) : null;
+        const scratch = new Map<string, BufferSlice>();
+        const buffers: LayerBuffers<LayerSpec> = {
+          spec: layer.spec, place: layer, ops, rows: B,
+          input: flow.act, pixels: flow.pixels, output,
+          dInput: flow.grad, dOutput: dOutput ?? output,
+          outputRelu: stage.outputRelu, inputGradMask: stage.masksInputGrad ? flow.mask : undefined,
+          param: (role) => sliceOf(model.params, slotOf(layout, `${layer.index}.${role}`)),
+          grad: (role) => sliceOf(model.grads, slotOf(layout, `${layer.index}.${role}`)),
+          state: (role) => sliceOf(model.state, slotOf(model.stateLayout, `${layer.index}.${role}`)),
+          training,
+          scratch: (name, floats) => {
+            if (!scratch.has(name)) scratch.set(name, whole(this.buffer(floats, `${layer.index}.${name}`)));
+            return scratch.get(name)!;
+          },
+          batch: whole(this.batch),
+        };
+        if (!stage.forwardFused) this.forward.push(...layer.module.forward(buffers));
+        if (training && !stage.backwardFused) backward.push(layer.module.backward(buffers));
+        flow = stage.backwardFused ? { act: output, grad: flow.grad, mask: output } : { act: output, grad: dOutput };
+      }
 
-    const logits = flow.act;
-    if (mode === 'predict') {
-      this.probabilities = storageBuffer(device, B * classes * 4, 'probabilities');
-      this.probabilitiesStaging = trackedBuffer(device, { size: this.probabilities.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'probabilities staging' });
-      this.forward.push(ops.softmax(whole(this.probabilities), logits, B, classes));
-      return;
+      const logits = flow.act;
+      if (mode === 'predict') {
+        this.probabilities = this.own(storageBuffer(device, B * classes * 4, 'probabilities'));
+        this.probabilitiesStaging = this.own(trackedBuffer(device, { size: this.probabilities.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'probabilities staging' }));
+        this.forward.push(ops.softmax(whole(this.probabilities), logits, B, classes));
+        return;
+      }
+      this.loss.push(ops.softmaxCrossEntropy(flow.grad, whole(this.stats), logits, whole(this.labels), whole(this.batch), B, classes));
+      // predict's one kernel of its own, compiled with the step's: compiled later, it waited for the full
+      // products compiling in the background (430 ms on SwiftShader).
+      if (training) ops.prepareSoftmax(classes);
+      if (training) for (const dispatches of backward.reverse()) this.backward.push(...dispatches);
+    } catch (e) {
+      this.destroy();
+      throw e;
     }
-    this.loss.push(ops.softmaxCrossEntropy(flow.grad, whole(this.stats), logits, whole(this.labels), whole(this.batch), B, classes));
-    // predict's one kernel of its own, compiled with the step's: compiled later, it waited for the full
-    // products compiling in the background (430 ms on SwiftShader).
-    if (training) ops.prepareSoftmax(classes);
-    if (training) for (const dispatches of backward.reverse()) this.backward.push(...dispatches);
   }
 
   /** The augmentation dispatches reading `input` (with `order`: a data set's quads), when the plan augments. */
@@ -194,8 +201,16 @@ export class ModelPlan {
   }
 
   private buffer(floats: number, label: string): GPUBuffer {
-    const buffer = storageBuffer(this.model.device, floats * 4, label);
+    const buffer = this.own(storageBuffer(this.model.device, floats * 4, label));
     this.layerBuffers.push(buffer);
+    return buffer;
+  }
+
+  /** Every buffer the plan made, in order: what destroy() frees, built or refused. */
+  private readonly made: GPUBuffer[] = [];
+
+  private own(buffer: GPUBuffer): GPUBuffer {
+    this.made.push(buffer);
     return buffer;
   }
 
@@ -227,8 +242,6 @@ export class ModelPlan {
   }
 
   destroy(): void {
-    for (const b of [this.input, this.labels, this.batch, this.stats, this.statsStaging, ...this.layerBuffers]) b.destroy();
-    this.probabilities?.destroy();
-    this.probabilitiesStaging?.destroy();
+    for (const b of this.made) b.destroy();
   }
 }
