@@ -39,7 +39,7 @@ describe('the written form', () => {
   it.each([
     ['rotate=200', /--augment: rotate must be a number in \[0, 180\] degrees, got 200/],
     ['scale=1', /scale must be a number in \[0, 0\.95\]/],
-    ['shift=-1', /shift must be a number in \[0, 64\] pixels, got null/],
+    ['shift=-1', /shift must be a number in \[0, 64\] pixels, got '-1'$/],
     ['shift=0x10', /shift must be a number/],
     ['elastic=34', /elastic takes ALPHA:SIGMA \(elastic=34:4\), got '34'/],
     ['elastic=34:0', /elastic σ must be a number in \[0\.25, 16\] pixels, got 0/],
@@ -56,7 +56,7 @@ describe('the written form', () => {
   });
 
   it('checks library objects too', () => {
-    expect(() => checkAugmentation({ rotate: Number.NaN })).toThrow(/rotate must be a number in \[0, 180\] degrees, got null/);
+    expect(() => checkAugmentation({ rotate: Number.NaN })).toThrow(/rotate must be a number in \[0, 180\] degrees, got NaN$/);
     expect(() => checkAugmentation({ spin: 2 } as Augmentation)).toThrow(/unknown distortion 'spin'/);
   });
 });

@@ -16,7 +16,8 @@ import { readModelFile } from '../src/node/modelFiles.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
 import { liveBuffers } from '../src/gpu/buffers.js';
-import { DeviceLimitError } from '../src/errors.js';
+import { BadInputError, DeviceLimitError } from '../src/errors.js';
+import { parseAugmentation } from '../src/augment/spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults3-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -193,4 +194,74 @@ describe('refused plans leave nothing behind', () => {
     m.dispose();
     expect(liveBuffers(gpu.device)).toEqual(before);
   }, 120_000);
+});
+
+describe('name tables are looked up by own keys, and the layer and augment grammars are as strict as the flags', () => {
+  it.each([
+    ['constructor,linear:10', /^unknown layer kind 'constructor' in 'constructor' \(layer 0\): expected linear, /],
+    ['linear:10,toString', /^unknown layer kind 'toString' in 'toString' \(layer 1\)/],
+    ['__proto__', /^unknown layer kind '__proto__'/],
+    ['conv2d:8:k=3:constructor=5,flatten,linear:10', /^layer 0 \('conv2d:8:k=3:constructor=5'\): conv2d option 'constructor=5' is not one of k=N, stride=N, pad=N$/],
+    ['conv2d:8:k=3:k=5,flatten,linear:10', /^layer 0 \('conv2d:8:k=3:k=5'\): conv2d option k is given twice$/],
+    ['maxpool2d:2:stride=1:stride=2', /maxpool2d option stride is given twice$/],
+    ['linear:1e3', /^layer 0 \('linear:1e3'\): linear takes its width, an integer in 1\.\.\d+ \(linear:500\), got '1e3'$/],
+    ['linear:0x10', /got '0x10'$/],
+    ['linear:10,dropout:0x0,linear:10', /^layer 1 \('dropout:0x0'\): dropout takes the probability of dropping, in \[0, 1\) \(dropout:0\.2\), got '0x0'$/],
+    ['line\u200bar:10', /^unknown layer kind 'line\\u\{200b\}ar' in 'line\\u\{200b\}ar:10'/],
+    [Array(1001).fill('linear:4').join(','), /^the layer list has 1001 layers; at most 1000$/],
+  ])('parseLayers(%j) is refused', (text, message) => {
+    expect(() => parseLayers(text)).toThrow(BadInputError);
+    expect(() => parseLayers(text)).toThrow(message);
+  });
+
+  it('the decimal forms still parse', () => {
+    expect(parseLayers('linear:10,dropout:0.25,dropout:.5,dropout:1e-7,linear:10')).toEqual([
+      { kind: 'linear', outputs: 10 }, { kind: 'dropout', p: 0.25 }, { kind: 'dropout', p: 0.5 }, { kind: 'dropout', p: 1e-7 }, { kind: 'linear', outputs: 10 },
+    ]);
+  });
+
+  it.each([
+    ['constructor=1', /^--augment: unknown distortion 'constructor' \(known: /],
+    ['toString=1', /^--augment: unknown distortion 'toString'/],
+    ['rotate=NaN', /^--augment: rotate must be a number in \[0, 180\] degrees, got 'NaN'$/],
+    ['rotate=Infinity', /got 'Infinity'$/],
+    ['shift=-5', /^--augment: shift must be a number in \[0, 64\] pixels, got '-5'$/],
+    ['rotate=0x10', /got '0x10'$/],
+    ['rotate=１２', /got '１２'$/],
+    ['elastic=NaN:4', /^--augment: elastic α must be a number in \[0, 1000\] pixels, got 'NaN'$/],
+    ['rotate=5,rotate=6', /^--augment: rotate is given twice$/],
+  ])('--augment %s is refused showing what was typed', (text, message) => {
+    expect(() => parseAugmentation(text)).toThrow(BadInputError);
+    expect(() => parseAugmentation(text)).toThrow(message);
+  });
+
+  it('the library refuses inputs of the wrong type with a BadInputError, before allocating anything', async () => {
+    const before = liveBuffers(gpu.device);
+    const refused: [string, () => unknown, RegExp][] = [
+      ["a layer { kind: 'constructor' }", () => new Model(gpu.device, { layers: [{ kind: 'constructor' } as never, { kind: 'linear', outputs: 10 }] }), /^unknown layer kind 'constructor'/],
+      ['a layer that is not an object', () => new Model(gpu.device, { layers: [null as never] }), /^unknown layer kind null, not a \{ kind \} object/],
+      ["layers: 'linear:10' (a string)", () => new Model(gpu.device, { layers: 'linear:10' as never }), /^layers must be a list of layer specs \(parseLayers\('linear:500,relu,linear:10'\) makes one\), got string$/],
+      ['1001 layers', () => new Model(gpu.device, { layers: Array(1001).fill({ kind: 'linear', outputs: 4 }) }), /^a model has at most 1000 layers, got 1001$/],
+      ['parseLayers of a number', () => parseLayers(5 as never), /^the layer list must be a string/],
+    ];
+    for (const [what, make, message] of refused) {
+      expect(make, what).toThrow(BadInputError);
+      expect(make, what).toThrow(message);
+    }
+    expect(liveBuffers(gpu.device)).toEqual(before);
+    const m = new Model(gpu.device, { sizes: [784, 8, 10] });
+    for (const [images, got] of [[Array(784).fill(0), 'a plain array'], [new Uint16Array(784), 'a Uint16Array'], [null, 'null']] as const) {
+      const error = await m.predict(images as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BadInputError);
+      expect((error as Error).message).toBe(`predict: holds ${got}, not u8 pixels (a Uint8Array)`);
+    }
+    m.dispose();
+  });
+
+  it('the CLI: --layers constructor,linear:10 in one line, exit 2', () => {
+    const r = run('train', ['--layers', 'constructor,linear:10', '--epochs', '1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^train: .*unknown layer kind 'constructor' in 'constructor' \(layer 0\)/);
+  });
 });

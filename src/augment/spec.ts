@@ -44,28 +44,34 @@ type RangeName = keyof typeof RANGES;
 /** 'flag: ' before a message, or nothing for an empty flag. */
 const prefix = (flag: string) => (flag ? `${flag}: ` : '');
 
+/** A value as the message shows it: numbers as JavaScript writes them (NaN, Infinity; JSON would say null). */
+const shownValue = (v: unknown) => (typeof v === 'number' ? String(v) : JSON.stringify(v));
+
+/** Whether `name` is one of the ranges: own keys only ('constructor' is not a distortion). */
+const isRange = (name: string): name is RangeName => Object.hasOwn(RANGES, name);
+
 /** `a` with every field checked (finite, in range); zero ranges dropped; undefined when nothing is left. */
 export function checkAugmentation(a: Augmentation | undefined, flag = 'augment'): Augmentation | undefined {
   if (a === undefined) return undefined;
   if (typeof a !== 'object' || a === null) throw new BadInputError(`${flag} must be an object of ranges, got ${JSON.stringify(a)}`, { flag });
   const out: Augmentation = {};
   for (const key of Object.keys(a)) {
-    if (!(key in RANGES) && key !== 'elastic') throw new BadInputError(`${prefix(flag)}unknown distortion '${key}' (known: rotate, scale, shear, shift, elastic)`, { flag, value: key });
+    if (!isRange(key) && key !== 'elastic') throw new BadInputError(`${prefix(flag)}unknown distortion '${key}' (known: rotate, scale, shear, shift, elastic)`, { flag, value: key });
   }
   for (const name of Object.keys(RANGES) as RangeName[]) {
     const value = a[name];
     if (value === undefined) continue;
     const { max, unit } = RANGES[name];
     if (!(typeof value === 'number' && value >= 0 && value <= max)) {
-      throw new BadInputError(`${prefix(flag)}${name} must be a number in [0, ${max}]${unit ? ` ${unit}` : ''}, got ${JSON.stringify(value)}`, { flag, value });
+      throw new BadInputError(`${prefix(flag)}${name} must be a number in [0, ${max}]${unit ? ` ${unit}` : ''}, got ${shownValue(value)}`, { flag, value });
     }
     if (value > 0) out[name] = value;
   }
   if (a.elastic !== undefined) {
     const { alpha, sigma } = a.elastic ?? {};
-    if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1000)) throw new BadInputError(`${prefix(flag)}elastic α must be a number in [0, 1000] pixels, got ${JSON.stringify(alpha)}`, { flag, value: alpha });
+    if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1000)) throw new BadInputError(`${prefix(flag)}elastic α must be a number in [0, 1000] pixels, got ${shownValue(alpha)}`, { flag, value: alpha });
     if (!(typeof sigma === 'number' && sigma >= 0.25 && sigma <= MAX_ELASTIC_SIGMA)) {
-      throw new BadInputError(`${prefix(flag)}elastic σ must be a number in [0.25, ${MAX_ELASTIC_SIGMA}] pixels, got ${JSON.stringify(sigma)}`, { flag, value: sigma });
+      throw new BadInputError(`${prefix(flag)}elastic σ must be a number in [0.25, ${MAX_ELASTIC_SIGMA}] pixels, got ${shownValue(sigma)}`, { flag, value: sigma });
     }
     if (alpha > 0) out.elastic = { alpha, sigma };
   }
@@ -82,14 +88,20 @@ export function parseAugmentation(text: string, flag = '--augment'): Augmentatio
     if (value === undefined || rest.length > 0 || value === '') {
       throw new BadInputError(`${prefix(flag)}'${part}' is not name=value (for example rotate=12,scale=0.1,shift=2,elastic=34:4)`, { flag, value: part });
     }
-    if (name in a) throw new BadInputError(`${prefix(flag)}${name} is given twice`, { flag, value: part });
-    const number = (s: string) => (/^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) ? Number(s) : NaN);
+    if (Object.hasOwn(a, name)) throw new BadInputError(`${prefix(flag)}${name} is given twice`, { flag, value: part });
+    // A decimal as typed; what is not one is refused showing the text (NaN would print as null).
+    const number = (s: string, what: string, range: string) => {
+      const x = /^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s) ? Number(s) : NaN;
+      if (!Number.isFinite(x)) throw new BadInputError(`${prefix(flag)}${what} must be a number in ${range}, got '${s}'`, { flag, value: s });
+      return x;
+    };
     if (name === 'elastic') {
       const [alpha, sigma, extra] = value.split(':');
       if (sigma === undefined || extra !== undefined) throw new BadInputError(`${prefix(flag)}elastic takes ALPHA:SIGMA (elastic=34:4), got '${value}'`, { flag, value });
-      a.elastic = { alpha: number(alpha), sigma: number(sigma) };
-    } else if (name in RANGES) {
-      a[name as RangeName] = number(value);
+      a.elastic = { alpha: number(alpha, 'elastic α', '[0, 1000] pixels'), sigma: number(sigma, 'elastic σ', `[0.25, ${MAX_ELASTIC_SIGMA}] pixels`) };
+    } else if (isRange(name)) {
+      const { max, unit } = RANGES[name];
+      a[name] = number(value, name, `[0, ${max}]${unit ? ` ${unit}` : ''}`);
     } else {
       throw new BadInputError(`${prefix(flag)}unknown distortion '${name}' (known: rotate, scale, shear, shift, elastic)`, { flag, value: name });
     }

@@ -58,6 +58,11 @@ export function checkDataset(d: AnyDataset, features: number, classes: number, i
 
 /** The kind of `inputs`, or a BadInputError when the model takes the other one. */
 export function checkInputKind(name: string, inputs: Inputs, input: InputKind): InputKind {
+  // Anything else (a plain array, a Uint16Array, null) would fail later in an upload with an untyped TypeError.
+  if (!(inputs instanceof Uint8Array || inputs instanceof Float32Array)) {
+    const got = inputs === null || inputs === undefined ? String(inputs) : Array.isArray(inputs) ? 'a plain array' : `a ${(inputs as object).constructor?.name ?? typeof inputs}`;
+    throw new BadInputError(`${name}: holds ${got}, not ${KIND_WORDS[input]}`, { file: name });
+  }
   const kind = inputKindOf(inputs);
   if (kind !== input) throw new BadInputError(`${name}: holds ${KIND_WORDS[kind]}, the model takes ${KIND_WORDS[input]}`, { file: name });
   return kind;

@@ -329,9 +329,9 @@ export class Model {
    */
   async predict(images: Uint8Array | Float32Array, options: PredictOptions = {}): Promise<Float32Array> {
     this.checkWeightsUsable('predict');
+    const [row, unit, values] = checkInputKind('predict', images, this.input) === 'u8' ? ['images', 'pixel', 'bytes'] : ['rows', 'feature', 'values'];
     const { count = images.length / this.architecture.inputs, signal } = options;
     const F = this.architecture.inputs;
-    const [row, unit, values] = checkInputKind('predict', images, this.input) === 'u8' ? ['images', 'pixel', 'bytes'] : ['rows', 'feature', 'values'];
     if (!Number.isInteger(count) || count < 1) {
       throw new BadInputError(`predict: ${images.length} ${values} is not a whole, positive number of ${F}-${unit} ${row}`, { value: images.length });
     }

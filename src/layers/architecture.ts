@@ -2,7 +2,7 @@
 // nn.Sequential index, so a dropout shifts the indices after it as it does there) and its parameter
 // tensors, named `${index}.weight` etc. Everything that walks a model walks this.
 import { BadInputError } from '../errors.js';
-import { moduleOf, formatLayers, type LayerSpec } from './index.js';
+import { MAX_LAYERS, moduleOf, formatLayers, type LayerSpec } from './index.js';
 import type { LayerModule, LayerPlace, ParameterDecl, StateDecl } from './layer.js';
 import { checkedInputShape, elementsOf, formatShape, isImage, type InputShape, type Shape } from './shape.js';
 
@@ -62,8 +62,12 @@ export function defaultInputShape(specs: readonly LayerSpec[]): Shape {
  * BadInputError saying which layer does not fit.
  */
 export function architecture(specs: readonly LayerSpec[], input: InputShape): Architecture {
+  if (!Array.isArray(specs)) {
+    throw new BadInputError(`layers must be a list of layer specs (parseLayers('linear:500,relu,linear:10') makes one), got ${specs === null ? 'null' : typeof specs}`, { value: specs });
+  }
   const inputShape = checkedInputShape(input);
   if (specs.length === 0) throw new BadInputError('a model needs at least one layer');
+  if (specs.length > MAX_LAYERS) throw new BadInputError(`a model has at most ${MAX_LAYERS} layers, got ${specs.length}`, { value: specs.length });
   let shape = inputShape;
   const layers = specs.map((spec, index): PlacedLayer => {
     const module = moduleOf(spec);

@@ -55,8 +55,9 @@ export const dropout: LayerModule<DropoutSpec> = {
   kind: 'dropout',
   parse(args) {
     const [argument] = args;
-    const p = Number(argument);
-    if (args.length !== 1 || argument.trim() === '' || !(p >= 0 && p < 1)) {
+    // A decimal such as 0.2, .2 or 1e-7 (how a small rate is written back): Number() would also read '0x0' and ' '.
+    const p = args.length === 1 && /^(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(argument.trim()) ? Number(argument) : NaN;
+    if (!(p >= 0 && p < 1)) {
       throw new BadInputError(`dropout takes the probability of dropping, in [0, 1) (dropout:0.2), got '${args.join(':')}'`);
     }
     return { kind: 'dropout', p };

@@ -44,10 +44,22 @@ export type LayerSpec = { [K in keyof Registry]: Registry[K] extends LayerModule
 /** Every layer kind's name, in LAYER_MODULES' order. */
 export const LAYER_KINDS = Object.keys(LAYER_MODULES) as LayerSpec['kind'][];
 
+/** Most layers a model may have: far past any useful depth, well short of what would take minutes to plan. */
+export const MAX_LAYERS = 1000;
+
+/** Text as typed, quoted, with invisible and control characters written as \u{…} escapes so the message shows them. */
+export const shown = (text: string) => `'${text.replace(/[\p{C}\p{Z}]/gu, (c) => (c === ' ' ? c : `\\u{${c.codePointAt(0)!.toString(16)}}`))}'`;
+
+/** Whether `kind` names a layer kind: LAYER_MODULES' own keys only ('constructor' and 'toString' are not kinds). */
+const isKind = (kind: unknown): kind is LayerSpec['kind'] => typeof kind === 'string' && Object.hasOwn(LAYER_MODULES, kind);
+
 export function moduleOf<S extends LayerSpec>(spec: S): LayerModule<S> {
-  const module = (LAYER_MODULES as Record<string, unknown>)[spec.kind] as LayerModule<S> | undefined;
-  if (!module) throw new BadInputError(`unknown layer kind '${spec.kind}': expected ${LAYER_KINDS.join(', ')}`);
-  return module;
+  const kind: unknown = typeof spec === 'object' && spec !== null ? (spec as { kind?: unknown }).kind : undefined;
+  if (!isKind(kind)) {
+    const got = typeof kind === 'string' ? shown(kind) : typeof spec === 'object' && spec !== null ? `a ${typeof kind} kind` : `${spec === null ? 'null' : typeof spec}, not a { kind } object`;
+    throw new BadInputError(`unknown layer kind ${got}: expected ${LAYER_KINDS.join(', ')}`, { value: kind });
+  }
+  return LAYER_MODULES[kind] as unknown as LayerModule<S>;
 }
 
 /**
@@ -55,14 +67,17 @@ export function moduleOf<S extends LayerSpec>(spec: S): LayerModule<S> {
  * position and the rest as name=value: 'conv2d:16:k=3:pad=1,relu,maxpool2d:2,flatten,linear:10'.
  */
 export function parseLayers(text: string): LayerSpec[] {
+  if (typeof text !== 'string') throw new BadInputError(`the layer list must be a string such as 'linear:500,relu,linear:10', got ${text === null ? 'null' : typeof text}`, { value: text });
   if (text.trim() === '') throw new BadInputError('the layer list is empty: write it as linear:500,relu,linear:10');
-  return text.split(',').map((part, index) => {
+  const parts = text.split(',');
+  if (parts.length > MAX_LAYERS) throw new BadInputError(`the layer list has ${parts.length} layers; at most ${MAX_LAYERS}`, { value: parts.length });
+  return parts.map((part, index) => {
     const [kind, ...args] = part.trim().split(':');
-    if (!(kind in LAYER_MODULES)) throw new BadInputError(`unknown layer kind '${kind}' in '${part}' (layer ${index}): expected ${LAYER_KINDS.join(', ')}`);
+    if (!isKind(kind)) throw new BadInputError(`unknown layer kind ${shown(kind)} in ${shown(part)} (layer ${index}): expected ${LAYER_KINDS.join(', ')}`, { value: kind });
     try {
       return moduleOf({ kind } as LayerSpec).parse(args);
     } catch (e) {
-      throw new BadInputError(`layer ${index} ('${part.trim()}'): ${(e as Error).message}`);
+      throw new BadInputError(`layer ${index} (${shown(part.trim())}): ${(e as Error).message}`);
     }
   });
 }

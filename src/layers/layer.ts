@@ -149,14 +149,18 @@ export function leadingInteger(text: string | undefined, min: number, max: numbe
   return value >= min && value <= max ? value : undefined;
 }
 
-/** 'k=5' style options after a layer's leading arguments, each a non-negative integer; unknown names refused. */
+/** 'k=5' style options after a layer's leading arguments, each a non-negative integer; unknown names and repeats refused. */
 export function integerOptions(kind: string, args: string[], names: Record<string, number>): Record<string, number> {
   const values = { ...names };
+  const given = new Set<string>();
   for (const arg of args) {
     const [name, text, ...rest] = arg.split('=');
-    if (!(name in names) || text === undefined || rest.length) {
+    // Own keys only: 'constructor=5' is not an option because every object has a constructor.
+    if (!Object.hasOwn(names, name) || text === undefined || rest.length) {
       throw new BadInputError(`${kind} option '${arg}' is not one of ${Object.keys(names).map((n) => `${n}=N`).join(', ')}`);
     }
+    if (given.has(name)) throw new BadInputError(`${kind} option ${name} is given twice`);
+    given.add(name);
     const value = Number(text);
     if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) throw new BadInputError(`${kind} option ${name} must be a non-negative integer, got '${text}'`);
     values[name] = value;

@@ -6,7 +6,7 @@ import { BadInputError } from '../errors.js';
 import * as ref from '../reference/ops.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { uniformFanIn } from './init.js';
-import type { LayerModule, ParameterDecl } from './layer.js';
+import { leadingInteger, type LayerModule, type ParameterDecl } from './layer.js';
 import { formatShape } from './shape.js';
 
 export interface LinearSpec {
@@ -19,9 +19,9 @@ export const MAX_WIDTH = 65536;
 export const linear: LayerModule<LinearSpec> = {
   kind: 'linear',
   parse(args) {
-    const [argument] = args;
-    const outputs = Number(argument);
-    if (args.length !== 1 || !Number.isInteger(outputs) || outputs < 1 || outputs > MAX_WIDTH) {
+    // Decimal digits only, as the flags take them: Number() would also read '1e3' and '0x10'.
+    const outputs = args.length === 1 ? leadingInteger(args[0], 1, MAX_WIDTH) : undefined;
+    if (outputs === undefined) {
       throw new BadInputError(`linear takes its width, an integer in 1..${MAX_WIDTH} (linear:500), got '${args.join(':')}'`);
     }
     return { kind: 'linear', outputs };
