@@ -265,3 +265,27 @@ describe('name tables are looked up by own keys, and the layer and augment gramm
     expect(r.err[0]).toMatch(/^train: .*unknown layer kind 'constructor' in 'constructor' \(layer 0\)/);
   });
 });
+
+describe('safetensors headers', () => {
+  const fileOfHeader = (json: string) => {
+    const header = new TextEncoder().encode(json);
+    const bytes = new Uint8Array(8 + header.length + 8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    return bytes;
+  };
+
+  it.each([
+    ['shape', '{"w":{"dtype":"F32","shape":[2],"shape":[1],"data_offsets":[0,4]}}', /^dup\.safetensors: header entry "w" names "shape" twice/],
+    ['data_offsets', '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"data_offsets":[4,8]}}', /^dup\.safetensors: header entry "w" names "data_offsets" twice/],
+    ['a metadata key', '{"__metadata__":{"pixel_std":"1","pixel_std":"0.3"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', /^dup\.safetensors: header entry "__metadata__" names "pixel_std" twice/],
+    ['a tensor', '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', /^dup\.safetensors: header names "w" twice/],
+  ])('a repeated key inside one entry (%s) is refused, naming the entry', (_, json, message) => {
+    expect(() => decodeSafetensors(fileOfHeader(json), 'dup.safetensors')).toThrow(message);
+  });
+
+  it('keys repeated across entries, in arrays or inside strings, are not repeats', () => {
+    const file = decodeSafetensors(fileOfHeader('{"__metadata__":{"note":"\\"shape\\": \\"shape\\":"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'), 'ok.safetensors');
+    expect([...file.tensors.keys()]).toEqual(['a', 'b']);
+  });
+});

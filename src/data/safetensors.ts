@@ -74,27 +74,33 @@ function notSafetensors(bytes: Uint8Array): string {
   return 'its header does not start with a JSON object';
 }
 
-/** The first key a JSON object's text repeats at its top level, or undefined (JSON.parse keeps the last silently). */
-function repeatedTopLevelKey(json: string): string | undefined {
-  const seen = new Set<string>();
-  let depth = 0;
+/**
+ * The first key that a JSON object in the text repeats, at any depth ("w" twice at the top, or "shape" twice in
+ * one tensor's entry), or undefined: JSON.parse keeps the last silently.
+ */
+function repeatedKey(json: string): { key: string; entry?: string } | undefined {
+  const objects: (Set<string> | null)[] = []; // one per open bracket: its keys, or null for an array
+  let entry: string | undefined; // the top-level key whose value is being read
   for (let i = 0; i < json.length; i++) {
     const c = json[i];
     if (c === '"') {
       let j = i + 1;
       while (j < json.length && json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
-      if (depth === 1) {
+      const keys = objects.at(-1);
+      if (keys) {
         let k = j + 1;
         while (k < json.length && /\s/.test(json[k])) k++;
         if (json[k] === ':') {
           const key = JSON.parse(json.slice(i, j + 1)) as string;
-          if (seen.has(key)) return key;
-          seen.add(key);
+          if (keys.has(key)) return objects.length === 1 ? { key } : { key, entry };
+          keys.add(key);
+          if (objects.length === 1) entry = key;
         }
       }
       i = j;
-    } else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
+    } else if (c === '{') objects.push(new Set());
+    else if (c === '[') objects.push(null);
+    else if (c === '}' || c === ']') objects.pop();
   }
   return undefined;
 }
@@ -118,8 +124,11 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     throw new BadInputError(`${file}: header is not valid JSON (${(e as Error).message})`, { file });
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new BadInputError(`${file}: header is not a JSON object`, { file });
-  const repeated = repeatedTopLevelKey(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
-  if (repeated !== undefined) throw new BadInputError(`${file}: header names ${JSON.stringify(repeated)} twice (the reference parser refuses that; here the last one would win)`, { file, tensor: repeated });
+  const repeated = repeatedKey(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+  if (repeated?.entry !== undefined) {
+    throw new BadInputError(`${file}: header entry ${JSON.stringify(repeated.entry)} names ${JSON.stringify(repeated.key)} twice (the reference parser refuses that; here the last one would win)`, { file, tensor: repeated.entry });
+  }
+  if (repeated !== undefined) throw new BadInputError(`${file}: header names ${JSON.stringify(repeated.key)} twice (the reference parser refuses that; here the last one would win)`, { file, tensor: repeated.key });
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
