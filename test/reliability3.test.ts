@@ -14,6 +14,8 @@ import { encodeOnnx } from '../src/export/onnx.js';
 import { parseLayers } from '../src/layers/index.js';
 import { readModelFile } from '../src/node/modelFiles.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
+import { loadImagesForPrediction } from '../src/node/images.js';
+import { splitMnist } from '../src/data/mnist.js';
 import { openTestDevice } from './helpers/gpu.js';
 import { liveBuffers } from '../src/gpu/buffers.js';
 import { BadInputError, DeviceLimitError } from '../src/errors.js';
@@ -287,5 +289,18 @@ describe('safetensors headers', () => {
   it('keys repeated across entries, in arrays or inside strings, are not repeats', () => {
     const file = decodeSafetensors(fileOfHeader('{"__metadata__":{"note":"\\"shape\\": \\"shape\\":"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'), 'ok.safetensors');
     expect([...file.tensors.keys()]).toEqual(['a', 'b']);
+  });
+});
+
+describe('the two old IDX messages', () => {
+  it('a training set of 0 images says so, not "an integer in 0..-1"', () => {
+    const empty = sliceDataset(mnist.train, 0, 0, 'train-images-idx3-ubyte');
+    expect(() => splitMnist({ train: empty, test: mnist.test })).toThrow(/^the training set train-images-idx3-ubyte holds no images: nothing to train on or hold out$/);
+  });
+
+  it('a 1-D IDX file of 10 bytes given to predict shows its size', () => {
+    const path = join(dir, 'ten.idx');
+    writeFileSync(path, Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 10, ...Array(10).fill(7)]));
+    expect(() => loadImagesForPrediction(path, 784)).toThrow(new RegExp(`^${escape(path)}: one image of 10 pixels \\(a 1-D file of \\[10\\]\\), the model takes 784$`));
   });
 });

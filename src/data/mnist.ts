@@ -71,6 +71,8 @@ export function parseMnist(bytes: MnistBytes, names: Record<keyof typeof MNIST_F
 export function splitMnist(all: { train: Dataset; test: Dataset }, options: SplitOptions = {}): MnistSplits {
   const validationSize = options.validationSize ?? 5000;
   const total = all.train.count;
+  // Said as it is: '0..-1' would leave the reader to work out that the set is empty.
+  if (total === 0) throw new BadInputError(`the training set ${all.train.name} holds no images: nothing to train on or hold out`, { file: all.train.name });
   if (!(Number.isInteger(validationSize) && validationSize >= 0 && validationSize < total)) {
     throw new BadInputError(`validation size must be an integer in 0..${total - 1}, got ${validationSize}`);
   }

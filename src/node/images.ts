@@ -63,6 +63,10 @@ export function loadImagesForPrediction(path: string, features = 784): { images:
   const count = idx.dims.length === 1 ? 1 : idx.dims[0];
   if (count === 0 || idx.data.length === 0) throw new BadInputError(`${path}: holds no images (dimensions [${idx.dims.join(', ')}])`, { file: path });
   const per = idx.data.length / count;
-  if (per !== features) throw new BadInputError(`${path}: images of ${idx.dims.slice(1).join('×')} = ${per} pixels, the model takes ${features}`, { file: path });
+  if (per !== features) {
+    // A 1-D file is one image of all its bytes: it has no image dimensions to show.
+    const what = idx.dims.length === 1 ? `one image of ${per} pixels (a 1-D file of [${idx.dims[0]}])` : `images of ${idx.dims.slice(1).join('×')} = ${per} pixels`;
+    throw new BadInputError(`${path}: ${what}, the model takes ${features}`, { file: path });
+  }
   return { images: idx.data, count };
 }
