@@ -6,6 +6,9 @@ import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
 import { mnist } from './src/vite/index.js';
 
+/** The test files run a second time on SwiftShader (see `test.projects`). */
+const SWIFTSHADER_SET = ['kernels', 'matmul', 'conv', 'precision', 'layers', 'augment'].map((name) => `test/${name}.test.ts`);
+
 /** `/` and `/demo` lead to the demo page. */
 function demoHome(): Plugin {
   const redirect = (server: { middlewares: { use: (fn: (req: any, res: any, next: () => void) => void) => void } }): void => {
@@ -53,11 +56,18 @@ export default defineConfig(({ mode }) => ({
           rollupOptions: { input: resolve('demo/index.html') },
         },
   test: {
-    include: ['test/**/*.test.ts'],
-    // Each file opens one GPU device; SwiftShader is CPU-bound on 2 cores, so files run one at a time.
+    // Each file opens one GPU device; a software adapter is CPU-bound on 2 cores, so files run one at a time.
     fileParallelism: false,
     pool: 'forks',
     testTimeout: 180_000,
     hookTimeout: 120_000,
+    // Two adapters. 'default': every test, on the adapter `--adapter auto` takes (a GPU, else lavapipe, else
+    // SwiftShader), the browser tests on Chromium's own SwiftShader. 'swiftshader': a set that runs every kernel
+    // family (products, elementwise and reductions, optimizers, convolutions, pooling, batch norm, distortions,
+    // half precision) again on SwiftShader, where the defaults, limits and features differ.
+    projects: [
+      { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'swiftshader', include: SWIFTSHADER_SET, env: { WEBGPU_ADAPTER: 'swiftshader' } } },
+    ],
   },
 }));

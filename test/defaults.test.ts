@@ -4,9 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { matmulFamily, matmulUnsupported, matmulVariantName, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
 import { Model, modelInternals } from '../src/engine/model.js';
-import { adapterOfDevice, recordAdapter, type AdapterDescription } from '../src/gpu/device.js';
+import { adapterOfDevice, isLavapipe, recordAdapter, type AdapterDescription } from '../src/gpu/device.js';
 import { readFloats, storageBuffer } from '../src/gpu/buffers.js';
-import { chooseMatmul, DEFAULT_VARIANTS, defaultVariantsFor, describeDefaults, GPU_VARIANTS, HOPPER_VARIANTS } from '../src/gpu/variants.js';
+import { chooseMatmul, DEFAULT_VARIANTS, defaultVariantsFor, describeDefaults, GPU_VARIANTS, HOPPER_VARIANTS, LAVAPIPE_VARIANTS } from '../src/gpu/variants.js';
+import { architecture } from '../src/layers/architecture.js';
+import { parseLayers } from '../src/layers/index.js';
+import { matmulInputs, runMatmul } from './helpers/matmul.js';
 import * as ref from '../src/reference/ops.js';
 import { trainingMatmuls } from '../src/tuning/autotune.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
@@ -14,10 +17,13 @@ import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, test
 const gpu = await openTestDevice();
 
 describe('variants from the device', () => {
-  it('the software adapter that opened the test device gives the software defaults', () => {
+  it("the adapter that opened the test device gives its defaults: lavapipe's, SwiftShader's (software) or a GPU's", () => {
     expect(adapterOfDevice(gpu.device)?.isFallbackAdapter).toBe(gpu.adapterInfo.isFallbackAdapter);
     const model = new Model(gpu.device, { sizes: [784, 16, 10] });
-    expect(modelInternals(model).ops.choices).toBe(gpu.adapterInfo.isFallbackAdapter ? DEFAULT_VARIANTS : GPU_VARIANTS);
+    const want = isLavapipe(gpu.adapterInfo) ? LAVAPIPE_VARIANTS : gpu.adapterInfo.isFallbackAdapter ? DEFAULT_VARIANTS : GPU_VARIANTS;
+    // A GPU of a measured class gets its table on top of the shape rules.
+    expect({ ...modelInternals(model).ops.choices, matmulByShape: undefined }).toEqual({ ...want, matmulByShape: undefined });
+    if (gpu.adapterInfo.isFallbackAdapter) expect(modelInternals(model).ops.choices).toBe(want);
     model.dispose();
   });
 
@@ -44,14 +50,45 @@ describe('measured tables apply to their class only', () => {
     ['an Apple GPU', described('apple', 'metal-3', 'Apple M2'), GPU_VARIANTS],
     ['a phone', described('qualcomm', 'adreno-7xx', 'Adreno (TM) 740'), GPU_VARIANTS],
     ['SwiftShader', { ...described('google', 'swiftshader', 'swiftshader-device'), isFallbackAdapter: true }, DEFAULT_VARIANTS],
+    ['lavapipe', { ...described('mesa', 'software', 'llvmpipe-llvm-15-0-6-256-bits-'), isFallbackAdapter: true }, LAVAPIPE_VARIANTS],
   ])('%s', (_, adapter, want) => {
     expect(defaultVariantsFor(adapter)).toBe(want);
-    expect(describeDefaults(adapter)).toMatch(want === HOPPER_VARIANTS ? /measured on NVIDIA Hopper/ : want === GPU_VARIANTS ? /GPU shape rules \(no table measured/ : /software defaults/);
+    expect(describeDefaults(adapter)).toMatch(
+      want === HOPPER_VARIANTS ? /measured on NVIDIA Hopper/ : want === GPU_VARIANTS ? /GPU shape rules \(no table measured/ : want === LAVAPIPE_VARIANTS ? /^lavapipe's defaults$/ : /^software defaults$/,
+    );
   });
 
   it('the shape rules hold no exact shapes; the Hopper defaults differ from them only by its table', () => {
     expect(GPU_VARIANTS.matmulByShape).toBeUndefined();
     expect({ ...HOPPER_VARIANTS, matmulByShape: undefined }).toEqual({ ...GPU_VARIANTS, matmulByShape: undefined });
+  });
+});
+
+describe("lavapipe's defaults", () => {
+  // The README's MLP and CNN at batch 128: every product of their training steps.
+  const cnn = architecture(parseLayers('conv2d:8:k=5,relu,maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10'), [1, 28, 28]);
+  const products = [...trainingMatmuls([784, 500, 10], 128), ...trainingMatmuls(cnn, 128)];
+
+  it('differ from the software defaults somewhere, and compute every product of both steps bit for bit as they do', async () => {
+    const ops = testOps(gpu.device);
+    const limits = gpu.device.limits;
+    let differ = 0;
+    for (const [form, shape] of products) {
+      const [lavapipe, software] = [LAVAPIPE_VARIANTS, DEFAULT_VARIANTS].map((choices) => chooseMatmul(choices, form, shape, limits));
+      const what = `${form} ${shape.M}×${shape.N}×${shape.K}: ${matmulVariantName(lavapipe)} against ${matmulVariantName(software)}`;
+      expect(matmulFamily(lavapipe), what).toBe('register');
+      if (matmulVariantName(lavapipe) === matmulVariantName(software)) continue;
+      differ++;
+      const c = { ...shape, epilogue: 'none' as const };
+      const inputs = matmulInputs(c, differ);
+      await withErrorScope(gpu.device, async () => {
+        const [got, want] = [await runMatmul(gpu.device, ops, lavapipe, c, inputs), await runMatmul(gpu.device, ops, software, c, inputs)];
+        const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+        const mismatches = bits(got.got).filter((b, i) => b !== bits(want.got)[i]).length;
+        expect(mismatches, what).toBe(0);
+      });
+    }
+    expect(differ).toBeGreaterThanOrEqual(4);
   });
 });
 

@@ -1,8 +1,10 @@
-// Precision 'f16': the tiled matmul staging its slices of A and B in half precision (f16 × f16 → f32). This
-// adapter has no shader-f16, so the kernels run here in their 'packed' form (the same halves, two to a u32 via
-// pack2x16float), checked against float64 on odd shapes in every form, with u8 pixels and fused epilogues; the
-// native form's WGSL is checked for its directive and types; a model asking for 'f16' is refused by name with
-// nothing allocated; and a model on half-precision kernels trains to the accuracy of its f32 twin.
+// Precision 'f16': the tiled matmul staging its slices of A and B in half precision (f16 × f16 → f32). The
+// kernels run in their 'packed' form (the same halves, two to a u32 via pack2x16float) on every adapter, and in
+// their native form (enable f16, vec4<f16>) where the device has shader-f16 (lavapipe; SwiftShader lacks it),
+// each checked against float64 on odd shapes in every form, with u8 pixels and fused epilogues; the native
+// form's WGSL is checked for its directive and types; a model asking for 'f16' on a device without the feature
+// is refused by name with nothing allocated; and a model on half-precision kernels trains to the accuracy of its
+// f32 twin (natively, through precision 'f16', where the device has the feature).
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { matmulShader, matmulVariantName, matmulWorkgroupBytes, parseMatmulVariant, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
@@ -20,6 +22,9 @@ import { matmulInputs, runMatmul, type MatmulCase } from './helpers/matmul.js';
 
 const gpu = await openTestDevice();
 const ops = testOps(gpu.device);
+const hasF16 = gpu.device.features.has('shader-f16');
+/** The half-precision forms this device runs: packed everywhere, native where it has shader-f16. */
+const halves: ('f16' | 'packed')[] = hasF16 ? ['packed', 'f16'] : ['packed'];
 
 type Case = MatmulCase;
 
@@ -63,15 +68,17 @@ const odd: Case[] = [{ M: 37, N: 41, K: 29 }, { M: 65, N: 33, K: 130 }, { M: 3, 
 
 describe('half-precision slices in the tiled matmul', () => {
   it.each(['nn', 'nt', 'tn'] as MatmulForm[])('%s, scalar loads, odd shapes, within the f16 bound of float64', async (form) => {
-    for (const [i, c] of odd.entries()) await check(tiled(form, false, 'packed'), c, 10 + i);
+    for (const half of halves) for (const [i, c] of odd.entries()) await check(tiled(form, false, half), c, 10 + i);
   });
 
   it('vec4 loads, bigger blocks, u8 pixels and fused epilogues', async () => {
-    await check(tiled('nn', true, 'packed', 64, 64, 8, 8, 8), { M: 70, N: 132, K: 100, epilogue: 'biasRelu' }, 3);
-    await check(tiled('nn', true, 'packed', 64, 32, 16, 4, 8), { M: 45, N: 20, K: 784, inputU8: true, epilogue: 'bias' }, 4);
-    await check(tiled('nt', true, 'packed'), { M: 50, N: 33, K: 64, epilogue: 'reluMask' }, 5);
-    await check(tiled('tn', true, 'packed', 32, 64, 8, 4, 8), { M: 36, N: 68, K: 77 }, 6);
-    await check(tiled('tn', false, 'packed'), { M: 31, N: 19, K: 128, inputU8: true }, 7);
+    for (const half of halves) {
+      await check(tiled('nn', true, half, 64, 64, 8, 8, 8), { M: 70, N: 132, K: 100, epilogue: 'biasRelu' }, 3);
+      await check(tiled('nn', true, half, 64, 32, 16, 4, 8), { M: 45, N: 20, K: 784, inputU8: true, epilogue: 'bias' }, 4);
+      await check(tiled('nt', true, half), { M: 50, N: 33, K: 64, epilogue: 'reluMask' }, 5);
+      await check(tiled('tn', true, half, 32, 64, 8, 4, 8), { M: 36, N: 68, K: 77 }, 6);
+      await check(tiled('tn', false, half), { M: 31, N: 19, K: 128, inputU8: true }, 7);
+    }
   });
 
   it('half the workgroup memory, names that parse back, and the native form declares f16', () => {
@@ -108,25 +115,28 @@ describe('half-precision slices in the tiled matmul', () => {
 });
 
 describe('precision f16 on a device without shader-f16', () => {
-  it('is refused by name, before anything is allocated', () => {
-    expect(gpu.device.features.has('shader-f16')).toBe(false);
-    const before = liveBuffers(gpu.device).count;
+  it('is refused by name, before anything is allocated', async () => {
+    // A device asked for without the feature, on whichever adapter this is (openDevice asks for it where it exists).
+    const device = await gpu.adapter.requestDevice();
+    expect(device.features.has('shader-f16')).toBe(false);
+    const before = liveBuffers(device).count;
     let error: unknown;
     try {
-      new Model(gpu.device, { sizes: [784, 64, 10], precision: 'f16' });
+      new Model(device, { sizes: [784, 64, 10], precision: 'f16' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(MissingFeatureError);
     expect((error as MissingFeatureError).feature).toBe('shader-f16');
-    expect((error as Error).message).toMatch(/precision 'f16' needs the WebGPU feature shader-f16, which the device on google \/ swiftshader lacks/);
-    expect(liveBuffers(gpu.device).count).toBe(before);
-    expect(() => new Model(gpu.device, { precision: 'bf16' as never })).toThrow(/precision must be one of f32, f16, got "bf16"/);
+    expect((error as Error).message).toMatch(new RegExp(`precision 'f16' needs the WebGPU feature shader-f16, which the device on ${gpu.adapterInfo.vendor} / ${gpu.adapterInfo.architecture} lacks`));
+    expect(liveBuffers(device).count).toBe(before);
+    expect(() => new Model(device, { precision: 'bf16' as never })).toThrow(/precision must be one of f32, f16, got "bf16"/);
+    device.destroy();
   });
 
-  it('train and bench --precision f16 stop before any work with one line naming the feature; a bad value is a usage error', () => {
+  it('train and bench --precision f16 on SwiftShader (no shader-f16) stop before any work with one line naming the feature; a bad value is a usage error', () => {
     for (const cli of ['train', 'bench']) {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', `src/cli/${cli}.ts`, '--precision', 'f16', '--limit', '100'].filter((a) => cli === 'train' || a !== '--limit' && a !== '100'), { encoding: 'utf8', timeout: 120_000 });
+      const run = spawnSync(process.execPath, ['--import', 'tsx', `src/cli/${cli}.ts`, '--adapter', 'swiftshader', '--precision', 'f16', '--limit', '100'].filter((a) => cli === 'train' || a !== '--limit' && a !== '100'), { encoding: 'utf8', timeout: 120_000 });
       expect(run.status, run.stderr).toBe(1);
       expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^${cli}: precision 'f16' needs the WebGPU feature shader-f16, which the device on google / swiftshader`))]);
     }
@@ -142,18 +152,26 @@ describe('precision f16 on a device without shader-f16', () => {
     // Tiled kernels for every product (GPU_VARIANTS would take reduceK and register tiles for shapes this small).
     const f32 = { ...DEFAULT_VARIANTS, matmul: { nn: [tiled('nn', false, 'packed')], nt: [tiled('nt', false, 'packed')], tn: [tiled('tn', false, 'packed')] } };
     for (const form of ['nn', 'nt', 'tn'] as const) delete f32.matmul[form][0].half;
-    for (const [name, variants] of [['f32', f32], ['f16', halfPrecisionVariants(f32, 'packed')]] as const) {
-      const model = new Model(gpu.device, { sizes: [784, 64, 10], seed: 1, pixelMean: 0.1307, pixelStd: 0.3081, variants: { ...variants, stepsPerSubmit: 1, gpuResidentData: false } });
-      // Every product of the step runs on a tiled kernel, in halves for the f16 twin.
+    // The packed halves everywhere; where the device has shader-f16, precision 'f16' itself (native halves).
+    const twins: { name: 'f32' | 'packed' | 'f16'; variants: typeof f32; precision: 'f32' | 'f16' }[] = [
+      { name: 'f32', variants: f32, precision: 'f32' },
+      { name: 'packed', variants: halfPrecisionVariants(f32, 'packed'), precision: 'f32' },
+      ...(hasF16 ? [{ name: 'f16' as const, variants: f32, precision: 'f16' as const }] : []),
+    ];
+    for (const { name, variants, precision } of twins) {
+      const model = new Model(gpu.device, { sizes: [784, 64, 10], seed: 1, pixelMean: 0.1307, pixelStd: 0.3081, precision, variants: { ...variants, stepsPerSubmit: 1, gpuResidentData: false } });
+      // Every product of the step runs on a tiled kernel, in halves for the f16 twins.
       const labels = modelInternals(model).plan('train', 64).forward.concat(modelInternals(model).plan('train', 64).backward).map((d) => d.label).filter((l) => l.startsWith('matmul'));
       expect(labels.length).toBeGreaterThanOrEqual(3);
-      for (const label of labels) expect(label, name).toMatch(name === 'f16' ? /tiled.*-f16packed/ : /tiled(?!.*f16)/);
+      const pattern = { f32: /tiled(?!.*f16)/, packed: /tiled.*-f16packed/, f16: /tiled.*-f16(?!packed)/ }[name];
+      for (const label of labels) expect(label, name).toMatch(pattern);
       await model.fit(train, { epochs: 2, batchSize: 64, optimizer: { kind: 'adam', lr: 2e-3 } });
       accuracy[name] = (await model.evaluate(test)).accuracy;
       model.dispose();
     }
     console.log('accuracy', accuracy);
     expect(accuracy.f32).toBeGreaterThan(0.8);
-    expect(Math.abs(accuracy.f16 - accuracy.f32)).toBeLessThanOrEqual(0.02);
+    expect(Object.keys(accuracy)).toEqual(hasF16 ? ['f32', 'packed', 'f16'] : ['f32', 'packed']);
+    for (const name of Object.keys(accuracy)) expect(Math.abs(accuracy[name] - accuracy.f32), name).toBeLessThanOrEqual(0.02);
   });
 });

@@ -1,4 +1,4 @@
-// npm run autotune -- [--hidden 500[,300...] | --layers LIST] [--batch-size 128[,1024...]] [--budget-ms 3000] [--adapter auto|system|swiftshader]
+// npm run autotune -- [--hidden 500[,300...] | --layers LIST] [--batch-size 128[,1024...]] [--budget-ms 3000] [--adapter auto|system|lavapipe|swiftshader]
 //   [--fresh] [--json FILE]
 // Tunes the matmul variant of every product of a training step on this adapter, prints the choices, and keeps
 // them in the tuning cache that `npm run train -- --autotune` reads. --json writes them with the adapter, the
@@ -17,7 +17,7 @@ import { parseLayers } from '../layers/index.js';
 import { table } from './report.js';
 
 export const USAGE = `usage: npm run autotune -- [--hidden 500[,300...] | --layers LIST] [--batch-size 128[,1024...]] [--budget-ms 3000]
-  [--fresh] [--json FILE] [--adapter auto|system|swiftshader]
+  [--fresh] [--json FILE] [--adapter auto|system|lavapipe|swiftshader]
 Picks the fastest matmul variant for every product of a training step on this adapter and keeps it in the cache
 that train --autotune reads.`;
 

@@ -1,5 +1,5 @@
 // npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels] [--hidden 500[,300...] | --layers LIST] [--batch-size 64,128,256]
-//   [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]] [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--precision f32|f16] [--adapter auto|system|swiftshader] [--json FILE]
+//   [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]] [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--precision f32|f16] [--adapter auto|system|lavapipe|swiftshader] [--json FILE]
 // Training throughput per batch size, one full MNIST epoch, each kernel of a step with its structural figures
 // (workgroups, FLOPs, bytes), and the matmul variants on every product of the step. On a real GPU (or with
 // --wide) the matmul section adds the products of a 784-4096-4096-10 step at batch 1024 and 4096³.
@@ -33,7 +33,7 @@ const LIMIT_NAMES = [
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only throughput,epoch,step,matmul,kernels | --only startup] [--hidden 500[,300...] | --layers LIST]
   [--batch-size 64,128,256] [--steps 60] [--steps-per-submit 1,4,16] [--augment RANGES [--repeats N]]
-  [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--precision f32|f16] [--adapter auto|system|swiftshader] [--json FILE]
+  [--budget S | --exhaustive] [--wide] [--match TEXT,...] [--autotune] [--no-robustness] [--precision f32|f16] [--adapter auto|system|lavapipe|swiftshader] [--json FILE]
 Times training (throughput, a full epoch, each kernel of a step) and every matmul variant on the step's products.`;
 
 const ms = (x: number) => x.toFixed(x < 1 ? 3 : 2);

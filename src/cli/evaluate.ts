@@ -8,7 +8,7 @@ import { defaultVariantsFor } from '../gpu/variants.js';
 import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { fmt, int, pct } from './report.js';
 
-export const USAGE = `usage: npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter auto|system|swiftshader]
+export const USAGE = `usage: npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter auto|system|lavapipe|swiftshader]
 Scores a saved model (this engine's, or a PyTorch nn.Sequential state dict) on the MNIST test set.`;
 
 export async function main(): Promise<void> {

@@ -10,7 +10,7 @@ import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 
 const MAX_PRINTED = 20;
 
-export const USAGE = `usage: npm run predict -- --model FILE.safetensors --image PATH.png|PATH.idx [--adapter auto|system|swiftshader]
+export const USAGE = `usage: npm run predict -- --model FILE.safetensors --image PATH.png|PATH.idx [--adapter auto|system|lavapipe|swiftshader]
 Prints each image's class probabilities and the predicted digit (a PNG of any size, dark ink on white, or an IDX file).`;
 
 export async function main(): Promise<void> {

@@ -22,7 +22,7 @@ export const USAGE = `usage: npm run sweep -- [--hidden 256,500,800,500x300 | --
   [--optimizer adam,adamw,sgd] [--weight-decay 0,1e-4] [--schedule constant,cosine,cosine:warmup=1]
   [--label-smoothing 0,0.1] [--dropout 0,0.2] [--max-norm 3] [--augment 'none;rotate=10,shift=2'] [--epochs 10] [--seed 0]
   [--limit N] [--validation-size 5000] [--patience P] [--trials K] [--plan plan.json]
-  [--out DIR] [--save-best FILE.safetensors] [--data DIR] [--adapter auto|system|swiftshader]
+  [--out DIR] [--save-best FILE.safetensors] [--data DIR] [--adapter auto|system|lavapipe|swiftshader]
 Each axis takes comma-separated values (--layers and --augment: whole lists, separated by ';'); every combination is one
 run (or --trials K of them, drawn with --seed).`;
 

@@ -26,7 +26,7 @@ export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [
   [--schedule constant|step|cosine|onecycle[:warmup=E:every=E:gamma=G:min=LR]] [--label-smoothing 0] [--patience P]
   [--augment rotate=DEG,scale=F,shear=F,shift=PX,elastic=ALPHA:SIGMA]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
-  [--adapter auto|system|swiftshader] [--progress-every 50] [--json FILE]
+  [--adapter auto|system|lavapipe|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--precision f32|f16] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
 /** The data split a checkpoint records, or a UsageError naming the file and what is wrong with it. */

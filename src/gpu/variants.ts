@@ -6,7 +6,7 @@ import { matmulExceedsDevice, matmulUnsupported, type MatmulForm, type MatmulSha
 import type { BiasGradVariant } from '../../shaders/biasGrad.js';
 import type { OptimizerVariant } from '../../shaders/optimizer.js';
 import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
-import type { AdapterDescription } from './device.js';
+import { isLavapipe, type AdapterDescription } from './device.js';
 import { GPU_MEASURED, type AdapterClass, type MeasuredVariants } from './measuredVariants.js';
 
 /** Shapes a candidate is meant for; outputs = M·N. Absent bounds do not restrict. */
@@ -67,6 +67,34 @@ export const DEFAULT_VARIANTS: VariantChoices = {
   softmax: { workgroupSize: 64 },
   // 128 MNIST images, affine and elastic: 8.9 ms at 16 invocations each, 11.1 at 8, 11.2 at 32, 10.6 at 64.
   augment: { workgroupSize: 16 },
+};
+
+/**
+ * Mesa's lavapipe: LLVM vectorizes each invocation's register tile and runs workgroups on every core, so its best
+ * tiles are not SwiftShader's. Its choices stay within SwiftShader's family, so training gives the same bits on
+ * both: register tiles only, and for each form the same accumulation order (nn and tn sum each output by fma over
+ * k in order, from zero, at any tile size, vec4 or scalar; nt keeps SwiftShader's vec4-ness, whose four lanes are
+ * summed at the end). Measured with GPU timestamps on lavapipe (Mesa 25.0.7, 2 cores), each variant verified
+ * against float64 first:
+ *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128
+ *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128 --budget 20 --layers conv2d:8:k=5,relu,
+ *     maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10
+ * (raw outputs: results/lavapipe/2026-12-07-variants/). The weight gradient of a wide layer wants 8×8 vec4 tiles
+ * in workgroups of 128 (784×500 over K = 128: 9.3 ms against 16.8 for 16×8 unrolled by 4); smaller ones, scalar
+ * 8×4 tiles (a convolution's 200×16 over K = 8,192: 8.3 ms against 29.0; 256×128 over K = 128: 1.1 against 3.7).
+ */
+export const LAVAPIPE_VARIANTS: VariantChoices = {
+  ...DEFAULT_VARIANTS,
+  matmul: {
+    ...DEFAULT_VARIANTS.matmul,
+    tn: [register('tn', true, 8, 8, { workgroupSize: 128, when: { minOutputs: 1 << 16 } }), register('tn', false, 8, 4)],
+  },
+  matmulByShape: {
+    // The README CNN's second convolution (8,192 × 16 over K = 200): 4×4 vec4 tiles, 9.3 ms against 23.5 for 16×8.
+    'nn 8192×16×200': register('nn', true, 4, 4),
+    // Its first linear layer (128 × 128 over K = 256): scalar 8×4, 1.2 ms against 3.0 for vec4 16×8.
+    'nn 128×128×256': register('nn', false, 8, 4),
+  },
 };
 
 /** A workgroup-tiled variant: blockRows × blockCols per workgroup, depth along k, tileRows × tileCols per invocation. */
@@ -143,12 +171,14 @@ export function inAdapterClass(adapter: AdapterDescription, c: AdapterClass): bo
  * measured table of their class when there is one (the bounded autotune, `--autotune`, measures any other).
  */
 export function defaultVariantsFor(adapter: AdapterDescription): VariantChoices {
+  if (isLavapipe(adapter)) return LAVAPIPE_VARIANTS;
   if (adapter.isFallbackAdapter) return DEFAULT_VARIANTS;
   return measuredFor(adapter)?.variants ?? GPU_VARIANTS;
 }
 
 /** Which defaults an adapter gets, in words, for the adapter line: 'software defaults', 'GPU shape rules', …. */
 export function describeDefaults(adapter: AdapterDescription): string {
+  if (isLavapipe(adapter)) return "lavapipe's defaults";
   if (adapter.isFallbackAdapter) return 'software defaults';
   const measured = measuredFor(adapter);
   return measured ? `GPU shape rules and the table measured on ${measured.table.appliesTo.name}` : 'GPU shape rules (no table measured on this class; --autotune measures one)';

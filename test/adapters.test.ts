@@ -1,0 +1,77 @@
+// Which software adapter a machine without a GPU gets, as a user sees it in a child process: lavapipe where it is
+// found (without Dawn's warnings on stderr), SwiftShader when it is not (saying so), and --adapter lavapipe
+// refused in one line when there is none. Where to look for lavapipe, and what the remembered answer depends on.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fetchedLavapipeDir, lavapipeIcdCandidates, lavapipeIdentity } from '../src/node/lavapipe.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'adapters-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tsx = join('node_modules', '.bin', 'tsx');
+const tiny = ['--epochs', '1', '--limit', '64', '--batch-size', '32', '--hidden', '8', '--validation-size', '32'];
+
+function train(args: string[], env: Record<string, string> = {}) {
+  // The parent's VK_ICD_FILENAMES (set in-process by the test helper's device) would force the child's driver.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  delete childEnv.VK_ICD_FILENAMES;
+  const r = spawnSync(tsx, ['src/cli/train.ts', ...tiny, ...args], { encoding: 'utf8', timeout: 300_000, env: childEnv });
+  return { code: r.status, out: r.stdout, err: r.stderr.trim() };
+}
+
+describe('the software adapters', () => {
+  it('auto without lavapipe falls back to SwiftShader and says why; --adapter lavapipe then stops in one line, exit 1', () => {
+    const none = { LAVAPIPE_ICD: join(dir, 'missing', 'lvp_icd.json') };
+    const auto = train([], none);
+    expect(auto.code, auto.err).toBe(0);
+    // (Unless the system's own driver gives an adapter: then auto takes it, and lavapipe is never asked.)
+    if (!/system Vulkan driver/.test(auto.out.split('\n')[0].split(' — ')[1] ?? '')) {
+      expect(auto.out).toMatch(/^adapter: google \/ swiftshader .* — the system Vulkan driver gave no adapter and no lavapipe was found \(bash scripts\/setup\.sh fetches it/);
+    }
+    expect(auto.out).toMatch(/^test accuracy: /m);
+    const named = train(['--adapter', 'lavapipe'], none);
+    expect([named.code, named.err]).toEqual([1, expect.stringMatching(/^train: no usable lavapipe \(Mesa ≥ 24\) found: bash scripts\/setup\.sh fetches it on Debian 12; .*--adapter swiftshader$/)]);
+  });
+
+  it('--adapter lavapipe, where it is found, trains to the same numbers as SwiftShader with nothing from Dawn on stderr', () => {
+    const lavapipe = train(['--adapter', 'lavapipe']);
+    if (lavapipeIcdCandidates().length === 0) {
+      expect(lavapipe.code).toBe(1);
+      return;
+    }
+    expect(lavapipe.code, lavapipe.err).toBe(0);
+    expect(lavapipe.out).toMatch(/^adapter: mesa \/ .*llvmpipe.* — lavapipe \(software, Mesa\), as asked from /);
+    expect(lavapipe.err).toBe('');
+    const swiftshader = train(['--adapter', 'swiftshader']);
+    expect(swiftshader.code, swiftshader.err).toBe(0);
+    const results = (out: string) => out.split('\n').filter((l) => /^epoch +1 |^test accuracy/.test(l)).map((l) => l.replace(/\s+[\d.]+s\s+[\d,]+ samples\/s$|, trained in .*\)$/, ''));
+    expect(results(lavapipe.out)).toEqual(results(swiftshader.out));
+    expect(results(lavapipe.out)).toHaveLength(2);
+  });
+
+  it('looks at $LAVAPIPE_ICD alone when set, else the fetched copy and the system folders; the identity follows the driver library', () => {
+    const icdDir = join(dir, 'icd');
+    mkdirSync(icdDir, { recursive: true });
+    const icd = join(icdDir, 'lvp_icd.json');
+    const library = join(icdDir, 'libvulkan_lvp.so');
+    writeFileSync(library, 'one');
+    writeFileSync(icd, JSON.stringify({ ICD: { library_path: library, api_version: '1.4.305' } }));
+    const saved = process.env.LAVAPIPE_ICD;
+    try {
+      process.env.LAVAPIPE_ICD = icd;
+      expect(lavapipeIcdCandidates()).toEqual([icd]);
+      delete process.env.LAVAPIPE_ICD;
+      for (const f of lavapipeIcdCandidates()) expect(f).toMatch(/^(\/usr\/share|\/usr\/local\/share|\/etc)\/vulkan\/icd\.d\/lvp_icd\.|\/webgpu-mlp\/lavapipe\//);
+      expect(fetchedLavapipeDir()).toMatch(/webgpu-mlp\/lavapipe$/);
+    } finally {
+      if (saved === undefined) delete process.env.LAVAPIPE_ICD;
+      else process.env.LAVAPIPE_ICD = saved;
+    }
+    const before = lavapipeIdentity(icd);
+    expect(before).toContain(library);
+    writeFileSync(library, 'a rebuilt driver');
+    expect(lavapipeIdentity(icd)).not.toBe(before);
+  });
+});
