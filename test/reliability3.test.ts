@@ -18,7 +18,7 @@ import { loadImagesForPrediction } from '../src/node/images.js';
 import { splitMnist } from '../src/data/mnist.js';
 import { openTestDevice } from './helpers/gpu.js';
 import { liveBuffers } from '../src/gpu/buffers.js';
-import { BadInputError, DeviceLimitError } from '../src/errors.js';
+import { BadInputError, DeviceLimitError, MisuseError } from '../src/errors.js';
 import { parseAugmentation } from '../src/augment/spec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults3-'));
@@ -302,5 +302,20 @@ describe('the two old IDX messages', () => {
     const path = join(dir, 'ten.idx');
     writeFileSync(path, Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 10, ...Array(10).fill(7)]));
     expect(() => loadImagesForPrediction(path, 784)).toThrow(new RegExp(`^${escape(path)}: one image of 10 pixels \\(a 1-D file of \\[10\\]\\), the model takes 784$`));
+  });
+});
+
+describe('dispose while a call is pending', () => {
+  it('dispose() during an evaluate or predict is refused with a MisuseError; the call then finishes, and dispose works', async () => {
+    const m = new Model(gpu.device, { sizes: [784, 8, 10] });
+    const evaluation = m.evaluate(train);
+    expect(() => m.dispose()).toThrow(MisuseError);
+    expect(() => m.dispose()).toThrow(/^dispose: 1 evaluate or predict call of this model is still running; await it first$/);
+    const prediction = m.predict(train.images.subarray(0, 784 * 3));
+    expect(() => m.dispose()).toThrow(/^dispose: 2 evaluate or predict calls of this model are still running; await them first$/);
+    expect((await evaluation).count).toBe(200);
+    expect((await prediction).length).toBe(30);
+    m.dispose();
+    await expect(m.predict(train.images.subarray(0, 784))).rejects.toThrow(/^predict: the model was disposed$/);
   });
 });

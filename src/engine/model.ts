@@ -94,6 +94,8 @@ export class Model {
   private readonly plans = new Map<string, ModelPlan>();
   private readonly constraints = new Map<number, Dispatch[]>();
   private fitting = false;
+  /** evaluate and predict calls not yet settled: their buffers are in flight, so dispose() waits for them. */
+  private pending = 0;
   private disposed = false;
   /** Set when the device is lost; a fit in progress then ends with a DeviceLostError. */
   private lostInfo?: GPUDeviceLostInfo;
@@ -299,7 +301,7 @@ export class Model {
   /** Mean cross-entropy loss and accuracy over a data set; one readback at the end. */
   async evaluate(data: AnyDataset, options: CallOptions = {}): Promise<Evaluation> {
     this.checkWeightsUsable('evaluate');
-    return checkedGpuWork(this.device, `evaluating ${data.name}`, () => this.evaluateUnguarded(data, options.signal));
+    return this.whilePending(() => checkedGpuWork(this.device, `evaluating ${data.name}`, () => this.evaluateUnguarded(data, options.signal)));
   }
 
   private async evaluateUnguarded(data: AnyDataset, signal?: AbortSignal): Promise<Evaluation> {
@@ -337,7 +339,17 @@ export class Model {
     }
     if (images.length < count * F) throw new BadInputError(`predict: ${count} ${row} of ${F} ${unit}s need ${count * F} ${values}, got ${images.length}`, { value: images.length });
     checkFinite('predict', images, count, F);
-    return checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(images, count, signal));
+    return this.whilePending(() => checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(images, count, signal)));
+  }
+
+  /** Runs an evaluate or predict, counted as pending until it settles. */
+  private async whilePending<T>(body: () => Promise<T>): Promise<T> {
+    this.pending++;
+    try {
+      return await body();
+    } finally {
+      this.pending--;
+    }
   }
 
   private async predictUnguarded(images: Uint8Array | Float32Array, count: number, signal?: AbortSignal): Promise<Float32Array> {
@@ -573,6 +585,8 @@ export class Model {
     if (this.disposed) return;
     // Its buffers are in the steps a running fit submits: stop that fit (signal, shouldStop) and await it first.
     if (this.fitting) throw new MisuseError('dispose: a fit of this model is still running; stop it (its signal) and await it first');
+    // Destroying the buffers under a pending readback would reject it with an empty DOMException.
+    if (this.pending > 0) throw new MisuseError(`dispose: ${this.pending} evaluate or predict call${this.pending > 1 ? 's' : ''} of this model ${this.pending > 1 ? 'are' : 'is'} still running; await ${this.pending > 1 ? 'them' : 'it'} first`);
     this.disposed = true;
     this.resident?.destroy();
     this.resident = undefined;
