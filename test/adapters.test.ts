@@ -1,12 +1,14 @@
 // Which software adapter a machine without a GPU gets, as a user sees it in a child process: lavapipe where it is
 // found (without Dawn's warnings on stderr), SwiftShader when it is not (saying so), and --adapter lavapipe
 // refused in one line when there is none. Where to look for lavapipe, and what the remembered answer depends on.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchedLavapipeDir, lavapipeIcdCandidates, lavapipeIdentity } from '../src/node/lavapipe.js';
+import { systemProbeCache } from '../src/node/gpu.js';
+import { probeKey } from '../src/node/vulkanProbe.js';
+import { spawnWithStderrFile } from './helpers/stderr.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'adapters-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,8 +19,11 @@ function train(args: string[], env: Record<string, string> = {}) {
   // The parent's VK_ICD_FILENAMES (set in-process by the test helper's device) would force the child's driver.
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.VK_ICD_FILENAMES;
-  const r = spawnSync(tsx, ['src/cli/train.ts', ...tiny, ...args], { encoding: 'utf8', timeout: 300_000, env: childEnv });
-  return { code: r.status, out: r.stdout, err: r.stderr.trim() };
+  const r = spawnWithStderrFile(tsx, ['src/cli/train.ts', ...tiny, ...args], { timeout: 300_000, env: childEnv });
+  // Dawn's harmless XDG_RUNTIME_DIR complaint and the progress lines (a log gets one every 10 %) aside, stderr
+  // holds only the engine's lines.
+  const err = r.stderr.split('\n').filter((l) => l.trim() && !/XDG_RUNTIME_DIR/.test(l) && !/^epoch \d+\/\d+ +\d+% /.test(l));
+  return { code: r.status, out: r.stdout, err: err.join('\n') };
 }
 
 describe('the software adapters', () => {
@@ -49,6 +54,25 @@ describe('the software adapters', () => {
     const results = (out: string) => out.split('\n').filter((l) => /^epoch +1 |^test accuracy/.test(l)).map((l) => l.replace(/\s+[\d.]+s\s+[\d,]+ samples\/s$|, trained in .*\)$/, ''));
     expect(results(lavapipe.out)).toEqual(results(swiftshader.out));
     expect(results(lavapipe.out)).toHaveLength(2);
+  });
+
+  it('a remembered system adapter that is gone costs nothing: the run falls back to a software driver, quietly, and forgets it', () => {
+    const cacheHome = join(dir, 'cache');
+    const file = join(cacheHome, 'webgpu-mlp', 'vulkan-probe.json');
+    mkdirSync(join(cacheHome, 'webgpu-mlp'), { recursive: true });
+    writeFileSync(file, JSON.stringify({ key: probeKey(systemProbeCache()), hasAdapter: true }));
+    // The fetched lavapipe is looked for under $XDG_CACHE_HOME: name this machine's, where it has one.
+    const lavapipe = lavapipeIcdCandidates()[0];
+    const r = train([], { XDG_CACHE_HOME: cacheHome, ...(lavapipe ? { LAVAPIPE_ICD: lavapipe } : {}) });
+    expect(r.code, r.err).toBe(0);
+    const note = r.out.split('\n')[0];
+    if (!/ — system Vulkan driver/.test(note)) {
+      // No system driver here: the remembered 'yes' was stale.
+      expect(note).toMatch(lavapipe ? /— the system Vulkan driver no longer gives an adapter; using lavapipe/ : /— the system Vulkan driver no longer gives an adapter and no lavapipe was found/);
+      expect(r.err).toBe('');
+      expect(JSON.parse(readFileSync(file, 'utf8')).hasAdapter).not.toBe(true);
+    }
+    expect(r.out).toMatch(/^test accuracy: /m);
   });
 
   it('looks at $LAVAPIPE_ICD alone when set, else the fetched copy and the system folders; the identity follows the driver library', () => {

@@ -1,6 +1,5 @@
 // The command-line tools as a user runs them: one-line errors with exit code 2, a tiny training run that
 // saves, checkpoints and writes JSON, and evaluate / predict on what it saved.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { formatSeconds } from '../src/cli/progress.js';
 import packageJson from '../package.json' with { type: 'json' };
+import { spawnWithStderrFile } from './helpers/stderr.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 const tsx = join('node_modules', '.bin', 'tsx');
 
 function run(script: string, args: string[]) {
-  const r = spawnSync(tsx, [`src/cli/${script}.ts`, ...args], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnWithStderrFile(tsx, [`src/cli/${script}.ts`, ...args], { timeout: 300_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

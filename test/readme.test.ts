@@ -3,12 +3,12 @@
 // below, each of which must still match its snippet). The Node snippets run in README order in one folder (the
 // ONNX one opens the model file the saving one writes); the page snippet runs in headless Chromium under the
 // README's own vite.config.ts. A snippet with no check here fails the test, so a new one gets one.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectPageErrors, launchChromium } from '../src/node/chromium.js';
+import { spawnWithStderrFile } from './helpers/stderr.js';
 
 const root = resolve('.');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -97,7 +97,7 @@ describe('the README snippets', () => {
       const file = join(work, `snippet-${i + 1}-line-${s.line}.ts`);
       writeFileSync(file, withSources(substitute(s, check.shorter)));
       const started = performance.now();
-      const run = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: work, encoding: 'utf8', timeout: 240_000 });
+      const run = spawnWithStderrFile(process.execPath, ['--import', 'tsx', file], { cwd: work, timeout: 240_000 });
       console.log(`README line ${s.line} (${((performance.now() - started) / 1000).toFixed(1)} s):\n${run.stdout}`);
       expect(run.stderr, `README snippet at line ${s.line}`).toBe('');
       expect(run.status, `README snippet at line ${s.line}`).toBe(0);

@@ -20,13 +20,14 @@ import { openModelFile } from '../src/node/modelFiles.js';
 import { loadImagesForPrediction } from '../src/node/images.js';
 import { loadMnist, readIdxBytes } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
+import { spawnWithStderrFile } from './helpers/stderr.js';
 import { fileTuneStore } from '../src/node/tuneStore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults-'));
 const tsx = join('node_modules', '.bin', 'tsx');
 const run = (script: string, args: string[]) => {
-  const r = spawnSync(tsx, [`src/cli/${script}.ts`, ...args], { encoding: 'utf8', timeout: 300_000 });
-  // stderr without the progress lines (a pipe gets one every 10 %) and Dawn's harmless XDG_RUNTIME_DIR warning.
+  const r = spawnWithStderrFile(tsx, [`src/cli/${script}.ts`, ...args], { timeout: 300_000 });
+  // stderr without the progress lines (a log gets one every 10 %) and Dawn's harmless XDG_RUNTIME_DIR warning.
   const err = r.stderr.split('\n').filter((l) => l.trim() && !/XDG_RUNTIME_DIR/.test(l) && !/^epoch \d+\/\d+ +\d+% /.test(l));
   return { code: r.status, out: r.stdout, err };
 };
@@ -88,14 +89,15 @@ describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
     if (r.code === 0) expect(r.out).toMatch(/^test accuracy: /m);
     else {
       expect(r.code).toBe(1);
-      expect(r.err).toEqual(['train: the system Vulkan driver gave no WebGPU adapter (try --adapter swiftshader)']);
+      expect(r.err).toEqual(['train: the system Vulkan driver gave no WebGPU adapter (try --adapter lavapipe or --adapter swiftshader)']);
     }
   });
 
   it('a buffer over the device limit stops train with exit code 1, naming the buffer and the limit, and saves nothing', () => {
     const save = join(dir, 'too-big.safetensors');
-    // 16,400 rows × 65,536 units × 4 bytes is past 4 GiB, over any device's binding limit (a u32).
-    const r = run('train', ['--hidden', '65536', '--batch-size', '16400', '--limit', '16400', '--epochs', '1', '--save', save]);
+    // 32,800 rows × 32,768 units × 4 bytes is past 4 GiB, over any device's binding limit (a u32), while the
+    // layer's 104 MB of weights fit WebGPU's default 128 MiB binding.
+    const r = run('train', ['--hidden', '32768', '--batch-size', '32800', '--limit', '32800', '--epochs', '1', '--save', save]);
     expect(r.code).toBe(1);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toMatch(/^train: buffer 'h0' \(bytes\) needs 4,299,161,600 but the device's max(Buffer|StorageBufferBinding)Size is [\d,]+$/);
@@ -175,9 +177,11 @@ const train = sliceDataset(mnist.train, 0, 200, 'train');
 
 describe('the library stops on GPU errors and misuse with typed errors', () => {
   it('a buffer over the device limit is refused by name before anything runs', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 60000, 10] });
     const limit = gpu.device.limits.maxStorageBufferBindingSize;
-    const batchSize = Math.ceil(limit / (60000 * 4)) + 1;
+    // A hidden layer whose weights fit the device's binding limit but whose activations at this batch do not.
+    const hidden = Math.min(60000, Math.floor(limit / (4 * 795 * 2)));
+    const model = new Model(gpu.device, { sizes: [784, hidden, 10] });
+    const batchSize = Math.ceil(limit / (hidden * 4)) + 1;
     const error = await model.fit(sliceDataset(mnist.train, 0, batchSize, 'train'), { epochs: 1, batchSize, optimizer: { kind: 'adam', lr: 1e-3 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeviceLimitError);
     expect((error as Error).message).toMatch(/^buffer 'h0' \(bytes\) needs [\d,]+ but the device's max(StorageBufferBinding|Buffer)Size is [\d,]+$/);

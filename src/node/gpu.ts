@@ -14,7 +14,7 @@ import { userCacheFile } from './cacheFiles.js';
 import { lavapipeIcdCandidates, lavapipeIdentity } from './lavapipe.js';
 import { withNativeStderrSilenced } from './nativeStderr.js';
 import { missingPeer, resolvePeerFile } from './peers.js';
-import { cachedProbe, forgetProbe } from './vulkanProbe.js';
+import { cachedProbe, forgetProbe, type ProbeCache } from './vulkanProbe.js';
 
 /**
  * Which Vulkan driver openNodeDevice takes: 'system' the system's, 'lavapipe' Mesa's lavapipe (software, fast),
@@ -71,7 +71,12 @@ function loadDawn(): Promise<Dawn> {
  */
 function systemDriverHasAdapter(options: { fresh?: boolean } = {}): boolean {
   const webgpuFile = resolvePeerFile('webgpu', undefined, 'openNodeDevice');
-  return cachedProbe(() => probeSystemDriver(webgpuFile), { extra: dawnBuildOf(webgpuFile), fresh: options.fresh });
+  return cachedProbe(() => probeSystemDriver(webgpuFile), { ...systemProbeCache(), fresh: options.fresh });
+}
+
+/** What the system driver's remembered answer is keyed by besides the drivers: the Dawn build. */
+export function systemProbeCache(): ProbeCache {
+  return { extra: dawnBuildOf(resolvePeerFile('webgpu', undefined, 'openNodeDevice')) };
 }
 
 /** What identifies the Dawn build that answers: its native module (next to the package's entry), size and time. */
@@ -174,24 +179,24 @@ async function requestChosenAdapter(choice: AdapterChoice, toggles: string[]): P
   if (choice === 'system' && !forcedIcd && !systemDriverHasAdapter({ fresh: true })) {
     throw new RunFailure('the system Vulkan driver gave no WebGPU adapter (try --adapter lavapipe or --adapter swiftshader)');
   }
+  let systemGone = false;
   if (choice === 'system' || (choice === 'auto' && (forcedIcd || systemDriverHasAdapter()))) {
     const adapter = await requestAdapterWith(undefined, toggles);
     const driver = forcedIcd ? `Vulkan driver from VK_ICD_FILENAMES=${forcedIcd}` : 'system Vulkan driver';
-    if (!adapter) {
-      // A remembered answer that no longer holds (Vulkan cannot switch drivers within a process): the next run
-      // asks again, and falls back to a software driver if the system's still gives none.
-      if (!forcedIcd) forgetProbe();
-      const hint = choice === 'auto' && !forcedIcd ? 'run again to fall back to a software driver, or try --adapter lavapipe' : 'try --adapter lavapipe or --adapter swiftshader';
-      throw new RunFailure(`the ${driver} gave no WebGPU adapter (${hint})`);
-    }
-    return { adapter, driverNote: isLavapipe(describeAdapter(adapter)) ? `${driver}: lavapipe (software, Mesa)` : driver };
+    if (adapter) return { adapter, driverNote: isLavapipe(describeAdapter(adapter)) ? `${driver}: lavapipe (software, Mesa)` : driver };
+    if (choice === 'system' || forcedIcd) throw new RunFailure(`the ${driver} gave no WebGPU adapter (try --adapter lavapipe or --adapter swiftshader)`);
+    // A remembered answer that no longer holds (a driver removed since): forget it, and take a software driver
+    // now (Vulkan reads VK_ICD_FILENAMES at each create(), so this process can still switch).
+    forgetProbe();
+    systemGone = true;
   }
+  const systemSaid = systemGone ? 'the system Vulkan driver no longer gives an adapter' : 'the system Vulkan driver gave no adapter';
   if (choice === 'lavapipe' || choice === 'auto') {
     const icd = findLavapipe();
     if (icd) {
       const adapter = await requestAdapterWith(icd, toggles);
       if (adapter) {
-        const why = choice === 'auto' ? 'the system Vulkan driver gave no adapter; using lavapipe (software, Mesa)' : 'lavapipe (software, Mesa), as asked';
+        const why = choice === 'auto' ? `${systemSaid}; using lavapipe (software, Mesa)` : 'lavapipe (software, Mesa), as asked';
         return { adapter, driverNote: `${why} from ${icd}` };
       }
       if (choice === 'lavapipe') throw new RunFailure(`lavapipe (${icd}) gave no WebGPU adapter when asked in this process (try --adapter swiftshader)`);
@@ -209,7 +214,7 @@ async function requestChosenAdapter(choice: AdapterChoice, toggles: string[]): P
   if (!adapter) throw new RunFailure(`SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is libvulkan1 installed?`);
   const driverNote =
     choice === 'auto'
-      ? `the system Vulkan driver gave no adapter and no lavapipe was found (${SETUP_HINT}); using SwiftShader (software)`
+      ? `${systemSaid} and no lavapipe was found (${SETUP_HINT}); using SwiftShader (software)`
       : 'SwiftShader (software), as asked';
   return { adapter, driverNote };
 }

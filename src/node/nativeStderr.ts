@@ -4,8 +4,10 @@
 // buffers: it clamps the driver's limits to its own), from C++ through fprintf(stderr), inside the synchronous
 // part of requestAdapter; it offers no toggle or callback to silence them.
 // Node has no dup2, so the descriptor is swapped by number: open() takes the lowest free number, and 0 and 1
-// stay open, so closing 2 and opening a file gives 2 again. Where the swap cannot be undone safely (not Linux,
-// stderr a socket or closed), the call runs as it is and the warnings show.
+// stay open, so closing 2 and opening a file gives 2 again; the original is opened again through /proc afterwards.
+// That works for a terminal, a pipe or a file. A socket cannot be opened through /proc (Node's child_process
+// gives its children socket pairs, not pipes): there, as off Linux or with stderr closed, the call runs as it is
+// and the warnings show.
 import { closeSync, fstatSync, openSync } from 'node:fs';
 
 const STDERR = 2;

@@ -10,6 +10,7 @@ import { createServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/data/safetensors.js';
 import { collectPageErrors, launchChromium } from '../../src/node/chromium.js';
+import { spawnWithStderrFile } from '../helpers/stderr.js';
 
 const root = resolve('.');
 const fixtures = join(root, 'test', 'e2e', 'consumer');
@@ -56,7 +57,7 @@ describe('the packed package in fresh projects', () => {
       expect(types.output, `TypeScript ${version}`).toBe('');
       expect(types.status, `TypeScript ${version}`).toBe(0);
     }
-    const app = spawnSync(process.execPath, ['out/app.js'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+    const app = spawnWithStderrFile(process.execPath, ['out/app.js'], { cwd: dir, timeout: 300_000 });
     expect(app.stderr).toBe('');
     const result = JSON.parse(app.stdout.trim().split('\n').pop()!);
     expect(result.after.accuracy).toBeGreaterThan(0.85);
@@ -67,7 +68,7 @@ describe('the packed package in fresh projects', () => {
     expect(result.partial).toBe(true);
     expect([result.errorName, result.bareName]).toEqual(['BadInputError', 'BadInputError']);
 
-    const cli = spawnSync('npx', ['--offline', 'webgpu-mlp', 'train', '--epochs', '1', '--limit', '2000'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+    const cli = spawnWithStderrFile('npx', ['--offline', 'webgpu-mlp', 'train', '--epochs', '1', '--limit', '2000'], { cwd: dir, timeout: 300_000 });
     // stderr carries the progress bar, and nothing else.
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stderr).not.toMatch(/error|warn|train:/i);
