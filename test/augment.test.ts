@@ -412,4 +412,27 @@ describe('augmentation in training', () => {
     expect(await quads.getParams()).toEqual(await uploaded.getParams());
     for (const m of [quads, uploaded]) m.dispose();
   });
+
+  it("a set whose quads pass the device's storage binding limit (WebGPU's default 128 MiB) takes the uploaded path, to the same weights", async () => {
+    const plain = await openTestDevice({ defaultLimits: true });
+    const limit = plain.device.limits.maxStorageBufferBindingSize;
+    const mnist = loadMnist();
+    // 29 × 29 quads of 4 bytes per 28 × 28 digit: the smallest count past the limit as quads, 4× under it as bytes.
+    const count = Math.floor(limit / (29 * 29 * 4)) + 1;
+    const big = sliceDataset(mnist.train, 0, count, 'train');
+    expect(ResidentDataset.fits(plain.device, big, [1, 28, 28])).toBe(false);
+    expect(ResidentDataset.fits(plain.device, big)).toBe(true);
+    const options = { layers: parseLayers('linear:20,relu,linear:10'), seed: 5 };
+    const [unfit, uploaded] = [new Model(plain.device, options), new Model(plain.device, options)];
+    // Twelve steps each: the first fit would keep the set as quads if it fitted.
+    let steps = 0;
+    await unfit.fit(big, { ...fit, epochs: 1, shouldStop: () => steps++ === 12 });
+    steps = 0;
+    await uploaded.fit(big, { ...fit, epochs: 1, gpuResidentData: false, shouldStop: () => steps++ === 12 });
+    // The same kernels ran (the checkpoint's digest is of the step that ran), to the same weights.
+    const digest = async (m: Model) => decodeSafetensors(await saveCheckpoint(m, { full: true }), 'ckpt').metadata.kernels;
+    expect(await digest(unfit)).toBe(await digest(uploaded));
+    expect(await unfit.getParams()).toEqual(await uploaded.getParams());
+    for (const m of [unfit, uploaded]) m.dispose();
+  });
 });
