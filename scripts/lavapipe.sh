@@ -23,6 +23,7 @@ if at_least_24 "$installed"; then say "the system's (Mesa $installed)"; exit 0; 
 candidate=$(apt-cache policy mesa-vulkan-drivers 2>/dev/null | awk '/Candidate:/ {print $2}')
 if at_least_24 "$candidate"; then
   say "installing mesa-vulkan-drivers $candidate (apt-get)"
+  $sudo_cmd apt-get update -qq >/dev/null 2>&1 || true
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq mesa-vulkan-drivers >/dev/null && exit 0
   say "apt-get install failed; SwiftShader will be used"; exit 0
 fi
@@ -56,6 +57,7 @@ missing=()
 for d in $deps; do dpkg -s "$d" >/dev/null 2>&1 || missing+=("$d"); done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing its runtime libraries ${missing[*]} (apt-get)"
+  $sudo_cmd apt-get update -qq >/dev/null 2>&1 || true
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null || { say "apt-get install failed; SwiftShader will be used"; exit 0; }
 fi
 say "$(dpkg-deb -f "$dir"/debs/mesa-vulkan-drivers_*.deb Version) in $dir"
