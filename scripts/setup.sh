@@ -21,4 +21,9 @@ bash scripts/lavapipe.sh
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund  # onnxruntime-node ships its CPU binaries; skip its CUDA download
 fi
+# lavapipe compiles each kernel through LLVM at its first dispatch (about 0.1 s each) and keeps it in Mesa's
+# shader cache: one tiny run compiles the default model's kernels now, so the first `npm run train` starts warm.
+if node --import tsx src/cli/train.ts --adapter lavapipe --epochs 1 --limit 256 --validation-size 0 >/dev/null 2>&1; then
+  echo "setup: lavapipe's kernels for the default model compiled into Mesa's shader cache"
+fi
 echo "setup: ok"
