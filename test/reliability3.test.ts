@@ -20,12 +20,13 @@ import { openTestDevice } from './helpers/gpu.js';
 import { liveBuffers } from '../src/gpu/buffers.js';
 import { BadInputError, DeviceLimitError, MisuseError } from '../src/errors.js';
 import { parseAugmentation } from '../src/augment/spec.js';
+import { writeFileAtomic } from '../src/node/files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults3-'));
 const tsx = join('node_modules', '.bin', 'tsx');
 const run = (script: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
   const r = spawnSync(tsx, [`src/cli/${script}.ts`, ...args], { encoding: 'utf8', timeout: 300_000, env });
-  const err = r.stderr.split('\n').filter((l) => l.trim() && !/XDG_RUNTIME_DIR/.test(l) && !/^epoch \d+\/\d+ +\d+% /.test(l));
+  const err = r.stderr.split('\n').filter((l) => l.trim() && !/XDG_RUNTIME_DIR/.test(l) && !/PerPipelineLayout artificially reduced/.test(l) && !/^epoch \d+\/\d+ +\d+% /.test(l));
   return { code: r.status, out: r.stdout, err };
 };
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -317,5 +318,44 @@ describe('dispose while a call is pending', () => {
     expect((await prediction).length).toBe(30);
     m.dispose();
     await expect(m.predict(train.images.subarray(0, 784))).rejects.toThrow(/^predict: the model was disposed$/);
+  });
+});
+
+describe('outputs are checked before the work, in every command', () => {
+  it.each(['autotune', 'bench'])('%s --json into a missing folder is refused at once in one line naming --json, before the device opens', (command) => {
+    const json = join(dir, 'missing', `${command}.json`);
+    const started = performance.now();
+    const r = run(command, ['--json', json]);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([`${command}: --json ${json}: no such directory ${join(dir, 'missing')}`]);
+    expect(r.out).toBe(''); // no adapter line: nothing opened, tuned or timed
+    expect((performance.now() - started) / 1000).toBeLessThan(30);
+  });
+
+  it('sweep: a bad --save-best or --out is refused before anything is written', () => {
+    const out = join(dir, 'sweep-save-best');
+    const best = join(dir, 'missing', 'best.safetensors');
+    const r = run('sweep', ['--epochs', '1', '--out', out, '--save-best', best]);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([`sweep: --save-best ${best}: no such directory ${join(dir, 'missing')}`]);
+    expect(existsSync(out)).toBe(false); // no folder, no plan.json
+    const file = join(dir, 'sweep-a-file');
+    writeFileSync(file, 'kept');
+    const f = run('sweep', ['--epochs', '1', '--out', file]);
+    expect(f.code).toBe(2);
+    expect(f.err).toEqual([`sweep: --out ${file}: exists and is not a directory`]);
+    expect(readFileSync(file, 'utf8')).toBe('kept');
+    const blocked = join(dir, 'sweep-blocked');
+    mkdirSync(join(blocked, 'results.csv'), { recursive: true });
+    const b = run('sweep', ['--epochs', '1', '--out', blocked]);
+    expect(b.code).toBe(2);
+    expect(b.err).toEqual([`sweep: --out ${join(blocked, 'results.csv')}: exists and is not a regular file; it would be replaced`]);
+    expect(existsSync(join(blocked, 'plan.json'))).toBe(false);
+  });
+
+  it('a write that names no flag names only its path (there is no --output flag)', () => {
+    const path = join(dir, 'missing', 'x.json');
+    expect(() => writeFileAtomic(path, '{}')).toThrow(new RegExp(`^${escape(path)}: no such directory `));
+    expect(() => writeFileAtomic(path, '{}', 'json')).toThrow(new RegExp(`^--json ${escape(path)}: no such directory `));
   });
 });

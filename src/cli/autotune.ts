@@ -5,7 +5,7 @@
 // table that src/gpu/measuredVariants.ts holds for real GPUs.
 import { matmulVariantName } from '../../shaders/matmul.js';
 import { formatAdapter } from '../gpu/device.js';
-import { writeFileAtomic } from '../node/files.js';
+import { checkOutputs, writeFileAtomic } from '../node/files.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultTuneFile, fileTuneStore } from '../node/tuneStore.js';
 import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
@@ -36,6 +36,8 @@ export async function main(): Promise<void> {
   }
   const batchSizes = intListFlag('batch-size', flags['batch-size'], [128]);
   const budgetMs = intFlag('budget-ms', flags['budget-ms'], 3000);
+  // Before the tuning, not after it.
+  checkOutputs({ json: flags.json });
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
   const adapter = formatAdapter(gpu.adapterInfo);
   console.log(`adapter: ${adapter} — ${gpu.driverNote}`);
@@ -50,7 +52,7 @@ export async function main(): Promise<void> {
   console.log(table(['product', 'variant'], Object.entries(choices).map(([k, v]) => [k, v ? matmulVariantName(v) : '(none verified)'])));
   if (flags.json) {
     const command = `npm run autotune -- ${flags.layers !== undefined ? `--layers ${flags.layers}` : `--hidden ${sizes.slice(1, -1).join(',')}`} --batch-size ${batchSizes.join(',')}`;
-    writeFileAtomic(flags.json, JSON.stringify({ adapter, command, choices }, null, 2) + '\n');
+    writeFileAtomic(flags.json, JSON.stringify({ adapter, command, choices }, null, 2) + '\n', 'json');
     console.log(`results: ${flags.json}`);
   }
   gpu.destroy();

@@ -3,7 +3,7 @@
 // Training throughput per batch size, one full MNIST epoch, each kernel of a step with its structural figures
 // (workgroups, FLOPs, bytes), and the matmul variants on every product of the step. On a real GPU (or with
 // --wide) the matmul section adds the products of a 784-4096-4096-10 step at batch 1024 and 4096³.
-import { writeFileAtomic } from '../node/files.js';
+import { checkOutputs, writeFileAtomic } from '../node/files.js';
 import { int, table } from './report.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { compareMatmulVariants } from '../tuning/matmulVariants.js';
@@ -53,6 +53,8 @@ export async function main(): Promise<void> {
   for (const name of only) if (!SECTIONS.includes(name as (typeof SECTIONS)[number])) throw new UsageError(`--only takes ${SECTIONS.join(', ')}, got '${name}'`);
   if (only.includes('startup') && only.length > 1) throw new UsageError('--only startup runs alone (the other sections would compile its pipelines first)');
   const run = (section: (typeof SECTIONS)[number]) => only.includes(section);
+  // Before the timings, not after them.
+  checkOutputs({ json: flags.json });
   const processToOpen = performance.now();
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'), { disableRobustness: flags['no-robustness'], halfPrecision: precision === 'f16' });
   const deviceMs = performance.now() - processToOpen;
@@ -253,7 +255,7 @@ export async function main(): Promise<void> {
   model.dispose();
 
   if (flags.json) {
-    writeFileAtomic(flags.json, JSON.stringify(results, null, 2) + '\n');
+    writeFileAtomic(flags.json, JSON.stringify(results, null, 2) + '\n', 'json');
     console.log(`\nresults: ${flags.json}`);
   }
   gpu.destroy();

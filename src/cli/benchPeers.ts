@@ -4,7 +4,7 @@
 // weights on the same batches in the same order (src/pages/peers/problem.ts). Prints samples/s, ms/step and the
 // losses side by side. A peer that fails is reported as failed; only a failure of this engine is an error.
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../node/files.js';
+import { checkOutputs, writeFileAtomic } from '../node/files.js';
 import { availableParallelism, cpus } from 'node:os';
 import { formatAdapter, type AdapterDescription } from '../gpu/device.js';
 import { ENGINE_VERSION } from '../version.js';
@@ -88,6 +88,8 @@ Trains the same model on the same batches in this engine, TensorFlow.js (webgpu)
 
 async function main(): Promise<void> {
   const { config, json } = parseConfig();
+  // Before the runs, not after them.
+  checkOutputs({ json });
   console.log(
     `model: ${config.model === 'cnn' ? '1×28×28' : '784'} → ${PEER_MODELS[config.model ?? 'mlp']}, softmax cross-entropy, Adam lr 1e-3 (0.9, 0.999, 1e-8), batch ${config.batchSize}, pixels x/255, seed ${config.seed}; ` +
       `${config.warmup} warm-up + ${config.steps} timed steps per system, same weights, batches and order for all`,
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
       config, host, adapter, userAgent, versions: { tfjs: packageVersion('@tensorflow/tfjs'), jax: packageVersion('@jax-js/jax'), engine: ENGINE_VERSION },
       results: results.map((r) => ({ ...r, name: NAMES[r.system], engineSpeedup: ratio(r) })),
     };
-    writeFileAtomic(json, JSON.stringify(out, null, 2) + '\n');
+    writeFileAtomic(json, JSON.stringify(out, null, 2) + '\n', 'json');
     console.log(`results: ${json}`);
   }
   const engineFailure = results.find((r) => r.system === 'engine' && r.error);

@@ -20,7 +20,7 @@ export async function main(): Promise<void> {
   // architecture its metadata claims, their values, its pixel normalization, nothing left over.
   const { state } = readModelFile(flags.model);
   const bytes = encodeOnnx(state, { softmax: !flags.logits });
-  writeFileAtomic(flags.onnx, bytes);
+  writeFileAtomic(flags.onnx, bytes, 'onnx');
   const arch = architecture(state.layers, state.inputs);
   console.log(`exported: ${flags.onnx} (${arch.name}; ${int(bytes.length)} bytes; input '${state.input === 'u8' ? 'pixels' : 'features'}' [batch, ${arch.inputs}], output '${flags.logits ? 'logits' : 'probabilities'}' [batch, ${arch.classes}])`);
 }

@@ -1,6 +1,6 @@
 // npm run sweep -- [axes] [flags]: trains every combination of the values given (or K drawn at random, or the
 // experiments of a plan file) on the same split, one after another, and ranks them by validation accuracy.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitMnist } from '../data/mnist.js';
 import { saveCheckpoint } from '../engine/checkpoint.js';
@@ -11,7 +11,7 @@ import {
 } from '../experiments/config.js';
 import { runExperiment, type ExperimentResult } from '../experiments/run.js';
 import { resultRows, resultsCsv, resultsJson, RESULT_COLUMNS } from '../experiments/table.js';
-import { checkOutputs, readFileChecked, writeFileAtomic } from '../node/files.js';
+import { checkOutputs, checkWritable, readFileChecked, writeFileAtomic } from '../node/files.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';
@@ -94,18 +94,26 @@ export async function main(): Promise<void> {
     validationSize: intFlag('validation-size', flags['validation-size'], 5000, 1),
     limit: flags.limit === undefined ? undefined : intFlag('limit', flags.limit, 1),
   };
-  // Every output path is checked before the first run, not after hours of training.
+  // Every output path is checked before the first run (and before anything is written), not after hours of training.
+  if (flags['save-best'] && !flags['save-best'].endsWith('.safetensors')) throw new UsageError(`--save-best: '${flags['save-best']}' must end in .safetensors`);
+  checkOutputs({ 'save-best': flags['save-best'] });
   // A second sweep into the same directory would replace the first one's results without a word.
   if (existsSync(join(outDir, 'results.json'))) {
     throw new UsageError(`--out ${outDir} already holds a sweep's results; give another --out (to repeat that sweep: --plan ${join(outDir, 'results.json')} --out NEW)`);
   }
-  mkdirSync(outDir, { recursive: true });
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir}: exists and is not a directory`);
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--out ${outDir}: cannot be made (${(e as Error).message})`);
+  }
+  const planPath = join(outDir, 'plan.json');
   const csvPath = join(outDir, 'results.csv');
   const jsonPath = join(outDir, 'results.json');
-  writeFileAtomic(join(outDir, 'plan.json'), JSON.stringify({ configs }, null, 2) + '\n');
-  if (flags['save-best'] && !flags['save-best'].endsWith('.safetensors')) throw new UsageError(`--save-best: '${flags['save-best']}' must end in .safetensors`);
-  // Before the first run, not after hours of them.
-  checkOutputs({ 'save-best': flags['save-best'] });
+  for (const path of [planPath, csvPath]) checkWritable(path, 'out');
+  // --save-best inside --out as results.json would be overwritten by the next run's results.
+  checkOutputs({ out: jsonPath, 'save-best': flags['save-best'] });
+  writeFileAtomic(planPath, JSON.stringify({ configs }, null, 2) + '\n', 'out');
 
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
   const dataDir = flags.data ?? defaultMnistDir();
@@ -136,8 +144,8 @@ export async function main(): Promise<void> {
       ? `  best epoch ${result.bestEpoch}: val acc ${(100 * result.validationAccuracy).toFixed(2)}%, test acc ${(100 * result.testAccuracy).toFixed(2)}%`
       : `  ${result.status}: ${result.detail}`);
     // Written after every run, so an interrupted sweep keeps what it measured.
-    writeFileAtomic(csvPath, resultsCsv(results));
-    writeFileAtomic(jsonPath, resultsJson(results, { split, adapter: gpu.adapterInfo, patience: patience ?? null }));
+    writeFileAtomic(csvPath, resultsCsv(results), 'out');
+    writeFileAtomic(jsonPath, resultsJson(results, { split, adapter: gpu.adapterInfo, patience: patience ?? null }), 'out');
   }
   console.log('');
   console.log(table([...RESULT_COLUMNS], resultRows(results), 2));

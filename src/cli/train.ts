@@ -158,7 +158,7 @@ export async function main(): Promise<void> {
     const config = { sizes: model.sizes, layers: model.architecture.text, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, augment: augment ? formatAugmentation(augment) : null, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
-    writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n');
+    writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n', 'json');
     console.log(`results: ${flags.json}`);
   }
   model.dispose();

@@ -6,7 +6,7 @@ import type { Evaluation } from '../engine/model.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import type { RunRecipe } from '../engine/recipe.js';
 import { CHROMIUM_ARGS, launchChromium, startViteServer } from '../node/chromium.js';
-import { writeFileAtomic } from '../node/files.js';
+import { checkOutputs, writeFileAtomic } from '../node/files.js';
 import { headlessUrl, type HeadlessMessage } from '../pages/headlessProtocol.js';
 import { parseFlags, runMain } from './args.js';
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   const recipe = parseRecipe(flags);
   const { sizes, pixels, ...run } = recipe;
   const config: RunRecipe = run;
+  // Before the training, not after it.
+  checkOutputs({ json: flags.json });
 
   const { server, origin } = await startViteServer();
   const browser = await launchChromium();
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
     const { test, trainSeconds } = await finished;
     reporter.test(test, trainSeconds);
     if (flags.json) {
-      writeFileAtomic(flags.json, JSON.stringify(reporter.results({ ...config, sizes, pixels, runtime: 'headless-chromium' }, { ...adapter }, test, trainSeconds), null, 2) + '\n');
+      writeFileAtomic(flags.json, JSON.stringify(reporter.results({ ...config, sizes, pixels, runtime: 'headless-chromium' }, { ...adapter }, test, trainSeconds), null, 2) + '\n', 'json');
       console.log(`results: ${flags.json}`);
     }
   } finally {

@@ -29,11 +29,12 @@ export function readFileChecked(path: string, maxBytes = MAX_READ_BYTES): Uint8A
 const MAX_NAME_BYTES = 255;
 
 /**
- * Fails, naming the flag, unless `path` can take a new file: nothing there yet, or a regular file, with a name
- * the file system takes, in a directory this process may write to. Checked before a run, not after it.
+ * Fails, naming the flag (or only the path, for a file no flag names: a cache), unless `path` can take a new
+ * file: nothing there yet, or a regular file, with a name the file system takes, in a directory this process
+ * may write to. Checked before a run, not after it.
  */
-export function checkWritable(path: string, flag: string): void {
-  const where = `--${flag} ${path}`;
+export function checkWritable(path: string, flag?: string): void {
+  const where = flag === undefined ? path : `--${flag} ${path}`;
   const nameBytes = Buffer.byteLength(`${basename(path)}${TMP}${process.pid}`);
   if (nameBytes > MAX_NAME_BYTES) throw new BadInputError(`${where}: the file name is too long (${Buffer.byteLength(basename(path))} bytes; at most ${MAX_NAME_BYTES - (nameBytes - Buffer.byteLength(basename(path)))} here)`, { file: path, flag });
   let stat;
@@ -173,7 +174,7 @@ function removeStaleTemporaries(path: string): void {
   }
 }
 
-export function writeFileAtomic(path: string, data: Uint8Array | string, flag = 'output'): void {
+export function writeFileAtomic(path: string, data: Uint8Array | string, flag?: string): void {
   checkWritable(path, flag);
   const tmp = `${path}${TMP}${process.pid}`;
   try {
