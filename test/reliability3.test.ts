@@ -21,6 +21,10 @@ import { liveBuffers } from '../src/gpu/buffers.js';
 import { BadInputError, DeviceLimitError, MisuseError } from '../src/errors.js';
 import { parseAugmentation } from '../src/augment/spec.js';
 import { writeFileAtomic } from '../src/node/files.js';
+import { nestingDepth, readCacheJson } from '../src/node/cacheFiles.js';
+import { fileTuneStore } from '../src/node/tuneStore.js';
+import { autotuneVariants, trainingMatmuls, type TuneStore } from '../src/tuning/autotune.js';
+import { matmulShapeKey } from '../src/gpu/variants.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults3-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -358,4 +362,99 @@ describe('outputs are checked before the work, in every command', () => {
     expect(() => writeFileAtomic(path, '{}')).toThrow(new RegExp(`^${escape(path)}: no such directory `));
     expect(() => writeFileAtomic(path, '{}', 'json')).toThrow(new RegExp(`^--json ${escape(path)}: no such directory `));
   });
+});
+
+describe('cache faults cost the cache, not the run', () => {
+  const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+  /** A cache folder ($XDG_CACHE_HOME) whose webgpu-mlp/autotune.json holds `text`. */
+  const cacheHolding = (name: string, text: string) => {
+    const home = join(dir, name);
+    mkdirSync(join(home, 'webgpu-mlp'), { recursive: true });
+    writeFileSync(join(home, 'webgpu-mlp', 'autotune.json'), text);
+    return home;
+  };
+  const tune = ['--hidden', '8', '--batch-size', '8', '--budget-ms', '100'];
+  /** A cache folder whose webgpu-mlp/ is a regular file: the tuning cache cannot be made there (the driver's own caches can). */
+  const folderIsAFile = (name: string) => {
+    const home = join(dir, name);
+    mkdirSync(home);
+    writeFileSync(join(home, 'webgpu-mlp'), 'not a folder');
+    return home;
+  };
+
+  it('JSON nested past any cache reads as a damaged cache (absent), at once, without overflowing the stack', () => {
+    expect(nestingDepth('{"a":[1,{"b":"[[[{{"}],"c":"\\"["}')).toBe(3);
+    const home = cacheHolding('deep-unit', deep(100_000));
+    const path = join(home, 'webgpu-mlp', 'autotune.json');
+    const started = performance.now();
+    expect(readCacheJson(path, 1 << 20)).toBeUndefined();
+    const store = fileTuneStore(path);
+    expect(store.load('any')).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(1000);
+    // Saving overwrites the damage with a good cache.
+    store.save('any', {});
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ any: {} });
+    // Deep inside one entry, or a top level that is not an object of entries: damaged too.
+    writeFileSync(path, JSON.stringify({ other: JSON.parse(deep(40)) }));
+    expect(store.load('other')).toBeUndefined();
+    writeFileSync(path, '[{"variant":1}]');
+    expect(store.load('0')).toBeUndefined();
+  });
+
+  it('autotune over a cache of 100,000 nested arrays tunes, exits 0, and leaves a good cache', () => {
+    const home = cacheHolding('deep-cli', deep(100_000));
+    const r = run('autotune', tune, { ...process.env, XDG_CACHE_HOME: home });
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.err).toEqual([]);
+    expect(r.out).toMatch(/^autotune 5\/5: /m);
+    const cache = JSON.parse(readFileSync(join(home, 'webgpu-mlp', 'autotune.json'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(cache)).toHaveLength(1);
+  }, 120_000);
+
+  it('autotune with a cache folder that cannot be made: one note on stderr, the choices printed, --json written, exit 0', () => {
+    const home = folderIsAFile('autotune-cache-folder-is-a-file');
+    const json = join(dir, 'tuned.json');
+    const r = run('autotune', [...tune, '--json', json], { ...process.env, XDG_CACHE_HOME: home });
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.err, r.err.join('\n')).toHaveLength(1);
+    expect(r.err[0]).toMatch(new RegExp(`^autotune: the tuning cache cannot be written \\(${escape(join(home, 'webgpu-mlp', 'autotune.json'))}: its folder cannot be made \\(EEXIST: .*\\)\\); this run uses the tuned choices, later runs tune again$`));
+    expect(Object.keys((JSON.parse(readFileSync(json, 'utf8')) as { choices: object }).choices)).toHaveLength(5);
+    expect(readFileSync(join(home, 'webgpu-mlp'), 'utf8')).toBe('not a folder');
+  }, 120_000);
+
+  it('autotune with a folder at autotune.json: it cannot be read (nor so rewritten), said in two notes; the run goes on', () => {
+    const home = join(dir, 'cache-json-is-a-folder');
+    mkdirSync(join(home, 'webgpu-mlp', 'autotune.json'), { recursive: true });
+    const r = run('autotune', tune, { ...process.env, XDG_CACHE_HOME: home });
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const path = escape(join(home, 'webgpu-mlp', 'autotune.json'));
+    expect(r.err).toHaveLength(2);
+    expect(r.err[0]).toMatch(new RegExp(`^autotune: the tuning cache cannot be read \\(${path}: is a directory, not a file\\); tuning without it$`));
+    expect(r.err[1]).toMatch(new RegExp(`^autotune: the tuning cache cannot be written \\(${path}: is a directory, not a file\\); this run uses the tuned choices, later runs tune again$`));
+  }, 120_000);
+
+  it('the library: a store that throws on load and save costs the cache; autotuneVariants still returns its choices', async () => {
+    const broken: TuneStore = {
+      load: () => { throw new BadInputError('store.json: unreadable'); },
+      save: () => { throw new BadInputError('store.json: read-only'); },
+    };
+    const notes: string[] = [];
+    const tuned = await autotuneVariants(gpu.device, { sizes: [784, 8, 10], batchSizes: [8], adapter: gpu.adapterInfo, store: broken, budgetMs: 100, warn: (l) => notes.push(l) });
+    expect(notes).toEqual([
+      'autotune: the tuning cache cannot be read (store.json: unreadable); tuning without it',
+      'autotune: the tuning cache cannot be written (store.json: read-only); this run uses the tuned choices, later runs tune again',
+    ]);
+    const shapes = trainingMatmuls([784, 8, 10], 8).map(([form, shape]) => matmulShapeKey(form, shape));
+    expect(shapes).toHaveLength(5);
+    for (const shape of shapes) expect(tuned.matmulByShape?.[shape], shape).toBeDefined();
+  }, 120_000);
+
+  it('train --autotune with a cache folder that cannot be made trains to the end, with one note', () => {
+    const home = folderIsAFile('train-cache-folder-is-a-file');
+    const r = run('train', ['--autotune', '--epochs', '1', '--limit', '200', '--hidden', '8', '--batch-size', '8'], { ...process.env, XDG_CACHE_HOME: home });
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.err, r.err.join('\n')).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^autotune: the tuning cache cannot be written \(.*: its folder cannot be made \(EEXIST: .*\)\); this run uses the tuned choices, later runs tune again$/);
+    expect(r.out).toMatch(/^test accuracy: /m);
+  }, 180_000);
 });

@@ -11,10 +11,19 @@ export function defaultTuneFile(): string {
   return userCacheFile('autotune.json');
 }
 
-/** A TuneStore in a JSON file, one entry per adapter key, written atomically; a damaged file reads as empty. */
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/**
+ * A TuneStore in a JSON file, one entry per adapter key, written atomically; a damaged file (not JSON, nested
+ * past any cache, not an object of adapter entries) reads as empty. A file that cannot be read or written
+ * throws naming it: autotuneVariants then goes on without the cache.
+ */
 export function fileTuneStore(path = defaultTuneFile()): TuneStore {
-  // A damaged cache reads as empty: tune again and overwrite it.
-  const readAll = () => (readCacheJson(path, MAX_CACHE_BYTES) ?? {}) as Record<string, Record<string, TunedChoice>>;
+  // A damaged cache reads as empty: tune again and overwrite it. Entries that are not objects are damage too.
+  const readAll = (): Record<string, Record<string, TunedChoice>> => {
+    const all = readCacheJson(path, MAX_CACHE_BYTES);
+    return isRecord(all) ? Object.fromEntries(Object.entries(all).filter(([, v]) => isRecord(v))) as Record<string, Record<string, TunedChoice>> : {};
+  };
   return {
     load: (key) => readAll()[key],
     save: (key, choices) => writeCacheJson(path, { ...readAll(), [key]: choices }, 2),

@@ -92,6 +92,8 @@ export interface AutotuneOptions {
   budgetMs?: number;
   /** Called with a line per tuned shape (and one before the first). */
   log?: (line: string) => void;
+  /** Told in a line when the store cannot be read or written (the run goes on without it). Default console.warn: stderr in Node. */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -126,7 +128,15 @@ function checkedCache(stored: Record<string, TunedChoice>, limits: GPUSupportedL
 export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): Promise<VariantChoices> {
   const base = defaultVariantsFor(o.adapter);
   const key = tuneKey(o.adapter);
-  const cached = checkedCache(o.store?.load(key) ?? {}, device.limits, o.log);
+  const warn = o.warn ?? ((line: string) => console.warn(line));
+  // A cache is only a cache: one that cannot be read or written costs the cache, not the run.
+  let stored: Record<string, TunedChoice> | undefined;
+  try {
+    stored = o.store?.load(key);
+  } catch (e) {
+    warn(`autotune: the tuning cache cannot be read (${(e as Error).message}); tuning without it`);
+  }
+  const cached = checkedCache(stored ?? {}, device.limits, o.log);
   const chosen: Record<string, TunedChoice> = { ...cached };
   const ops = new Ops(new PipelineCache(device), base);
   const budgetMs = o.budgetMs ?? 3000;
@@ -152,7 +162,13 @@ export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): P
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     o.log?.(`autotune ${done}/${todo.size}: ${shapeKey} → ${best.variant} (${best.timing!.medianMs.toFixed(3)} ms; ${results.filter((r) => r.timing).length} of ${candidates.length} timed in ${seconds} s)`);
   }
-  if (todo.size) o.store?.save(key, chosen);
+  if (todo.size) {
+    try {
+      o.store?.save(key, chosen);
+    } catch (e) {
+      warn(`autotune: the tuning cache cannot be written (${(e as Error).message}); this run uses the tuned choices, later runs tune again`);
+    }
+  }
   const tuned = Object.fromEntries(Object.entries(chosen).map(([k, c]) => [k, c.variant]));
   return { ...base, matmulByShape: { ...base.matmulByShape, ...tuned } };
 }
