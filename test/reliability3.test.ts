@@ -2,7 +2,7 @@
 // checkpoint lock, refused plans, the layer and augment grammars, caches). Each gives one line naming the
 // problem, before any work, with nothing saved lost and no GPU buffer left behind.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -163,6 +163,28 @@ describe('the checkpoint lock', () => {
       training.kill();
     }
   });
+
+  it.each([['empty', ''], ['unparsable', 'x1'], ['a partial write', ' \n']])('a lock that holds no pid (%s) and was just made is refused naming it, not taken over', (_, text) => {
+    const { checkpoint, lock, r } = lockCase(`fresh-${Math.random().toString(36).slice(2)}`, (path) => writeFileSync(path, text));
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    const shown = text.trim() ? escape(JSON.stringify(text.trim())) : 'empty';
+    expect(r.err[0]).toMatch(new RegExp(`^train: --checkpoint ${escape(checkpoint)}: its lock ${escape(lock)} holds no pid \\(${shown}\\) and was made \\d+\\.\\d s ago: another run may be starting; remove ${escape(lock)} if no run is writing the file$`));
+    expect(readFileSync(lock, 'utf8')).toBe(text);
+    expect(existsSync(checkpoint)).toBe(false);
+  });
+
+  it('a lock that holds no pid and is a minute old is taken over as stale; the run trains and releases it', () => {
+    const { checkpoint, lock, r } = lockCase('stale-empty', (path) => {
+      writeFileSync(path, '');
+      const minuteAgo = new Date(Date.now() - 60_000);
+      utimesSync(path, minuteAgo, minuteAgo);
+    });
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.err).toEqual([]);
+    expect(existsSync(checkpoint)).toBe(true);
+    expect(existsSync(lock)).toBe(false);
+  }, 120_000);
 
   it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s ends a training and removes its lock', async (signal) => {
     const checkpoint = join(dir, `signal-${signal}.ckpt.safetensors`);

@@ -91,9 +91,10 @@ const TMP = '.tmp-';
 
 /**
  * Takes `${path}.lock` for this process (its pid inside), so two runs cannot interleave their writes to one
- * file; a lock whose process is gone is taken over. Released when the process exits, or a signal ends it. A
- * lock that cannot be read (a FIFO, a directory, a huge file), or that names a live process that is not a
- * training run, is refused naming the lock, so the user can see what to remove.
+ * file; a lock whose process is gone, or an old one that holds no pid, is taken over. Released when the
+ * process exits, or a signal ends it. A lock that cannot be read (a FIFO, a directory, a huge file), that names
+ * a live process that is not a training run, or that holds no pid and is only seconds old (another run may be
+ * starting), is refused naming the lock, so the user can see what to remove.
  */
 export function lockOutput(path: string, flag: string): void {
   const lock = `${path}.lock`;
@@ -115,8 +116,20 @@ export function lockOutput(path: string, flag: string): void {
     } catch (e) {
       throw refuse(`its lock cannot be read (${(e as Error).message}); remove it if no run is writing the file`);
     }
-    const pid = Number(text.trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    const pid = /^[1-9]\d*$/.test(text.trim()) ? Number(text.trim()) : undefined;
+    if (pid === undefined) {
+      // No pid: a lock left half-written by a run that died, or one another run made a moment ago and has not
+      // written its pid into yet. Only an old one is taken over.
+      let age: number;
+      try {
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue; // gone meanwhile: its run released it
+      }
+      if (age < FRESH_LOCK_MS) {
+        throw refuse(`its lock ${lock} holds no pid (${text.trim() ? JSON.stringify(text.trim().slice(0, 20)) : 'empty'}) and was made ${Math.max(0, age / 1000).toFixed(1)} s ago: another run may be starting; remove ${lock} if no run is writing the file`);
+      }
+    } else if (pid !== process.pid && alive(pid)) {
       const command = commandOf(pid);
       if (command === undefined || isTraining(command)) throw refuse(`another run (pid ${pid}) is writing it; wait for that run, or give another file`);
       throw refuse(`its lock ${lock} names pid ${pid}, a live process that is not a training run (${JSON.stringify(command.join(' ').slice(0, 80))}); remove ${lock} if no run is writing the file`);
@@ -128,6 +141,9 @@ export function lockOutput(path: string, flag: string): void {
 
 /** A lock holds a pid: a few bytes. */
 const MAX_LOCK_BYTES = 64;
+
+/** A lock without a pid younger than this may be another run's between making the file and writing its pid. */
+const FRESH_LOCK_MS = 5000;
 
 /** Removes the lock when the process exits, and when a signal ends it ('exit' does not run then), ending as the signal would. */
 function releaseAtExit(lock: string): void {
