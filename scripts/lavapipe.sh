@@ -9,12 +9,14 @@
 #     driver's missing runtime libraries (LLVM, xcb) are installed system-wide.
 # Optional: where none of this works it says so and exits 0; the engine then runs on SwiftShader.
 set -uo pipefail
-dir=${XDG_CACHE_HOME:-$HOME/.cache}/webgpu-mlp/lavapipe
+cache=${XDG_CACHE_HOME:-${HOME:-}/.cache}
+[ "$cache" != /.cache ] || { echo "setup: lavapipe: neither XDG_CACHE_HOME nor HOME is set; SwiftShader will be used"; exit 0; }
+dir=$cache/webgpu-mlp/lavapipe
 icd=$dir/root/usr/share/vulkan/icd.d/lvp_icd.json
 lib=$dir/root/usr/lib/x86_64-linux-gnu
 say() { echo "setup: lavapipe: $*"; }
 sudo_cmd=""
-[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo -n"  # never stops at a password prompt: the driver is optional
 
 command -v dpkg-query >/dev/null 2>&1 || { say "not a Debian-family system; install Mesa ≥ 24's Vulkan drivers to use it (else SwiftShader is used)"; exit 0; }
 at_least_24() { [ -n "$1" ] && dpkg --compare-versions "$1" ge 24; }
@@ -33,16 +35,19 @@ if [ "${VERSION_CODENAME:-}" != bookworm ] || [ "$(uname -m)" != x86_64 ]; then
 fi
 
 if [ ! -f "$icd" ]; then
-  # The archive's address, as this machine's apt sources give it (deb822 or one-line form).
-  uri=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1 | awk '{print $2}')
-  [ -n "$uri" ] || uri=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1 | awk '{print $2}')
+  # The Debian archive's address, as this machine's apt sources give it for bookworm (deb822 stanzas or
+  # one-line entries; not the security archive, nor a third party's).
+  uri=$(awk -v RS= '/(^|\n)Suites:[^\n]*bookworm([ \n]|$)/ && !/security/ { if (match($0, /URIs:[ \t]*[^ \t\n]+/)) { split(substr($0, RSTART, RLENGTH), f, /[ \t]+/); print f[2]; exit } }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  [ -n "$uri" ] || uri=$(grep -hE '^deb +(\[[^]]*\] +)?[^ ]+ +bookworm( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v security | head -n 1 | sed -E 's/^deb +(\[[^]]*\] +)?//' | awk '{print $1}')
   [ -n "$uri" ] || { say "no Debian archive in the apt sources; SwiftShader will be used"; exit 0; }
   say "fetching Mesa's Vulkan drivers from bookworm-backports into $dir"
   state=$(mktemp -d)
   trap 'rm -rf "$state"' EXIT
   mkdir -p "$state/lists/partial" "$dir/debs"
   echo "deb $uri bookworm-backports main" > "$state/sources.list"
-  o=(-oDir::Etc::SourceList="$state/sources.list" -oDir::Etc::SourceParts=/dev/null -oDir::State::Lists="$state/lists" -oAPT::Sandbox::User=root)
+  mkdir -p "$state/cache/archives/partial"
+  rm -rf "$dir/debs" && mkdir -p "$dir/debs"
+  o=(-oDir::Etc::SourceList="$state/sources.list" -oDir::Etc::SourceParts=/dev/null -oDir::State::Lists="$state/lists" -oDir::Cache="$state/cache" -oAPT::Sandbox::User=root)
   if ! apt-get "${o[@]}" update -qq >/dev/null 2>&1 || ! (cd "$dir/debs" && apt-get "${o[@]}" download -qq mesa-vulkan-drivers >/dev/null 2>&1); then
     say "could not download it; SwiftShader will be used"; exit 0
   fi

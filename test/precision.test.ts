@@ -116,8 +116,8 @@ describe('half-precision slices in the tiled matmul', () => {
 
 describe('precision f16 on a device without shader-f16', () => {
   it('is refused by name, before anything is allocated', async () => {
-    // A device asked for without the feature, on whichever adapter this is (openDevice asks for it where it exists).
-    const device = await gpu.adapter.requestDevice();
+    // A device opened without the feature, on whichever adapter this is (openDevice asks for it where it exists).
+    const { device } = await openTestDevice({ features: [] });
     expect(device.features.has('shader-f16')).toBe(false);
     const before = liveBuffers(device).count;
     let error: unknown;
@@ -131,7 +131,6 @@ describe('precision f16 on a device without shader-f16', () => {
     expect((error as Error).message).toMatch(new RegExp(`precision 'f16' needs the WebGPU feature shader-f16, which the device on ${gpu.adapterInfo.vendor} / ${gpu.adapterInfo.architecture} lacks`));
     expect(liveBuffers(device).count).toBe(before);
     expect(() => new Model(device, { precision: 'bf16' as never })).toThrow(/precision must be one of f32, f16, got "bf16"/);
-    device.destroy();
   });
 
   it('train and bench --precision f16 on SwiftShader (no shader-f16) stop before any work with one line naming the feature; a bad value is a usage error', () => {

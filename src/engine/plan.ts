@@ -82,8 +82,6 @@ export class ModelPlan {
   readonly stats: GPUBuffer;
   /** Where stats (and predictions) are copied for reading on the host. */
   readonly statsStaging: GPUBuffer;
-  /** Activations, their gradients and the layers' scratch, [capacity × …] f32 each. */
-  readonly layerBuffers: GPUBuffer[] = [];
   readonly probabilities?: GPUBuffer;
   readonly probabilitiesStaging?: GPUBuffer;
 
@@ -200,10 +198,9 @@ export class ModelPlan {
     return this.builtBatchInput;
   }
 
+  /** An activation, its gradient or a layer's scratch: [capacity × …] f32. */
   private buffer(floats: number, label: string): GPUBuffer {
-    const buffer = this.own(storageBuffer(this.model.device, floats * 4, label));
-    this.layerBuffers.push(buffer);
-    return buffer;
+    return this.own(storageBuffer(this.model.device, floats * 4, label));
   }
 
   /** Every buffer the plan made, in order: what destroy() frees, built or refused. */

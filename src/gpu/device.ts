@@ -83,15 +83,24 @@ export function adapterOfDevice(device: GPUDevice): AdapterDescription | undefin
   return info ? describeAdapter({ info } as GPUAdapter) : undefined;
 }
 
+/** Features asked for whenever the adapter has them: timestamps for benchmarks, f16 for precision 'f16'. */
+export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['timestamp-query', 'shader-f16'];
+
+export interface OpenDeviceOptions {
+  /** Ask for WebGPU's default limits (16 KiB of workgroup memory, 256 invocations), not the adapter's. */
+  defaultLimits?: boolean;
+  /** The optional features to ask for where the adapter has them (default OPTIONAL_FEATURES; [] for none). */
+  features?: readonly GPUFeatureName[];
+}
+
 /**
  * A device on `adapter` with its limits raised to what the adapter offers (big buffers, 32 KiB+ of workgroup
  * memory), or, with `defaultLimits`, WebGPU's defaults, as many browsers and devices give them.
  */
-export async function openDevice(adapter: GPUAdapter, options: { defaultLimits?: boolean } = {}): Promise<OpenedDevice> {
+export async function openDevice(adapter: GPUAdapter, options: OpenDeviceOptions = {}): Promise<OpenedDevice> {
   const requiredLimits: Record<string, number> = {};
   if (!options.defaultLimits) for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
-  // Features asked for whenever the adapter has them: timestamps for benchmarks, f16 for precision 'f16'.
-  const requiredFeatures = (['timestamp-query', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  const requiredFeatures = (options.features ?? OPTIONAL_FEATURES).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   device.lost.then((info) => {
     if (info.reason !== 'destroyed') console.error(`WebGPU device lost: ${info.message}`);

@@ -6,6 +6,7 @@
 import { BadInputError } from '../errors.js';
 import { accessSync, closeSync, constants, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { onProcessEnd } from './processEnd.js';
 
 /** Default cap on a file read whole: far above any model or data file this engine reads. */
 export const MAX_READ_BYTES = 1 << 30;
@@ -104,7 +105,7 @@ export function lockOutput(path: string, flag: string): void {
       const fd = openSync(lock, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      releaseAtExit(lock);
+      onProcessEnd(() => rmSync(lock, { force: true }));
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`cannot take its lock ${lock} (${(e as Error).message})`);
@@ -144,18 +145,6 @@ const MAX_LOCK_BYTES = 64;
 
 /** A lock without a pid younger than this may be another run's between making the file and writing its pid. */
 const FRESH_LOCK_MS = 5000;
-
-/** Removes the lock when the process exits, and when a signal ends it ('exit' does not run then), ending as the signal would. */
-function releaseAtExit(lock: string): void {
-  const release = () => rmSync(lock, { force: true });
-  process.once('exit', release);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      release();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
 
 /** A process's arguments (Linux's /proc), or undefined where they cannot be read. */
 function commandOf(pid: number): string[] | undefined {

@@ -14,6 +14,7 @@ import { userCacheFile } from './cacheFiles.js';
 import { lavapipeIcdCandidates, lavapipeIdentity } from './lavapipe.js';
 import { withNativeStderrSilenced } from './nativeStderr.js';
 import { missingPeer, resolvePeerFile } from './peers.js';
+import { onProcessEnd } from './processEnd.js';
 import { cachedProbe, forgetProbe, type ProbeCache } from './vulkanProbe.js';
 
 /**
@@ -50,15 +51,7 @@ function loadDawn(): Promise<Dawn> {
     if (!process.env.XDG_RUNTIME_DIR) {
       const dir = mkdtempSync(join(tmpdir(), 'webgpu-xdg-'));
       process.env.XDG_RUNTIME_DIR = dir;
-      const remove = () => rmSync(dir, { recursive: true, force: true });
-      process.once('exit', remove);
-      // 'exit' does not run when a signal ends the process: remove it then too, and end as the signal would.
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-        process.once(signal, () => {
-          remove();
-          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-        });
-      }
+      onProcessEnd(() => rmSync(dir, { recursive: true, force: true }));
     }
     return import('webgpu').catch(missingPeer('webgpu', 'openNodeDevice'));
   })());
@@ -66,8 +59,9 @@ function loadDawn(): Promise<Dawn> {
 
 /**
  * Does the system's Vulkan driver give an adapter? Asked in a child process, because a failed probe makes
- * Dawn print a multi-line warning straight to stderr, and because Vulkan reads VK_ICD_FILENAMES only once; the
- * answer is remembered while the drivers, GPU device nodes and Dawn build stay as they are (./vulkanProbe.ts).
+ * Dawn print a multi-line warning straight to stderr (from C++, and through a socket pair that cannot be kept
+ * off, ./nativeStderr.ts) and loads the drivers into this process for nothing; the answer is remembered while
+ * the drivers, GPU device nodes and Dawn build stay as they are (./vulkanProbe.ts).
  */
 function systemDriverHasAdapter(options: { fresh?: boolean } = {}): boolean {
   const webgpuFile = resolvePeerFile('webgpu', undefined, 'openNodeDevice');
@@ -87,19 +81,25 @@ function dawnBuildOf(webgpuFile: string): string {
   return `${file} ${s.size} ${s.mtimeMs}`;
 }
 
+/** Where the answer for the lavapipe manifest `icdFile` is remembered. */
+const lavapipeProbeFile = (icdFile: string) => userCacheFile(`lavapipe-probe-${createHash('sha256').update(icdFile).digest('hex').slice(0, 12)}.json`);
+
 /**
  * Does the lavapipe manifest `icdFile` give an adapter (Debian 12's own Mesa 22.3 does not)? Asked in a child
- * process and remembered per manifest, like the system driver's answer.
+ * process and remembered per manifest, like the system driver's answer; `fresh` asks again whatever is remembered.
  */
-function lavapipeHasAdapter(icdFile: string): boolean {
+function lavapipeHasAdapter(icdFile: string, fresh = false): boolean {
   const webgpuFile = resolvePeerFile('webgpu', undefined, 'openNodeDevice');
-  const file = userCacheFile(`lavapipe-probe-${createHash('sha256').update(icdFile).digest('hex').slice(0, 12)}.json`);
-  return cachedProbe(() => probeSystemDriver(webgpuFile, icdFile), { file, folders: [], extra: `${lavapipeIdentity(icdFile)} | ${dawnBuildOf(webgpuFile)}` });
+  const extra = `${lavapipeIdentity(icdFile)} | ${dawnBuildOf(webgpuFile)}`;
+  return cachedProbe(() => probeSystemDriver(webgpuFile, icdFile), { file: lavapipeProbeFile(icdFile), folders: [], extra, fresh });
 }
 
-/** The first lavapipe manifest that gives an adapter, or undefined. */
-function findLavapipe(): string | undefined {
-  return lavapipeIcdCandidates().find(lavapipeHasAdapter);
+/**
+ * The first lavapipe manifest that gives Dawn an adapter, or undefined. `fresh` (--adapter lavapipe asks for it
+ * by name) asks again whatever is remembered: a 'no' may predate a library installed since.
+ */
+export function findLavapipe(fresh = false): string | undefined {
+  return lavapipeIcdCandidates().find((icd) => lavapipeHasAdapter(icd, fresh));
 }
 
 /**
@@ -121,14 +121,27 @@ function probeSystemDriver(webgpuFile: string, icdFile?: string): boolean | null
   return answer === 'yes' ? true : answer === 'no' ? false : null;
 }
 
+/**
+ * An adapter from a new Dawn instance, on the driver manifest `icdFile` (else what the environment names). The
+ * Vulkan loader reads VK_ICD_FILENAMES when the instance first lists adapters, in requestAdapter's synchronous
+ * part: it is set for that call only, so the user's own setting is told apart later and child processes do not
+ * inherit the engine's choice.
+ */
 async function requestAdapterWith(icdFile: string | undefined, toggles: string[]): Promise<GPUAdapter | null> {
   const { create, globals } = await loadDawn();
-  if (icdFile) process.env.VK_ICD_FILENAMES = icdFile;
   Object.assign(globalThis, globals);
-  const gpu = create(toggles) as GPU;
-  liveGpus.add(gpu);
-  // Dawn prints its clamping of lavapipe's limits to stderr within this call, whoever asked (./nativeStderr.ts).
-  return withNativeStderrSilenced(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
+  const users = process.env.VK_ICD_FILENAMES;
+  if (icdFile) process.env.VK_ICD_FILENAMES = icdFile;
+  try {
+    const gpu = create(toggles) as GPU;
+    // Dawn prints its clamping of lavapipe's limits to stderr within this call, whoever asked (./nativeStderr.ts).
+    const adapter = await withNativeStderrSilenced(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
+    if (adapter) liveGpus.add(gpu);
+    return adapter;
+  } finally {
+    if (users === undefined) delete process.env.VK_ICD_FILENAMES;
+    else process.env.VK_ICD_FILENAMES = users;
+  }
 }
 
 export interface NodeDeviceOptions {
@@ -140,6 +153,8 @@ export interface NodeDeviceOptions {
   disableRobustness?: boolean;
   /** Ask for WebGPU's default limits (16 KiB of workgroup memory, 256 invocations), not the adapter's. */
   defaultLimits?: boolean;
+  /** The optional features to ask for where the adapter has them (default: timestamp-query and shader-f16). */
+  features?: readonly GPUFeatureName[];
   /**
    * Ask Dawn for half precision where the driver has it (the toggle vulkan_enable_f16_on_nvidia: NVIDIA's Vulkan
    * driver lists shader-f16 only with it), for models with precision 'f16'.
@@ -158,7 +173,7 @@ export async function openNodeDevice(choice: AdapterChoice = 'auto', options: No
     throw new BadInputError(`unknown adapter '${choice}': expected one of ${ADAPTER_CHOICES.join(', ')}`, { flag: 'adapter', value: choice });
   }
   const { adapter, driverNote } = await requestChosenAdapter(choice, toggles);
-  const opened = await openDevice(adapter, { defaultLimits: options.defaultLimits });
+  const opened = await openDevice(adapter, { defaultLimits: options.defaultLimits, features: options.features });
   return {
     ...opened,
     driverNote: driverNote + (options.disableRobustness ? '; robust buffer access off' : ''),
@@ -186,20 +201,24 @@ async function requestChosenAdapter(choice: AdapterChoice, toggles: string[]): P
     if (adapter) return { adapter, driverNote: isLavapipe(describeAdapter(adapter)) ? `${driver}: lavapipe (software, Mesa)` : driver };
     if (choice === 'system' || forcedIcd) throw new RunFailure(`the ${driver} gave no WebGPU adapter (try --adapter lavapipe or --adapter swiftshader)`);
     // A remembered answer that no longer holds (a driver removed since): forget it, and take a software driver
-    // now (Vulkan reads VK_ICD_FILENAMES at each create(), so this process can still switch).
+    // now (a new Dawn instance reads VK_ICD_FILENAMES afresh, so this process can still switch).
     forgetProbe();
     systemGone = true;
   }
   const systemSaid = systemGone ? 'the system Vulkan driver no longer gives an adapter' : 'the system Vulkan driver gave no adapter';
+  let lavapipeSaid = `no lavapipe was found (${SETUP_HINT})`;
   if (choice === 'lavapipe' || choice === 'auto') {
-    const icd = findLavapipe();
+    const icd = findLavapipe(choice === 'lavapipe');
     if (icd) {
       const adapter = await requestAdapterWith(icd, toggles);
       if (adapter) {
         const why = choice === 'auto' ? `${systemSaid}; using lavapipe (software, Mesa)` : 'lavapipe (software, Mesa), as asked';
         return { adapter, driverNote: `${why} from ${icd}` };
       }
+      // Its remembered 'yes' no longer holds: the next run asks again.
+      forgetProbe({ file: lavapipeProbeFile(icd) });
       if (choice === 'lavapipe') throw new RunFailure(`lavapipe (${icd}) gave no WebGPU adapter when asked in this process (try --adapter swiftshader)`);
+      lavapipeSaid = `lavapipe (${icd}) gave none`;
     } else if (choice === 'lavapipe') {
       throw new RunFailure(`no usable lavapipe (Mesa ≥ 24) found: ${SETUP_HINT}; or try --adapter swiftshader`);
     }
@@ -214,7 +233,7 @@ async function requestChosenAdapter(choice: AdapterChoice, toggles: string[]): P
   if (!adapter) throw new RunFailure(`SwiftShader (${SWIFTSHADER_ICD}) gave no WebGPU adapter: is libvulkan1 installed?`);
   const driverNote =
     choice === 'auto'
-      ? `${systemSaid} and no lavapipe was found (${SETUP_HINT}); using SwiftShader (software)`
+      ? `${systemSaid} and ${lavapipeSaid}; using SwiftShader (software)`
       : 'SwiftShader (software), as asked';
   return { adapter, driverNote };
 }

@@ -5,22 +5,22 @@
 //                                         whose own Mesa 22.3 is too old for Dawn)
 //   the system's                          lvp_icd.<arch>.json in the Vulkan loader's system folders (Mesa ≥ 24:
 //                                         Debian 13, Ubuntu 24.04 and later, package mesa-vulkan-drivers)
-// Whether a manifest gives Dawn an adapter is asked in a child process (Vulkan reads VK_ICD_FILENAMES once per
-// process, and a refused driver makes Dawn print warnings) and remembered like the system driver's answer.
+// Whether a manifest gives Dawn an adapter is asked in a child process (a refused driver makes Dawn print
+// warnings, and loads its libraries for nothing) and remembered like the system driver's answer.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import { userCacheFile } from './cacheFiles.js';
 
 /** The folder scripts/setup.sh unpacks lavapipe into: $XDG_CACHE_HOME/webgpu-mlp/lavapipe (or ~/.cache/…). */
 export function fetchedLavapipeDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'webgpu-mlp', 'lavapipe');
+  return userCacheFile('lavapipe');
 }
 
 const VULKAN_ARCH: Partial<Record<NodeJS.Architecture, string>> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686' };
 
 /** The lavapipe manifests to try, best first; only files that exist. */
 export function lavapipeIcdCandidates(): string[] {
-  if (process.env.LAVAPIPE_ICD) return [process.env.LAVAPIPE_ICD];
+  if (process.env.LAVAPIPE_ICD) return [process.env.LAVAPIPE_ICD].filter((f) => existsSync(f));
   const fetched = join(fetchedLavapipeDir(), 'root', 'usr', 'share', 'vulkan', 'icd.d', 'lvp_icd.json');
   const arch = VULKAN_ARCH[process.arch];
   const names = [...(arch ? [`lvp_icd.${arch}.json`] : []), 'lvp_icd.json'];
@@ -28,7 +28,10 @@ export function lavapipeIcdCandidates(): string[] {
   return [fetched, ...system].filter((f) => existsSync(f));
 }
 
-/** What decides a manifest's answer besides Dawn: the manifest and the driver library it names (paths, sizes, times). */
+/**
+ * What decides a manifest's answer besides Dawn: the manifest and the driver library it names (paths, sizes,
+ * times), and the dynamic linker's cache (a runtime library the driver needs, installed since, changes it).
+ */
 export function lavapipeIdentity(icdFile: string): string {
   const stamp = (f: string) => {
     try {
@@ -45,5 +48,5 @@ export function lavapipeIdentity(icdFile: string): string {
   } catch {
     library = 'unreadable manifest';
   }
-  return `${stamp(icdFile)} | ${library} | ${dirname(icdFile)}`;
+  return `${stamp(icdFile)} | ${library} | ${dirname(icdFile)} | ${stamp('/etc/ld.so.cache')}`;
 }

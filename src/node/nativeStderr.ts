@@ -45,8 +45,13 @@ export function withNativeStderrSilenced<T>(call: () => T): T {
   try {
     return call();
   } finally {
-    closeSync(STDERR);
-    openAsStderr(`/proc/self/fd/${saved}`);
+    // Never throws: the call's own result or error is what the caller gets.
+    try {
+      closeSync(STDERR);
+      openAsStderr(`/proc/self/fd/${saved}`);
+    } catch {
+      // stderr stays where the swap left it; nothing better can be done without dup2
+    }
     closeSync(saved);
   }
 }
