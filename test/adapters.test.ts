@@ -38,7 +38,7 @@ describe('the software adapters', () => {
     expect([named.code, named.err]).toEqual([1, expect.stringMatching(/^train: no usable lavapipe \(Mesa ≥ 24\) found: bash scripts\/setup\.sh fetches it on Debian 12; .*--adapter swiftshader$/)]);
   });
 
-  it('--adapter lavapipe, where it is found, trains to the same numbers as SwiftShader with nothing from Dawn on stderr', () => {
+  it('--adapter lavapipe, where it is found, prints the numbers SwiftShader prints for a short run, with nothing from Dawn on stderr', () => {
     const lavapipe = train(['--adapter', 'lavapipe']);
     if (findLavapipe() === undefined) {
       expect([lavapipe.code, lavapipe.err]).toEqual([1, expect.stringMatching(/^train: no usable lavapipe/)]);
