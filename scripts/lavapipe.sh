@@ -5,7 +5,7 @@
 #   - Offered by the system's apt (mesa-vulkan-drivers ≥ 24): installed with apt-get.
 #   - Debian 12 (Mesa 22.3): mesa-vulkan-drivers is downloaded from the bookworm-backports
 #     suite of the archive this machine's apt already uses, through a private apt state folder, and unpacked into
-#     $XDG_CACHE_HOME/webgpu-mlp/lavapipe (~/.cache/…), where the engine looks (src/node/lavapipe.ts); only the
+#     $XDG_CACHE_HOME/webgpu-mlp/lavapipe (~/.cache/…), where the engine looks for it; only the
 #     driver's missing runtime libraries (LLVM, xcb) are installed system-wide.
 # Optional: where none of this works it says so and exits 0; the engine then runs on SwiftShader.
 set -uo pipefail

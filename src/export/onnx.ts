@@ -6,7 +6,7 @@
 //   output 'probabilities' float [batch, classes] (or 'logits')
 import { BadInputError } from '../errors.js';
 import type { Tensor } from '../data/safetensors.js';
-import { checkModelTensors } from '../engine/modelState.js';
+import { architecture } from '../layers/architecture.js';
 import type { LayerSpec } from '../layers/index.js';
 import { isImage } from '../layers/shape.js';
 import type { InputKind } from '../data/dataset.js';
@@ -85,8 +85,8 @@ function valueInfo(name: string, type: number, dims: (number | string)[]): Proto
 
 /** The ONNX bytes of a model state (Model.exportState). Refuses, naming the layer, what ONNX cannot express here. */
 export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8Array<ArrayBuffer> {
-  // The check a model makes of the state it loads: a graph of weights no model would take is refused.
-  const arch = checkModelTensors(state, 'onnx export');
+  // The state comes from a model, or from a file read through readModelFile: both checked it as a model does.
+  const arch = architecture(state.layers, state.inputs);
   const F = arch.inputs;
   const nodes: Node[] = [];
   const initializers: ProtoWriter[] = [];
