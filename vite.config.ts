@@ -72,7 +72,8 @@ export default defineConfig(({ mode }) => ({
     // distortions, the benchmark's variant checks) on SwiftShader, where the defaults, limits and features differ.
     projects: [
       { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'], exclude: SWIFTSHADER_SET } },
-      { extends: true, test: { name: 'swiftshader', include: SWIFTSHADER_SET, env: { WEBGPU_ADAPTER: 'swiftshader' } } },
+      // precision.test.ts runs on both: native f16 kernels where the adapter has shader-f16, packed ones elsewhere.
+      { extends: true, test: { name: 'swiftshader', include: [...SWIFTSHADER_SET, 'test/precision.test.ts'], env: { WEBGPU_ADAPTER: 'swiftshader' } } },
     ],
   },
 }));
