@@ -65,7 +65,7 @@ function loadDawn(): Promise<Dawn> {
  */
 function systemDriverHasAdapter(options: { fresh?: boolean } = {}): boolean {
   const webgpuFile = resolvePeerFile('webgpu', undefined, 'openNodeDevice');
-  return cachedProbe(() => probeSystemDriver(webgpuFile), { ...systemProbeCache(), fresh: options.fresh });
+  return cachedProbe(() => probeDriver(webgpuFile), { ...systemProbeCache(), fresh: options.fresh });
 }
 
 /** What the system driver's remembered answer is keyed by besides the drivers: the Dawn build. */
@@ -91,7 +91,7 @@ const lavapipeProbeFile = (icdFile: string) => userCacheFile(`lavapipe-probe-${c
 function lavapipeHasAdapter(icdFile: string, fresh = false): boolean {
   const webgpuFile = resolvePeerFile('webgpu', undefined, 'openNodeDevice');
   const extra = `${lavapipeIdentity(icdFile)} | ${dawnBuildOf(webgpuFile)}`;
-  return cachedProbe(() => probeSystemDriver(webgpuFile, icdFile), { file: lavapipeProbeFile(icdFile), folders: [], extra, fresh });
+  return cachedProbe(() => probeDriver(webgpuFile, icdFile), { file: lavapipeProbeFile(icdFile), folders: [], extra, fresh });
 }
 
 /**
@@ -106,7 +106,7 @@ export function findLavapipe(fresh = false): string | undefined {
  * The child's answer: true or false, or null when it gave none (it failed, or ran out of time). It asks the
  * system's drivers, or only `icdFile`'s when given.
  */
-function probeSystemDriver(webgpuFile: string, icdFile?: string): boolean | null {
+function probeDriver(webgpuFile: string, icdFile?: string): boolean | null {
   const webgpuUrl = pathToFileURL(webgpuFile).href;
   const script =
     `import { create } from ${JSON.stringify(webgpuUrl)};` +
