@@ -9,14 +9,28 @@ export type Inputs = Uint8Array | Float32Array;
 /** Class indices; wider than u8 for more than 256 classes. */
 export type Labels = Uint8Array | Uint16Array | Uint32Array | Int32Array;
 
-/** A labelled set on the host: `count` rows of `features` inputs each, and a class index per row. */
+/**
+ * Float targets per row, for the 'mse' (regression) and 'bce' (multi-label) losses: `values` [count × width]
+ * row-major, `width` the model's outputs.
+ */
+export interface Targets {
+  values: Float32Array;
+  width: number;
+}
+
+/**
+ * A set on the host: `count` rows of `features` inputs each, and what each row should give: a class index
+ * (`labels`, for the 'cross-entropy' loss) or a row of float targets (`targets`, for 'mse' and 'bce').
+ */
 export interface Dataset<I extends Inputs = Uint8Array> {
   /** Names the set in error messages and logs ('train', 'validation', a file name). */
   name: string;
   /** u8 pixels or f32 features, [count × features] row-major (`images` for either: MNIST was the first). */
   images: I;
-  /** Class index of each row, [count], each below the model's classes. */
+  /** Class index of each row, [count], each below the model's classes; empty (length 0) when the set has `targets`. */
   labels: Labels;
+  /** Float targets of each row, for the 'mse' and 'bce' losses; absent for class labels. */
+  targets?: Targets;
   /** Rows in the set; images and labels may hold more, which are ignored. */
   count: number;
   /** Values per row (784 pixels for MNIST, 4 features for Iris). */
@@ -85,7 +99,8 @@ export function sliceDataset<I extends Inputs>(d: Dataset<I>, start: number, cou
   return {
     name,
     images: d.images.subarray(start * d.features, (start + count) * d.features) as I,
-    labels: d.labels.subarray(start, start + count),
+    labels: d.labels.length ? d.labels.subarray(start, start + count) : d.labels,
+    ...(d.targets && { targets: { values: d.targets.values.subarray(start * d.targets.width, (start + count) * d.targets.width), width: d.targets.width } }),
     count,
     features: d.features,
   };
@@ -95,10 +110,13 @@ export function sliceDataset<I extends Inputs>(d: Dataset<I>, start: number, cou
 export function pickDataset<I extends Inputs>(d: Dataset<I>, indices: ArrayLike<number>, name: string): Dataset<I> {
   const F = d.features;
   const images = new (d.images.constructor as new (length: number) => I)(indices.length * F);
-  const labels = new (d.labels.constructor as new (length: number) => Labels)(indices.length);
+  const labels = new (d.labels.constructor as new (length: number) => Labels)(d.labels.length ? indices.length : 0);
+  const W = d.targets?.width ?? 0;
+  const values = new Float32Array(indices.length * W);
   for (let i = 0; i < indices.length; i++) {
     images.set(d.images.subarray(indices[i] * F, (indices[i] + 1) * F), i * F);
-    labels[i] = d.labels[indices[i]];
+    if (labels.length) labels[i] = d.labels[indices[i]];
+    if (W) values.set(d.targets!.values.subarray(indices[i] * W, (indices[i] + 1) * W), i * W);
   }
-  return { name, images, labels, count: indices.length, features: F };
+  return { name, images, labels, ...(W && { targets: { values, width: W } }), count: indices.length, features: F };
 }
