@@ -6,7 +6,7 @@ import { checkDataset, checkFinite, checkInputKind, type AnyDataset, type InputK
 import { BatchUploader } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoint.js';
-import { encodeOnnx, type OnnxOptions } from '../export/onnx.js';
+import type { OnnxOptions } from '../export/onnx.js';
 import { registerInternals } from './internals.js';
 import { runFit, type EpochInfo, type Evaluation, type FitOptions, type KernelRecord, type TrainingView } from './fit.js';
 import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
@@ -29,6 +29,7 @@ import { DEFAULT_VARIANTS, defaultVariantsFor, type VariantChoices } from '../gp
 import { checkPrecision, halfPrecisionVariants, type Precision } from '../gpu/precision.js';
 import { adapterOfDevice } from '../gpu/device.js';
 import { augmentedImageOf, formatAugmentation, type Augmentation, type ImageSize } from '../augment/spec.js';
+import { loadAugmentKernels } from '../augment/kernels.js';
 
 export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
 export { modelInternals, type ModelInternals } from './internals.js';
@@ -264,6 +265,7 @@ export class Model {
   }
 
   private async fitUnguarded(train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
+    if (options.augment) await loadAugmentKernels();
     return runFit(this.trainingView(), train, options);
   }
 
@@ -499,6 +501,8 @@ export class Model {
    * (`{ softmax: false }`: logits) for a batch of any size.
    */
   async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+    // Loaded on first use: a page that never exports does not download the ONNX encoder.
+    const { encodeOnnx } = await import('../export/onnx.js');
     return encodeOnnx(await this.exportState(), options);
   }
 
