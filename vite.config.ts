@@ -64,7 +64,8 @@ export default defineConfig(({ mode }) => ({
               keepNames: true,
             },
           },
-          sourcemap: true,
+          // Source maps for the ES modules only: the CommonJS copies would double the package's size.
+          sourcemap: mode === 'lib',
           target: 'es2022',
         }
       : {
