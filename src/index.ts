@@ -7,6 +7,7 @@ export type { ModelState, TrainingState } from './engine/modelState.js';
 export type { TrainingRecipe } from './engine/recipe.js';
 export {
   loadModel, downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB, listModelsInIndexedDB, deleteModelFromIndexedDB, type StoredModelInfo,
+  type ModelSource, type LoadOptions,
 } from './browser/modelStore.js';
 export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type AdapterDescription, type OpenedDevice } from './gpu/device.js';
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';

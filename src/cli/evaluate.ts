@@ -5,7 +5,7 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { openModelFile, readModelFile } from '../node/modelFiles.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
-import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
+import { asInvoked, choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { fmt, int, pct } from './report.js';
 
 export const USAGE = `usage: npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter auto|system|lavapipe|swiftshader]
@@ -13,7 +13,7 @@ Scores a saved model (this engine's, or a PyTorch nn.Sequential state dict) on t
 
 export async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' } });
-  if (!flags.model) throw new UsageError(USAGE.split('\n')[0]);
+  if (!flags.model) throw new UsageError(asInvoked(USAGE).split('\n')[0]);
   const adapter = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   // The file and the data are read and checked before the GPU opens.
   const file = readModelFile(flags.model);

@@ -99,9 +99,11 @@ export async function main(): Promise<void> {
       split = saved;
     }
     if (opened.metadata.seed !== undefined) runSeed = Number(opened.metadata.seed);
-    if (model.recipe) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm, augment } = model.recipe);
+    // A full checkpoint's recipe is the run's; a weights file's only says how it was trained.
+    const full = opened.metadata.full_checkpoint === 'true';
+    if (full && model.recipe) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm, augment } = model.recipe);
     console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.step}` +
-      (model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
+      (full && model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
     model = new Model(gpu.device, {

@@ -22,6 +22,7 @@ import {
   type ModelState,
 } from './modelState.js';
 import type { TrainingRecipe } from './recipe.js';
+import type { LoadOptions, ModelSource } from '../browser/modelStore.js';
 import { inputEncodingOf, ModelPlan, type InputEncoding, type PlanMode } from './plan.js';
 import { Random } from '../gpu/random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
@@ -103,6 +104,8 @@ export class Model {
   private readonly evaluationBatch: number;
   private readonly fuse: boolean;
   private epochsDone = 0;
+  /** The step a weights-only file records, reported until a fit starts an optimizer (whose count starts at 0). */
+  private loadedStep = 0;
   private resident?: ResidentDataset;
   /** The last fit's recipe, recorded in checkpoints. */
   private lastRecipe?: TrainingRecipe;
@@ -176,12 +179,18 @@ export class Model {
     return this.parameters.layout.parameterCount;
   }
 
-  /** Optimizer updates applied so far (PyTorch's `step`); 0 before training or after a reset. */
+  /**
+   * Optimizer updates applied so far (PyTorch's `step`); 0 before training or after a reset. A model loaded from
+   * a weights-only file reports the file's step until its next fit, whose fresh optimizer counts from 0.
+   */
   get step(): number {
-    return this.optimizer?.step ?? 0;
+    return this.optimizer?.step ?? this.loadedStep;
   }
 
-  /** The last fit's recipe (its optimizer with every hyperparameter filled in), or undefined before any fit. */
+  /**
+   * The last fit's recipe (its optimizer with every hyperparameter filled in), or undefined before any fit; a
+   * loaded model keeps its file's.
+   */
   get recipe(): TrainingRecipe | undefined {
     return this.lastRecipe && { ...this.lastRecipe, optimizer: this.optimizer?.config ?? this.lastRecipe.optimizer };
   }
@@ -202,6 +211,7 @@ export class Model {
   resetOptimizer(): void {
     this.optimizer?.destroy();
     this.optimizer = undefined;
+    this.loadedStep = 0;
   }
 
   /**
@@ -428,8 +438,8 @@ export class Model {
   }
 
   /**
-   * Takes a state exported by this engine (or decoded from a checkpoint): weights, and from a full state the
-   * optimizer state, step, epochs, recipe, seed and RNG. Everything is checked before anything is written
+   * Takes a state exported by this engine (or decoded from a checkpoint): weights, epochs, step and recipe, and
+   * from a full state the optimizer state, seed and RNG. Everything is checked before anything is written
    * (the same layers, every tensor's name, shape and values), so a bad state leaves the model as it was.
    * `source` names the state in error messages (a file name, say).
    */
@@ -450,6 +460,10 @@ export class Model {
     this.diverged = false;
     // Weights alone (or a state taken before any step) carry no optimizer state: start it fresh.
     this.resetOptimizer();
+    // What trained it, as its file records (a weights-only file too): reported by epochs, step and recipe.
+    this.epochsDone = state.epochs;
+    this.lastRecipe = recipe;
+    this.loadedStep = state.step;
     if (!training) return;
     if (recipe && optimizerState.length > 0) {
       const optimizer = this.useOptimizer(recipe.optimizer);
@@ -459,8 +473,6 @@ export class Model {
     this.random.state = training.rng;
     // The seed keys dropout's masks: the resumed run draws the masks the uninterrupted one would have.
     this.seed = state.seed;
-    this.epochsDone = state.epochs;
-    this.lastRecipe = recipe;
     this.kernels = { resumedFrom: training.kernels };
   }
 
@@ -488,6 +500,23 @@ export class Model {
     device: GPUDevice, source: Uint8Array | SafetensorsFile, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> = {},
   ): Model {
     return Model.fromState(device, decodeModelState(source, name), name, options);
+  }
+
+  /**
+   * A model from wherever it is, in one call: a URL, the file's bytes, `{ indexedDB: name }` or, in Node with
+   * `webgpu-mlp/node`, a file path (see ModelSource). A file that cannot be had (HTTP 404, no such file, no
+   * model of that name) is a BadInputError naming it.
+   *
+   * @example
+   * ```ts
+   * const model = await Model.load(device, 'https://example.com/mnist.safetensors');
+   * const same = await Model.load(device, await model.toSafetensors());
+   * ```
+   */
+  static async load(device: GPUDevice, source: ModelSource, options: LoadOptions = {}): Promise<Model> {
+    // Loaded on first use: the loaders (fetch, IndexedDB) stay out of a page that never calls this.
+    const { loadModelFrom } = await import('../browser/modelStore.js');
+    return loadModelFrom(device, source, options);
   }
 
   /** The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs). */

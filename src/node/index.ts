@@ -3,4 +3,9 @@ export * from '../index.js';
 export { openNodeDevice, releaseNodeGpu, ADAPTER_CHOICES, type AdapterChoice, type NodeDevice } from './gpu.js';
 export { loadMnist, defaultMnistDir, readIdxBytes } from './mnistFiles.js';
 export { saveModelFile, openModelFile, readModelFile, type ModelFile } from './modelFiles.js';
+import { readModelFilesWith } from '../browser/modelStore.js';
+import { readModelBytes } from './modelFiles.js';
+
+// Model.load reads file paths in Node.
+readModelFilesWith(readModelBytes);
 export { fileTuneStore, defaultTuneFile } from './tuneStore.js';
