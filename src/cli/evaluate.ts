@@ -7,6 +7,7 @@ import { openModelFile, readModelFile } from '../node/modelFiles.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
 import { asInvoked, choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { fmt, int, pct } from './report.js';
+import { counted } from './progress.js';
 
 export const USAGE = `usage: npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter auto|system|lavapipe|swiftshader]
 Scores a saved model (this engine's, or a PyTorch nn.Sequential state dict) on the MNIST test set.`;
@@ -25,7 +26,7 @@ export async function main(): Promise<void> {
   console.log(`model: ${flags.model}: ${model.architecture.name}, ${origin}, pixels x/255` +
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
   const result = await model.evaluate(test);
-  console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${int(test.count)} images)`);
+  console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${counted(test.count, 'image', int)})`);
   model.dispose();
   gpu.destroy();
 }

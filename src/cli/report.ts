@@ -4,7 +4,7 @@ import { describeDefaults } from '../gpu/variants.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import { formatAdapter } from '../gpu/device.js';
 import type { EpochInfo, Evaluation, StepInfo } from '../engine/model.js';
-import { formatSeconds, ProgressBar } from './progress.js';
+import { counted, formatSeconds, ProgressBar } from './progress.js';
 
 export const fmt = (x: number, digits = 4) => x.toFixed(digits);
 export const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -68,8 +68,8 @@ export class TrainReporter {
     this.track(run.train, run.epochs);
     const pixels = run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255';
     console.log(
-      `model: ${run.name} (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
-        `${run.optimizer.weightDecay ? ` weight decay ${run.optimizer.weightDecay}` : ''}, batch ${run.batchSize}, ${run.epochs} epochs, ` +
+      `model: ${run.name} (${counted(run.parameters, 'parameter', int)}), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
+        `${run.optimizer.weightDecay ? ` weight decay ${run.optimizer.weightDecay}` : ''}, batch ${run.batchSize}, ${counted(run.epochs, 'epoch')}, ` +
         `seed ${run.seed}, ${pixels}${(run.extras ?? []).map((x) => `, ${x}`).join('')}`,
     );
     console.log(`data: ${int(run.train)} train / ${int(run.validation)} validation / ${int(run.test)} test (${run.dataSource})`);
@@ -99,7 +99,7 @@ export class TrainReporter {
   }
 
   test(result: Evaluation, trainSeconds: number): void {
-    console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${int(result.count)} images, trained in ${formatSeconds(trainSeconds)})`);
+    console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${counted(result.count, 'image', int)}, trained in ${formatSeconds(trainSeconds)})`);
   }
 
   /** The machine-readable record behind --json. */

@@ -19,6 +19,7 @@ import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 import { formatAugmentation } from '../augment/spec.js';
+import { counted } from './progress.js';
 
 export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
   [--layers linear:500,relu,dropout:0.2,linear:10] [--max-norm C]
@@ -104,7 +105,7 @@ export async function main(): Promise<void> {
     if (full && model.recipe) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm, augment } = model.recipe);
     console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.step}` +
       (full && model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
-    if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
+    if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${counted(model.epochs, 'epoch')} done; ask for more with --epochs`);
   } else {
     model = new Model(gpu.device, {
       layers: recipe.layers, seed, variants: await chooseVariants(architectureOf({ layers: recipe.layers })),
