@@ -136,11 +136,14 @@ function checkName(name: string): void {
   if (typeof name !== 'string' || name.trim() === '') throw new BadInputError(`IndexedDB: a model needs a non-empty name, got '${name}'`, { value: name });
 }
 
+/** How the listing names a model: its input shape and its layers ("1×28×28 → conv2d:8:k=3,relu,…"). */
+export const storedArchitecture = (model: Model): string => `${formatShape(model.architecture.inputShape)} → ${model.architecture.text}`;
+
 /** Saves the model under `name` in this origin's IndexedDB, replacing a model of that name in one transaction. */
 export async function saveModelToIndexedDB(model: Model, name: string, options: SaveOptions = {}): Promise<StoredModelInfo> {
   checkName(name);
   const data = await model.toSafetensors(options);
-  const record: StoredModel = { name, architecture: `${formatShape(model.architecture.inputShape)} → ${model.architecture.text}`, savedAt: new Date(), data };
+  const record: StoredModel = { name, architecture: storedArchitecture(model), savedAt: new Date(), data };
   await withStore('readwrite', (store) => store.put(record));
   return { name, architecture: record.architecture, bytes: data.length, savedAt: record.savedAt };
 }
