@@ -135,6 +135,10 @@ describe('the packed package in fresh projects', () => {
     expect(result.copyMatches).toBe(true);
     expect(result.urlMatches).toBe(true);
     expect(result.storedMatches).toBe(true);
+    expect(result.loadMatches).toBe(true);
+    expect(result.loadedEpochs).toBe(2);
+    expect(result.missing).toBe("BadInputError: IndexedDB: no model named 'no-such-model' (saved: consumer-test)");
+    expect(result.listed).toEqual(['consumer-test: 784 → linear:64,relu,linear:10']);
     expect(result.cancelled).toEqual({ steps: 7, stepsBefore: 40, modelStep: 47, partial: true });
     expect(loaded.some((u) => u.includes('/node_modules/webgpu-mlp/dist/'))).toBe(true);
     // downloadModel's file: the same model, as a PyTorch state dict (Chromium renames it into place when done).
