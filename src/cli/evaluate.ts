@@ -26,7 +26,7 @@ export async function main(): Promise<void> {
   console.log(`adapter: ${formatAdapter(gpu.adapterInfo)} — ${gpu.driverNote}`);
   const { model, metadata } = openModelFile(gpu.device, file, defaultVariantsFor(gpu.adapterInfo));
   const origin = metadata.format === CHECKPOINT_FORMAT ? `engine ${metadata.engine_version}, epoch ${metadata.epoch}` : `no engine metadata (${metadata.format ? `format '${metadata.format}', ` : ''}e.g. saved by PyTorch)`;
-  console.log(`model: ${flags.model}: ${model.architecture.name}, ${origin}, pixels x/255` +
+  console.log(`model: ${flags.model}: ${model.architecture.name}, ${origin}, ${model.input === 'f32' ? 'f32 features' : 'pixels x/255'}` +
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
   const result = await model.evaluate(test);
   if (table) console.log(`data: ${table.source}`);

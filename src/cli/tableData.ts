@@ -87,8 +87,7 @@ export function loadTable(flags: CsvFlags, columns: CsvOptions, layers: LayerSpe
   if (parts.test.count === 0) throw new UsageError(`--data ${path}: the test split is empty (${data.count} rows); give --test-size`);
   const train = limit === undefined ? parts.train : sliceDataset(parts.train, 0, Math.min(limit, parts.train.count));
   const standardization = featureStandardization(train);
-  // standardizeFeatures keeps the rows' labels; targets are carried here as they are.
-  const standardized = (d: FloatDataset) => ({ ...standardizeFeatures(d, standardization), ...(d.targets && { targets: d.targets }) });
+  const standardized = (d: FloatDataset) => standardizeFeatures(d, standardization);
   const outputs = outputsOf(data);
   const last = layers[layers.length - 1];
   const modelLayers = layersGiven ? layers : [...layers.slice(0, -1), { ...last, outputs } as LayerSpec];
@@ -146,7 +145,7 @@ export function tableForEvaluation(flags: CsvFlags, metadata: Record<string, str
   }
   if (metadata.feature_mean && metadata.feature_std) {
     const standardization = { mean: Float64Array.from(JSON.parse(metadata.feature_mean)), std: Float64Array.from(JSON.parse(metadata.feature_std)) };
-    test = { ...standardizeFeatures(test, standardization), ...(data.targets && { targets: data.targets }) };
+    test = standardizeFeatures(test, standardization);
   }
   const note = metadata.feature_mean ? 'standardized as in training' : 'as they are (the model records no standardization)';
   return { test, source: `${describeColumns(flags.data!, data)}, features ${note}` };

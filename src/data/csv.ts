@@ -142,7 +142,7 @@ export function csvDataset(text: string, name: string, options: CsvOptions): Csv
       const x = numberOf(r.fields[c]);
       if (x === undefined) {
         throw new BadInputError(`${name}: line ${r.line}, column ${JSON.stringify(header[c])}: ${JSON.stringify(r.fields[c].trim())} is not a number` +
-          (role === 'feature' && !options.features ? ' (choose the feature columns with features)' : ''), { file: name, value: r.fields[c] });
+          (role === 'feature' && !options.features ? ' (choose the feature columns: the features option, --features on the command line)' : ''), { file: name, value: r.fields[c] });
       }
       if (!Number.isFinite(Math.fround(x))) throw new BadInputError(`${name}: line ${r.line}, column ${JSON.stringify(header[c])}: ${x} overflows f32`, { file: name, value: x });
       out[i * columns.length + j] = x;
