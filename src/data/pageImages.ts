@@ -22,7 +22,7 @@ function scratchContext(width: number, height: number): OffscreenCanvasRendering
 }
 
 /**
- * One image as a row of u8 pixels for a model whose input is `shape` [channels 1 or 3, height, width]: resized
+ * One image as a row of u8 pixels for a model whose input is `shape`, [channels 1 or 3, height, width]. It is resized
  * to height × width, composited onto black by alpha, gray by luminance for one channel, channels-last (H×W×C),
  * ready for `model.predict(row)`. ImageData is resized by area averaging (rgbaToRow); a canvas or ImageBitmap is
  * drawn at the model's size on an OffscreenCanvas (the browser's smoothing), then read back.
