@@ -95,7 +95,7 @@ export function loadTable(flags: CsvFlags, columns: CsvOptions, layers: LayerSpe
     try {
       return architecture(modelLayers, [data.features]);
     } catch (e) {
-      throw new UsageError(`--layers on ${path}'s ${data.features} features: ${(e as Error).message}`);
+      throw new UsageError(`--${layersGiven ? 'layers' : 'hidden'} on ${path}'s ${data.features} features: ${(e as Error).message}`);
     }
   })();
   if (placed.classes !== outputs) {
