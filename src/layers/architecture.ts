@@ -121,7 +121,7 @@ export const frozenLayers = (a: Architecture): number[] => a.layers.filter((l) =
  */
 export function freezeLayers(specs: readonly LayerSpec[], indices: readonly number[]): LayerSpec[] {
   for (const i of indices) {
-    if (!(Number.isInteger(i) && i >= 0 && i < specs.length)) throw new BadInputError(`freeze: layer ${i} is not a layer index of this model (0..${specs.length - 1})`, { value: i });
+    if (!(Number.isInteger(i) && i >= 0 && i < specs.length)) throw new BadInputError(`layer ${i} to freeze is not a layer index of this model (0..${specs.length - 1})`, { value: i });
   }
   return specs.map((spec, i) => (indices.includes(i) ? { ...spec, trainable: false } : spec));
 }
