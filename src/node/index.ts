@@ -2,6 +2,7 @@
 export * from '../index.js';
 export { openNodeDevice, releaseNodeGpu, ADAPTER_CHOICES, type AdapterChoice, type NodeDevice } from './gpu.js';
 export { loadMnist, defaultMnistDir, readIdxBytes } from './mnistFiles.js';
+export { readCsvDataset, readIdxDataset, MAX_CSV_BYTES, type IdxDataset } from './dataFiles.js';
 export { saveModelFile, openModelFile, readModelFile, type ModelFile } from './modelFiles.js';
 import { readModelFilesWith } from '../browser/modelStore.js';
 import { readModelBytes } from './modelFiles.js';
