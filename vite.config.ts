@@ -14,6 +14,11 @@ import { mnist } from './src/vite/index.js';
  */
 const SWIFTSHADER_SET = ['kernels', 'matmul', 'bench', 'conv', 'layers', 'augment'].map((name) => `test/${name}.test.ts`);
 
+/** The library's browser-safe modules (no node: imports), bundled as one chunk. */
+const ENGINE = /\/(src\/(engine|layers|gpu|data|reference|tuning|experiments|augment)\/|src\/(errors|version)\.ts$|shaders\/|wgsl-preprocessor\/)/;
+/** The modules the engine imports on first use (dynamic import): each its own chunk. */
+const LAZY = /\/(src\/augment\/gpu\.ts|shaders\/(augment|elastic|augmentDraws)\.ts|src\/export\/|src\/browser\/)/;
+
 /** `/` and `/demo` lead to the demo page. */
 function demoHome(): Plugin {
   const redirect = (server: { middlewares: { use: (fn: (req: any, res: any, next: () => void) => void) => void } }): void => {
@@ -62,6 +67,10 @@ export default defineConfig(({ mode }) => ({
               // Classes and functions keep their names through minification: `Model.name === 'Model'`, and an
               // error's stack names its class.
               keepNames: true,
+              // The browser-safe engine in one chunk that every entry shares: a page's bundler then loads it as one
+              // file (tree-shaken), not as the handful of shared chunks automatic splitting makes, each gzipped
+              // alone. What loads on first use (augmentation kernels, the ONNX encoder, the loaders) stays apart.
+              codeSplitting: { groups: [{ name: 'engine', test: (id: string) => ENGINE.test(id) && !LAZY.test(id) }] },
             },
           },
           // Source maps for the ES modules only: the CommonJS copies would double the package's size.
