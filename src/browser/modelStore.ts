@@ -20,7 +20,10 @@ export type LoadOptions = Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'p
  * - `{ indexedDB: name }`, a model saved with saveModelToIndexedDB;
  * - in Node, with `webgpu-mlp/node` imported: a file path (or a `file:` URL).
  */
-export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView | { indexedDB: string };
+export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView | {
+  /** The name it was saved under with saveModelToIndexedDB. */
+  indexedDB: string;
+};
 
 /** Reads a model file by path in Node: set by webgpu-mlp/node, absent in a page. */
 let readFile: ((path: string | URL) => Uint8Array) | undefined;
