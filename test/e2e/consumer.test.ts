@@ -168,7 +168,9 @@ describe('the packed package in fresh projects', () => {
     expect(uncaught.stderr).toMatch(/^MisuseError: used the wrong way$/m);
 
     // The page's bundle as Vite builds it for production: what loads up front (the entry and the chunks it
-    // imports statically) leaves augmentation and the ONNX encoder to chunks loaded on first use.
+    // imports statically) leaves augmentation and the ONNX encoder to chunks loaded on first use. The page's
+    // folder is an ES module project of its own (its package.json), as a web project is: its main.ts in this
+    // CommonJS project would be bundled as CommonJS, every module in a lazy wrapper.
     const out = (await build({
       root: join(dir, 'model-only'), configFile: false, logLevel: 'silent',
       build: { outDir: join(work, 'model-only-dist'), target: 'es2022' },
