@@ -1,9 +1,10 @@
 // ONNX export: a model's state as an ONNX ModelProto that ONNX Runtime (Node, Web with WASM or WebGPU) runs.
 // The graph takes what `predict` takes — u8 pixels [batch, F] (or f32 features) — and does the pixel
-// normalization itself, then the layers as ONNX operators on PyTorch's tensors (NCHW images), then softmax
+// normalization itself, then the layers as ONNX operators on PyTorch's tensors (NCHW images), then what the
+// loss makes of the outputs, as predict does: Softmax ('cross-entropy'), Sigmoid ('bce') or nothing ('mse'),
 // unless asked for logits. Message field numbers follow onnx/onnx.proto; the writer is ./protobuf.ts.
 //   input  'pixels' uint8 [batch, F] (or 'features' float [batch, F]), batch a dynamic dimension
-//   output 'probabilities' float [batch, classes] (or 'logits')
+//   output 'probabilities' float [batch, outputs] ('values' for 'mse'; 'logits' when asked)
 import { BadInputError } from '../errors.js';
 import type { Tensor } from '../data/safetensors.js';
 import { architecture } from '../layers/architecture.js';
@@ -13,6 +14,7 @@ import type { InputKind } from '../data/dataset.js';
 import type { InputShape } from '../layers/shape.js';
 import { ENGINE_VERSION } from '../version.js';
 import { ProtoWriter } from './protobuf.js';
+import type { LossKind } from '../engine/loss.js';
 
 /** The operator set the graph uses (Gelu needs 20) and the IR version that goes with it. */
 export const ONNX_OPSET = 21;
@@ -29,11 +31,16 @@ export interface OnnxSource {
   input: InputKind;
   pixelMean?: number;
   pixelStd?: number;
+  /** What the graph ends in: Softmax ('cross-entropy', the default), Sigmoid ('bce') or nothing ('mse'). */
+  loss?: LossKind;
   tensors: Map<string, Tensor>;
 }
 
 export interface OnnxOptions {
-  /** End in softmax ('probabilities', as predict returns) or give the logits. Default true. */
+  /**
+   * End in the loss's Softmax ('cross-entropy') or Sigmoid ('bce'), giving 'probabilities' as predict returns,
+   * or leave it out and give the 'logits'. Default true. A 'mse' model ends in its 'values' either way.
+   */
   softmax?: boolean;
 }
 
@@ -86,7 +93,8 @@ function valueInfo(name: string, type: number, dims: (number | string)[]): Proto
 /** The ONNX bytes of a model state (Model.exportState). Refuses, naming the layer, what ONNX cannot express here. */
 export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8Array<ArrayBuffer> {
   // The state comes from a model, or from a file read through readModelFile: both checked it as a model does.
-  const arch = architecture(state.layers, state.inputs);
+  const loss = state.loss ?? 'cross-entropy';
+  const arch = architecture(state.layers, state.inputs, loss === 'cross-entropy' ? 2 : 1);
   const F = arch.inputs;
   const nodes: Node[] = [];
   const initializers: ProtoWriter[] = [];
@@ -168,9 +176,9 @@ export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8A
         throw new BadInputError(`onnx export: layer ${i} (${(spec as { kind: string }).kind}) has no ONNX form here`, { value: (spec as { kind: string }).kind });
     }
   }
-  const softmax = options.softmax ?? true;
-  if (softmax) add('Softmax', [current], { axis: -1 });
-  const outputName = softmax ? 'probabilities' : 'logits';
+  const probabilities = (options.softmax ?? true) && loss !== 'mse';
+  if (probabilities) add(loss === 'bce' ? 'Sigmoid' : 'Softmax', [current], ...(loss === 'bce' ? [] : [{ axis: -1 }]));
+  const outputName = probabilities ? 'probabilities' : loss === 'mse' ? 'values' : 'logits';
   // The last node writes the graph's output under its public name.
   nodes[nodes.length - 1].output = outputName;
 
@@ -187,7 +195,7 @@ export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8A
     .string(3, ENGINE_VERSION)
     .message(7, graph)
     .message(8, new ProtoWriter().string(1, '').int(2, ONNX_OPSET));
-  const metadata = { architecture: arch.name, layers: arch.text, engine_version: ENGINE_VERSION, input: state.input };
+  const metadata = { architecture: arch.name, layers: arch.text, engine_version: ENGINE_VERSION, input: state.input, loss };
   for (const [key, value] of Object.entries(metadata)) model.message(14, new ProtoWriter().string(1, key).string(2, value));
   return model.finish();
 }
