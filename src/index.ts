@@ -3,6 +3,8 @@
 export {
   Model, type CallOptions, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type PredictOptions, type StepInfo,
 } from './engine/model.js';
+export type { PredictClassesOptions } from './engine/model.js';
+export { LOSSES, type LossKind } from './engine/loss.js';
 export type { ModelState, TrainingState } from './engine/modelState.js';
 export type { TrainingRecipe } from './engine/recipe.js';
 export {
@@ -30,6 +32,7 @@ export {
 export {
   checkDataset, sliceDataset, pickDataset, inputKindOf, type Dataset, type FloatDataset, type AnyDataset, type InputKind, type Inputs, type Labels,
 } from './data/dataset.js';
+export type { Targets } from './data/dataset.js';
 export { featureStandardization, standardizeFeatures, type FeatureStandardization } from './data/standardize.js';
 export { irisDataset, irisSplits, IRIS_FEATURES, IRIS_CLASSES, type IrisSplitOptions } from './data/iris.js';
 export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';

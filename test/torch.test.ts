@@ -83,6 +83,41 @@ describe('PyTorch interop', () => {
     model.dispose();
   });
 
+  it.each(['mse', 'bce'] as const)("a '%s' model loads into PyTorch strictly and gives the same outputs, loss and metrics there", async (loss) => {
+    // A small task of f32 features: 3 targets per row, values for 'mse' and 0/1 labels for 'bce'.
+    const [count, features, width] = [300, 5, 3];
+    const images = Float32Array.from({ length: count * features }, (_, i) => Math.sin(i * 12.9898) * 2);
+    const values = new Float32Array(count * width);
+    for (let r = 0; r < count; r++) {
+      const x = images.subarray(r * features, (r + 1) * features);
+      const y = [x[0] * x[1], x[2] - 0.5 * x[3], Math.tanh(x[4] + x[0])];
+      values.set(loss === 'mse' ? y : y.map((v) => (v > 0 ? 1 : 0)), r * width);
+    }
+    const data = { name: `${loss} data`, images, labels: new Uint8Array(0), targets: { values, width }, count, features };
+    const model = new Model(gpu.device, { layers: parseLayers('linear:24,tanh,linear:3'), inputs: features, input: 'f32', loss, seed: 2 });
+    await model.fit(data, { epochs: 5, batchSize: 32, optimizer: { kind: 'adam', lr: 1e-2 } });
+    const file = join(dir, `${loss}.safetensors`);
+    writeFileSync(file, await saveCheckpoint(model));
+    const [featuresFile, targetsFile, outputsFile] = ['features', 'targets', 'outputs'].map((n) => join(dir, `${loss}.${n}.f32`));
+    writeFileSync(featuresFile, images);
+    writeFileSync(targetsFile, values);
+    const r = spawnSync(PYTHON, ['test/torch_interop.py', 'targets', file, featuresFile, targetsFile, outputsFile], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`loaded with strict=True, loss ${loss}`);
+    const theirs = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    const ours = await model.evaluate(data);
+    const predicted = await model.predict(images);
+    const outputs = new Float32Array(Uint8Array.from(readFileSync(outputsFile)).buffer);
+    expect(outputs.length).toBe(predicted.length);
+    for (let i = 0; i < outputs.length; i++) expect(Math.abs(outputs[i] - predicted[i])).toBeLessThan(1e-5);
+    expect(Math.abs(theirs.loss - ours.loss)).toBeLessThan(1e-5);
+    if (loss === 'mse') {
+      expect(Math.abs(theirs.mae - ours.meanAbsoluteError!)).toBeLessThan(1e-5);
+      expect(Math.abs(theirs.r2 - ours.r2!)).toBeLessThan(1e-5);
+    } else expect(theirs.label_accuracy).toBeCloseTo(ours.labelAccuracy!, 5);
+    model.dispose();
+  });
+
   it('refuses a file whose layers it cannot rebuild', () => {
     const file = join(dir, 'unknown.safetensors');
     const header = JSON.stringify({ __metadata__: { layers: 'linear:10,swish,linear:10', inputs: '784' } });

@@ -7,6 +7,13 @@
                                              its MNIST test accuracy; a layer kind it does not know is refused.
                                              A file without "layers" (a plain PyTorch state dict) is read as
                                              Linear/ReLU stack from the shapes of 0.weight, 2.weight, ...
+  torch_interop.py targets FILE FEATURES TARGETS OUTPUTS
+                                             rebuild FILE's network as check does, run it on FEATURES (raw
+                                             little-endian f32, [n, inputs]) and score it with the file's metadata
+                                             "loss" against TARGETS (f32, [n, outputs]): MSELoss with mean absolute
+                                             error and R² ('mse'), BCEWithLogitsLoss with per-label accuracy
+                                             ('bce'); write what predict gives (values, or sigmoid probabilities)
+                                             to OUTPUTS (f32)
   torch_interop.py train OUT [--epochs 1] [--limit N] [--layers LIST]
                                              train a network in PyTorch (the reference MLP, or the engine's
                                              written layer list), save it as OUT (safetensors) with its layers
@@ -149,6 +156,45 @@ def accuracy(model, images, labels, mean, std, shape=(784,)):
     return float((predicted == labels).mean())
 
 
+def load_model(path):
+    """The file's network as nn.Sequential with its weights loaded strictly, its metadata and input shape."""
+    tensors, metadata = read_safetensors(path)
+    weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
+    shape = input_shape(metadata.get("inputs", "784"))
+    model = network(metadata["layers"], shape)
+    model.load_state_dict(weights, strict=True)
+    model.eval()
+    return model, metadata, shape
+
+
+def targets(args):
+    """Score a regression ('mse') or multi-label ('bce') model on float features and targets, as PyTorch does."""
+    model, metadata, shape = load_model(args.file)
+    loss_kind = metadata.get("loss", "cross-entropy")
+    x = torch.from_numpy(np.fromfile(args.features, dtype="<f4").reshape(-1, *shape))
+    t = torch.from_numpy(np.fromfile(args.targets, dtype="<f4").reshape(len(x), -1))
+    with torch.no_grad():
+        z = model(x)
+    if loss_kind == "mse":
+        result = {
+            "loss": float(nn.MSELoss()(z, t)),
+            "mae": float((z - t).abs().mean()),
+            "r2": float(1 - ((z - t) ** 2).sum() / ((t - t.mean(dim=0)) ** 2).sum()),
+        }
+        outputs = z
+    elif loss_kind == "bce":
+        outputs = torch.sigmoid(z)
+        result = {
+            "loss": float(nn.BCEWithLogitsLoss()(z, t)),
+            "label_accuracy": float(((outputs >= 0.5) == (t >= 0.5)).float().mean()),
+        }
+    else:
+        raise SystemExit(f"{args.file}: loss '{loss_kind}' is not 'mse' or 'bce'")
+    outputs.numpy().astype("<f4").tofile(args.outputs)
+    print(f"pytorch {torch.__version__}: {args.file}: {metadata['layers']} loaded with strict=True, loss {loss_kind}")
+    print(json.dumps(result))
+
+
 def check(args):
     tensors, metadata = read_safetensors(args.file)
     weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
@@ -201,6 +247,9 @@ def main():
     c = sub.add_parser("check")
     c.add_argument("file")
     c.add_argument("--data", default=DEFAULT_DATA)
+    g = sub.add_parser("targets")
+    for name in ["file", "features", "targets", "outputs"]:
+        g.add_argument(name)
     t = sub.add_parser("train")
     t.add_argument("out")
     t.add_argument("--epochs", type=int, default=1)
@@ -210,7 +259,7 @@ def main():
     t.add_argument("--data", default=DEFAULT_DATA)
     args = parser.parse_args()
     torch.set_num_threads(2)
-    check(args) if args.command == "check" else train(args)
+    {"check": check, "targets": targets, "train": train}[args.command](args)
 
 
 if __name__ == "__main__":

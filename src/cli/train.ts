@@ -19,6 +19,7 @@ import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 import { formatAugmentation } from '../augment/spec.js';
+import { LOSSES, takesTargets } from '../engine/loss.js';
 
 export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
   [--layers linear:500,relu,dropout:0.2,linear:10] [--max-norm C]
@@ -26,7 +27,7 @@ export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [
   [--schedule constant|step|cosine|onecycle[:warmup=E:every=E:gamma=G:min=LR]] [--label-smoothing 0] [--patience P]
   [--augment rotate=DEG,scale=F,shear=F,shift=PX,elastic=ALPHA:SIGMA]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
-  [--adapter auto|system|lavapipe|swiftshader] [--progress-every 50] [--json FILE]
+  [--loss cross-entropy|mse|bce] [--adapter auto|system|lavapipe|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--precision f32|f16] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
 /** The data split a checkpoint records, or a UsageError naming the file and what is wrong with it. */
@@ -47,7 +48,7 @@ function checkpointSplit(text: string, file: string): SplitOptions {
 
 export async function main(): Promise<void> {
   const flags = parseFlags({
-    ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
+    ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' }, loss: { type: 'string' },
     json: { type: 'string' }, save: { type: 'string' }, autotune: { type: 'boolean' },
     'no-robustness': { type: 'boolean' }, 'steps-per-submit': { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
     ...PRECISION_FLAG,
@@ -58,12 +59,15 @@ export async function main(): Promise<void> {
   let { schedule, labelSmoothing, maxNorm, augment } = recipe;
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const dataDir = flags.data ?? defaultMnistDir();
+  const loss = choiceFlag('loss', flags.loss, LOSSES, 'cross-entropy');
+  // MNIST has class labels only; 'mse' and 'bce' train on float targets.
+  if (takesTargets(loss)) throw new UsageError(`--loss ${loss} needs float targets; MNIST has class labels: give --data FILE.csv with --target-columns`);
   const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
   // Unset: the adapter's default (four on GPUs, one on software adapters).
   const stepsPerSubmit = flags['steps-per-submit'] === undefined ? undefined : intFlag('steps-per-submit', flags['steps-per-submit'], 1);
   if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
   // The run continues the checkpoint's recipe: flags that would change it are refused, not ignored.
-  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm', 'augment'] as const;
+  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm', 'augment', 'loss'] as const;
   const ignored = kept.filter((f) => flags[f] !== undefined);
   if (flags.resume && ignored.length) throw new UsageError(`--resume continues ${flags.resume}'s recipe; drop ${ignored.map((f) => `--${f}`).join(', ')}`);
   // Every output is checked before the GPU opens, not after an hour of training.
@@ -105,19 +109,19 @@ export async function main(): Promise<void> {
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
     model = new Model(gpu.device, {
-      layers: recipe.layers, seed, variants: await chooseVariants(architectureOf({ layers: recipe.layers })),
-      pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
+      layers: recipe.layers, seed, variants: await chooseVariants(architectureOf({ layers: recipe.layers, loss })),
+      pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd, loss,
     });
   }
   const splits = splitMnist(loadMnist(dataDir), split);
   if (splits.test.count === 0) throw new UsageError(`${dataDir}: the test set is empty; nothing to report an accuracy on`);
   // The test set is checked against the model now, not after an hour of training.
-  checkDataset(splits.test, model.sizes[0], model.classes);
+  checkDataset(splits.test, model.sizes[0], model.classes, model.input, model.loss);
   const runMetadata = { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
     sizes: model.sizes, layers: model.architecture.text, name: model.architecture.name, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
-    extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment }),
+    extras: [...(model.loss === 'cross-entropy' ? [] : [`loss ${model.loss}`]), ...recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment })],
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,
   });
 
@@ -155,7 +159,7 @@ export async function main(): Promise<void> {
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const config = { sizes: model.sizes, layers: model.architecture.text, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, augment: augment ? formatAugmentation(augment) : null, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
+    const config = { sizes: model.sizes, layers: model.architecture.text, loss: model.loss, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, augment: augment ? formatAugmentation(augment) : null, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n', 'json');
