@@ -32,7 +32,6 @@ export {
 export {
   checkDataset, sliceDataset, pickDataset, inputKindOf, type Dataset, type FloatDataset, type AnyDataset, type InputKind, type Inputs, type Labels,
 } from './data/dataset.js';
-export type { Targets } from './data/dataset.js';
 export { featureStandardization, standardizeFeatures, type FeatureStandardization } from './data/standardize.js';
 export { irisDataset, irisSplits, IRIS_FEATURES, IRIS_CLASSES, type IrisSplitOptions } from './data/iris.js';
 export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';

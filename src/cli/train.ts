@@ -93,6 +93,7 @@ export async function main(): Promise<void> {
     const file = readModelFile(flags.resume);
     const opened = openModelFile(gpu.device, file, await chooseVariants(architectureOf(file.options)));
     model = opened.model;
+    if (takesTargets(model.loss)) throw new UsageError(`${flags.resume} holds a '${model.loss}' model, which needs float targets; MNIST has class labels: give --data FILE.csv with --target-columns`);
     // The run continues on the checkpoint's data split and seed; flags that would change them are refused.
     if (opened.metadata.split) {
       const saved = checkpointSplit(opened.metadata.split, flags.resume);

@@ -13,6 +13,7 @@ import type { TargetLoss } from '../../shaders/targetLosses.js';
 /** The loss a model trains with: 'cross-entropy' (classes, the default), 'mse' (regression) or 'bce' (multi-label). */
 export type LossKind = 'cross-entropy' | 'mse' | 'bce';
 
+/** The losses a model can train with (ModelOptions.loss), the default first. */
 export const LOSSES: readonly LossKind[] = ['cross-entropy', 'mse', 'bce'];
 
 /** The kernel (and reference op) of each loss against float targets. */
