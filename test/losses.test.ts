@@ -1,6 +1,7 @@
 // The regression and multi-label losses ('mse', 'bce'): their kernels and whole-model gradients against the
 // float64 reference on odd shapes, their metrics, what predict and predictClasses give, the data checks, and
 // the loss carried through checkpoints and ONNX.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../shaders/batchUniform.js';
@@ -207,5 +208,16 @@ describe('targets checked against the loss before any GPU work', () => {
     const one = new Model(device, { sizes: [4, 1], input: 'f32', loss: 'mse' });
     expect(one.classes).toBe(1);
     one.dispose();
+  });
+});
+
+describe('the CLI', () => {
+  it('train --loss parses its three choices and refuses mse/bce on MNIST class labels before opening the GPU', () => {
+    const train = (loss: string) => spawnSync('node', ['--import', 'tsx', 'src/cli/train.ts', '--loss', loss], { encoding: 'utf8', timeout: 60_000 });
+    const mse = train('mse');
+    expect(mse.status).toBe(2);
+    expect(mse.stderr).toContain('train: --loss mse needs float targets; MNIST has class labels: give --data FILE.csv with --target-columns');
+    expect(mse.stdout).not.toContain('adapter:');
+    expect(train('hinge').stderr).toContain("train: --loss must be one of cross-entropy, mse, bce, got 'hinge'");
   });
 });
