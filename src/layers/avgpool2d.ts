@@ -64,5 +64,7 @@ export const avgpool2d = pooling({
   onnx: 'AveragePool',
   torch: 'AvgPool2d',
   notes: "each window's mean over its K·K elements; avgpool2d:H on an H×H map is global average pooling",
+  // Global pooling, and overlapping windows.
+  // Global pooling, and overlapping windows.
   examples: [{ layer: 'avgpool2d:5', input: [3, 5, 5] }, { layer: 'avgpool2d:3:stride=1', input: [2, 5, 6] }],
 });

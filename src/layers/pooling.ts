@@ -79,7 +79,8 @@ export function pooling<K extends string>(def: PoolingDefinition<K>): LayerModul
     onnx: (s, _place, graph) => graph.node(def.onnx, [graph.input], { kernel_shape: [s.kernel, s.kernel], strides: [s.stride, s.stride] }),
     torch: (s) => ({ module: def.torch, args: { kernel_size: s.kernel, stride: s.stride } }),
     doc,
-    examples: [{ layer: `${name}:2`, input: [2, 7, 6] }, { layer: `${name}:3:stride=2`, input: [2, 7, 7] }, ...(def.examples ?? [])],
+    // Windows that tile with a leftover row and column, and windows that overlap.
+    examples: [{ layer: `${name}:2`, input: [2, 7, 5] }, ...(def.examples ?? [{ layer: `${name}:3:stride=2`, input: [2, 7, 7] }])],
     refuses: [`${name}`, `${name}:0`, `${name}:${maxKernel + 1}`, `${name}:2:stride=0`, `${name}:2:pad=1`, `${name}:2:stride=1:stride=2`],
   };
 }

@@ -11,4 +11,6 @@ export const relu = activation({
   onnx: { op: 'Relu' },
   torch: { module: 'ReLU' },
   doc: { torch: 'nn.ReLU()', notes: 'after linear, conv2d or batchnorm it runs as their epilogue' },
+  // After the convolution that makes its input, and before flatten: fused on both sides.
+  examples: [{ layer: 'relu', input: [2, 3, 3] }],
 });
