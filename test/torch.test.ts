@@ -52,9 +52,14 @@ describe('PyTorch interop', () => {
     model.dispose();
   });
 
-  it('a CNN and a tanh network are rebuilt from their layer lists in PyTorch, and score the same there', async () => {
+  it('CNNs and a tanh network are rebuilt from their layer lists in PyTorch, and score the same there', async () => {
     const splits = splitMnist(mnist, { limit: 2000 });
-    for (const layers of ['conv2d:4:k=3:pad=1,batchnorm,relu,maxpool2d:2,conv2d:6:k=3:stride=2,gelu,flatten,dropout:0.1,linear:10', 'linear:40,tanh,linear:20,sigmoid,linear:10']) {
+    const expected: Record<string, string[]> = {
+      'conv2d:4:k=3:pad=1,batchnorm,relu,maxpool2d:2,conv2d:6:k=3:stride=2,gelu,flatten,dropout:0.1,linear:10': ['Conv2d', 'BatchNorm2d', 'ReLU', 'MaxPool2d', 'Conv2d', 'GELU', 'Flatten', 'Dropout', 'Linear'],
+      'conv2d:6:k=3:pad=1,leakyrelu:0.2,avgpool2d:2,flatten,linear:32,leakyrelu,linear:10': ['Conv2d', 'LeakyReLU', 'AvgPool2d', 'Flatten', 'Linear', 'LeakyReLU', 'Linear'],
+      'linear:40,tanh,linear:20,sigmoid,linear:10': ['Linear', 'Tanh', 'Linear', 'Sigmoid', 'Linear'],
+    };
+    for (const [layers, modules] of Object.entries(expected)) {
       const model = new Model(gpu.device, { layers: parseLayers(layers), seed: 1, pixelMean: 0.1307, pixelStd: 0.3081 });
       await model.fit(splits.train, { epochs: 1, batchSize: 64, optimizer: { kind: 'adam', lr: 2e-3 } });
       const file = join(dir, 'layers.safetensors');
@@ -62,9 +67,7 @@ describe('PyTorch interop', () => {
       const ours = (await model.evaluate(mnist.test)).accuracy;
       const theirs = interop(['check', file]);
       expect(theirs.out).toContain(`→ ${layers} loaded with strict=True`);
-      const modules = JSON.parse(theirs.out.trim().split('\n').pop()!).modules as string[];
-      if (layers.startsWith('conv2d')) expect(modules).toEqual(['Conv2d', 'BatchNorm2d', 'ReLU', 'MaxPool2d', 'Conv2d', 'GELU', 'Flatten', 'Dropout', 'Linear']);
-      else expect(modules).toEqual(['Linear', 'Tanh', 'Linear', 'Sigmoid', 'Linear']);
+      expect(JSON.parse(theirs.out.trim().split('\n').pop()!).modules).toEqual(modules);
       expect(ours).toBeGreaterThan(0.5);
       expect(Math.abs(100 * theirs.accuracy - 100 * ours)).toBeLessThanOrEqual(0.05);
       model.dispose();
@@ -83,14 +86,14 @@ describe('PyTorch interop', () => {
     model.dispose();
   });
 
-  it('refuses a file whose layers it cannot rebuild', () => {
+  it('refuses a file whose layers the engine refuses, with its message', () => {
     const file = join(dir, 'unknown.safetensors');
-    const header = JSON.stringify({ __metadata__: { layers: 'linear:10,swish,linear:10', inputs: '784' } });
+    const header = JSON.stringify({ __metadata__: { layers: 'linear:10,not_a_kind,linear:10', inputs: '784' } });
     const padded = header + ' '.repeat((8 - ((8 + header.length) % 8)) % 8);
     const bytes = Buffer.concat([Buffer.from(new BigUint64Array([BigInt(padded.length)]).buffer), Buffer.from(padded)]);
     writeFileSync(file, bytes);
     const r = spawnSync(PYTHON, ['test/torch_interop.py', 'check', file], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("layer 1 ('swish'): a layer kind this script cannot rebuild in PyTorch");
+    expect(r.stderr).toContain("unknown layer kind 'not_a_kind' in 'not_a_kind' (layer 1)");
   });
 });
