@@ -4,6 +4,8 @@ export {
   Model, type CallOptions, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type PredictOptions, type StepInfo,
 } from './engine/model.js';
 export type { ModelState, TrainingState } from './engine/modelState.js';
+export type { LoadReport, LoadWeightsOptions } from './engine/loadWeights.js';
+export type { LayerSummary, ModelSummary } from './engine/summary.js';
 export type { TrainingRecipe } from './engine/recipe.js';
 export {
   loadModel, downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB, listModelsInIndexedDB, deleteModelFromIndexedDB, type StoredModelInfo,
@@ -12,8 +14,8 @@ export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type Ada
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
 export { DEFAULT_VARIANTS, type VariantChoices } from './gpu/variants.js';
 export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
-export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec } from './layers/index.js';
-export { architecture, defaultInputShape, MNIST_IMAGE, type Architecture, type PlacedLayer } from './layers/architecture.js';
+export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec, type LayerFlags } from './layers/index.js';
+export { architecture, defaultInputShape, freezeLayers, MNIST_IMAGE, type Architecture, type PlacedLayer } from './layers/architecture.js';
 export type { LayerModule, ParameterDecl, StateDecl, LayerDoc, LayerExample, OnnxAttribute, OnnxLayerGraph, TorchModule } from './layers/layer.js';
 export type { Shape, InputShape } from './layers/shape.js';
 export { activation, type ActivationDefinition, type ActivationArgument, type ActivationSpec } from './layers/activation.js';
@@ -31,6 +33,11 @@ export {
   checkDataset, sliceDataset, pickDataset, inputKindOf, type Dataset, type FloatDataset, type AnyDataset, type InputKind, type Inputs, type Labels,
 } from './data/dataset.js';
 export { featureStandardization, standardizeFeatures, type FeatureStandardization } from './data/standardize.js';
+export { datasetFromArrays, chwToHwc, type ArrayDatasetOptions, type ImageLayout, type LabelsInput } from './data/arrays.js';
+export { splitDataset, type DatasetSplitOptions, type DatasetSplits } from './data/split.js';
+export { rgbaToRow, type ImageShape } from './data/pixels.js';
+export { imageToRow, datasetFromImages, type PageImage, type ImageDatasetOptions } from './data/pageImages.js';
+export { csvDataset, parseCsvRecords, type CsvDataset, type CsvOptions, type CsvColumn, type CsvRecord } from './data/csv.js';
 export { irisDataset, irisSplits, IRIS_FEATURES, IRIS_CLASSES, type IrisSplitOptions } from './data/iris.js';
 export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';
 export {

@@ -44,8 +44,19 @@ export const LAYER_MODULES = {
 } as const;
 
 type Registry = typeof LAYER_MODULES;
-/** One layer as data: { kind: 'linear', outputs: 500 }, { kind: 'relu' }, … */
-export type LayerSpec = { [K in keyof Registry]: Registry[K] extends LayerModule<infer S> ? S : never }[keyof Registry];
+
+/** What any layer spec may carry besides its kind's own fields. */
+export interface LayerFlags {
+  /**
+   * `false` freezes a layer that has parameters (linear, conv2d, batchnorm): training keeps no gradient and no
+   * optimizer update for them, so they stay bit for bit as they are; the input gradient still flows through to
+   * the layers before. Default true. Not part of the written form ('conv2d:8:k=5'): checkpoints record it apart.
+   */
+  trainable?: boolean;
+}
+
+/** One layer as data: { kind: 'linear', outputs: 500 }, { kind: 'relu' }, { kind: 'conv2d', …, trainable: false }, … */
+export type LayerSpec = { [K in keyof Registry]: Registry[K] extends LayerModule<infer S> ? S : never }[keyof Registry] & LayerFlags;
 
 /** Every layer kind's name, in LAYER_MODULES' order. */
 export const LAYER_KINDS = Object.keys(LAYER_MODULES) as LayerSpec['kind'][];
