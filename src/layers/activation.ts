@@ -34,9 +34,19 @@ export interface ActivationDefinition<K extends string, A extends Record<string,
   /** The input gradient dx from the output gradient dy, the input x and the output y = f(x). */
   df(dy: number, x: number, y: number, a: A): number;
   /** Its ONNX operator ('Relu'), with the attributes the arguments give. */
-  onnx: { op: string; attributes?(a: A): Record<string, OnnxAttribute> };
+  onnx: {
+    /** The ONNX operator: 'Relu'. */
+    op: string;
+    /** Its attributes from the arguments: { alpha: { float: a.slope } }. Default none. */
+    attributes?(a: A): Record<string, OnnxAttribute>;
+  };
   /** Its class in torch.nn ('ReLU'), with the keyword arguments the arguments give. */
-  torch: { module: string; args?(a: A): Record<string, number> };
+  torch: {
+    /** The class in torch.nn: 'ReLU'. */
+    module: string;
+    /** Its keyword arguments from the arguments: { negative_slope: a.slope }. Default none. */
+    args?(a: A): Record<string, number>;
+  };
   /** Its PyTorch module as the docs write it ('nn.ReLU()'), and notes. */
   doc: Pick<LayerDoc, 'torch' | 'notes'>;
   /** Extra cases for the conformance test (it runs every activation on features anyway). */
@@ -46,7 +56,10 @@ export interface ActivationDefinition<K extends string, A extends Record<string,
 }
 
 /** An activation's spec: its kind, and its arguments where it has any (left out: their defaults). */
-export type ActivationSpec<K extends string, A extends Record<string, number>> = { kind: K } & Partial<A>;
+export type ActivationSpec<K extends string, A extends Record<string, number>> = {
+  /** The activation's name, as written ('leakyrelu'). */
+  kind: K;
+} & Partial<A>;
 
 // A decimal as the written form takes it (0.2, -0.5, .2, 1e-3): Number() would also read '0x10', 'Infinity' and ' '.
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;

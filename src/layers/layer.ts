@@ -99,7 +99,10 @@ export interface LayerReferenceStep<S> {
 }
 
 /** An ONNX attribute: an integer, a list of integers, or a float (a number written `{ float: 1 }` stays a float). */
-export type OnnxAttribute = number | number[] | { float: number };
+export type OnnxAttribute = number | number[] | {
+  /** A FLOAT attribute, even when the number is whole. */
+  float: number;
+};
 
 /** What a layer writes its ONNX nodes into (src/export/onnx.ts). Images are NCHW there, as in PyTorch. */
 export interface OnnxLayerGraph {
@@ -131,7 +134,9 @@ export interface LayerDoc {
 
 /** A case the conformance test runs a kind in: the layer as written, and the shape of one row of its input. */
 export interface LayerExample {
+  /** The layer as written: 'avgpool2d:3:stride=1'. */
   layer: string;
+  /** The shape of one row of its input: [features] or [channels, height, width]. */
   input: Shape;
 }
 

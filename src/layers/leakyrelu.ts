@@ -3,7 +3,13 @@
 // this runs as its own elementwise kernels.
 import { activation } from './activation.js';
 
-export const leakyrelu = activation<'leakyrelu', { slope: number }>({
+/** leakyrelu's argument. */
+export type LeakyReluArguments = {
+  /** y = slope · x for x ≤ 0 (PyTorch's negative_slope); 0.01 when left out. */
+  slope: number;
+};
+
+export const leakyrelu = activation<'leakyrelu', LeakyReluArguments>({
   name: 'leakyrelu',
   arguments: { slope: { default: 0.01, written: 'SLOPE' } },
   forward: 'select(slope * x, x, x > 0.0)',
