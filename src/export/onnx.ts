@@ -9,6 +9,7 @@ import { BadInputError } from '../errors.js';
 import type { Tensor } from '../data/safetensors.js';
 import { architecture } from '../layers/architecture.js';
 import type { LayerSpec } from '../layers/index.js';
+import type { OnnxAttribute, OnnxLayerGraph } from '../layers/layer.js';
 import { isImage } from '../layers/shape.js';
 import type { InputKind } from '../data/dataset.js';
 import type { InputShape } from '../layers/shape.js';
@@ -48,13 +49,14 @@ interface Node {
   op: string;
   inputs: string[];
   output: string;
-  attributes?: Record<string, number | number[]>;
+  attributes?: Record<string, OnnxAttribute>;
 }
 
-function attribute(name: string, value: number | number[]): ProtoWriter {
+function attribute(name: string, value: OnnxAttribute): ProtoWriter {
   // AttributeProto: name 1, f 2, i 3, ints 8, type 20 (FLOAT 1, INT 2, INTS 7).
   const a = new ProtoWriter().string(1, name);
   if (Array.isArray(value)) return a.packedInts(8, value).int(20, 7);
+  if (typeof value === 'object') return a.float(2, value.float).int(20, 1);
   return Number.isInteger(value) ? a.int(3, value).int(20, 2) : a.float(2, value).int(20, 1);
 }
 
@@ -137,44 +139,14 @@ export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8A
     add('Reshape', [current, 'image_shape']);
     add('Transpose', [current], { perm: [0, 3, 1, 2] });
   }
+  // Each layer writes its own nodes (LayerModule.onnx): a kind in the registry cannot be left out here.
   for (const layer of arch.layers) {
-    const spec: LayerSpec = layer.spec;
-    const i = layer.index;
-    switch (spec.kind) {
-      case 'linear':
-        add('Gemm', [current, weight(`${i}.weight`), weight(`${i}.bias`)], { transB: 1 });
-        break;
-      case 'conv2d':
-        add('Conv', [current, weight(`${i}.weight`), weight(`${i}.bias`)], {
-          kernel_shape: [spec.kernel, spec.kernel], strides: [spec.stride, spec.stride], pads: [spec.padding, spec.padding, spec.padding, spec.padding],
-        });
-        break;
-      case 'maxpool2d':
-        add('MaxPool', [current], { kernel_shape: [spec.kernel, spec.kernel], strides: [spec.stride, spec.stride] });
-        break;
-      case 'flatten':
-        add('Flatten', [current], { axis: 1 });
-        break;
-      case 'batchnorm':
-        add('BatchNormalization', [current, weight(`${i}.weight`), weight(`${i}.bias`), weight(`${i}.running_mean`), weight(`${i}.running_var`)], { epsilon: 1e-5 });
-        break;
-      case 'relu':
-        add('Relu', [current]);
-        break;
-      case 'tanh':
-        add('Tanh', [current]);
-        break;
-      case 'sigmoid':
-        add('Sigmoid', [current]);
-        break;
-      case 'gelu':
-        add('Gelu', [current]);
-        break;
-      case 'dropout':
-        break; // the identity outside training
-      default:
-        throw new BadInputError(`onnx export: layer ${i} (${(spec as { kind: string }).kind}) has no ONNX form here`, { value: (spec as { kind: string }).kind });
-    }
+    const graph: OnnxLayerGraph = {
+      input: current,
+      node: (op, inputs, attributes) => add(op, inputs, attributes),
+      tensor: (role) => weight(`${layer.index}.${role}`),
+    };
+    current = layer.module.onnx(layer.spec as never, layer, graph);
   }
   const probabilities = (options.softmax ?? true) && loss !== 'mse';
   if (probabilities) add(loss === 'bce' ? 'Sigmoid' : 'Softmax', [current], ...(loss === 'bce' ? [] : [{ axis: -1 }]));
