@@ -3,6 +3,8 @@
 export {
   Model, type CallOptions, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type PredictOptions, type StepInfo,
 } from './engine/model.js';
+export type { PredictClassesOptions } from './engine/model.js';
+export { LOSSES, type LossKind } from './engine/loss.js';
 export type { ModelState, TrainingState } from './engine/modelState.js';
 export type { LoadReport, LoadWeightsOptions } from './engine/loadWeights.js';
 export type { LayerSummary, ModelSummary } from './engine/summary.js';
@@ -17,9 +19,9 @@ export { DEFAULT_VARIANTS, type VariantChoices } from './gpu/variants.js';
 export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
 export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec, type LayerFlags } from './layers/index.js';
 export { architecture, defaultInputShape, freezeLayers, MNIST_IMAGE, type Architecture, type PlacedLayer } from './layers/architecture.js';
-export type { LayerModule, ParameterDecl, StateDecl } from './layers/layer.js';
+export type { LayerModule, ParameterDecl, StateDecl, LayerDoc, LayerExample, OnnxAttribute, OnnxLayerGraph, TorchModule } from './layers/layer.js';
 export type { Shape, InputShape } from './layers/shape.js';
-export { activation, type ActivationDefinition } from './layers/activation.js';
+export { activation, type ActivationDefinition, type ActivationArgument, type ActivationSpec } from './layers/activation.js';
 export { SCHEDULE_KINDS, parseSchedule, formatSchedule, scheduledLearningRate, type ScheduleConfig, type ScheduleKind } from './engine/schedule.js';
 export {
   DEFAULT_EXPERIMENT, checkExperiment, experimentName, sweepConfigs, sampleConfigs, planConfigs, type ExperimentConfig, type SweepAxes,

@@ -1,12 +1,14 @@
 // The layer kinds, and a model as a list of them. A new kind is a module beside these (see layer.ts; an
 // activation is a call to activation.ts) and its line in LAYER_MODULES: LayerSpec follows from the registry.
 import { BadInputError } from '../errors.js';
+import { avgpool2d } from './avgpool2d.js';
 import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
 import { dropout } from './dropout.js';
 import { flatten } from './flatten.js';
 import { gelu } from './gelu.js';
 import type { LayerModule } from './layer.js';
+import { leakyrelu } from './leakyrelu.js';
 import { linear } from './linear.js';
 import { maxpool2d } from './maxpool2d.js';
 import { relu } from './relu.js';
@@ -21,6 +23,8 @@ export const LAYER_MODULES = {
   conv2d,
   /** 2-D max pooling: 'maxpool2d:K[:stride=S]' (S defaults to K), PyTorch's nn.MaxPool2d. */
   maxpool2d,
+  /** 2-D average pooling: 'avgpool2d:K[:stride=S]' (S defaults to K), PyTorch's nn.AvgPool2d; avgpool2d:H is global on an H×H map. */
+  avgpool2d,
   /** An image row to C·H·W features in PyTorch's (c, h, w) order: 'flatten', nn.Flatten(). */
   flatten,
   /** 'batchnorm': PyTorch's nn.BatchNorm1d after features, nn.BatchNorm2d after an image, with its defaults. */
@@ -35,6 +39,8 @@ export const LAYER_MODULES = {
   sigmoid,
   /** y = x Φ(x) in its exact (erf) form, PyTorch's nn.GELU(). */
   gelu,
+  /** y = x for x > 0, SLOPE · x otherwise: 'leakyrelu[:SLOPE]' (0.01 by default), PyTorch's nn.LeakyReLU. */
+  leakyrelu,
 } as const;
 
 type Registry = typeof LAYER_MODULES;
