@@ -61,6 +61,8 @@ export class TrainReporter {
   readonly history: EpochInfo[] = [];
   private trainCount = 0;
   private epochs = 0;
+  /** What a row of the data is called in the test line: an image, or a table's row. */
+  private rowNoun = 'image';
   readonly started = performance.now();
 
   adapter(info: AdapterDescription, note: string): void {
@@ -75,6 +77,7 @@ export class TrainReporter {
 
   describe(run: RunDescription): void {
     this.track(run.train, run.epochs);
+    if (run.inputs) this.rowNoun = 'row';
     const pixels = run.inputs ?? (run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255');
     console.log(
       `model: ${run.name} (${counted(run.parameters, 'parameter', int)}), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
@@ -109,7 +112,7 @@ export class TrainReporter {
   }
 
   test(result: Evaluation, trainSeconds: number): void {
-    const detail = `(loss ${fmt(result.loss)}, ${counted(result.count, 'image', int)}, trained in ${formatSeconds(trainSeconds)})`;
+    const detail = `(loss ${fmt(result.loss)}, ${counted(result.count, this.rowNoun, int)}, trained in ${formatSeconds(trainSeconds)})`;
     if (result.r2 !== undefined) console.log(`test mae: ${fmt(result.meanAbsoluteError!)} ${detail}\ntest r2: ${fmt(result.r2)}`);
     else if (result.labelAccuracy !== undefined) console.log(`test per-label accuracy: ${pct(result.labelAccuracy)} ${detail}`);
     else console.log(`test accuracy: ${pct(result.accuracy)} ${detail}`);
