@@ -5,7 +5,11 @@ import { BadInputError } from '../errors.js';
 import { Model, type ModelOptions } from '../engine/model.js';
 import type { SaveOptions } from '../engine/checkpoint.js';
 
-type LoadOptions = Pick<ModelOptions, 'variants' | 'evaluationBatch'> & { signal?: AbortSignal };
+/** Options of loadModel and loadModelFromIndexedDB: the new model's kernel variants and evaluation batch, and a signal that cancels the fetch. */
+export type LoadOptions = Pick<ModelOptions, 'variants' | 'evaluationBatch'> & {
+  /** Cancels the fetch. */
+  signal?: AbortSignal;
+};
 
 /** The biggest model file fetched: a 784-4096-4096-10 full checkpoint is about 270 MB. */
 const MAX_MODEL_BYTES = 1 << 30;

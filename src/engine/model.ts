@@ -74,6 +74,14 @@ function defaultEvaluationBatch(arch: Architecture): number {
  * A network on one WebGPU device, its weights, optimizer state and plans kept there: fit, evaluate, predict,
  * gradients, and its whole state out and back in (exportState / importState, safetensors, ONNX). Build one with
  * `new Model(device, options)` or from a checkpoint (fromSafetensors, fromState); dispose() frees its GPU memory.
+ *
+ * @example
+ * ```ts
+ * import { Model, openNodeDevice, parseLayers } from 'webgpu-mlp/node';
+ * const gpu = await openNodeDevice();
+ * const mlp = new Model(gpu.device, { sizes: [784, 500, 10], seed: 0 });            // linear, ReLU, linear
+ * const cnn = new Model(gpu.device, { layers: parseLayers('conv2d:8:k=5,relu,maxpool2d:2,flatten,linear:10') });
+ * ```
  */
 export class Model {
   /** Its layers as placed: each one's index, input and output shapes and parameters, and the class count. */
@@ -245,6 +253,15 @@ export class Model {
    * current weights and, while the optimizer kind is the same, its state. Resolves with one EpochInfo per epoch.
    * One fit at a time (a second throws MisuseError); after a DivergedError the weights may not be used until
    * replaced (a new fit, setParams, importState).
+   *
+   * @example
+   * ```ts
+   * const { train, validation } = splitMnist(loadMnist());
+   * const epochs = await model.fit(train, {
+   *   epochs: 3, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, validation,
+   *   onEpoch: (e) => console.log(`epoch ${e.epoch}: val acc ${e.validation?.accuracy}`),
+   * });
+   * ```
    */
   async fit(train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
     this.checkUsable('fit');
@@ -298,7 +315,14 @@ export class Model {
     return Math.min(this.evaluationBatch, 2 ** Math.ceil(Math.log2(Math.max(1, count))));
   }
 
-  /** Mean cross-entropy loss and accuracy over a data set; one readback at the end. */
+  /**
+   * Mean cross-entropy loss and accuracy over a data set; one readback at the end.
+   *
+   * @example
+   * ```ts
+   * const { loss, accuracy } = await model.evaluate(test);   // accuracy is a fraction: 0.9777
+   * ```
+   */
   async evaluate(data: AnyDataset, options: CallOptions = {}): Promise<Evaluation> {
     this.checkWeightsUsable('evaluate');
     return this.whilePending(() => checkedGpuWork(this.device, `evaluating ${data.name}`, () => this.evaluateUnguarded(data, options.signal)));
@@ -328,6 +352,13 @@ export class Model {
   /**
    * Class probabilities, [count × classes] row-major. `images` holds count × inputs values of the model's
    * input kind: u8 pixels (a Uint8Array) or f32 features (a Float32Array).
+   *
+   * @example
+   * ```ts
+   * const probabilities = await model.predict(test.images.subarray(0, 2 * 784), { count: 2 });  // [2 × 10]
+   * const first = probabilities.subarray(0, 10);
+   * console.log(`first digit: ${first.indexOf(Math.max(...first))}`);
+   * ```
    */
   async predict(images: Uint8Array | Float32Array, options: PredictOptions = {}): Promise<Float32Array> {
     this.checkWeightsUsable('predict');
@@ -481,6 +512,13 @@ export class Model {
   /**
    * A model shaped by a safetensors file (this engine's, or a PyTorch nn.Sequential state dict) with its weights,
    * and its optimizer state, step and RNG when the file is a full checkpoint. `name` is for error messages.
+   *
+   * @example
+   * ```ts
+   * const bytes = await model.toSafetensors({ full: true });        // a checkpoint that resumes bit for bit
+   * const copy = Model.fromSafetensors(device, bytes);
+   * // In Node: await saveModelFile(model, 'model.safetensors'); openModelFile(device, 'model.safetensors').model
+   * ```
    */
   static fromSafetensors(
     device: GPUDevice, source: Uint8Array | SafetensorsFile, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> = {},
@@ -488,7 +526,15 @@ export class Model {
     return Model.fromState(device, decodeModelState(source, name), name, options);
   }
 
-  /** The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs). */
+  /**
+   * The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs).
+   *
+   * @example
+   * ```ts
+   * const weights = await model.toSafetensors();                    // PyTorch: load_state_dict(load_file(path))
+   * await saveModelToIndexedDB(model, 'mnist');                     // or in a page, by name
+   * ```
+   */
   async toSafetensors(options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
     return encodeModelState(await this.exportState(options), options.metadata);
   }
@@ -497,6 +543,13 @@ export class Model {
    * The model as ONNX bytes (src/export/onnx.ts) for ONNX Runtime and other inference engines: it takes the
    * u8 pixels (or f32 features) that predict takes, normalizes them itself, and gives probabilities
    * (`{ softmax: false }`: logits) for a batch of any size.
+   *
+   * @example
+   * ```ts
+   * import * as ort from 'onnxruntime-node';
+   * const session = await ort.InferenceSession.create(await model.toOnnx());
+   * const { probabilities } = await session.run({ pixels: new ort.Tensor('uint8', pixels, [count, 784]) });
+   * ```
    */
   async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
     return encodeOnnx(await this.exportState(), options);

@@ -32,6 +32,7 @@ export interface OnnxSource {
   tensors: Map<string, Tensor>;
 }
 
+/** Options of Model.toOnnx. */
 export interface OnnxOptions {
   /** End in softmax ('probabilities', as predict returns) or give the logits. Default true. */
   softmax?: boolean;

@@ -15,11 +15,14 @@ export interface ActivationDefinition<K extends string> extends ElementwiseOp {
   df(dy: number, x: number, y: number): number;
 }
 
-/** The layer module of an activation: elementwise, output shape = input shape, no parameters, no arguments. */
-export function activation<K extends string>(op: ActivationDefinition<K>): LayerModule<{
+/** An activation layer as data: its kind alone, `{ kind: 'relu' }`. */
+export interface ActivationSpec<K extends string = string> {
   /** The activation's name, as written ('relu'). */
   kind: K;
-}> & {
+}
+
+/** The layer module of an activation: elementwise, output shape = input shape, no parameters, no arguments. */
+export function activation<K extends string>(op: ActivationDefinition<K>): LayerModule<ActivationSpec<K>> & {
   /** The definition it was made from (its kernels' expressions and float64 twins). */
   op: ActivationDefinition<K>;
 } {

@@ -1,19 +1,33 @@
 // The layer kinds, and a model as a list of them. A new kind is a module beside these (see layer.ts; an
-// activation is a call to activation.ts) and its line in LAYER_MODULES: LayerSpec follows from the registry.
+// activation is a call to activation.ts), its line in LAYER_MODULES and its spec in LayerSpec; the registry is
+// checked against LayerSpec, so the two cannot part.
 import { BadInputError } from '../errors.js';
 import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
 import { dropout } from './dropout.js';
 import { flatten } from './flatten.js';
 import { gelu } from './gelu.js';
+import type { ActivationSpec } from './activation.js';
+import type { BatchnormSpec } from './batchnorm.js';
+import type { Conv2dSpec } from './conv2d.js';
+import type { DropoutSpec } from './dropout.js';
+import type { FlattenSpec } from './flatten.js';
 import type { LayerModule } from './layer.js';
-import { linear } from './linear.js';
-import { maxpool2d } from './maxpool2d.js';
+import { linear, type LinearSpec } from './linear.js';
+import { maxpool2d, type MaxPool2dSpec } from './maxpool2d.js';
 import { relu } from './relu.js';
 import { sigmoid } from './sigmoid.js';
 import { tanh } from './tanh.js';
 
-/** Every layer kind's module, by kind: the registry that LayerSpec, parseLayers and moduleOf follow. */
+/**
+ * One layer as data, one spec per kind: `{ kind: 'linear', outputs: 500 }`, `{ kind: 'relu' }`,
+ * `{ kind: 'conv2d', outChannels: 8, kernel: 5, stride: 1, padding: 0 }`, … (`parseLayers` writes them from text such as 'linear:500,relu').
+ */
+export type LayerSpec =
+  | LinearSpec | Conv2dSpec | MaxPool2dSpec | FlattenSpec | BatchnormSpec | DropoutSpec
+  | ActivationSpec<'relu'> | ActivationSpec<'tanh'> | ActivationSpec<'sigmoid'> | ActivationSpec<'gelu'>;
+
+/** Every layer kind's module, by kind: the registry that parseLayers and moduleOf follow, one module per LayerSpec. */
 export const LAYER_MODULES = {
   /** Fully connected: 'linear:OUT', PyTorch's nn.Linear (its weight stored [in × out], the transpose). */
   linear,
@@ -35,11 +49,7 @@ export const LAYER_MODULES = {
   sigmoid,
   /** y = x Φ(x) in its exact (erf) form, PyTorch's nn.GELU(). */
   gelu,
-} as const;
-
-type Registry = typeof LAYER_MODULES;
-/** One layer as data: { kind: 'linear', outputs: 500 }, { kind: 'relu' }, … */
-export type LayerSpec = { [K in keyof Registry]: Registry[K] extends LayerModule<infer S> ? S : never }[keyof Registry];
+} as const satisfies { [K in LayerSpec['kind']]: LayerModule<Extract<LayerSpec, { kind: K }>> };
 
 /** Every layer kind's name, in LAYER_MODULES' order. */
 export const LAYER_KINDS = Object.keys(LAYER_MODULES) as LayerSpec['kind'][];

@@ -10,9 +10,13 @@ import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import { integerOptions, leadingInteger, type LayerModule } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
 
+/** 2-D max pooling, written 'maxpool2d:K[:stride=S]': PyTorch's nn.MaxPool2d(K, stride=S), without padding. */
 export interface MaxPool2dSpec {
+  /** The layer kind. */
   kind: 'maxpool2d';
+  /** The square window's side K. */
   kernel: number;
+  /** The step between windows (K when written without it). */
   stride: number;
 }
 
