@@ -31,6 +31,11 @@ export {
   checkDataset, sliceDataset, pickDataset, inputKindOf, type Dataset, type FloatDataset, type AnyDataset, type InputKind, type Inputs, type Labels,
 } from './data/dataset.js';
 export { featureStandardization, standardizeFeatures, type FeatureStandardization } from './data/standardize.js';
+export { datasetFromArrays, chwToHwc, type ArrayDatasetOptions, type ImageLayout, type LabelsInput } from './data/arrays.js';
+export { splitDataset, type DatasetSplitOptions, type DatasetSplits } from './data/split.js';
+export { rgbaToRow, type ImageShape } from './data/pixels.js';
+export { imageToRow, datasetFromImages, type PageImage, type ImageDatasetOptions } from './data/pageImages.js';
+export { csvDataset, parseCsvRecords, type CsvDataset, type CsvOptions, type CsvColumn, type CsvRecord } from './data/csv.js';
 export { irisDataset, irisSplits, IRIS_FEATURES, IRIS_CLASSES, type IrisSplitOptions } from './data/iris.js';
 export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';
 export {

@@ -43,6 +43,8 @@ export interface RunDescription {
   validation: number;
   test: number;
   dataSource: string;
+  /** How the inputs are read, in words, where they are not pixels (a table's f32 features). */
+  inputs?: string;
 }
 
 export class TrainReporter {
@@ -66,7 +68,7 @@ export class TrainReporter {
 
   describe(run: RunDescription): void {
     this.track(run.train, run.epochs);
-    const pixels = run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255';
+    const pixels = run.inputs ?? (run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255');
     console.log(
       `model: ${run.name} (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
         `${run.optimizer.weightDecay ? ` weight decay ${run.optimizer.weightDecay}` : ''}, batch ${run.batchSize}, ${run.epochs} epochs, ` +

@@ -11,7 +11,7 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { checkOutputs, lockOutput, writeFileAtomic } from '../node/files.js';
 import { withDeviceRecovery } from '../node/recovery.js';
-import { checkDataset } from '../data/dataset.js';
+import { checkDataset, type AnyDataset } from '../data/dataset.js';
 import { formatAdapter } from '../gpu/device.js';
 import { openModelFile, readModelFile, saveModelFile } from '../node/modelFiles.js';
 import type { SplitOptions } from '../data/mnist.js';
@@ -19,6 +19,7 @@ import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 import { formatAugmentation } from '../augment/spec.js';
+import { CSV_FLAGS, csvColumns, isCsvPath, loadTable } from './tableData.js';
 
 export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
   [--layers linear:500,relu,dropout:0.2,linear:10] [--max-norm C]
@@ -26,6 +27,7 @@ export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [
   [--schedule constant|step|cosine|onecycle[:warmup=E:every=E:gamma=G:min=LR]] [--label-smoothing 0] [--patience P]
   [--augment rotate=DEG,scale=F,shear=F,shift=PX,elastic=ALPHA:SIGMA]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
+  [--data FILE.csv --label-column NAME | --target-columns A,B [--features C,D] [--validation-size 0.1] [--test-size 0.2]]
   [--adapter auto|system|lavapipe|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--precision f32|f16] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
 
@@ -50,10 +52,13 @@ export async function main(): Promise<void> {
     ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
     json: { type: 'string' }, save: { type: 'string' }, autotune: { type: 'boolean' },
     'no-robustness': { type: 'boolean' }, 'steps-per-submit': { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
-    ...PRECISION_FLAG,
+    ...PRECISION_FLAG, ...CSV_FLAGS,
   });
   const precision = precisionFlag(flags.precision);
-  const recipe = parseRecipe(flags);
+  // A table's held-out sizes may be fractions: its own flags read them (tableData.ts).
+  const csvPath = isCsvPath(flags.data) ? flags.data : undefined;
+  const csvOptions = csvColumns(flags);
+  const recipe = parseRecipe(csvPath ? { ...flags, 'validation-size': undefined } : flags);
   const { epochs, batchSize, seed, optimizer, sizes, progressEvery } = recipe;
   let { schedule, labelSmoothing, maxNorm, augment } = recipe;
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
@@ -69,6 +74,12 @@ export async function main(): Promise<void> {
   // Every output is checked before the GPU opens, not after an hour of training.
   checkOutputs({ save: flags.save, json: flags.json, checkpoint: flags.checkpoint }, { resume: flags.resume }, [['checkpoint', 'resume']]);
   if (flags.checkpoint) lockOutput(flags.checkpoint, 'checkpoint');
+  const mnistOnly = (['resume', 'random-split', 'pixels', 'augment'] as const).filter((f) => flags[f] !== undefined);
+  if (csvPath && mnistOnly.length) {
+    throw new UsageError(mnistOnly[0] === 'resume' ? `--resume continues MNIST runs; a table (--data ${csvPath}) trains from the start` : `--${mnistOnly[0]} is for MNIST's images, not a table (--data ${csvPath})`);
+  }
+  // The table is read, split and checked against the layers before the GPU opens.
+  const table = csvPath ? loadTable(flags, csvOptions, recipe.layers, flags.layers !== undefined, seed, recipe.limit) : undefined;
 
   const deviceOptions = { disableRobustness: flags['no-robustness'], halfPrecision: precision === 'f16' };
   let gpu = await openNodeDevice(adapterChoice, deviceOptions);
@@ -104,21 +115,20 @@ export async function main(): Promise<void> {
       (model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
-    model = new Model(gpu.device, {
-      layers: recipe.layers, seed, variants: await chooseVariants(architectureOf({ layers: recipe.layers })),
-      pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd,
-    });
+    const input = table?.model ?? { layers: recipe.layers, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd };
+    model = new Model(gpu.device, { ...input, seed, variants: await chooseVariants(architectureOf(input)) });
   }
-  const splits = splitMnist(loadMnist(dataDir), split);
+  const splits: { train: AnyDataset; validation: AnyDataset; test: AnyDataset } = table?.splits ?? splitMnist(loadMnist(dataDir), split);
   if (splits.test.count === 0) throw new UsageError(`${dataDir}: the test set is empty; nothing to report an accuracy on`);
   // The test set is checked against the model now, not after an hour of training.
-  checkDataset(splits.test, model.sizes[0], model.classes);
-  const runMetadata = { split: JSON.stringify(split), seed: String(runSeed) };
+  checkDataset(splits.test, model.sizes[0], model.classes, model.input);
+  const runMetadata: Record<string, string> = table?.metadata ?? { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
     sizes: model.sizes, layers: model.architecture.text, name: model.architecture.name, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
     extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment }),
-    train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: dataDir,
+    train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: table?.source ?? dataDir,
+    ...(table && { inputs: 'f32 features standardized by the training rows' }),
   });
 
   const started = performance.now();

@@ -27,7 +27,10 @@ export interface Targets {
 export interface Dataset<I extends Inputs = Uint8Array> {
   /** Names the set in error messages and logs ('train', 'validation', a file name). */
   name: string;
-  /** u8 pixels or f32 features, [count × features] row-major (`images` for either: MNIST was the first). */
+  /**
+   * u8 pixels or f32 features, [count × features] row-major (`images` for either: MNIST was the first). Images are
+   * channels-last: each row H×W×C, row-major (datasetFromArrays converts channels-first 'chw' arrays).
+   */
   images: I;
   /** Class index of each row, [count], each below the model's classes; empty (length 0) when the set has `targets`. */
   labels: Labels;

@@ -24,11 +24,12 @@ export function featureStandardization(d: FloatDataset): FeatureStandardization 
   return { mean, std };
 }
 
-/** A copy of `d` with every feature standardized by `s` (by default, d's own mean and std). */
+/** A copy of `d` with every feature standardized by `s` (by default, d's own mean and std); labels and targets are kept. */
 export function standardizeFeatures(d: FloatDataset, s: FeatureStandardization = featureStandardization(d), name = d.name): FloatDataset {
   const F = d.features;
   if (s.mean.length !== F || s.std.length !== F) throw new BadInputError(`${d.name}: ${F} features, the standardization has ${s.mean.length}`, { file: d.name });
   const images = new Float32Array(d.count * F);
   for (let i = 0; i < images.length; i++) images[i] = (d.images[i] - s.mean[i % F]) / s.std[i % F];
-  return { name, images, labels: d.labels.slice(0, d.count), count: d.count, features: F };
+  const targets = d.targets && { values: d.targets.values.slice(0, d.count * d.targets.width), width: d.targets.width };
+  return { name, images, labels: d.labels.slice(0, d.count), ...(targets && { targets }), count: d.count, features: F };
 }
