@@ -4,6 +4,8 @@ export {
   Model, type CallOptions, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type PredictOptions, type StepInfo,
 } from './engine/model.js';
 export type { ModelState, TrainingState } from './engine/modelState.js';
+export type { LoadReport, LoadWeightsOptions } from './engine/loadWeights.js';
+export type { LayerSummary, ModelSummary } from './engine/summary.js';
 export type { TrainingRecipe } from './engine/recipe.js';
 export {
   loadModel, downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB, listModelsInIndexedDB, deleteModelFromIndexedDB, type StoredModelInfo,
@@ -12,8 +14,8 @@ export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type Ada
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
 export { DEFAULT_VARIANTS, type VariantChoices } from './gpu/variants.js';
 export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
-export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec } from './layers/index.js';
-export { architecture, defaultInputShape, MNIST_IMAGE, type Architecture, type PlacedLayer } from './layers/architecture.js';
+export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec, type LayerFlags } from './layers/index.js';
+export { architecture, defaultInputShape, freezeLayers, MNIST_IMAGE, type Architecture, type PlacedLayer } from './layers/architecture.js';
 export type { LayerModule, ParameterDecl, StateDecl } from './layers/layer.js';
 export type { Shape, InputShape } from './layers/shape.js';
 export { activation, type ActivationDefinition } from './layers/activation.js';

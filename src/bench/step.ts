@@ -32,7 +32,7 @@ export async function stepBreakdown(model: Model, batchSize: number, augment?: A
   const data = new ResidentDataset(model.device, { name: 'bench', images: new Uint8Array(batchSize * F), labels: new Uint8Array(batchSize), count: batchSize, features: F }, plan.augmentImage);
   data.writeOrder(Uint32Array.from({ length: batchSize }, (_, i) => i));
   plan.writeBatch({ rows: batchSize });
-  const step = [...plan.gatherFrom(data), ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update];
+  const step = [...plan.gatherFrom(data), ...plan.forward, ...plan.loss, ...plan.backward, ...optimizer.updates];
   await model.kernelsReady();
   const kernels: KernelTime[] = [];
   for (const d of step) {

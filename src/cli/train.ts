@@ -9,7 +9,8 @@ import { splitMnist } from '../data/mnist.js';
 import { PRECISION_FLAG, precisionFlag, precisionNote, requirePrecision, variantsForPrecision } from './precision.js';
 import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
-import { checkOutputs, lockOutput, writeFileAtomic } from '../node/files.js';
+import { checkOutputs, lockOutput, readFileChecked, writeFileAtomic } from '../node/files.js';
+import { decodeSafetensors } from '../data/safetensors.js';
 import { withDeviceRecovery } from '../node/recovery.js';
 import { checkDataset, type AnyDataset } from '../data/dataset.js';
 import { formatAdapter } from '../gpu/device.js';
@@ -20,6 +21,8 @@ import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 import { formatAugmentation } from '../augment/spec.js';
 import { CSV_FLAGS, csvColumns, isCsvPath, loadTable } from './tableData.js';
+import { architecture, defaultInputShape, freezeLayers } from '../layers/architecture.js';
+import type { LayerSpec } from '../layers/index.js';
 
 export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [--lr 0.001] [--hidden 500[,300...]] [--dropout 0]
   [--layers linear:500,relu,dropout:0.2,linear:10] [--max-norm C]
@@ -29,7 +32,22 @@ export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--data FILE.csv --label-column NAME | --target-columns A,B [--features C,D] [--validation-size 0.1] [--test-size 0.2]]
   [--adapter auto|system|lavapipe|swiftshader] [--progress-every 50] [--json FILE]
-  [--autotune] [--no-robustness] [--precision f32|f16] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]`;
+  [--autotune] [--no-robustness] [--precision f32|f16] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]
+  [--weights FILE.safetensors] [--freeze 0,3] [--summary]`;
+
+/** --freeze's layer indices, each a layer with parameters of `layers`, or a UsageError saying which is not. */
+function frozenLayersFlag(raw: string | undefined, layers: LayerSpec[]): LayerSpec[] {
+  if (raw === undefined) return layers;
+  const indices = raw.split(',').map((x) => (/^\d+$/.test(x.trim()) ? Number(x) : NaN));
+  if (indices.some((i) => !Number.isSafeInteger(i))) throw new UsageError(`--freeze takes layer indices separated by commas (0,3), got '${raw}'`);
+  try {
+    const frozen = freezeLayers(layers, indices);
+    architecture(frozen, defaultInputShape(frozen));
+    return frozen;
+  } catch (e) {
+    throw new UsageError(`--freeze: ${(e as Error).message}`);
+  }
+}
 
 /** The data split a checkpoint records, or a UsageError naming the file and what is wrong with it. */
 function checkpointSplit(text: string, file: string): SplitOptions {
@@ -52,6 +70,7 @@ export async function main(): Promise<void> {
     ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
     json: { type: 'string' }, save: { type: 'string' }, autotune: { type: 'boolean' },
     'no-robustness': { type: 'boolean' }, 'steps-per-submit': { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
+    weights: { type: 'string' }, freeze: { type: 'string' }, summary: { type: 'boolean' },
     ...PRECISION_FLAG, ...CSV_FLAGS,
   });
   const precision = precisionFlag(flags.precision);
@@ -68,9 +87,12 @@ export async function main(): Promise<void> {
   const stepsPerSubmit = flags['steps-per-submit'] === undefined ? undefined : intFlag('steps-per-submit', flags['steps-per-submit'], 1);
   if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
   // The run continues the checkpoint's recipe: flags that would change it are refused, not ignored.
-  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm', 'augment'] as const;
+  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm', 'augment', 'freeze', 'weights'] as const;
   const ignored = kept.filter((f) => flags[f] !== undefined);
   if (flags.resume && ignored.length) throw new UsageError(`--resume continues ${flags.resume}'s recipe; drop ${ignored.map((f) => `--${f}`).join(', ')}`);
+  const layers = frozenLayersFlag(flags.freeze, recipe.layers);
+  // Read and decoded before the GPU opens: a file that is not safetensors is refused now.
+  const weights = flags.weights === undefined ? undefined : decodeSafetensors(readFileChecked(flags.weights), flags.weights);
   // Every output is checked before the GPU opens, not after an hour of training.
   checkOutputs({ save: flags.save, json: flags.json, checkpoint: flags.checkpoint }, { resume: flags.resume }, [['checkpoint', 'resume']]);
   if (flags.checkpoint) lockOutput(flags.checkpoint, 'checkpoint');
@@ -79,7 +101,7 @@ export async function main(): Promise<void> {
     throw new UsageError(mnistOnly[0] === 'resume' ? `--resume continues MNIST runs; a table (--data ${csvPath}) trains from the start` : `--${mnistOnly[0]} is for MNIST's images, not a table (--data ${csvPath})`);
   }
   // The table is read, split and checked against the layers before the GPU opens.
-  const table = csvPath ? loadTable(flags, csvOptions, recipe.layers, flags.layers !== undefined, seed, recipe.limit) : undefined;
+  const table = csvPath ? loadTable(flags, csvOptions, layers, flags.layers !== undefined, seed, recipe.limit) : undefined;
 
   const deviceOptions = { disableRobustness: flags['no-robustness'], halfPrecision: precision === 'f16' };
   let gpu = await openNodeDevice(adapterChoice, deviceOptions);
@@ -115,9 +137,16 @@ export async function main(): Promise<void> {
       (model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
-    const input = table?.model ?? { layers: recipe.layers, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd };
+    const input = table?.model ?? { layers, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd };
     model = new Model(gpu.device, { ...input, seed, variants: await chooseVariants(architectureOf(input)) });
+    if (weights) {
+      // By tensor name and shape (PyTorch's load_state_dict(strict=False)): a new head starts from its initialization.
+      const report = await model.loadWeights(weights, { strict: false, source: flags.weights });
+      const list = (names: string[]) => (names.length ? names.join(', ') : 'none');
+      console.log(`weights: ${flags.weights}: loaded ${list(report.loaded)}; skipped ${list(report.skipped.map((s) => `${s.name} (${s.reason})`))}; new ${list(report.missing)}`);
+    }
   }
+  if (flags.summary) console.log(model.summary());
   const splits: { train: AnyDataset; validation: AnyDataset; test: AnyDataset } = table?.splits ?? splitMnist(loadMnist(dataDir), split);
   if (splits.test.count === 0) throw new UsageError(`${dataDir}: the test set is empty; nothing to report an accuracy on`);
   // The test set is checked against the model now, not after an hour of training.

@@ -4,7 +4,8 @@
 // (a Dropout takes an index too, as in PyTorch), so torch's load_state_dict(strict=True) takes the weights file
 // unchanged. The engine stores linear weights [in × out]; they are transposed on the way out and back in
 // (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers") and
-// the input kind ("input": u8 or f32; files written before it existed hold u8 models).
+// the input kind ("input": u8 or f32; files written before it existed hold u8 models), and the frozen layers'
+// indices ("frozen": "0,3"; absent when none are, as in files written before it existed).
 // A full checkpoint adds the optimizer state ("optimizer.exp_avg.0.weight", … as PyTorch names them), and the
 // step count, epoch and RNG state in the metadata, so that resuming continues the run bit for bit.
 // The file is a codec over ModelState (modelState.ts): Model.exportState / importState do the rest and the checks.
@@ -16,7 +17,7 @@ import { validateSizes } from './mlp.js';
 import type { ModelState } from './modelState.js';
 import type { ScheduleConfig } from './schedule.js';
 import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
-import { architecture } from '../layers/architecture.js';
+import { architecture, freezeLayers } from '../layers/architecture.js';
 import { checkedInputShape, inputShapeText, parseInputShape, type InputShape } from '../layers/shape.js';
 import type { InputKind } from '../data/dataset.js';
 import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
@@ -37,14 +38,29 @@ export function checkpointLayers(file: SafetensorsFile, fileName: string): { lay
     } catch {
       throw new BadInputError(`${fileName}: metadata inputs '${m.inputs}' is not a positive integer width or a [channels, height, width] shape`, { file: fileName });
     }
+    let layers: LayerSpec[];
     try {
-      return { layers: parseLayers(m.layers), inputs };
+      layers = parseLayers(m.layers);
     } catch (e) {
       throw new BadInputError(`${fileName}: metadata layers '${m.layers}' is not a valid layer list (${(e as Error).message})`, { file: fileName });
     }
+    return { layers: frozenFromMetadata(layers, m.frozen, fileName), inputs };
   }
   const sizes = checkpointSizes(file, fileName);
   return { layers: mlpLayerSpecs(sizes), inputs: sizes[0] };
+}
+
+/** The layers with the metadata's "frozen" indices (`trainable: false`); files without it hold every layer trainable. */
+function frozenFromMetadata(layers: LayerSpec[], frozen: string | undefined, fileName: string): LayerSpec[] {
+  if (frozen === undefined) return layers;
+  const indices = frozen.split(',').map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
+  try {
+    if (indices.some((i) => !Number.isSafeInteger(i))) throw new Error('not layer indices separated by commas');
+    // Whether each names a layer with parameters is checked where the model is built, on its input shape.
+    return freezeLayers(layers, indices);
+  } catch (e) {
+    throw new BadInputError(`${fileName}: metadata frozen '${frozen}' is not valid for its layers (${(e as Error).message})`, { file: fileName });
+  }
 }
 
 /** Layer sizes of a Linear/ReLU stack: the metadata when present, else the shapes of 0.weight, 2.weight, … */
@@ -92,7 +108,7 @@ export function checkpointInput(file: SafetensorsFile, fileName: string): InputK
 
 /** The metadata keys this engine writes (encodeModelState): a file that names another format has no business with them. */
 const ENGINE_KEYS = [
-  'engine_version', 'architecture', 'inputs', 'layers', 'sizes', 'seed', 'input', 'pixel_mean', 'pixel_std', 'epoch', 'step', 'batch_size',
+  'engine_version', 'architecture', 'inputs', 'layers', 'frozen', 'sizes', 'seed', 'input', 'pixel_mean', 'pixel_std', 'epoch', 'step', 'batch_size',
   'optimizer', 'schedule', 'label_smoothing', 'max_norm', 'augment', 'full_checkpoint', 'rng_state', 'kernels', 'matmul_variants',
 ];
 
@@ -140,6 +156,12 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
+/** The frozen layers' indices ("frozen": "0,3"), when some are: the written layer form does not hold them. */
+function frozenMetadata(layers: readonly LayerSpec[]): { frozen?: string } {
+  const frozen = layers.flatMap((l, i) => (l.trainable === false ? [i] : []));
+  return frozen.length ? { frozen: frozen.join(',') } : {};
+}
+
 /** A state as safetensors: its tensors (weights, then optimizer state) and its scalars in the metadata. */
 export function encodeModelState(state: ModelState, metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
   const recipe = state.recipe;
@@ -149,6 +171,7 @@ export function encodeModelState(state: ModelState, metadata: Record<string, str
     architecture: architecture(state.layers, state.inputs).name,
     inputs: inputShapeText(checkedInputShape(state.inputs)),
     layers: formatLayers(state.layers),
+    ...frozenMetadata(state.layers),
     sizes: JSON.stringify(architecture(state.layers, state.inputs).sizes),
     seed: String(state.seed),
     input: state.input,

@@ -12,7 +12,7 @@ import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { codeHash } from '../gpu/codeHash.js';
 import type { Random } from '../gpu/random.js';
 import type { VariantChoices } from '../gpu/variants.js';
-import type { Architecture } from '../layers/architecture.js';
+import { hasTrainableParameters, type Architecture } from '../layers/architecture.js';
 import { BatchUploader, StepUniforms } from './batches.js';
 import { BestWeights } from './bestWeights.js';
 import type { MlpParameters } from './mlp.js';
@@ -190,6 +190,7 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
   if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new BadInputError(`patience must be a positive integer, got ${patience}`);
   const restoreBest = options.restoreBest ?? patience !== undefined;
   if ((patience !== undefined || restoreBest) && !options.validation) throw new BadInputError('patience and restoreBest need a validation set');
+  if (!hasTrainableParameters(m.architecture)) throw new BadInputError(`every layer with parameters of ${m.architecture.name} is frozen (trainable: false): nothing to train`);
   checkDataset(train, m.architecture.inputs, m.classes, m.input);
   if (options.validation) checkDataset(options.validation, m.architecture.inputs, m.classes, m.input);
   if (train.count === 0) throw new BadInputError(`${train.name}: no images to train on`);
@@ -216,7 +217,7 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
   const resident = keepOnGpu && ResidentDataset.fits(m.device, train, quads) ? m.residentData(train, quads) : null;
   const uploader = resident ? null : new BatchUploader(plan, m.architecture.inputs);
   const batchInput = resident ? plan.gatherFrom(resident) : plan.batchInput;
-  const stepDispatches = [...batchInput, ...plan.forward, ...plan.loss, ...plan.backward, optimizer.update, ...constraints];
+  const stepDispatches = [...batchInput, ...plan.forward, ...plan.loss, ...plan.backward, ...optimizer.updates, ...constraints];
   const trained = kernelRecord(stepDispatches);
   const resumedFrom = m.kernels.resumedFrom;
   if (resumedFrom && resumedFrom.digest !== trained.digest) {

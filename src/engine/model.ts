@@ -9,7 +9,9 @@ import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoi
 import { encodeOnnx, type OnnxOptions } from '../export/onnx.js';
 import { registerInternals } from './internals.js';
 import { runFit, type EpochInfo, type Evaluation, type FitOptions, type KernelRecord, type TrainingView } from './fit.js';
-import type { SafetensorsFile, Tensor } from '../data/safetensors.js';
+import { decodeSafetensors, type SafetensorsFile, type Tensor } from '../data/safetensors.js';
+import { matchWeights, type LoadReport, type LoadWeightsOptions } from './loadWeights.js';
+import { formatSummary, summarize, type ModelSummary } from './summary.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
@@ -555,6 +557,54 @@ export class Model {
     return encodeOnnx(await this.exportState(), options);
   }
 
+  /**
+   * Loads another model's trained tensors into this one by name and shape, as PyTorch's
+   * `load_state_dict(source, strict=False)` does with `{ strict: false }`: each of this model's tensors
+   * ("0.weight", batch norm's "4.running_mean" with its layer, …) takes the source's tensor of the same name when
+   * PyTorch's shapes agree; the rest stay as they are. Strict (the default), anything missing, extra or of
+   * another shape is a BadInputError naming the tensor and both shapes. Every value is checked before anything
+   * is written. The optimizer starts fresh (moments and step count), as after importState.
+   * @param source A model, a state (exportState, decodeModelState) or safetensors bytes (a checkpoint, a PyTorch state dict).
+   * @returns What was loaded, what the source had that was not taken (and why), and what it lacked.
+   * @example
+   * ```ts
+   * const report = await head.loadWeights(base, { strict: false });
+   * // { loaded: ['0.weight', '0.bias', …], skipped: [{ name: '7.weight', reason: 'shape [5, 256] in source, [32, 256] here' }], missing: ['9.weight', '9.bias'] }
+   * ```
+   */
+  async loadWeights(source: Model | { tensors: Map<string, Tensor> } | Uint8Array, options: LoadWeightsOptions = {}): Promise<LoadReport> {
+    this.checkUsable('loadWeights');
+    const name = options.source ?? (source instanceof Uint8Array ? 'model.safetensors' : 'source');
+    const tensors = source instanceof Model ? (await source.exportState()).tensors
+      : source instanceof Uint8Array ? decodeSafetensors(source, name).tensors : source?.tensors;
+    if (!(tensors instanceof Map)) throw new BadInputError('loadWeights: the source must be a Model, a state with its tensors (exportState) or safetensors bytes', { value: source });
+    this.checkUsable('loadWeights');
+    const { report, writes } = matchWeights(tensors, this.architecture, { params: this.parameters.layout, state: this.parameters.stateLayout }, { ...options, source: name });
+    for (const w of writes) this.device.queue.writeBuffer(w.into === 'params' ? this.parameters.params : this.parameters.state, w.offset * 4, w.data);
+    // Moments of other weights mean nothing for these: the next fit starts the optimizer fresh.
+    this.resetOptimizer();
+    // Weights a diverged fit left are usable again once every one of them is replaced.
+    if (this.parameters.layout.tensors.every((t) => report.loaded.includes(t.name))) this.diverged = false;
+    return report;
+  }
+
+  /**
+   * The model as a Keras-style table: each layer's index, written form, output shape, parameter count and
+   * whether training updates it (trainable or frozen), then the totals. summaryData() gives the same as data.
+   * @example
+   * ```ts
+   * console.log(model.summary());
+   * ```
+   */
+  summary(): string {
+    return formatSummary(this.summaryData());
+  }
+
+  /** The summary's contents as data: one entry per layer and the parameter totals (total, trainable, frozen). */
+  summaryData(): ModelSummary {
+    return summarize(this.architecture);
+  }
+
   /** The flat parameters (layout: this.parameters.layout). */
   async getParams(): Promise<Float32Array> {
     this.checkUsable('getParams');
@@ -570,13 +620,13 @@ export class Model {
     this.diverged = false;
   }
 
-  /** The max-norm constraint on every linear layer's weight, built once per value. */
+  /** The max-norm constraint on every trainable linear layer's weight (a frozen one stays as it is), built once per value. */
   private maxNormDispatches(c: number): Dispatch[] {
     let dispatches = this.constraints.get(c);
     if (!dispatches) {
       const { layout, params } = this.parameters;
       dispatches = this.architecture.layers
-        .filter((l) => l.spec.kind === 'linear')
+        .filter((l) => l.spec.kind === 'linear' && l.trainable)
         .map((l) => this.ops.maxNorm(sliceOf(params, slotOf(layout, `${l.index}.weight`)), l.inputs, l.outputs, c));
       this.constraints.set(c, dispatches);
     }

@@ -61,7 +61,7 @@ export interface TrainingState {
 export const OPTIMIZER_STATE_NAMES: Record<OptimizerKind, string[]> = { adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'], sgd: ['momentum_buffer'] };
 
 /** PyTorch's shape of a parameter: the engine's, its transpose, or (conv weights) that transpose reshaped. */
-const torchShape = (p: Pick<ParameterDecl, 'shape' | 'transposedInTorch' | 'torchShape'>) => p.torchShape ?? (p.transposedInTorch ? [...p.shape].reverse() : p.shape);
+export const torchShape = (p: Pick<ParameterDecl, 'shape' | 'transposedInTorch' | 'torchShape'>) => p.torchShape ?? (p.transposedInTorch ? [...p.shape].reverse() : p.shape);
 
 /** The tensors a flat layout holds and how PyTorch lays them out: a model's parameters, or its kept state. */
 export type TorchTensorDecl = Pick<PlacedParameter, 'name' | 'shape' | 'transposedInTorch' | 'torchShape'>;

@@ -63,11 +63,32 @@ export function resolveOptimizer(c: OptimizerConfig): Required<OptimizerConfig> 
   return full;
 }
 
+/**
+ * The stretches of the flat layout the optimizer updates, [start, end) in floats: the tensors of trainable
+ * layers, each run of neighbours merged (padding after a tensor goes with it, so a stretch stays a multiple of
+ * 4 floats and starts aligned). Nothing frozen: the whole buffer, one stretch.
+ */
+export function trainableStretches(model: MlpParameters): [number, number][] {
+  const { layout, architecture } = model;
+  const frozen = new Set(architecture.layers.filter((l) => !l.trainable).flatMap((l) => l.parameters.map((p) => p.name)));
+  const stretches: [number, number][] = [];
+  layout.tensors.forEach((t, i) => {
+    if (frozen.has(t.name)) return;
+    const end = layout.tensors[i + 1]?.offset ?? layout.totalLength;
+    const last = stretches.at(-1);
+    if (last && last[1] === t.offset) last[1] = end;
+    else stretches.push([t.offset, end]);
+  });
+  return stretches;
+}
+
 export class GpuOptimizer {
   /** Hyperparameters: uniforms, so a later fit may change them and keep the state. */
   config: Required<OptimizerConfig>;
+  /** Moments or velocity, each the whole layout's size; a frozen layer's slices stay zero, never touched. */
   readonly state: GPUBuffer[];
-  readonly update: Dispatch;
+  /** One update dispatch per stretch of trainable tensors (trainableStretches): one when nothing is frozen. */
+  readonly updates: Dispatch[];
   /** Updates applied so far (PyTorch's `step`). */
   step = 0;
   /** The update's uniform block (hyperparameters and this step's bias corrections). */
@@ -77,16 +98,19 @@ export class GpuOptimizer {
 
   constructor(readonly model: MlpParameters, ops: Ops, config: OptimizerConfig) {
     this.config = resolveOptimizer(config);
-    const length = model.layout.totalLength;
     const whole = (buffer: GPUBuffer) => ({ buffer });
+    const stretches = trainableStretches(model);
+    // The whole buffer bound as it always was when nothing is frozen; else each stretch's range.
+    const all = stretches.length === 1 && stretches[0][0] === 0 && stretches[0][1] === model.layout.totalLength;
+    const part = (buffer: GPUBuffer, [start, end]: [number, number]) => (all ? whole(buffer) : { buffer, offset: start * 4, size: (end - start) * 4 });
     if (this.config.kind === 'sgd') {
       this.uniform = uniformBuffer(model.device, SGD_UNIFORM_BYTES, 'sgd');
       this.state = [model.makeStateBuffer('velocity')];
-      this.update = ops.sgdUpdate(whole(model.params), whole(this.state[0]), whole(model.grads), whole(this.uniform), length);
+      this.updates = stretches.map((s) => ops.sgdUpdate(part(model.params, s), part(this.state[0], s), part(model.grads, s), whole(this.uniform), s[1] - s[0]));
     } else {
       this.uniform = uniformBuffer(model.device, ADAM_UNIFORM_BYTES, 'adam');
       this.state = [model.makeStateBuffer('moment1'), model.makeStateBuffer('moment2')];
-      this.update = ops.adamUpdate(whole(model.params), whole(this.state[0]), whole(this.state[1]), whole(model.grads), whole(this.uniform), length);
+      this.updates = stretches.map((s) => ops.adamUpdate(part(model.params, s), part(this.state[0], s), part(this.state[1], s), part(model.grads, s), whole(this.uniform), s[1] - s[0]));
     }
   }
 

@@ -7,7 +7,8 @@
 // its dispatches:
 //   forward   in layer order
 //   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels)
-//   backward  in reverse order
+//   backward  in reverse order; a frozen layer (trainable: false) makes no parameter gradients, and the
+//             layers before the first trainable linear or conv2d run no backward at all
 // A training plan with augmentation first distorts the batch (src/augment/) into a buffer the first layer reads:
 // from the uploaded batch (batchInput), or from a data set kept in GPU memory, gathering and distorting in one
 // pass (gatherFrom).
@@ -26,6 +27,7 @@ import { BadInputError } from '../errors.js';
 import { sliceOf, slotOf } from './paramLayout.js';
 import type { LayerSpec } from '../layers/index.js';
 import type { LayerBuffers } from '../layers/layer.js';
+import type { PlacedLayer } from '../layers/architecture.js';
 import { planStages } from './fusion.js';
 import { augmentDispatches, elasticFieldBytes } from '../augment/gpu.js';
 import type { Augmentation, ImageSize } from '../augment/spec.js';
@@ -65,6 +67,16 @@ export function inputEncodingOf(options: { input?: InputKind; pixelMean?: number
     throw new BadInputError(`pixelStd ${std} is too small (1/std or mean/std overflows f32)`, { value: std });
   }
   return { kind, pixelScale: 1 / std, pixelShift: -mean / std };
+}
+
+/**
+ * Where a training step's backward starts (the layers before it run none): the first layer with trainable
+ * parameters when it can take a null input gradient as a model's first layer does (linear, conv2d), so that
+ * nothing is made for a frozen stem that no trainable layer needs; 0 otherwise, and when nothing is frozen.
+ */
+function firstLayerWithBackward(layers: readonly PlacedLayer[]): number {
+  const first = layers.find((l) => l.trainable && l.parameters.length > 0);
+  return first?.module.readsModelInput ? first.index : 0;
 }
 
 export interface PlanOptions {
@@ -142,10 +154,12 @@ export class ModelPlan {
         flow = bytes ? { act: augmented, grad: null, pixels } : { act: augmented, grad: null };
       }
       const backward: Dispatch[][] = [];
+      const firstBackward = firstLayerWithBackward(architecture.layers);
       for (const stage of planStages(architecture.layers, training, fuse)) {
         const { layer } = stage;
         const output = stage.forwardFused ? flow.act : whole(this.buffer(B * layer.outputs, `h${layer.index}`));
-        const dOutput = training && !stage.backwardFused ? whole(this.buffer(B * layer.outputs, `dh${layer.index}`)) : null;
+        const hasBackward = training && layer.index >= firstBackward;
+        const dOutput = hasBackward && !stage.backwardFused ? whole(this.buffer(B * layer.outputs, `dh${layer.index}`)) : null;
         const scratch = new Map<string, BufferSlice>();
         const buffers: LayerBuffers<LayerSpec> = {
           spec: layer.spec, place: layer, ops, rows: B,
@@ -154,6 +168,7 @@ export class ModelPlan {
           outputRelu: stage.outputRelu, inputGradMask: stage.masksInputGrad ? flow.mask : undefined,
           param: (role) => sliceOf(model.params, slotOf(layout, `${layer.index}.${role}`)),
           grad: (role) => sliceOf(model.grads, slotOf(layout, `${layer.index}.${role}`)),
+          frozen: !layer.trainable,
           state: (role) => sliceOf(model.state, slotOf(model.stateLayout, `${layer.index}.${role}`)),
           training,
           scratch: (name, floats) => {
@@ -163,7 +178,7 @@ export class ModelPlan {
           batch: whole(this.batch),
         };
         if (!stage.forwardFused) this.forward.push(...layer.module.forward(buffers));
-        if (training && !stage.backwardFused) backward.push(layer.module.backward(buffers));
+        if (hasBackward && !stage.backwardFused) backward.push(layer.module.backward(buffers));
         flow = stage.backwardFused ? { act: output, grad: flow.grad, mask: output } : { act: output, grad: dOutput };
       }
 

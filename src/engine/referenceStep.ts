@@ -11,7 +11,7 @@ import { slotOf, type ParamLayout } from './paramLayout.js';
 export interface ReferenceStep {
   loss: number;
   correct: number;
-  /** Gradients in the flat layout (padding zero). */
+  /** Gradients in the flat layout (padding zero, and a frozen layer's zero). */
   grads: Float64Array;
   logits: Float64Array;
 }
@@ -38,9 +38,11 @@ export function mlpForwardBackward(
       const s = slotOf(layout, `${layer.index}.${role}`);
       return source === grads ? grads.subarray(s.offset, s.offset + s.length) : Float64Array.from({ length: s.length }, (_, i) => params[s.offset + i]);
     };
+    // A frozen layer's parameter gradients are made (its input gradient needs the same pass) but not kept.
+    const grad = (role: string) => (layer.trainable ? tensor(grads, role) : new Float64Array(slotOf(layout, `${layer.index}.${role}`).length));
     return {
       spec: layer.spec, place: layer, rows,
-      param: (role) => tensor(params, role), grad: (role) => tensor(grads, role),
+      param: (role) => tensor(params, role), grad,
       state: (role) => {
         const decl = layer.state.find((s) => s.role === role)!;
         if (!options.state) {

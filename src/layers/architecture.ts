@@ -30,6 +30,8 @@ export interface PlacedLayer extends LayerPlace {
   parameters: PlacedParameter[];
   /** Its kept, untrained tensors (batch norm's running estimates); empty for most kinds. */
   state: PlacedState[];
+  /** Training updates its parameters: false when its spec says `trainable: false` (frozen). */
+  trainable: boolean;
 }
 
 /** A model's list of layers, checked and placed (see architecture()): what everything that walks a model reads. */
@@ -87,9 +89,12 @@ export function architecture(specs: readonly LayerSpec[], input: InputShape): Ar
     }
     const parameters = module.parameters(spec as never, shape).map((p) => ({ ...p, name: `${index}.${p.role}` }));
     const state = (module.state?.(spec as never, shape) ?? []).map((s) => ({ ...s, name: `${index}.${s.role}`, transposedInTorch: false as const }));
+    const trainable = spec.trainable ?? true;
+    if (typeof trainable !== 'boolean') throw new BadInputError(`${where}: trainable must be true or false, got ${JSON.stringify(trainable) ?? typeof trainable}`, { value: trainable });
+    if (!trainable && parameters.length === 0) throw new BadInputError(`${where}: trainable: false is for layers with parameters; ${spec.kind} has none`, { value: index });
     const placed: PlacedLayer = {
       spec, module: module as LayerModule<LayerSpec>, index, inputShape: shape, outputShape,
-      inputs: elementsOf(shape), outputs: elementsOf(outputShape), parameters, state,
+      inputs: elementsOf(shape), outputs: elementsOf(outputShape), parameters, state, trainable,
     };
     shape = outputShape;
     return placed;
@@ -106,6 +111,23 @@ export function architecture(specs: readonly LayerSpec[], input: InputShape): Ar
 
 /** All parameter tensors in order, as the flat layout holds them. */
 export const parametersOf = (a: Architecture): PlacedParameter[] => a.layers.flatMap((l) => l.parameters);
+
+/** Whether training updates anything: some layer has parameters and is not frozen. */
+export const hasTrainableParameters = (a: Architecture): boolean => a.layers.some((l) => l.trainable && l.parameters.length > 0);
+
+/** The indices of the frozen layers (`trainable: false`), in order. */
+export const frozenLayers = (a: Architecture): number[] => a.layers.filter((l) => !l.trainable).map((l) => l.index);
+
+/**
+ * The layers with `trainable: false` at `indices` (the CLI's --freeze 0,3): each index must name a layer with
+ * parameters. Returns new specs; the others are kept as they are.
+ */
+export function freezeLayers(specs: readonly LayerSpec[], indices: readonly number[]): LayerSpec[] {
+  for (const i of indices) {
+    if (!(Number.isInteger(i) && i >= 0 && i < specs.length)) throw new BadInputError(`layer ${i} to freeze is not a layer index of this model (0..${specs.length - 1})`, { value: i });
+  }
+  return specs.map((spec, i) => (indices.includes(i) ? { ...spec, trainable: false } : spec));
+}
 
 /** All kept (untrained) tensors in order, as the state buffer holds them. */
 export const statesOf = (a: Architecture): PlacedState[] => a.layers.flatMap((l) => l.state);

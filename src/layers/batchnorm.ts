@@ -126,7 +126,10 @@ export const batchnorm: LayerModule<BatchnormSpec> = {
     const stats = b.scratch('stats', 2 * s.channels);
     // Its input gradient feeds its weight and bias gradients too, so it is made even for a first layer's
     // output; only the model's input has none (and batchnorm cannot be first).
-    return [gpu.batchnormBackward(b.ops, b.dInput!, b.grad('weight'), b.grad('bias'), b.dOutput, b.input, b.param('weight'), stats, b.batch, s)];
+    // Frozen, its one kernel still makes the weight and bias gradients beside the input's: they land in a
+    // scratch buffer of its own, so the model's gradients (and the optimizer) never see them.
+    const [dWeight, dBias] = b.frozen ? ['frozen dWeight', 'frozen dBias'].map((name) => b.scratch(name, s.channels)) : [b.grad('weight'), b.grad('bias')];
+    return [gpu.batchnormBackward(b.ops, b.dInput!, dWeight, dBias, b.dOutput, b.input, b.param('weight'), stats, b.batch, s)];
   },
 
   referenceForward(x, r) {

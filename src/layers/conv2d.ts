@@ -152,7 +152,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     const M = b.rows * positions;
     const O = b.spec.outChannels;
     const columns = b.scratch('columns', M * K);
-    const dispatches = [
+    const dispatches = b.frozen ? [] : [
       b.ops.matmulTN(b.grad('weight'), columns, b.dOutput, K, O, M),
       b.ops.biasGrad(b.grad('bias'), b.dOutput, M, O),
     ];

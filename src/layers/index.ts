@@ -20,12 +20,14 @@ import { sigmoid } from './sigmoid.js';
 import { tanh } from './tanh.js';
 
 /**
- * One layer as data, one spec per kind: `{ kind: 'linear', outputs: 500 }`, `{ kind: 'relu' }`,
- * `{ kind: 'conv2d', outChannels: 8, kernel: 5, stride: 1, padding: 0 }`, … (`parseLayers` writes them from text such as 'linear:500,relu').
+ * One layer as data, one spec per kind, each with the LayerFlags: `{ kind: 'linear', outputs: 500 }`,
+ * `{ kind: 'relu' }`, `{ kind: 'conv2d', outChannels: 8, kernel: 5, stride: 1, padding: 0, trainable: false }`, …
+ * (`parseLayers` writes them from text such as 'linear:500,relu').
  */
-export type LayerSpec =
+export type LayerSpec = (
   | LinearSpec | Conv2dSpec | MaxPool2dSpec | FlattenSpec | BatchnormSpec | DropoutSpec
-  | ActivationSpec<'relu'> | ActivationSpec<'tanh'> | ActivationSpec<'sigmoid'> | ActivationSpec<'gelu'>;
+  | ActivationSpec<'relu'> | ActivationSpec<'tanh'> | ActivationSpec<'sigmoid'> | ActivationSpec<'gelu'>
+) & LayerFlags;
 
 /** Every layer kind's module, by kind: the registry that parseLayers and moduleOf follow, one module per LayerSpec. */
 export const LAYER_MODULES = {
@@ -50,6 +52,16 @@ export const LAYER_MODULES = {
   /** y = x Φ(x) in its exact (erf) form, PyTorch's nn.GELU(). */
   gelu,
 } as const satisfies { [K in LayerSpec['kind']]: LayerModule<Extract<LayerSpec, { kind: K }>> };
+
+/** What any layer spec may carry besides its kind's own fields. */
+export interface LayerFlags {
+  /**
+   * `false` freezes a layer that has parameters (linear, conv2d, batchnorm): training keeps no gradient and no
+   * optimizer update for them, so they stay bit for bit as they are; the input gradient still flows through to
+   * the layers before. Default true. Not part of the written form ('conv2d:8:k=5'): checkpoints record it apart.
+   */
+  trainable?: boolean;
+}
 
 /** Every layer kind's name, in LAYER_MODULES' order. */
 export const LAYER_KINDS = Object.keys(LAYER_MODULES) as LayerSpec['kind'][];

@@ -84,6 +84,8 @@ export interface LayerBuffers<S> {
   param(role: ParameterDecl['role']): BufferSlice;
   /** The gradient of that tensor, in the flat gradient buffer. */
   grad(role: ParameterDecl['role']): BufferSlice;
+  /** Its parameters are frozen (spec `trainable: false`): backward makes the input gradient only, no parameter gradients. */
+  frozen?: boolean;
   /** The layer's kept state (StateDecl), in the model's state buffer. */
   state(role: StateDecl['role']): BufferSlice;
   /** Whether this plan trains (batch statistics) or evaluates (running estimates). */

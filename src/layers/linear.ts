@@ -48,7 +48,7 @@ export const linear: LayerModule<LinearSpec> = {
   ],
   backward(b) {
     const { rows, place } = b;
-    const dispatches = [
+    const dispatches = b.frozen ? [] : [
       b.ops.matmulTN(b.grad('weight'), b.input, b.dOutput, place.inputs, place.outputs, rows, b.pixels ? { inputU8: true, ...b.pixels } : {}),
       b.ops.biasGrad(b.grad('bias'), b.dOutput, rows, place.outputs),
     ];
