@@ -107,3 +107,34 @@ fn gatherLabels(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 }
 `;
 }
+
+export const GATHER_TARGETS_BINDINGS: Binding[] = [input('targets'), input('order'), output('batchTargets'), uniform('batch')];
+
+/**
+ * batchTargets[capacity × width] ← the float target rows at order[start .. start + rows), zero past the batch:
+ * a resident set's targets (the 'mse' and 'bce' losses), copied as bits. One invocation per value.
+ */
+export function gatherTargetsShader(workgroupSize: number, capacity: number, width: number): string {
+  if (!(capacity >= 1 && width >= 1)) throw new Error(`gatherTargets needs capacity, width ≥ 1, got ${capacity}, ${width}`);
+  return `
+const CAPACITY = ${capacity}u;
+const WIDTH = ${width}u;
+
+${BATCH_STRUCT}
+
+@group(0) @binding(0) var<storage, read> targets: array<u32>;
+@group(0) @binding(1) var<storage, read> order: array<u32>;
+@group(0) @binding(2) var<storage, read_write> batchTargets: array<u32>;
+@group(0) @binding(3) var<uniform> batch: Batch;
+
+${SOURCE_ROW}
+
+@compute @workgroup_size(${workgroupSize})
+fn gatherTargets(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let w = ${flatIndex(workgroupSize)};
+  if (w >= CAPACITY * WIDTH) { return; }
+  let row = w / WIDTH;
+  batchTargets[w] = select(0u, targets[sourceRow(row) * WIDTH + w % WIDTH], row < batch.rows);
+}
+`;
+}

@@ -13,30 +13,15 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
-import { imageConstants, splitIndex, type ImageGeometry } from './image.js';
+import { splitIndex } from './image.js';
+import { poolBlocks, poolConstants, type PoolGeometry } from './pooling.js';
 
-export interface PoolGeometry extends ImageGeometry {
-  kernelHeight: number;
-  kernelWidth: number;
-  stride: number;
-}
-
-export const poolOutputSize = (g: Pick<PoolGeometry, 'height' | 'width' | 'kernelHeight' | 'kernelWidth' | 'stride'>) => ({
-  outHeight: Math.floor((g.height - g.kernelHeight) / g.stride) + 1,
-  outWidth: Math.floor((g.width - g.kernelWidth) / g.stride) + 1,
-});
+export { poolBlocks, poolOutputSize, type PoolGeometry } from './pooling.js';
 
 export const MAX_POOL_BINDINGS: Binding[] = [input('input'), output('output')];
 export const maxPoolBackwardBindings = (masked: boolean): Binding[] => [input('dOutput'), input('input'), ...(masked ? [input('mask')] : []), output('dInput')];
 
-const preamble = (g: PoolGeometry) => {
-  const { outHeight, outWidth } = poolOutputSize(g);
-  return `${imageConstants(g)}
-const KH = ${g.kernelHeight}u;
-const KW = ${g.kernelWidth}u;
-const S = ${g.stride}u;
-const OH = ${outHeight}u;
-const OW = ${outWidth}u;
+const preamble = (g: PoolGeometry) => `${poolConstants(g)}
 
 // The window (oh, ow) of channel c in image b: its first largest element's (i, j), packed as i · KW + j.
 fn argmaxOf(b: u32, oh: u32, ow: u32, c: u32) -> u32 {
@@ -50,7 +35,6 @@ fn argmaxOf(b: u32, oh: u32, ow: u32, c: u32) -> u32 {
   }
   return at;
 }`;
-};
 
 export function maxPool2dShader(workgroupSize: number, g: PoolGeometry): string {
   return wgsl`${preamble(g)}
@@ -67,10 +51,6 @@ fn maxPool2d(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 }
 `;
 }
-
-/** Whether the backward runs in the block form, and then its invocations: one per S×S block of each channel. */
-export const poolBlocks = (g: PoolGeometry): number | null =>
-  g.stride >= g.kernelHeight && g.stride >= g.kernelWidth ? g.batch * Math.ceil(g.height / g.stride) * Math.ceil(g.width / g.stride) * g.channels : null;
 
 export function maxPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, masked: boolean): string {
   if (poolBlocks(g) !== null) return maxPool2dBackwardBlockShader(workgroupSize, g, masked);

@@ -3,6 +3,8 @@
 export {
   Model, type CallOptions, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type PredictOptions, type StepInfo,
 } from './engine/model.js';
+export type { PredictClassesOptions } from './engine/model.js';
+export { LOSSES, type LossKind } from './engine/loss.js';
 export type { ModelState, TrainingState } from './engine/modelState.js';
 export type { LoadReport, LoadWeightsOptions } from './engine/loadWeights.js';
 export type { LayerSummary, ModelSummary } from './engine/summary.js';
@@ -16,9 +18,9 @@ export { DEFAULT_VARIANTS, type VariantChoices } from './gpu/variants.js';
 export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
 export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec, type LayerFlags } from './layers/index.js';
 export { architecture, defaultInputShape, freezeLayers, MNIST_IMAGE, type Architecture, type PlacedLayer } from './layers/architecture.js';
-export type { LayerModule, ParameterDecl, StateDecl } from './layers/layer.js';
+export type { LayerModule, ParameterDecl, StateDecl, LayerDoc, LayerExample, OnnxAttribute, OnnxLayerGraph, TorchModule } from './layers/layer.js';
 export type { Shape, InputShape } from './layers/shape.js';
-export { activation, type ActivationDefinition } from './layers/activation.js';
+export { activation, type ActivationDefinition, type ActivationArgument, type ActivationSpec } from './layers/activation.js';
 export { SCHEDULE_KINDS, parseSchedule, formatSchedule, scheduledLearningRate, type ScheduleConfig, type ScheduleKind } from './engine/schedule.js';
 export {
   DEFAULT_EXPERIMENT, checkExperiment, experimentName, sweepConfigs, sampleConfigs, planConfigs, type ExperimentConfig, type SweepAxes,
@@ -57,10 +59,12 @@ export { liveBuffers } from './gpu/buffers.js';
 export type { LinearSpec } from './layers/linear.js';
 export type { Conv2dSpec } from './layers/conv2d.js';
 export type { MaxPool2dSpec } from './layers/maxpool2d.js';
+export type { AvgPool2dSpec } from './layers/avgpool2d.js';
+export type { PoolSpec } from './layers/pooling.js';
+export type { LeakyReluArguments } from './layers/leakyrelu.js';
 export type { FlattenSpec } from './layers/flatten.js';
 export type { BatchnormSpec } from './layers/batchnorm.js';
 export type { DropoutSpec } from './layers/dropout.js';
-export type { ActivationSpec } from './layers/activation.js';
 export type { LayerBuffers, LayerPlace, LayerReferenceStep } from './layers/layer.js';
 export type { PlacedParameter, PlacedState } from './layers/architecture.js';
 export type { Targets } from './data/dataset.js';

@@ -6,7 +6,10 @@ import { augmentLinesBindings, augmentBindings, augmentImagesShader, augmentLine
 import { ELASTIC_COLUMNS_BINDINGS, ELASTIC_NOISE_COLUMNS_BINDINGS, ELASTIC_ROWS_BINDINGS, elasticColumnsShader, elasticNoiseColumnsShader, elasticRowsShader } from '../shaders/elastic.js';
 import { BIAS_GRAD_BINDINGS, biasGradShader } from '../shaders/biasGrad.js';
 import { declaredBindings, inBindingOrder, input, output } from '../shaders/bindings.js';
-import { GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, gatherBatchShader, gatherLabelsShader } from '../shaders/gatherBatch.js';
+import {
+  GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, GATHER_TARGETS_BINDINGS, gatherBatchShader, gatherLabelsShader, gatherTargetsShader,
+} from '../shaders/gatherBatch.js';
+import { targetLossBindings, targetLossShader } from '../shaders/targetLosses.js';
 import { matmulBindings, matmulShader, type MatmulEpilogue, type MatmulForm } from '../shaders/matmul.js';
 import { ADAM_BINDINGS, adamUpdateShader, SGD_BINDINGS, sgdUpdateShader } from '../shaders/optimizer.js';
 import { SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxShader } from '../shaders/softmaxCrossEntropy.js';
@@ -54,7 +57,13 @@ describe('binding lists match the WGSL', () => {
         expect(declaredBindings(code)).toEqual(softmaxCrossEntropyBindings(gradient));
         expect(code).toContain(BATCH_STRUCT);
       }
+      for (const loss of ['meanSquaredError', 'sigmoidCrossEntropy'] as const) {
+        const code = targetLossShader(loss, { workgroupSize: 32, gradient }, 16, 3);
+        expect(declaredBindings(code)).toEqual(targetLossBindings(gradient));
+        expect(code).toContain(BATCH_STRUCT);
+      }
     }
+    expect(declaredBindings(gatherTargetsShader(64, 16, 3))).toEqual(GATHER_TARGETS_BINDINGS);
   });
 
   it('binds by name and names what is missing or unknown', () => {

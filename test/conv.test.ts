@@ -1,6 +1,7 @@
-// Convolutional layers and activations: the written form and shape checks, each image kernel against its
-// float64 twin on odd shapes, whole-model gradients of CNNs against the reference, and the fused plan against
-// the unfused one.
+// Convolutional networks: the written form and shape checks of whole lists, whole-model gradients of CNNs
+// whose kinds meet each other (batch norm, ReLU fusion on both sides, dropout, strides and padding) against the
+// reference, and the fused plan against the unfused one. Each kind on its own, every kind in the registry, is
+// test/conformance.test.ts's.
 import { describe, expect, it } from 'vitest';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { architecture } from '../src/layers/architecture.js';
@@ -55,8 +56,9 @@ describe('whole-model gradients of CNNs against the float64 reference', () => {
   it.each([
     { layers: 'conv2d:3:k=3:pad=1,relu,maxpool2d:2,dropout:0.25,flatten,linear:5', input: [1, 9, 7], rows: 37 },
     { layers: 'conv2d:4:k=3:stride=2:pad=2,tanh,conv2d:5:k=2,relu,flatten,linear:6', input: [3, 11, 9], rows: 1 },
-    { layers: 'conv2d:5:k=5,sigmoid,maxpool2d:3:stride=2,flatten,gelu,linear:4', input: [1, 13, 11], rows: 7 },
     { layers: 'conv2d:6:k=1,relu,conv2d:3:k=3:pad=1,relu,maxpool2d:2,flatten,relu,linear:7', input: [3, 5, 7], rows: 9 },
+    // A ReLU's mask inside average pooling's backward (fused), a leaky ReLU after it.
+    { layers: 'conv2d:4:k=3:pad=1,relu,avgpool2d:3:stride=2,leakyrelu:0.1,flatten,linear:5', input: [1, 9, 8], rows: 7 },
     { layers: 'conv2d:4:k=3:pad=1,batchnorm,relu,maxpool2d:2,dropout:0.2,flatten,linear:9,batchnorm,relu,linear:5', input: [1, 7, 9], rows: 37 },
     { layers: 'conv2d:5:k=3:stride=2,batchnorm,tanh,flatten,batchnorm,linear:3', input: [3, 9, 9], rows: 6 },
   ])('$layers on $input × $rows', async ({ layers, input, rows }) => {

@@ -29,7 +29,7 @@ describe('layer lists', () => {
 
   it.each([
     ['', /empty/],
-    ['linear:500,swish,linear:10', /unknown layer kind 'swish' in 'swish' \(layer 1\): expected linear, conv2d/],
+    ['linear:500,not_a_kind,linear:10', /unknown layer kind 'not_a_kind' in 'not_a_kind' \(layer 1\): expected linear, conv2d/],
     ['linear:0,relu,linear:10', /linear takes its width, an integer in 1\.\.65536.*'0'/],
     ['linear:500,dropout:1,linear:10', /dropout takes the probability of dropping, in \[0, 1\).*'1'/],
     ['linear:500,relu:2,linear:10', /relu takes no argument/],

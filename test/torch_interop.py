@@ -2,19 +2,31 @@
 """PyTorch interop for the engine's .safetensors files, with the standard library, numpy and torch only.
 
   torch_interop.py check FILE [--data DIR]   rebuild FILE's network as an nn.Sequential from its metadata
-                                             "layers" and "inputs" (Conv2d, MaxPool2d, Flatten, Linear, ReLU,
-                                             BatchNorm1d/2d, Tanh, Sigmoid, GELU, Dropout), load_state_dict(strict=True), print
-                                             its MNIST test accuracy; a layer kind it does not know is refused.
+                                             "layers" and "inputs" (each layer's torch.nn module and arguments
+                                             as the engine's registry gives them: scripts/torch-modules.ts),
+                                             load_state_dict(strict=True), print its MNIST test accuracy; a
+                                             layer list the engine refuses is refused.
                                              A file without "layers" (a plain PyTorch state dict) is read as
                                              Linear/ReLU stack from the shapes of 0.weight, 2.weight, ...
+  torch_interop.py targets FILE FEATURES TARGETS OUTPUTS
+                                             rebuild FILE's network as check does, run it on FEATURES (raw
+                                             little-endian f32, [n, inputs]) and score it with the file's metadata
+                                             "loss" against TARGETS (f32, [n, outputs]): MSELoss with mean absolute
+                                             error and R² ('mse'), BCEWithLogitsLoss with per-label accuracy
+                                             ('bce'); write what predict gives (values, or sigmoid probabilities)
+                                             to OUTPUTS (f32)
   torch_interop.py train OUT [--epochs 1] [--limit N] [--layers LIST]
                                              train a network in PyTorch (the reference MLP, or the engine's
                                              written layer list), save it as OUT (safetensors) with its layers
+  torch_interop.py outputs CASES             for each case of the JSON list CASES ({file, modules, pixels}):
+                                             nn.Sequential of its modules, FILE loaded with strict=True, its
+                                             softmax on the pixels; prints the list of probabilities as JSON
 """
 import argparse
 import json
 import os
 import struct
+import subprocess
 import sys
 
 import numpy as np
@@ -74,53 +86,25 @@ def mnist(data_dir, split):
     return images, labels
 
 
-def parse_options(kind, args, names):
-    values = dict(names)
-    for arg in args:
-        name, _, text = arg.partition("=")
-        if name not in names or not text.isdigit():
-            raise SystemExit(f"layer {kind}: option '{arg}' is not one of " + ", ".join(f"{n}=N" for n in names))
-        values[name] = int(text)
-    return values
+def torch_modules(layers_text, inputs):
+    """The torch.nn modules of the engine's written layer list on an input shape, as data ([{module, args}]):
+    the engine's registry says them (scripts/torch-modules.ts), so no layer kind is known here."""
+    script = os.path.join(ROOT, "scripts", "torch-modules.ts")
+    r = subprocess.run([os.environ.get("NODE", "node"), "--import", "tsx", script, layers_text, json.dumps(inputs)], cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"layers '{layers_text}': {r.stderr.strip()}")
+    return json.loads(r.stdout)
 
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
-
-
-def network(layers_text, inputs):
-    """nn.Sequential of the engine's written layer list, from an input shape [784] or [C, H, W]."""
-    shape = list(inputs)
-    modules = []
-    for index, part in enumerate(layers_text.split(",")):
-        kind, *args = part.strip().split(":")
-        if kind == "linear":
-            if len(shape) != 1:
-                raise SystemExit(f"layer {index} ({part}): linear after a {shape} image")
-            modules.append(nn.Linear(shape[0], int(args[0])))
-            shape = [int(args[0])]
-        elif kind == "conv2d":
-            o = parse_options(kind, args[1:], {"k": 0, "stride": 1, "pad": 0})
-            modules.append(nn.Conv2d(shape[0], int(args[0]), o["k"], stride=o["stride"], padding=o["pad"]))
-            c, h, w = shape
-            shape = [int(args[0]), (h + 2 * o["pad"] - o["k"]) // o["stride"] + 1, (w + 2 * o["pad"] - o["k"]) // o["stride"] + 1]
-        elif kind == "maxpool2d":
-            k = int(args[0])
-            o = parse_options(kind, args[1:], {"stride": k})
-            modules.append(nn.MaxPool2d(k, stride=o["stride"]))
-            c, h, w = shape
-            shape = [c, (h - k) // o["stride"] + 1, (w - k) // o["stride"] + 1]
-        elif kind == "flatten":
-            modules.append(nn.Flatten())
-            shape = [int(np.prod(shape))]
-        elif kind == "batchnorm" and not args:
-            modules.append(nn.BatchNorm2d(shape[0]) if len(shape) == 3 else nn.BatchNorm1d(shape[0]))
-        elif kind == "dropout":
-            modules.append(nn.Dropout(float(args[0])))
-        elif kind in ACTIVATIONS and not args:
-            modules.append(ACTIVATIONS[kind]())
-        else:
-            raise SystemExit(f"layer {index} ('{part}'): a layer kind this script cannot rebuild in PyTorch")
-    return nn.Sequential(*modules)
+def network(modules):
+    """nn.Sequential of [{module: 'Linear', args: {in_features: 784, out_features: 500}}, ...]."""
+    layers = []
+    for m in modules:
+        cls = getattr(nn, m["module"], None)
+        if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+            raise SystemExit(f"'{m['module']}' is not a torch.nn module")
+        layers.append(cls(**m["args"]))
+    return nn.Sequential(*layers)
 
 
 def input_shape(text):
@@ -149,12 +133,51 @@ def accuracy(model, images, labels, mean, std, shape=(784,)):
     return float((predicted == labels).mean())
 
 
+def load_model(path):
+    """The file's network as nn.Sequential with its weights loaded strictly, its metadata and input shape."""
+    tensors, metadata = read_safetensors(path)
+    weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
+    shape = input_shape(metadata.get("inputs", "784"))
+    model = network(torch_modules(metadata["layers"], shape))
+    model.load_state_dict(weights, strict=True)
+    model.eval()
+    return model, metadata, shape
+
+
+def targets(args):
+    """Score a regression ('mse') or multi-label ('bce') model on float features and targets, as PyTorch does."""
+    model, metadata, shape = load_model(args.file)
+    loss_kind = metadata.get("loss", "cross-entropy")
+    x = torch.from_numpy(np.fromfile(args.features, dtype="<f4").reshape(-1, *shape))
+    t = torch.from_numpy(np.fromfile(args.targets, dtype="<f4").reshape(len(x), -1))
+    with torch.no_grad():
+        z = model(x)
+    if loss_kind == "mse":
+        result = {
+            "loss": float(nn.MSELoss()(z, t)),
+            "mae": float((z - t).abs().mean()),
+            "r2": float(1 - ((z - t) ** 2).sum() / ((t - t.mean(dim=0)) ** 2).sum()),
+        }
+        outputs = z
+    elif loss_kind == "bce":
+        outputs = torch.sigmoid(z)
+        result = {
+            "loss": float(nn.BCEWithLogitsLoss()(z, t)),
+            "label_accuracy": float(((outputs >= 0.5) == (t >= 0.5)).float().mean()),
+        }
+    else:
+        raise SystemExit(f"{args.file}: loss '{loss_kind}' is not 'mse' or 'bce'")
+    outputs.numpy().astype("<f4").tofile(args.outputs)
+    print(f"pytorch {torch.__version__}: {args.file}: {metadata['layers']} loaded with strict=True, loss {loss_kind}")
+    print(json.dumps(result))
+
+
 def check(args):
     tensors, metadata = read_safetensors(args.file)
     weights = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
     if "layers" in metadata:
         shape = input_shape(metadata.get("inputs", "784"))
-        model, name = network(metadata["layers"], shape), f"{'×'.join(map(str, shape))} → {metadata['layers']}"
+        model, name = network(torch_modules(metadata["layers"], shape)), f"{'×'.join(map(str, shape))} → {metadata['layers']}"
     else:
         n_linear = len([k for k in weights if k.endswith(".weight")])
         sizes = [weights["0.weight"].shape[1]] + [weights[f"{2 * i}.weight"].shape[0] for i in range(n_linear)]
@@ -174,7 +197,7 @@ def train(args):
     n = min(args.limit, 55000)
     shape = [1, 28, 28] if args.layers and args.layers.startswith("conv2d") else [784]
     x, y = pixels(images[:n], MNIST_MEAN, MNIST_STD, shape), torch.from_numpy(labels[:n].astype(np.int64))
-    model = network(args.layers, shape) if args.layers else mlp([784, 500, 10])
+    model = network(torch_modules(args.layers, shape)) if args.layers else mlp([784, 500, 10])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for epoch in range(args.epochs):
         model.train()
@@ -195,12 +218,33 @@ def train(args):
     print(json.dumps({"test_accuracy": acc}))
 
 
+def outputs(args):
+    with open(args.cases) as f:
+        cases = json.load(f)
+    results = []
+    for case in cases:
+        tensors, metadata = read_safetensors(case["file"])
+        model = network(case["modules"])
+        model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("optimizer.")}, strict=True)
+        shape = input_shape(metadata["inputs"])
+        mean, std = float(metadata.get("pixel_mean", 0)), float(metadata.get("pixel_std", 1))
+        images = np.array(case["pixels"], dtype=np.uint8).reshape(-1, int(np.prod(shape)))
+        model.eval()
+        with torch.no_grad():
+            probabilities = torch.softmax(model(pixels(images, mean, std, shape)), dim=1)
+        results.append(probabilities.flatten().tolist())
+    print(json.dumps(results))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check")
     c.add_argument("file")
     c.add_argument("--data", default=DEFAULT_DATA)
+    g = sub.add_parser("targets")
+    for name in ["file", "features", "targets", "outputs"]:
+        g.add_argument(name)
     t = sub.add_parser("train")
     t.add_argument("out")
     t.add_argument("--epochs", type=int, default=1)
@@ -208,9 +252,11 @@ def main():
     t.add_argument("--limit", type=int, default=55000, help="train on the first N images")
     t.add_argument("--layers", default=None, help="the engine's written layer list (default: the 784-500-10 MLP)")
     t.add_argument("--data", default=DEFAULT_DATA)
+    o = sub.add_parser("outputs")
+    o.add_argument("cases")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    check(args) if args.command == "check" else train(args)
+    {"check": check, "targets": targets, "train": train, "outputs": outputs}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,11 @@ export async function main(): Promise<void> {
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
   const result = await model.evaluate(test);
   if (table) console.log(`data: ${table.source}`);
-  console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${int(test.count)} ${table ? 'rows' : 'images'})`);
+  const detail = `(loss ${fmt(result.loss)}, ${int(test.count)} ${table ? 'rows' : 'images'})`;
+  // The figure of the model's task: R² for a regression, per-label accuracy for multi-label, else accuracy.
+  if (result.r2 !== undefined) console.log(`test mae: ${fmt(result.meanAbsoluteError!)} ${detail}\ntest r2: ${fmt(result.r2)}`);
+  else if (result.labelAccuracy !== undefined) console.log(`test per-label accuracy: ${pct(result.labelAccuracy)} ${detail}`);
+  else console.log(`test accuracy: ${pct(result.accuracy)} ${detail}`);
   model.dispose();
   gpu.destroy();
 }

@@ -30,6 +30,9 @@ export async function main(): Promise<void> {
     const row = Array.from(probs.subarray(i * C, (i + 1) * C));
     const best = row.indexOf(Math.max(...row));
     const label = count > 1 ? `image ${i}: ` : '';
+    // A regression gives its values; a multi-label model a probability per label, yes at 0.5 or more.
+    if (model.loss === 'mse') { console.log(`${label}values ${row.map((v, c) => `${c}:${v.toFixed(4)}`).join(' ')}`); continue; }
+    if (model.loss === 'bce') { console.log(`${label}labels ${row.map((p, c) => `${c}:${p >= 0.5 ? 'yes' : 'no'} (${p.toFixed(3)})`).join(' ')}`); continue; }
     console.log(`${label}predicted ${best} (${(100 * row[best]).toFixed(1)}%)  ` + row.map((p, c) => `${c}:${p.toFixed(3)}`).join(' '));
   }
   if (count > MAX_PRINTED) console.log(`… ${count - MAX_PRINTED} more images`);

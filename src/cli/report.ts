@@ -10,6 +10,13 @@ export const fmt = (x: number, digits = 4) => x.toFixed(digits);
 export const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 export const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
+/** A result's task metrics in words: accuracy, or mean absolute error and R² ('mse'), or per-label accuracy ('bce'). */
+export function metricsText(e: Pick<Evaluation, 'accuracy' | 'meanAbsoluteError' | 'r2' | 'labelAccuracy'>, prefix = ''): string {
+  if (e.meanAbsoluteError !== undefined) return `${prefix}mae ${fmt(e.meanAbsoluteError)}${e.r2 === undefined ? '' : `  ${prefix}r2 ${fmt(e.r2)}`}`;
+  if (e.labelAccuracy !== undefined) return `${prefix}label acc ${pct(e.labelAccuracy)}`;
+  return `${prefix}acc ${pct(e.accuracy)}`;
+}
+
 /**
  * A plain-text table: the first `leftColumns` columns left-aligned, the others right-aligned, sized to the header
  * and the full rows; a short row (a failure: name, message) runs past the columns.
@@ -93,15 +100,19 @@ export class TrainReporter {
   epoch(e: EpochInfo): void {
     this.bar.done();
     this.history.push(e);
-    const val = e.validation ? `  val loss ${fmt(e.validation.loss)}  val acc ${pct(e.validation.accuracy)}` : '';
+    const val = e.validation ? `  val loss ${fmt(e.validation.loss)}  ${metricsText(e.validation, 'val ')}` : '';
+    const train = metricsText({ accuracy: e.trainAccuracy, meanAbsoluteError: e.trainMeanAbsoluteError, r2: e.trainR2, labelAccuracy: e.trainLabelAccuracy }, 'train ');
     console.log(
-      `epoch ${String(e.epoch).padStart(2)}  train loss ${fmt(e.trainLoss)}  train acc ${pct(e.trainAccuracy)}${val}  ` +
+      `epoch ${String(e.epoch).padStart(2)}  train loss ${fmt(e.trainLoss)}  ${train}${val}  ` +
         `${e.seconds.toFixed(1)}s  ${int(e.samplesPerSecond)} samples/s`,
     );
   }
 
   test(result: Evaluation, trainSeconds: number): void {
-    console.log(`test accuracy: ${pct(result.accuracy)} (loss ${fmt(result.loss)}, ${int(result.count)} images, trained in ${formatSeconds(trainSeconds)})`);
+    const detail = `(loss ${fmt(result.loss)}, ${int(result.count)} images, trained in ${formatSeconds(trainSeconds)})`;
+    if (result.r2 !== undefined) console.log(`test mae: ${fmt(result.meanAbsoluteError!)} ${detail}\ntest r2: ${fmt(result.r2)}`);
+    else if (result.labelAccuracy !== undefined) console.log(`test per-label accuracy: ${pct(result.labelAccuracy)} ${detail}`);
+    else console.log(`test accuracy: ${pct(result.accuracy)} ${detail}`);
   }
 
   /** The machine-readable record behind --json. */

@@ -93,7 +93,7 @@ export function loadTable(flags: CsvFlags, columns: CsvOptions, layers: LayerSpe
   const modelLayers = layersGiven ? layers : [...layers.slice(0, -1), { ...last, outputs } as LayerSpec];
   const placed = (() => {
     try {
-      return architecture(modelLayers, [data.features]);
+      return architecture(modelLayers, [data.features], data.targets ? 1 : 2);
     } catch (e) {
       throw new UsageError(`--${layersGiven ? 'layers' : 'hidden'} on ${path}'s ${data.features} features: ${(e as Error).message}`);
     }

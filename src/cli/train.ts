@@ -20,6 +20,7 @@ import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 import { formatAugmentation } from '../augment/spec.js';
+import { LOSSES, takesTargets } from '../engine/loss.js';
 import { CSV_FLAGS, csvColumns, isCsvPath, loadTable } from './tableData.js';
 import { architecture, defaultInputShape, freezeLayers } from '../layers/architecture.js';
 import type { LayerSpec } from '../layers/index.js';
@@ -31,7 +32,7 @@ export const USAGE = `usage: npm run train -- [--epochs 10] [--batch-size 128] [
   [--augment rotate=DEG,scale=F,shear=F,shift=PX,elastic=ALPHA:SIGMA]
   [--validation-size 5000] [--random-split] [--pixels standardized|unit] [--data DIR]
   [--data FILE.csv --label-column NAME | --target-columns A,B [--features C,D] [--validation-size 0.1] [--test-size 0.2]]
-  [--adapter auto|system|lavapipe|swiftshader] [--progress-every 50] [--json FILE]
+  [--loss cross-entropy|mse|bce] [--adapter auto|system|lavapipe|swiftshader] [--progress-every 50] [--json FILE]
   [--autotune] [--no-robustness] [--precision f32|f16] [--steps-per-submit N] [--save FILE.safetensors] [--checkpoint FILE.safetensors] [--checkpoint-every 1] [--resume FILE.safetensors]
   [--weights FILE.safetensors] [--freeze 0,3] [--summary]`;
 
@@ -67,7 +68,7 @@ function checkpointSplit(text: string, file: string): SplitOptions {
 
 export async function main(): Promise<void> {
   const flags = parseFlags({
-    ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' },
+    ...RECIPE_FLAGS, 'random-split': { type: 'boolean' }, data: { type: 'string' }, adapter: { type: 'string' }, loss: { type: 'string' },
     json: { type: 'string' }, save: { type: 'string' }, autotune: { type: 'boolean' },
     'no-robustness': { type: 'boolean' }, 'steps-per-submit': { type: 'string' }, checkpoint: { type: 'string' }, 'checkpoint-every': { type: 'string' }, resume: { type: 'string' },
     weights: { type: 'string' }, freeze: { type: 'string' }, summary: { type: 'boolean' },
@@ -82,12 +83,19 @@ export async function main(): Promise<void> {
   let { schedule, labelSmoothing, maxNorm, augment } = recipe;
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   const dataDir = flags.data ?? defaultMnistDir();
+  const loss = choiceFlag('loss', flags.loss, LOSSES, 'cross-entropy');
+  // The loss and the data's answers must agree: class labels (MNIST, --label-column) or float targets (--target-columns).
+  const floatTargets = csvOptions.targetColumns !== undefined;
+  if (takesTargets(loss) && !floatTargets) {
+    throw new UsageError(`--loss ${loss} needs float targets; ${csvPath ? `--label-column gives class labels: give --target-columns` : 'MNIST has class labels: give --data FILE.csv with --target-columns'}`);
+  }
+  if (!takesTargets(loss) && floatTargets) throw new UsageError(`--target-columns gives float targets: train them with --loss mse (values) or --loss bce (yes/no labels)`);
   const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
   // Unset: the adapter's default (four on GPUs, one on software adapters).
   const stepsPerSubmit = flags['steps-per-submit'] === undefined ? undefined : intFlag('steps-per-submit', flags['steps-per-submit'], 1);
   if (flags['checkpoint-every'] !== undefined && !flags.checkpoint) throw new UsageError('--checkpoint-every needs --checkpoint FILE');
   // The run continues the checkpoint's recipe: flags that would change it are refused, not ignored.
-  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm', 'augment', 'freeze', 'weights'] as const;
+  const kept = ['hidden', 'layers', 'dropout', 'lr', 'batch-size', 'optimizer', 'momentum', 'weight-decay', 'seed', 'pixels', 'schedule', 'label-smoothing', 'max-norm', 'augment', 'freeze', 'weights', 'loss'] as const;
   const ignored = kept.filter((f) => flags[f] !== undefined);
   if (flags.resume && ignored.length) throw new UsageError(`--resume continues ${flags.resume}'s recipe; drop ${ignored.map((f) => `--${f}`).join(', ')}`);
   const layers = frozenLayersFlag(flags.freeze, recipe.layers);
@@ -122,6 +130,7 @@ export async function main(): Promise<void> {
     const file = readModelFile(flags.resume);
     const opened = openModelFile(gpu.device, file, await chooseVariants(architectureOf(file.options)));
     model = opened.model;
+    if (takesTargets(model.loss)) throw new UsageError(`${flags.resume} holds a '${model.loss}' model, which needs float targets; MNIST has class labels: give --data FILE.csv with --target-columns`);
     // The run continues on the checkpoint's data split and seed; flags that would change them are refused.
     if (opened.metadata.split) {
       const saved = checkpointSplit(opened.metadata.split, flags.resume);
@@ -137,7 +146,7 @@ export async function main(): Promise<void> {
       (model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
     if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
   } else {
-    const input = table?.model ?? { layers, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd };
+    const input = { ...(table?.model ?? { layers, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd }), loss };
     model = new Model(gpu.device, { ...input, seed, variants: await chooseVariants(architectureOf(input)) });
     if (weights) {
       // By tensor name and shape (PyTorch's load_state_dict(strict=False)): a new head starts from its initialization.
@@ -150,12 +159,12 @@ export async function main(): Promise<void> {
   const splits: { train: AnyDataset; validation: AnyDataset; test: AnyDataset } = table?.splits ?? splitMnist(loadMnist(dataDir), split);
   if (splits.test.count === 0) throw new UsageError(`${dataDir}: the test set is empty; nothing to report an accuracy on`);
   // The test set is checked against the model now, not after an hour of training.
-  checkDataset(splits.test, model.sizes[0], model.classes, model.input);
+  checkDataset(splits.test, model.sizes[0], model.classes, model.input, model.loss);
   const runMetadata: Record<string, string> = table?.metadata ?? { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
     sizes: model.sizes, layers: model.architecture.text, name: model.architecture.name, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
-    extras: recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment }),
+    extras: [...(model.loss === 'cross-entropy' ? [] : [`loss ${model.loss}`]), ...recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment })],
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: table?.source ?? dataDir,
     ...(table && { inputs: 'f32 features standardized by the training rows' }),
   });
@@ -194,7 +203,7 @@ export async function main(): Promise<void> {
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const config = { sizes: model.sizes, layers: model.architecture.text, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, augment: augment ? formatAugmentation(augment) : null, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
+    const config = { sizes: model.sizes, layers: model.architecture.text, loss: model.loss, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, augment: augment ? formatAugmentation(augment) : null, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n', 'json');

@@ -1,6 +1,7 @@
 // A labelled set held on the host, row-major: images[count × features], either raw u8 pixels (MNIST; the model
 // reads them as x/255) or f32 features (tabular data, read as they are). A model takes one kind (ModelOptions.input).
 import { BadInputError } from '../errors.js';
+import type { LossKind } from '../engine/loss.js';
 
 /** What one input value is: a u8 pixel or an f32 feature. */
 export type InputKind = 'u8' | 'f32';
@@ -55,8 +56,11 @@ export const inputBufferBytes = (kind: InputKind, values: number): number => (ki
 
 const KIND_WORDS: Record<InputKind, string> = { u8: 'u8 pixels (a Uint8Array)', f32: 'f32 features (a Float32Array)' };
 
-/** Throws a BadInputError naming the data set, index and value for anything the model cannot take. */
-export function checkDataset(d: AnyDataset, features: number, classes: number, input: InputKind = 'u8'): void {
+/**
+ * Throws a BadInputError naming the data set, index and value for anything the model cannot take: inputs, and
+ * class labels below `classes` ('cross-entropy') or float targets of that width ('mse', 'bce').
+ */
+export function checkDataset(d: AnyDataset, features: number, classes: number, input: InputKind = 'u8', loss: LossKind = 'cross-entropy'): void {
   const where = { file: d.name };
   const kind = checkInputKind(d.name, d.images, input);
   const [rows, unit] = kind === 'u8' ? ['images', 'pixels'] : ['rows', 'features'];
@@ -65,6 +69,14 @@ export function checkDataset(d: AnyDataset, features: number, classes: number, i
   if (d.images.length < d.count * d.features) {
     throw new BadInputError(`${d.name}: ${d.images.length} ${kind === 'u8' ? 'pixel bytes' : 'feature values'} for ${d.count}×${d.features}`, where);
   }
+  if (loss !== 'cross-entropy') {
+    checkFinite(d.name, d.images, d.count, d.features);
+    checkTargets(d, classes, loss);
+    return;
+  }
+  if (d.targets) {
+    throw new BadInputError(`${d.name}: holds float targets (${d.targets.width} per row); a 'cross-entropy' model takes class labels: build it with loss 'mse' or 'bce'`, where);
+  }
   if (d.labels.length < d.count) throw new BadInputError(`${d.name}: ${d.labels.length} labels for ${d.count} ${rows}`, where);
   checkFinite(d.name, d.images, d.count, d.features);
   for (let i = 0; i < d.count; i++) {
@@ -72,6 +84,21 @@ export function checkDataset(d: AnyDataset, features: number, classes: number, i
     if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
       throw new BadInputError(`${d.name}: label ${label} at index ${i} is not below the ${classes} classes`, { ...where, value: label });
     }
+  }
+}
+
+/** Float targets for 'mse' or 'bce': present, `outputs` wide, finite, and for 'bce' in [0, 1]. */
+function checkTargets(d: AnyDataset, outputs: number, loss: Exclude<LossKind, 'cross-entropy'>): void {
+  const where = { file: d.name };
+  const t = d.targets;
+  if (!t) throw new BadInputError(`${d.name}: holds class labels; loss '${loss}' needs float targets (Dataset.targets, ${outputs} per row)`, where);
+  if (t.width !== outputs) throw new BadInputError(`${d.name}: targets are ${t.width} wide, the model has ${outputs} outputs`, { ...where, value: t.width });
+  if (!(t.values instanceof Float32Array)) throw new BadInputError(`${d.name}: targets.values must be a Float32Array`, where);
+  if (t.values.length < d.count * t.width) throw new BadInputError(`${d.name}: ${t.values.length} target values for ${d.count}×${t.width}`, where);
+  for (let i = 0; i < d.count * t.width; i++) {
+    const x = t.values[i];
+    const bad = !Number.isFinite(x) ? 'not a finite number' : loss === 'bce' && !(x >= 0 && x <= 1) ? "outside [0, 1], which 'bce' needs" : null;
+    if (bad) throw new BadInputError(`${d.name}: target ${i % t.width} of row ${Math.floor(i / t.width)} is ${x}, ${bad}`, { ...where, value: x });
   }
 }
 

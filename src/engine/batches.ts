@@ -14,10 +14,13 @@ export class BatchUploader {
   /** The batch's inputs on the host, as the plan's input buffer holds them (u8 padded to whole words, or f32). */
   private readonly inputs: Uint8Array | Float32Array;
   private readonly labels: Uint32Array;
+  /** The batch's float targets, when the plan's loss takes them. */
+  private readonly targets?: Float32Array;
 
   constructor(readonly plan: ModelPlan, readonly features: number) {
     this.inputs = plan.inputEncoding.kind === 'f32' ? new Float32Array(plan.inputBytes / 4) : new Uint8Array(plan.inputBytes);
     this.labels = new Uint32Array(plan.capacity);
+    if (plan.targets) this.targets = new Float32Array(plan.targets.size / 4);
   }
 
   /**
@@ -30,11 +33,16 @@ export class BatchUploader {
     for (let r = 0; r < rows; r++) {
       const index = order ? order[start + r] : start + r;
       this.inputs.set(data.images.subarray(index * F, index * F + F), r * F);
-      this.labels[r] = data.labels[index];
+      this.labels[r] = data.labels[index] ?? 0;
+      if (this.targets) {
+        const W = data.targets!.width;
+        this.targets.set(data.targets!.values.subarray(index * W, index * W + W), r * W);
+      }
     }
     const queue = this.plan.model.device.queue;
     queue.writeBuffer(this.plan.input, 0, this.inputs.buffer, 0, inputBufferBytes(this.plan.inputEncoding.kind, rows * F));
     queue.writeBuffer(this.plan.labels, 0, this.labels.buffer, 0, rows * 4);
+    if (this.targets) queue.writeBuffer(this.plan.targets!, 0, this.targets.buffer, 0, rows * data.targets!.width * 4);
     this.plan.writeBatch({ ...fields, rows, start: 0 });
     return rows;
   }

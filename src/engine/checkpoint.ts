@@ -4,7 +4,8 @@
 // (a Dropout takes an index too, as in PyTorch), so torch's load_state_dict(strict=True) takes the weights file
 // unchanged. The engine stores linear weights [in × out]; they are transposed on the way out and back in
 // (exact: a transpose moves values, it does not round them). The metadata holds the layer list ("layers") and
-// the input kind ("input": u8 or f32; files written before it existed hold u8 models), and the frozen layers'
+// the input kind ("input": u8 or f32; files written before it existed hold u8 models), the loss ("loss":
+// cross-entropy, mse or bce; files written before it existed hold cross-entropy models), and the frozen layers'
 // indices ("frozen": "0,3"; absent when none are, as in files written before it existed).
 // A full checkpoint adds the optimizer state ("optimizer.exp_avg.0.weight", … as PyTorch names them), and the
 // step count, epoch and RNG state in the metadata, so that resuming continues the run bit for bit.
@@ -21,6 +22,7 @@ import { architecture, freezeLayers } from '../layers/architecture.js';
 import { checkedInputShape, inputShapeText, parseInputShape, type InputShape } from '../layers/shape.js';
 import type { InputKind } from '../data/dataset.js';
 import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
+import { LOSSES, type LossKind } from './loss.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
 
@@ -69,7 +71,7 @@ export function checkpointSizes(file: SafetensorsFile, fileName: string): number
     try {
       const sizes = JSON.parse(file.metadata.sizes) as number[];
       if (!Array.isArray(sizes)) throw new Error('not a list');
-      validateSizes(sizes);
+      validateSizes(sizes, minOutputsOf(file, fileName));
       return sizes;
     } catch (e) {
       throw new BadInputError(`${fileName}: metadata sizes '${file.metadata.sizes}' is not a valid list of layer sizes (${(e as Error).message})`, { file: fileName });
@@ -83,9 +85,19 @@ export function checkpointSizes(file: SafetensorsFile, fileName: string): number
     sizes.push(out);
   }
   if (sizes.length < 2) throw new BadInputError(`${fileName}: no tensor 0.weight: not an MLP state dict (tensors: ${[...file.tensors.keys()].slice(0, 6).join(', ')})`, { file: fileName });
-  validateSizes(sizes);
+  validateSizes(sizes, minOutputsOf(file, fileName));
   return sizes;
 }
+
+/** The loss a file's model trains with: its metadata "loss", or 'cross-entropy' when absent (older files, PyTorch's). */
+export function checkpointLoss(file: SafetensorsFile, fileName: string): LossKind {
+  const loss = file.metadata.loss ?? 'cross-entropy';
+  if (!LOSSES.includes(loss as LossKind)) throw new BadInputError(`${fileName}: metadata loss '${loss}' is not one of ${LOSSES.join(', ')}`, { file: fileName, value: loss });
+  return loss as LossKind;
+}
+
+/** A softmax needs 2 classes; a regression or multi-label model may have 1 output. */
+const minOutputsOf = (file: SafetensorsFile, fileName: string) => (checkpointLoss(file, fileName) === 'cross-entropy' ? 2 : 1);
 
 /** A number from the metadata (undefined when absent), or an error naming the key, its value and what it must be. */
 function metadataNumber(file: SafetensorsFile, fileName: string, key: string, want: string, ok: (x: number) => boolean): number | undefined {
@@ -108,7 +120,7 @@ export function checkpointInput(file: SafetensorsFile, fileName: string): InputK
 
 /** The metadata keys this engine writes (encodeModelState): a file that names another format has no business with them. */
 const ENGINE_KEYS = [
-  'engine_version', 'architecture', 'inputs', 'layers', 'frozen', 'sizes', 'seed', 'input', 'pixel_mean', 'pixel_std', 'epoch', 'step', 'batch_size',
+  'engine_version', 'architecture', 'inputs', 'layers', 'frozen', 'sizes', 'seed', 'input', 'pixel_mean', 'pixel_std', 'loss', 'epoch', 'step', 'batch_size',
   'optimizer', 'schedule', 'label_smoothing', 'max_norm', 'augment', 'full_checkpoint', 'rng_state', 'kernels', 'matmul_variants',
 ];
 
@@ -137,10 +149,12 @@ function checkFormat(file: SafetensorsFile, fileName: string): void {
 export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): MlpConfig {
   checkFormat(file, fileName);
   const input = checkpointInput(file, fileName);
+  const loss = checkpointLoss(file, fileName);
   return {
     ...checkpointLayers(file, fileName),
     seed: seedOf(file, fileName) ?? 0,
     input,
+    ...(loss !== 'cross-entropy' && { loss }),
     ...(input === 'u8' && {
       pixelMean: metadataNumber(file, fileName, 'pixel_mean', 'a valid number', () => true) ?? 0,
       pixelStd: metadataNumber(file, fileName, 'pixel_std', 'a positive number', (x) => x > 0) ?? 1,
@@ -165,17 +179,20 @@ function frozenMetadata(layers: readonly LayerSpec[]): { frozen?: string } {
 /** A state as safetensors: its tensors (weights, then optimizer state) and its scalars in the metadata. */
 export function encodeModelState(state: ModelState, metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
   const recipe = state.recipe;
+  const loss = state.loss ?? 'cross-entropy';
+  const arch = architecture(state.layers, state.inputs, loss === 'cross-entropy' ? 2 : 1);
   const fields: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     engine_version: ENGINE_VERSION,
-    architecture: architecture(state.layers, state.inputs).name,
+    architecture: arch.name,
     inputs: inputShapeText(checkedInputShape(state.inputs)),
     layers: formatLayers(state.layers),
     ...frozenMetadata(state.layers),
-    sizes: JSON.stringify(architecture(state.layers, state.inputs).sizes),
+    sizes: JSON.stringify(arch.sizes),
     seed: String(state.seed),
     input: state.input,
     ...(state.input === 'u8' && { pixel_mean: String(state.pixelMean ?? 0), pixel_std: String(state.pixelStd ?? 1) }),
+    loss,
     epoch: String(state.epochs),
     step: String(state.step),
     ...(recipe ? { batch_size: String(recipe.batchSize), optimizer: JSON.stringify(recipe.optimizer) } : {}),
@@ -228,7 +245,9 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
   const m = file.metadata;
   const tensors = new Map([...file.tensors].filter(([name]) => !name.startsWith('optimizer.')));
   const { inputs, layers, seed, input, pixelMean, pixelStd } = modelOptionsFromCheckpoint(file, fileName) as Required<MlpConfig>;
-  const state: ModelState = { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), tensors, epochs: 0, step: 0 };
+  // A file that records its loss is that task's model; one without (older, PyTorch's) may be loaded into any.
+  const loss = m.loss === undefined ? {} : { loss: checkpointLoss(file, fileName) };
+  const state: ModelState = { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), ...loss, tensors, epochs: 0, step: 0 };
   if (m.full_checkpoint !== 'true') return state;
   const count = (key: string) => metadataNumber(file, fileName, key, 'a count', (x) => Number.isInteger(x) && x >= 0) ?? 0;
   state.epochs = count('epoch');

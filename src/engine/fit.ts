@@ -21,6 +21,7 @@ import type { ModelPlan, PlanMode } from './plan.js';
 import type { TrainingRecipe } from './recipe.js';
 import { ResidentDataset } from './residentData.js';
 import { scheduledLearningRate, validateSchedule } from './schedule.js';
+import { lossMetrics, takesTargets, totalSumOfSquares, type LossKind } from './loss.js';
 
 /** What FitOptions.onStep is told after each training step. */
 export interface StepInfo {
@@ -34,7 +35,10 @@ export interface StepInfo {
   samples: number;
   /** Mean training loss so far in this epoch; present only at progress points (a GPU readback). */
   loss?: number;
-  /** Training accuracy so far in this epoch (the share of its rows classified right); with `loss`. */
+  /**
+   * Training accuracy so far in this epoch (the share of its rows classified right; for 'bce' of its labels; NaN
+   * for 'mse'); with `loss`.
+   */
   accuracy?: number;
 }
 
@@ -48,8 +52,14 @@ export interface EpochInfo {
   best?: boolean;
   /** Mean training loss over the epoch's images, as the steps computed it (with dropout and label smoothing). */
   trainLoss: number;
-  /** Share of the epoch's training images classified right during the steps, 0..1. */
+  /** Share of the epoch's training images classified right during the steps, 0..1 ('bce': of their labels; 'mse': NaN). */
   trainAccuracy: number;
+  /** 'mse': mean absolute error over the epoch's rows and outputs, as the steps computed it. */
+  trainMeanAbsoluteError?: number;
+  /** 'mse': R² of the steps' outputs against the epoch's targets (see Evaluation.r2). */
+  trainR2?: number;
+  /** 'bce': share of the epoch's labels right during the steps (probability ≥ 0.5 against target ≥ 0.5). */
+  trainLabelAccuracy?: number;
   /** The model on FitOptions.validation after the epoch; absent without a validation set. */
   validation?: Evaluation;
   /** Wall-clock seconds of the epoch's training steps (the validation pass not included). */
@@ -58,12 +68,21 @@ export interface EpochInfo {
   samplesPerSecond: number;
 }
 
-/** A model's result on a data set (Model.evaluate, EpochInfo.validation). */
+/** A model's result on a data set (Model.evaluate, EpochInfo.validation): its loss, and its task's metrics. */
 export interface Evaluation {
-  /** Mean cross-entropy loss per image (no label smoothing, no dropout). */
+  /** Mean loss per row (no label smoothing, no dropout): cross-entropy, or for 'mse'/'bce' the mean over rows and outputs. */
   loss: number;
-  /** Share of the images classified right, 0..1. */
+  /** Share of the images classified right, 0..1; for 'bce' the share of labels right (labelAccuracy); NaN for 'mse'. */
   accuracy: number;
+  /** 'mse': mean absolute error over rows and outputs. */
+  meanAbsoluteError?: number;
+  /**
+   * 'mse': coefficient of determination, 1 − Σ squared errors / Σ squared deviations of the targets from each
+   * output's mean (over all outputs together; the usual R² for one output).
+   */
+  r2?: number;
+  /** 'bce': share of the labels right, a probability ≥ 0.5 counted as yes, a target ≥ 0.5 as yes. */
+  labelAccuracy?: number;
   /** Images evaluated: the whole data set. */
   count: number;
 }
@@ -129,8 +148,9 @@ export function kernelRecord(step: Dispatch[]): KernelRecord {
   return { digest: codeHash(step.map((d) => d.codeHash).join(',')), matmuls: step.filter((d) => d.label.startsWith('matmul')).map((d) => d.label) };
 }
 
-/** Higher accuracy wins; on a tie, lower loss. */
-const isBetter = (e: Evaluation, than?: Evaluation) => !than || e.accuracy > than.accuracy || (e.accuracy === than.accuracy && e.loss < than.loss);
+/** Higher accuracy wins; on a tie (or without accuracy: 'mse'), lower loss. */
+const isBetter = (e: Evaluation, than?: Evaluation) =>
+  !than || e.accuracy > than.accuracy || ((e.accuracy === than.accuracy || Number.isNaN(e.accuracy)) && e.loss < than.loss);
 
 /** A mean training loss this many times a uniform guess's counts as divergence. */
 export const EXPLOSION_FACTOR = 100;
@@ -144,6 +164,7 @@ export interface TrainingView {
   readonly architecture: Architecture;
   readonly classes: number;
   readonly input: InputKind;
+  readonly loss: LossKind;
   readonly random: Random;
   readonly parameters: MlpParameters;
   readonly choices: VariantChoices;
@@ -191,8 +212,8 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
   const restoreBest = options.restoreBest ?? patience !== undefined;
   if ((patience !== undefined || restoreBest) && !options.validation) throw new BadInputError('patience and restoreBest need a validation set');
   if (!hasTrainableParameters(m.architecture)) throw new BadInputError(`every layer with parameters of ${m.architecture.name} is frozen (trainable: false): nothing to train`);
-  checkDataset(train, m.architecture.inputs, m.classes, m.input);
-  if (options.validation) checkDataset(options.validation, m.architecture.inputs, m.classes, m.input);
+  checkDataset(train, m.architecture.inputs, m.classes, m.input, m.loss);
+  if (options.validation) checkDataset(options.validation, m.architecture.inputs, m.classes, m.input, m.loss);
   if (train.count === 0) throw new BadInputError(`${train.name}: no images to train on`);
   const augment = checkAugmentation(options.augment);
   if (augment) {
@@ -241,7 +262,10 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
   const stopAsked = () => (options.signal?.aborted ?? false) || (options.shouldStop?.() ?? false);
   // A loss far above a uniform guess's (ln classes, where a fresh model starts) is divergence even while it is
   // finite: Adam at lr 1e6 reaches 1e16 and would go on to a useless model.
-  const explodedAbove = EXPLOSION_FACTOR * Math.log(m.classes);
+  // With float targets, the loss of predicting zeros is the scale: the mean squared target ('mse'), ln 2 ('bce').
+  const targets = takesTargets(m.loss) ? train.targets!.values.subarray(0, train.count * m.classes) : undefined;
+  const explodedAbove = EXPLOSION_FACTOR * (m.loss === 'mse' ? Math.max(1, targets!.reduce((a, t) => a + t * t, 0) / targets!.length) : m.loss === 'bce' ? Math.LN2 : Math.log(m.classes));
+  const r2Of = m.loss === 'mse' ? { width: m.classes, totalSquares: totalSumOfSquares(targets!, train.count, m.classes) } : undefined;
   const exploded = (loss: number) => !Number.isFinite(loss) || loss > explodedAbove;
   const history: EpochInfo[] = [];
   let bestValidation: Evaluation | undefined;
@@ -300,8 +324,7 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
           let accuracy: number | undefined;
           if (progress) {
             totals = await m.readStats(plan, capacity);
-            loss = totals.lossSum / samples;
-            accuracy = totals.correct / samples;
+            ({ loss, accuracy } = lossMetrics(m.loss, totals, samples));
             inFlight.length = 0;
             // Thrown inside the epoch's error scopes: a WebGPU error, if any, is reported instead (it explains more).
             if (exploded(loss)) throw new DivergedError(epoch, step, loss);
@@ -326,12 +349,15 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
       // Stopped before this epoch's first step: nothing to report.
       if (step === 0) break;
       // The last step is always a progress point, so `totals` holds the whole epoch.
-      const { lossSum, correct } = totals;
+      const metrics = lossMetrics(m.loss, totals, samples, step === stepsPerEpoch ? r2Of : undefined);
       const seconds = (performance.now() - started) / 1000;
       const info: EpochInfo = {
         epoch,
-        trainLoss: lossSum / samples,
-        trainAccuracy: correct / samples,
+        trainLoss: metrics.loss,
+        trainAccuracy: metrics.accuracy,
+        ...(metrics.meanAbsoluteError !== undefined && { trainMeanAbsoluteError: metrics.meanAbsoluteError }),
+        ...(metrics.r2 !== undefined && { trainR2: metrics.r2 }),
+        ...(metrics.labelAccuracy !== undefined && { trainLabelAccuracy: metrics.labelAccuracy }),
         seconds,
         samplesPerSecond: samples / seconds,
       };

@@ -10,6 +10,7 @@ import { makeParamLayout, slotOf, type ParamLayout } from './paramLayout.js';
 import { Random } from '../gpu/random.js';
 import { readFloats, storageBuffer } from '../gpu/buffers.js';
 import type { InputKind } from '../data/dataset.js';
+import { lossOf, type LossKind } from './loss.js';
 
 /** What a model is built from: its layers (or an MLP's widths), input shape and kind, seed and pixel normalization. */
 export interface MlpConfig {
@@ -29,6 +30,12 @@ export interface MlpConfig {
    * as they are). Data sets given to fit, evaluate and predict must hold this kind.
    */
   input?: InputKind;
+  /**
+   * The loss it trains with: 'cross-entropy' (softmax over classes against class labels, the default), 'mse'
+   * (regression against float targets) or 'bce' (multi-label: a sigmoid per output against targets in [0, 1]).
+   * It decides what predict gives (probabilities, values, per-label probabilities) and what ONNX export ends in.
+   */
+  loss?: LossKind;
   /** u8 pixels are read as x/255; with mean and std (on that scale) they are standardized too. Not for 'f32'. */
   pixelMean?: number;
   /** The pixels' standard deviation on the x/255 scale, divided out after pixelMean (MNIST's: 0.3081). Default 1. */
@@ -38,23 +45,25 @@ export interface MlpConfig {
 /** The widths of the default model: 784 MNIST pixels, one hidden layer of 500, 10 classes. */
 export const DEFAULT_SIZES = [784, 500, 10];
 
-export function validateSizes(sizes: number[]): void {
+export function validateSizes(sizes: number[], minOutputs = 2): void {
   if (sizes.length < 2) throw new BadInputError(`an MLP needs at least 2 sizes (inputs, classes), got [${sizes.join(', ')}]`);
   for (const s of sizes) {
     if (!Number.isInteger(s) || s < 1 || s > MAX_WIDTH) throw new BadInputError(`layer size must be an integer in 1..${MAX_WIDTH}, got ${s}`);
   }
-  if (sizes[sizes.length - 1] < 2) throw new BadInputError(`the last layer needs at least 2 classes, got ${sizes[sizes.length - 1]}`);
+  if (sizes[sizes.length - 1] < minOutputs) throw new BadInputError(`the last layer needs at least ${minOutputs === 2 ? '2 classes' : `${minOutputs} output`}, got ${sizes[sizes.length - 1]}`);
 }
 
 /** The architecture a config describes: its layers, or the plain MLP of its sizes. */
-export function architectureOf(config: Pick<MlpConfig, 'sizes' | 'layers' | 'inputs'>): Architecture {
+export function architectureOf(config: Pick<MlpConfig, 'sizes' | 'layers' | 'inputs' | 'loss'>): Architecture {
+  // A softmax needs two classes; a regression or multi-label loss may have one output.
+  const minOutputs = lossOf(config.loss) === 'cross-entropy' ? 2 : 1;
   if (config.layers) {
     if (config.sizes) throw new BadInputError('give a model either sizes or layers, not both');
-    return architecture(config.layers, config.inputs ?? defaultInputShape(config.layers));
+    return architecture(config.layers, config.inputs ?? defaultInputShape(config.layers), minOutputs);
   }
   const sizes = config.sizes ?? DEFAULT_SIZES;
-  validateSizes(sizes);
-  return architecture(mlpLayerSpecs(sizes), sizes[0]);
+  validateSizes(sizes, minOutputs);
+  return architecture(mlpLayerSpecs(sizes), sizes[0], minOutputs);
 }
 
 export function paramLayoutOf(a: Architecture, alignmentBytes: number): ParamLayout {

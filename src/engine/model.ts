@@ -31,6 +31,7 @@ import { DEFAULT_VARIANTS, defaultVariantsFor, type VariantChoices } from '../gp
 import { checkPrecision, halfPrecisionVariants, type Precision } from '../gpu/precision.js';
 import { adapterOfDevice } from '../gpu/device.js';
 import { augmentedImageOf, formatAugmentation, type Augmentation, type ImageSize } from '../augment/spec.js';
+import { lossMetrics, lossOf, totalSumOfSquares, type LossKind } from './loss.js';
 
 export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
 export { modelInternals, type ModelInternals } from './internals.js';
@@ -44,6 +45,12 @@ export interface CallOptions {
 export interface PredictOptions extends CallOptions {
   /** Images to predict (default: all that `images` holds). */
   count?: number;
+}
+
+/** Options of Model.predictClasses. */
+export interface PredictClassesOptions extends PredictOptions {
+  /** 'bce': a label is 1 where its probability is at or above this, else 0. Default 0.5. */
+  threshold?: number;
 }
 
 /** Options of `new Model`: what builds the network (MlpConfig) and how its kernels run. */
@@ -100,6 +107,11 @@ export class Model {
   private optimizer?: GpuOptimizer;
   /** What a row of input holds: u8 pixels or f32 features (ModelOptions.input); data sets must match. */
   readonly input: InputKind;
+  /**
+   * The loss it trains with (ModelOptions.loss): 'cross-entropy' against class labels, 'mse' or 'bce' against
+   * float targets. It decides what predict gives and which metrics evaluate and fit report.
+   */
+  readonly loss: LossKind;
   private readonly inputEncoding: InputEncoding;
   private readonly plans = new Map<string, ModelPlan>();
   private readonly constraints = new Map<number, Dispatch[]>();
@@ -140,6 +152,7 @@ export class Model {
     if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new BadInputError(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
     this.inputEncoding = inputEncodingOf(options);
     this.input = this.inputEncoding.kind;
+    this.loss = lossOf(options.loss);
     this.pixelNormalization = { mean: options.pixelMean ?? 0, std: options.pixelStd ?? 1 };
     const batch = options.evaluationBatch;
     if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1)) throw new BadInputError(`evaluationBatch must be a positive integer, got ${batch}`, { value: batch });
@@ -201,7 +214,7 @@ export class Model {
     const key = `${mode}:${capacity}${augment ? `:${formatAugmentation(augmentation)}` : ''}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.inputEncoding, { fuse: this.fuse, augment });
+      plan = new ModelPlan(this.parameters, this.ops, capacity, mode, this.inputEncoding, { fuse: this.fuse, augment, loss: this.loss });
       this.plans.set(key, plan);
     }
     return plan;
@@ -290,7 +303,7 @@ export class Model {
   private trainingView(): TrainingView {
     const model = this;
     return {
-      device: this.device, architecture: this.architecture, classes: this.classes, input: this.input, random: this.random,
+      device: this.device, architecture: this.architecture, classes: this.classes, input: this.input, loss: this.loss, random: this.random,
       parameters: this.parameters, choices: this.ops.choices,
       get seed() { return model.seed; },
       get epochsDone() { return model.epochsDone; },
@@ -318,7 +331,8 @@ export class Model {
   }
 
   /**
-   * Mean cross-entropy loss and accuracy over a data set; one readback at the end.
+   * The mean loss over a data set and its task's metrics: accuracy ('cross-entropy'), mean absolute error and R²
+   * ('mse'), per-label accuracy ('bce'); one readback at the end.
    *
    * @example
    * ```ts
@@ -331,7 +345,7 @@ export class Model {
   }
 
   private async evaluateUnguarded(data: AnyDataset, signal?: AbortSignal): Promise<Evaluation> {
-    checkDataset(data, this.architecture.inputs, this.classes, this.input);
+    checkDataset(data, this.architecture.inputs, this.classes, this.input, this.loss);
     if (data.count === 0) throw new BadInputError(`${data.name}: no images to evaluate`);
     const capacity = this.inferenceCapacity(data.count);
     const plan = this.plan('evaluate', capacity);
@@ -347,13 +361,15 @@ export class Model {
         last ? (enc) => enc.copyBufferToBuffer(plan.stats, 0, plan.statsStaging, 0, plan.stats.size) : undefined,
       );
     }
-    const { lossSum, correct } = await this.readStats(plan, capacity);
-    return { loss: lossSum / data.count, accuracy: correct / data.count, count: data.count };
+    const sums = await this.readStats(plan, capacity);
+    const r2Of = this.loss === 'mse' ? { width: this.classes, totalSquares: totalSumOfSquares(data.targets!.values, data.count, this.classes) } : undefined;
+    return { ...lossMetrics(this.loss, sums, data.count, r2Of), count: data.count };
   }
 
   /**
-   * Class probabilities, [count × classes] row-major. `images` holds count × inputs values of the model's
-   * input kind: u8 pixels (a Uint8Array) or f32 features (a Float32Array).
+   * What the model makes of each row, [count × outputs] row-major: class probabilities ('cross-entropy', a
+   * softmax), per-label probabilities ('bce', a sigmoid per output) or the values themselves ('mse'). `images`
+   * holds count × inputs values of the model's input kind: u8 pixels (a Uint8Array) or f32 features (a Float32Array).
    *
    * @example
    * ```ts
@@ -373,6 +389,29 @@ export class Model {
     if (images.length < count * F) throw new BadInputError(`predict: ${count} ${row} of ${F} ${unit}s need ${count * F} ${values}, got ${images.length}`, { value: images.length });
     checkFinite('predict', images, count, F);
     return this.whilePending(() => checkedGpuWork(this.device, 'prediction', () => this.predictUnguarded(images, count, signal)));
+  }
+
+  /**
+   * Predicted labels: the class of each row (first arg-max of its probabilities, [count]) for 'cross-entropy';
+   * a 0/1 per label ([count × outputs], 1 where the probability is at or above `threshold`, default 0.5) for
+   * 'bce'. A regression ('mse') has no classes: refused with a MisuseError.
+   * @example
+   * const digits = await model.predictClasses(images); // Uint32Array, one class per image
+   */
+  async predictClasses(images: Uint8Array | Float32Array, options: PredictClassesOptions = {}): Promise<Uint32Array> {
+    if (this.loss === 'mse') throw new MisuseError("predictClasses: a regression model ('mse') predicts values, not classes; use predict");
+    const { threshold = 0.5, ...rest } = options;
+    if (!(threshold >= 0 && threshold <= 1)) throw new BadInputError(`predictClasses: threshold must be in [0, 1], got ${threshold}`, { value: threshold });
+    const probabilities = await this.predict(images, rest);
+    const C = this.classes;
+    if (this.loss === 'bce') return Uint32Array.from(probabilities, (p) => (p >= threshold ? 1 : 0));
+    const classes = new Uint32Array(probabilities.length / C);
+    for (let r = 0; r < classes.length; r++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (probabilities[r * C + c] > probabilities[r * C + best]) best = c;
+      classes[r] = best;
+    }
+    return classes;
   }
 
   /** Runs an evaluate or predict, counted as pending until it settles. */
@@ -412,7 +451,7 @@ export class Model {
    */
   async gradients(data: AnyDataset, batch: { step?: number; labelSmoothing?: number } = {}): Promise<Float32Array> {
     this.checkUsable('gradients');
-    checkDataset(data, this.architecture.inputs, this.classes, this.input);
+    checkDataset(data, this.architecture.inputs, this.classes, this.input, this.loss);
     const plan = this.plan('train', data.count);
     new BatchUploader(plan, this.architecture.inputs).upload(data, null, 0, data.count, { ...batch, seed: this.seed });
     this.encode([...plan.forward, ...plan.loss, ...plan.backward], (enc) => enc.clearBuffer(plan.stats));
@@ -434,6 +473,7 @@ export class Model {
       seed: this.seed,
       input: this.input,
       ...(this.input === 'u8' && { pixelMean: this.pixelNormalization.mean, pixelStd: this.pixelNormalization.std }),
+      loss: this.loss,
       tensors: new Map([
         ...toTorchTensors(await this.parameters.download(), layout, arch),
         ...toTorchTensors(await this.parameters.downloadState(), this.parameters.stateLayout, statesOf(arch)),
@@ -469,6 +509,10 @@ export class Model {
     const arch = this.architecture;
     const { layout } = this.parameters;
     checkSameModel(state, arch, this.input, source);
+    // A state without a loss (an older file, a PyTorch state dict) may be any task's weights.
+    if (state.loss !== undefined && lossOf(state.loss) !== this.loss) {
+      throw new BadInputError(`${source}: holds a model trained with loss '${state.loss}', this one trains with '${this.loss}'`, { file: source, value: state.loss });
+    }
     // The check every reader of a model file and ONNX export share; what follows only converts.
     const { recipe } = checkModelState(state, source);
     const params = fromTorchTensors(state.tensors, source, layout, arch);
@@ -497,11 +541,11 @@ export class Model {
 
   /** A new model shaped by a state (see exportState), holding it. */
   static fromState(device: GPUDevice, state: ModelState, source = 'state', options: Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> = {}): Model {
-    const { inputs, layers, seed, input, pixelMean, pixelStd } = state;
+    const { inputs, layers, seed, input, pixelMean, pixelStd, loss } = state;
     // Checked whole before a model of the architecture it claims is allocated (a small file cannot make the
     // engine build a huge model, and a refused state leaves nothing on the GPU).
     checkModelState(state, source);
-    const model = new Model(device, { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), ...options });
+    const model = new Model(device, { inputs, layers, seed, input, loss, ...(input === 'u8' && { pixelMean, pixelStd }), ...options });
     try {
       model.importState(state, source);
     } catch (e) {
@@ -543,8 +587,9 @@ export class Model {
 
   /**
    * The model as ONNX bytes (src/export/onnx.ts) for ONNX Runtime and other inference engines: it takes the
-   * u8 pixels (or f32 features) that predict takes, normalizes them itself, and gives probabilities
-   * (`{ softmax: false }`: logits) for a batch of any size.
+   * u8 pixels (or f32 features) that predict takes, normalizes them itself, and gives what predict gives:
+   * probabilities after a Softmax ('cross-entropy'), per-label probabilities after a Sigmoid ('bce'), or the
+   * values ('mse'); `{ softmax: false }` leaves the last Softmax or Sigmoid out (logits). Any batch size.
    *
    * @example
    * ```ts

@@ -15,6 +15,7 @@ import { architectureOf } from './mlp.js';
 import { inputEncodingOf } from './plan.js';
 import type { TrainingRecipe } from './recipe.js';
 import { validateSchedule } from './schedule.js';
+import { lossOf, type LossKind } from './loss.js';
 
 /** A model's whole state as plain data (see Model.exportState / importState); checkpoints encode it. */
 export interface ModelState {
@@ -30,6 +31,8 @@ export interface ModelState {
   pixelMean?: number;
   /** u8 inputs: the pixel standard deviation on the x/255 scale (ModelOptions.pixelStd); absent for f32. */
   pixelStd?: number;
+  /** The loss it trains with (ModelOptions.loss); absent (older files, PyTorch state dicts) means 'cross-entropy'. */
+  loss?: LossKind;
   /** The weights, by PyTorch name, in PyTorch's shapes: "0.weight" [out, in], "0.bias" [out], … */
   tensors: Map<string, Tensor>;
   /** Whole epochs trained. */
@@ -98,7 +101,7 @@ function checkTensorShapes(tensors: Map<string, Tensor>, source: string, arch: A
 }
 
 /** What a model is made of, without its training state: what ONNX export and a model's weights need. */
-export type ModelTensors = Pick<ModelState, 'inputs' | 'layers' | 'input' | 'pixelMean' | 'pixelStd' | 'tensors'>;
+export type ModelTensors = Pick<ModelState, 'inputs' | 'layers' | 'input' | 'pixelMean' | 'pixelStd' | 'tensors' | 'loss'>;
 
 /** Runs `check`, giving its BadInputError the source's name when it has none (the library's own checks name no file). */
 function namingSource<T>(source: string, check: () => T): T {
@@ -117,7 +120,7 @@ function namingSource<T>(source: string, check: () => T): T {
  * running variances are not negative, and no tensor is left over (as PyTorch's strict load).
  */
 export function checkModelTensors(state: ModelTensors, source: string): Architecture {
-  const arch = namingSource(source, () => architectureOf({ inputs: state.inputs, layers: state.layers }));
+  const arch = namingSource(source, () => architectureOf({ inputs: state.inputs, layers: state.layers, loss: lossOf(state.loss) }));
   namingSource(source, () => inputEncodingOf(state));
   // Shapes first: the flat copies below are the size the architecture claims, not the file's.
   checkTensorShapes(state.tensors, source, arch);

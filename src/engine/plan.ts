@@ -6,7 +6,8 @@
 // its forward is fused) and, for training, its gradient dh (unless its backward is fused), and contributes
 // its dispatches:
 //   forward   in layer order
-//   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels)
+//   loss      softmaxCrossEntropy(dh[last], stats, h[last], labels), or for float targets (loss.ts)
+//             meanSquaredError / sigmoidCrossEntropy(dh[last], stats, h[last], targets)
 //   backward  in reverse order; a frozen layer (trainable: false) makes no parameter gradients, and the
 //             layers before the first trainable linear or conv2d run no backward at all
 // A training plan with augmentation first distorts the batch (src/augment/) into a buffer the first layer reads:
@@ -15,6 +16,7 @@
 // The input x[B×inputs] is raw u8 pixels, packed four to a u32, which the first layer reads as x/255 (then
 // scaled and shifted), or f32 features, which it reads as they are (InputEncoding).
 // Rows past the batch's real size (a short last batch) get zero loss gradient, so they add nothing.
+// A predict plan ends in what the loss makes of the outputs: softmax, a sigmoid per label, or the values as they are.
 import { BATCH_UNIFORM_BYTES, packBatchUniform, type BatchFields } from '../../shaders/batchUniform.js';
 import { UniformWords } from '../../shaders/bindings.js';
 import { storageBuffer, trackedBuffer, uniformBuffer } from '../gpu/buffers.js';
@@ -31,6 +33,7 @@ import type { PlacedLayer } from '../layers/architecture.js';
 import { planStages } from './fusion.js';
 import { augmentDispatches, elasticFieldBytes } from '../augment/gpu.js';
 import type { Augmentation, ImageSize } from '../augment/spec.js';
+import { TARGET_LOSS_OP, takesTargets, type LossKind } from './loss.js';
 
 
 const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });
@@ -84,11 +87,16 @@ export interface PlanOptions {
   fuse?: boolean;
   /** Training plans: distort each batch's images before the first layer reads them (src/augment/). */
   augment?: { augmentation: Augmentation; image: ImageSize };
+  /** The loss stage's kernel, and what a predict plan ends in (loss.ts). Default 'cross-entropy'. */
+  loss?: LossKind;
 }
 
 export class ModelPlan {
   readonly input: GPUBuffer;
   readonly labels: GPUBuffer;
+  /** The batch's float targets [capacity × outputs], for the 'mse' and 'bce' losses. */
+  readonly targets?: GPUBuffer;
+  readonly lossKind: LossKind;
   readonly batch: GPUBuffer;
   /** Per-row (loss sum, correct count) accumulators, vec2f each. */
   readonly stats: GPUBuffer;
@@ -122,7 +130,8 @@ export class ModelPlan {
     // A buffer over a device limit (DeviceLimitError) part way through must not leave the ones before it:
     // the refused plan never reaches the model's list, so nothing else would free them.
     try {
-      const { fuse = true, augment } = options;
+      const { fuse = true, augment, loss = 'cross-entropy' } = options;
+      this.lossKind = loss;
       const { device, architecture, layout } = model;
       const { inputs, classes } = architecture;
       const B = capacity;
@@ -131,6 +140,7 @@ export class ModelPlan {
       this.inputBytes = inputBufferBytes(inputEncoding.kind, B * inputs);
       this.input = this.own(storageBuffer(device, this.inputBytes, `input ${inputEncoding.kind}`));
       this.labels = this.own(storageBuffer(device, B * 4, 'labels'));
+      if (takesTargets(loss) && mode !== 'predict') this.targets = this.own(storageBuffer(device, B * classes * 4, 'targets'));
       this.batch = this.own(uniformBuffer(device, BATCH_UNIFORM_BYTES, 'batch'));
       this.stats = this.own(storageBuffer(device, B * 8, 'stats'));
       this.statsStaging = this.own(trackedBuffer(device, { size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' }));
@@ -184,15 +194,26 @@ export class ModelPlan {
 
       const logits = flow.act;
       if (mode === 'predict') {
-        this.probabilities = this.own(storageBuffer(device, B * classes * 4, 'probabilities'));
+        // 'mse' predicts the values themselves: the last layer's output, read back as it is.
+        // (A whole buffer: at least B × classes floats, rounded up for tiny ones; the copy reads all of it.)
+        if (loss === 'mse' && logits.offset === undefined && logits.size === undefined) {
+          this.probabilities = logits.buffer;
+        } else this.probabilities = this.own(storageBuffer(device, B * classes * 4, 'probabilities'));
         this.probabilitiesStaging = this.own(trackedBuffer(device, { size: this.probabilities.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'probabilities staging' }));
-        this.forward.push(ops.softmax(whole(this.probabilities), logits, B, classes));
+        if (loss === 'cross-entropy') this.forward.push(ops.softmax(whole(this.probabilities), logits, B, classes));
+        else if (loss === 'bce') this.forward.push(ops.sigmoidProbabilities(whole(this.probabilities), logits, B * classes));
+        else if (this.probabilities !== logits.buffer) throw new Error(`predict: the last layer's output is not a whole buffer of ${B}×${classes}`);
+        // 'mse' adds no kernel: predict reads the values straight from the last layer's output.
         return;
       }
-      this.loss.push(ops.softmaxCrossEntropy(flow.grad, whole(this.stats), logits, whole(this.labels), whole(this.batch), B, classes));
-      // predict's one kernel of its own, compiled with the step's: compiled later, it waited for the full
-      // products compiling in the background (430 ms on SwiftShader).
-      if (training) ops.prepareSoftmax(classes);
+      if (takesTargets(loss)) {
+        this.loss.push(ops.targetLoss(TARGET_LOSS_OP[loss], flow.grad, whole(this.stats), logits, whole(this.targets!), whole(this.batch), B, classes));
+      } else {
+        this.loss.push(ops.softmaxCrossEntropy(flow.grad, whole(this.stats), logits, whole(this.labels), whole(this.batch), B, classes));
+        // predict's one kernel of its own, compiled with the step's: compiled later, it waited for the full
+        // products compiling in the background (430 ms on SwiftShader).
+        if (training) ops.prepareSoftmax(classes);
+      }
       if (training) for (const dispatches of backward.reverse()) this.backward.push(...dispatches);
     } catch (e) {
       this.destroy();
@@ -241,8 +262,10 @@ export class ModelPlan {
     if (data.quads?.join() !== this.augmentImage?.join()) {
       throw new Error(`gatherFrom: ${data.data.name} is kept ${data.quads ? `as quads of ${data.quads.join('×')}` : 'as rows'}, the plan reads ${this.augmentImage ? `quads of ${this.augmentImage.join('×')}` : 'rows'}`);
     }
+    const targets = this.targets ? [this.gatherTargets(data)] : [];
     if (this.augmentFrom) {
       return [
+        ...targets,
         this.ops.gatherLabels(whole(this.labels), whole(data.labels), whole(data.order), whole(this.batch), this.capacity),
         ...this.augmentFrom({ input: whole(data.images), order: whole(data.order) }),
       ];
@@ -250,7 +273,12 @@ export class ModelPlan {
     return [this.ops.gatherBatch(
       whole(this.input), whole(this.labels), whole(data.images), whole(data.labels), whole(data.order), whole(this.batch), this.capacity, this.model.architecture.inputs,
       this.inputEncoding.kind,
-    )];
+    ), ...targets];
+  }
+
+  private gatherTargets(data: ResidentDataset): Dispatch {
+    if (!data.targets) throw new Error(`gatherTargets: ${data.data.name} is kept without targets, the plan's loss '${this.lossKind}' needs them`);
+    return this.ops.gatherTargets(whole(this.targets!), whole(data.targets), whole(data.order), whole(this.batch), this.capacity, this.model.architecture.classes);
   }
 
   destroy(): void {

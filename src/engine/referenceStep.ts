@@ -1,7 +1,8 @@
 // Float64 reference of a whole training step (forward, loss, backward) of any model, walking its layers'
 // reference twins (src/layers/), with the engine's layout: linear weights [in × out], u8 pixels read as
 // x/255 · scale + shift, f32 features read as they are. Nothing is fused here: the plan's fusions must give these numbers.
-import { softmaxCrossEntropy } from '../reference/ops.js';
+import { meanSquaredError, sigmoidCrossEntropy, softmaxCrossEntropy } from '../reference/ops.js';
+import type { LossKind } from './loss.js';
 import { architectureOf } from './mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import type { LayerReferenceStep } from '../layers/layer.js';
@@ -10,6 +11,7 @@ import { slotOf, type ParamLayout } from './paramLayout.js';
 
 export interface ReferenceStep {
   loss: number;
+  /** Rows classified right ('cross-entropy'); Σ of the rows' mean absolute errors ('mse') or shares of labels right ('bce'). */
   correct: number;
   /** Gradients in the flat layout (padding zero, and a frozen layer's zero). */
   grads: Float64Array;
@@ -18,6 +20,9 @@ export interface ReferenceStep {
 
 export interface ReferenceOptions {
   labelSmoothing?: number;
+  /** The loss (default 'cross-entropy', against `labels`); 'mse' and 'bce' take `targets` [rows × outputs] instead. */
+  loss?: LossKind;
+  targets?: Float32Array | Float64Array | number[];
   /** Dropout's key: the model's seed and the optimizer step being taken (1-based). */
   seed?: number;
   step?: number;
@@ -31,7 +36,7 @@ export function mlpForwardBackward(
   params: ArrayLike<number>, layout: ParamLayout, model: Architecture | number[],
   inputs: Uint8Array | Float32Array, labels: ArrayLike<number>, rows: number, pixelScale = 1, pixelShift = 0, options: ReferenceOptions = {},
 ): ReferenceStep {
-  const arch = Array.isArray(model) ? architectureOf({ sizes: model }) : model;
+  const arch = Array.isArray(model) ? architectureOf({ sizes: model, loss: options.loss }) : model;
   const grads = new Float64Array(layout.totalLength);
   const steps = arch.layers.map((layer): LayerReferenceStep<LayerSpec> => {
     const tensor = (source: ArrayLike<number> | Float64Array, role: string) => {
@@ -62,7 +67,11 @@ export function mlpForwardBackward(
   const logits = acts[acts.length - 1];
   let dOut: Float64Array = new Float64Array(rows * arch.classes);
   const losses = new Float64Array(rows);
-  const correct = softmaxCrossEntropy(dOut, losses, logits, labels, rows, arch.classes, options.labelSmoothing ?? 0);
+  const loss = options.loss ?? 'cross-entropy';
+  if (loss !== 'cross-entropy' && !options.targets) throw new Error(`reference step: loss '${loss}' needs targets`);
+  const correct = loss === 'mse' ? meanSquaredError(dOut, losses, logits, options.targets!, rows, arch.classes)
+    : loss === 'bce' ? sigmoidCrossEntropy(dOut, losses, logits, options.targets!, rows, arch.classes)
+      : softmaxCrossEntropy(dOut, losses, logits, labels, rows, arch.classes, options.labelSmoothing ?? 0);
   for (let l = arch.layers.length - 1; l >= 0; l--) {
     dOut = arch.layers[l].module.referenceBackward(dOut, acts[l], acts[l + 1], steps[l]);
   }

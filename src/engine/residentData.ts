@@ -20,6 +20,8 @@ export class ResidentDataset {
   readonly kind: InputKind;
   readonly images: GPUBuffer;
   readonly labels: GPUBuffer;
+  /** Float targets [count × width], for the 'mse' and 'bce' losses; absent for class labels. */
+  readonly targets?: GPUBuffer;
   readonly order: GPUBuffer;
 
   /** `quads`: keep u8 images of this [C, H, W] as quads (augmented fits), not as rows. */
@@ -48,12 +50,17 @@ export class ResidentDataset {
     }
     this.labels = storageBuffer(device, data.count * 4, `${data.name} labels`);
     device.queue.writeBuffer(this.labels, 0, Uint32Array.from(data.labels.subarray(0, data.count)));
+    if (data.targets) {
+      const values = data.targets.values.subarray(0, data.count * data.targets.width);
+      this.targets = storageBuffer(device, Math.max(4, values.byteLength), `${data.name} targets`);
+      device.queue.writeBuffer(this.targets, 0, values.buffer, values.byteOffset, values.byteLength);
+    }
     this.order = storageBuffer(device, data.count * 4, `${data.name} order`);
   }
 
   /** Whether a data set (as quads of `quads`-sized images, if given) fits in one storage binding of this device. */
   static fits(device: GPUDevice, data: AnyDataset, quads?: ImageSize): boolean {
-    const largest = Math.max(imageBytes(data, quads), data.count * 4); // images, or labels and order
+    const largest = Math.max(imageBytes(data, quads), data.count * 4, data.count * (data.targets?.width ?? 0) * 4); // images, labels and order, or targets
     return largest <= device.limits.maxStorageBufferBindingSize;
   }
 
@@ -68,6 +75,6 @@ export class ResidentDataset {
   }
 
   destroy(): void {
-    for (const b of [this.images, this.labels, this.order]) b.destroy();
+    for (const b of [this.images, this.labels, this.order, this.targets]) b?.destroy();
   }
 }

@@ -1,18 +1,21 @@
 // ONNX export: a model's state as an ONNX ModelProto that ONNX Runtime (Node, Web with WASM or WebGPU) runs.
 // The graph takes what `predict` takes — u8 pixels [batch, F] (or f32 features) — and does the pixel
-// normalization itself, then the layers as ONNX operators on PyTorch's tensors (NCHW images), then softmax
+// normalization itself, then the layers as ONNX operators on PyTorch's tensors (NCHW images), then what the
+// loss makes of the outputs, as predict does: Softmax ('cross-entropy'), Sigmoid ('bce') or nothing ('mse'),
 // unless asked for logits. Message field numbers follow onnx/onnx.proto; the writer is ./protobuf.ts.
 //   input  'pixels' uint8 [batch, F] (or 'features' float [batch, F]), batch a dynamic dimension
-//   output 'probabilities' float [batch, classes] (or 'logits')
+//   output 'probabilities' float [batch, outputs] ('values' for 'mse'; 'logits' when asked)
 import { BadInputError } from '../errors.js';
 import type { Tensor } from '../data/safetensors.js';
 import { architecture } from '../layers/architecture.js';
 import type { LayerSpec } from '../layers/index.js';
+import type { OnnxAttribute, OnnxLayerGraph } from '../layers/layer.js';
 import { isImage } from '../layers/shape.js';
 import type { InputKind } from '../data/dataset.js';
 import type { InputShape } from '../layers/shape.js';
 import { ENGINE_VERSION } from '../version.js';
 import { ProtoWriter } from './protobuf.js';
+import type { LossKind } from '../engine/loss.js';
 
 /** The operator set the graph uses (Gelu needs 20) and the IR version that goes with it. */
 export const ONNX_OPSET = 21;
@@ -29,12 +32,17 @@ export interface OnnxSource {
   input: InputKind;
   pixelMean?: number;
   pixelStd?: number;
+  /** What the graph ends in: Softmax ('cross-entropy', the default), Sigmoid ('bce') or nothing ('mse'). */
+  loss?: LossKind;
   tensors: Map<string, Tensor>;
 }
 
 /** Options of Model.toOnnx. */
 export interface OnnxOptions {
-  /** End in softmax ('probabilities', as predict returns) or give the logits. Default true. */
+  /**
+   * End in the loss's Softmax ('cross-entropy') or Sigmoid ('bce'), giving 'probabilities' as predict returns,
+   * or leave it out and give the 'logits'. Default true. A 'mse' model ends in its 'values' either way.
+   */
   softmax?: boolean;
 }
 
@@ -42,13 +50,14 @@ interface Node {
   op: string;
   inputs: string[];
   output: string;
-  attributes?: Record<string, number | number[]>;
+  attributes?: Record<string, OnnxAttribute>;
 }
 
-function attribute(name: string, value: number | number[]): ProtoWriter {
+function attribute(name: string, value: OnnxAttribute): ProtoWriter {
   // AttributeProto: name 1, f 2, i 3, ints 8, type 20 (FLOAT 1, INT 2, INTS 7).
   const a = new ProtoWriter().string(1, name);
   if (Array.isArray(value)) return a.packedInts(8, value).int(20, 7);
+  if (typeof value === 'object') return a.float(2, value.float).int(20, 1);
   return Number.isInteger(value) ? a.int(3, value).int(20, 2) : a.float(2, value).int(20, 1);
 }
 
@@ -87,7 +96,8 @@ function valueInfo(name: string, type: number, dims: (number | string)[]): Proto
 /** The ONNX bytes of a model state (Model.exportState). Refuses, naming the layer, what ONNX cannot express here. */
 export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8Array<ArrayBuffer> {
   // The state comes from a model, or from a file read through readModelFile: both checked it as a model does.
-  const arch = architecture(state.layers, state.inputs);
+  const loss = state.loss ?? 'cross-entropy';
+  const arch = architecture(state.layers, state.inputs, loss === 'cross-entropy' ? 2 : 1);
   const F = arch.inputs;
   const nodes: Node[] = [];
   const initializers: ProtoWriter[] = [];
@@ -130,48 +140,18 @@ export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8A
     add('Reshape', [current, 'image_shape']);
     add('Transpose', [current], { perm: [0, 3, 1, 2] });
   }
+  // Each layer writes its own nodes (LayerModule.onnx): a kind in the registry cannot be left out here.
   for (const layer of arch.layers) {
-    const spec: LayerSpec = layer.spec;
-    const i = layer.index;
-    switch (spec.kind) {
-      case 'linear':
-        add('Gemm', [current, weight(`${i}.weight`), weight(`${i}.bias`)], { transB: 1 });
-        break;
-      case 'conv2d':
-        add('Conv', [current, weight(`${i}.weight`), weight(`${i}.bias`)], {
-          kernel_shape: [spec.kernel, spec.kernel], strides: [spec.stride, spec.stride], pads: [spec.padding, spec.padding, spec.padding, spec.padding],
-        });
-        break;
-      case 'maxpool2d':
-        add('MaxPool', [current], { kernel_shape: [spec.kernel, spec.kernel], strides: [spec.stride, spec.stride] });
-        break;
-      case 'flatten':
-        add('Flatten', [current], { axis: 1 });
-        break;
-      case 'batchnorm':
-        add('BatchNormalization', [current, weight(`${i}.weight`), weight(`${i}.bias`), weight(`${i}.running_mean`), weight(`${i}.running_var`)], { epsilon: 1e-5 });
-        break;
-      case 'relu':
-        add('Relu', [current]);
-        break;
-      case 'tanh':
-        add('Tanh', [current]);
-        break;
-      case 'sigmoid':
-        add('Sigmoid', [current]);
-        break;
-      case 'gelu':
-        add('Gelu', [current]);
-        break;
-      case 'dropout':
-        break; // the identity outside training
-      default:
-        throw new BadInputError(`onnx export: layer ${i} (${(spec as { kind: string }).kind}) has no ONNX form here`, { value: (spec as { kind: string }).kind });
-    }
+    const graph: OnnxLayerGraph = {
+      input: current,
+      node: (op, inputs, attributes) => add(op, inputs, attributes),
+      tensor: (role) => weight(`${layer.index}.${role}`),
+    };
+    current = layer.module.onnx(layer.spec as never, layer, graph);
   }
-  const softmax = options.softmax ?? true;
-  if (softmax) add('Softmax', [current], { axis: -1 });
-  const outputName = softmax ? 'probabilities' : 'logits';
+  const probabilities = (options.softmax ?? true) && loss !== 'mse';
+  if (probabilities) add(loss === 'bce' ? 'Sigmoid' : 'Softmax', [current], ...(loss === 'bce' ? [] : [{ axis: -1 }]));
+  const outputName = probabilities ? 'probabilities' : loss === 'mse' ? 'values' : 'logits';
   // The last node writes the graph's output under its public name.
   nodes[nodes.length - 1].output = outputName;
 
@@ -188,7 +168,7 @@ export function encodeOnnx(state: OnnxSource, options: OnnxOptions = {}): Uint8A
     .string(3, ENGINE_VERSION)
     .message(7, graph)
     .message(8, new ProtoWriter().string(1, '').int(2, ONNX_OPSET));
-  const metadata = { architecture: arch.name, layers: arch.text, engine_version: ENGINE_VERSION, input: state.input };
+  const metadata = { architecture: arch.name, layers: arch.text, engine_version: ENGINE_VERSION, input: state.input, loss };
   for (const [key, value] of Object.entries(metadata)) model.message(14, new ProtoWriter().string(1, key).string(2, value));
   return model.finish();
 }

@@ -1,7 +1,11 @@
 // GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
 import { RunFailure } from '../errors.js';
-import { GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, gatherBatchShader, gatherInvocations, gatherLabelsShader, type GatherInput } from '../../shaders/gatherBatch.js';
+import {
+  GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, GATHER_TARGETS_BINDINGS, gatherBatchShader, gatherInvocations, gatherLabelsShader, gatherTargetsShader,
+  type GatherInput,
+} from '../../shaders/gatherBatch.js';
+import { SIGMOID_PROBABILITIES, targetLossBindings, targetLossShader, type TargetLoss } from '../../shaders/targetLosses.js';
 import {
   BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported, biasGradVariantName, type BiasGradVariant,
 } from '../../shaders/biasGrad.js';
@@ -101,6 +105,35 @@ export class Ops {
     const label = `softmaxCrossEntropy ${capacityRows}×${classes} per-${v.perRow ?? 'invocation'}-wg${v.workgroupSize}`;
     const cost = { flops: 5 * capacityRows * classes, bytes: 4 * (capacityRows * classes * (dLogits ? 2 : 1) + 3 * capacityRows) };
     return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', softmaxCrossEntropyBindings(v.gradient), buffers, softmaxInvocations(v, capacityRows), v.workgroupSize, cost);
+  }
+
+  /**
+   * A loss against float targets (shaders/targetLosses.ts): meanSquaredError or sigmoidCrossEntropy over
+   * rows×outputs logits and targets; with dLogits its gradient too. `batch` and `stats` as softmaxCrossEntropy's,
+   * stats holding each row's (loss, metric).
+   */
+  targetLoss(
+    loss: TargetLoss, dLogits: BufferSlice | null, stats: BufferSlice, logits: BufferSlice, targets: BufferSlice, batch: BufferSlice,
+    capacityRows: number, outputs: number,
+  ): Dispatch {
+    const v = { workgroupSize: this.choices.softmax.workgroupSize, gradient: dLogits !== null };
+    const code = targetLossShader(loss, v, capacityRows, outputs);
+    const buffers = { logits, targets, stats, batch, ...(dLogits ? { dLogits } : {}) };
+    const cost = { flops: 8 * capacityRows * outputs, bytes: 4 * (capacityRows * outputs * (dLogits ? 3 : 2) + 2 * capacityRows) };
+    return makeDispatch(this.cache, `${loss} ${capacityRows}×${outputs} wg${v.workgroupSize}`, code, loss, targetLossBindings(v.gradient), buffers, capacityRows, v.workgroupSize, cost);
+  }
+
+  /** batchTargets[capacity×width] = target rows at order[start .. start+rows) (see shaders/gatherBatch.ts, gatherTargets) */
+  gatherTargets(batchTargets: BufferSlice, targets: BufferSlice, order: BufferSlice, batch: BufferSlice, capacity: number, width: number): Dispatch {
+    const wg = 64;
+    const cost = { flops: 0, bytes: 8 * capacity * width + 4 * capacity };
+    return makeDispatch(this.cache, `gatherTargets ${capacity}×${width}`, gatherTargetsShader(wg, capacity, width), 'gatherTargets', GATHER_TARGETS_BINDINGS,
+      { targets, order, batchTargets, batch }, capacity * width, wg, cost);
+  }
+
+  /** probabilities[count] = σ(logits), per label: what a 'bce' model predicts */
+  sigmoidProbabilities(probabilities: BufferSlice, logits: BufferSlice, count: number): Dispatch {
+    return this.elementwiseForward(SIGMOID_PROBABILITIES, probabilities, logits, count);
   }
 
   /**

@@ -66,7 +66,8 @@ export function defaultInputShape(specs: readonly LayerSpec[]): Shape {
  * must read the model's input (linear, conv2d), the last must be linear with at least 2 outputs. Throws
  * BadInputError saying which layer does not fit.
  */
-export function architecture(specs: readonly LayerSpec[], input: InputShape): Architecture {
+/** `minOutputs`: 2 classes for a softmax; 1 output for a regression or multi-label loss. */
+export function architecture(specs: readonly LayerSpec[], input: InputShape, minOutputs = 2): Architecture {
   if (!Array.isArray(specs)) {
     throw new BadInputError(`layers must be a list of layer specs (parseLayers('linear:500,relu,linear:10') makes one), got ${specs === null ? 'null' : typeof specs}`, { value: specs });
   }
@@ -102,7 +103,7 @@ export function architecture(specs: readonly LayerSpec[], input: InputShape): Ar
   const last = specs[specs.length - 1];
   if (last.kind !== 'linear') throw new BadInputError(`the last layer must be linear (its outputs are the class scores), got ${moduleOf(last).format(last as never)}`);
   const classes = elementsOf(shape);
-  if (classes < 2) throw new BadInputError(`the last layer needs at least 2 classes, got ${classes}`);
+  if (classes < minOutputs) throw new BadInputError(minOutputs === 2 ? `the last layer needs at least 2 classes, got ${classes}` : `the last layer needs at least ${minOutputs} output, got ${classes}`);
   const inputs = elementsOf(inputShape);
   const sizes = [inputs, ...layers.filter((l) => l.spec.kind === 'linear').map((l) => l.outputs)];
   const text = formatLayers(specs);

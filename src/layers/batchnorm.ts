@@ -144,5 +144,15 @@ export const batchnorm: LayerModule<BatchnormSpec> = {
     reference.batchnormBackward(dX, r.grad('weight'), r.grad('bias'), dY, x, r.param('weight'), r.rows, shapeOf(r.place, r.rows));
     return dX;
   },
+
+  onnx: (_s, _place, g) => g.node('BatchNormalization', [g.input, g.tensor('weight'), g.tensor('bias'), g.tensor('running_mean'), g.tensor('running_var')], { epsilon: { float: BATCHNORM_EPS } }),
+  torch: (_s, place) => ({ module: isImage(place.inputShape) ? 'BatchNorm2d' : 'BatchNorm1d', args: { num_features: place.inputShape[0] } }),
+  doc: {
+    written: 'batchnorm',
+    torch: 'nn.BatchNorm2d(C) / nn.BatchNorm1d(F)',
+    notes: 'BatchNorm2d after an image, BatchNorm1d after features; momentum 0.1, ε 1e-5; batch statistics of the batch\'s real rows in training, running estimates in evaluate/predict; a ReLU after it runs as its epilogue',
+  },
+  examples: [{ layer: 'batchnorm', input: [5] }, { layer: 'batchnorm', input: [3, 4, 3] }],
+  refuses: ['batchnorm:0.1', 'batchnorm:momentum=0.1'],
 };
 

@@ -186,4 +186,12 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     reference.conv2dBackward(dX, r.grad('weight'), r.grad('bias'), dY, x, r.param('weight'), geometryOf(r.spec, r.place.inputShape, r.rows));
     return dX;
   },
+
+  onnx: (s, _place, g) => g.node('Conv', [g.input, g.tensor('weight'), g.tensor('bias')], {
+    kernel_shape: [s.kernel, s.kernel], strides: [s.stride, s.stride], pads: [s.padding, s.padding, s.padding, s.padding],
+  }),
+  torch: (s, place) => ({ module: 'Conv2d', args: { in_channels: place.inputShape[0], out_channels: s.outChannels, kernel_size: s.kernel, stride: s.stride, padding: s.padding } }),
+  doc: { written: 'conv2d:OUT:k=K[:stride=S][:pad=P]', torch: 'nn.Conv2d(in, OUT, K, stride=S, padding=P)', notes: `square kernels, K ≤ ${MAX_KERNEL}, P ≤ K − 1; OUT ≤ ${MAX_CHANNELS}` },
+  examples: [{ layer: 'conv2d:3:k=3:stride=2:pad=1', input: [2, 7, 6] }, { layer: 'conv2d:4:k=2', input: [3, 4, 5] }],
+  refuses: ['conv2d:8', 'conv2d:0:k=3', 'conv2d:8:k=0', 'conv2d:8:k=3:pad=3', 'conv2d:8:k=3:stride=0', 'conv2d:8:k=3:size=2', 'conv2d:8:k=3:k=5', 'conv2d:8:k=3:pad=x'],
 };

@@ -86,4 +86,11 @@ export const dropout: LayerModule<DropoutSpec> = {
     reference.dropoutBackward(dX, dY, r.spec.p, (i) => reference.dropoutKeep(r.seed, r.step, r.place.index, i, r.spec.p));
     return dX;
   },
+
+  // The identity outside training: no node.
+  onnx: (_s, _place, g) => g.input,
+  torch: (s) => ({ module: 'Dropout', args: { p: s.p } }),
+  doc: { written: 'dropout:P', torch: 'nn.Dropout(P)', notes: 'in training zeroes each value with probability P and scales the rest by 1/(1 − P); the identity otherwise' },
+  examples: [{ layer: 'dropout:0.3', input: [7] }],
+  refuses: ['dropout', 'dropout:1', 'dropout:-0.1', 'dropout:0x0', 'dropout:0.2:0.3'],
 };

@@ -69,4 +69,10 @@ export const flatten: LayerModule<FlattenSpec> = {
     reference.flattenBackward(dX, dY, geometryOf(r.place.inputShape, r.rows));
     return dX;
   },
+
+  onnx: (_s, _place, g) => g.node('Flatten', [g.input], { axis: 1 }),
+  torch: () => ({ module: 'Flatten', args: {} }),
+  doc: { written: 'flatten', torch: 'nn.Flatten()', notes: "an image into C·H·W features in PyTorch's (c, h, w) order" },
+  examples: [{ layer: 'flatten', input: [3, 4, 2] }],
+  refuses: ['flatten:1'],
 };

@@ -39,4 +39,7 @@ export const gelu = activation({
   backward: 'dy * (normalCdf(x) + x * 0.3989422804014327 * exp(-0.5 * x * x))',
   f: (x) => x * cdf(x),
   df: (dy, x) => dy * (cdf(x) + x * pdf(x)),
+  onnx: { op: 'Gelu' },
+  torch: { module: 'GELU' },
+  doc: { torch: 'nn.GELU()', notes: 'the exact (erf) form' },
 });

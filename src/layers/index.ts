@@ -2,6 +2,7 @@
 // activation is a call to activation.ts), its line in LAYER_MODULES and its spec in LayerSpec; the registry is
 // checked against LayerSpec, so the two cannot part.
 import { BadInputError } from '../errors.js';
+import { avgpool2d, type AvgPool2dSpec } from './avgpool2d.js';
 import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
 import { dropout } from './dropout.js';
@@ -13,6 +14,7 @@ import type { Conv2dSpec } from './conv2d.js';
 import type { DropoutSpec } from './dropout.js';
 import type { FlattenSpec } from './flatten.js';
 import type { LayerModule } from './layer.js';
+import { leakyrelu, type LeakyReluArguments } from './leakyrelu.js';
 import { linear, type LinearSpec } from './linear.js';
 import { maxpool2d, type MaxPool2dSpec } from './maxpool2d.js';
 import { relu } from './relu.js';
@@ -25,8 +27,9 @@ import { tanh } from './tanh.js';
  * (`parseLayers` writes them from text such as 'linear:500,relu').
  */
 export type LayerSpec = (
-  | LinearSpec | Conv2dSpec | MaxPool2dSpec | FlattenSpec | BatchnormSpec | DropoutSpec
+  | LinearSpec | Conv2dSpec | MaxPool2dSpec | AvgPool2dSpec | FlattenSpec | BatchnormSpec | DropoutSpec
   | ActivationSpec<'relu'> | ActivationSpec<'tanh'> | ActivationSpec<'sigmoid'> | ActivationSpec<'gelu'>
+  | ActivationSpec<'leakyrelu', LeakyReluArguments>
 ) & LayerFlags;
 
 /** Every layer kind's module, by kind: the registry that parseLayers and moduleOf follow, one module per LayerSpec. */
@@ -37,6 +40,8 @@ export const LAYER_MODULES = {
   conv2d,
   /** 2-D max pooling: 'maxpool2d:K[:stride=S]' (S defaults to K), PyTorch's nn.MaxPool2d. */
   maxpool2d,
+  /** 2-D average pooling: 'avgpool2d:K[:stride=S]' (S defaults to K), PyTorch's nn.AvgPool2d; avgpool2d:H is global on an H×H map. */
+  avgpool2d,
   /** An image row to C·H·W features in PyTorch's (c, h, w) order: 'flatten', nn.Flatten(). */
   flatten,
   /** 'batchnorm': PyTorch's nn.BatchNorm1d after features, nn.BatchNorm2d after an image, with its defaults. */
@@ -51,6 +56,8 @@ export const LAYER_MODULES = {
   sigmoid,
   /** y = x Φ(x) in its exact (erf) form, PyTorch's nn.GELU(). */
   gelu,
+  /** y = x for x > 0, SLOPE · x otherwise: 'leakyrelu[:SLOPE]' (0.01 by default), PyTorch's nn.LeakyReLU. */
+  leakyrelu,
 } as const satisfies { [K in LayerSpec['kind']]: LayerModule<Extract<LayerSpec, { kind: K }>> };
 
 /** What any layer spec may carry besides its kind's own fields. */

@@ -4,7 +4,9 @@
 // No layer knows what comes before or after it: the plan's fusion pass (src/engine/fusion.ts) may hand a layer
 // a ReLU to run as its forward epilogue or a ReLU mask for the input gradient it makes, where the module says
 // in `fuses` that its kernels take them. The plan, the reference model, checkpoints, autotune and the demo walk
-// a model's list of layers (architecture.ts) and ask these.
+// a model's list of layers (architecture.ts) and ask these. Each module also says what it is elsewhere: its ONNX
+// nodes (src/export/onnx.ts walks the list), its PyTorch module as data (test/torch_interop.py builds it), its
+// line in the layer table (docs/guides/layers.md), and the cases the conformance test runs it in.
 import { BadInputError } from '../errors.js';
 import type { InputKind } from '../data/dataset.js';
 import type { BufferSlice, Dispatch } from '../gpu/dispatch.js';
@@ -118,6 +120,48 @@ export interface LayerReferenceStep<S> {
   training: boolean;
 }
 
+/** An ONNX attribute: an integer, a list of integers, or a float (a number written `{ float: 1 }` stays a float). */
+export type OnnxAttribute = number | number[] | {
+  /** A FLOAT attribute, even when the number is whole. */
+  float: number;
+};
+
+/** What a layer writes its ONNX nodes into (src/export/onnx.ts). Images are NCHW there, as in PyTorch. */
+export interface OnnxLayerGraph {
+  /** The name of the layer's input tensor. */
+  input: string;
+  /** Adds a node of operator `op` and returns the name of its output. */
+  node(op: string, inputs: string[], attributes?: Record<string, OnnxAttribute>): string;
+  /** Adds the layer's tensor `${index}.${role}` (PyTorch's layout, as a checkpoint holds it) and returns its name. */
+  tensor(role: ParameterDecl['role'] | StateDecl['role']): string;
+}
+
+/** A PyTorch module as data: `torch.nn.${module}(**args)`, as test/torch_interop.py builds it. */
+export interface TorchModule {
+  /** The class in torch.nn ('Linear', 'LeakyReLU'). */
+  module: string;
+  /** Its constructor's keyword arguments ({ in_features: 784, out_features: 500 }). */
+  args: Record<string, number>;
+}
+
+/** The kind's line in the layer table (docs/guides/layers.md, generated from the registry). */
+export interface LayerDoc {
+  /** The written form with its arguments as names: 'maxpool2d:K[:stride=S]'. */
+  written: string;
+  /** Its PyTorch module with those names: 'nn.MaxPool2d(K, stride=S)'. */
+  torch: string;
+  /** What a user should know (defaults, limits, layouts). */
+  notes: string;
+}
+
+/** A case the conformance test runs a kind in: the layer as written, and the shape of one row of its input. */
+export interface LayerExample {
+  /** The layer as written: 'avgpool2d:3:stride=1'. */
+  layer: string;
+  /** The shape of one row of its input: [features] or [channels, height, width]. */
+  input: Shape;
+}
+
 /**
  * A layer kind: how its spec `S` is written and parsed, its output shape and tensors for an input shape, its
  * GPU forward and backward, and its float64 twin. One module per kind, registered in LAYER_MODULES.
@@ -164,6 +208,17 @@ export interface LayerModule<S extends {
   referenceForward(x: Float64Array, r: LayerReferenceStep<S>): Float64Array;
   /** dX from dY (and parameter gradients into r.grad), given the forward's x and y. */
   referenceBackward(dY: Float64Array, x: Float64Array, y: Float64Array, r: LayerReferenceStep<S>): Float64Array;
+
+  /** Writes its inference form into an ONNX graph; returns the name of its output (its input when it is the identity). */
+  onnx(spec: S, place: LayerPlace, graph: OnnxLayerGraph): string;
+  /** Its PyTorch module, whose state dict holds its tensors under the same roles. */
+  torch(spec: S, place: LayerPlace): TorchModule;
+  /** Its line in the layer table. */
+  doc: LayerDoc;
+  /** The cases every check of the conformance test runs it in (test/conformance.test.ts). */
+  examples: LayerExample[];
+  /** Written forms its parse must refuse, with a message that names the kind. */
+  refuses: string[];
 }
 
 /** A leading argument that must be a whole number in min..max ('16' of conv2d:16), or undefined when it is not. */

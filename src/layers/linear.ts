@@ -80,4 +80,10 @@ export const linear: LayerModule<LinearSpec> = {
     ref.matmulNT(dX, dY, r.param('weight'), rows, place.inputs, place.outputs);
     return dX;
   },
+
+  onnx: (_s, _place, g) => g.node('Gemm', [g.input, g.tensor('weight'), g.tensor('bias')], { transB: 1 }),
+  torch: (s, place) => ({ module: 'Linear', args: { in_features: place.inputs, out_features: s.outputs } }),
+  doc: { written: 'linear:OUT', torch: 'nn.Linear(in, OUT)', notes: `takes a feature vector; OUT ≤ ${MAX_WIDTH}` },
+  examples: [{ layer: 'linear:6', input: [5] }],
+  refuses: ['linear', 'linear:0', 'linear:1e3', 'linear:0x10', `linear:${MAX_WIDTH + 1}`, 'linear:5:6'],
 };

@@ -1,26 +1,15 @@
 // maxpool2d:K[:stride=S] — PyTorch's nn.MaxPool2d(K, stride=S) (S defaults to K, no padding) on channels-last
 // images; ties go to the first largest element in row-major window order (shaders/maxPool2d.ts). This module
-// holds its GPU ops and their float64 twins.
-import { BadInputError } from '../errors.js';
+// holds its GPU ops and their float64 twins; the written form, shapes and dispatch are pooling.ts's.
 import {
   MAX_POOL_BINDINGS, maxPool2dBackwardShader, maxPool2dShader, maxPoolBackwardBindings, poolBlocks, poolOutputSize, type PoolGeometry,
 } from '../../shaders/maxPool2d.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
-import { integerOptions, leadingInteger, type LayerModule } from './layer.js';
-import { formatShape, isImage, type Shape } from './shape.js';
+import { pooling, type PoolSpec } from './pooling.js';
 
 /** 2-D max pooling, written 'maxpool2d:K[:stride=S]': PyTorch's nn.MaxPool2d(K, stride=S), without padding. */
-export interface MaxPool2dSpec {
-  /** The layer kind. */
-  kind: 'maxpool2d';
-  /** The square window's side K. */
-  kernel: number;
-  /** The step between windows (K when written without it). */
-  stride: number;
-}
-
-const MAX_KERNEL = 15;
+export type MaxPool2dSpec = PoolSpec<'maxpool2d'>;
 
 const label = (entry: string, g: PoolGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride}`;
 
@@ -40,11 +29,6 @@ export const gpu = {
   },
 };
 
-export function geometryOf(s: MaxPool2dSpec, input: Shape, batch: number): PoolGeometry {
-  const [channels, height, width] = input;
-  return { batch, channels, height, width, kernelHeight: s.kernel, kernelWidth: s.kernel, stride: s.stride };
-}
-
 /** The float64 twins: the window's first largest element, and dY routed to it. */
 export const reference = {
   /** For each output element, the index into x of its window's argmax. */
@@ -63,41 +47,24 @@ export const reference = {
     }
     return at;
   },
-};
-
-export const maxpool2d: LayerModule<MaxPool2dSpec> = {
-  kind: 'maxpool2d',
-  parse(args) {
-    const [kernelText, ...options] = args;
-    const kernel = leadingInteger(kernelText, 1, MAX_KERNEL);
-    if (kernel === undefined) {
-      throw new BadInputError(`maxpool2d takes its window size, an integer in 1..${MAX_KERNEL} (maxpool2d:2), got '${args.join(':')}'`);
-    }
-    const o = integerOptions('maxpool2d', options, { stride: kernel });
-    if (!(o.stride >= 1 && o.stride <= MAX_KERNEL)) throw new BadInputError(`maxpool2d stride must be 1..${MAX_KERNEL}, got ${o.stride}`);
-    return { kind: 'maxpool2d', kernel, stride: o.stride };
+  maxPool2d(x: Float64Array, g: PoolGeometry): Float64Array {
+    return Float64Array.from(reference.maxPool2dArgmax(x, g), (k) => x[k]);
   },
-  format: (s) => `maxpool2d:${s.kernel}${s.stride !== s.kernel ? `:stride=${s.stride}` : ''}`,
-  outputShape(s, input) {
-    if (!isImage(input)) throw new BadInputError(`maxpool2d takes a channels × height × width image, not ${input[0]} features`);
-    if (s.kernel > input[1] || s.kernel > input[2]) throw new BadInputError(`a ${s.kernel}×${s.kernel} window does not fit a ${formatShape(input)} image`);
-    const { outHeight, outWidth } = poolOutputSize(geometryOf(s, input, 1));
-    return [input[0], outHeight, outWidth];
-  },
-  parameters: () => [],
-  fuses: { inputGradMask: true },
-
-  forward: (b) => [gpu.maxPool2d(b.ops, b.output, b.input, geometryOf(b.spec, b.place.inputShape, b.rows))],
-  backward: (b) => (b.dInput ? [gpu.maxPool2dBackward(b.ops, b.dInput, b.dOutput, b.input, b.inputGradMask ?? null, geometryOf(b.spec, b.place.inputShape, b.rows))] : []),
-
-  referenceForward(x, r) {
-    const at = reference.maxPool2dArgmax(x, geometryOf(r.spec, r.place.inputShape, r.rows));
-    return Float64Array.from(at, (k) => x[k]);
-  },
-  referenceBackward(dY, x, _y, r) {
-    const at = reference.maxPool2dArgmax(x, geometryOf(r.spec, r.place.inputShape, r.rows));
+  maxPool2dBackward(dY: Float64Array, x: Float64Array, g: PoolGeometry): Float64Array {
     const dX = new Float64Array(x.length);
-    at.forEach((k, o) => { dX[k] += dY[o]; });
+    reference.maxPool2dArgmax(x, g).forEach((k, o) => { dX[k] += dY[o]; });
     return dX;
   },
 };
+
+export const maxpool2d = pooling({
+  name: 'maxpool2d',
+  maxKernel: 15,
+  forward: gpu.maxPool2d,
+  backward: gpu.maxPool2dBackward,
+  referenceForward: reference.maxPool2d,
+  referenceBackward: reference.maxPool2dBackward,
+  onnx: 'MaxPool',
+  torch: 'MaxPool2d',
+  notes: 'ties go to the first largest element in row-major window order',
+});

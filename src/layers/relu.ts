@@ -8,4 +8,9 @@ export const relu = activation({
   backward: 'select(0.0, dy, y > 0.0)',
   f: (x) => Math.max(x, 0),
   df: (dy, _x, y) => (y > 0 ? dy : 0),
+  onnx: { op: 'Relu' },
+  torch: { module: 'ReLU' },
+  doc: { torch: 'nn.ReLU()', notes: 'after linear, conv2d or batchnorm it runs as their epilogue' },
+  // After the convolution that makes its input, and before flatten: fused on both sides.
+  examples: [{ layer: 'relu', input: [2, 3, 3] }],
 });

@@ -7,4 +7,7 @@ export const sigmoid = activation({
   backward: 'dy * y * (1.0 - y)',
   f: (x) => 1 / (1 + Math.exp(-x)),
   df: (dy, _x, y) => dy * y * (1 - y),
+  onnx: { op: 'Sigmoid' },
+  torch: { module: 'Sigmoid' },
+  doc: { torch: 'nn.Sigmoid()', notes: '' },
 });

@@ -8,4 +8,7 @@ export const tanh = activation({
   backward: 'dy * (1.0 - y * y)',
   f: Math.tanh,
   df: (dy, _x, y) => dy * (1 - y * y),
+  onnx: { op: 'Tanh' },
+  torch: { module: 'Tanh' },
+  doc: { torch: 'nn.Tanh()', notes: 'the input clamped to ±15, where tanh is ±1 in f32' },
 });

@@ -83,6 +83,54 @@ export function softmaxCrossEntropy(
   return correct;
 }
 
+/**
+ * PyTorch's MSELoss (mean over rows and outputs) over rows of logits[rows×W] against targets[rows×W]: writes
+ * dLogits = 2·(z − t)/(rows·W) and each row's mean squared error into `loss`; returns Σ over rows of each row's
+ * mean absolute error.
+ */
+export function meanSquaredError(dLogits: Float64Array, loss: Float64Array, logits: Vec, targets: Vec, rows: number, W: number): number {
+  let absSum = 0;
+  for (let r = 0; r < rows; r++) {
+    let squares = 0;
+    let abs = 0;
+    for (let j = 0; j < W; j++) {
+      const e = logits[r * W + j] - targets[r * W + j];
+      squares += e * e;
+      abs += Math.abs(e);
+      dLogits[r * W + j] = (2 * e) / (rows * W);
+    }
+    loss[r] = squares / W;
+    absSum += abs / W;
+  }
+  return absSum;
+}
+
+/** σ(z) = 1 / (1 + e^−z), without overflow for large |z|. */
+export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+/**
+ * PyTorch's BCEWithLogitsLoss (mean over rows and outputs) over rows of logits[rows×W] against targets[rows×W]
+ * in [0, 1]: writes dLogits = (σ(z) − t)/(rows·W) and each row's mean loss max(z, 0) − z·t + log(1 + e^−|z|)
+ * into `loss`; returns Σ over rows of the share of each row's labels right (z ≥ 0, i.e. σ(z) ≥ 0.5, against t ≥ 0.5).
+ */
+export function sigmoidCrossEntropy(dLogits: Float64Array, loss: Float64Array, logits: Vec, targets: Vec, rows: number, W: number): number {
+  let rightSum = 0;
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    let right = 0;
+    for (let j = 0; j < W; j++) {
+      const z = logits[r * W + j];
+      const t = targets[r * W + j];
+      sum += Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
+      if (z >= 0 === t >= 0.5) right++;
+      dLogits[r * W + j] = (sigmoid(z) - t) / (rows * W);
+    }
+    loss[r] = sum / W;
+    rightSum += right / W;
+  }
+  return rightSum;
+}
+
 export interface AdamConfig { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean }
 
 /** One Adam (or AdamW) step at step number t (1-based), in place, as torch.optim.Adam/AdamW do it. */

@@ -1,0 +1,71 @@
+// avgpool2d:K[:stride=S] — PyTorch's nn.AvgPool2d(K, stride=S) (S defaults to K, no padding, each window's
+// mean over its K·K elements) on channels-last images (shaders/avgPool2d.ts). Global average pooling of an
+// H×H map is avgpool2d:H. This module holds its GPU ops and their float64 twins; the written form, shapes
+// and dispatch are pooling.ts's.
+import { AVG_POOL_BINDINGS, avgPool2dBackwardShader, avgPool2dShader, avgPoolBackwardBindings } from '../../shaders/avgPool2d.js';
+import { poolOutputSize, type PoolGeometry } from '../../shaders/pooling.js';
+import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { pooling, type PoolSpec } from './pooling.js';
+
+/** 2-D average pooling, written 'avgpool2d:K[:stride=S]': PyTorch's nn.AvgPool2d(K, stride=S), without padding. */
+export type AvgPool2dSpec = PoolSpec<'avgpool2d'>;
+
+const label = (entry: string, g: PoolGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride}`;
+
+export const gpu = {
+  avgPool2d(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
+    const { outHeight, outWidth } = poolOutputSize(g);
+    const count = g.batch * outHeight * outWidth * g.channels;
+    const window = g.kernelHeight * g.kernelWidth;
+    return makeDispatch(ops.cache, label('avgPool2d', g), avgPool2dShader(ELEMENTWISE_WORKGROUP, g), 'avgPool2d', AVG_POOL_BINDINGS, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: count * window, bytes: 4 * count * (window + 1) });
+  },
+  /** The forward's input is not read: every element of a window gets the same share. */
+  avgPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, _input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
+    const count = g.batch * g.height * g.width * g.channels;
+    const buffers = { dOutput, dInput, ...(mask ? { mask } : {}) };
+    const code = avgPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
+    return makeDispatch(ops.cache, `${label('avgPool2dBackward', g)}${mask ? ' +reluMask' : ''}`, code, 'avgPool2dBackward', avgPoolBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: count * 2, bytes: (mask ? 12 : 8) * count });
+  },
+};
+
+/** The float64 twins: each window's mean, and dY shared equally over its window. */
+export const reference = {
+  avgPool2d(x: Float64Array, g: PoolGeometry): Float64Array {
+    const { outHeight: OH, outWidth: OW } = poolOutputSize(g);
+    const { batch, channels: C, height: H, width: W, kernelHeight: KH, kernelWidth: KW, stride: S } = g;
+    const y = new Float64Array(batch * OH * OW * C);
+    for (let b = 0; b < batch; b++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let i = 0; i < KH; i++) for (let j = 0; j < KW; j++) sum += x[((b * H + oh * S + i) * W + ow * S + j) * C + c];
+      y[((b * OH + oh) * OW + ow) * C + c] = sum / (KH * KW);
+    }
+    return y;
+  },
+  avgPool2dBackward(dY: Float64Array, x: Float64Array, g: PoolGeometry): Float64Array {
+    const { outHeight: OH, outWidth: OW } = poolOutputSize(g);
+    const { batch, channels: C, height: H, width: W, kernelHeight: KH, kernelWidth: KW, stride: S } = g;
+    const dX = new Float64Array(x.length);
+    for (let b = 0; b < batch; b++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) for (let c = 0; c < C; c++) {
+      const share = dY[((b * OH + oh) * OW + ow) * C + c] / (KH * KW);
+      for (let i = 0; i < KH; i++) for (let j = 0; j < KW; j++) dX[((b * H + oh * S + i) * W + ow * S + j) * C + c] += share;
+    }
+    return dX;
+  },
+};
+
+export const avgpool2d = pooling({
+  name: 'avgpool2d',
+  // Large enough for global pooling of a 28×28 image.
+  maxKernel: 32,
+  forward: gpu.avgPool2d,
+  backward: gpu.avgPool2dBackward,
+  referenceForward: reference.avgPool2d,
+  referenceBackward: reference.avgPool2dBackward,
+  onnx: 'AveragePool',
+  torch: 'AvgPool2d',
+  notes: "each window's mean over its K·K elements; avgpool2d:H on an H×H map is global average pooling",
+  // Global pooling, and overlapping windows.
+  // Global pooling, and overlapping windows.
+  examples: [{ layer: 'avgpool2d:5', input: [3, 5, 5] }, { layer: 'avgpool2d:3:stride=1', input: [2, 5, 6] }],
+});
