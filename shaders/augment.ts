@@ -22,6 +22,7 @@ import { blurAt } from './elastic.js';
 import { SOURCE_ROW } from './gatherBatch.js';
 import { input, output, uniform, type Binding } from './bindings.js';
 import { f32Literal, flatIndex } from './common.js';
+import { quadWordsPerImage } from './quadLayout.js';
 
 export interface AugmentShape {
   capacity: number;
@@ -56,8 +57,7 @@ export const MAX_LINE_SAMPLES = 128;
 export const linesFit = (s: Pick<AugmentShape, 'channels' | 'width' | 'output'>): boolean =>
   s.channels * s.width <= MAX_LINE_SAMPLES && (s.output === 'f32' || (s.channels * s.width) % 4 === 0);
 
-/** u32 words of one image in the quad layout: (H + 1) × (W + 1) cells of C words. */
-export const quadWordsPerImage = (channels: number, height: number, width: number): number => (height + 1) * (width + 1) * channels;
+export { quadWordsPerImage };
 
 export const augmentBindings = (elastic: boolean, source: AugmentShape['source'] = 'batch'): Binding[] =>
   [input('input'), ...(source === 'dataset' ? [input('order')] : []), ...(elastic ? [input('displacement')] : []), output('output'), uniform('batch')];

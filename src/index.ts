@@ -11,6 +11,7 @@ export type { LayerSummary, ModelSummary } from './engine/summary.js';
 export type { TrainingRecipe } from './engine/recipe.js';
 export {
   loadModel, downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB, listModelsInIndexedDB, deleteModelFromIndexedDB, type StoredModelInfo,
+  type ModelSource, type LoadOptions,
 } from './browser/modelStore.js';
 export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type AdapterDescription, type OpenedDevice } from './gpu/device.js';
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
@@ -70,7 +71,6 @@ export type { PlacedParameter, PlacedState } from './layers/architecture.js';
 export type { Targets } from './data/dataset.js';
 export type { Augmentation } from './augment/spec.js';
 export type { OnnxOptions } from './export/onnx.js';
-export type { LoadOptions } from './browser/modelStore.js';
 export type { OpenDeviceOptions } from './gpu/device.js';
 export type { CheckpointTarget } from './engine/checkpoint.js';
 export type { ScheduleClock } from './engine/schedule.js';

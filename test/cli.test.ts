@@ -53,6 +53,10 @@ describe('--help and --version', () => {
     expect(help.code, help.err).toBe(0);
     expect(help.out).toMatch(/^usage: webgpu-mlp train \[--epochs 10\]/);
     expect(help.out).not.toMatch(/npm run/);
+    // The usage line a refusal prints names it the same way.
+    const refused = run('main', ['predict', '--model', 'x']);
+    expect(refused.code).toBe(2);
+    expect(refused.err.trim()).toMatch(/^predict: usage: webgpu-mlp predict --model FILE\.safetensors --image/);
     const version = run('main', ['--version']);
     expect(version.out.trim()).toBe(`webgpu-mlp ${packageJson.version}`);
   });
@@ -101,6 +105,10 @@ describe('train → evaluate → predict', () => {
     expect(r.out).toMatch(/^adapter: /);
     expect(r.out).toMatch(/epoch  1  train loss [\d.]+ .* val acc [\d.]+%/);
     expect(r.out).toMatch(/test accuracy: [\d.]+%/);
+    // One epoch is singular; the progress lines (stderr, a pipe: one per 10 %) show a loss from the first step on.
+    expect(r.out).toMatch(/^model: .*, 1 epoch, seed/m);
+    expect(r.err).toMatch(/^epoch 1\/1 +0% loss \d+\.\d+/m);
+    expect(r.err).not.toContain('loss …');
     const result = JSON.parse(readFileSync(json, 'utf8'));
     expect(result.history).toHaveLength(1);
     expect(result.test.accuracy).toBeGreaterThan(0.7); // 16 steps of training: far above chance (0.1)
@@ -117,7 +125,7 @@ describe('train → evaluate → predict', () => {
   it('resume continues from the checkpoint, and refuses when no epochs are left', () => {
     const done = run('train', ['--resume', checkpoint, '--epochs', '1']);
     expect(done.code).toBe(2);
-    expect(done.err).toMatch(/has 1 epochs done; ask for more with --epochs/);
+    expect(done.err).toMatch(/has 1 epoch done; ask for more with --epochs/);
     const other = run('train', ['--resume', checkpoint, '--epochs', '2', '--limit', '1000']);
     expect(other.code).toBe(2);
     expect(other.err).toMatch(/was trained on split \{"validationSize":5000,"limit":2000\}; resume keeps it/);

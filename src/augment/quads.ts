@@ -3,7 +3,7 @@
 // around (x0 + ½, y0 + ½) in one u32, bytes (x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1), zero outside
 // the image. A bilinear sample is then one load, not four: on SwiftShader that is 40 % of the sampler's time.
 // Four times the bytes of the images (MNIST's training set: 202 MB).
-import { quadWordsPerImage } from '../../shaders/augment.js';
+import { quadWordsPerImage } from '../../shaders/quadLayout.js';
 import type { ImageSize } from './spec.js';
 
 /**

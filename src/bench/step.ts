@@ -6,6 +6,7 @@ import { modelInternals, type Model } from '../engine/model.js';
 import { ResidentDataset } from '../engine/residentData.js';
 import { calibratedRepeats, timeDispatches, type Timing } from '../tuning/timing.js';
 import { formatAugmentation, type Augmentation } from '../augment/spec.js';
+import { loadAugmentKernels } from '../augment/kernels.js';
 
 export interface KernelTime {
   label: string;
@@ -25,6 +26,7 @@ export interface StepBreakdown {
 
 export async function stepBreakdown(model: Model, batchSize: number, augment?: Augmentation): Promise<StepBreakdown> {
   const internals = modelInternals(model);
+  if (augment) await loadAugmentKernels();
   const plan = internals.plan('train', batchSize, augment);
   const optimizer = internals.useOptimizer({ kind: 'adam', lr: 1e-3 });
   // fit gathers each batch from a training set kept in GPU memory; here a set of one batch of blank images.

@@ -55,6 +55,14 @@ export function invocation(name: string): string {
   return event && event !== 'npx' ? `npm run ${event} --` : `npm run ${name} --`;
 }
 
+/** The command as the user started it ('webgpu-mlp predict', 'npm run predict --'), set by runMain. */
+let invoked: string | undefined;
+
+/** `text` (a usage line, a command to run) with its `npm run NAME --` written the way the user started this command. */
+export function asInvoked(text: string): string {
+  return invoked === undefined ? text : text.replace(/npm run [\w:]+ --/g, invoked);
+}
+
 /**
  * Runs a CLI main: `--help`/`-h` prints its usage (with the command as the user typed it) and `--version` the
  * package's version, both before anything else and with exit 0; an error prints one line and exits 2 (usage,
@@ -62,12 +70,13 @@ export function invocation(name: string): string {
  */
 export function runMain(name: string, main: () => Promise<void>, usage?: string, invokedAs = invocation(name)): void {
   const args = process.argv.slice(2);
+  invoked = invokedAs;
   if (args.includes('--version')) {
     console.log(`webgpu-mlp ${ENGINE_VERSION}`);
     process.exit(0);
   }
   if (usage && (args.includes('--help') || args.includes('-h'))) {
-    console.log(usage.replace(/npm run [\w:]+ --/g, invokedAs));
+    console.log(asInvoked(usage));
     process.exit(0);
   }
   main().then(

@@ -10,7 +10,7 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultTuneFile, fileTuneStore } from '../node/tuneStore.js';
 import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
 import { matmulShapeKey } from '../gpu/variants.js';
-import { choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
+import { asInvoked, choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { architectureOf } from '../engine/mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import { parseLayers } from '../layers/index.js';
@@ -51,7 +51,7 @@ export async function main(): Promise<void> {
   const choices = Object.fromEntries([...new Set(keys)].map((k) => [k, tuned.matmulByShape![k]]));
   console.log(table(['product', 'variant'], Object.entries(choices).map(([k, v]) => [k, v ? matmulVariantName(v) : '(none verified)'])));
   if (flags.json) {
-    const command = `npm run autotune -- ${flags.layers !== undefined ? `--layers ${flags.layers}` : `--hidden ${sizes.slice(1, -1).join(',')}`} --batch-size ${batchSizes.join(',')}`;
+    const command = asInvoked(`npm run autotune -- ${flags.layers !== undefined ? `--layers ${flags.layers}` : `--hidden ${sizes.slice(1, -1).join(',')}`} --batch-size ${batchSizes.join(',')}`);
     writeFileAtomic(flags.json, JSON.stringify({ adapter, command, choices }, null, 2) + '\n', 'json');
     console.log(`results: ${flags.json}`);
   }

@@ -25,6 +25,7 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, floatFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
+import { counted } from './progress.js';
 
 const LIMIT_NAMES = [
   'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
@@ -94,7 +95,7 @@ export async function main(): Promise<void> {
       row('MNIST from disk, split', { ms: dataMs }),
       row('new Model', s.model),
       row('first training step (batch 128), fit', s.firstStep),
-      row(`first predict after fit (${int(s.firstPredict.images)} images)`, s.firstPredict),
+      row(`first predict after fit (${counted(s.firstPredict.images, 'image', int)})`, s.firstPredict),
       [`then waiting for the ${s.fullKernels.pipelines} full kernels compiling behind quick twins`, ms(s.fullKernels.ms), String(s.fullKernels.pipelines), ''],
       ['process start → first step done', ms(stepDone), '', ''],
       ['opening the device → first step done', ms(stepDone - processToOpen), '', ''],
@@ -131,7 +132,7 @@ export async function main(): Promise<void> {
     }
   }
   if (throughput.length) {
-    console.log(`\n== training throughput, ${arch.name}, Adam, ${steps} steps after warm-up (Model.fit)`);
+    console.log(`\n== training throughput, ${arch.name}, Adam, ${counted(steps, 'step')} after warm-up (Model.fit)`);
     console.log(table(['batch', 'steps per submit', 'augment', 'samples/s', 'ms/step'], throughput.map((t) => [String(t.batchSize), String(t.stepsPerSubmit), t.augment, int(t.samplesPerSecond), ms(t.msPerStep)])));
     if (augment) {
       const cost = runs.map(([b, perSubmit]) => {
@@ -158,7 +159,7 @@ export async function main(): Promise<void> {
     const first = await fitEpoch();
     await model.kernelsReady();
     const epoch = await fitEpoch();
-    console.log(`\n== one full epoch of ${arch.name}: ${int(splits.train.count)} images at batch ${stepBatch} in ${epoch.seconds.toFixed(3)} s (${int(epoch.samplesPerSecond)} samples/s, ${stepsPerSubmit} steps per submit, no validation; the first epoch took ${first.seconds.toFixed(3)} s)`);
+    console.log(`\n== one full epoch of ${arch.name}: ${counted(splits.train.count, 'image', int)} at batch ${stepBatch} in ${epoch.seconds.toFixed(3)} s (${int(epoch.samplesPerSecond)} samples/s, ${counted(stepsPerSubmit, 'step')} per submit, no validation; the first epoch took ${first.seconds.toFixed(3)} s)`);
     fullEpochs.push({ batchSize: stepBatch, stepsPerSubmit, seconds: epoch.seconds, firstSeconds: first.seconds, samplesPerSecond: epoch.samplesPerSecond });
     model.dispose();
   }

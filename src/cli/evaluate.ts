@@ -5,8 +5,9 @@ import { ADAPTER_CHOICES, openNodeDevice } from '../node/gpu.js';
 import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { openModelFile, readModelFile } from '../node/modelFiles.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
-import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
+import { asInvoked, choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { fmt, int, pct } from './report.js';
+import { counted } from './progress.js';
 import { CSV_FLAGS, isCsvPath, tableForEvaluation } from './tableData.js';
 
 export const USAGE = `usage: npm run evaluate -- --model FILE.safetensors [--data DIR] [--adapter auto|system|lavapipe|swiftshader]
@@ -15,7 +16,7 @@ Scores a saved model (this engine's, or a PyTorch nn.Sequential state dict) on t
 
 export async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, data: { type: 'string' }, adapter: { type: 'string' }, ...CSV_FLAGS });
-  if (!flags.model) throw new UsageError(USAGE.split('\n')[0]);
+  if (!flags.model) throw new UsageError(asInvoked(USAGE).split('\n')[0]);
   const adapter = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   // The file and the data are read and checked before the GPU opens.
   const file = readModelFile(flags.model);
@@ -30,7 +31,7 @@ export async function main(): Promise<void> {
     (model.pixelNormalization.std !== 1 ? ` standardized (${model.pixelNormalization.mean}, ${model.pixelNormalization.std})` : ''));
   const result = await model.evaluate(test);
   if (table) console.log(`data: ${table.source}`);
-  const detail = `(loss ${fmt(result.loss)}, ${int(test.count)} ${table ? 'rows' : 'images'})`;
+  const detail = `(loss ${fmt(result.loss)}, ${counted(test.count, table ? 'row' : 'image', int)})`;
   // The figure of the model's task: R² for a regression, per-label accuracy for multi-label, else accuracy.
   if (result.r2 !== undefined) console.log(`test mae: ${fmt(result.meanAbsoluteError!)} ${detail}\ntest r2: ${fmt(result.r2)}`);
   else if (result.labelAccuracy !== undefined) console.log(`test per-label accuracy: ${pct(result.labelAccuracy)} ${detail}`);

@@ -4,7 +4,7 @@ import { encodeOnnx, ONNX_OPSET } from '../export/onnx.js';
 import { architecture } from '../layers/architecture.js';
 import { checkOutputs, writeFileAtomic } from '../node/files.js';
 import { readModelFile } from '../node/modelFiles.js';
-import { parseFlags, runIfEntry, UsageError } from './args.js';
+import { asInvoked, parseFlags, runIfEntry, UsageError } from './args.js';
 import { int } from './report.js';
 
 export const USAGE = `usage: npm run export -- --model FILE.safetensors --onnx FILE.onnx [--logits]
@@ -13,7 +13,7 @@ inside the graph), output 'probabilities' [batch, classes], or 'logits' with --l
 
 export async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, onnx: { type: 'string' }, logits: { type: 'boolean' } });
-  if (!flags.model || !flags.onnx) throw new UsageError(USAGE.split('\n')[0]);
+  if (!flags.model || !flags.onnx) throw new UsageError(asInvoked(USAGE).split('\n')[0]);
   if (!flags.onnx.endsWith('.onnx')) throw new UsageError(`--onnx: '${flags.onnx}' must end in .onnx`);
   checkOutputs({ onnx: flags.onnx }, { model: flags.model });
   // Read and checked as evaluate and predict read it, before anything is written: its tensors against the

@@ -6,7 +6,7 @@ import { loadImagesForPrediction } from '../node/images.js';
 import { openModelFile, readModelFile } from '../node/modelFiles.js';
 import { architectureOf } from '../engine/mlp.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
-import { choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
+import { asInvoked, choiceFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 
 const MAX_PRINTED = 20;
 
@@ -15,7 +15,7 @@ Prints each image's class probabilities and the predicted digit (a PNG of any si
 
 export async function main(): Promise<void> {
   const flags = parseFlags({ model: { type: 'string' }, image: { type: 'string' }, adapter: { type: 'string' } });
-  if (!flags.model || !flags.image) throw new UsageError(USAGE.split('\n')[0]);
+  if (!flags.model || !flags.image) throw new UsageError(asInvoked(USAGE).split('\n')[0]);
   const adapterChoice = choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto');
   // The model file and the images are read and checked before the GPU opens.
   const file = readModelFile(flags.model);

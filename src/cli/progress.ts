@@ -35,3 +35,8 @@ export function formatSeconds(s: number): string {
   if (whole < 60) return `${whole}s`;
   return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
 }
+
+/** A count and its noun, singular for one: "1 epoch", "3 epochs", "60,000 images" (with `format`). */
+export function counted(count: number, noun: string, format: (n: number) => string = String): string {
+  return `${format(count)} ${count === 1 ? noun : `${noun}s`}`;
+}

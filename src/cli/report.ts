@@ -4,7 +4,7 @@ import { describeDefaults } from '../gpu/variants.js';
 import type { AdapterDescription } from '../gpu/device.js';
 import { formatAdapter } from '../gpu/device.js';
 import type { EpochInfo, Evaluation, StepInfo } from '../engine/model.js';
-import { formatSeconds, ProgressBar } from './progress.js';
+import { counted, formatSeconds, ProgressBar } from './progress.js';
 
 export const fmt = (x: number, digits = 4) => x.toFixed(digits);
 export const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -61,6 +61,8 @@ export class TrainReporter {
   readonly history: EpochInfo[] = [];
   private trainCount = 0;
   private epochs = 0;
+  /** What a row of the data is called in the test line: an image, or a table's row. */
+  private rowNoun = 'image';
   readonly started = performance.now();
 
   adapter(info: AdapterDescription, note: string): void {
@@ -75,10 +77,11 @@ export class TrainReporter {
 
   describe(run: RunDescription): void {
     this.track(run.train, run.epochs);
+    if (run.inputs) this.rowNoun = 'row';
     const pixels = run.inputs ?? (run.pixelStd !== 1 ? `pixels x/255 standardized (${run.pixelMean}, ${run.pixelStd})` : 'pixels x/255');
     console.log(
-      `model: ${run.name} (${int(run.parameters)} parameters), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
-        `${run.optimizer.weightDecay ? ` weight decay ${run.optimizer.weightDecay}` : ''}, batch ${run.batchSize}, ${run.epochs} epochs, ` +
+      `model: ${run.name} (${counted(run.parameters, 'parameter', int)}), ${run.optimizer.kind} lr ${run.optimizer.lr}` +
+        `${run.optimizer.weightDecay ? ` weight decay ${run.optimizer.weightDecay}` : ''}, batch ${run.batchSize}, ${counted(run.epochs, 'epoch')}, ` +
         `seed ${run.seed}, ${pixels}${(run.extras ?? []).map((x) => `, ${x}`).join('')}`,
     );
     console.log(`data: ${int(run.train)} train / ${int(run.validation)} validation / ${int(run.test)} test (${run.dataSource})`);
@@ -109,7 +112,7 @@ export class TrainReporter {
   }
 
   test(result: Evaluation, trainSeconds: number): void {
-    const detail = `(loss ${fmt(result.loss)}, ${int(result.count)} images, trained in ${formatSeconds(trainSeconds)})`;
+    const detail = `(loss ${fmt(result.loss)}, ${counted(result.count, this.rowNoun, int)}, trained in ${formatSeconds(trainSeconds)})`;
     if (result.r2 !== undefined) console.log(`test mae: ${fmt(result.meanAbsoluteError!)} ${detail}\ntest r2: ${fmt(result.r2)}`);
     else if (result.labelAccuracy !== undefined) console.log(`test per-label accuracy: ${pct(result.labelAccuracy)} ${detail}`);
     else console.log(`test accuracy: ${pct(result.accuracy)} ${detail}`);

@@ -17,6 +17,7 @@ import { defaultMnistDir, loadMnist } from '../node/mnistFiles.js';
 import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.js';
 import { int, TrainReporter, table } from './report.js';
 import { parseAugmentation } from '../augment/spec.js';
+import { counted } from './progress.js';
 
 export const USAGE = `usage: npm run sweep -- [--hidden 256,500,800,500x300 | --layers 'LIST;LIST;...'] [--lr 1e-3,3e-4] [--batch-size 64,128]
   [--optimizer adam,adamw,sgd] [--weight-decay 0,1e-4] [--schedule constant,cosine,cosine:warmup=1]
@@ -118,7 +119,7 @@ export async function main(): Promise<void> {
   const gpu = await openNodeDevice(choiceFlag('adapter', flags.adapter, ADAPTER_CHOICES, 'auto'));
   const dataDir = flags.data ?? defaultMnistDir();
   const splits = splitMnist(loadMnist(dataDir), split);
-  console.log(`sweep: ${configs.length} runs${configs.length < total ? ` (${configs.length} of ${total} combinations, drawn with seed ${base.seed})` : ''}, ` +
+  console.log(`sweep: ${counted(configs.length, 'run')}${configs.length < total ? ` (${configs.length} of ${total} combinations, drawn with seed ${base.seed})` : ''}, ` +
     `${int(splits.train.count)} train / ${int(splits.validation.count)} validation / ${int(splits.test.count)} test, on ${gpu.adapterInfo.vendor} ${gpu.adapterInfo.architecture}`);
 
   const results: ExperimentResult[] = [];

@@ -124,15 +124,20 @@ function tableMetadata(data: CsvDataset, s: FeatureStandardization): Record<stri
     feature_std: JSON.stringify(Array.from(s.std)),
     ...(data.classNames && { class_names: JSON.stringify(data.classNames) }),
     ...(data.targetNames && { target_columns: JSON.stringify(data.targetNames) }),
+    ...(data.labelName !== undefined && { label_column: JSON.stringify(data.labelName) }),
   };
 }
 
 /**
  * A table for evaluate: every row, standardized as the model's metadata says (feature_mean, feature_std, written
- * by train --data FILE.csv), its feature columns by default those the model was trained on.
+ * by train --data FILE.csv), its feature, label and target columns by default those the model was trained on.
  */
 export function tableForEvaluation(flags: CsvFlags, metadata: Record<string, string>): { test: FloatDataset; source: string } {
-  const columns = csvColumns(flags);
+  // Without --label-column or --target-columns, the columns the model was trained on.
+  const chosen = flags['label-column'] !== undefined || flags['target-columns'] !== undefined;
+  const recordedTargets = !chosen && metadata.target_columns ? { 'target-columns': (JSON.parse(metadata.target_columns) as string[]).join(',') } : {};
+  const recordedLabel = !chosen && metadata.label_column ? { 'label-column': JSON.parse(metadata.label_column) as string } : {};
+  const columns = csvColumns({ ...flags, ...recordedTargets, ...recordedLabel });
   const recorded = metadata.feature_columns ? (JSON.parse(metadata.feature_columns) as string[]) : undefined;
   const data = readCsvDataset(flags.data!, { ...columns, ...(!columns.features && recorded && { features: recorded }) });
   let test: FloatDataset = data;

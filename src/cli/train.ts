@@ -20,6 +20,7 @@ import { choiceFlag, intFlag, parseFlags, runIfEntry, UsageError } from './args.
 import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 import { formatAugmentation } from '../augment/spec.js';
+import { counted } from './progress.js';
 import { LOSSES, takesTargets } from '../engine/loss.js';
 import { CSV_FLAGS, csvColumns, isCsvPath, loadTable } from './tableData.js';
 import { architecture, defaultInputShape, freezeLayers } from '../layers/architecture.js';
@@ -141,10 +142,12 @@ export async function main(): Promise<void> {
       split = saved;
     }
     if (opened.metadata.seed !== undefined) runSeed = Number(opened.metadata.seed);
-    if (model.recipe) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm, augment } = model.recipe);
+    // A full checkpoint's recipe is the run's; a weights file's only says how it was trained.
+    const full = opened.metadata.full_checkpoint === 'true';
+    if (full && model.recipe) ({ batchSize: batch, optimizer: fitOptimizer, schedule, labelSmoothing = 0, maxNorm, augment } = model.recipe);
     console.log(`resume: ${flags.resume} at epoch ${model.epochs}, optimizer step ${model.step}` +
-      (model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
-    if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${model.epochs} epochs done; ask for more with --epochs`);
+      (full && model.recipe ? ` (its batch size, optimizer and data split are kept)` : ' (weights only: the optimizer starts fresh)'));
+    if (model.epochs >= epochs) throw new UsageError(`${flags.resume} has ${counted(model.epochs, 'epoch')} done; ask for more with --epochs`);
   } else {
     const input = { ...(table?.model ?? { layers, pixelMean: recipe.pixelMean, pixelStd: recipe.pixelStd }), loss };
     model = new Model(gpu.device, { ...input, seed, variants: await chooseVariants(architectureOf(input)) });

@@ -30,6 +30,8 @@ export interface CsvDataset extends FloatDataset {
   classNames?: string[];
   /** With target columns: their names, in target order. */
   targetNames?: string[];
+  /** With a label column: its name. */
+  labelName?: string;
 }
 
 /** One record of a CSV file: its fields as written (unquoted), and the line it starts on. */
@@ -154,7 +156,7 @@ export function csvDataset(text: string, name: string, options: CsvOptions): Csv
   if (hasTargets) {
     return { ...base, labels: new Uint8Array(0), targets: { values: numbers(targets, 'target'), width: targets.length }, targetNames: targets.map((t) => header[t]) };
   }
-  return { ...base, ...classLabels(rows, label, header[label], name) };
+  return { ...base, labelName: header[label], ...classLabels(rows, label, header[label], name) };
 }
 
 /** A label column as class indices: all non-negative integers as they are, else names in sorted order. */

@@ -237,8 +237,8 @@ function metadataJson<T>(file: SafetensorsFile, fileName: string, key: string, w
 
 /**
  * The state a file holds: this engine's checkpoint, or a PyTorch nn.Sequential state dict. Shapes and values
- * are checked when a model imports it. The epoch count, recipe and training state are read from full
- * checkpoints only (a weights file's recipe is a note, not an instruction).
+ * are checked when a model imports it. The epoch and step counts and the recipe are read from any file that
+ * records them (a loaded model reports them); the training state (optimizer, RNG, kernels) from full checkpoints.
  */
 export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName: string): ModelState {
   const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
@@ -248,20 +248,21 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
   // A file that records its loss is that task's model; one without (older, PyTorch's) may be loaded into any.
   const loss = m.loss === undefined ? {} : { loss: checkpointLoss(file, fileName) };
   const state: ModelState = { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), ...loss, tensors, epochs: 0, step: 0 };
-  if (m.full_checkpoint !== 'true') return state;
   const count = (key: string) => metadataNumber(file, fileName, key, 'a count', (x) => Number.isInteger(x) && x >= 0) ?? 0;
   state.epochs = count('epoch');
   state.step = count('step');
-  const rngWords = (m.rng_state ?? '').split(',');
-  const rng = Uint32Array.from(rngWords.map(Number));
-  if (rng.length !== 4 || rng.some((x, i) => String(x) !== rngWords[i])) throw new BadInputError(`${fileName}: metadata rng_state is not 4 integers`, { file: fileName });
-  state.training = { rng, optimizer: new Map([...file.tensors].filter(([name]) => name.startsWith('optimizer.'))) };
-  if (m.kernels !== undefined) {
-    const matmuls = metadataJson<unknown>(file, fileName, 'matmul_variants', 'a JSON list of kernel names') ?? [];
-    if (!/^[0-9a-f]{16}$/.test(m.kernels) || !Array.isArray(matmuls) || !matmuls.every((x) => typeof x === 'string')) {
-      throw new BadInputError(`${fileName}: metadata kernels/matmul_variants are not a 16-digit hex digest and a list of names`, { file: fileName });
+  if (m.full_checkpoint === 'true') {
+    const rngWords = (m.rng_state ?? '').split(',');
+    const rng = Uint32Array.from(rngWords.map(Number));
+    if (rng.length !== 4 || rng.some((x, i) => String(x) !== rngWords[i])) throw new BadInputError(`${fileName}: metadata rng_state is not 4 integers`, { file: fileName });
+    state.training = { rng, optimizer: new Map([...file.tensors].filter(([name]) => name.startsWith('optimizer.'))) };
+    if (m.kernels !== undefined) {
+      const matmuls = metadataJson<unknown>(file, fileName, 'matmul_variants', 'a JSON list of kernel names') ?? [];
+      if (!/^[0-9a-f]{16}$/.test(m.kernels) || !Array.isArray(matmuls) || !matmuls.every((x) => typeof x === 'string')) {
+        throw new BadInputError(`${fileName}: metadata kernels/matmul_variants are not a 16-digit hex digest and a list of names`, { file: fileName });
+      }
+      state.training.kernels = { digest: m.kernels, matmuls };
     }
-    state.training.kernels = { digest: m.kernels, matmuls };
   }
   const batchSize = metadataNumber(file, fileName, 'batch_size', 'a positive integer', (x) => Number.isInteger(x) && x >= 1);
   if (batchSize !== undefined) {

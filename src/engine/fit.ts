@@ -101,7 +101,7 @@ export interface FitOptions extends TrainingRecipe {
   };
   /** Evaluated after every epoch (EpochInfo.validation); needed by patience and restoreBest. */
   validation?: AnyDataset;
-  /** Read the running loss back every this many steps (0: only at epoch ends). Default 50. */
+  /** Read the running loss back after each epoch's first step and every this many steps (0: only at epoch ends). Default 50. */
   progressEvery?: number;
   /** Called after every step; loss and accuracy are present only at progress points. */
   onStep?: (info: StepInfo) => void;
@@ -312,7 +312,9 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
             encodeDispatches(pass, stepDispatches);
             pass.end();
             group.push({ step, samples });
-            progress = step === stepsPerEpoch || (progressEvery > 0 && step % progressEvery === 0);
+            // Also after an epoch's first step, so a loss shows from the start: the queue holds only that step
+            // then (the last epoch ended in a read), so waiting for it stalls nothing.
+            progress = step === stepsPerEpoch || (progressEvery > 0 && (step === 1 || step % progressEvery === 0));
           }
           readStep = progress ? step : readStep;
           if (group.length === 0) break;

@@ -6,7 +6,7 @@ import { checkDataset, checkFinite, checkInputKind, type AnyDataset, type InputK
 import { BatchUploader } from './batches.js';
 import { ResidentDataset } from './residentData.js';
 import { decodeModelState, encodeModelState, type SaveOptions } from './checkpoint.js';
-import { encodeOnnx, type OnnxOptions } from '../export/onnx.js';
+import type { OnnxOptions } from '../export/onnx.js';
 import { registerInternals } from './internals.js';
 import { runFit, type EpochInfo, type Evaluation, type FitOptions, type KernelRecord, type TrainingView } from './fit.js';
 import { decodeSafetensors, type SafetensorsFile, type Tensor } from '../data/safetensors.js';
@@ -24,6 +24,7 @@ import {
   type ModelState,
 } from './modelState.js';
 import type { TrainingRecipe } from './recipe.js';
+import type { LoadOptions, ModelSource } from '../browser/modelStore.js';
 import { inputEncodingOf, ModelPlan, type InputEncoding, type PlanMode } from './plan.js';
 import { Random } from '../gpu/random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
@@ -31,6 +32,7 @@ import { DEFAULT_VARIANTS, defaultVariantsFor, type VariantChoices } from '../gp
 import { checkPrecision, halfPrecisionVariants, type Precision } from '../gpu/precision.js';
 import { adapterOfDevice } from '../gpu/device.js';
 import { augmentedImageOf, formatAugmentation, type Augmentation, type ImageSize } from '../augment/spec.js';
+import { loadAugmentKernels } from '../augment/kernels.js';
 import { lossMetrics, lossOf, totalSumOfSquares, type LossKind } from './loss.js';
 
 export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
@@ -124,6 +126,8 @@ export class Model {
   private readonly evaluationBatch: number;
   private readonly fuse: boolean;
   private epochsDone = 0;
+  /** The step a weights-only file records, reported until a fit starts an optimizer (whose count starts at 0). */
+  private loadedStep = 0;
   private resident?: ResidentDataset;
   /** The last fit's recipe, recorded in checkpoints. */
   private lastRecipe?: TrainingRecipe;
@@ -198,12 +202,18 @@ export class Model {
     return this.parameters.layout.parameterCount;
   }
 
-  /** Optimizer updates applied so far (PyTorch's `step`); 0 before training or after a reset. */
+  /**
+   * Optimizer updates applied so far (PyTorch's `step`); 0 before training or after a reset. A model loaded from
+   * a weights-only file reports the file's step until its next fit, whose fresh optimizer counts from 0.
+   */
   get step(): number {
-    return this.optimizer?.step ?? 0;
+    return this.optimizer?.step ?? this.loadedStep;
   }
 
-  /** The last fit's recipe (its optimizer with every hyperparameter filled in), or undefined before any fit. */
+  /**
+   * The last fit's recipe (its optimizer with every hyperparameter filled in), or undefined before any fit; a
+   * loaded model keeps its file's.
+   */
   get recipe(): TrainingRecipe | undefined {
     return this.lastRecipe && { ...this.lastRecipe, optimizer: this.optimizer?.config ?? this.lastRecipe.optimizer };
   }
@@ -224,6 +234,7 @@ export class Model {
   resetOptimizer(): void {
     this.optimizer?.destroy();
     this.optimizer = undefined;
+    this.loadedStep = 0;
   }
 
   /**
@@ -296,6 +307,7 @@ export class Model {
   }
 
   private async fitUnguarded(train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
+    if (options.augment) await loadAugmentKernels();
     return runFit(this.trainingView(), train, options);
   }
 
@@ -499,8 +511,8 @@ export class Model {
   }
 
   /**
-   * Takes a state exported by this engine (or decoded from a checkpoint): weights, and from a full state the
-   * optimizer state, step, epochs, recipe, seed and RNG. Everything is checked before anything is written
+   * Takes a state exported by this engine (or decoded from a checkpoint): weights, epochs, step and recipe, and
+   * from a full state the optimizer state, seed and RNG. Everything is checked before anything is written
    * (the same layers, every tensor's name, shape and values), so a bad state leaves the model as it was.
    * `source` names the state in error messages (a file name, say).
    */
@@ -525,6 +537,10 @@ export class Model {
     this.diverged = false;
     // Weights alone (or a state taken before any step) carry no optimizer state: start it fresh.
     this.resetOptimizer();
+    // What trained it, as its file records (a weights-only file too): reported by epochs, step and recipe.
+    this.epochsDone = state.epochs;
+    this.lastRecipe = recipe;
+    this.loadedStep = state.step;
     if (!training) return;
     if (recipe && optimizerState.length > 0) {
       const optimizer = this.useOptimizer(recipe.optimizer);
@@ -534,8 +550,6 @@ export class Model {
     this.random.state = training.rng;
     // The seed keys dropout's masks: the resumed run draws the masks the uninterrupted one would have.
     this.seed = state.seed;
-    this.epochsDone = state.epochs;
-    this.lastRecipe = recipe;
     this.kernels = { resumedFrom: training.kernels };
   }
 
@@ -573,6 +587,23 @@ export class Model {
   }
 
   /**
+   * A model from wherever it is, in one call: a URL, the file's bytes, `{ indexedDB: name }` or, in Node with
+   * `webgpu-mlp/node`, a file path (see ModelSource). A file that cannot be had (HTTP 404, no such file, no
+   * model of that name) is a BadInputError naming it.
+   *
+   * @example
+   * ```ts
+   * const model = await Model.load(device, 'https://example.com/mnist.safetensors');
+   * const same = await Model.load(device, await model.toSafetensors());
+   * ```
+   */
+  static async load(device: GPUDevice, source: ModelSource, options: LoadOptions = {}): Promise<Model> {
+    // Loaded on first use: the loaders (fetch, IndexedDB) stay out of a page that never calls this.
+    const { loadModelFrom } = await import('../browser/modelStore.js');
+    return loadModelFrom(device, source, options);
+  }
+
+  /**
    * The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs).
    *
    * @example
@@ -599,6 +630,8 @@ export class Model {
    * ```
    */
   async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
+    // Loaded on first use: a page that never exports does not download the ONNX encoder.
+    const { encodeOnnx } = await import('../export/onnx.js');
     return encodeOnnx(await this.exportState(), options);
   }
 

@@ -143,14 +143,15 @@ export function checkModelTensors(state: ModelTensors, source: string): Architec
 }
 
 /**
- * checkModelTensors, and a full state's training part too (counts, seed, recipe, optimizer state): everything a
+ * checkModelTensors, any recipe, and a full state's training part too (counts, seed, optimizer state): everything a
  * model checks when it takes the state. Export and model loading go through this one check.
  */
 export function checkModelState(state: ModelState, source: string): { arch: Architecture; recipe?: TrainingRecipe & { optimizer: Required<OptimizerConfig> } } {
   const arch = checkModelTensors(state, source);
   checkTrainingCounts(state, source);
   const training = state.training;
-  if (!training) return { arch };
+  // A weights-only state's recipe says how it was trained (the model reports it): checked as a full state's is.
+  if (!training) return { arch, ...(state.recipe && { recipe: checkRecipe(state.recipe, source) }) };
   if (!(Number.isInteger(state.seed) && state.seed >= 0 && state.seed < 2 ** 32)) throw new BadInputError(`${source}: seed ${state.seed} is not an integer in 0..2³²−1`, { file: source });
   const recipe = state.recipe ? checkRecipe(state.recipe, source) : undefined;
   if (recipe) optimizerStateFromTensors(training, state.step, recipe.optimizer.kind, source, makeParamLayout(parametersOf(arch), 16), arch);

@@ -31,7 +31,7 @@ import type { LayerSpec } from '../layers/index.js';
 import type { LayerBuffers } from '../layers/layer.js';
 import type { PlacedLayer } from '../layers/architecture.js';
 import { planStages } from './fusion.js';
-import { augmentDispatches, elasticFieldBytes } from '../augment/gpu.js';
+import { augmentKernels } from '../augment/kernels.js';
 import type { Augmentation, ImageSize } from '../augment/spec.js';
 import { TARGET_LOSS_OP, takesTargets, type LossKind } from './loss.js';
 
@@ -152,6 +152,7 @@ export class ModelPlan {
         // The first layer reads the distorted batch: as bytes, like undistorted pixels, when rows fill whole words;
         // otherwise as f32 already normalized.
         if (!pixels) throw new BadInputError('augment distorts u8 image pixels; this model takes f32 features', { value: 'f32' });
+        const { augmentDispatches, elasticFieldBytes } = augmentKernels();
         const bytes = inputs % 4 === 0;
         const augmented = whole(this.buffer(bytes ? (B * inputs) / 4 : B * inputs, 'augmented input'));
         const fieldFloats = elasticFieldBytes(B, augment.image) / 4;

@@ -5,7 +5,7 @@
 import { inputBufferBytes, inputKindOf, type AnyDataset, type InputKind } from '../data/dataset.js';
 import { storageBuffer } from '../gpu/buffers.js';
 import { packQuads, quadWords } from '../augment/quads.js';
-import { quadWordsPerImage } from '../../shaders/augment.js';
+import { quadWordsPerImage } from '../../shaders/quadLayout.js';
 import type { ImageSize } from '../augment/spec.js';
 
 /** Images packed into quads per upload: 4,096 MNIST digits are 14 MB of host memory at a time. */

@@ -4,6 +4,8 @@ import { decodeModelState, modelOptionsFromCheckpoint, saveCheckpoint, type Save
 import { checkModelState, type ModelState } from '../engine/modelState.js';
 import { Model, type ModelOptions } from '../engine/model.js';
 import type { VariantChoices } from '../gpu/variants.js';
+import { fileURLToPath } from 'node:url';
+import { BadInputError } from '../errors.js';
 import { readFileChecked, writeFileAtomic } from './files.js';
 
 /** Writes the model as a safetensors file at `path`, atomically (`{ full: true }` for a checkpoint that resumes). */
@@ -43,4 +45,15 @@ export function openModelFile(device: GPUDevice, source: string | ModelFile, var
 } {
   const { path, file, state } = typeof source === 'string' ? readModelFile(source) : source;
   return { model: Model.fromState(device, state, path, { variants }), metadata: file.metadata };
+}
+
+/** A model file's bytes by path or file: URL (Model.load in Node); a file that cannot be read is a BadInputError naming it. */
+export function readModelBytes(source: string | URL): Uint8Array {
+  const path = source instanceof URL ? fileURLToPath(source) : source;
+  try {
+    return readFileChecked(path);
+  } catch (e) {
+    if (e instanceof BadInputError) throw e;
+    throw new BadInputError(`${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
+  }
 }

@@ -1,12 +1,14 @@
 // The package as a new user meets it: `npm pack`, then the tarball installed into a fresh Node project and a
 // fresh Vite project (no network: the peers come from this checkout's node_modules, linked as local folders).
 // Both type-check strict without skipLibCheck, train a few MNIST steps, save and reload a model in one call
-// each, and cancel a fit with an AbortSignal at a chosen step; `npx webgpu-mlp train` runs from the tarball.
+// each, and cancel a fit with an AbortSignal at a chosen step; `npx webgpu-mlp train` runs from the tarball. A
+// CommonJS project requires every entry, and a page importing only Model is bundled to see what it weighs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'vite';
+import { build, createServer, type Rolldown } from 'vite';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/data/safetensors.js';
 import { collectPageErrors, launchChromium } from '../../src/node/chromium.js';
@@ -22,12 +24,14 @@ const COMPILERS = [
   ['7', join(root, 'node_modules', 'typescript7', 'bin', 'tsc')],
 ] as const;
 const peer = (name: string) => join(root, 'node_modules', name);
+/** A page importing only Model loads at most this much JavaScript up front, gzipped. */
+const MODEL_ONLY_GZIP_BYTES = 52_000; // 51,013 measured (results/package/model-only-bundle.txt)
 
 /** A fresh project from a fixture folder, with the packed tarball and the given peers installed. */
-function project(name: string, tarball: string, peers: string[]): string {
+function project(name: string, tarball: string, peers: string[], type: 'module' | 'commonjs' = 'module'): string {
   const dir = join(work, name);
   cpSync(join(fixtures, name), dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `${name}-consumer`, private: true, type: 'module' }));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `${name}-consumer`, private: true, type }));
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball, ...peers.map(peer)], { cwd: dir, stdio: 'pipe', timeout: 300_000 });
   return dir;
 }
@@ -131,6 +135,10 @@ describe('the packed package in fresh projects', () => {
     expect(result.copyMatches).toBe(true);
     expect(result.urlMatches).toBe(true);
     expect(result.storedMatches).toBe(true);
+    expect(result.loadMatches).toBe(true);
+    expect(result.loadedEpochs).toBe(2);
+    expect(result.missing).toBe("BadInputError: IndexedDB: no model named 'no-such-model' (saved: consumer-test)");
+    expect(result.listed).toEqual(['consumer-test: 784 → linear:64,relu,linear:10']);
     expect(result.cancelled).toEqual({ steps: 7, stepsBefore: 40, modelStep: 47, partial: true });
     expect(loaded.some((u) => u.includes('/node_modules/webgpu-mlp/dist/'))).toBe(true);
     // downloadModel's file: the same model, as a PyTorch state dict (Chromium renames it into place when done).
@@ -139,5 +147,50 @@ describe('the packed package in fresh projects', () => {
     expect([...downloaded.tensors.keys()]).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
     expect(downloaded.tensors.get('0.weight')!.shape).toEqual([64, 784]);
     expect(errors).toEqual([]);
+  });
+
+  it('a CommonJS project requires every entry (types too); class names survive; a page importing only Model stays small', async () => {
+    const dir = project('commonjs', tarball, ['vite', '@webgpu/types', '@types/node'], 'commonjs');
+    for (const [version, tsc] of COMPILERS) {
+      const types = typecheck(dir, 'tsconfig.json', tsc);
+      expect(types.output, `TypeScript ${version}`).toBe('');
+      expect(types.status, `TypeScript ${version}`).toBe(0);
+    }
+    expect(readFileSync(join(dir, 'out', 'app.js'), 'utf8')).toMatch(/require\("webgpu-mlp\/node"\)/);
+    const app = spawnSync(process.execPath, ['out/app.js'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(app.stderr).toBe('');
+    expect(JSON.parse(app.stdout)).toEqual({
+      names: ['Model', 'BadInputError', 'BadInputError', 'Model', 'BadInputError'],
+      isError: true, sameModel: true, plugin: 'webgpu-mlp:mnist', openNodeDevice: 'function',
+    });
+    const uncaught = spawnSync(process.execPath, ['uncaught.js'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+    expect(uncaught.status).toBe(1);
+    expect(uncaught.stderr).toMatch(/^MisuseError: used the wrong way$/m);
+
+    // The page's bundle as Vite builds it for production: what loads up front (the entry and the chunks it
+    // imports statically) leaves augmentation and the ONNX encoder to chunks loaded on first use. The page's
+    // folder is an ES module project of its own (its package.json), as a web project is: its main.ts in this
+    // CommonJS project would be bundled as CommonJS, every module in a lazy wrapper.
+    const out = (await build({
+      root: join(dir, 'model-only'), configFile: false, logLevel: 'silent',
+      build: { outDir: join(work, 'model-only-dist'), target: 'es2022' },
+    })) as Rolldown.RolldownOutput;
+    const chunks = out.output.filter((o): o is Rolldown.OutputChunk => o.type === 'chunk');
+    const initial = new Set<string>();
+    const visit = (name: string): void => {
+      if (initial.has(name)) return;
+      initial.add(name);
+      chunks.find((c) => c.fileName === name)!.imports.forEach(visit);
+    };
+    chunks.filter((c) => c.isEntry).forEach((c) => visit(c.fileName));
+    const gzipped = (c: Rolldown.OutputChunk) => gzipSync(c.code).length;
+    const upFront = chunks.filter((c) => initial.has(c.fileName));
+    const lazy = chunks.filter((c) => !initial.has(c.fileName));
+    const upFrontBytes = upFront.reduce((sum, c) => sum + gzipped(c), 0);
+    // The WGSL entry point of the distortions, and an initializer the ONNX encoder names (the layers' own ONNX
+    // descriptions, a line each, stay with them).
+    expect(upFront.some((c) => /augmentImages|pixel_divisor/.test(c.code)), 'augmentation and ONNX load on first use').toBe(false);
+    expect(lazy.some((c) => c.code.includes('augmentImages')) && lazy.some((c) => c.code.includes('pixel_divisor'))).toBe(true);
+    expect(upFrontBytes).toBeLessThan(MODEL_ONLY_GZIP_BYTES);
   });
 });

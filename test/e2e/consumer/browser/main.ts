@@ -2,7 +2,7 @@
 // (gzipped files from the package's Vite plugin), a few training steps, save and reload in one call each
 // (safetensors bytes, a URL, IndexedDB and a download), and a fit cancelled with an AbortSignal at a chosen step.
 import {
-  Model, downloadModel, fetchMnistBytes, loadModel, loadModelFromIndexedDB, openBrowserDevice, parseMnist, saveModelToIndexedDB, splitMnist,
+  Model, downloadModel, fetchMnistBytes, listModelsInIndexedDB, loadModel, loadModelFromIndexedDB, openBrowserDevice, parseMnist, saveModelToIndexedDB, splitMnist,
   MNIST_MEAN, MNIST_STD, type EpochInfo,
 } from 'webgpu-mlp';
 
@@ -20,6 +20,11 @@ async function main() {
   const fromUrl = await loadModel(device, URL.createObjectURL(new Blob([bytes])));
   await saveModelToIndexedDB(model, 'consumer-test');
   const stored = await loadModelFromIndexedDB(device, 'consumer-test');
+  // Model.load takes the same sources in one call; a name nothing is saved under is refused by name.
+  const loadedStored = await Model.load(device, { indexedDB: 'consumer-test' });
+  const loadedUrl = await Model.load(device, URL.createObjectURL(new Blob([bytes])));
+  const missing = await Model.load(device, { indexedDB: 'no-such-model' }).then(() => 'loaded', (e: Error) => `${e.name}: ${e.message}`);
+  const listed = (await listModelsInIndexedDB()).map((m) => `${m.name}: ${m.architecture}`);
   const probabilities = await model.predict(mnist.validation.images, { count: 5 });
   const same = async (m: Model) => (await m.predict(mnist.validation.images, { count: 5 })).every((p, i) => p === probabilities[i]);
 
@@ -35,6 +40,7 @@ async function main() {
   return {
     adapter: adapterInfo.description, downloaded, before, after, epochs: history.length,
     copyMatches: await same(copy), urlMatches: await same(fromUrl), storedMatches: await same(stored),
+    loadMatches: (await same(loadedStored)) && (await same(loadedUrl)), loadedEpochs: loadedStored.epochs, missing, listed,
     cancelled: { steps, stepsBefore, modelStep: model.step, partial: cancelled[0]?.partial ?? false },
   };
 }
