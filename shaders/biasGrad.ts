@@ -10,8 +10,11 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
 
+/** A bias-gradient kernel variant (column sums of dY). */
 export interface BiasGradVariant {
+  /** Invocations per workgroup. */
   workgroupSize: number;
+  /** Sum vec4 column groups rather than single columns. */
   vec4: boolean;
   /** Split the rows across a workgroup (see above). Default false. */
   reduceRows?: boolean;

@@ -1,21 +1,31 @@
 // The matmul module's shared vocabulary: forms, shapes, variants, entry points, and how A is read. The family
 // modules (matmul.ts, matmulTiled.ts, matmulReduceK.ts) build on it.
+/** Which operand is transposed: nn C = A·B (forward), nt C = A·Bᵀ (input gradient), tn C = Aᵀ·B (weight gradient). */
 export type MatmulForm = 'nn' | 'nt' | 'tn';
+/** What is fused after the product: nothing, + bias, + bias then ReLU, or the ReLU backward's mask. */
 export type MatmulEpilogue = 'none' | 'bias' | 'biasRelu' | 'reluMask';
 
+/** Workgroup tiles of the tiled family: the block each workgroup computes and the slice of k staged at a time. */
 export interface MatmulTiling {
   /** Rows and columns of C per workgroup; multiples of tileRows and tileCols. */
   blockRows: number;
+  /** See blockRows. */
   blockCols: number;
   /** Steps along k staged per slice; a multiple of 4. */
   depth: number;
 }
 
+/** A matmul kernel variant (its name: matmulVariantName); each states the shapes it supports. */
 export interface MatmulVariant {
+  /** The product's form. */
   form: MatmulForm;
+  /** Rows of C per invocation (its register tile). */
   tileRows: number;
+  /** Columns of C per invocation. */
   tileCols: number;
+  /** Invocations per workgroup. */
   workgroupSize: number;
+  /** Load and store vec4s rather than scalars. */
   vec4: boolean;
   /** register tn vec4 only: steps along k per loop iteration (1 or more; a tail loop takes the rest). Default 1. */
   kUnroll?: number;
@@ -34,14 +44,21 @@ export interface MatmulVariant {
   half?: 'f16' | 'packed';
 }
 
+/** A product's shape, C [M × N] over K, and what its kernel reads and fuses. */
 export interface MatmulShape {
+  /** Rows of C. */
   M: number;
+  /** Columns of C. */
   N: number;
+  /** The summed dimension. */
   K: number;
+  /** A is u8 pixels packed four to a u32 (the model's first layer). */
   inputU8?: boolean;
+  /** What runs after the product. Default 'none'. */
   epilogue?: MatmulEpilogue;
   /** Applied to u8 pixels after /255 (standardization): x' = x·pixelScale + pixelShift. */
   pixelScale?: number;
+  /** See pixelScale. */
   pixelShift?: number;
 }
 

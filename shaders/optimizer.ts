@@ -10,8 +10,11 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, uniform, type Binding, type UniformWords } from './bindings.js';
 import { flatIndex } from './common.js';
 
+/** An optimizer-update kernel variant. */
 export interface OptimizerVariant {
+  /** Invocations per workgroup. */
   workgroupSize: number;
+  /** Update four parameters per invocation. */
   vec4: boolean;
 }
 

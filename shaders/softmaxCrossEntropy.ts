@@ -16,8 +16,11 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, uniform, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
 
+/** A softmax-cross-entropy kernel variant. */
 export interface SoftmaxVariant {
+  /** Invocations per workgroup. */
   workgroupSize: number;
+  /** Also write the logits' gradient (training), not only the loss and counts. */
   gradient: boolean;
   /** Default 'invocation'. */
   perRow?: 'invocation' | 'workgroup';

@@ -55,3 +55,31 @@ export {
   EngineError, BadInputError, MisuseError, RunFailure, DeviceLimitError, MissingFeatureError, GpuError, DivergedError, DeviceLostError, exitCodeOf,
 } from './errors.js';
 export { liveBuffers } from './gpu/buffers.js';
+// Types the API above refers to (layer specs, options, kernel variants, layer-module parts), exported so that
+// each has its page in the API reference.
+export type { LinearSpec } from './layers/linear.js';
+export type { Conv2dSpec } from './layers/conv2d.js';
+export type { MaxPool2dSpec } from './layers/maxpool2d.js';
+export type { AvgPool2dSpec } from './layers/avgpool2d.js';
+export type { PoolSpec } from './layers/pooling.js';
+export type { LeakyReluArguments } from './layers/leakyrelu.js';
+export type { FlattenSpec } from './layers/flatten.js';
+export type { BatchnormSpec } from './layers/batchnorm.js';
+export type { DropoutSpec } from './layers/dropout.js';
+export type { LayerBuffers, LayerPlace, LayerReferenceStep } from './layers/layer.js';
+export type { PlacedParameter, PlacedState } from './layers/architecture.js';
+export type { Targets } from './data/dataset.js';
+export type { Augmentation } from './augment/spec.js';
+export type { OnnxOptions } from './export/onnx.js';
+export type { OpenDeviceOptions } from './gpu/device.js';
+export type { CheckpointTarget } from './engine/checkpoint.js';
+export type { ScheduleClock } from './engine/schedule.js';
+export type { ExperimentHooks } from './experiments/run.js';
+export type { TunedChoice } from './tuning/autotune.js';
+export type { MatmulCandidate, ShapeRange } from './gpu/variants.js';
+export type { MatmulForm, MatmulShape, MatmulVariant, MatmulEpilogue, MatmulTiling } from '../shaders/matmul.js';
+export type { BiasGradVariant } from '../shaders/biasGrad.js';
+export type { OptimizerVariant } from '../shaders/optimizer.js';
+export type { SoftmaxVariant } from '../shaders/softmaxCrossEntropy.js';
+export type { Dispatch, DispatchCost, BufferSlice } from './gpu/dispatch.js';
+export type { Random } from './gpu/random.js';

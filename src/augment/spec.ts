@@ -12,6 +12,7 @@
 // e.g. `rotate=12,scale=0.12,shear=0.1,shift=2,elastic=34:4`; `none` is no augmentation.
 import { BadInputError } from '../errors.js';
 
+/** Distortions of each training image, drawn per image and step on the GPU (`fit`'s `augment`, `--augment`). */
 export interface Augmentation {
   /** Degrees: the angle is uniform in [−rotate, rotate]. */
   rotate?: number;
@@ -22,7 +23,12 @@ export interface Augmentation {
   /** Pixels: each axis's translation is uniform in [−shift, shift]. */
   shift?: number;
   /** Elastic distortion: α (pixels) times the noise smoothed by a Gaussian of σ pixels. */
-  elastic?: { alpha: number; sigma: number };
+  elastic?: {
+    /** α: the displacement's scale, in pixels. */
+    alpha: number;
+    /** σ: the Gaussian's width, in pixels, at most 16. */
+    sigma: number;
+  };
 }
 
 /** An image as the sampler sees it: [channels, height, width]; pixels channels-last in memory. */

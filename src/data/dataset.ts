@@ -15,7 +15,9 @@ export type Labels = Uint8Array | Uint16Array | Uint32Array | Int32Array;
  * row-major, `width` the model's outputs.
  */
 export interface Targets {
+  /** The targets, [count × width] row-major. */
   values: Float32Array;
+  /** Targets per row: the model's outputs. */
   width: number;
 }
 

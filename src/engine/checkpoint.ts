@@ -280,7 +280,9 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
 
 /** What saving and loading need of a model (Model has both), named here so this codec does not import it. */
 export interface CheckpointTarget {
+  /** The model as safetensors bytes. */
   toSafetensors(options?: SaveOptions): Promise<Uint8Array<ArrayBuffer>>;
+  /** Replaces the model's weights (and training state) with `state`; `source` names it in errors. */
   importState(state: ModelState, source?: string): void;
 }
 

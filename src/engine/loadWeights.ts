@@ -24,7 +24,12 @@ export interface LoadReport {
   /** This model's tensors that took the source's values. */
   loaded: string[];
   /** The source's tensors that were not taken, each with why: no such tensor here, or another shape. */
-  skipped: { name: string; reason: string }[];
+  skipped: {
+    /** The tensor's name in the source. */
+    name: string;
+    /** Why it was not taken. */
+    reason: string;
+  }[];
   /** This model's tensors the source does not have: left as they were (as initialized, for a new model). */
   missing: string[];
 }

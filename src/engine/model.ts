@@ -85,6 +85,14 @@ function defaultEvaluationBatch(arch: Architecture): number {
  * A network on one WebGPU device, its weights, optimizer state and plans kept there: fit, evaluate, predict,
  * gradients, and its whole state out and back in (exportState / importState, safetensors, ONNX). Build one with
  * `new Model(device, options)` or from a checkpoint (fromSafetensors, fromState); dispose() frees its GPU memory.
+ *
+ * @example
+ * ```ts
+ * import { Model, openNodeDevice, parseLayers } from 'webgpu-mlp/node';
+ * const gpu = await openNodeDevice();
+ * const mlp = new Model(gpu.device, { sizes: [784, 500, 10], seed: 0 });            // linear, ReLU, linear
+ * const cnn = new Model(gpu.device, { layers: parseLayers('conv2d:8:k=5,relu,maxpool2d:2,flatten,linear:10') });
+ * ```
  */
 export class Model {
   /** Its layers as placed: each one's index, input and output shapes and parameters, and the class count. */
@@ -271,6 +279,15 @@ export class Model {
    * current weights and, while the optimizer kind is the same, its state. Resolves with one EpochInfo per epoch.
    * One fit at a time (a second throws MisuseError); after a DivergedError the weights may not be used until
    * replaced (a new fit, setParams, importState).
+   *
+   * @example
+   * ```ts
+   * const { train, validation } = splitMnist(loadMnist());
+   * const epochs = await model.fit(train, {
+   *   epochs: 3, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 }, validation,
+   *   onEpoch: (e) => console.log(`epoch ${e.epoch}: val acc ${e.validation?.accuracy}`),
+   * });
+   * ```
    */
   async fit(train: AnyDataset, options: FitOptions): Promise<EpochInfo[]> {
     this.checkUsable('fit');
@@ -328,8 +345,11 @@ export class Model {
   /**
    * The mean loss over a data set and its task's metrics: accuracy ('cross-entropy'), mean absolute error and R²
    * ('mse'), per-label accuracy ('bce'); one readback at the end.
+   *
    * @example
-   * const { loss, accuracy } = await model.evaluate(test);
+   * ```ts
+   * const { loss, accuracy } = await model.evaluate(test);   // accuracy is a fraction: 0.9777
+   * ```
    */
   async evaluate(data: AnyDataset, options: CallOptions = {}): Promise<Evaluation> {
     this.checkWeightsUsable('evaluate');
@@ -362,6 +382,13 @@ export class Model {
    * What the model makes of each row, [count × outputs] row-major: class probabilities ('cross-entropy', a
    * softmax), per-label probabilities ('bce', a sigmoid per output) or the values themselves ('mse'). `images`
    * holds count × inputs values of the model's input kind: u8 pixels (a Uint8Array) or f32 features (a Float32Array).
+   *
+   * @example
+   * ```ts
+   * const probabilities = await model.predict(test.images.subarray(0, 2 * 784), { count: 2 });  // [2 × 10]
+   * const first = probabilities.subarray(0, 10);
+   * console.log(`first digit: ${first.indexOf(Math.max(...first))}`);
+   * ```
    */
   async predict(images: Uint8Array | Float32Array, options: PredictOptions = {}): Promise<Float32Array> {
     this.checkWeightsUsable('predict');
@@ -545,6 +572,13 @@ export class Model {
   /**
    * A model shaped by a safetensors file (this engine's, or a PyTorch nn.Sequential state dict) with its weights,
    * and its optimizer state, step and RNG when the file is a full checkpoint. `name` is for error messages.
+   *
+   * @example
+   * ```ts
+   * const bytes = await model.toSafetensors({ full: true });        // a checkpoint that resumes bit for bit
+   * const copy = Model.fromSafetensors(device, bytes);
+   * // In Node: await saveModelFile(model, 'model.safetensors'); openModelFile(device, 'model.safetensors').model
+   * ```
    */
   static fromSafetensors(
     device: GPUDevice, source: Uint8Array | SafetensorsFile, name = 'model.safetensors', options: Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> = {},
@@ -569,7 +603,15 @@ export class Model {
     return loadModelFrom(device, source, options);
   }
 
-  /** The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs). */
+  /**
+   * The model as safetensors bytes (PyTorch-loadable weights; `{ full: true }` adds what resuming needs).
+   *
+   * @example
+   * ```ts
+   * const weights = await model.toSafetensors();                    // PyTorch: load_state_dict(load_file(path))
+   * await saveModelToIndexedDB(model, 'mnist');                     // or in a page, by name
+   * ```
+   */
   async toSafetensors(options: SaveOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
     return encodeModelState(await this.exportState(options), options.metadata);
   }
@@ -579,6 +621,13 @@ export class Model {
    * u8 pixels (or f32 features) that predict takes, normalizes them itself, and gives what predict gives:
    * probabilities after a Softmax ('cross-entropy'), per-label probabilities after a Sigmoid ('bce'), or the
    * values ('mse'); `{ softmax: false }` leaves the last Softmax or Sigmoid out (logits). Any batch size.
+   *
+   * @example
+   * ```ts
+   * import * as ort from 'onnxruntime-node';
+   * const session = await ort.InferenceSession.create(await model.toOnnx());
+   * const { probabilities } = await session.run({ pixels: new ort.Tensor('uint8', pixels, [count, 784]) });
+   * ```
    */
   async toOnnx(options: OnnxOptions = {}): Promise<Uint8Array<ArrayBuffer>> {
     // Loaded on first use: a page that never exports does not download the ONNX encoder.

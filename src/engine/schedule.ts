@@ -36,6 +36,7 @@ export interface ScheduleConfig {
   finalDivFactor?: number;
 }
 
+/** What a schedule needs to know of the run: its updates per epoch and in all. */
 export interface ScheduleClock {
   /** Updates per epoch. */
   stepsPerEpoch: number;

@@ -22,6 +22,7 @@ export interface LayerSummary {
 export interface ModelSummary {
   /** The shape of one input row. */
   inputShape: number[];
+  /** One line per layer, in order. */
   layers: LayerSummary[];
   /** Parameters in all (Model.parameterCount). */
   total: number;

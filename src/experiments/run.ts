@@ -45,11 +45,17 @@ export interface ExperimentData {
   test: Dataset;
 }
 
+/** How runExperiment runs and reports: kernel variants, early stopping, progress, cancelling and keeping. */
 export interface ExperimentHooks {
+  /** Kernel variants for the model (default: those of the device's adapter). */
   variants?: VariantChoices;
+  /** Stop after this many epochs without a better validation accuracy. */
   patience?: number;
+  /** Called at each progress point, as fit's onStep. */
   onStep?: (s: StepInfo) => void;
+  /** Called after each epoch, as fit's onEpoch. */
   onEpoch?: (e: EpochInfo) => void | Promise<void>;
+  /** Asked before each step; true stops the run. */
   shouldStop?: () => boolean;
   /** Called with the trained model (best weights in place) before it is disposed: to save it. */
   keep?: (model: Model, result: ExperimentResult) => Promise<void>;

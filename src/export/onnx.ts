@@ -37,6 +37,7 @@ export interface OnnxSource {
   tensors: Map<string, Tensor>;
 }
 
+/** Options of Model.toOnnx. */
 export interface OnnxOptions {
   /**
    * End in the loss's Softmax ('cross-entropy') or Sigmoid ('bce'), giving 'probabilities' as predict returns,

@@ -86,6 +86,7 @@ export function adapterOfDevice(device: GPUDevice): AdapterDescription | undefin
 /** Features asked for whenever the adapter has them: timestamps for benchmarks, f16 for precision 'f16'. */
 export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['timestamp-query', 'shader-f16'];
 
+/** Options of openDevice: the limits and optional features to ask the adapter for. */
 export interface OpenDeviceOptions {
   /** Ask for WebGPU's default limits (16 KiB of workgroup memory, 256 invocations), not the adapter's. */
   defaultLimits?: boolean;

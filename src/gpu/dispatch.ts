@@ -4,7 +4,9 @@ import { inBindingOrder, type Binding } from '../../shaders/bindings.js';
 import { dispatchSize } from '../../shaders/common.js';
 import { codeHash } from './codeHash.js';
 
+/** A range of a GPU buffer, as a binding takes it. */
 export interface BufferSlice {
+  /** The buffer. */
   buffer: GPUBuffer;
   /** Byte offset; a multiple of minStorageBufferOffsetAlignment for storage bindings. */
   offset?: number;
@@ -14,18 +16,25 @@ export interface BufferSlice {
 
 /** What a dispatch does, for benchmarks: arithmetic and the bytes it must move at least (each operand once). */
 export interface DispatchCost {
+  /** Floating-point operations. */
   flops: number;
+  /** Bytes read and written, each operand once. */
   bytes: number;
 }
 
+/** One kernel launch, ready to encode: a compiled pipeline, its bind group and its workgroup count. */
 export interface Dispatch {
   /** Op name (the WGSL entry point) plus what it works on, for benchmarks and errors. */
   label: string;
+  /** The compiled kernel. */
   pipeline: GPUComputePipeline;
+  /** The buffers it binds. */
   bindGroup: GPUBindGroup;
+  /** Workgroups along x and y. */
   workgroups: [number, number];
   /** Invocations per workgroup. */
   workgroupSize: number;
+  /** Its arithmetic and the bytes it must move, for benchmarks. */
   cost: DispatchCost;
   /** codeHash of the entry point and its WGSL: equal hashes, the same kernel. */
   codeHash: string;

@@ -1,6 +1,7 @@
 // Seeded random numbers (sfc32, 128-bit state): initialization, shuffling and splits are reproducible, and the
 // state is four u32s that a checkpoint can carry.
 
+/** A seeded random generator (sfc32): the same seed gives the same numbers on every platform. */
 export class Random {
   private s: Uint32Array;
 
@@ -13,15 +14,18 @@ export class Random {
     for (let i = 0; i < 16; i++) this.nextU32(); // mix the seed through the state
   }
 
+  /** The generator's state, four u32s (a copy); setting it resumes the sequence from there. */
   get state(): Uint32Array {
     return Uint32Array.from(this.s);
   }
 
+  /** Resumes the sequence from a state read from `state`. */
   set state(value: Uint32Array) {
     if (value.length !== 4) throw new Error(`random state must be 4 u32 values, got ${value.length}`);
     this.s = Uint32Array.from(value);
   }
 
+  /** The next 32 random bits, as an integer in [0, 2³²). */
   nextU32(): number {
     const s = this.s;
     const t = (((s[0] + s[1]) >>> 0) + s[3]) >>> 0;
@@ -38,6 +42,7 @@ export class Random {
     return this.nextU32() / 4294967296;
   }
 
+  /** Uniform in [low, high). */
   uniform(low: number, high: number): number {
     return low + (high - low) * this.next();
   }
@@ -51,7 +56,7 @@ export class Random {
   }
 
   /** Fisher–Yates shuffle in place. */
-  shuffle<T extends { length: number; [i: number]: number }>(a: T): T {
+  shuffle<T extends ArrayLike<number> & { [i: number]: number }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.below(i + 1);
       const t = a[i]; a[i] = a[j]; a[j] = t;

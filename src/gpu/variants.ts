@@ -11,12 +11,17 @@ import { GPU_MEASURED, type AdapterClass, type MeasuredVariants } from './measur
 
 /** Shapes a candidate is meant for; outputs = M·N. Absent bounds do not restrict. */
 export interface ShapeRange {
+  /** Fewest outputs M·N. */
   minOutputs?: number;
+  /** Most outputs M·N. */
   maxOutputs?: number;
+  /** Shortest K. */
   minK?: number;
 }
 
+/** A matmul variant in a candidate list, with the shapes it is meant for. */
 export interface MatmulCandidate extends MatmulVariant {
+  /** Take it only for products in this range (any shape it supports when absent). */
   when?: ShapeRange;
 }
 

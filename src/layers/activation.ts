@@ -56,7 +56,7 @@ export interface ActivationDefinition<K extends string, A extends Record<string,
 }
 
 /** An activation's spec: its kind, and its arguments where it has any (left out: their defaults). */
-export type ActivationSpec<K extends string, A extends Record<string, number>> = {
+export type ActivationSpec<K extends string, A extends Record<string, number> = Record<never, number>> = {
   /** The activation's name, as written ('leakyrelu'). */
   kind: K;
 } & Partial<A>;

@@ -6,14 +6,17 @@ import { MAX_LAYERS, moduleOf, formatLayers, type LayerSpec } from './index.js';
 import type { LayerModule, LayerPlace, ParameterDecl, StateDecl } from './layer.js';
 import { checkedInputShape, elementsOf, formatShape, isImage, type InputShape, type Shape } from './shape.js';
 
+/** A parameter tensor of a placed layer, with its state-dict name. */
 export interface PlacedParameter extends ParameterDecl {
   /** `${index}.${role}`: the PyTorch state-dict name and the engine's. */
   name: string;
 }
 
+/** A kept-state tensor of a placed layer (batch norm's running estimates), with its state-dict name. */
 export interface PlacedState extends StateDecl {
   /** `${index}.${role}`. */
   name: string;
+  /** State is stored in PyTorch's layout as it is. */
   transposedInTorch: false;
 }
 

@@ -8,6 +8,7 @@ import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.j
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import { pooling, type PoolSpec } from './pooling.js';
 
+/** 2-D average pooling, written 'avgpool2d:K[:stride=S]': PyTorch's nn.AvgPool2d(K, stride=S), without padding. */
 export type AvgPool2dSpec = PoolSpec<'avgpool2d'>;
 
 const label = (entry: string, g: PoolGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride}`;

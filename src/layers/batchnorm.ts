@@ -16,7 +16,9 @@ import { constant } from './init.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 import { isImage } from './shape.js';
 
+/** Batch normalization, written 'batchnorm': nn.BatchNorm1d after features, nn.BatchNorm2d after an image. */
 export interface BatchnormSpec {
+  /** The layer kind. */
   kind: 'batchnorm';
 }
 

@@ -16,11 +16,17 @@ import { uniformFanIn } from './init.js';
 import { integerOptions, leadingInteger, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
 
+/** A 2-D convolution, written 'conv2d:OUT:k=K[:stride=S][:pad=P]': PyTorch's nn.Conv2d(in, OUT, K, stride=S, padding=P). */
 export interface Conv2dSpec {
+  /** The layer kind. */
   kind: 'conv2d';
+  /** Output channels (OUT). */
   outChannels: number;
+  /** The square kernel's side K, at most 15. */
   kernel: number;
+  /** The step between windows, in pixels (1 when written without it). */
   stride: number;
+  /** Zeros added on each side, at most K − 1 (0 when written without it). */
   padding: number;
 }
 

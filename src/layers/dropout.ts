@@ -11,8 +11,11 @@ import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 import { pcgHash } from '../gpu/random.js';
 
+/** Inverted dropout, written 'dropout:P': nn.Dropout(P); off in evaluate and predict. */
 export interface DropoutSpec {
+  /** The layer kind. */
   kind: 'dropout';
+  /** The probability of zeroing each value in training, in [0, 1). */
   p: number;
 }
 

@@ -9,7 +9,9 @@ import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import type { LayerModule } from './layer.js';
 import { elementsOf, isImage, type Shape } from './shape.js';
 
+/** An image to C·H·W features in PyTorch's (c, h, w) order, written 'flatten': nn.Flatten(). */
 export interface FlattenSpec {
+  /** The layer kind. */
   kind: 'flatten';
 }
 

@@ -1,21 +1,38 @@
 // The layer kinds, and a model as a list of them. A new kind is a module beside these (see layer.ts; an
-// activation is a call to activation.ts) and its line in LAYER_MODULES: LayerSpec follows from the registry.
+// activation is a call to activation.ts), its line in LAYER_MODULES and its spec in LayerSpec; the registry is
+// checked against LayerSpec, so the two cannot part.
 import { BadInputError } from '../errors.js';
-import { avgpool2d } from './avgpool2d.js';
+import { avgpool2d, type AvgPool2dSpec } from './avgpool2d.js';
 import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
 import { dropout } from './dropout.js';
 import { flatten } from './flatten.js';
 import { gelu } from './gelu.js';
+import type { ActivationSpec } from './activation.js';
+import type { BatchnormSpec } from './batchnorm.js';
+import type { Conv2dSpec } from './conv2d.js';
+import type { DropoutSpec } from './dropout.js';
+import type { FlattenSpec } from './flatten.js';
 import type { LayerModule } from './layer.js';
-import { leakyrelu } from './leakyrelu.js';
-import { linear } from './linear.js';
-import { maxpool2d } from './maxpool2d.js';
+import { leakyrelu, type LeakyReluArguments } from './leakyrelu.js';
+import { linear, type LinearSpec } from './linear.js';
+import { maxpool2d, type MaxPool2dSpec } from './maxpool2d.js';
 import { relu } from './relu.js';
 import { sigmoid } from './sigmoid.js';
 import { tanh } from './tanh.js';
 
-/** Every layer kind's module, by kind: the registry that LayerSpec, parseLayers and moduleOf follow. */
+/**
+ * One layer as data, one spec per kind, each with the LayerFlags: `{ kind: 'linear', outputs: 500 }`,
+ * `{ kind: 'relu' }`, `{ kind: 'conv2d', outChannels: 8, kernel: 5, stride: 1, padding: 0, trainable: false }`, …
+ * (`parseLayers` writes them from text such as 'linear:500,relu').
+ */
+export type LayerSpec = (
+  | LinearSpec | Conv2dSpec | MaxPool2dSpec | AvgPool2dSpec | FlattenSpec | BatchnormSpec | DropoutSpec
+  | ActivationSpec<'relu'> | ActivationSpec<'tanh'> | ActivationSpec<'sigmoid'> | ActivationSpec<'gelu'>
+  | ActivationSpec<'leakyrelu', LeakyReluArguments>
+) & LayerFlags;
+
+/** Every layer kind's module, by kind: the registry that parseLayers and moduleOf follow, one module per LayerSpec. */
 export const LAYER_MODULES = {
   /** Fully connected: 'linear:OUT', PyTorch's nn.Linear (its weight stored [in × out], the transpose). */
   linear,
@@ -41,9 +58,7 @@ export const LAYER_MODULES = {
   gelu,
   /** y = x for x > 0, SLOPE · x otherwise: 'leakyrelu[:SLOPE]' (0.01 by default), PyTorch's nn.LeakyReLU. */
   leakyrelu,
-} as const;
-
-type Registry = typeof LAYER_MODULES;
+} as const satisfies { [K in LayerSpec['kind']]: LayerModule<Extract<LayerSpec, { kind: K }>> };
 
 /** What any layer spec may carry besides its kind's own fields. */
 export interface LayerFlags {
@@ -54,9 +69,6 @@ export interface LayerFlags {
    */
   trainable?: boolean;
 }
-
-/** One layer as data: { kind: 'linear', outputs: 500 }, { kind: 'relu' }, { kind: 'conv2d', …, trainable: false }, … */
-export type LayerSpec = { [K in keyof Registry]: Registry[K] extends LayerModule<infer S> ? S : never }[keyof Registry] & LayerFlags;
 
 /** Every layer kind's name, in LAYER_MODULES' order. */
 export const LAYER_KINDS = Object.keys(LAYER_MODULES) as LayerSpec['kind'][];

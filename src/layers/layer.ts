@@ -39,6 +39,7 @@ export interface StateDecl {
   init(out: Float32Array): void;
 }
 
+/** Where a layer sits in a model: its index and the shapes of its input and output rows. */
 export interface LayerPlace {
   /** Position in the model's list (PyTorch's nn.Sequential index). */
   index: number;
@@ -54,22 +55,36 @@ export interface LayerPlace {
 
 /** Everything a layer's dispatches bind, for a plan of `rows` rows. */
 export interface LayerBuffers<S> {
+  /** The layer's spec. */
   spec: S;
+  /** Its place in the model. */
   place: LayerPlace;
+  /** The device's kernels, by op name. */
   ops: Ops;
+  /** The plan's batch capacity. */
   rows: number;
   /** [rows × inputs] f32, or u8 pixels packed four to a u32 (then `pixels` says how to scale them). */
   input: BufferSlice;
-  pixels?: { pixelScale: number; pixelShift: number };
+  /** u8 input only: x/255 is standardized as x · pixelScale + pixelShift in the first load. */
+  pixels?: {
+    /** The factor on the raw byte. */
+    pixelScale: number;
+    /** The term added after it. */
+    pixelShift: number;
+  };
+  /** [rows × outputs] f32. */
   output: BufferSlice;
   /** Where the loss gradient of the input goes; null when nothing needs it (the input is the model's). */
   dInput: BufferSlice | null;
+  /** The loss gradient of the output, [rows × outputs] f32. */
   dOutput: BufferSlice;
   /** Fusion pass only: a ReLU after this layer runs as its forward epilogue (output holds the ReLU's output). */
   outputRelu?: boolean;
   /** Fusion pass only: the input came out of a ReLU; the input gradient is zero where this is ≤ 0. */
   inputGradMask?: BufferSlice;
+  /** A parameter tensor of this layer, in the model's flat parameter buffer. */
   param(role: ParameterDecl['role']): BufferSlice;
+  /** The gradient of that tensor, in the flat gradient buffer. */
   grad(role: ParameterDecl['role']): BufferSlice;
   /** Its parameters are frozen (spec `trainable: false`): backward makes the input gradient only, no parameter gradients. */
   frozen?: boolean;
@@ -85,16 +100,23 @@ export interface LayerBuffers<S> {
 
 /** The float64 twin's view of a layer in a step. */
 export interface LayerReferenceStep<S> {
+  /** The layer's spec. */
   spec: S;
+  /** Its place in the model. */
   place: LayerPlace;
+  /** Rows in this batch. */
   rows: number;
+  /** A parameter tensor's values, in float64. */
   param(role: ParameterDecl['role']): Float64Array;
   /** The gradient tensor to fill (zeros on entry). */
   grad(role: ParameterDecl['role']): Float64Array;
   /** The kept state as the step starts (batch norm's running estimates). */
   state(role: StateDecl['role']): Float64Array;
+  /** The model's seed (dropout masks hash it). */
   seed: number;
+  /** The optimizer step this batch trains. */
   step: number;
+  /** Whether this is a training step (dropout and batch statistics on). */
   training: boolean;
 }
 

@@ -9,8 +9,11 @@ import { uniformFanIn } from './init.js';
 import { leadingInteger, type LayerModule, type ParameterDecl } from './layer.js';
 import { formatShape } from './shape.js';
 
+/** A fully connected layer, written 'linear:OUT': PyTorch's nn.Linear(in, OUT). */
 export interface LinearSpec {
+  /** The layer kind. */
   kind: 'linear';
+  /** Output features (OUT), 1 to 65,536. */
   outputs: number;
 }
 

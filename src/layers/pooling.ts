@@ -11,8 +11,11 @@ import { formatShape, isImage, type Shape } from './shape.js';
 
 /** A pooling layer: its window's side and its stride. */
 export interface PoolSpec<K extends string> {
+  /** The layer kind. */
   kind: K;
+  /** The square window's side K. */
   kernel: number;
+  /** The step between windows (K when written without it). */
   stride: number;
 }
 

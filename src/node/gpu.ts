@@ -144,6 +144,7 @@ async function requestAdapterWith(icdFile: string | undefined, toggles: string[]
   }
 }
 
+/** Options of openNodeDevice: robustness, limits, features and half precision. */
 export interface NodeDeviceOptions {
   /**
    * Turn off Dawn's robust buffer access (the clamp it adds to every load and store). Faster (about 20 % per
@@ -165,6 +166,15 @@ export interface NodeDeviceOptions {
 /**
  * A WebGPU device in Node through Dawn (the `webgpu` peer package), on the driver `choice` picks, its limits
  * raised to the adapter's unless `options.defaultLimits`. Dawn is loaded on the first call.
+ *
+ * @example
+ * ```ts
+ * import { openNodeDevice } from 'webgpu-mlp/node';
+ * const gpu = await openNodeDevice();            // 'auto': the system's GPU, else lavapipe, else SwiftShader
+ * console.log(gpu.adapterInfo, gpu.driverNote);  // which adapter, and why
+ * // … new Model(gpu.device, …) …
+ * gpu.destroy();
+ * ```
  */
 export async function openNodeDevice(choice: AdapterChoice = 'auto', options: NodeDeviceOptions = {}): Promise<NodeDevice> {
   const features = [...(options.disableRobustness ? ['disable_robustness'] : []), ...(options.halfPrecision ? ['vulkan_enable_f16_on_nvidia'] : [])];

@@ -16,7 +16,9 @@ import { compareMatmulVariants, matmulCandidates } from './matmulVariants.js';
 
 /** A tuned choice as stored: the variant, and the codeHash of the kernel that was timed (matmulShader for the shape). */
 export interface TunedChoice {
+  /** The fastest verified variant. */
   variant: MatmulVariant;
+  /** The codeHash of its kernel for the shape when timed: a changed kernel is tuned again. */
   code: string;
 }
 
