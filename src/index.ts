@@ -4,15 +4,16 @@ export {
   Model, type CallOptions, type EpochInfo, type Evaluation, type FitOptions, type ModelOptions, type PredictOptions, type StepInfo,
 } from './engine/model.js';
 export type { PredictClassesOptions } from './engine/model.js';
-export { LOSSES, type LossKind } from './engine/loss.js';
+export { LOSSES, type LossKind } from './data/loss.js';
 export type { ModelState, TrainingState } from './engine/modelState.js';
 export type { LoadReport, LoadWeightsOptions } from './engine/loadWeights.js';
 export type { LayerSummary, ModelSummary } from './engine/summary.js';
 export type { TrainingRecipe } from './engine/recipe.js';
 export {
   loadModel, downloadModel, saveModelToIndexedDB, loadModelFromIndexedDB, listModelsInIndexedDB, deleteModelFromIndexedDB, type StoredModelInfo,
-  type ModelSource, type LoadOptions,
 } from './browser/modelStore.js';
+export type { ModelSource } from './data/modelSource.js';
+export type { LoadOptions } from './engine/model.js';
 export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type AdapterDescription, type OpenedDevice } from './gpu/device.js';
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
 export { DEFAULT_VARIANTS, type VariantChoices } from './gpu/variants.js';

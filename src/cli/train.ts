@@ -21,7 +21,7 @@ import { parseRecipe, RECIPE_FLAGS, recipeExtras } from './recipe.js';
 import { pct, TrainReporter } from './report.js';
 import { formatAugmentation } from '../augment/spec.js';
 import { counted } from './progress.js';
-import { LOSSES, takesTargets } from '../engine/loss.js';
+import { LOSSES, takesTargets } from '../data/loss.js';
 import { CSV_FLAGS, csvColumns, isCsvPath, loadTable } from './tableData.js';
 import { architecture, defaultInputShape, freezeLayers } from '../layers/architecture.js';
 import type { LayerSpec } from '../layers/index.js';

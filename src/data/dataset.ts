@@ -1,7 +1,7 @@
 // A labelled set held on the host, row-major: images[count × features], either raw u8 pixels (MNIST; the model
 // reads them as x/255) or f32 features (tabular data, read as they are). A model takes one kind (ModelOptions.input).
 import { BadInputError } from '../errors.js';
-import type { LossKind } from '../engine/loss.js';
+import type { LossKind } from './loss.js';
 
 /** What one input value is: a u8 pixel or an f32 feature. */
 export type InputKind = 'u8' | 'f32';

@@ -22,7 +22,7 @@ import { architecture, freezeLayers } from '../layers/architecture.js';
 import { checkedInputShape, inputShapeText, parseInputShape, type InputShape } from '../layers/shape.js';
 import type { InputKind } from '../data/dataset.js';
 import { formatAugmentation, parseAugmentation, type Augmentation } from '../augment/spec.js';
-import { LOSSES, type LossKind } from './loss.js';
+import { LOSSES, type LossKind } from '../data/loss.js';
 
 export const CHECKPOINT_FORMAT = 'webgpu-mlp';
 

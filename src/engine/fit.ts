@@ -21,7 +21,7 @@ import type { ModelPlan, PlanMode } from './plan.js';
 import type { TrainingRecipe } from './recipe.js';
 import { ResidentDataset } from './residentData.js';
 import { scheduledLearningRate, validateSchedule } from './schedule.js';
-import { lossMetrics, takesTargets, totalSumOfSquares, type LossKind } from './loss.js';
+import { lossMetrics, takesTargets, totalSumOfSquares, type LossKind } from '../data/loss.js';
 
 /** What FitOptions.onStep is told after each training step. */
 export interface StepInfo {

@@ -10,7 +10,7 @@ import { makeParamLayout, slotOf, type ParamLayout } from './paramLayout.js';
 import { Random } from '../gpu/random.js';
 import { readFloats, storageBuffer } from '../gpu/buffers.js';
 import type { InputKind } from '../data/dataset.js';
-import { lossOf, type LossKind } from './loss.js';
+import { lossOf, type LossKind } from '../data/loss.js';
 
 /** What a model is built from: its layers (or an MLP's widths), input shape and kind, seed and pixel normalization. */
 export interface MlpConfig {

@@ -24,7 +24,7 @@ import {
   type ModelState,
 } from './modelState.js';
 import type { TrainingRecipe } from './recipe.js';
-import type { LoadOptions, ModelSource } from '../browser/modelStore.js';
+import type { ModelSource } from '../data/modelSource.js';
 import { inputEncodingOf, ModelPlan, type InputEncoding, type PlanMode } from './plan.js';
 import { Random } from '../gpu/random.js';
 import { sliceOf, slotOf } from './paramLayout.js';
@@ -33,7 +33,7 @@ import { checkPrecision, halfPrecisionVariants, type Precision } from '../gpu/pr
 import { adapterOfDevice } from '../gpu/device.js';
 import { augmentedImageOf, formatAugmentation, type Augmentation, type ImageSize } from '../augment/spec.js';
 import { loadAugmentKernels } from '../augment/kernels.js';
-import { lossMetrics, lossOf, totalSumOfSquares, type LossKind } from './loss.js';
+import { lossMetrics, lossOf, totalSumOfSquares, type LossKind } from '../data/loss.js';
 
 export type { EpochInfo, Evaluation, FitOptions, StepInfo } from './fit.js';
 export { modelInternals, type ModelInternals } from './internals.js';
@@ -56,6 +56,12 @@ export interface PredictClassesOptions extends PredictOptions {
 }
 
 /** Options of `new Model`: what builds the network (MlpConfig) and how its kernels run. */
+/** Options of Model.load and loadModel: how the loaded model runs, and a signal that cancels a download. */
+export type LoadOptions = Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> & {
+  /** Aborting it cancels the download (a URL); the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+};
+
 export interface ModelOptions extends MlpConfig {
   /** The kernel variants (src/gpu/variants.ts). Default: the adapter's, GPU kernels on GPUs and the software ones otherwise. */
   variants?: VariantChoices;
@@ -598,9 +604,11 @@ export class Model {
    * ```
    */
   static async load(device: GPUDevice, source: ModelSource, options: LoadOptions = {}): Promise<Model> {
-    // Loaded on first use: the loaders (fetch, IndexedDB) stay out of a page that never calls this.
-    const { loadModelFrom } = await import('../browser/modelStore.js');
-    return loadModelFrom(device, source, options);
+    // Loaded on first use: the readers (fetch, IndexedDB) stay out of a page that never calls this.
+    const { readModelSource } = await import('../data/modelSource.js');
+    const { signal, ...modelOptions } = options;
+    const { bytes, name } = await readModelSource(source, signal);
+    return Model.fromSafetensors(device, bytes, name, modelOptions);
   }
 
   /**

@@ -15,7 +15,7 @@ import { architectureOf } from './mlp.js';
 import { inputEncodingOf } from './plan.js';
 import type { TrainingRecipe } from './recipe.js';
 import { validateSchedule } from './schedule.js';
-import { lossOf, type LossKind } from './loss.js';
+import { lossOf, type LossKind } from '../data/loss.js';
 
 /** A model's whole state as plain data (see Model.exportState / importState); checkpoints encode it. */
 export interface ModelState {

@@ -33,7 +33,7 @@ import type { PlacedLayer } from '../layers/architecture.js';
 import { planStages } from './fusion.js';
 import { augmentKernels } from '../augment/kernels.js';
 import type { Augmentation, ImageSize } from '../augment/spec.js';
-import { TARGET_LOSS_OP, takesTargets, type LossKind } from './loss.js';
+import { TARGET_LOSS_OP, takesTargets, type LossKind } from '../data/loss.js';
 
 
 const whole = (buffer: GPUBuffer): BufferSlice => ({ buffer });

@@ -2,7 +2,7 @@
 // reference twins (src/layers/), with the engine's layout: linear weights [in × out], u8 pixels read as
 // x/255 · scale + shift, f32 features read as they are. Nothing is fused here: the plan's fusions must give these numbers.
 import { meanSquaredError, sigmoidCrossEntropy, softmaxCrossEntropy } from '../reference/ops.js';
-import type { LossKind } from './loss.js';
+import type { LossKind } from '../data/loss.js';
 import { architectureOf } from './mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import type { LayerReferenceStep } from '../layers/layer.js';

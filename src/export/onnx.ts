@@ -15,7 +15,7 @@ import type { InputKind } from '../data/dataset.js';
 import type { InputShape } from '../layers/shape.js';
 import { ENGINE_VERSION } from '../version.js';
 import { ProtoWriter } from './protobuf.js';
-import type { LossKind } from '../engine/loss.js';
+import type { LossKind } from '../data/loss.js';
 
 /** The operator set the graph uses (Gelu needs 20) and the IR version that goes with it. */
 export const ONNX_OPSET = 21;

@@ -4,7 +4,7 @@ export { openNodeDevice, releaseNodeGpu, ADAPTER_CHOICES, type AdapterChoice, ty
 export { loadMnist, defaultMnistDir, readIdxBytes } from './mnistFiles.js';
 export { readCsvDataset, readIdxDataset, MAX_CSV_BYTES, type IdxDataset } from './dataFiles.js';
 export { saveModelFile, openModelFile, readModelFile, type ModelFile } from './modelFiles.js';
-import { readModelFilesWith } from '../browser/modelStore.js';
+import { readModelFilesWith } from '../data/modelSource.js';
 import { readModelBytes } from './modelFiles.js';
 
 // Model.load reads file paths in Node.
