@@ -51,8 +51,8 @@ export function choiceFlag<C extends string>(name: string, raw: string | undefin
 
 /** How the user started the command, for usage lines: 'webgpu-mlp train' (the bin), or 'npm run train --'. */
 export function invocation(name: string): string {
-  const event = process.env.npm_lifecycle_event;
-  return event && event !== 'npx' ? `npm run ${event} --` : `npm run ${name} --`;
+  // Not npm's npm_lifecycle_event: every child of a script inherits it (`npm test` would name them all 'test').
+  return `npm run ${name} --`;
 }
 
 /** The command as the user started it ('webgpu-mlp predict', 'npm run predict --'), set by runMain. */
