@@ -12,7 +12,7 @@
 // Shapes: any OUTPUTS ≥ 1 and any number of rows.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
-import { input, output, uniform, type Binding } from './bindings.js';
+import { input, output, uniform, wgslBindings, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
 import type { ElementwiseOp } from './elementwise.js';
 
@@ -56,16 +56,7 @@ const CAPACITY = ${capacityRows}u;
 
 ${BATCH_STRUCT}
 
-@group(0) @binding(0) var<storage, read> logits: array<f32>;
-@group(0) @binding(1) var<storage, read> targets: array<f32>;
-#if ${v.gradient}
-@group(0) @binding(2) var<storage, read_write> dLogits: array<f32>;
-@group(0) @binding(3) var<storage, read_write> stats: array<vec2f>;
-@group(0) @binding(4) var<uniform> batch: Batch;
-#else
-@group(0) @binding(2) var<storage, read_write> stats: array<vec2f>;
-@group(0) @binding(3) var<uniform> batch: Batch;
-#endif
+${wgslBindings(targetLossBindings(v.gradient), { stats: 'vec2f' })}
 ${TERMS[loss]}
 
 @compute @workgroup_size(${v.workgroupSize})
