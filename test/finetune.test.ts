@@ -189,6 +189,8 @@ describe('loadWeights by name and shape', () => {
     await expect(same.loadWeights(more)).rejects.toThrow(/loadWeights: source's tensor 9\.weight has no place in 1×9×9 → /);
     const nan = { tensors: new Map([...state.tensors, ['0.bias', { shape: [3], data: Float32Array.of(0, NaN, 0) }]]) };
     await expect(target.loadWeights(nan, { strict: false })).rejects.toThrow(/tensor 0\.bias holds a non-finite value/);
+    const negative = { tensors: new Map([...state.tensors, ['2.running_var', { shape: [3], data: Float32Array.of(1, -0.5, 1) }]]) };
+    await expect(target.loadWeights(negative, { strict: false })).rejects.toThrow(/loadWeights: source: 2\.running_var holds a negative variance/);
     expect(await target.getParams()).toEqual(before);
     await expect(target.loadWeights({} as never)).rejects.toThrow(BadInputError);
     for (const m of [source, target, same]) m.dispose();

@@ -10,6 +10,7 @@ import type { TargetLoss } from '../shaders/targetLosses.js';
 import type { FloatDataset } from '../src/data/dataset.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
 import { decodeModelState } from '../src/engine/checkpoint.js';
+import { rSquared, totalSumOfSquares } from '../src/data/loss.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { BadInputError, MisuseError } from '../src/errors.js';
@@ -200,6 +201,24 @@ describe('targets checked against the loss before any GPU work', () => {
     await expect(model.evaluate(data as FloatDataset)).rejects.toThrow(message);
     expect(model.epochs).toBe(0);
     model.dispose();
+  });
+
+  it('R² against targets that never vary is NaN, not an infinite score', () => {
+    const flat = Float32Array.of(2, 5, 2, 5, 2, 5);
+    expect(totalSumOfSquares(flat, 3, 2)).toBe(0);
+    expect(rSquared(0.25, 3, 2, 0)).toBeNaN();
+    expect(rSquared(0, 3, 2, 0)).toBeNaN();
+    expect(rSquared(0.5, 4, 1, 8)).toBe(0.75);
+  });
+
+  it('label smoothing, which only a softmax over classes takes, is refused for mse and bce', async () => {
+    for (const loss of ['mse', 'bce'] as const) {
+      const model = new Model(device, { sizes: [4, 6, 2], input: 'f32', loss });
+      await expect(model.fit(targetData(10, 4, 2, loss, 1), { epochs: 1, batchSize: 4, optimizer: { kind: 'adam', lr: 1e-3 }, labelSmoothing: 0.1 }))
+        .rejects.toThrow(`labelSmoothing is for the 'cross-entropy' loss; this model trains with '${loss}'`);
+      expect(model.epochs).toBe(0);
+      model.dispose();
+    }
   });
 
   it('a loss that is none of the three, and one output for a softmax, are refused', () => {

@@ -91,6 +91,7 @@ export async function main(): Promise<void> {
     throw new UsageError(`--loss ${loss} needs float targets; ${csvPath ? `--label-column gives class labels: give --target-columns` : 'MNIST has class labels: give --data FILE.csv with --target-columns'}`);
   }
   if (!takesTargets(loss) && floatTargets) throw new UsageError(`--target-columns gives float targets: train them with --loss mse (values) or --loss bce (yes/no labels)`);
+  if (takesTargets(loss) && flags['label-smoothing'] !== undefined) throw new UsageError(`--label-smoothing is for --loss cross-entropy, not ${loss}`);
   const checkpointEvery = intFlag('checkpoint-every', flags['checkpoint-every'], 1);
   // Unset: the adapter's default (four on GPUs, one on software adapters).
   const stepsPerSubmit = flags['steps-per-submit'] === undefined ? undefined : intFlag('steps-per-submit', flags['steps-per-submit'], 1);

@@ -46,9 +46,12 @@ export function totalSumOfSquares(values: Float32Array, count: number, width: nu
 
 /**
  * R² over all outputs (1 − Σ squared errors / Σ squared deviations from each output's mean: scikit-learn's
- * 'variance_weighted', the usual R² for one output) from the mean squared error over rows and outputs.
+ * 'variance_weighted', the usual R² for one output) from the mean squared error over rows and outputs; NaN
+ * when the targets do not vary.
  */
 export function rSquared(meanSquaredError: number, count: number, width: number, totalSquares: number): number {
+  // Targets that never vary leave R² undefined (0/0 or x/0): NaN, not ±∞ reported as a score.
+  if (!(totalSquares > 0)) return NaN;
   return 1 - (meanSquaredError * count * width) / totalSquares;
 }
 

@@ -205,6 +205,8 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
   if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1)) throw new BadInputError(`stepsPerSubmit must be a positive integer, got ${asked}`);
   const labelSmoothing = options.labelSmoothing ?? 0;
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new BadInputError(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+  // Smoothing spreads a class label's target over the classes: 'mse' and 'bce' targets are given as they are.
+  if (labelSmoothing !== 0 && m.loss !== 'cross-entropy') throw new BadInputError(`labelSmoothing is for the 'cross-entropy' loss; this model trains with '${m.loss}'`, { value: labelSmoothing });
   if (options.schedule) validateSchedule(options.schedule);
   if (options.maxNorm !== undefined && !(options.maxNorm > 0 && Number.isFinite(options.maxNorm))) throw new BadInputError(`maxNorm must be a positive number, got ${options.maxNorm}`);
   const patience = options.patience;
@@ -313,7 +315,7 @@ async function fitSteps(m: TrainingView, train: AnyDataset, options: FitOptions,
             pass.end();
             group.push({ step, samples });
             // Also after an epoch's first step, so a loss shows from the start: the queue holds only that step
-            // then (the last epoch ended in a read), so waiting for it stalls nothing.
+            // then (the last epoch ended in a read); the wait for it is one short stall an epoch.
             progress = step === stepsPerEpoch || (progressEvery > 0 && (step === 1 || step % progressEvery === 0));
           }
           readStep = progress ? step : readStep;

@@ -73,6 +73,8 @@ export function matchWeights(
       // Values checked (finite, as many as the shape says) and transposed to the engine's layout.
       const one = makeParamLayout([decl], 16);
       const data = fromTorchTensors(tensors, source, one, [decl]).slice(0, one.tensors[0].length);
+      // As checkModelState: a negative running variance would make every later evaluation NaN.
+      if (decl.name.endsWith('.running_var') && data.some((v) => v < 0)) throw new BadInputError(`loadWeights: ${source}: ${decl.name} holds a negative variance`, { tensor: decl.name });
       writes.push({ into, offset: slotOf(layouts[into], decl.name).offset, data });
       report.loaded.push(decl.name);
     }

@@ -195,15 +195,12 @@ export class ModelPlan {
 
       const logits = flow.act;
       if (mode === 'predict') {
-        // 'mse' predicts the values themselves: the last layer's output, read back as it is.
-        // (A whole buffer: at least B × classes floats, rounded up for tiny ones; the copy reads all of it.)
-        if (loss === 'mse' && logits.offset === undefined && logits.size === undefined) {
-          this.probabilities = logits.buffer;
-        } else this.probabilities = this.own(storageBuffer(device, B * classes * 4, 'probabilities'));
+        // 'mse' predicts the values themselves: the last layer's output (a whole buffer of its own, the last
+        // layer being a linear one), read back as it is.
+        this.probabilities = loss === 'mse' ? logits.buffer : this.own(storageBuffer(device, B * classes * 4, 'probabilities'));
         this.probabilitiesStaging = this.own(trackedBuffer(device, { size: this.probabilities.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'probabilities staging' }));
         if (loss === 'cross-entropy') this.forward.push(ops.softmax(whole(this.probabilities), logits, B, classes));
         else if (loss === 'bce') this.forward.push(ops.sigmoidProbabilities(whole(this.probabilities), logits, B * classes));
-        else if (this.probabilities !== logits.buffer) throw new Error(`predict: the last layer's output is not a whole buffer of ${B}×${classes}`);
         // 'mse' adds no kernel: predict reads the values straight from the last layer's output.
         return;
       }

@@ -116,9 +116,6 @@ export const parametersOf = (a: Architecture): PlacedParameter[] => a.layers.fla
 /** Whether training updates anything: some layer has parameters and is not frozen. */
 export const hasTrainableParameters = (a: Architecture): boolean => a.layers.some((l) => l.trainable && l.parameters.length > 0);
 
-/** The indices of the frozen layers (`trainable: false`), in order. */
-export const frozenLayers = (a: Architecture): number[] => a.layers.filter((l) => !l.trainable).map((l) => l.index);
-
 /**
  * The layers with `trainable: false` at `indices` (the CLI's --freeze 0,3): each index must name a layer with
  * parameters. Returns new specs; the others are kept as they are.
