@@ -6,26 +6,21 @@ import { AVG_POOL_BINDINGS, avgPool2dBackwardShader, avgPool2dShader, avgPoolBac
 import { poolOutputSize, type PoolGeometry } from '../../shaders/pooling.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
-import { pooling, type PoolSpec } from './pooling.js';
+import { pooling, poolForward, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D average pooling, written 'avgpool2d:K[:stride=S]': PyTorch's nn.AvgPool2d(K, stride=S), without padding. */
 export type AvgPool2dSpec = PoolSpec<'avgpool2d'>;
 
-const label = (entry: string, g: PoolGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride}`;
-
 export const gpu = {
   avgPool2d(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
-    const { outHeight, outWidth } = poolOutputSize(g);
-    const count = g.batch * outHeight * outWidth * g.channels;
-    const window = g.kernelHeight * g.kernelWidth;
-    return makeDispatch(ops.cache, label('avgPool2d', g), avgPool2dShader(ELEMENTWISE_WORKGROUP, g), 'avgPool2d', AVG_POOL_BINDINGS, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: count * window, bytes: 4 * count * (window + 1) });
+    return poolForward(ops, 'avgPool2d', avgPool2dShader(ELEMENTWISE_WORKGROUP, g), AVG_POOL_BINDINGS, output, input, g);
   },
   /** The forward's input is not read: every element of a window gets the same share. */
   avgPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, _input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
     const count = g.batch * g.height * g.width * g.channels;
     const buffers = { dOutput, dInput, ...(mask ? { mask } : {}) };
     const code = avgPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    return makeDispatch(ops.cache, `${label('avgPool2dBackward', g)}${mask ? ' +reluMask' : ''}`, code, 'avgPool2dBackward', avgPoolBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: count * 2, bytes: (mask ? 12 : 8) * count });
+    return makeDispatch(ops.cache, `${poolLabel('avgPool2dBackward', g)}${mask ? ' +reluMask' : ''}`, code, 'avgPool2dBackward', avgPoolBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: count * 2, bytes: (mask ? 12 : 8) * count });
   },
 };
 
@@ -65,7 +60,6 @@ export const avgpool2d = pooling({
   onnx: 'AveragePool',
   torch: 'AvgPool2d',
   notes: "each window's mean over its K·K elements; avgpool2d:H on an H×H map is global average pooling",
-  // Global pooling, and overlapping windows.
   // Global pooling, and overlapping windows.
   examples: [{ layer: 'avgpool2d:5', input: [3, 5, 5] }, { layer: 'avgpool2d:3:stride=1', input: [2, 5, 6] }],
 });

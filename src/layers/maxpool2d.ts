@@ -6,26 +6,21 @@ import {
 } from '../../shaders/maxPool2d.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
-import { pooling, type PoolSpec } from './pooling.js';
+import { pooling, poolForward, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D max pooling, written 'maxpool2d:K[:stride=S]': PyTorch's nn.MaxPool2d(K, stride=S), without padding. */
 export type MaxPool2dSpec = PoolSpec<'maxpool2d'>;
 
-const label = (entry: string, g: PoolGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride}`;
-
 export const gpu = {
   maxPool2d(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
-    const { outHeight, outWidth } = poolOutputSize(g);
-    const count = g.batch * outHeight * outWidth * g.channels;
-    const window = g.kernelHeight * g.kernelWidth;
-    return makeDispatch(ops.cache, label('maxPool2d', g), maxPool2dShader(ELEMENTWISE_WORKGROUP, g), 'maxPool2d', MAX_POOL_BINDINGS, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: count * window, bytes: 4 * count * (window + 1) });
+    return poolForward(ops, 'maxPool2d', maxPool2dShader(ELEMENTWISE_WORKGROUP, g), MAX_POOL_BINDINGS, output, input, g);
   },
   maxPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
     const count = g.batch * g.height * g.width * g.channels;
     const buffers = { dOutput, input, dInput, ...(mask ? { mask } : {}) };
     const code = maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
     const invocations = poolBlocks(g) ?? count;
-    return makeDispatch(ops.cache, `${label('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${mask ? ' +reluMask' : ''}`, code, 'maxPool2dBackward', maxPoolBackwardBindings(mask !== null), buffers, invocations, ELEMENTWISE_WORKGROUP, { flops: count * 4, bytes: 12 * count });
+    return makeDispatch(ops.cache, `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${mask ? ' +reluMask' : ''}`, code, 'maxPool2dBackward', maxPoolBackwardBindings(mask !== null), buffers, invocations, ELEMENTWISE_WORKGROUP, { flops: count * 4, bytes: 12 * count });
   },
 };
 

@@ -4,8 +4,9 @@
 // ops and their float64 twins (shaders/pooling.ts holds the kernels' shared constants).
 import { BadInputError } from '../errors.js';
 import { poolOutputSize, type PoolGeometry } from '../../shaders/pooling.js';
-import type { BufferSlice, Dispatch } from '../gpu/dispatch.js';
-import type { Ops } from '../gpu/ops.js';
+import type { Binding } from '../../shaders/bindings.js';
+import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import { integerOptions, leadingInteger, type LayerDoc, type LayerExample, type LayerModule } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
 
@@ -36,6 +37,17 @@ export interface PoolingDefinition<K extends string> {
   /** What the layer table says of it beyond the shared form. */
   notes: string;
   examples?: LayerExample[];
+}
+
+/** A pooling kernel's dispatch label: its entry point and geometry ('maxPool2d 128×24×24×8 k2 s2'). */
+export const poolLabel = (entry: string, g: PoolGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride}`;
+
+/** A pooling forward: one invocation per output element, each reading its K·K window of `input`. */
+export function poolForward(ops: Ops, entry: string, code: string, bindings: Binding[], output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
+  const { outHeight, outWidth } = poolOutputSize(g);
+  const count = g.batch * outHeight * outWidth * g.channels;
+  const window = g.kernelHeight * g.kernelWidth;
+  return makeDispatch(ops.cache, poolLabel(entry, g), code, entry, bindings, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: count * window, bytes: 4 * count * (window + 1) });
 }
 
 export function poolGeometry(s: PoolSpec<string>, input: Shape, batch: number): PoolGeometry {
