@@ -15,6 +15,7 @@ import { BATCH_STRUCT } from './batchUniform.js';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, uniform, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
+import { PORTABLE_EXP, PORTABLE_LOG } from './portableMath.js';
 
 /** A softmax-cross-entropy kernel variant. */
 export interface SoftmaxVariant {
@@ -44,7 +45,8 @@ const CLASSES = ${classes}u;
 const CAPACITY = ${capacityRows}u;
 
 ${BATCH_STRUCT}
-
+${PORTABLE_EXP}
+${PORTABLE_LOG}
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read> labels: array<u32>;
 #if ${v.gradient}
@@ -88,19 +90,19 @@ fn softmaxCrossEntropy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
   var sumZ = 0.0;
   for (var c = 0u; c < CLASSES; c++) {
     let z = logits[base + c];
-    sumExp += exp(z - zMax);
+    sumExp += portableExp(z - zMax);
     sumZ += z;
   }
   let smoothing = batch.labelSmoothing;
 #if ${v.gradient}
   let scale = select(0.0, batch.invRows, inBatch);
   for (var c = 0u; c < CLASSES; c++) {
-    let p = exp(logits[base + c] - zMax) / sumExp;
+    let p = portableExp(logits[base + c] - zMax) / sumExp;
     dLogits[base + c] = (p - smoothedTarget(c == label, smoothing)) * scale;
   }
 #endif
   if (inBatch) {
-    stats[row] += vec2f(smoothedLoss(log(sumExp) + zMax, logits[base + min(label, CLASSES - 1u)], sumZ, smoothing), select(0.0, 1.0, best == label));
+    stats[row] += vec2f(smoothedLoss(portableLog(sumExp) + zMax, logits[base + min(label, CLASSES - 1u)], sumZ, smoothing), select(0.0, 1.0, best == label));
   }
 }
 `;
@@ -151,7 +153,7 @@ fn softmaxCrossEntropy(@builtin(local_invocation_id) lid: vec3u, @builtin(workgr
   var sumZ = 0.0;
   for (var c = t; c < CLASSES; c += WG) {
     let z = logits[base + c];
-    sum += exp(z - rowMax);
+    sum += portableExp(z - rowMax);
     sumZ += z;
   }
   partialValue[t] = sum;
@@ -174,12 +176,12 @@ fn softmaxCrossEntropy(@builtin(local_invocation_id) lid: vec3u, @builtin(workgr
 #if ${v.gradient}
   let scale = select(0.0, batch.invRows, inBatch);
   for (var c = t; c < CLASSES; c += WG) {
-    let p = exp(logits[base + c] - rowMax) / sumExp;
+    let p = portableExp(logits[base + c] - rowMax) / sumExp;
     dLogits[base + c] = (p - smoothedTarget(c == label, smoothing)) * scale;
   }
 #endif
   if (t == 0u && inBatch) {
-    stats[row] += vec2f(smoothedLoss(log(sumExp) + rowMax, logits[base + min(label, CLASSES - 1u)], rowSumZ, smoothing), select(0.0, 1.0, rowBest == label));
+    stats[row] += vec2f(smoothedLoss(portableLog(sumExp) + rowMax, logits[base + min(label, CLASSES - 1u)], rowSumZ, smoothing), select(0.0, 1.0, rowBest == label));
   }
 }
 `;
@@ -190,7 +192,7 @@ export function softmaxShader(workgroupSize: number, classes: number): string {
   if (!(classes >= 1)) throw new Error(`softmax needs classes ≥ 1, got ${classes}`);
   return wgsl`
 const CLASSES = ${classes}u;
-
+${PORTABLE_EXP}
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read_write> probabilities: array<f32>;
 
@@ -202,8 +204,8 @@ fn softmax(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
   var zMax = logits[base];
   for (var c = 1u; c < CLASSES; c++) { zMax = max(zMax, logits[base + c]); }
   var sumExp = 0.0;
-  for (var c = 0u; c < CLASSES; c++) { sumExp += exp(logits[base + c] - zMax); }
-  for (var c = 0u; c < CLASSES; c++) { probabilities[base + c] = exp(logits[base + c] - zMax) / sumExp; }
+  for (var c = 0u; c < CLASSES; c++) { sumExp += portableExp(logits[base + c] - zMax); }
+  for (var c = 0u; c < CLASSES; c++) { probabilities[base + c] = portableExp(logits[base + c] - zMax) / sumExp; }
 }
 `;
 }

@@ -1,0 +1,117 @@
+// Math that gives the same bits on every adapter. WGSL leaves the precision of exp and log to the driver (lavapipe
+// and SwiftShader differ in the last bits of a third of exp's results), and a driver may turn x / 255.0 into
+// x · (1/255) (SwiftShader does: half the bytes of unpack4x8unorm are 1 ulp off there). Built from + − ×, which
+// WGSL rounds correctly, and bit operations, in forms the drivers' compilers leave alone: they may factor or
+// reassociate a·b + a·c or (a·b + c) + 1 (lavapipe does), but neither contracts a·b + c into fma.
+// test/portableMath.test.ts compares each function's bits with its twin on the adapter it runs on.
+//   portableExp(x)  e^x, within 1.5 ulp for x in [−86.9, 88.3] (1.13 seen); 0 below −86.99 (never a subnormal),
+//                   +∞ above 88.37. Cody–Waite reduction x = n·ln2 + r (ln2 in two parts), |r| ≤ ln2/2, Cephes'
+//                   degree-5 polynomial for e^r (Horner's scheme), then a multiply by 2ⁿ.
+//   portableLog(x)  ln x for positive normal x, within 1 ulp away from x = 1 (near 1 within a few · 2⁻²⁴
+//                   absolutely); x = m·2ᵉ with m in [√½, √2), Cephes' polynomial in m − 1. +∞ and NaN give
+//                   themselves; zero, negatives and subnormals are outside its domain.
+//   unorm8x4(word)  the four bytes of a u32 as byte/255, correctly rounded (what unpack4x8unorm should give):
+//                   b·R1 + b·R2 with 1/255 = R1 + R2 split so that b·R1 = b·257·2⁻¹⁶ is exact; checked for all
+//                   256 bytes.
+// Each has a TypeScript twin of the same name that rounds every step to f32 (Math.fround).
+import { f32Literal } from './common.js';
+
+/** ln 2 in two parts: n·LN2_HI is exact for |n| < 2¹⁴ (LN2_HI has 9 significant bits). */
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.12194440e-4;
+const LOG2E = 1.44269504088896341;
+/**
+ * e^r by Horner's scheme over Cephes expf's coefficients, 1 + r + r²·P(r) written as one polynomial: Cephes'
+ * own (P·r² + r) + 1 lavapipe's compiler rewrites (its bits differ from the twin's on a fifth of inputs there).
+ */
+const EXP_TERMS = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1, 1, 1];
+/** Cephes logf's coefficients of ln(1 + f) ≈ f − f²/2 + f³·P(f). */
+const LOG_P = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1];
+/** 1/255 = R1 + R2 with R1 = 257·2⁻¹⁶ (so b·R1 is exact for a byte b), R2 rounded to f32. */
+const UNORM8_R2 = Math.fround(1 / 255 - 257 * 2 ** -16);
+/** The lowest n (of 2ⁿ) kept: below it portableExp gives 0, so no subnormal reaches a driver that flushes them. */
+const EXP_MIN_N = -125;
+
+/** A WGSL literal of the f32 nearest `x` (the shortest decimal that reads back as it). */
+const wgslF32 = (x: number): string => f32Literal(Math.fround(x));
+
+/** WGSL ((c0 * x + c1) * x + …): Horner's scheme, explicit multiplies and adds. */
+const horner = (coefficients: number[], x: string) =>
+  coefficients.slice(1).reduce((acc, c) => `(${acc} * ${x} + ${wgslF32(c)})`, wgslF32(coefficients[0]));
+
+/** WGSL: fn portableExp(x: f32) -> f32 (see the header). */
+export const PORTABLE_EXP = `
+fn portableExp(x: f32) -> f32 {
+  let n = round(x * ${wgslF32(LOG2E)});
+  let r = (x - n * ${wgslF32(LN2_HI)}) - n * ${wgslF32(LN2_LO)};
+  let y = ${horner(EXP_TERMS, 'r')};
+  // y·2ⁿ, the power of two from its bits: exact for n in [−125, 127], where the result is a normal number.
+  let scaled = y * bitcast<f32>(u32(clamp(n, ${EXP_MIN_N}.0, 127.0) + 127.0) << 23u);
+  let infinityBits = 0x7f800000u; // a let: WGSL refuses +∞ as a constant expression
+  return select(select(scaled, bitcast<f32>(infinityBits), n > 127.0), 0.0, n < ${EXP_MIN_N}.0);
+}`;
+
+/** WGSL: fn portableLog(x: f32) -> f32 (see the header). */
+export const PORTABLE_LOG = `
+fn portableLog(x: f32) -> f32 {
+  let bits = bitcast<u32>(x);
+  if ((bits & 0x7f800000u) == 0x7f800000u) { return x; }
+  let high = (bits & 0x007fffffu) > 0x3504f3u; // m ≥ √2: halve m, raise e
+  let m = bitcast<f32>((bits & 0x007fffffu) | select(0x3f800000u, 0x3f000000u, high));
+  let e = f32(i32(bits >> 23u) - select(127, 126, high));
+  let f = m - 1.0;
+  let z = f * f;
+  let y = ((${horner(LOG_P, 'f')} * f) * z + e * ${wgslF32(LN2_LO)}) - 0.5 * z;
+  return (f + y) + e * ${wgslF32(LN2_HI)};
+}`;
+
+/** WGSL: fn unorm8x4(word: u32) -> vec4f (see the header). */
+export const UNORM8X4 = `
+fn unorm8x4(word: u32) -> vec4f {
+  let b = (vec4u(word) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(255u);
+  // b·R1 as the exact b·257·2⁻¹⁶: written as b·R1 + b·R2, a compiler may factor it into b·(R1 + R2) (lavapipe does).
+  return vec4f(b * 257u) * ${wgslF32(2 ** -16)} + vec4f(b) * ${wgslF32(UNORM8_R2)};
+}`;
+
+/** WGSL: all three, each once. */
+export const PORTABLE_MATH = [PORTABLE_EXP, PORTABLE_LOG, UNORM8X4].join('\n');
+
+const f = Math.fround;
+
+/** WGSL's round: to the nearest integer, ties to even. */
+const roundEven = (x: number) => {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+const hornerF32 = (coefficients: number[], x: number) => coefficients.slice(1).reduce((acc, c) => f(f(acc * x) + f(c)), f(coefficients[0]));
+
+/** portableExp's twin: the same f32 operations, in the same order. */
+export function portableExp(x: number): number {
+  x = f(x);
+  const n = roundEven(f(x * f(LOG2E)));
+  if (Number.isNaN(n)) return NaN;
+  if (n < EXP_MIN_N) return 0;
+  if (n > 127) return Infinity;
+  const r = f(f(x - f(n * f(LN2_HI))) - f(n * f(LN2_LO)));
+  const y = hornerF32(EXP_TERMS, r);
+  return f(y * 2 ** n);
+}
+
+/** portableLog's twin: the same f32 operations, in the same order. */
+export function portableLog(x: number): number {
+  const word = new Uint32Array(new Float32Array([x]).buffer)[0];
+  if ((word & 0x7f800000) === 0x7f800000) return f(x);
+  const high = (word & 0x007fffff) > 0x3504f3;
+  const m = new Float32Array(new Uint32Array([(word & 0x007fffff) | (high ? 0x3f000000 : 0x3f800000)]).buffer)[0];
+  const e = (word >>> 23) - (high ? 126 : 127);
+  const fm = f(m - 1);
+  const z = f(fm * fm);
+  const y = f(f(f(f(hornerF32(LOG_P, fm) * fm) * z) + f(e * f(LN2_LO))) - f(0.5 * z));
+  return f(f(fm + y) + f(e * f(LN2_HI)));
+}
+
+/** unorm8x4's twin for one byte: byte/255 rounded to f32. */
+export function unorm8(byte: number): number {
+  return f(byte * 257 * 2 ** -16 + f(byte * UNORM8_R2));
+}

@@ -1,0 +1,107 @@
+// shaders/portableMath.ts on the test device: every result the bits of its f32 twin (so the same bits on every
+// adapter that passes this file), and its accuracy against float64: portableExp within 1.5 ulp of Math.exp (1.13 seen) over
+// [−86.9, 88.3], portableLog within 1 ulp of Math.log away from 1 (4·2⁻²⁴ absolutely near it), unorm8x4 the
+// correctly rounded byte/255 for every byte.
+import { describe, expect, it } from 'vitest';
+import { PORTABLE_MATH, portableExp, portableLog, unorm8 } from '../shaders/portableMath.js';
+import { readBuffer } from '../src/gpu/buffers.js';
+import { gpuArray, openTestDevice, withErrorScope } from './helpers/gpu.js';
+
+const gpu = await openTestDevice();
+const device = gpu.device;
+
+/** out[i] = `expression` of x[i] (f32 or, for unorm8x4, the u32 bits), one invocation each. */
+async function evaluate(expression: string, inputs: Float32Array | Uint32Array, outputsPerInput = 1): Promise<Float32Array> {
+  const type = inputs instanceof Uint32Array ? 'u32' : 'f32';
+  const code = `${PORTABLE_MATH}
+@group(0) @binding(0) var<storage, read> x: array<${type}>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = gid.x + gid.y * groups.x * 64u;
+  if (i >= ${inputs.length}u) { return; }
+  ${expression}
+}`;
+  return withErrorScope(device, async () => {
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } });
+    const input = gpuArray(device, inputs);
+    const out = device.createBuffer({ size: inputs.length * outputsPerInput * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [input, out].map((buffer, binding) => ({ binding, resource: { buffer } })) });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const groups = Math.ceil(inputs.length / 64);
+    pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    const result = new Float32Array(await readBuffer(device, out));
+    input.destroy();
+    out.destroy();
+    return result;
+  });
+}
+
+/** Where got and want differ in their bits (NaN equal to NaN), the first few, as text. */
+function bitMismatches(inputs: ArrayLike<number>, got: Float32Array, twin: (x: number) => number): string[] {
+  const bad: string[] = [];
+  for (let i = 0; i < got.length && bad.length < 5; i++) {
+    const want = Math.fround(twin(inputs[i]));
+    if (!(Object.is(got[i], want) || (Number.isNaN(got[i]) && Number.isNaN(want)))) bad.push(`f(${inputs[i]}) = ${got[i]}, twin ${want}`);
+  }
+  return bad;
+}
+
+/** |got − want| in units of the last place of want as an f32 (normal range). */
+const ulps = (got: number, want: number) => Math.abs(got - want) / 2 ** (Math.max(-126, Math.floor(Math.log2(Math.abs(want)))) - 23);
+
+/** `count` f32 values spread over [lo, hi], then the extras. */
+function sweep(lo: number, hi: number, count: number, extras: number[] = []): Float32Array {
+  return Float32Array.from([...Array.from({ length: count }, (_, i) => lo + ((hi - lo) * i) / (count - 1)), ...extras]);
+}
+
+describe('portable math: the same bits on every adapter', () => {
+  it('portableExp gives its twin\'s bits, within 1.5 ulp of e^x over [−86.9, 88.3]; 0 below −87, +∞ above 88.4', async () => {
+    const x = sweep(-90, 89, 1 << 19, [0, -0, 1e-30, -1e-30, 1e-7, -1e-7, -86.99, -87, -87.5, -103, -Infinity, 88.3, 88.4, 89, Infinity, NaN]);
+    const got = await evaluate('out[i] = portableExp(x[i]);', x);
+    expect(bitMismatches(x, got, portableExp)).toEqual([]);
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) if (x[i] >= -86.9 && x[i] <= 88.3) worst = Math.max(worst, ulps(got[i], Math.exp(x[i])));
+    expect(worst).toBeLessThanOrEqual(1.5);
+    expect(worst).toBeGreaterThan(0.5); // not correctly rounded everywhere, only close: the bound means something
+    const at = (v: number) => got[x.indexOf(Math.fround(v), 1 << 19)];
+    expect([at(0), at(-87), at(-103), at(-Infinity), at(88.4), at(Infinity)]).toEqual([1, 0, 0, 0, Infinity, Infinity]);
+    expect(got.at(-1)).toBeNaN();
+  });
+
+  it('portableLog gives its twin\'s bits, within 1 ulp of ln x away from 1 and 4·2⁻²⁴ near it; +∞ and NaN pass through', async () => {
+    const logSpaced = Array.from({ length: 1 << 17 }, (_, i) => 2 ** (-125 + (253 * i) / (1 << 17)));
+    const x = Float32Array.from([...logSpaced, ...sweep(0.5, 2, 1 << 17), ...sweep(1, 10, 1 << 17), 1, Infinity, NaN]);
+    const got = await evaluate('out[i] = portableLog(x[i]);', x);
+    expect(bitMismatches(x, got, portableLog)).toEqual([]);
+    let worstRelative = 0;
+    let worstAbsolute = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (!Number.isFinite(x[i])) continue;
+      const want = Math.log(x[i]);
+      if (Math.abs(want) >= 0.5) worstRelative = Math.max(worstRelative, ulps(got[i], want));
+      else worstAbsolute = Math.max(worstAbsolute, Math.abs(got[i] - want) / 2 ** -24);
+    }
+    expect(worstRelative).toBeLessThanOrEqual(1);
+    expect(worstAbsolute).toBeLessThanOrEqual(4);
+    expect(Array.from(got.subarray(-3))).toEqual([0, Infinity, NaN]);
+  });
+
+  it('unorm8x4 gives byte/255 correctly rounded, every byte in every lane', async () => {
+    const words = Uint32Array.from({ length: 256 * 4 }, (_, i) => ((i % 256) << (8 * Math.floor(i / 256))) | (((i * 37) & 255) << (8 * ((Math.floor(i / 256) + 1) % 4))));
+    const got = await evaluate('let v = unorm8x4(x[i]); for (var k = 0u; k < 4u; k++) { out[4u * i + k] = v[k]; }', words, 4);
+    const bad: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+      for (let k = 0; k < 4; k++) {
+        const byte = (words[i] >>> (8 * k)) & 255;
+        if (got[4 * i + k] !== Math.fround(byte / 255) || got[4 * i + k] !== unorm8(byte)) bad.push(`${byte}: ${got[4 * i + k]}`);
+      }
+    }
+    expect(bad.slice(0, 5)).toEqual([]);
+  });
+});
