@@ -14,6 +14,7 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
 import { input, output, uniform, wgslBindings, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
+import { PORTABLE_EXP, PORTABLE_LOG } from './portableMath.js';
 import type { ElementwiseOp } from './elementwise.js';
 
 export type TargetLoss = 'meanSquaredError' | 'sigmoidCrossEntropy';
@@ -35,14 +36,15 @@ fn lossTerms(z: f32, t: f32) -> vec3f {
   let e = z - t;
   return vec3f(e * e, abs(e), 2.0 * e);
 }`,
-  sigmoidCrossEntropy: `
+  sigmoidCrossEntropy: `${PORTABLE_EXP}
+${PORTABLE_LOG}
 // σ(z) without overflow: e^−|z| ≤ 1.
 fn sigmoidOf(z: f32) -> f32 {
-  let e = exp(-abs(z));
+  let e = portableExp(-abs(z));
   return select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
 }
 fn lossTerms(z: f32, t: f32) -> vec3f {
-  let loss = max(z, 0.0) - z * t + log(1.0 + exp(-abs(z)));
+  let loss = max(z, 0.0) - z * t + portableLog(1.0 + portableExp(-abs(z)));
   let right = select(0.0, 1.0, (z >= 0.0) == (t >= 0.5));
   return vec3f(loss, right, sigmoidOf(z) - t);
 }`,
@@ -84,6 +86,7 @@ fn ${loss}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
 /** Prediction of a 'bce' model: per-label probabilities σ(z), stable for large |z| (the elementwise template). */
 export const SIGMOID_PROBABILITIES: ElementwiseOp = {
   name: 'sigmoidProbabilities',
-  forward: 'select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + exp(-x)), x >= 0.0)',
+  forward: 'select(portableExp(x) / (1.0 + portableExp(x)), 1.0 / (1.0 + portableExp(-x)), x >= 0.0)',
   backward: '0.0',
+  helpers: PORTABLE_EXP,
 };

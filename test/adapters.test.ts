@@ -1,12 +1,16 @@
 // Which software adapter a machine without a GPU gets, as a user sees it in a child process: lavapipe where it is
 // found (without Dawn's warnings on stderr), SwiftShader when it is not (saying so), and --adapter lavapipe
 // refused in one line when there is none. Where to look for lavapipe, and what the remembered answer depends on.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Training steps on lavapipe and on SwiftShader give the same bits.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchedLavapipeDir, lavapipeIcdCandidates, lavapipeIdentity } from '../src/node/lavapipe.js';
-import { findLavapipe, systemProbeCache } from '../src/node/gpu.js';
+import { findLavapipe, openNodeDevice, SWIFTSHADER_ICD, systemProbeCache } from '../src/node/gpu.js';
+import { Model } from '../src/engine/model.js';
+import { RunFailure } from '../src/errors.js';
+import { syntheticData } from './helpers/model.js';
 import { probeKey } from '../src/node/vulkanProbe.js';
 import { spawnWithStderrFile } from './helpers/stderr.js';
 
@@ -98,5 +102,40 @@ describe('the software adapters', () => {
     expect(before).toContain(library);
     writeFileSync(library, 'a rebuilt driver');
     expect(lavapipeIdentity(icd)).not.toBe(before);
+  });
+});
+
+describe('the same bits on both software adapters', () => {
+  it('three Adam steps of a 784-96-10 MLP on u8 pixels give identical weights, moments and losses on lavapipe and SwiftShader', async () => {
+    // Each adapter takes its own default kernels (lavapipe's tiles differ from SwiftShader's, sum in the same order).
+    expect(existsSync(SWIFTSHADER_ICD)).toBe(true);
+    if (findLavapipe() === undefined) {
+      await expect(openNodeDevice('lavapipe')).rejects.toThrow(RunFailure);
+      return;
+    }
+    const train = syntheticData(192, 784, 10, 5);
+    const run = async (adapter: 'lavapipe' | 'swiftshader') => {
+      const gpu = await openNodeDevice(adapter);
+      try {
+        const model = new Model(gpu.device, { sizes: [784, 96, 10], pixelMean: 0.1307, pixelStd: 0.3081, seed: 3 });
+        const [epoch] = await model.fit(train, { epochs: 1, batchSize: 64, optimizer: { kind: 'adam', lr: 1e-2 } });
+        const state = await model.exportState({ full: true });
+        // The weights and Adam's moments ("optimizer.exp_avg.0.weight", …).
+        const tensors = new Map([...state.tensors, ...(state.training?.optimizer ?? [])]);
+        return { tensors, losses: [epoch.trainLoss, epoch.trainAccuracy] };
+      } finally {
+        gpu.destroy();
+      }
+    };
+    const [lavapipe, swiftshader] = [await run('lavapipe'), await run('swiftshader')];
+    const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+    // Per tensor, how many of its values differ in any bit (a diff of the arrays themselves would be unreadable).
+    const differing = [...lavapipe.tensors].map(([name, t]) => {
+      const [a, b] = [bits(t.data), bits(swiftshader.tensors.get(name)!.data)];
+      return [name, a.length === b.length ? a.filter((w, i) => w !== b[i]).length : `length ${a.length} against ${b.length}`];
+    });
+    expect(differing.map(([name]) => name)).toEqual(expect.arrayContaining(['0.weight', '2.bias', 'optimizer.exp_avg_sq.0.weight']));
+    expect(differing.filter(([, n]) => n !== 0)).toEqual([]);
+    expect(lavapipe.losses).toEqual(swiftshader.losses);
   });
 });
