@@ -79,8 +79,8 @@ export const DEFAULT_VARIANTS: VariantChoices = {
  * tiles are not SwiftShader's. Its choices stay within SwiftShader's family: register tiles only, and for each
  * form the same accumulation order (nn and tn sum each output by fma over k in order, from zero, at any tile
  * size, vec4 or scalar; nt keeps SwiftShader's vec4-ness, whose four lanes are summed at the end), so on lavapipe
- * they give the bits SwiftShader's choices give there. (The two drivers themselves differ in the last bits of
- * exp, log and pow, a third of inputs for exp, so a run on each drifts apart from its first steps.) Measured with GPU timestamps on lavapipe (Mesa 25.0.7, 2 cores), each variant verified
+ * they give the bits SwiftShader's choices give there (and the kernels' exp, log and pixel reads are the portable
+ * ones of shaders/portableMath.ts, so a training run gives the same bits on both drivers). Measured with GPU timestamps on lavapipe (Mesa 25.0.7, 2 cores), each variant verified
  * against float64 first:
  *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128
  *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128 --budget 20 --layers conv2d:8:k=5,relu,
