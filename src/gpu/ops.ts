@@ -21,7 +21,7 @@ import {
 } from '../../shaders/softmaxCrossEntropy.js';
 import { MAX_NORM_BINDINGS, maxNormShader } from '../../shaders/maxNorm.js';
 import {
-  ELEMENTWISE_BACKWARD_BINDINGS, ELEMENTWISE_FORWARD_BINDINGS, elementwiseBackwardShader, elementwiseEntry, elementwiseForwardShader, type ElementwiseOp,
+  ELEMENTWISE_BACKWARD_BINDINGS, ELEMENTWISE_FORWARD_BINDINGS, backwardReads, elementwiseBackwardShader, elementwiseEntry, elementwiseForwardShader, type ElementwiseOp,
 } from '../../shaders/elementwise.js';
 import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
 import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, quickMatmulTwin, type VariantChoices } from './variants.js';
@@ -29,12 +29,56 @@ import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, quickMatmulTwin, type Vari
 /** Workgroup size of the simple elementwise kernels (activations, maxNorm, dropout, convolution columns, pooling). */
 export const ELEMENTWISE_WORKGROUP = 64;
 
+/**
+ * An activation run inside another kernel (the plan's fusion pass): its op, and where a kernel applying its
+ * backward reads its input x and output y (those of the two its backward reads, elementwise.ts backwardReads).
+ */
+export interface FusedActivation {
+  /** The activation's elementwise op. */
+  op: ElementwiseOp;
+  /** Its input, [rows × values]. */
+  x?: BufferSlice;
+  /** Its output, [rows × values]. */
+  y?: BufferSlice;
+}
+
+/** The buffers of a fused activation's backward by binding name (elementwise.ts activationGradBindings). */
+export function activationBuffers(a: FusedActivation | undefined): Record<string, BufferSlice> {
+  if (!a) return {};
+  const reads = backwardReads(a.op);
+  const need = (slice: BufferSlice | undefined, what: string) => {
+    if (!slice) throw new Error(`${a.op.name}'s backward reads its ${what}, which was not given`);
+    return slice;
+  };
+  return { ...(reads.x ? { activationInput: need(a.x, 'input') } : {}), ...(reads.y ? { activationOutput: need(a.y, 'output') } : {}) };
+}
+
+/** A product's options for + bias[N], then the fused activation's forward when there is one. */
+export const biasEpilogue = (bias: BufferSlice, activation?: ElementwiseOp): MatmulOptions =>
+  (activation ? { epilogue: 'biasActivation', extra: bias, activation: { op: activation } } : { epilogue: 'bias', extra: bias });
+
+/** A product's options for the fused activation's backward on what it computes, when there is one. */
+export const activationBackwardEpilogue = (activation?: FusedActivation): MatmulOptions =>
+  (activation ? { epilogue: 'activationBackward', activation } : {});
+
+/** What a kernel's label adds for a fused activation's backward: ' +backward+relu', or nothing. */
+export const fusedLabel = (activation?: FusedActivation): string => (activation ? ` +${epilogueName('activationBackward', activation.op)}` : '');
+
+/** A fused epilogue's name in labels, as the shaders CLI's --epilogue takes it: 'bias', 'bias+relu', 'backward+relu'. */
+export function epilogueName(epilogue: MatmulEpilogue, activation?: ElementwiseOp): string {
+  if (epilogue === 'biasActivation') return `bias+${activation?.name}`;
+  if (epilogue === 'activationBackward') return `backward+${activation?.name}`;
+  return epilogue;
+}
+
 export interface MatmulOptions {
   /** Force a variant (benchmarks, tests); otherwise the first candidate that supports the shape. */
   variant?: MatmulVariant;
   epilogue?: MatmulEpilogue;
-  /** bias[N] for bias / biasRelu, mask[M×N] for reluMask. */
+  /** bias[N] for bias / biasActivation. */
   extra?: BufferSlice;
+  /** The activation of biasActivation and activationBackward, and for activationBackward its x and y [M×N] (those its backward reads). */
+  activation?: FusedActivation;
   inputU8?: boolean;
   pixelScale?: number;
   pixelShift?: number;
@@ -47,17 +91,18 @@ export class Ops {
   ) {}
 
   matmul(form: MatmulForm, out: BufferSlice, a: BufferSlice, b: BufferSlice, M: number, N: number, K: number, o: MatmulOptions = {}): Dispatch {
-    const shape = { M, N, K, epilogue: o.epilogue, inputU8: o.inputU8, pixelScale: o.pixelScale, pixelShift: o.pixelShift };
+    const shape = { M, N, K, epilogue: o.epilogue, activation: o.activation?.op, inputU8: o.inputU8, pixelScale: o.pixelScale, pixelShift: o.pixelShift };
     const variant = o.variant ?? chooseMatmul(this.choices, form, shape, this.cache.device.limits);
     const epilogue = o.epilogue ?? 'none';
-    const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${epilogue === 'none' ? '' : ` +${epilogue}`}`;
+    const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${epilogue === 'none' ? '' : ` +${epilogueName(epilogue, o.activation?.op)}`}`;
     const tooBig = matmulExceedsDevice(variant, this.cache.device.limits);
     if (tooBig) throw new RunFailure(`${label}: ${tooBig}`);
     const code = matmulShader(variant, shape);
-    if (epilogue !== 'none' && !o.extra) throw new Error(`matmul epilogue ${epilogue} needs its bias or mask buffer`);
-    const extra: Record<string, BufferSlice> = epilogue === 'none' ? {} : epilogue === 'reluMask' ? { mask: o.extra! } : { bias: o.extra! };
+    const backward = epilogue === 'activationBackward';
+    if ((epilogue === 'bias' || epilogue === 'biasActivation') && !o.extra) throw new Error(`matmul epilogue ${epilogue} needs its bias buffer`);
+    const extra: Record<string, BufferSlice> = backward ? activationBuffers(o.activation!) : epilogue === 'none' ? {} : { bias: o.extra! };
     // Bytes: each operand read once and C written once; u8 pixels are one byte each.
-    const extraFloats = epilogue === 'none' ? 0 : epilogue === 'reluMask' ? M * N : N;
+    const extraFloats = backward ? Object.keys(extra).length * M * N : epilogue === 'none' ? 0 : N;
     const cost = { flops: 2 * M * N * K, bytes: M * K * (o.inputU8 ? 1 : 4) + 4 * (N * K + M * N + extraFloats) };
     // nn and nt read M from C's bound length (shaders/matmulParts.ts rowsFromC): bind exactly M×N floats.
     const C = rowsFromC(variant) ? { ...out, size: M * N * 4 } : out;
@@ -65,7 +110,7 @@ export class Ops {
     // A variant asked for by name (benchmarks, the autotuner) runs as it is; a chosen one may start on its quick twin.
     const twin = o.variant ? null : quickMatmulTwin(variant, shape);
     const quick = twin ? { code: matmulShader(twin, shape), invocations: matmulTiles(twin, shape) } : undefined;
-    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(epilogue), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost, quick);
+    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(shape), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost, quick);
   }
 
   /** out[M×N] = a[M×K] · b[K×N] */

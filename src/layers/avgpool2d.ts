@@ -5,7 +5,7 @@
 import { AVG_POOL_BINDINGS, avgPool2dBackwardShader, avgPool2dShader, avgPoolBackwardBindings } from '../../shaders/avgPool2d.js';
 import { poolOutputSize, type PoolGeometry } from '../../shaders/pooling.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
 import { pooling, poolForward, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D average pooling, written 'avgpool2d:K[:stride=S]': PyTorch's nn.AvgPool2d(K, stride=S), without padding. */
@@ -16,11 +16,12 @@ export const gpu = {
     return poolForward(ops, 'avgPool2d', avgPool2dShader(ELEMENTWISE_WORKGROUP, g), AVG_POOL_BINDINGS, output, input, g);
   },
   /** The forward's input is not read: every element of a window gets the same share. */
-  avgPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, _input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
+  avgPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, _input: BufferSlice, activation: FusedActivation | undefined, g: PoolGeometry): Dispatch {
     const count = g.batch * g.height * g.width * g.channels;
-    const buffers = { dOutput, dInput, ...(mask ? { mask } : {}) };
-    const code = avgPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    return makeDispatch(ops.cache, `${poolLabel('avgPool2dBackward', g)}${mask ? ' +reluMask' : ''}`, code, 'avgPool2dBackward', avgPoolBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: count * 2, bytes: (mask ? 12 : 8) * count });
+    const extra = activationBuffers(activation);
+    const buffers = { dOutput, dInput, ...extra };
+    const code = avgPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, activation?.op);
+    return makeDispatch(ops.cache, `${poolLabel('avgPool2dBackward', g)}${fusedLabel(activation)}`, code, 'avgPool2dBackward', avgPoolBackwardBindings(activation?.op), buffers, count, ELEMENTWISE_WORKGROUP, { flops: count * 2, bytes: (8 + 4 * Object.keys(extra).length) * count });
   },
 };
 

@@ -1,9 +1,9 @@
 // conv2d:OUT:k=K[:stride=S][:pad=P] — PyTorch's nn.Conv2d(in, OUT, K, stride=S, padding=P) on channels-last
 // images (shape.ts). Its weight is [C·K·K × OUT] here, the transpose of PyTorch's [OUT, C, K, K] flattened,
 // so that the convolution is matmul products over im2col columns (shaders/conv2d.ts):
-//   forward   columns = conv2dColumns(x); y[B·OH·OW × OUT] = matmulNN(columns, weight) + bias (+ ReLU, fused)
+//   forward   columns = conv2dColumns(x); y[B·OH·OW × OUT] = matmulNN(columns, weight) + bias (+ activation, fused)
 //   backward  dWeight = matmulTN(columns, dY); dBias = biasGrad(dY);
-//             dColumns = matmulNT(dY, weight); dX = conv2dInputGrad(dColumns) (× ReLU mask, fused)
+//             dColumns = matmulNT(dY, weight); dX = conv2dInputGrad(dColumns) (+ the activation's backward, fused)
 // This module holds the layer's two column ops and their float64 twins (direct loops, no columns).
 import { BadInputError } from '../errors.js';
 import {
@@ -11,7 +11,7 @@ import {
 } from '../../shaders/conv2d.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, biasEpilogue, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
 import { uniformFanIn } from './init.js';
 import { integerOptions, leadingInteger, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
@@ -44,13 +44,13 @@ export const gpu = {
     const label = `conv2dColumns ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${pixels ? ' u8' : ''}`;
     return makeDispatch(ops.cache, label, code, 'conv2dColumns', CONV2D_COLUMNS_BINDINGS, { input, columns }, columnsInvocations(g), ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
   },
-  conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, mask: BufferSlice | null, g: ConvGeometry): Dispatch {
+  conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, activation: FusedActivation | undefined, g: ConvGeometry): Dispatch {
     const count = g.batch * g.height * g.width * g.channels;
-    const code = conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${mask ? ' +reluMask' : ''}`;
-    const buffers = { dColumns, dInput, ...(mask ? { mask } : {}) };
+    const code = conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, activation?.op);
+    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${fusedLabel(activation)}`;
+    const buffers = { dColumns, dInput, ...activationBuffers(activation) };
     const cost = { flops: count * g.kernelHeight * g.kernelWidth, bytes: 4 * (count * g.kernelHeight * g.kernelWidth + count) };
-    return makeDispatch(ops.cache, label, code, 'conv2dInputGrad', conv2dInputGradBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, cost);
+    return makeDispatch(ops.cache, label, code, 'conv2dInputGrad', conv2dInputGradBindings(activation?.op), buffers, count, ELEMENTWISE_WORKGROUP, cost);
   },
 };
 
@@ -132,7 +132,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     ];
   },
   readsModelInput: true,
-  fuses: { outputRelu: true, inputGradMask: true },
+  fuses: { epilogue: true, inputGrad: true },
   scratchPerRow: (s, place) => {
     const { positions, K } = outputsOf(s, place);
     return positions * K;
@@ -144,7 +144,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     const columns = b.scratch('columns', M * K);
     return [
       gpu.conv2dColumns(b.ops, columns, b.input, geometryOf(b.spec, b.place.inputShape, b.rows), b.pixels),
-      b.ops.matmulNN(b.output, columns, b.param('weight'), M, b.spec.outChannels, K, { epilogue: b.outputRelu ? 'biasRelu' : 'bias', extra: b.param('bias') }),
+      b.ops.matmulNN(b.output, columns, b.param('weight'), M, b.spec.outChannels, K, biasEpilogue(b.param('bias'), b.epilogue)),
     ];
   },
   backward(b) {
@@ -160,7 +160,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
       const dColumns = b.scratch('dColumns', M * K);
       dispatches.push(
         b.ops.matmulNT(dColumns, b.dOutput, b.param('weight'), M, K, O),
-        gpu.conv2dInputGrad(b.ops, b.dInput, dColumns, b.inputGradMask ?? null, geometryOf(b.spec, b.place.inputShape, b.rows)),
+        gpu.conv2dInputGrad(b.ops, b.dInput, dColumns, b.inputGradActivation, geometryOf(b.spec, b.place.inputShape, b.rows)),
       );
     }
     return dispatches;

@@ -5,7 +5,7 @@ import { BadInputError } from '../errors.js';
 import { FLATTEN_BINDINGS, flattenBackwardBindings, flattenBackwardShader, flattenShader } from '../../shaders/flatten.js';
 import type { ImageGeometry } from '../../shaders/image.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
 import type { LayerModule } from './layer.js';
 import { elementsOf, isImage, type Shape } from './shape.js';
 
@@ -23,10 +23,11 @@ export const gpu = {
     const count = g.batch * g.channels * g.height * g.width;
     return makeDispatch(ops.cache, label('flatten', g), flattenShader(ELEMENTWISE_WORKGROUP, g), 'flatten', FLATTEN_BINDINGS, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
   },
-  flattenBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, g: ImageGeometry): Dispatch {
+  flattenBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, activation: FusedActivation | undefined, g: ImageGeometry): Dispatch {
     const count = g.batch * g.channels * g.height * g.width;
-    const buffers = { dOutput, dInput, ...(mask ? { mask } : {}) };
-    return makeDispatch(ops.cache, `${label('flattenBackward', g)}${mask ? ' +reluMask' : ''}`, flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null), 'flattenBackward', flattenBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: (mask ? 12 : 8) * count });
+    const extra = activationBuffers(activation);
+    const buffers = { dOutput, dInput, ...extra };
+    return makeDispatch(ops.cache, `${label('flattenBackward', g)}${fusedLabel(activation)}`, flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, activation?.op), 'flattenBackward', flattenBackwardBindings(activation?.op), buffers, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: (8 + 4 * Object.keys(extra).length) * count });
   },
 };
 
@@ -54,10 +55,10 @@ export const flatten: LayerModule<FlattenSpec> = {
     return [elementsOf(input)];
   },
   parameters: () => [],
-  fuses: { inputGradMask: true },
+  fuses: { inputGrad: true },
 
   forward: (b) => [gpu.flatten(b.ops, b.output, b.input, geometryOf(b.place.inputShape, b.rows))],
-  backward: (b) => (b.dInput ? [gpu.flattenBackward(b.ops, b.dInput, b.dOutput, b.inputGradMask ?? null, geometryOf(b.place.inputShape, b.rows))] : []),
+  backward: (b) => (b.dInput ? [gpu.flattenBackward(b.ops, b.dInput, b.dOutput, b.inputGradActivation, geometryOf(b.place.inputShape, b.rows))] : []),
 
   referenceForward(x, r) {
     const y = new Float64Array(x.length);

@@ -5,7 +5,7 @@ import {
   MAX_POOL_BINDINGS, maxPool2dBackwardShader, maxPool2dShader, maxPoolBackwardBindings, poolBlocks, poolOutputSize, type PoolGeometry,
 } from '../../shaders/maxPool2d.js';
 import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
 import { pooling, poolForward, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D max pooling, written 'maxpool2d:K[:stride=S]': PyTorch's nn.MaxPool2d(K, stride=S), without padding. */
@@ -15,12 +15,12 @@ export const gpu = {
   maxPool2d(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
     return poolForward(ops, 'maxPool2d', maxPool2dShader(ELEMENTWISE_WORKGROUP, g), MAX_POOL_BINDINGS, output, input, g);
   },
-  maxPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
+  maxPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, activation: FusedActivation | undefined, g: PoolGeometry): Dispatch {
     const count = g.batch * g.height * g.width * g.channels;
-    const buffers = { dOutput, input, dInput, ...(mask ? { mask } : {}) };
-    const code = maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
+    const buffers = { dOutput, input, dInput, ...activationBuffers(activation) };
+    const code = maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, activation?.op);
     const invocations = poolBlocks(g) ?? count;
-    return makeDispatch(ops.cache, `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${mask ? ' +reluMask' : ''}`, code, 'maxPool2dBackward', maxPoolBackwardBindings(mask !== null), buffers, invocations, ELEMENTWISE_WORKGROUP, { flops: count * 4, bytes: 12 * count });
+    return makeDispatch(ops.cache, `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${fusedLabel(activation)}`, code, 'maxPool2dBackward', maxPoolBackwardBindings(activation?.op), buffers, invocations, ELEMENTWISE_WORKGROUP, { flops: count * 4, bytes: 12 * count });
   },
 };
 
