@@ -8,13 +8,16 @@
 import { describe, expect, it } from 'vitest';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { architecture } from '../src/layers/architecture.js';
-import { parseLayers } from '../src/layers/index.js';
+import { LAYER_KINDS, LAYER_MODULES, parseLayers } from '../src/layers/index.js';
 import { expectClose, openTestDevice, withErrorScope } from './helpers/gpu.js';
 import { syntheticData } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 
-const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'gelu', 'leakyrelu:0.2'];
+// Every registered activation (relu, tanh, sigmoid, gelu, leakyrelu, …); one with arguments at its first
+// written example that has them ('leakyrelu:0.2').
+const ACTIVATIONS = LAYER_KINDS.filter((kind) => LAYER_MODULES[kind].elementwise)
+  .map((kind) => LAYER_MODULES[kind].examples.map((e) => e.layer).find((layer) => layer.includes(':')) ?? kind);
 // A for the activation. Features: after linear (twice) and batchnorm; before dropout and linear.
 // Images: after conv2d (twice, once before another conv2d), before maxpool2d; one after the pool (its own
 // forward) before avgpool2d; one after a 1×1 conv2d before flatten.
