@@ -4,7 +4,7 @@
 //   forward   an activation right after a layer that takes an `epilogue` (linear, conv2d, batchnorm) runs as
 //             that layer's epilogue: no dispatch of its own, and both share one output buffer (the
 //             activation's output). In training only when its backward reads y alone (relu, tanh, sigmoid):
-//             one that reads x (gelu, leakyrelu) needs the pre-activation kept, so it runs its own forward;
+//             one that reads x (gelu, leakyrelu, silu) needs the pre-activation kept, so it runs its own forward;
 //   backward  an activation right before a layer that takes `inputGrad` (linear, conv2d, maxpool2d, avgpool2d,
 //             flatten, dropout) has its backward expression applied inside that layer's input-gradient kernel,
 //             reading its x and/or y from the buffers the forward left.

@@ -10,7 +10,7 @@ export const relu = activation({
   df: (dy, _x, y) => (y > 0 ? dy : 0),
   onnx: { op: 'Relu' },
   torch: { module: 'ReLU' },
-  doc: { torch: 'nn.ReLU()', notes: '' },
+  doc: { torch: 'nn.ReLU()', notes: 'max(x, 0)' },
   // After the convolution that makes its input, and before flatten: fused on both sides.
   examples: [{ layer: 'relu', input: [2, 3, 3] }],
 });
