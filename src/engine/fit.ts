@@ -158,16 +158,23 @@ export const EXPLOSION_FACTOR = 100;
 /** Waits once this many submissions are unfinished, so progress reflects the GPU, not the encoder. */
 const MAX_SUBMISSIONS_IN_FLIGHT = 2;
 
-/** What the training loop uses of a model (Model.trainingView). */
+/**
+ * What the training loop uses of a model, and nothing else (Model.trainingView builds it per fit): what it reads,
+ * the three fields it writes for checkpoints (epochsDone, lastRecipe, kernels), and the model's services.
+ */
 export interface TrainingView {
   readonly device: GPUDevice;
+  /** The layers as placed: input shape, classes (the last layer's width), which layers train. */
   readonly architecture: Architecture;
-  readonly classes: number;
   readonly input: InputKind;
   readonly loss: LossKind;
+  /** The model's RNG: shuffles each epoch's rows (a full checkpoint restores its state). */
   readonly random: Random;
+  /** The GPU parameters: restoreBest copies them. */
   readonly parameters: MlpParameters;
+  /** The kernels' variants: their stepsPerSubmit and gpuResidentData are the defaults of those options. */
   readonly choices: VariantChoices;
+  /** Keys dropout's masks, written into each step's uniforms. */
   readonly seed: number;
   /** Whole epochs done; the loop counts each finished one. */
   epochsDone: number;
@@ -175,13 +182,21 @@ export interface TrainingView {
   lastRecipe: TrainingRecipe;
   /** The kernels of the last training step (a checkpoint records them), and those a resumed state was trained with. */
   kernels: { trained?: KernelRecord; resumedFrom?: KernelRecord };
+  /** The training plan for a batch capacity (and augmentation), built on first use and kept. */
   plan(mode: PlanMode, capacity: number, augmentation?: Augmentation): ModelPlan;
+  /** The optimizer for FitOptions.optimizer: the current one (its state kept) while the kind is the same. */
   useOptimizer(config: OptimizerConfig & { reset?: boolean }): GpuOptimizer;
+  /** FitOptions.maxNorm's constraint, run after each update. */
   maxNormDispatches(c: number): Dispatch[];
+  /** The training set in GPU memory (as quads, for augmentation), kept while fits are given the same one. */
   residentData(data: AnyDataset, quads?: ImageSize): ResidentDataset;
+  /** Sums the plan's per-row [loss, correct] over `rows` after a copy to its staging buffer: the readback. */
   readStats(plan: ModelPlan, rows: number): Promise<{ lossSum: number; correct: number }>;
+  /** Model.evaluate, for the validation set after each epoch. */
   evaluate(data: AnyDataset): Promise<Evaluation>;
+  /** Runs `body`, turning a failure from a lost device into a DeviceLostError. */
   whileDeviceLives<T>(body: () => Promise<T>): Promise<T>;
+  /** Throws DeviceLostError once the device is lost. */
   throwIfLost(): void;
 }
 
@@ -259,8 +274,8 @@ function checkFitOptions(m: TrainingView, train: AnyDataset, options: FitOptions
   const restoreBest = options.restoreBest ?? patience !== undefined;
   if ((patience !== undefined || restoreBest) && !options.validation) throw new BadInputError('patience and restoreBest need a validation set');
   if (!hasTrainableParameters(m.architecture)) throw new BadInputError(`every layer with parameters of ${m.architecture.name} is frozen (trainable: false): nothing to train`);
-  checkDataset(train, m.architecture.inputs, m.classes, m.input, m.loss);
-  if (options.validation) checkDataset(options.validation, m.architecture.inputs, m.classes, m.input, m.loss);
+  checkDataset(train, m.architecture.inputs, m.architecture.classes, m.input, m.loss);
+  if (options.validation) checkDataset(options.validation, m.architecture.inputs, m.architecture.classes, m.input, m.loss);
   if (train.count === 0) throw new BadInputError(`${train.name}: no images to train on`);
   const augment = checkAugmentation(options.augment);
   if (augment) {
@@ -362,10 +377,11 @@ function recordKernels(m: TrainingView, dispatches: Dispatch[], onNote: FitOptio
  * predicting zeros is the scale: the mean squared target ('mse'), ln 2 ('bce'). 'mse' also gets R²'s denominator.
  */
 function divergenceOf(m: TrainingView, train: AnyDataset): Pick<TrainingSteps, 'exploded' | 'r2Of'> {
-  // [training rows × outputs], row-major.
-  const targets = takesTargets(m.loss) ? train.targets!.values.subarray(0, train.count * m.classes) : undefined;
-  const explodedAbove = EXPLOSION_FACTOR * (m.loss === 'mse' ? Math.max(1, targets!.reduce((a, t) => a + t * t, 0) / targets!.length) : m.loss === 'bce' ? Math.LN2 : Math.log(m.classes));
-  const r2Of = m.loss === 'mse' ? { width: m.classes, totalSquares: totalSumOfSquares(targets!, train.count, m.classes) } : undefined;
+  const { classes } = m.architecture;
+  // [training rows × classes], row-major.
+  const targets = takesTargets(m.loss) ? train.targets!.values.subarray(0, train.count * classes) : undefined;
+  const explodedAbove = EXPLOSION_FACTOR * (m.loss === 'mse' ? Math.max(1, targets!.reduce((a, t) => a + t * t, 0) / targets!.length) : m.loss === 'bce' ? Math.LN2 : Math.log(classes));
+  const r2Of = m.loss === 'mse' ? { width: classes, totalSquares: totalSumOfSquares(targets!, train.count, classes) } : undefined;
   return { exploded: (loss) => !Number.isFinite(loss) || loss > explodedAbove, ...(r2Of && { r2Of }) };
 }
 

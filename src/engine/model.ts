@@ -321,7 +321,7 @@ export class Model {
   private trainingView(): TrainingView {
     const model = this;
     return {
-      device: this.device, architecture: this.architecture, classes: this.classes, input: this.input, loss: this.loss, random: this.random,
+      device: this.device, architecture: this.architecture, input: this.input, loss: this.loss, random: this.random,
       parameters: this.parameters, choices: this.ops.choices,
       get seed() { return model.seed; },
       get epochsDone() { return model.epochsDone; },
