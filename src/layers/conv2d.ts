@@ -10,8 +10,9 @@ import {
   CONV2D_COLUMNS_BINDINGS, columnWidth, columnsInvocations, conv2dColumnsShader, conv2dInputGradBindings, conv2dInputGradShader, convOutputSize, type ConvGeometry,
 } from '../../shaders/conv2d.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { activationBuffers, biasEpilogue, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
 import { uniformFanIn } from './init.js';
 import { integerOptions, leadingInteger, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
@@ -35,22 +36,36 @@ const MAX_KERNEL = 15;
 
 type Pixels = { pixelScale: number; pixelShift: number };
 
+/** The kernels of the two column ops, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  conv2dColumns(g: ConvGeometry, pixels?: Pixels): Kernel {
+    const { outHeight, outWidth } = convOutputSize(g);
+    const count = g.batch * outHeight * outWidth * columnWidth(g);
+    const label = `conv2dColumns ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${pixels ? ' u8' : ''}`;
+    return {
+      label, code: conv2dColumnsShader(ELEMENTWISE_WORKGROUP, g, pixels), entryPoint: 'conv2dColumns', bindings: CONV2D_COLUMNS_BINDINGS,
+      invocations: columnsInvocations(g), workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: 8 * count },
+    };
+  },
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  conv2dInputGrad(g: ConvGeometry, activation?: ElementwiseOp): Kernel {
+    const count = g.batch * g.height * g.width * g.channels;
+    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${fusedLabel(activation)}`;
+    const cost = { flops: count * g.kernelHeight * g.kernelWidth, bytes: 4 * (count * g.kernelHeight * g.kernelWidth + count) };
+    return {
+      label, code: conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, activation), entryPoint: 'conv2dInputGrad', bindings: conv2dInputGradBindings(activation),
+      invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost,
+    };
+  },
+};
+
 /** The GPU ops around the products: columns = conv2dColumns(input), dInput = conv2dInputGrad(dColumns). */
 export const gpu = {
   conv2dColumns(ops: Ops, columns: BufferSlice, input: BufferSlice, g: ConvGeometry, pixels?: Pixels): Dispatch {
-    const { outHeight, outWidth } = convOutputSize(g);
-    const count = g.batch * outHeight * outWidth * columnWidth(g);
-    const code = conv2dColumnsShader(ELEMENTWISE_WORKGROUP, g, pixels);
-    const label = `conv2dColumns ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${pixels ? ' u8' : ''}`;
-    return makeDispatch(ops.cache, label, code, 'conv2dColumns', CONV2D_COLUMNS_BINDINGS, { input, columns }, columnsInvocations(g), ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
+    return dispatch(ops.cache, kernels.conv2dColumns(g, pixels), { input, columns });
   },
   conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, activation: FusedActivation | undefined, g: ConvGeometry): Dispatch {
-    const count = g.batch * g.height * g.width * g.channels;
-    const code = conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, activation?.op);
-    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${fusedLabel(activation)}`;
-    const buffers = { dColumns, dInput, ...activationBuffers(activation) };
-    const cost = { flops: count * g.kernelHeight * g.kernelWidth, bytes: 4 * (count * g.kernelHeight * g.kernelWidth + count) };
-    return makeDispatch(ops.cache, label, code, 'conv2dInputGrad', conv2dInputGradBindings(activation?.op), buffers, count, ELEMENTWISE_WORKGROUP, cost);
+    return dispatch(ops.cache, kernels.conv2dInputGrad(g, activation?.op), { dColumns, dInput, ...activationBuffers(activation) });
   },
 };
 

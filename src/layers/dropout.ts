@@ -6,8 +6,9 @@ import { BadInputError } from '../errors.js';
 import {
   DROPOUT_BINDINGS, dropoutBackwardBindings, dropoutBackwardShader, dropoutShader, dropoutThreshold, type DropoutShape,
 } from '../../shaders/dropout.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 import { pcgHash } from '../gpu/random.js';
 
@@ -20,20 +21,31 @@ export interface DropoutSpec {
 }
 
 /** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (then a fused activation's backward, from the fusion pass). */
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  dropout(s: DropoutShape): Kernel {
+    const count = s.capacityRows * s.width;
+    return {
+      label: `dropout ${s.capacityRows}×${s.width} p=${s.p}`, code: dropoutShader(ELEMENTWISE_WORKGROUP, s), entryPoint: 'dropout', bindings: DROPOUT_BINDINGS,
+      invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: 8 * count },
+    };
+  },
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  dropoutBackward(s: DropoutShape, activation?: ElementwiseOp): Kernel {
+    const count = s.capacityRows * s.width;
+    return {
+      label: `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}${fusedLabel(activation)}`, code: dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, activation), entryPoint: 'dropoutBackward',
+      bindings: dropoutBackwardBindings(activation), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: (8 + 4 * activationGradBindings(activation).length) * count },
+    };
+  },
+};
+
 export const gpu = {
   dropout(ops: Ops, output: BufferSlice, input: BufferSlice, batch: BufferSlice, s: DropoutShape): Dispatch {
-    const count = s.capacityRows * s.width;
-    const code = dropoutShader(ELEMENTWISE_WORKGROUP, s);
-    const cost = { flops: count, bytes: 8 * count };
-    return makeDispatch(ops.cache, `dropout ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropout', DROPOUT_BINDINGS, { input, output, batch }, count, ELEMENTWISE_WORKGROUP, cost);
+    return dispatch(ops.cache, kernels.dropout(s), { input, output, batch });
   },
   dropoutBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, activation: FusedActivation | undefined, batch: BufferSlice, s: DropoutShape): Dispatch {
-    const count = s.capacityRows * s.width;
-    const code = dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, activation?.op);
-    const extra = activationBuffers(activation);
-    const cost = { flops: count, bytes: (8 + 4 * Object.keys(extra).length) * count };
-    const buffers = { dOutput, dInput, batch, ...extra };
-    return makeDispatch(ops.cache, `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}${fusedLabel(activation)}`, code, 'dropoutBackward', dropoutBackwardBindings(activation?.op), buffers, count, ELEMENTWISE_WORKGROUP, cost);
+    return dispatch(ops.cache, kernels.dropoutBackward(s, activation?.op), { dOutput, dInput, batch, ...activationBuffers(activation) });
   },
 };
 
