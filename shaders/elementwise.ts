@@ -8,7 +8,9 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { flatIndex } from './common.js';
 
+/** An elementwise op as WGSL: an activation's forward and backward expressions (see src/layers/activation.ts). */
 export interface ElementwiseOp {
+  /** Its kernels' name: 'relu' gives reluForward and reluBackward. */
   name: string;
   /** WGSL expression of x: f32. */
   forward: string;
