@@ -70,6 +70,8 @@ const F32_MAX = 3.4028234663852886e38;
 export function activation<K extends string, A extends Record<string, number> = Record<never, number>>(def: ActivationDefinition<K, A>): LayerModule<ActivationSpec<K, A>> & {
   /** The definition it was made from (its kernels' expressions and float64 twins). */
   def: ActivationDefinition<K, A>;
+  /** The elementwise op of a spec, its arguments as WGSL constants (its kernels, as `npm run shaders` prints them). */
+  op(spec: ActivationSpec<K, A>): ElementwiseOp;
 } {
   const names = Object.keys(def.arguments ?? {}) as (keyof A & string)[];
   const argumentsOf = (spec: ActivationSpec<K, A>): A =>
@@ -86,6 +88,7 @@ export function activation<K extends string, A extends Record<string, number> = 
   return {
     kind: def.name as ActivationSpec<K, A>['kind'],
     def,
+    op: opOf,
     parse(args) {
       if (args.length > names.length) {
         throw new BadInputError(names.length === 0
