@@ -7,7 +7,7 @@
 import { BadInputError } from '../errors.js';
 import { f32Literal } from '../../shaders/common.js';
 import type { ElementwiseOp } from '../../shaders/elementwise.js';
-import type { LayerDoc, LayerExample, LayerModule, OnnxAttribute } from './layer.js';
+import type { LayerDoc, LayerExample, LayerModule, OnnxAttribute, OnnxLayerGraph } from './layer.js';
 
 /** An activation's numeric argument: its default, and the written form's name for it in the docs. */
 export interface ActivationArgument {
@@ -33,12 +33,15 @@ export interface ActivationDefinition<K extends string, A extends Record<string,
   f(x: number, a: A): number;
   /** The input gradient dx from the output gradient dy, the input x and the output y = f(x). */
   df(dy: number, x: number, y: number, a: A): number;
-  /** Its ONNX operator ('Relu'), with the attributes the arguments give. */
+  /** Its ONNX operator ('Relu'), with the attributes the arguments give; or, where the operator set has none, its nodes. */
   onnx: {
     /** The ONNX operator: 'Relu'. */
     op: string;
     /** Its attributes from the arguments: { alpha: { float: a.slope } }. Default none. */
     attributes?(a: A): Record<string, OnnxAttribute>;
+  } | {
+    /** Writes its nodes on graph.input and returns the name of their output (silu: Mul(x, Sigmoid(x))). */
+    nodes(graph: OnnxLayerGraph, a: A): string;
   };
   /** Its class in torch.nn ('ReLU'), with the keyword arguments the arguments give. */
   torch: {
@@ -127,7 +130,9 @@ export function activation<K extends string, A extends Record<string, number> = 
       return dX;
     },
 
-    onnx: (spec, _place, graph) => graph.node(def.onnx.op, [graph.input], def.onnx.attributes?.(argumentsOf(spec))),
+    onnx: (spec, _place, graph) => ('nodes' in def.onnx
+      ? def.onnx.nodes(graph, argumentsOf(spec))
+      : graph.node(def.onnx.op, [graph.input], def.onnx.attributes?.(argumentsOf(spec)))),
     torch: (spec) => ({ module: def.torch.module, args: def.torch.args?.(argumentsOf(spec)) ?? {} }),
     doc: { written, torch: def.doc.torch, notes: [def.doc.notes, names.length ? `default ${defaults}` : ''].filter(Boolean).join('; ') },
     // Elementwise kernels do not care for the shape: an image case is the definition's to add.
