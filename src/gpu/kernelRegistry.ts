@@ -8,6 +8,7 @@ import { SIGMOID_PROBABILITIES } from '../../shaders/targetLosses.js';
 import type { ConvGeometry } from '../../shaders/conv2d.js';
 import type { PoolGeometry } from '../../shaders/pooling.js';
 import { distortionKernels } from '../augment/gpu.js';
+import { elementwiseOp, type ActivationDefinition } from '../layers/activation.js';
 import { LAYER_MODULES } from '../layers/index.js';
 import { kernels as avgpool2d } from '../layers/avgpool2d.js';
 import { BATCHNORM_EPS, BATCHNORM_MOMENTUM, kernels as batchnorm } from '../layers/batchnorm.js';
@@ -95,8 +96,9 @@ function matmul(form: MatmulForm): KernelFamily {
 /** The activations' elementwise kernels, at their default arguments, from the layer registry. */
 function activationFamilies(): KernelFamily[] {
   return Object.values(LAYER_MODULES).flatMap((module) => {
-    if (!('op' in module)) return [];
-    const op = module.op(module.parse([]) as never);
+    if (!('def' in module)) return [];
+    const def = module.def as ActivationDefinition<string, Record<string, number>>;
+    const op = elementwiseOp(def, module.parse([]) as never);
     return [
       { name: `${op.name}Forward`, description: `output = ${op.name}(input), elementwise`, sizes: ['count'], example: [37], kernel: ([count]) => kernels.elementwiseForward(op, count) },
       { name: `${op.name}Backward`, description: `dInput = ${op.name}'s backward of (dOutput, input, output)`, sizes: ['count'], example: [37], kernel: ([count]) => kernels.elementwiseBackward(op, count) },
