@@ -13,6 +13,7 @@ import { Model } from '../../src/engine/model.js';
 import { loadMnist } from '../../src/node/mnistFiles.js';
 import { collectPageErrors, launchChromium, startViteServer } from '../../src/node/chromium.js';
 import { openTestDevice } from '../helpers/gpu.js';
+import { mlpOptions } from '../helpers/model.js';
 
 export const ARTIFACTS = join('test-artifacts');
 const gpu = await openTestDevice();
@@ -200,7 +201,7 @@ describe('demo page', () => {
 
   it('loads a .safetensors model trained in Node and shows the same test accuracy', async () => {
     const splits = splitMnist(loadMnist(), { limit: 2000 });
-    const model = new Model(gpu.device, { sizes: [784, 40, 10], seed: 3, pixelMean: 0.1307, pixelStd: 0.3081 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 40, 10]), seed: 3, pixelMean: 0.1307, pixelStd: 0.3081 });
     await model.fit(splits.train, { epochs: 1, batchSize: 100, optimizer: { kind: 'adam', lr: 2e-3 } });
     const expected = (await model.evaluate(splits.test)).accuracy;
     mkdirSync(ARTIFACTS, { recursive: true });
