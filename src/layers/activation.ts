@@ -69,6 +69,16 @@ const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 // Each argument becomes a WGSL f32 constant: it must be one.
 const F32_MAX = 3.4028234663852886e38;
 
+/**
+ * The elementwise op of an activation's spec: its arguments as WGSL constants before the expressions (its code, and
+ * so its pipeline, differs per value; its kernels keep the kind's name).
+ */
+export function elementwiseOp<K extends string, A extends Record<string, number>>(def: ActivationDefinition<K, A>, spec: ActivationSpec<K, A>): ElementwiseOp {
+  const names = Object.keys(def.arguments ?? {}) as (keyof A & string)[];
+  const constants = names.map((n) => `const ${n} = ${f32Literal(spec[n] ?? def.arguments![n].default)};`).join('\n');
+  return { name: def.name, forward: def.forward, backward: def.backward, helpers: `${constants}\n${def.helpers ?? ''}` };
+}
+
 /** The layer module of an activation: elementwise, output shape = input shape, no parameters. */
 export function activation<K extends string, A extends Record<string, number> = Record<never, number>>(def: ActivationDefinition<K, A>): LayerModule<ActivationSpec<K, A>> & {
   /** The definition it was made from (its kernels' expressions and float64 twins). */
@@ -77,13 +87,7 @@ export function activation<K extends string, A extends Record<string, number> = 
   const names = Object.keys(def.arguments ?? {}) as (keyof A & string)[];
   const argumentsOf = (spec: ActivationSpec<K, A>): A =>
     Object.fromEntries(names.map((n) => [n, spec[n] ?? def.arguments![n].default])) as A;
-  // The elementwise op of a spec: the arguments as WGSL constants before the expressions (its code, and so its
-  // pipeline, differs per value; its kernels keep the kind's name).
-  const opOf = (spec: ActivationSpec<K, A>): ElementwiseOp => {
-    const a = argumentsOf(spec);
-    const constants = names.map((n) => `const ${n} = ${f32Literal(a[n])};`).join('\n');
-    return { name: def.name, forward: def.forward, backward: def.backward, helpers: `${constants}\n${def.helpers ?? ''}` };
-  };
+  const opOf = (spec: ActivationSpec<K, A>): ElementwiseOp => elementwiseOp(def, spec);
   const written = `${def.name}${names.map((n) => `[:${def.arguments![n].written}]`).join('')}`;
   const defaults = names.map((n) => `${n} ${def.arguments![n].default}`).join(', ');
   return {
