@@ -138,7 +138,7 @@ describe('CLI errors', () => {
     ['shaders', ['matmul', 'nn-bogus', '1,2,3'], /^shaders: 'nn-bogus' is not a matmul variant name/],
     ['shaders', ['maxpool', '1,2'], /^shaders: the kernel must be one of matmul, matmulNN, .*maxPool2d, .*, got 'maxpool'$/],
     ['shaders', ['maxPool2d', '3,2,9,7'], /^shaders: maxPool2d takes batch,channels,height,width,kernel,stride \(6 integers ≥ 1 separated by commas\), got '3,2,9,7': maxPool2d batch,channels,height,width,kernel,stride$/],
-    ['shaders', ['flatten', '1,2,3,4', '--reluMask'], /^shaders: flatten takes no --reluMask: flatten batch,channels,height,width$/],
+    ['shaders', ['flatten', '1,2,3,4', '--activation', 'relu'], /^shaders: flatten takes no --activation: flatten batch,channels,height,width$/],
     ['shaders', ['matmul', 'nn-tiled-vec4-64x64x16-4x4-wg256', '37,29,13'], /^shaders: matmul nn-tiled-vec4-64x64x16-4x4-wg256 cannot run M=37 N=29 K=13: tiled vec4 nn needs K and N multiples of 4/],
     ['train', ['--augment', 'rotate=12,elastic=34'], /^train: --augment: elastic takes ALPHA:SIGMA \(elastic=34:4\), got '34'$/],
     ['sweep', ['--augment', 'none;spin=3'], /^sweep: --augment: 'spin=3' unknown distortion 'spin' \(known: rotate, scale, shear, shift, elastic\)$/],
