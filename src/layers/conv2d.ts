@@ -12,7 +12,7 @@ import {
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { activationBuffers, biasEpilogue, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
-import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import { uniformFanIn } from './init.js';
 import { integerOptions, leadingInteger, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';

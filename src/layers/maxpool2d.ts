@@ -6,7 +6,7 @@ import {
 } from '../../shaders/maxPool2d.js';
 import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
-import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import { pooling, poolForwardKernel, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D max pooling, written 'maxpool2d:K[:stride=S]': PyTorch's nn.MaxPool2d(K, stride=S), without padding. */
