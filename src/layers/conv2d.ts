@@ -1,17 +1,18 @@
 // conv2d:OUT:k=K[:stride=S][:pad=P] — PyTorch's nn.Conv2d(in, OUT, K, stride=S, padding=P) on channels-last
 // images (shape.ts). Its weight is [C·K·K × OUT] here, the transpose of PyTorch's [OUT, C, K, K] flattened,
 // so that the convolution is matmul products over im2col columns (shaders/conv2d.ts):
-//   forward   columns = conv2dColumns(x); y[B·OH·OW × OUT] = matmulNN(columns, weight) + bias (+ ReLU, fused)
+//   forward   columns = conv2dColumns(x); y[B·OH·OW × OUT] = matmulNN(columns, weight) + bias (+ activation, fused)
 //   backward  dWeight = matmulTN(columns, dY); dBias = biasGrad(dY);
-//             dColumns = matmulNT(dY, weight); dX = conv2dInputGrad(dColumns) (× ReLU mask, fused)
+//             dColumns = matmulNT(dY, weight); dX = conv2dInputGrad(dColumns) (+ the activation's backward, fused)
 // This module holds the layer's two column ops and their float64 twins (direct loops, no columns).
 import { BadInputError } from '../errors.js';
 import {
   CONV2D_COLUMNS_BINDINGS, columnWidth, columnsInvocations, conv2dColumnsShader, conv2dInputGradBindings, conv2dInputGradShader, convOutputSize, type ConvGeometry,
 } from '../../shaders/conv2d.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
+import { activationBuffers, biasEpilogue, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import { uniformFanIn } from './init.js';
 import { integerOptions, leadingInteger, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
@@ -35,22 +36,36 @@ const MAX_KERNEL = 15;
 
 type Pixels = { pixelScale: number; pixelShift: number };
 
+/** The kernels of the two column ops, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  conv2dColumns(g: ConvGeometry, pixels?: Pixels): Kernel {
+    const { outHeight, outWidth } = convOutputSize(g);
+    const count = g.batch * outHeight * outWidth * columnWidth(g);
+    const label = `conv2dColumns ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${pixels ? ' u8' : ''}`;
+    return {
+      label, code: conv2dColumnsShader(ELEMENTWISE_WORKGROUP, g, pixels), entryPoint: 'conv2dColumns', bindings: CONV2D_COLUMNS_BINDINGS,
+      invocations: columnsInvocations(g), workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: 8 * count },
+    };
+  },
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  conv2dInputGrad(g: ConvGeometry, activation?: ElementwiseOp): Kernel {
+    const count = g.batch * g.height * g.width * g.channels;
+    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${fusedLabel(activation)}`;
+    const cost = { flops: count * g.kernelHeight * g.kernelWidth, bytes: 4 * (count * g.kernelHeight * g.kernelWidth + count) };
+    return {
+      label, code: conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, activation), entryPoint: 'conv2dInputGrad', bindings: conv2dInputGradBindings(activation),
+      invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost,
+    };
+  },
+};
+
 /** The GPU ops around the products: columns = conv2dColumns(input), dInput = conv2dInputGrad(dColumns). */
 export const gpu = {
   conv2dColumns(ops: Ops, columns: BufferSlice, input: BufferSlice, g: ConvGeometry, pixels?: Pixels): Dispatch {
-    const { outHeight, outWidth } = convOutputSize(g);
-    const count = g.batch * outHeight * outWidth * columnWidth(g);
-    const code = conv2dColumnsShader(ELEMENTWISE_WORKGROUP, g, pixels);
-    const label = `conv2dColumns ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${pixels ? ' u8' : ''}`;
-    return makeDispatch(ops.cache, label, code, 'conv2dColumns', CONV2D_COLUMNS_BINDINGS, { input, columns }, columnsInvocations(g), ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
+    return dispatch(ops.cache, kernels.conv2dColumns(g, pixels), { input, columns });
   },
-  conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, mask: BufferSlice | null, g: ConvGeometry): Dispatch {
-    const count = g.batch * g.height * g.width * g.channels;
-    const code = conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${mask ? ' +reluMask' : ''}`;
-    const buffers = { dColumns, dInput, ...(mask ? { mask } : {}) };
-    const cost = { flops: count * g.kernelHeight * g.kernelWidth, bytes: 4 * (count * g.kernelHeight * g.kernelWidth + count) };
-    return makeDispatch(ops.cache, label, code, 'conv2dInputGrad', conv2dInputGradBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, cost);
+  conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, activation: FusedActivation | undefined, g: ConvGeometry): Dispatch {
+    return dispatch(ops.cache, kernels.conv2dInputGrad(g, activation?.op), { dColumns, dInput, ...activationBuffers(activation) });
   },
 };
 
@@ -132,7 +147,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     ];
   },
   readsModelInput: true,
-  fuses: { outputRelu: true, inputGradMask: true },
+  fuses: { epilogue: true, inputGrad: true },
   scratchPerRow: (s, place) => {
     const { positions, K } = outputsOf(s, place);
     return positions * K;
@@ -144,7 +159,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     const columns = b.scratch('columns', M * K);
     return [
       gpu.conv2dColumns(b.ops, columns, b.input, geometryOf(b.spec, b.place.inputShape, b.rows), b.pixels),
-      b.ops.matmulNN(b.output, columns, b.param('weight'), M, b.spec.outChannels, K, { epilogue: b.outputRelu ? 'biasRelu' : 'bias', extra: b.param('bias') }),
+      b.ops.matmulNN(b.output, columns, b.param('weight'), M, b.spec.outChannels, K, biasEpilogue(b.param('bias'), b.epilogue)),
     ];
   },
   backward(b) {
@@ -160,7 +175,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
       const dColumns = b.scratch('dColumns', M * K);
       dispatches.push(
         b.ops.matmulNT(dColumns, b.dOutput, b.param('weight'), M, K, O),
-        gpu.conv2dInputGrad(b.ops, b.dInput, dColumns, b.inputGradMask ?? null, geometryOf(b.spec, b.place.inputShape, b.rows)),
+        gpu.conv2dInputGrad(b.ops, b.dInput, dColumns, b.inputGradActivation, geometryOf(b.spec, b.place.inputShape, b.rows)),
       );
     }
     return dispatches;

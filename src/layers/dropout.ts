@@ -6,8 +6,9 @@ import { BadInputError } from '../errors.js';
 import {
   DROPOUT_BINDINGS, dropoutBackwardBindings, dropoutBackwardShader, dropoutShader, dropoutThreshold, type DropoutShape,
 } from '../../shaders/dropout.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 import { pcgHash } from '../gpu/random.js';
 
@@ -19,20 +20,32 @@ export interface DropoutSpec {
   p: number;
 }
 
-/** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (masked by a ReLU's output, from the fusion pass). */
+/** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (then a fused activation's backward, from the fusion pass). */
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  dropout(s: DropoutShape): Kernel {
+    const count = s.capacityRows * s.width;
+    return {
+      label: `dropout ${s.capacityRows}×${s.width} p=${s.p}`, code: dropoutShader(ELEMENTWISE_WORKGROUP, s), entryPoint: 'dropout', bindings: DROPOUT_BINDINGS,
+      invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: 8 * count },
+    };
+  },
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  dropoutBackward(s: DropoutShape, activation?: ElementwiseOp): Kernel {
+    const count = s.capacityRows * s.width;
+    return {
+      label: `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}${fusedLabel(activation)}`, code: dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, activation), entryPoint: 'dropoutBackward',
+      bindings: dropoutBackwardBindings(activation), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: (8 + 4 * activationGradBindings(activation).length) * count },
+    };
+  },
+};
+
 export const gpu = {
   dropout(ops: Ops, output: BufferSlice, input: BufferSlice, batch: BufferSlice, s: DropoutShape): Dispatch {
-    const count = s.capacityRows * s.width;
-    const code = dropoutShader(ELEMENTWISE_WORKGROUP, s);
-    const cost = { flops: count, bytes: 8 * count };
-    return makeDispatch(ops.cache, `dropout ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropout', DROPOUT_BINDINGS, { input, output, batch }, count, ELEMENTWISE_WORKGROUP, cost);
+    return dispatch(ops.cache, kernels.dropout(s), { input, output, batch });
   },
-  dropoutBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, batch: BufferSlice, s: DropoutShape): Dispatch {
-    const count = s.capacityRows * s.width;
-    const code = dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, mask !== null);
-    const cost = { flops: count, bytes: (mask ? 12 : 8) * count };
-    const buffers = { dOutput, dInput, batch, ...(mask ? { mask } : {}) };
-    return makeDispatch(ops.cache, `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropoutBackward', dropoutBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, cost);
+  dropoutBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, activation: FusedActivation | undefined, batch: BufferSlice, s: DropoutShape): Dispatch {
+    return dispatch(ops.cache, kernels.dropoutBackward(s, activation?.op), { dOutput, dInput, batch, ...activationBuffers(activation) });
   },
 };
 
@@ -68,11 +81,11 @@ export const dropout: LayerModule<DropoutSpec> = {
   format: (s) => `dropout:${s.p}`,
   outputShape: (_s, input) => input,
   parameters: () => [],
-  fuses: { inputGradMask: true },
+  fuses: { inputGrad: true },
   isIdentity: (s, training) => !training || s.p === 0,
 
   forward: (b) => [gpu.dropout(b.ops, b.output, b.input, b.batch, shape(b.spec.p, b.place, b.rows))],
-  backward: (b) => (b.dInput ? [gpu.dropoutBackward(b.ops, b.dInput, b.dOutput, b.inputGradMask ?? null, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
+  backward: (b) => (b.dInput ? [gpu.dropoutBackward(b.ops, b.dInput, b.dOutput, b.inputGradActivation, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
 
   referenceForward(x, r) {
     if (!r.training || r.spec.p === 0) return Float64Array.from(x);

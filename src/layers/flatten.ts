@@ -4,8 +4,9 @@
 import { BadInputError } from '../errors.js';
 import { FLATTEN_BINDINGS, flattenBackwardBindings, flattenBackwardShader, flattenShader } from '../../shaders/flatten.js';
 import type { ImageGeometry } from '../../shaders/image.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
 import type { LayerModule } from './layer.js';
 import { elementsOf, isImage, type Shape } from './shape.js';
 
@@ -18,15 +19,31 @@ export interface FlattenSpec {
 const geometryOf = (input: Shape, batch: number): ImageGeometry => ({ batch, channels: input[0], height: input[1], width: input[2] });
 const label = (entry: string, g: ImageGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels}`;
 
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  flatten(g: ImageGeometry): Kernel {
+    const count = g.batch * g.channels * g.height * g.width;
+    return {
+      label: label('flatten', g), code: flattenShader(ELEMENTWISE_WORKGROUP, g), entryPoint: 'flatten', bindings: FLATTEN_BINDINGS,
+      invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: 8 * count },
+    };
+  },
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  flattenBackward(g: ImageGeometry, activation?: ElementwiseOp): Kernel {
+    const count = g.batch * g.channels * g.height * g.width;
+    return {
+      label: `${label('flattenBackward', g)}${fusedLabel(activation)}`, code: flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, activation), entryPoint: 'flattenBackward',
+      bindings: flattenBackwardBindings(activation), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: (8 + 4 * activationGradBindings(activation).length) * count },
+    };
+  },
+};
+
 export const gpu = {
   flatten(ops: Ops, output: BufferSlice, input: BufferSlice, g: ImageGeometry): Dispatch {
-    const count = g.batch * g.channels * g.height * g.width;
-    return makeDispatch(ops.cache, label('flatten', g), flattenShader(ELEMENTWISE_WORKGROUP, g), 'flatten', FLATTEN_BINDINGS, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
+    return dispatch(ops.cache, kernels.flatten(g), { input, output });
   },
-  flattenBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, g: ImageGeometry): Dispatch {
-    const count = g.batch * g.channels * g.height * g.width;
-    const buffers = { dOutput, dInput, ...(mask ? { mask } : {}) };
-    return makeDispatch(ops.cache, `${label('flattenBackward', g)}${mask ? ' +reluMask' : ''}`, flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null), 'flattenBackward', flattenBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: (mask ? 12 : 8) * count });
+  flattenBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, activation: FusedActivation | undefined, g: ImageGeometry): Dispatch {
+    return dispatch(ops.cache, kernels.flattenBackward(g, activation?.op), { dOutput, dInput, ...activationBuffers(activation) });
   },
 };
 
@@ -54,10 +71,10 @@ export const flatten: LayerModule<FlattenSpec> = {
     return [elementsOf(input)];
   },
   parameters: () => [],
-  fuses: { inputGradMask: true },
+  fuses: { inputGrad: true },
 
   forward: (b) => [gpu.flatten(b.ops, b.output, b.input, geometryOf(b.place.inputShape, b.rows))],
-  backward: (b) => (b.dInput ? [gpu.flattenBackward(b.ops, b.dInput, b.dOutput, b.inputGradMask ?? null, geometryOf(b.place.inputShape, b.rows))] : []),
+  backward: (b) => (b.dInput ? [gpu.flattenBackward(b.ops, b.dInput, b.dOutput, b.inputGradActivation, geometryOf(b.place.inputShape, b.rows))] : []),
 
   referenceForward(x, r) {
     const y = new Float64Array(x.length);

@@ -4,23 +4,34 @@
 import {
   MAX_POOL_BINDINGS, maxPool2dBackwardShader, maxPool2dShader, maxPoolBackwardBindings, poolBlocks, poolOutputSize, type PoolGeometry,
 } from '../../shaders/maxPool2d.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
-import { pooling, poolForward, poolLabel, type PoolSpec } from './pooling.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
+import { pooling, poolForwardKernel, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D max pooling, written 'maxpool2d:K[:stride=S]': PyTorch's nn.MaxPool2d(K, stride=S), without padding. */
 export type MaxPool2dSpec = PoolSpec<'maxpool2d'>;
 
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  maxPool2d: (g: PoolGeometry): Kernel => poolForwardKernel('maxPool2d', maxPool2dShader(ELEMENTWISE_WORKGROUP, g), MAX_POOL_BINDINGS, g),
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  maxPool2dBackward(g: PoolGeometry, activation?: ElementwiseOp): Kernel {
+    const count = g.batch * g.height * g.width * g.channels;
+    return {
+      label: `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${fusedLabel(activation)}`,
+      code: maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, activation), entryPoint: 'maxPool2dBackward', bindings: maxPoolBackwardBindings(activation),
+      invocations: poolBlocks(g) ?? count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count * 4, bytes: 12 * count },
+    };
+  },
+};
+
 export const gpu = {
   maxPool2d(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
-    return poolForward(ops, 'maxPool2d', maxPool2dShader(ELEMENTWISE_WORKGROUP, g), MAX_POOL_BINDINGS, output, input, g);
+    return dispatch(ops.cache, kernels.maxPool2d(g), { input, output });
   },
-  maxPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
-    const count = g.batch * g.height * g.width * g.channels;
-    const buffers = { dOutput, input, dInput, ...(mask ? { mask } : {}) };
-    const code = maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    const invocations = poolBlocks(g) ?? count;
-    return makeDispatch(ops.cache, `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${mask ? ' +reluMask' : ''}`, code, 'maxPool2dBackward', maxPoolBackwardBindings(mask !== null), buffers, invocations, ELEMENTWISE_WORKGROUP, { flops: count * 4, bytes: 12 * count });
+  maxPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, activation: FusedActivation | undefined, g: PoolGeometry): Dispatch {
+    return dispatch(ops.cache, kernels.maxPool2dBackward(g, activation?.op), { dOutput, input, dInput, ...activationBuffers(activation) });
   },
 };
 
