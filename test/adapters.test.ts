@@ -10,7 +10,7 @@ import { fetchedLavapipeDir, lavapipeIcdCandidates, lavapipeIdentity } from '../
 import { findLavapipe, openNodeDevice, SWIFTSHADER_ICD, systemProbeCache } from '../src/node/gpu.js';
 import { Model } from '../src/engine/model.js';
 import { RunFailure } from '../src/errors.js';
-import { syntheticData } from './helpers/model.js';
+import { mlpOptions, syntheticData } from './helpers/model.js';
 import { probeKey } from '../src/node/vulkanProbe.js';
 import { spawnWithStderrFile } from './helpers/stderr.js';
 
@@ -117,7 +117,7 @@ describe('the same bits on both software adapters', () => {
     const run = async (adapter: 'lavapipe' | 'swiftshader') => {
       const gpu = await openNodeDevice(adapter);
       try {
-        const model = new Model(gpu.device, { sizes: [784, 96, 10], pixelMean: 0.1307, pixelStd: 0.3081, seed: 3 });
+        const model = new Model(gpu.device, { ...mlpOptions([784, 96, 10]), pixelMean: 0.1307, pixelStd: 0.3081, seed: 3 });
         const [epoch] = await model.fit(train, { epochs: 1, batchSize: 64, optimizer: { kind: 'adam', lr: 1e-2 } });
         const state = await model.exportState({ full: true });
         // The weights and Adam's moments ("optimizer.exp_avg.0.weight", …).
