@@ -69,8 +69,9 @@ fn portableLog(x: f32) -> f32 {
 export const UNORM8X4 = `
 fn unorm8x4(word: u32) -> vec4f {
   let b = (vec4u(word) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(255u);
-  // b·R1 as the exact b·257·2⁻¹⁶: written as b·R1 + b·R2, a compiler may factor it into b·(R1 + R2) (lavapipe does).
-  return vec4f(b * 257u) * ${wgslF32(2 ** -16)} + vec4f(b) * ${wgslF32(UNORM8_R2)};
+  // b·R1 as the exact (b | b << 8)·2⁻¹⁶ = b·257·2⁻¹⁶: written as b·R1 + b·R2, a compiler may factor it into
+  // b·(R1 + R2) (lavapipe does).
+  return vec4f(b | (b << vec4u(8u))) * ${wgslF32(2 ** -16)} + vec4f(b) * ${wgslF32(UNORM8_R2)};
 }`;
 
 /** WGSL: all three, each once. */
