@@ -8,7 +8,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { activationGradBindings, activationGradOf, fusedActivationFunctions, type ElementwiseOp } from './elementwise.js';
-import { flatIndex } from './common.js';
+import { flatIndex, reciprocalLiteral } from './common.js';
 import { splitIndex } from './image.js';
 import { poolConstants, type PoolGeometry } from './pooling.js';
 
@@ -17,6 +17,7 @@ export const avgPoolBackwardBindings = (activation?: ElementwiseOp): Binding[] =
 
 export function avgPool2dShader(workgroupSize: number, g: PoolGeometry): string {
   return wgsl`${poolConstants(g)}
+const INV_WINDOW = ${reciprocalLiteral(g.kernelHeight * g.kernelWidth)}; // 1/(KH·KW): multiplied, the same bits on every adapter
 const COUNT = B * OH * OW * C;
 ${wgslBindings(AVG_POOL_BINDINGS)}
 
@@ -31,13 +32,14 @@ fn avgPool2d(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
       sum += input[((b * H + oh * S + i) * W + ow * S + j) * C + c];
     }
   }
-  output[index] = sum / f32(KH * KW);
+  output[index] = sum * INV_WINDOW;
 }
 `;
 }
 
 export function avgPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, activation?: ElementwiseOp): string {
   return wgsl`${poolConstants(g)}
+const INV_WINDOW = ${reciprocalLiteral(g.kernelHeight * g.kernelWidth)}; // 1/(KH·KW): multiplied, the same bits on every adapter
 const COUNT = B * H * W * C;
 ${wgslBindings(avgPoolBackwardBindings(activation))}
 ${fusedActivationFunctions(activation)}
@@ -56,7 +58,7 @@ fn avgPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
       sum += dOutput[((b * OH + oh) * OW + (w - j) / S) * C + c];
     }
   }
-  dInput[index] = ${activationGradOf(activation, 'sum / f32(KH * KW)', 'index')};
+  dInput[index] = ${activationGradOf(activation, 'sum * INV_WINDOW', 'index')};
 }
 `;
 }

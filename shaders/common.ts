@@ -18,6 +18,12 @@ export const f32Literal = (x: number): string => {
   return /[.e]/.test(s) ? s : `${s}.0`;
 };
 
+/**
+ * WGSL literal of the f32 nearest 1/n. Kernels multiply by it rather than divide by a constant n: SwiftShader
+ * compiles x / n as x · (1/n) while lavapipe divides, so only the multiply gives the same bits on both.
+ */
+export const reciprocalLiteral = (n: number): string => f32Literal(Math.fround(1 / n));
+
 /** Code generation: `n` lines from `line(i)`, or rows × cols lines from `line(i, j)`, indented for a body. */
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 export const each = (n: number, line: (i: number) => string): string => range(n).map(line).join('\n  ');

@@ -10,6 +10,10 @@
 //   portableLog(x)  ln x for positive normal x, within 1 ulp away from x = 1 (near 1 within a few · 2⁻²⁴
 //                   absolutely); x = m·2ᵉ with m in [√½, √2), Cephes' polynomial in m − 1. +∞ and NaN give
 //                   themselves; zero, negatives and subnormals are outside its domain.
+//   portableTanh(x) tanh x, Cephes tanhf: |x| < 0.625 as x·Q(x²) (one polynomial, so no a·b + a to factor),
+//                   else ±(1 − 2/(e^{2|x|} + 1)) by portableExp (a division by a value the compiler cannot fold:
+//                   SwiftShader turns a division by a constant into a multiply by its reciprocal, not this one);
+//                   |x| clamped to 15, where tanh is ±1 in f32.
 //   unorm8x4(word)  the four bytes of a u32 as byte/255, correctly rounded (what unpack4x8unorm should give):
 //                   b·R1 + b·R2 with 1/255 = R1 + R2 split so that b·R1 = b·257·2⁻¹⁶ is exact; checked for all
 //                   256 bytes.
@@ -27,6 +31,8 @@ const LOG2E = 1.44269504088896341;
 const EXP_TERMS = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1, 1, 1];
 /** Cephes logf's coefficients of ln(1 + f) ≈ f − f²/2 + f³·P(f). */
 const LOG_P = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1];
+/** Cephes tanhf's tanh x = x·(1 + x²·P(x²)) for |x| < 0.625, as one polynomial in x² ending in 1. */
+const TANH_TERMS = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1, 1];
 /** 1/255 = R1 + R2 with R1 = 257·2⁻¹⁶ (so b·R1 is exact for a byte b), R2 rounded to f32. */
 const UNORM8_R2 = Math.fround(1 / 255 - 257 * 2 ** -16);
 /** The lowest n (of 2ⁿ) kept: below it portableExp gives 0, so no subnormal reaches a driver that flushes them. */
@@ -65,6 +71,15 @@ fn portableLog(x: f32) -> f32 {
   return (f + y) + e * ${wgslF32(LN2_HI)};
 }`;
 
+/** WGSL: fn portableTanh(x: f32) -> f32 (see the header); calls portableExp. */
+export const PORTABLE_TANH = `
+fn portableTanh(x: f32) -> f32 {
+  let a = min(abs(x), 15.0);
+  let s = x * x;
+  let large = 1.0 - 2.0 / (portableExp(a + a) + 1.0);
+  return select(select(-large, large, x >= 0.0), x * ${horner(TANH_TERMS, 's')}, a < 0.625);
+}`;
+
 /** WGSL: fn unorm8x4(word: u32) -> vec4f (see the header). */
 export const UNORM8X4 = `
 fn unorm8x4(word: u32) -> vec4f {
@@ -74,8 +89,20 @@ fn unorm8x4(word: u32) -> vec4f {
   return vec4f(b | (b << vec4u(8u))) * ${wgslF32(2 ** -16)} + vec4f(b) * ${wgslF32(UNORM8_R2)};
 }`;
 
-/** WGSL: all three, each once. */
-export const PORTABLE_MATH = [PORTABLE_EXP, PORTABLE_LOG, UNORM8X4].join('\n');
+/** WGSL: all four, each once. */
+export const PORTABLE_MATH = [PORTABLE_EXP, PORTABLE_LOG, PORTABLE_TANH, UNORM8X4].join('\n');
+
+/** WGSL: the portable functions `code` calls (portableTanh brings portableExp), each once; '' for none. */
+export function portableMathFor(code: string): string {
+  const calls = (name: string) => new RegExp(`\\b${name}\\(`).test(code);
+  const tanh = calls('portableTanh');
+  return [
+    ...(tanh || calls('portableExp') ? [PORTABLE_EXP] : []),
+    ...(calls('portableLog') ? [PORTABLE_LOG] : []),
+    ...(tanh ? [PORTABLE_TANH] : []),
+    ...(calls('unorm8x4') ? [UNORM8X4] : []),
+  ].join('\n');
+}
 
 const f = Math.fround;
 
@@ -110,6 +137,16 @@ export function portableLog(x: number): number {
   const z = f(fm * fm);
   const y = f(f(f(f(hornerF32(LOG_P, fm) * fm) * z) + f(e * f(LN2_LO))) - f(0.5 * z));
   return f(f(fm + y) + f(e * f(LN2_HI)));
+}
+
+/** portableTanh's twin: the same f32 operations, in the same order. */
+export function portableTanh(x: number): number {
+  x = f(x);
+  if (Number.isNaN(x)) return NaN;
+  const a = Math.min(Math.abs(x), 15);
+  if (a < 0.625) return f(x * hornerF32(TANH_TERMS, f(x * x)));
+  const large = f(1 - f(2 / f(portableExp(f(a + a)) + 1)));
+  return x >= 0 ? large : -large;
 }
 
 /** unorm8x4's twin for one byte: byte/255 rounded to f32. */

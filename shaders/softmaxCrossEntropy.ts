@@ -14,7 +14,7 @@
 import { BATCH_STRUCT } from './batchUniform.js';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, uniform, type Binding } from './bindings.js';
-import { flatIndex } from './common.js';
+import { flatIndex, reciprocalLiteral } from './common.js';
 import { PORTABLE_EXP, PORTABLE_LOG } from './portableMath.js';
 
 /** A softmax-cross-entropy kernel variant. */
@@ -43,6 +43,7 @@ export const softmaxInvocations = (v: SoftmaxVariant, capacityRows: number) =>
 const lossHeader = (v: SoftmaxVariant, capacityRows: number, classes: number) => wgsl`
 const CLASSES = ${classes}u;
 const CAPACITY = ${capacityRows}u;
+const INV_CLASSES = ${reciprocalLiteral(classes)}; // 1/CLASSES: multiplied, the same bits on every adapter
 
 ${BATCH_STRUCT}
 ${PORTABLE_EXP}
@@ -61,10 +62,10 @@ ${PORTABLE_LOG}
 // The smoothed target q[c] = (1 − ε)·[c = label] + ε/CLASSES, and Σ_c −q[c]·log p[c] given logsumexp(z).
 // With ε = 0 both reduce exactly to the one-hot forms (1·x and 0·y are exact).
 fn smoothedTarget(isLabel: bool, smoothing: f32) -> f32 {
-  return select(0.0, 1.0 - smoothing, isLabel) + smoothing / f32(CLASSES);
+  return select(0.0, 1.0 - smoothing, isLabel) + smoothing * INV_CLASSES;
 }
 fn smoothedLoss(logSumExp: f32, zLabel: f32, sumZ: f32, smoothing: f32) -> f32 {
-  return logSumExp - (1.0 - smoothing) * zLabel - smoothing * (sumZ / f32(CLASSES));
+  return logSumExp - (1.0 - smoothing) * zLabel - smoothing * (sumZ * INV_CLASSES);
 }
 `;
 

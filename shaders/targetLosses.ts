@@ -13,7 +13,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
 import { input, output, uniform, wgslBindings, type Binding } from './bindings.js';
-import { flatIndex } from './common.js';
+import { flatIndex, reciprocalLiteral } from './common.js';
 import { PORTABLE_EXP, PORTABLE_LOG } from './portableMath.js';
 import type { ElementwiseOp } from './elementwise.js';
 
@@ -55,6 +55,7 @@ export function targetLossShader(loss: TargetLoss, v: TargetLossVariant, capacit
   return wgsl`
 const OUTPUTS = ${outputs}u;
 const CAPACITY = ${capacityRows}u;
+const INV_OUTPUTS = ${reciprocalLiteral(outputs)}; // 1/OUTPUTS: multiplied, the same bits on every adapter
 
 ${BATCH_STRUCT}
 
@@ -67,7 +68,7 @@ fn ${loss}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
   if (row >= CAPACITY) { return; }
   let base = row * OUTPUTS;
   let inBatch = row < batch.rows;
-  let scale = select(0.0, batch.invRows / f32(OUTPUTS), inBatch);
+  let scale = select(0.0, batch.invRows * INV_OUTPUTS, inBatch);
   var sums = vec2f(0.0);
   for (var j = 0u; j < OUTPUTS; j++) {
     let terms = lossTerms(logits[base + j], targets[base + j]);
@@ -77,7 +78,7 @@ fn ${loss}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
 #endif
   }
   if (inBatch) {
-    stats[row] += sums / f32(OUTPUTS);
+    stats[row] += sums * INV_OUTPUTS;
   }
 }
 `;

@@ -1,16 +1,21 @@
 // Which software adapter a machine without a GPU gets, as a user sees it in a child process: lavapipe where it is
 // found (without Dawn's warnings on stderr), SwiftShader when it is not (saying so), and --adapter lavapipe
 // refused in one line when there is none. Where to look for lavapipe, and what the remembered answer depends on.
-// Training steps on lavapipe and on SwiftShader give the same bits.
+// Training steps on lavapipe and on SwiftShader give the same bits: the MLP, every activation, average pooling,
+// label smoothing and the 'mse' and 'bce' losses.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fetchedLavapipeDir, lavapipeIcdCandidates, lavapipeIdentity } from '../src/node/lavapipe.js';
 import { findLavapipe, openNodeDevice, SWIFTSHADER_ICD, systemProbeCache } from '../src/node/gpu.js';
-import { Model } from '../src/engine/model.js';
+import { Model, type ModelOptions } from '../src/engine/model.js';
+import type { FitOptions } from '../src/engine/fit.js';
+import type { AnyDataset, FloatDataset } from '../src/data/dataset.js';
 import { RunFailure } from '../src/errors.js';
 import { mlpOptions, syntheticData } from './helpers/model.js';
+import { randomArray } from './helpers/gpu.js';
+import { parseLayers } from '../src/layers/index.js';
 import { probeKey } from '../src/node/vulkanProbe.js';
 import { spawnWithStderrFile } from './helpers/stderr.js';
 
@@ -105,37 +110,67 @@ describe('the software adapters', () => {
   });
 });
 
+/** A model trained on each adapter in turn: its weights and Adam's moments, and the epoch's loss and metric. */
+async function trainOn(adapter: 'lavapipe' | 'swiftshader', options: ModelOptions, data: AnyDataset, fit: Pick<FitOptions, 'batchSize' | 'labelSmoothing'>) {
+  const gpu = await openNodeDevice(adapter);
+  try {
+    const model = new Model(gpu.device, options);
+    const [epoch] = await model.fit(data, { epochs: 1, optimizer: { kind: 'adam', lr: 1e-2 }, ...fit });
+    const state = await model.exportState({ full: true });
+    // The weights and Adam's moments ("optimizer.exp_avg.0.weight", …).
+    const tensors = new Map([...state.tensors, ...(state.training?.optimizer ?? [])]);
+    return { tensors, losses: [epoch.trainLoss, epoch.trainAccuracy, epoch.trainMeanAbsoluteError] };
+  } finally {
+    gpu.destroy();
+  }
+}
+
+/** Per tensor, how many of its values differ in any bit between the two runs (a diff of the arrays would be unreadable). */
+function differingValues(a: Awaited<ReturnType<typeof trainOn>>, b: Awaited<ReturnType<typeof trainOn>>): [string, number | string][] {
+  const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+  return [...a.tensors].map(([name, t]) => {
+    const [x, y] = [bits(t.data), bits(b.tensors.get(name)!.data)];
+    return [name, x.length === y.length ? x.filter((w, i) => w !== y[i]).length : `length ${x.length} against ${y.length}`];
+  });
+}
+
+/** Trains on both adapters and expects every bit equal; where lavapipe is missing, expects it refused. */
+async function expectSameBits(options: ModelOptions, data: AnyDataset, fit: Pick<FitOptions, 'batchSize' | 'labelSmoothing'>, someTensors: string[]) {
+  expect(existsSync(SWIFTSHADER_ICD)).toBe(true);
+  if (findLavapipe() === undefined) {
+    await expect(openNodeDevice('lavapipe')).rejects.toThrow(RunFailure);
+    return;
+  }
+  // Each adapter takes its own default kernels (lavapipe's tiles differ from SwiftShader's, sum in the same order).
+  const [lavapipe, swiftshader] = [await trainOn('lavapipe', options, data, fit), await trainOn('swiftshader', options, data, fit)];
+  const differing = differingValues(lavapipe, swiftshader);
+  expect(differing.map(([name]) => name)).toEqual(expect.arrayContaining(someTensors));
+  expect(differing.filter(([, n]) => n !== 0)).toEqual([]);
+  expect(lavapipe.losses).toEqual(swiftshader.losses);
+}
+
+/** `count` rows of `features` values in [−2, 2) with `width` targets each: values in [−3, 3) ('mse') or 0, 1 and soft ones ('bce'). */
+function targetData(count: number, features: number, width: number, loss: 'mse' | 'bce', seed: number): FloatDataset {
+  const images = randomArray(count * features, seed).map((x) => 2 * x);
+  const raw = randomArray(count * width, seed + 1);
+  const values = loss === 'mse' ? raw.map((x) => 3 * x) : raw.map((x, i) => (i % 3 === 2 ? (x + 1) / 2 : x > 0 ? 1 : 0));
+  return { name: `${loss} set`, images, labels: new Uint8Array(0), targets: { values, width }, count, features };
+}
+
 describe('the same bits on both software adapters', () => {
   it('three Adam steps of a 784-96-10 MLP on u8 pixels give identical weights, moments and losses on lavapipe and SwiftShader', async () => {
-    // Each adapter takes its own default kernels (lavapipe's tiles differ from SwiftShader's, sum in the same order).
-    expect(existsSync(SWIFTSHADER_ICD)).toBe(true);
-    if (findLavapipe() === undefined) {
-      await expect(openNodeDevice('lavapipe')).rejects.toThrow(RunFailure);
-      return;
-    }
-    const train = syntheticData(192, 784, 10, 5);
-    const run = async (adapter: 'lavapipe' | 'swiftshader') => {
-      const gpu = await openNodeDevice(adapter);
-      try {
-        const model = new Model(gpu.device, { ...mlpOptions([784, 96, 10]), pixelMean: 0.1307, pixelStd: 0.3081, seed: 3 });
-        const [epoch] = await model.fit(train, { epochs: 1, batchSize: 64, optimizer: { kind: 'adam', lr: 1e-2 } });
-        const state = await model.exportState({ full: true });
-        // The weights and Adam's moments ("optimizer.exp_avg.0.weight", …).
-        const tensors = new Map([...state.tensors, ...(state.training?.optimizer ?? [])]);
-        return { tensors, losses: [epoch.trainLoss, epoch.trainAccuracy] };
-      } finally {
-        gpu.destroy();
-      }
-    };
-    const [lavapipe, swiftshader] = [await run('lavapipe'), await run('swiftshader')];
-    const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
-    // Per tensor, how many of its values differ in any bit (a diff of the arrays themselves would be unreadable).
-    const differing = [...lavapipe.tensors].map(([name, t]) => {
-      const [a, b] = [bits(t.data), bits(swiftshader.tensors.get(name)!.data)];
-      return [name, a.length === b.length ? a.filter((w, i) => w !== b[i]).length : `length ${a.length} against ${b.length}`];
-    });
-    expect(differing.map(([name]) => name)).toEqual(expect.arrayContaining(['0.weight', '2.bias', 'optimizer.exp_avg_sq.0.weight']));
-    expect(differing.filter(([, n]) => n !== 0)).toEqual([]);
-    expect(lavapipe.losses).toEqual(swiftshader.losses);
+    const options = { ...mlpOptions([784, 96, 10]), pixelMean: 0.1307, pixelStd: 0.3081, seed: 3 };
+    await expectSameBits(options, syntheticData(192, 784, 10, 5), { batchSize: 64 }, ['0.weight', '2.bias', 'optimizer.exp_avg_sq.0.weight']);
+  });
+
+  it('every activation, a 3×3 average pool and label smoothing: three Adam steps, identical on both', async () => {
+    const layers = parseLayers('conv2d:4:k=3:pad=1,tanh,avgpool2d:3:stride=1,gelu,flatten,linear:16,sigmoid,linear:12,silu,linear:12,leakyrelu:0.2,linear:10');
+    const options = { layers, inputs: [1, 8, 8], pixelMean: 0.1, pixelStd: 0.3, seed: 6 };
+    await expectSameBits(options, syntheticData(96, 64, 10, 7), { batchSize: 32, labelSmoothing: 0.1 }, ['0.weight', '5.weight', 'optimizer.exp_avg.11.bias']);
+  });
+
+  it.each(['mse', 'bce'] as const)('%s with 3 outputs after tanh: three Adam steps, identical on both', async (loss) => {
+    const options = { layers: parseLayers('linear:12,tanh,linear:3'), inputs: 5, input: 'f32' as const, loss, seed: 8 };
+    await expectSameBits(options, targetData(96, 5, 3, loss, 9), { batchSize: 32 }, ['0.weight', '2.bias']);
   });
 });

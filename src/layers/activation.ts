@@ -3,9 +3,12 @@
 // Output shape = input shape, no parameters. An activation may take numbers after its name, each with a
 // default ('leakyrelu' or 'leakyrelu:0.2'): they reach the WGSL expressions as constants of their names, and
 // the float64 twins, ONNX attributes and PyTorch arguments as `a`. A new activation is a module that calls
-// this, plus its line in LAYER_MODULES (index.ts).
+// this, plus its line in LAYER_MODULES (index.ts). The expressions call shaders/portableMath.ts's functions
+// (portableExp, portableTanh), not the driver's exp and tanh, so that every adapter gives the same bits: the
+// ones they call come with the helpers.
 import { BadInputError } from '../errors.js';
 import { f32Literal } from '../../shaders/common.js';
+import { portableMathFor } from '../../shaders/portableMath.js';
 import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import type { LayerDoc, LayerExample, LayerModule, OnnxAttribute, OnnxLayerGraph } from './layer.js';
 
@@ -25,7 +28,7 @@ export interface ActivationDefinition<K extends string, A extends Record<string,
   forward: string;
   /** WGSL expression of dy, x, y: f32 (and the arguments, by name). */
   backward: string;
-  /** WGSL functions the two expressions call (erf for GELU). Default none. */
+  /** WGSL functions the two expressions call (erf for GELU), besides portableMath's (added as called). Default none. */
   helpers?: string;
   /** Its arguments in written order, each a finite number: { slope: { default: 0.01, written: 'SLOPE' } }. Default none. */
   arguments?: { [N in keyof A]: ActivationArgument };
@@ -76,7 +79,8 @@ const F32_MAX = 3.4028234663852886e38;
 export function elementwiseOp<K extends string, A extends Record<string, number>>(def: ActivationDefinition<K, A>, spec: ActivationSpec<K, A>): ElementwiseOp {
   const names = Object.keys(def.arguments ?? {}) as (keyof A & string)[];
   const constants = names.map((n) => `const ${n} = ${f32Literal(spec[n] ?? def.arguments![n].default)};`).join('\n');
-  return { name: def.name, forward: def.forward, backward: def.backward, helpers: `${constants}\n${def.helpers ?? ''}` };
+  const portable = portableMathFor([def.forward, def.backward, def.helpers ?? ''].join('\n'));
+  return { name: def.name, forward: def.forward, backward: def.backward, helpers: `${constants}\n${portable}\n${def.helpers ?? ''}` };
 }
 
 /** The layer module of an activation: elementwise, output shape = input shape, no parameters. */

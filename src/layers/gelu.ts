@@ -1,13 +1,14 @@
 // gelu — PyTorch's nn.GELU() in its exact form, x Φ(x) with Φ the standard normal CDF, ½ (1 + erf(x/√2));
 // derivative Φ(x) + x φ(x). WGSL has no erf: Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7) stands in
-// on the GPU; the float64 twin uses a series accurate to about 1e-15.
+// on the GPU, with portableExp (shaders/portableMath.ts) for e^x; the float64 twin uses a series accurate to about 1e-15.
 import { activation } from './activation.js';
 
 const ERF = `
 fn erf(z: f32) -> f32 {
-  let t = 1.0 / (1.0 + 0.3275911 * abs(z));
-  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return sign(z) * (1.0 - poly * exp(-z * z));
+  // The polynomial in t = 1/y by dividing by y at each step: a compiler may turn t·c into c/y (one adapter does).
+  let y = 1.0 + 0.3275911 * abs(z);
+  let poly = (0.254829592 + (-0.284496736 + (1.421413741 + (-1.453152027 + 1.061405429 / y) / y) / y) / y) / y;
+  return sign(z) * (1.0 - poly * portableExp(-z * z));
 }
 fn normalCdf(x: f32) -> f32 { return 0.5 * (1.0 + erf(x * 0.7071067811865476)); }`;
 
@@ -36,7 +37,7 @@ export const gelu = activation({
   name: 'gelu',
   helpers: ERF,
   forward: 'x * normalCdf(x)',
-  backward: 'dy * (normalCdf(x) + x * 0.3989422804014327 * exp(-0.5 * x * x))',
+  backward: 'dy * (normalCdf(x) + x * 0.3989422804014327 * portableExp(-0.5 * x * x))',
   f: (x) => x * cdf(x),
   df: (dy, x) => dy * (cdf(x) + x * pdf(x)),
   onnx: { op: 'Gelu' },

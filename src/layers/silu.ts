@@ -2,10 +2,11 @@
 // σ(x) (1 + x (1 − σ(x))), written so that it stays exact at both ends in f32 (σ = 1 or 0 there), where the
 // form from the output, y + σ (1 − y), would cancel for large x. ONNX has no SiLU operator before opset 24:
 // it is written as Mul(x, Sigmoid(x)), which is what onnxruntime fuses back into one kernel.
+// e^−x by portableExp (shaders/portableMath.ts), the same bits on every adapter.
 import { activation } from './activation.js';
 
 const LOGISTIC = `
-fn logistic(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }`;
+fn logistic(x: f32) -> f32 { return 1.0 / (1.0 + portableExp(-x)); }`;
 
 const logistic = (x: number) => 1 / (1 + Math.exp(-x));
 

@@ -1,10 +1,11 @@
-// tanh — PyTorch's nn.Tanh; the derivative from the output, 1 − y². The input is clamped to ±15 first, where
-// tanh is ±1 in f32, because some adapters compute tanh through exp and overflow for large |x|.
+// tanh — PyTorch's nn.Tanh; the derivative from the output, 1 − y². Forward by portableTanh
+// (shaders/portableMath.ts), not the driver's tanh: the same bits on every adapter; |x| clamped to 15 there,
+// where tanh is ±1 in f32.
 import { activation } from './activation.js';
 
 export const tanh = activation({
   name: 'tanh',
-  forward: 'tanh(clamp(x, -15.0, 15.0))',
+  forward: 'portableTanh(x)',
   backward: 'dy * (1.0 - y * y)',
   f: Math.tanh,
   df: (dy, _x, y) => dy * (1 - y * y),
