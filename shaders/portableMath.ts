@@ -2,7 +2,10 @@
 // and SwiftShader differ in the last bits of a third of exp's results), and a driver may turn x / 255.0 into
 // x · (1/255) (SwiftShader does: half the bytes of unpack4x8unorm are 1 ulp off there). Built from + − ×, which
 // WGSL rounds correctly, and bit operations, in forms the drivers' compilers leave alone: they may factor or
-// reassociate a·b + a·c or (a·b + c) + 1 (lavapipe does), but neither contracts a·b + c into fma.
+// reassociate a·b + a·c or (a·b + c) + 1 (lavapipe does), or turn t·c with t = 1/y into c/y (one of them
+// does: GELU's erf divides by y instead), but neither contracts a·b + c into fma. The activations (sigmoid, tanh,
+// gelu, silu) and the losses call these rather than the drivers' exp, log and tanh, and kernels multiply by
+// the reciprocal of a constant rather than divide by it (common.ts reciprocalLiteral).
 // test/portableMath.test.ts compares each function's bits with its twin on the adapter it runs on.
 //   portableExp(x)  e^x, within 1.5 ulp for x in [−86.9, 88.3] (1.13 seen); 0 below −86.99 (never a subnormal),
 //                   +∞ above 88.37. Cody–Waite reduction x = n·ln2 + r (ln2 in two parts), |r| ≤ ln2/2, Cephes'
@@ -10,7 +13,7 @@
 //   portableLog(x)  ln x for positive normal x, within 1 ulp away from x = 1 (near 1 within a few · 2⁻²⁴
 //                   absolutely); x = m·2ᵉ with m in [√½, √2), Cephes' polynomial in m − 1. +∞ and NaN give
 //                   themselves; zero, negatives and subnormals are outside its domain.
-//   portableTanh(x) tanh x, Cephes tanhf: |x| < 0.625 as x·Q(x²) (one polynomial, so no a·b + a to factor),
+//   portableTanh(x) tanh x within 1.5 ulp (1.25 seen), Cephes tanhf: |x| < 0.625 as x·Q(x²) (one polynomial, so no a·b + a to factor),
 //                   else ±(1 − 2/(e^{2|x|} + 1)) by portableExp (a division by a value the compiler cannot fold:
 //                   SwiftShader turns a division by a constant into a multiply by its reciprocal, not this one);
 //                   |x| clamped to 15, where tanh is ±1 in f32.

@@ -1,9 +1,9 @@
 // shaders/portableMath.ts on the test device: every result the bits of its f32 twin (so the same bits on every
 // adapter that passes this file), and its accuracy against float64: portableExp within 1.5 ulp of Math.exp (1.13 seen) over
-// [−86.9, 88.3], portableLog within 1 ulp of Math.log away from 1 (4·2⁻²⁴ absolutely near it), unorm8x4 the
-// correctly rounded byte/255 for every byte.
+// [−86.9, 88.3], portableLog within 1 ulp of Math.log away from 1 (4·2⁻²⁴ absolutely near it), portableTanh
+// within 1.5 ulp of Math.tanh, unorm8x4 the correctly rounded byte/255 for every byte.
 import { describe, expect, it } from 'vitest';
-import { PORTABLE_MATH, portableExp, portableLog, unorm8 } from '../shaders/portableMath.js';
+import { PORTABLE_MATH, portableExp, portableLog, portableTanh, unorm8 } from '../shaders/portableMath.js';
 import { readBuffer } from '../src/gpu/buffers.js';
 import { gpuArray, openTestDevice, withErrorScope } from './helpers/gpu.js';
 
@@ -90,6 +90,17 @@ describe('portable math: the same bits on every adapter', () => {
     expect(worstRelative).toBeLessThanOrEqual(1);
     expect(worstAbsolute).toBeLessThanOrEqual(4);
     expect(Array.from(got.subarray(-3))).toEqual([0, Infinity, NaN]);
+  });
+
+  it('portableTanh gives its twin\'s bits, within 1.5 ulp of tanh x (1.25 seen); ±1 from ±15 on', async () => {
+    const x = Float32Array.from([...sweep(-20, 20, 1 << 17), ...sweep(-1, 1, 1 << 17), 1e-30, -1e-30, 0.625, -0.625, 15, 1e30, -Infinity, Infinity]);
+    const got = await evaluate('out[i] = portableTanh(x[i]);', x);
+    expect(bitMismatches(x, got, portableTanh)).toEqual([]);
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i]) && x[i] !== 0) worst = Math.max(worst, ulps(got[i], Math.tanh(x[i])));
+    expect(worst).toBeLessThanOrEqual(1.5);
+    expect(worst).toBeGreaterThan(0.5);
+    expect(Array.from(got.subarray(-4))).toEqual([1, 1, -1, 1]);
   });
 
   it('unorm8x4 gives byte/255 correctly rounded, every byte in every lane', async () => {
