@@ -79,13 +79,16 @@ export const DEFAULT_VARIANTS: VariantChoices = {
  * tiles are not SwiftShader's. Its choices stay within SwiftShader's family: register tiles only, and for each
  * form the same accumulation order (nn and tn sum each output by fma over k in order, from zero, at any tile
  * size, vec4 or scalar; nt keeps SwiftShader's vec4-ness, whose four lanes are summed at the end), so on lavapipe
- * they give the bits SwiftShader's choices give there. (The two drivers themselves differ in the last bits of
+ * they give the bits SwiftShader's choices give there. One exception, 2.7× faster: the README CNN's 'nt
+ * 8192×200×16' takes scalar tiles, the bits of SwiftShader's scalar nt candidate rather than of its vec4 choice
+ * (test/defaults.test.ts names it). (The two drivers themselves differ in the last bits of
  * exp, log and pow, a third of inputs for exp, so a run on each drifts apart from its first steps.) Measured with GPU timestamps on lavapipe (Mesa 25.0.7, 2 cores), each variant verified
  * against float64 first:
  *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128
  *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128 --budget 20 --layers conv2d:8:k=5,relu,
  *     maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10
- * (raw outputs: results/lavapipe/2026-12-07-variants/). The weight gradient of a wide layer wants 8×8 vec4 tiles
+ * (raw outputs: results/lavapipe/2026-12-07-variants/; the exact shapes of the README's CNN below also from
+ * results/lavapipe/2026-12-07-speed/, whose README gives the commands). The weight gradient of a wide layer wants 8×8 vec4 tiles
  * in workgroups of 128 (784×500 over K = 128: 9.3 ms against 16.8 for 16×8 unrolled by 4); smaller ones, scalar
  * 8×4 tiles (a convolution's 200×16 over K = 8,192: 8.3 ms against 29.0; 256×128 over K = 128: 1.1 against 3.7).
  */
@@ -100,6 +103,13 @@ export const LAVAPIPE_VARIANTS: VariantChoices = {
     'nn 8192×16×200': register('nn', true, 4, 4),
     // Its first linear layer (128 × 128 over K = 256): scalar 8×4, 1.2 ms against 3.0 for vec4 16×8.
     'nn 128×128×256': register('nn', false, 8, 4),
+    // The second convolution's weight gradient (200 × 16 over K = 8,192): vec4 8×8 tiles in workgroups of 16,
+    // four workgroups for the two cores: 4.0 ms against 28.4 for scalar 8×4 (medians of 5 alternating rounds).
+    'tn 200×16×8192': register('tn', true, 8, 8, { workgroupSize: 16 }),
+    // Its input gradient (8,192 × 200 over K = 16): scalar 4×4, 42.7 ms against 115.0 for SwiftShader's vec4
+    // 4×4. The one product where lavapipe sums in another order than SwiftShader's first choice: each output
+    // over k in order, as SwiftShader's scalar nt candidate does, not in four vec4 lanes added at the end.
+    'nt 8192×200×16': register('nt', false, 4, 4),
   },
 };
 
