@@ -87,16 +87,22 @@ export const DEFAULT_VARIANTS: VariantChoices = {
  *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128
  *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128 --budget 20 --layers conv2d:8:k=5,relu,
  *     maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10
- * (raw outputs: results/lavapipe/2026-12-07-variants/; the exact shapes of the README's CNN below also from
- * results/lavapipe/2026-12-07-speed/, whose README gives the commands). The weight gradient of a wide layer wants 8×8 vec4 tiles
- * in workgroups of 128 (784×500 over K = 128: 9.3 ms against 16.8 for 16×8 unrolled by 4); smaller ones, scalar
- * 8×4 tiles (a convolution's 200×16 over K = 8,192: 8.3 ms against 29.0; 256×128 over K = 128: 1.1 against 3.7).
+ * (raw outputs: results/lavapipe/2026-12-07-variants/). The weight gradient of a wide layer wants vec4 tiles
+ * without k unrolled (784×500 over K = 128: 9.3 ms for 8×8 against 16.8 for 16×8 unrolled by 4); smaller ones,
+ * scalar 8×4 tiles (256×128 over K = 128: 1.1 against 3.7). The workgroup sizes and the README CNN's
+ * convolution products below were then compared side by side, variant against variant in alternating rounds
+ * (results/lavapipe/2026-12-07-speed/, whose README gives the commands).
  */
 export const LAVAPIPE_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
   matmul: {
-    ...DEFAULT_VARIANTS.matmul,
-    tn: [register('tn', true, 8, 8, { workgroupSize: 128, when: { minOutputs: 1 << 16 } }), register('tn', false, 8, 4)],
+    // SwiftShader's tiles in workgroups of 16: 32 of them rather than 8 for the MLP's 128×500 over K = 784, so
+    // the cores share the work evenly when other processes take CPU time (alternating rounds on a busy machine,
+    // medians of 9: nn 128×500×784 u8 16.0 against 20.8 ms; tn 784×500×128 u8, 16×8 in 16s against 8×8 in
+    // 128s, 7.9 against 11.3; each ahead in two earlier runs as well).
+    nn: [register('nn', true, 16, 8, { workgroupSize: 16 }), ...DEFAULT_VARIANTS.matmul.nn.slice(1)],
+    nt: DEFAULT_VARIANTS.matmul.nt,
+    tn: [register('tn', true, 16, 8, { workgroupSize: 16, when: { minOutputs: 1 << 16 } }), register('tn', false, 8, 4)],
   },
   matmulByShape: {
     // The README CNN's second convolution (8,192 × 16 over K = 200): 4×4 vec4 tiles, 9.3 ms against 23.5 for 16×8.
