@@ -105,17 +105,20 @@ export const LAVAPIPE_VARIANTS: VariantChoices = {
     tn: [register('tn', true, 16, 8, { workgroupSize: 16, when: { minOutputs: 1 << 16 } }), register('tn', false, 8, 4)],
   },
   matmulByShape: {
-    // The README CNN's second convolution (8,192 × 16 over K = 200): 4×4 vec4 tiles, 9.3 ms against 23.5 for 16×8.
-    'nn 8192×16×200': register('nn', true, 4, 4),
+    // The README CNN's second convolution (8,192 × 16 over K = 200): 4×4 vec4 tiles, 9.3 ms against 23.5 for 16×8;
+    // in workgroups of 16, 15.6 against 25.4 ms in 64s (medians of 7 alternating rounds, busy machine).
+    'nn 8192×16×200': register('nn', true, 4, 4, { workgroupSize: 16 }),
+    // Its first (73,728 × 8 over K = 25): scalar 16×8 in workgroups of 16, 9.3 against 16.1 ms for 8×4 in 64s.
+    'nn 73728×8×25': register('nn', false, 16, 8, { workgroupSize: 16 }),
     // Its first linear layer (128 × 128 over K = 256): scalar 8×4, 1.2 ms against 3.0 for vec4 16×8.
     'nn 128×128×256': register('nn', false, 8, 4),
     // The second convolution's weight gradient (200 × 16 over K = 8,192): vec4 8×8 tiles in workgroups of 16,
     // four workgroups for the two cores: 4.0 ms against 28.4 for scalar 8×4 (medians of 5 alternating rounds).
     'tn 200×16×8192': register('tn', true, 8, 8, { workgroupSize: 16 }),
-    // Its input gradient (8,192 × 200 over K = 16): scalar 4×4, 42.7 ms against 115.0 for SwiftShader's vec4
-    // 4×4. The one product where lavapipe sums in another order than SwiftShader's first choice: each output
-    // over k in order, as SwiftShader's scalar nt candidate does, not in four vec4 lanes added at the end.
-    'nt 8192×200×16': register('nt', false, 4, 4),
+    // Its input gradient (8,192 × 200 over K = 16): SwiftShader's scalar candidate, 8×4, 22.2 ms against 24.0 for
+    // scalar 4×4 and 115.0 for SwiftShader's choice, vec4 4×4. The one product where lavapipe sums in another
+    // order than SwiftShader's first choice: each output over k in order, not in four vec4 lanes added at the end.
+    'nt 8192×200×16': register('nt', false, 8, 4),
   },
 };
 
