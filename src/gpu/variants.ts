@@ -89,35 +89,37 @@ export const DEFAULT_VARIANTS: VariantChoices = {
  *     maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10
  * (raw outputs: results/lavapipe/2026-12-07-variants/). The weight gradient of a wide layer wants vec4 tiles
  * without k unrolled (784×500 over K = 128: 9.3 ms for 8×8 against 16.8 for 16×8 unrolled by 4); smaller ones,
- * scalar 8×4 tiles (256×128 over K = 128: 1.1 against 3.7). The workgroup sizes and the README CNN's
- * convolution products below were then compared side by side, variant against variant in alternating rounds
- * (results/lavapipe/2026-12-07-speed/, whose README gives the commands).
+ * scalar 8×4 tiles (256×128 over K = 128: 1.1 against 3.7). The wide tn's workgroups and the README CNN's
+ * convolution products below were then compared side by side, variant against variant in alternating rounds,
+ * and in the whole step's profile, old defaults against new (results/lavapipe/2026-12-07-speed/, whose README
+ * gives the commands).
  */
 export const LAVAPIPE_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
   matmul: {
-    // SwiftShader's tiles in workgroups of 16: 32 of them rather than 8 for the MLP's 128×500 over K = 784, so
-    // the cores share the work evenly when other processes take CPU time (alternating rounds on a busy machine,
-    // medians of 9: nn 128×500×784 u8 16.0 against 20.8 ms; tn 784×500×128 u8, 16×8 in 16s against 8×8 in
-    // 128s, 7.9 against 11.3; each ahead in two earlier runs as well).
-    nn: [register('nn', true, 16, 8, { workgroupSize: 16 }), ...DEFAULT_VARIANTS.matmul.nn.slice(1)],
-    nt: DEFAULT_VARIANTS.matmul.nt,
+    ...DEFAULT_VARIANTS.matmul,
+    // Wide weight gradients: 16×8 tiles in workgroups of 16 (the MLP's 784×500 over K = 128 u8: 49 workgroups
+    // rather than 25 of 8×8 in 128s, so the cores share the work evenly when other processes take CPU time).
+    // Alternating rounds on a busy machine, medians: 7.7 against 21.8 ms (5 rounds), 7.9 against 11.3 (9), and
+    // in the whole step's profile 9.5 against 11.3 (3) and 12.3 against 13.1 (6).
     tn: [register('tn', true, 16, 8, { workgroupSize: 16, when: { minOutputs: 1 << 16 } }), register('tn', false, 8, 4)],
   },
   matmulByShape: {
-    // The README CNN's second convolution (8,192 × 16 over K = 200): 4×4 vec4 tiles, 9.3 ms against 23.5 for 16×8;
-    // in workgroups of 16, 15.6 against 25.4 ms in 64s (medians of 7 alternating rounds, busy machine).
-    'nn 8192×16×200': register('nn', true, 4, 4, { workgroupSize: 16 }),
-    // Its first (73,728 × 8 over K = 25): scalar 16×8 in workgroups of 16, 9.3 against 16.1 ms for 8×4 in 64s.
+    // The README CNN's second convolution (8,192 × 16 over K = 200): 4×4 vec4 tiles, 9.3 ms against 23.5 for 16×8.
+    'nn 8192×16×200': register('nn', true, 4, 4),
+    // Its first (73,728 × 8 over K = 25): scalar 16×8 in workgroups of 16, 9.3 against 16.1 ms for 8×4 in 64s
+    // (medians of 7 alternating rounds on a busy machine; in the whole step's profile 10.1 against 12.7).
     'nn 73728×8×25': register('nn', false, 16, 8, { workgroupSize: 16 }),
     // Its first linear layer (128 × 128 over K = 256): scalar 8×4, 1.2 ms against 3.0 for vec4 16×8.
     'nn 128×128×256': register('nn', false, 8, 4),
     // The second convolution's weight gradient (200 × 16 over K = 8,192): vec4 8×8 tiles in workgroups of 16,
-    // four workgroups for the two cores: 4.0 ms against 28.4 for scalar 8×4 (medians of 5 alternating rounds).
+    // four workgroups for the two cores: 4.0 ms against 28.4 for scalar 8×4 (medians of 5 alternating rounds;
+    // in the whole step's profile 10.9 against 19.6).
     'tn 200×16×8192': register('tn', true, 8, 8, { workgroupSize: 16 }),
-    // Its input gradient (8,192 × 200 over K = 16): SwiftShader's scalar candidate, 8×4, 22.2 ms against 24.0 for
-    // scalar 4×4 and 115.0 for SwiftShader's choice, vec4 4×4. The one product where lavapipe sums in another
-    // order than SwiftShader's first choice: each output over k in order, not in four vec4 lanes added at the end.
+    // Its input gradient (8,192 × 200 over K = 16): SwiftShader's scalar candidate, 8×4, against its first choice,
+    // vec4 4×4: 31.0 against 54.9 ms in the whole step's profile (scalar 4×4 42.7 against 115.0; 8×4 22.2 against
+    // 4×4's 24.0). The one product where lavapipe sums in another order than SwiftShader's first choice: each
+    // output over k in order, not in four vec4 lanes added at the end.
     'nt 8192×200×16': register('nt', false, 8, 4),
   },
 };
