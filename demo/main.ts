@@ -1,17 +1,17 @@
 // The demo page: wires the controls and views to the training worker (demo/worker.ts), which owns the GPU.
 // The page only sends ToWorker messages and renders the FromWorker replies (see demo/protocol.ts).
 import type { AdapterDescription } from '../src/gpu/device.js';
-import type { BenchRequest, FinishedRun, FromWorker, LabelledDigit, ToWorker } from './protocol.js';
+import type { BenchRequest, FinishedRun, FromWorker, ToWorker } from './protocol.js';
 import type { RunRecipe } from '../src/engine/recipe.js';
 import { architecture, defaultInputShape, parametersOf, type Architecture } from '../src/layers/architecture.js';
 import { BenchView } from './ui/bench.js';
-import { ExperimentsView, readExperimentForm } from './ui/experiments.js';
+import { ExperimentsView, listActivations, readExperimentForm } from './ui/experiments.js';
 import { TrainingCharts } from './ui/charts.js';
 import { renderConfusion } from './ui/confusion.js';
 import { byId, el, integer, showFraction } from './ui/dom.js';
 import { DrawingPad } from './ui/drawing.js';
 import { MAX_TRAIN_SIZE, onFormChange, readForm, readLayers, setFormDisabled } from './ui/form.js';
-import { renderAugmentPreview } from './ui/augmentPreview.js';
+import { AugmentPreview } from './ui/augmentPreview.js';
 import { parseAugmentation, type Augmentation } from '../src/augment/spec.js';
 import { renderMisclassified } from './ui/gallery.js';
 import { IntervalMeans } from './ui/intervals.js';
@@ -21,8 +21,8 @@ import { PredictionView } from './ui/prediction.js';
 import { renderPreview } from './ui/preview.js';
 import { ProgressView } from './ui/progress.js';
 import { renderWeights } from './ui/weights.js';
-
-type State = 'loading' | 'ready' | 'training' | 'done' | 'error' | 'unsupported';
+import { PredictionRequests } from './predictionRequests.js';
+import { canPredict, controlsOf, dataState, isFree, predictionHint, type Mode } from './state.js';
 
 const ui = {
   status: byId('status'),
@@ -55,63 +55,48 @@ const ui = {
   weights: byId('weights'),
 };
 
-let state: State = 'loading';
+/** What the page is doing (demo/state.ts lists every mode and the moves between them). */
+let mode: Mode = { name: 'loading' };
+/** The training worker, started once by start(). */
 let worker: Worker | undefined;
-let maxTrainSize = MAX_TRAIN_SIZE;
-/** The worker holds a finished (trained or loaded) model that can predict and be saved. */
-let hasModel = false;
-let loadingFile = false;
-let saving = false;
-let stopping = false;
-let resetting = false;
-/** The Bench panel's run is in flight: like loading a file, it holds the worker without changing the state. */
-let benching = false;
-let experimenting = false;
-let runConfig: RunRecipe | undefined;
-let stepsPerEpoch = 0;
+/** Training images the worker has; the form's limit, known once it is ready. */
+let trainImages = MAX_TRAIN_SIZE;
 
-// ---- status and state ----
+// ---- status and mode ----
 
 function setStatus(text: string, tone: 'info' | 'warn' | 'error' = 'info'): void {
   ui.status.textContent = text;
   ui.status.dataset.tone = tone;
 }
 
-function setState(next: State): void {
-  state = next;
-  document.body.dataset.state = next;
+function enter(next: Mode): void {
+  mode = next;
+  document.body.dataset.state = dataState(next);
   updateControls();
 }
 
+/** Idle again after a request that left the model as it was (a save, a load that failed, a benchmark, experiments). */
+function taskEnded(): void {
+  if (mode.name === 'idle') enter({ ...mode, task: undefined });
+  predictionRequests.pump(); // a digit drawn meanwhile is answered now
+}
+
 function updateControls(): void {
-  const idle = (state === 'ready' || state === 'done') && !loadingFile && !resetting && !benching && !experimenting;
-  ui.train.disabled = !idle;
-  ui.stop.disabled = state !== 'training' || stopping;
-  ui.reset.disabled = !(idle || state === 'training');
-  ui.resume.disabled = !idle;
-  ui.save.disabled = !(idle && hasModel) || saving;
-  ui.modelFile.disabled = !idle;
-  setFormDisabled(!(idle || state === 'loading'));
-  bench.setControls(idle, benching);
-  updateExperimentControls(idle);
-  predictions.setHint(
-    state === 'training' ? 'Predictions start when training ends.'
-      : benching ? 'Predictions resume when the benchmark ends.'
-      : hasModel ? 'Draw a digit big and centred, as on paper.'
-      : 'Train or load a model first; then draw a digit here.',
-  );
+  const can = controlsOf(mode);
+  ui.train.disabled = !can.train;
+  ui.stop.disabled = !can.stop;
+  ui.reset.disabled = !can.reset;
+  ui.resume.disabled = !can.resume;
+  ui.save.disabled = !can.save;
+  ui.modelFile.disabled = !can.modelFile;
+  setFormDisabled(!can.form);
+  bench.setControls(isFree(mode), can.benching);
+  updateExperimentControls(isFree(mode), can.experimenting);
+  predictions.setHint(predictionHint(mode));
 }
 
 function send(message: ToWorker, transfer: Transferable[] = []): void {
   worker?.postMessage(message, transfer);
-}
-
-/** Requests that replace or drop the worker's model wait for an outstanding prediction, which uses it. */
-let afterPrediction: [ToWorker, Transferable[]][] = [];
-
-function sendWhenModelFree(message: ToWorker, transfer: Transferable[] = []): void {
-  if (predicting) afterPrediction.push([message, transfer]);
-  else send(message, transfer);
 }
 
 /** Replaces the app with the "what to do" notice (no WebGPU, or it failed to start). */
@@ -135,6 +120,8 @@ const progress = new ProgressView();
 const predictions = new PredictionView(byId('prediction'), byId('predicted-digit'), byId<HTMLCanvasElement>('model-input'), byId('predict-hint'));
 const pad = new DrawingPad(byId<HTMLCanvasElement>('draw'), requestPrediction);
 const bench = new BenchView(startBench);
+const predictionRequests = new PredictionRequests(send, () => canPredict(mode));
+const augmentPreview = new AugmentPreview(ui.augmentGrid);
 
 const placeholder = () => el('p', 'placeholder', 'Appears after training or loading a model.');
 
@@ -164,36 +151,9 @@ const describeModel = (a: Architecture) => `${a.name} (${integer(parametersOf(a)
 
 // ---- predictions: one request in flight, the newest drawing waits ----
 
-let pendingPixels: Uint8Array | undefined;
-let predicting = false;
-
-function canPredict(): boolean {
-  // The worker answers nothing when it has no model, so never ask while one is being replaced or dropped.
-  // Nor while benchmarking: a prediction's GPU work would land inside the timings.
-  return hasModel && state !== 'training' && !loadingFile && !resetting && !benching;
-}
-
 function requestPrediction(pixels: Uint8Array): void {
   predictions.showInput(pixels);
-  pendingPixels = pixels;
-  pumpPredictions();
-}
-
-/** A prediction answered (or failed): send what waited for it, then the newest drawing. */
-function predictionSettled(): void {
-  predicting = false;
-  const waiting = afterPrediction;
-  afterPrediction = [];
-  for (const [message, transfer] of waiting) send(message, transfer);
-  pumpPredictions();
-}
-
-function pumpPredictions(): void {
-  if (predicting || !pendingPixels || !canPredict()) return;
-  const pixels = pendingPixels;
-  pendingPixels = undefined;
-  predicting = true;
-  send({ type: 'predict', pixels }, [pixels.buffer]);
+  predictionRequests.ask(pixels);
 }
 
 /** After a model arrives, answer for whatever is already on the pad. */
@@ -209,7 +169,7 @@ const runArchitecture = (run: RunRecipe) => architecture(run.layers, defaultInpu
 
 /** The settings as a run, or undefined after listing what is wrong next to the controls. */
 function checkForm(): RunRecipe | undefined {
-  const result = readForm(maxTrainSize);
+  const result = readForm(trainImages);
   if (result.ok) {
     ui.formError.hidden = true;
     ui.formError.replaceChildren();
@@ -230,9 +190,6 @@ ui.hidden.addEventListener('input', showModelSummary);
 ui.network.addEventListener('change', showModelSummary);
 showModelSummary();
 
-// Each click draws the same digits as a later training step would: a new step, new distortions.
-let previewDigits: LabelledDigit[] = [];
-let previewStep = 0;
 ui.augmentPreview.addEventListener('click', () => {
   let augment: Augmentation | undefined;
   try {
@@ -241,7 +198,7 @@ ui.augmentPreview.addEventListener('click', () => {
     ui.augmentGrid.replaceChildren(el('p', 'warn', `Distortions: ${(e as Error).message}`));
     return;
   }
-  renderAugmentPreview(ui.augmentGrid, previewDigits, augment, Number(ui.seed.value) >>> 0, ++previewStep);
+  augmentPreview.next(augment, Number(ui.seed.value) >>> 0);
 });
 
 onFormChange(() => {
@@ -257,50 +214,50 @@ ui.form.addEventListener('submit', (event) => {
     setStatus('Fix the highlighted settings to train.', 'warn');
     return;
   }
-  runConfig = config;
   ui.resume.hidden = true;
-  stepsPerEpoch = 0;
-  stopping = false;
-  hasModel = false; // the worker replaces its model when a run starts
-  pendingPixels = undefined;
+  predictionRequests.drop(); // the worker replaces its model when a run starts
   predictions.clear();
   clearResults();
-  charts.reset(runConfig.epochs);
+  charts.reset(config.epochs);
   intervals.reset();
-  progress.start(runConfig.epochs);
-  ui.modelInfo.textContent = `Training a ${describeModel(runArchitecture(runConfig))} on ${integer(runConfig.limit!)} images.`;
-  setStatus(`Training: ${runConfig.optimizer.kind}, learning rate ${runConfig.optimizer.lr}, batch ${runConfig.batchSize}, ${runConfig.epochs} epoch${runConfig.epochs > 1 ? 's' : ''}…`);
-  setState('training');
-  sendWhenModelFree({ type: 'train', config: runConfig });
+  progress.start(config.epochs);
+  ui.modelInfo.textContent = `Training a ${describeModel(runArchitecture(config))} on ${integer(config.limit!)} images.`;
+  setStatus(`Training: ${config.optimizer.kind}, learning rate ${config.optimizer.lr}, batch ${config.batchSize}, ${config.epochs} epoch${config.epochs > 1 ? 's' : ''}…`);
+  enter({ name: 'training', progress: { run: config, stepsPerEpoch: 0 } });
+  predictionRequests.whenModelFree({ type: 'train', config });
 });
 
 // After a lost device the worker keeps the run's last epoch: Resume goes on from it on a new device.
 ui.resume.addEventListener('click', () => {
+  if (mode.name !== 'idle' || !mode.interrupted) return;
   ui.resume.hidden = true;
   progress.resume();
   setStatus('Opening a new GPU device to go on training…');
-  setState('training');
+  enter({ name: 'training', progress: mode.interrupted });
   send({ type: 'resume' });
 });
 
 ui.stop.addEventListener('click', () => {
-  stopping = true;
-  updateControls();
+  if (mode.name !== 'training') return;
+  enter({ ...mode, ending: 'stop' });
   setStatus('Stopping after the current step, then testing the model…');
   send({ type: 'stop' });
 });
 
 ui.reset.addEventListener('click', () => {
-  stopping = true;
-  resetting = true;
-  updateControls();
-  setStatus(state === 'training' ? 'Stopping and discarding the model…' : 'Discarding the model…');
-  sendWhenModelFree({ type: 'reset' });
+  if (mode.name === 'training') {
+    enter({ ...mode, ending: 'reset' });
+    setStatus('Stopping and discarding the model…');
+  } else if (mode.name === 'idle') {
+    enter({ ...mode, task: 'resetting' });
+    setStatus('Discarding the model…');
+  }
+  predictionRequests.whenModelFree({ type: 'reset' });
 });
 
 ui.save.addEventListener('click', () => {
-  saving = true;
-  updateControls();
+  if (mode.name !== 'idle') return;
+  enter({ ...mode, task: 'saving' });
   setStatus('Preparing the model file…');
   send({ type: 'save' });
 });
@@ -308,50 +265,43 @@ ui.save.addEventListener('click', () => {
 ui.modelFile.addEventListener('change', async () => {
   const file = ui.modelFile.files?.[0];
   ui.modelFile.value = ''; // choosing the same file again should load it again
-  if (!file) return;
-  loadingFile = true;
-  updateControls();
+  if (!file || mode.name !== 'idle') return;
+  enter({ ...mode, task: 'loadingFile' });
   setStatus(`Loading ${file.name} and testing it on 10,000 images…`);
   try {
     const bytes = await readFileBytes(file);
-    sendWhenModelFree({ type: 'load', bytes, name: file.name }, [bytes.buffer]);
+    predictionRequests.whenModelFree({ type: 'load', bytes, name: file.name }, [bytes.buffer]);
   } catch (e) {
-    loadingFile = false;
-    updateControls();
+    taskEnded();
     setStatus(`Could not read ${file.name}: ${(e as Error).message}`, 'warn');
     console.warn(e);
   }
 });
 
 function startBench(request: BenchRequest): void {
-  benching = true;
+  if (mode.name !== 'idle') return;
   bench.start(request);
   setStatus(`Benchmarking at batch ${request.batchSize}${request.quick ? ' (quick)' : ''}: training waits until it ends. Results appear in the Bench panel.`);
-  updateControls();
+  enter({ ...mode, task: 'benching' });
   // After an outstanding prediction, so its GPU work stays out of the first timings.
-  sendWhenModelFree({ type: 'bench', ...request });
-}
-
-function benchEnded(): void {
-  benching = false;
-  updateControls();
-  pumpPredictions(); // a digit drawn during the run is answered now
+  predictionRequests.whenModelFree({ type: 'bench', ...request });
 }
 
 byId('clear-drawing').addEventListener('click', () => {
   pad.clear();
-  pendingPixels = undefined;
+  predictionRequests.drop();
   predictions.clear();
 });
 
 // ---- experiments ----
 
 const experiments = new ExperimentsView();
+listActivations();
 
-function updateExperimentControls(idle: boolean): void {
+function updateExperimentControls(free: boolean, experimenting: boolean): void {
   const empty = experiments.queue.length === 0;
   byId<HTMLButtonElement>('exp-add').disabled = experimenting;
-  byId<HTMLButtonElement>('exp-run').disabled = !idle || empty;
+  byId<HTMLButtonElement>('exp-run').disabled = !free || empty;
   byId<HTMLButtonElement>('exp-stop').disabled = !experimenting;
   byId<HTMLButtonElement>('exp-clear').disabled = experimenting || empty;
 }
@@ -379,12 +329,12 @@ byId('exp-run').addEventListener('click', () => {
     error.hidden = false;
     return;
   }
-  experimenting = true;
+  if (mode.name !== 'idle') return;
   experiments.status = 'running';
   experiments.begin();
-  byId('exp-progress').textContent = `Starting ${experiments.queue.length} runs on ${integer(Math.min(trainSize, maxTrainSize))} training images…`;
+  byId('exp-progress').textContent = `Starting ${experiments.queue.length} runs on ${integer(Math.min(trainSize, trainImages))} training images…`;
   send({ type: 'experiments', configs: [...experiments.queue], trainSize });
-  updateControls();
+  enter({ ...mode, task: 'experimenting' });
 });
 
 byId('exp-stop').addEventListener('click', () => {
@@ -400,11 +350,9 @@ byId('exp-clear').addEventListener('click', () => {
 });
 
 function experimentsEnded(status: 'done' | 'error', text: string): void {
-  experimenting = false;
   experiments.status = status;
   byId('exp-progress').textContent = text;
-  updateControls();
-  pumpPredictions();
+  taskEnded();
 }
 
 // ---- worker messages ----
@@ -413,25 +361,25 @@ function onMessage(message: FromWorker): void {
   switch (message.type) {
     case 'ready': {
       ui.adapter.textContent = describeAdapter(message.adapter);
-      maxTrainSize = message.train;
+      trainImages = message.train;
       ui.trainSize.max = String(message.train);
       setStatus(
         `Ready. MNIST loaded: ${integer(message.train)} training, ${integer(message.validation)} validation and ` +
           `${integer(message.test)} test images. Press Train.`,
       );
       renderPreview(ui.preview, message.preview);
-      previewDigits = message.preview;
+      augmentPreview.setDigits(message.preview);
       ui.augmentPreview.disabled = false;
-      setState('ready');
+      enter({ name: 'idle', model: false });
       return;
     }
     case 'firstStep':
       progress.firstStepDone(message.ms);
       return;
     case 'step': {
-      if (message.stepsPerEpoch !== stepsPerEpoch) {
-        stepsPerEpoch = message.stepsPerEpoch;
-        charts.setStepsPerEpoch(stepsPerEpoch);
+      if (mode.name === 'training' && message.stepsPerEpoch !== mode.progress.stepsPerEpoch) {
+        mode.progress.stepsPerEpoch = message.stepsPerEpoch;
+        charts.setStepsPerEpoch(message.stepsPerEpoch);
       }
       if (message.loss !== undefined && message.accuracy !== undefined) {
         charts.addInterval(intervals.add({ ...message, loss: message.loss, accuracy: message.accuracy }));
@@ -442,38 +390,34 @@ function onMessage(message: FromWorker): void {
     case 'epoch':
       charts.addEpoch(message.epoch, message.trainLoss, message.valLoss, message.valAccuracy);
       progress.epoch(message);
-      setStatus(`Epoch ${message.epoch} done: validation accuracy ${(message.valAccuracy * 100).toFixed(2)}%.${stopping ? '' : ' Training…'}`);
+      setStatus(`Epoch ${message.epoch} done: validation accuracy ${(message.valAccuracy * 100).toFixed(2)}%.${mode.name === 'training' && mode.ending ? '' : ' Training…'}`);
       return;
     case 'done': {
       progress.finish(message.stopped ? 'stopped early' : 'finished');
       renderResults(message);
-      hasModel = true;
-      stopping = false;
       setStatus(`${message.stopped ? 'Stopped' : 'Done'}. Test accuracy ${(message.testAccuracy * 100).toFixed(2)}% (test loss ${message.testLoss.toFixed(4)}). Now draw a digit.`);
-      if (runConfig) ui.modelInfo.textContent = `Trained ${describeModel(runArchitecture(runConfig))}.`;
-      setState('done');
+      if (mode.name === 'training') ui.modelInfo.textContent = `Trained ${describeModel(runArchitecture(mode.progress.run))}.`;
+      enter({ name: 'idle', model: true });
       predictCurrentDrawing();
       return;
     }
     case 'loaded': {
-      loadingFile = false;
       charts.reset();
       progress.reset();
       progress.finish('loaded from a file (no training history)');
       renderResults(message);
-      hasModel = true;
       ui.modelInfo.textContent = `Loaded ${message.name}: ${message.architecture}.`;
       setStatus(`Loaded ${message.name}. Test accuracy ${(message.testAccuracy * 100).toFixed(2)}%.`);
-      setState('done');
+      // A run a lost device interrupted stays resumable, as the worker keeps its checkpoint.
+      enter({ name: 'idle', model: true, interrupted: mode.name === 'idle' ? mode.interrupted : undefined });
       predictCurrentDrawing();
       return;
     }
     case 'deviceLost':
       progress.finish('interrupted: the GPU device was lost');
-      stopping = false;
       setStatus(`Training stopped: ${message.message}. ${message.epochsDone ? `The ${message.epochsDone} finished epoch${message.epochsDone > 1 ? 's are' : ' is'} kept;` : 'No epoch had finished;'} press Resume training to go on with a new GPU device.`, 'warn');
       ui.resume.hidden = false;
-      setState('ready');
+      enter({ name: 'idle', model: false, interrupted: mode.name === 'training' ? mode.progress : undefined });
       return;
     case 'resumed':
       ui.adapter.textContent = describeAdapter(message.adapter);
@@ -481,28 +425,24 @@ function onMessage(message: FromWorker): void {
       return;
     case 'reset':
       ui.resume.hidden = true;
-      hasModel = false;
-      stopping = false;
-      resetting = false;
-      pendingPixels = undefined;
+      predictionRequests.drop();
       charts.reset();
       progress.reset();
       clearResults();
       predictions.clear();
       ui.modelInfo.textContent = 'No model yet.';
       setStatus('Model discarded. Press Train to start again.');
-      setState('ready');
+      enter({ name: 'idle', model: false });
       return;
     case 'prediction':
       // A drawing made before Train or Reset may be answered after it; only show answers from a live model.
-      if (canPredict()) predictions.show(message.probabilities);
-      predictionSettled();
+      if (canPredict(mode)) predictions.show(message.probabilities);
+      predictionRequests.settled();
       return;
     case 'saved':
-      saving = false;
       downloadBytes(message.bytes);
       setStatus(`Model saved as mnist-mlp.safetensors (${integer(message.bytes.length / 1024)} KiB).`);
-      updateControls();
+      taskEnded();
       return;
     case 'benchStep':
       bench.showStep(message.sizes, message.breakdown);
@@ -516,12 +456,12 @@ function onMessage(message: FromWorker): void {
     case 'benchDone':
       bench.finish(message.seconds);
       setStatus(`Benchmark done in ${message.seconds.toFixed(0)} s; the results are in the Bench panel.`);
-      benchEnded();
+      taskEnded();
       return;
     case 'benchFailed':
       bench.fail(message.message);
       setStatus(`The benchmark failed: ${message.message}`, 'warn');
-      benchEnded();
+      taskEnded();
       return;
     case 'experimentStart':
       experiments.running(message.index);
@@ -548,28 +488,25 @@ function onMessage(message: FromWorker): void {
 /** Errors carry no request id; the page has at most one request of each kind outstanding, so it can tell. */
 function onWorkerError(text: string): void {
   console.warn(`worker: ${text}`);
-  if (state === 'loading') {
+  const task = mode.name === 'idle' ? mode.task : undefined;
+  if (mode.name === 'loading') {
     setStatus(`WebGPU could not start: ${text}`, 'error');
     showNotice('WebGPU could not start here', text);
-    setState('error');
-  } else if (saving) {
-    saving = false;
+    enter({ name: 'error' });
+  } else if (task === 'saving') {
     setStatus(`Could not save the model: ${text}`, 'warn');
-    updateControls();
-  } else if (predicting) {
+    taskEnded();
+  } else if (predictionRequests.busy) {
     // Checked before load and training: those wait for the outstanding prediction, so it failed first.
     setStatus(`Prediction failed: ${text}`, 'warn');
-    predictionSettled();
-  } else if (loadingFile) {
-    loadingFile = false;
+    predictionRequests.settled();
+  } else if (task === 'loadingFile') {
     setStatus(`Could not load the model: ${text}`, 'warn');
-    updateControls();
-    pumpPredictions();
-  } else if (state === 'training') {
-    stopping = false;
+    taskEnded();
+  } else if (mode.name === 'training') {
     progress.finish('failed');
     setStatus(`Training failed: ${text}`, 'warn');
-    setState('ready');
+    enter({ name: 'idle', model: false });
   } else {
     setStatus(text, 'warn');
   }
@@ -580,12 +517,9 @@ function onWorkerCrash(text: string): void {
   console.error(`training worker failed: ${text}`);
   setStatus(`The training worker stopped unexpectedly (${text}). Reload the page to start again.`, 'error');
   progress.finish('failed');
-  if (benching) {
-    benching = false;
-    bench.fail('the worker stopped');
-  }
-  if (state === 'loading') showNotice('The demo could not start', text);
-  setState('error');
+  if (mode.name === 'idle' && mode.task === 'benching') bench.fail('the worker stopped');
+  if (mode.name === 'loading') showNotice('The demo could not start', text);
+  enter({ name: 'error' });
 }
 
 // ---- start ----
@@ -604,10 +538,10 @@ function start(): void {
       ? 'This browser does not offer WebGPU (navigator.gpu is missing).'
       : 'This page is not served over https or from localhost, so the browser hides WebGPU from it.');
     ui.adapter.textContent = 'none';
-    setState('unsupported');
+    enter({ name: 'unsupported' });
     return;
   }
-  setState('loading');
+  enter({ name: 'loading' });
   setStatus('Opening the GPU and loading MNIST (about 50 MB)…');
   try {
     worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
@@ -622,7 +556,7 @@ function start(): void {
   };
   worker.onmessageerror = () => onWorkerCrash('a message from the worker could not be read');
   // The form's recipe goes along: its kernels compile while MNIST loads, so Train starts at once.
-  const form = readForm(maxTrainSize);
+  const form = readForm(trainImages);
   send({ type: 'init', warm: form.ok ? form.config : undefined });
 }
 

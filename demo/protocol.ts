@@ -89,7 +89,7 @@ export type FromWorker =
   | { type: 'resumed'; epochsDone: number; adapter: AdapterDescription }
   | { type: 'prediction'; probabilities: number[] }
   | { type: 'saved'; bytes: Uint8Array }
-  | ({ type: 'loaded'; name: string; sizes: number[]; /** Its name and parameter count, in words. */ architecture: string } & FinishedRun)
+  | ({ type: 'loaded'; name: string; /** Its name and parameter count, in words. */ architecture: string } & FinishedRun)
   // The benchmark streams its results as they come: the step breakdown, then each product and its variants.
   | { type: 'benchStep'; sizes: number[]; breakdown: StepBreakdown }
   | ({ type: 'benchProduct' } & BenchProduct)

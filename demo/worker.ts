@@ -15,6 +15,7 @@ import type { BenchRequest, FinishedRun, FromWorker, LabelledDigit, Misclassifie
 import type { RunRecipe } from '../src/engine/recipe.js';
 import { runExperiment } from '../src/experiments/run.js';
 import type { ExperimentConfig } from '../src/experiments/config.js';
+import { mlpLayerSpecs } from '../src/layers/index.js';
 
 const MAX_MISCLASSIFIED = 48;
 /** Training images shown on the page before training, so the reader sees what the network learns from. */
@@ -165,7 +166,7 @@ async function bench({ batchSize, quick }: BenchRequest): Promise<void> {
   const started = performance.now();
   const hidden = quick ? 64 : 500;
   const sizes = [784, hidden, 10];
-  const benchModel = new Model(gpu!.device, { sizes, seed: 0, variants: defaultVariantsFor(gpu!.adapterInfo) });
+  const benchModel = new Model(gpu!.device, { layers: mlpLayerSpecs(sizes), seed: 0, variants: defaultVariantsFor(gpu!.adapterInfo) });
   try {
     post({ type: 'benchStep', sizes, breakdown: await stepBreakdown(benchModel, batchSize) });
     // The step's two big products: the batch is M of the forward product and K of the weight gradient.
@@ -265,7 +266,7 @@ async function handle(message: ToWorker): Promise<void> {
       model = loaded;
       const summary = await summarize(loaded, false);
       if (honourPendingReset()) return;
-      post({ type: 'loaded', name: message.name, sizes: loaded.sizes, architecture: `${loaded.architecture.name} (${loaded.parameterCount.toLocaleString('en-US')} parameters)`, ...summary });
+      post({ type: 'loaded', name: message.name, architecture: `${loaded.architecture.name} (${loaded.parameterCount.toLocaleString('en-US')} parameters)`, ...summary });
       return;
     }
     case 'experiments':

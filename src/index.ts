@@ -17,8 +17,8 @@ export type { LoadOptions } from './engine/model.js';
 export { openBrowserDevice, openDevice, describeAdapter, formatAdapter, type AdapterDescription, type OpenedDevice } from './gpu/device.js';
 export { OPTIMIZER_KINDS, type OptimizerConfig, type OptimizerKind } from './engine/optimizer.js';
 export { DEFAULT_VARIANTS, type VariantChoices } from './gpu/variants.js';
-export { DEFAULT_SIZES, type MlpConfig } from './engine/mlp.js';
-export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, mlpLayerSpecs, type LayerSpec, type LayerFlags } from './layers/index.js';
+export { DEFAULT_LAYERS, type NetworkConfig } from './engine/mlp.js';
+export { LAYER_KINDS, LAYER_MODULES, parseLayers, formatLayers, type LayerSpec, type LayerFlags } from './layers/index.js';
 export { architecture, defaultInputShape, freezeLayers, MNIST_IMAGE, type Architecture, type PlacedLayer } from './layers/architecture.js';
 export type { LayerModule, ParameterDecl, StateDecl, LayerDoc, LayerExample, OnnxAttribute, OnnxLayerGraph, TorchModule } from './layers/layer.js';
 export type { Shape, InputShape } from './layers/shape.js';
@@ -45,7 +45,7 @@ export { csvDataset, parseCsvRecords, type CsvDataset, type CsvOptions, type Csv
 export { irisDataset, irisSplits, IRIS_FEATURES, IRIS_CLASSES, type IrisSplitOptions } from './data/iris.js';
 export { fetchMnistBytes, type FetchMnistOptions } from './data/mnistFetch.js';
 export {
-  saveCheckpoint, loadCheckpoint, encodeModelState, decodeModelState, modelOptionsFromCheckpoint, checkpointSizes, checkpointInput, type SaveOptions,
+  saveCheckpoint, loadCheckpoint, encodeModelState, decodeModelState, modelOptionsFromCheckpoint, checkpointInput, type SaveOptions,
 } from './engine/checkpoint.js';
 export { encodeSafetensors, decodeSafetensors, type Tensor, type SafetensorsFile } from './data/safetensors.js';
 export { toMnistDigit, type GrayImage } from './data/digitImage.js';

@@ -18,6 +18,7 @@ import { loadMnist } from '../src/node/mnistFiles.js';
 import { expectClose, openTestDevice, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 import { gpu as conv2dGpu } from '../src/layers/conv2d.js';
 import { parseLayers } from '../src/layers/index.js';
+import { mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const mnist = loadMnist();
@@ -364,15 +365,15 @@ describe('augmentation in training', () => {
   });
 
   it('an MLP on flat pixels distorts them as 28 × 28 images; f32 features and non-square inputs are refused', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 16, 10], seed: 1 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 16, 10]), seed: 1 });
     await model.fit(sliceDataset(train, 0, 64), { ...fit, epochs: 1 });
     expect(modelInternals(model).plan('train', 64, FULL).batchInput[2].label).toBe('augmentImages 64×1×28×28 u8');
     model.dispose();
-    const flat = new Model(gpu.device, { sizes: [4, 3], input: 'f32', seed: 1 });
+    const flat = new Model(gpu.device, { ...mlpOptions([4, 3]), input: 'f32', seed: 1 });
     const rows = { name: 'rows', images: new Float32Array(8), labels: Uint8Array.from([0, 1]), count: 2, features: 4 };
     await expect(flat.fit(rows, { ...fit, epochs: 1 })).rejects.toThrow(/augment distorts u8 image pixels; this model takes f32 features/);
     flat.dispose();
-    const odd = new Model(gpu.device, { sizes: [10, 3], seed: 1 });
+    const odd = new Model(gpu.device, { ...mlpOptions([10, 3]), seed: 1 });
     const bytes = { name: 'bytes', images: new Uint8Array(20), labels: Uint8Array.from([0, 1]), count: 2, features: 10 };
     await expect(odd.fit(bytes, { ...fit, epochs: 1 })).rejects.toThrow(/the model's input is 10 features, not a square image/);
     odd.dispose();

@@ -10,6 +10,8 @@ import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { sliceDataset } from '../src/data/dataset.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
+import { mlpOptions } from './helpers/model.js';
+import { mlpArchitecture } from '../src/engine/mlp.js';
 
 const gpu = await openTestDevice();
 
@@ -25,8 +27,8 @@ describe('autotune', () => {
   const sizes = [784, 32, 10];
 
   it('lists the products a step runs: the first layer reads u8 pixels, or f32 features like the others', () => {
-    const u8 = trainingMatmuls([13, 37, 7], 29);
-    const f32 = trainingMatmuls([13, 37, 7], 29, 'f32');
+    const u8 = trainingMatmuls(mlpArchitecture([13, 37, 7]), 29);
+    const f32 = trainingMatmuls(mlpArchitecture([13, 37, 7]), 29, 'f32');
     expect(u8.map(([form, shape]) => [form, shape.inputU8 ?? false])).toEqual([['nn', true], ['tn', true], ['nn', false], ['tn', false], ['nt', false]]);
     expect(f32.map(([form, shape]) => [form, shape.inputU8 ?? false])).toEqual([['nn', false], ['tn', false], ['nn', false], ['tn', false], ['nt', false]]);
     expect(f32.map(([, shape]) => [shape.M, shape.N, shape.K])).toEqual(u8.map(([, shape]) => [shape.M, shape.N, shape.K]));
@@ -35,8 +37,8 @@ describe('autotune', () => {
   it('chooses a variant for every matmul of the step, caches it, and reuses the cache', async () => {
     const store = memoryStore();
     const lines: string[] = [];
-    const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 800, log: (l) => lines.push(l) });
-    const shapes = trainingMatmuls(sizes, 16).map(([form, shape]) => matmulShapeKey(form, shape));
+    const tuned = await autotuneVariants(gpu.device, { architecture: mlpArchitecture(sizes), batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 800, log: (l) => lines.push(l) });
+    const shapes = trainingMatmuls(mlpArchitecture(sizes), 16).map(([form, shape]) => matmulShapeKey(form, shape));
     expect(Object.keys(tuned.matmulByShape!).sort()).toEqual(withDefaultTable(shapes));
     // A header, then one progress line per product.
     expect(lines).toHaveLength(shapes.length + 1);
@@ -45,17 +47,17 @@ describe('autotune', () => {
     expect(Object.keys(store.saved)).toEqual([tuneKey(gpu.adapterInfo)]);
 
     const again: string[] = [];
-    const cached = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, log: (l) => again.push(l) });
+    const cached = await autotuneVariants(gpu.device, { architecture: mlpArchitecture(sizes), batchSizes: [16], adapter: gpu.adapterInfo, store, log: (l) => again.push(l) });
     expect(again).toEqual([]);
     expect(cached.matmulByShape).toEqual(tuned.matmulByShape);
   });
 
   it('a damaged stored choice is dropped, said in a line, and tuned again', async () => {
     const store = memoryStore();
-    const shapes = trainingMatmuls(sizes, 16).map(([form, shape]) => matmulShapeKey(form, shape));
+    const shapes = trainingMatmuls(mlpArchitecture(sizes), 16).map(([form, shape]) => matmulShapeKey(form, shape));
     store.saved[tuneKey(gpu.adapterInfo)] = { [shapes[0]]: { family: 'tiled', workgroupSize: 1 << 20 } as unknown as TunedChoice };
     const lines: string[] = [];
-    const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300, log: (l) => lines.push(l) });
+    const tuned = await autotuneVariants(gpu.device, { architecture: mlpArchitecture(sizes), batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300, log: (l) => lines.push(l) });
     expect(lines[0]).toMatch(new RegExp(`^autotune: dropping the stored choice for ${shapes[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.+\\); it is tuned again$`));
     expect(lines[1]).toMatch(/^autotune: 5 products/);
     expect(Object.keys(tuned.matmulByShape!).sort()).toEqual(withDefaultTable(shapes));
@@ -64,13 +66,13 @@ describe('autotune', () => {
   it('a stored choice timed on a kernel whose code has changed since (or stored without its code hash) is tuned again', async () => {
     const store = memoryStore();
     const lines: string[] = [];
-    await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300 });
+    await autotuneVariants(gpu.device, { architecture: mlpArchitecture(sizes), batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300 });
     const entries = store.saved[tuneKey(gpu.adapterInfo)];
-    const [first, second] = trainingMatmuls(sizes, 16).map(([form, shape]) => matmulShapeKey(form, shape));
+    const [first, second] = trainingMatmuls(mlpArchitecture(sizes), 16).map(([form, shape]) => matmulShapeKey(form, shape));
     expect(entries[first].code).toBe(tunedCodeHash(first, entries[first].variant));
     entries[first] = { ...entries[first], code: '0123456789abcdef' };
     entries[second] = entries[second].variant as unknown as TunedChoice; // the old format: a bare variant
-    await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300, log: (l) => lines.push(l) });
+    await autotuneVariants(gpu.device, { architecture: mlpArchitecture(sizes), batchSizes: [16], adapter: gpu.adapterInfo, store, budgetMs: 300, log: (l) => lines.push(l) });
     expect(lines[0]).toBe(`autotune: dropping the stored choice for ${first} (timed on a kernel whose code has changed since); it is tuned again`);
     expect(lines[1]).toMatch(new RegExp(`^autotune: dropping the stored choice for ${second.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(`));
     expect(lines[2]).toBe('autotune: 2 products, up to 0.3 s each');
@@ -79,8 +81,8 @@ describe('autotune', () => {
   });
 
   it('a model with tuned variants uses them and matches the reference gradients', async () => {
-    const tuned = await autotuneVariants(gpu.device, { sizes, batchSizes: [16], adapter: gpu.adapterInfo, store: memoryStore(), budgetMs: 800 });
-    const model = new Model(gpu.device, { sizes, seed: 2, variants: tuned });
+    const tuned = await autotuneVariants(gpu.device, { architecture: mlpArchitecture(sizes), batchSizes: [16], adapter: gpu.adapterInfo, store: memoryStore(), budgetMs: 800 });
+    const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 2, variants: tuned });
     const plan = modelInternals(model).plan('train', 16);
     const wanted = tuned.matmulByShape![matmulShapeKey('tn', { M: 784, N: 32, K: 16, inputU8: true })];
     expect(plan.backward.some((d) => d.label.includes(`${wanted.tileRows}x${wanted.tileCols}`))).toBe(true);

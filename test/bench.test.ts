@@ -6,7 +6,7 @@ import { stepBreakdown } from '../src/bench/step.js';
 import { compareBiasGradVariants, compareOptimizerVariants, compareSoftmaxVariants } from '../src/bench/kernelVariants.js';
 import { Model, modelInternals } from '../src/engine/model.js';
 import { openTestDevice } from './helpers/gpu.js';
-import { syntheticData } from './helpers/model.js';
+import { syntheticData, mlpOptions } from './helpers/model.js';
 import { measureStartup } from '../src/bench/startup.js';
 import type { MatmulForm } from '../shaders/matmul.js';
 
@@ -18,7 +18,7 @@ describe('bench smoke test', () => {
     ['nn', { M: 37, N: 24, K: 20, inputU8: true }],
     ['tn', { M: 32, N: 16, K: 13, inputU8: true }],
   ] as [MatmulForm, { M: number; N: number; K: number; inputU8?: boolean }][])('every %s variant verifies on %o', async (form, shape) => {
-    const model = new Model(gpu.device, { sizes: [4, 4, 2] });
+    const model = new Model(gpu.device, { ...mlpOptions([4, 4, 2]) });
     const rows = await compareMatmulVariants(gpu.device, modelInternals(model).ops, form, shape, undefined, { quick: true, pruneFactor: 1 });
     expect(rows.length).toBeGreaterThanOrEqual(form === 'nt' ? 15 : matmulCandidates(form).length - 4);
     for (const family of ['register', 'tiled', 'reduceK']) expect(rows.some((r) => r.family === family), family).toBe(true);
@@ -29,7 +29,7 @@ describe('bench smoke test', () => {
   });
 
   it('every bias-gradient, softmax-cross-entropy and Adam variant verifies', async () => {
-    const model = new Model(gpu.device, { sizes: [4, 4, 2] });
+    const model = new Model(gpu.device, { ...mlpOptions([4, 4, 2]) });
     const softmax = await compareSoftmaxVariants(gpu.device, modelInternals(model).ops, 37, 13, true);
     const adam = await compareOptimizerVariants(gpu.device, modelInternals(model).ops, 1028, true);
     const biasGrad = await compareBiasGradVariants(gpu.device, modelInternals(model).ops, 37, 132, true);
@@ -41,7 +41,7 @@ describe('bench smoke test', () => {
   });
 
   it('times each kernel of a training step', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 16, 10]) });
     const breakdown = await stepBreakdown(model, 32);
     expect(breakdown.kernels.map((k) => k.label.split(' ')[0])).toEqual([
       'gatherBatch', 'matmulNN', 'matmulNN', 'softmaxCrossEntropy', 'matmulTN', 'biasGrad', 'matmulNT', 'matmulTN', 'biasGrad', 'adamUpdate',
@@ -55,7 +55,7 @@ describe('start-up benchmark', () => {
   it('on a fresh device, the first step compiles its pipelines and predict after it compiles only its own', async () => {
     const fresh = await openTestDevice();
     const data = syntheticData(200, 784, 10, 5);
-    const s = await measureStartup(fresh.device, { sizes: [784, 16, 10], seed: 1 }, data, data, 64, 150);
+    const s = await measureStartup(fresh.device, { ...mlpOptions([784, 16, 10]), seed: 1 }, data, data, 64, 150);
     expect(s.model.pipelines).toBe(0);
     // 784-16-10 training: two forward products, loss, three backward products, two bias gradients, Adam.
     expect(s.firstStep.pipelines).toBeGreaterThanOrEqual(8);

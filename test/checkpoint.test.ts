@@ -10,6 +10,7 @@ import { loadMnist } from '../src/node/mnistFiles.js';
 import { ENGINE_VERSION } from '../src/version.js';
 import packageJson from '../package.json' with { type: 'json' };
 import { openTestDevice } from './helpers/gpu.js';
+import { mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const mnist = loadMnist();
@@ -65,7 +66,7 @@ describe('safetensors', () => {
 
 describe('model checkpoints', () => {
   it('use the PyTorch nn.Sequential names and [out, in] weights, and record the run', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 20, 10], seed: 2 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 20, 10]), seed: 2 });
     await model.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
     const file = decodeSafetensors(await saveCheckpoint(model), 'm');
     expect([...file.tensors.keys()]).toEqual(['0.weight', '0.bias', '2.weight', '2.bias']);
@@ -79,10 +80,10 @@ describe('model checkpoints', () => {
   });
 
   it('save → load → evaluate gives the same loss and accuracy', async () => {
-    const a = new Model(gpu.device, { sizes: [784, 20, 10], seed: 3, pixelMean: 0.1307, pixelStd: 0.3081 });
+    const a = new Model(gpu.device, { ...mlpOptions([784, 20, 10]), seed: 3, pixelMean: 0.1307, pixelStd: 0.3081 });
     await a.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
     const bytes = await saveCheckpoint(a);
-    const b = new Model(gpu.device, { sizes: [784, 20, 10], seed: 99, pixelMean: 0.1307, pixelStd: 0.3081 });
+    const b = new Model(gpu.device, { ...mlpOptions([784, 20, 10]), seed: 99, pixelMean: 0.1307, pixelStd: 0.3081 });
     loadCheckpoint(b, bytes, 'a.safetensors');
     expect(await b.evaluate(held)).toEqual(await a.evaluate(held));
     a.dispose();
@@ -90,9 +91,9 @@ describe('model checkpoints', () => {
   });
 
   it('refuses wrong shapes and missing tensors by name, and leaves the model untouched', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 20, 10], seed: 4 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 20, 10]), seed: 4 });
     const before = await model.getParams();
-    const other = new Model(gpu.device, { sizes: [784, 16, 10], seed: 4 });
+    const other = new Model(gpu.device, { ...mlpOptions([784, 16, 10]), seed: 4 });
     const wrong = await saveCheckpoint(other);
     expect(() => loadCheckpoint(model, wrong, 'other.safetensors')).toThrow(/other\.safetensors: holds the model 784 → linear:16,relu,linear:10, this one is 784 → linear:20,relu,linear:10/);
     const file = decodeSafetensors(await saveCheckpoint(model), 'm');
@@ -119,7 +120,7 @@ describe('model checkpoints', () => {
   });
 
   it('loading weights only drops the old optimizer state, so the next fit starts it fresh', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 20, 10], seed: 6 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 20, 10]), seed: 6 });
     await model.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
     expect(modelInternals(model).optimizer!.step).toBe(5);
     loadCheckpoint(model, await saveCheckpoint(model), 'weights.safetensors');
@@ -136,7 +137,7 @@ describe('model checkpoints', () => {
     ['adam', 'software defaults', DEFAULT_VARIANTS, 64], ['sgd', 'software defaults', DEFAULT_VARIANTS, 64], ['adam', 'GPU defaults', GPU_VARIANTS, 24],
   ] as const)('%s, %s: resume from a full checkpoint ends bit for bit where the uninterrupted run ends', async (kind, _, variants, batchSize) => {
     const optimizer = kind === 'adam' ? adam : { kind, lr: 0.05, momentum: 0.9 };
-    const options = { sizes: [784, 20, 10], seed: 5, variants };
+    const options = { ...mlpOptions([784, 20, 10]), seed: 5, variants };
     const fit = { batchSize, optimizer, progressEvery: 2 };
     const data = batchSize === 64 ? train : sliceDataset(train, 0, 120, 'train');
     const straight = new Model(gpu.device, options);
@@ -157,7 +158,7 @@ describe('model checkpoints', () => {
   });
 
   it('a full checkpoint records the kernels that trained it; a resume on others says so in one line', async () => {
-    const options = { sizes: [784, 20, 10], seed: 5, variants: DEFAULT_VARIANTS };
+    const options = { ...mlpOptions([784, 20, 10]), seed: 5, variants: DEFAULT_VARIANTS };
     const fit = { batchSize: 64, optimizer: adam, epochs: 1 };
     const first = new Model(gpu.device, options);
     await first.fit(train, fit);

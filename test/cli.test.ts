@@ -9,9 +9,15 @@ import { loadMnist } from '../src/node/mnistFiles.js';
 import { formatSeconds } from '../src/cli/progress.js';
 import packageJson from '../package.json' with { type: 'json' };
 import { spawnWithStderrFile } from './helpers/stderr.js';
+import { openTestDevice } from './helpers/gpu.js';
+import { declaredBindings } from '../shaders/bindings.js';
+import { PipelineCache } from '../src/gpu/dispatch.js';
+import { kernelFamilies } from '../src/gpu/kernelRegistry.js';
+import { DEFAULT_VARIANTS } from '../src/gpu/variants.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 const tsx = join('node_modules', '.bin', 'tsx');
+const gpu = await openTestDevice();
 
 function run(script: string, args: string[]) {
   const r = spawnWithStderrFile(tsx, [`src/cli/${script}.ts`, ...args], { timeout: 300_000 });
@@ -22,13 +28,54 @@ describe('shaders: the WGSL that runs', () => {
   it('prints the default variant for a shape, and a named one', () => {
     const gpuDefault = run('shaders', ['matmul', 'nn', '128,10,500', '--gpu', '--epilogue', 'bias']);
     expect(gpuDefault.code).toBe(0);
-    expect(gpuDefault.out).toMatch(/^\/\/ nn-reduceK-1x1-wg64\n/);
+    expect(gpuDefault.out).toMatch(/^\/\/ matmulNN 128×10×500 nn-reduceK-1x1-wg64 \+bias\n/);
     expect(gpuDefault.out).toMatch(/fn matmulNN\(/);
     expect(gpuDefault.out).toMatch(/return acc \+ bias\[n\];/);
     const named = run('shaders', ['matmul', 'tn-tiled-vec4-64x64x16-4x4-wg256', '784,500,128', '--u8']);
     expect(named.out).toMatch(/var<workgroup> As: array<vec4f, 544>;/);
     expect(named.out).toMatch(/fn pixels4\(word: u32\)/);
     expect(run('shaders', ['gatherBatch', '128,784']).out).toMatch(/fn gatherBatch\(/);
+  });
+
+  it('lists every kernel of the registry with its sizes, and prints one by its entry point', () => {
+    const listing = run('shaders', []);
+    expect(listing.code).toBe(0);
+    const lines = listing.out.trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(kernelFamilies().map((f) => f.name));
+    expect(lines.some((l) => /^conv2dInputGrad batch,channels,height,width,kernel,stride,padding \[--reluMask\] +col2im/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('geluBackward count '))).toBe(true);
+    const printed = run('shaders', ['conv2dInputGrad', '3,2,9,7,3,2,1', '--reluMask']);
+    expect(printed.out).toMatch(/^\/\/ conv2dInputGrad 3×9×7×2 k3 s2 p1 \+reluMask\n/);
+    expect(printed.out).toMatch(/fn conv2dInputGrad\(/);
+  });
+
+  it('every registered kernel, with each of its switches and epilogues, compiles on the device at small odd sizes', async () => {
+    const options = { choices: DEFAULT_VARIANTS, limits: gpu.device.limits, switches: new Set<string>() };
+    const cache = new PipelineCache(gpu.device);
+    const failures: string[] = [];
+    let compiled = 0;
+    for (const family of kernelFamilies()) {
+      const runs = [
+        options,
+        ...Object.keys(family.switches ?? {}).map((s) => ({ ...options, switches: new Set([s]) })),
+        ...(family.epilogues ?? []).map((epilogue) => ({ ...options, epilogue })),
+      ];
+      for (const o of runs) {
+        const kernel = family.kernel(family.example, o);
+        const what = `${kernel.label} (${[...o.switches].join(' ')})`;
+        expect(kernel.entryPoint, what).toBe(family.name);
+        expect(declaredBindings(kernel.code), what).toEqual(kernel.bindings);
+        gpu.device.pushErrorScope('validation');
+        const module = gpu.device.createShaderModule({ code: kernel.code });
+        const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+        gpu.device.createComputePipeline({ layout: cache.layout(kernel.bindings).pipeline, compute: { module, entryPoint: kernel.entryPoint } });
+        const invalid = await gpu.device.popErrorScope();
+        if (errors.length || invalid) failures.push(`${what}: ${errors[0]?.message ?? invalid?.message}`);
+        compiled++;
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(compiled).toBeGreaterThan(kernelFamilies().length);
   });
 });
 
@@ -80,6 +127,9 @@ describe('CLI errors', () => {
     ['evaluate', ['--model', '/nonexistent.safetensors'], /^evaluate: \/nonexistent\.safetensors: no such file$/],
     ['predict', ['--model', 'x'], /^predict: usage: npm run predict/],
     ['shaders', ['matmul', 'nn-bogus', '1,2,3'], /^shaders: 'nn-bogus' is not a matmul variant name/],
+    ['shaders', ['maxpool', '1,2'], /^shaders: the kernel must be one of matmul, matmulNN, .*maxPool2d, .*, got 'maxpool'$/],
+    ['shaders', ['maxPool2d', '3,2,9,7'], /^shaders: maxPool2d takes batch,channels,height,width,kernel,stride \(6 integers ≥ 1 separated by commas\), got '3,2,9,7': maxPool2d batch,channels,height,width,kernel,stride$/],
+    ['shaders', ['flatten', '1,2,3,4', '--reluMask'], /^shaders: flatten takes no --reluMask: flatten batch,channels,height,width$/],
     ['shaders', ['matmul', 'nn-tiled-vec4-64x64x16-4x4-wg256', '37,29,13'], /^shaders: matmul nn-tiled-vec4-64x64x16-4x4-wg256 cannot run M=37 N=29 K=13: tiled vec4 nn needs K and N multiples of 4/],
     ['train', ['--augment', 'rotate=12,elastic=34'], /^train: --augment: elastic takes ALPHA:SIGMA \(elastic=34:4\), got '34'$/],
     ['sweep', ['--augment', 'none;spin=3'], /^sweep: --augment: 'spin=3' unknown distortion 'spin' \(known: rotate, scale, shear, shift, elastic\)$/],

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadInputError, Model, parseLayers, type Dataset } from '../src/node/index.js';
 import { storedArchitecture } from '../src/browser/modelStore.js';
 import { openTestDevice } from './helpers/gpu.js';
-import { syntheticData } from './helpers/model.js';
+import { syntheticData, mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-mlp-load-'));
@@ -28,7 +28,7 @@ describe('Model.load', () => {
   let server: ReturnType<typeof createServer>;
   let base: string;
   beforeAll(async () => {
-    trained = new Model(gpu.device, { sizes: [29, 13, 7], seed: 2 });
+    trained = new Model(gpu.device, { ...mlpOptions([29, 13, 7]), seed: 2 });
     await trained.fit(train, fit);
     bytes = await trained.toSafetensors();
     file = join(dir, 'model.safetensors');
@@ -80,7 +80,7 @@ describe('Model.load', () => {
 
 describe('a loaded model keeps what trained it', () => {
   it('epochs, step and recipe from a weights-only file and from a full checkpoint; the next fit counts on', async () => {
-    const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 3 });
+    const model = new Model(gpu.device, { ...mlpOptions([29, 13, 7]), seed: 3 });
     await model.fit(train, fit);
     expect([model.epochs, model.step]).toEqual([2, 6]);
     for (const full of [false, true]) {
@@ -100,7 +100,7 @@ describe('a loaded model keeps what trained it', () => {
   });
 
   it('a PyTorch state dict (no metadata) loads untrained: epoch 0, step 0, no recipe', async () => {
-    const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 3 });
+    const model = new Model(gpu.device, { ...mlpOptions([29, 13, 7]), seed: 3 });
     const { encodeSafetensors } = await import('../src/data/safetensors.js');
     const state = await model.exportState();
     const loaded = await Model.load(gpu.device, encodeSafetensors([...state.tensors], {}));
@@ -113,7 +113,7 @@ describe('a loaded model keeps what trained it', () => {
 describe('the IndexedDB listing', () => {
   it('names a model by its input shape and layers', () => {
     const cnn = new Model(gpu.device, { layers: parseLayers('conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10'), seed: 1 });
-    const mlp = new Model(gpu.device, { sizes: [784, 16, 10], seed: 1 });
+    const mlp = new Model(gpu.device, { ...mlpOptions([784, 16, 10]), seed: 1 });
     expect(storedArchitecture(cnn)).toBe('1×28×28 → conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10');
     expect(storedArchitecture(mlp)).toBe('784 → linear:16,relu,linear:10');
     cnn.dispose();

@@ -19,6 +19,7 @@ import { Random } from '../src/gpu/random.js';
 import { Model } from '../src/engine/model.js';
 import { openTestDevice } from './helpers/gpu.js';
 import { spawnWithStderrFile } from './helpers/stderr.js';
+import { mlpOptions } from './helpers/model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'data-'));
 
@@ -281,7 +282,7 @@ describe('training on an array-built set', async () => {
     }
     const set = datasetFromArrays({ name: 'channels', inputs, shape: [3, 4, 4], layout: 'chw', labels, classes: 3 });
     const { train, test } = splitDataset(set, { test: 0.2, seed: 0 });
-    const model = new Model(gpu.device, { sizes: [48, 16, 3], seed: 0 });
+    const model = new Model(gpu.device, { ...mlpOptions([48, 16, 3]), seed: 0 });
     await model.fit(train, { epochs: 8, batchSize: 32, optimizer: { kind: 'adam', lr: 1e-2 }, progressEvery: 0 });
     const result = await model.evaluate(test);
     expect(result.count).toBe(60);

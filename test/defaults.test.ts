@@ -13,13 +13,15 @@ import { matmulInputs, runMatmul } from './helpers/matmul.js';
 import * as ref from '../src/reference/ops.js';
 import { trainingMatmuls } from '../src/tuning/autotune.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
+import { mlpOptions } from './helpers/model.js';
+import { mlpArchitecture } from '../src/engine/mlp.js';
 
 const gpu = await openTestDevice();
 
 describe('variants from the device', () => {
   it("the adapter that opened the test device gives its defaults: lavapipe's, SwiftShader's (software) or a GPU's", () => {
     expect(adapterOfDevice(gpu.device)?.isFallbackAdapter).toBe(gpu.adapterInfo.isFallbackAdapter);
-    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 16, 10]) });
     const want = isLavapipe(gpu.adapterInfo) ? LAVAPIPE_VARIANTS : gpu.adapterInfo.isFallbackAdapter ? DEFAULT_VARIANTS : GPU_VARIANTS;
     // A GPU of a measured class gets its table on top of the shape rules.
     expect({ ...modelInternals(model).ops.choices, matmulByShape: undefined }).toEqual({ ...want, matmulByShape: undefined });
@@ -31,9 +33,9 @@ describe('variants from the device', () => {
     const other = await openTestDevice();
     const device = other.device;
     recordAdapter(device, { vendor: 'nvidia', architecture: 'hopper', device: 'H200', description: 'described for the test', isFallbackAdapter: false });
-    const model = new Model(device, { sizes: [784, 16, 10] });
+    const model = new Model(device, { ...mlpOptions([784, 16, 10]) });
     expect(modelInternals(model).ops.choices).toBe(HOPPER_VARIANTS);
-    const chosen = new Model(device, { sizes: [784, 16, 10], variants: DEFAULT_VARIANTS });
+    const chosen = new Model(device, { ...mlpOptions([784, 16, 10]), variants: DEFAULT_VARIANTS });
     expect(modelInternals(chosen).ops.choices).toBe(DEFAULT_VARIANTS);
     for (const m of [model, chosen]) m.dispose();
   });
@@ -67,7 +69,7 @@ describe('measured tables apply to their class only', () => {
 describe("lavapipe's defaults", () => {
   // The README's MLP and CNN at batch 128: every product of their training steps.
   const cnn = architecture(parseLayers('conv2d:8:k=5,relu,maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10'), [1, 28, 28]);
-  const products = [...trainingMatmuls([784, 500, 10], 128), ...trainingMatmuls(cnn, 128)];
+  const products = [...trainingMatmuls(mlpArchitecture([784, 500, 10]), 128), ...trainingMatmuls(cnn, 128)];
 
   // The products where lavapipe sums in SwiftShader's scalar order rather than its first choice's (vec4 nt adds
   // four lanes at the end): there lavapipe matches SwiftShader's scalar candidate of the form, and not its choice.
@@ -110,7 +112,7 @@ describe('at WebGPU default limits (no requiredLimits)', async () => {
   const raised = gpu.device.limits;
   const plain = await openTestDevice({ defaultLimits: true });
   const limits = plain.device.limits;
-  const products = [...trainingMatmuls([784, 500, 10], 128), ...trainingMatmuls([784, 4096, 4096, 10], 1024)];
+  const products = [...trainingMatmuls(mlpArchitecture([784, 500, 10]), 128), ...trainingMatmuls(mlpArchitecture([784, 4096, 4096, 10]), 1024)];
 
   it('the device has the default 16 KiB of workgroup memory and 256 invocations', () => {
     expect(limits.maxComputeWorkgroupStorageSize).toBe(16384);

@@ -2,7 +2,7 @@ import { output } from '../shaders/bindings.js';
 import { describe, expect, it, vi } from 'vitest';
 import { formatAdapter, NO_ADAPTER_HINT, openBrowserDevice } from '../src/gpu/device.js';
 import { readFloats, storageBuffer, uploadFloats } from '../src/gpu/buffers.js';
-import { encodeDispatches, makeDispatch, PipelineCache } from '../src/gpu/dispatch.js';
+import { dispatch, encodeDispatches, PipelineCache } from '../src/gpu/dispatch.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
 
 const gpu = await openTestDevice();
@@ -19,10 +19,11 @@ describe('device', () => {
       const code = `@group(0) @binding(0) var<storage, read_write> x: array<f32>;
         @compute @workgroup_size(64) fn double(@builtin(global_invocation_id) gid: vec3u) {
           if (gid.x < 5u) { x[gid.x] = 2.0 * x[gid.x]; } }`;
-      const dispatch = makeDispatch(new PipelineCache(gpu.device), 'double', code, 'double', [output('x')], { x: { buffer } }, 5, 64, { flops: 5, bytes: 40 });
+      const kernel = { label: 'double', code, entryPoint: 'double', bindings: [output('x')], invocations: 5, workgroupSize: 64, cost: { flops: 5, bytes: 40 } };
+      const doubled = dispatch(new PipelineCache(gpu.device), kernel, { x: { buffer } });
       const encoder = gpu.device.createCommandEncoder();
       const pass = encoder.beginComputePass();
-      encodeDispatches(pass, [dispatch]);
+      encodeDispatches(pass, [doubled]);
       pass.end();
       gpu.device.queue.submit([encoder.finish()]);
       expect(Array.from(await readFloats(gpu.device, buffer, 0, 5))).toEqual([2, 4, 6, 8, 10]);

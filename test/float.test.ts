@@ -14,7 +14,7 @@ import { BATCH_UNIFORM_BYTES, packBatchUniform } from '../shaders/batchUniform.j
 import { UniformWords } from '../shaders/bindings.js';
 import { readBuffer, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js';
 import { gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
-import { expectGradientsClose, syntheticData } from './helpers/model.js';
+import { expectGradientsClose, syntheticData, mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 
@@ -43,7 +43,7 @@ describe('f32 inputs: whole-model gradients against the float64 reference', () =
   ])('13 features, 7 classes, hidden 37, batch 29 ($what)', async ({ variants }) => {
     await withErrorScope(gpu.device, async () => {
       const sizes = [13, 37, 7];
-      const model = new Model(gpu.device, { sizes, seed: 3, input: 'f32', variants });
+      const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 3, input: 'f32', variants });
       const data = floatData(29, 13, 7, 5);
       const want = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, 29);
       expectGradientsClose(await model.gradients(data), want.grads, modelInternals(model).parameters.layout.tensors);
@@ -63,7 +63,7 @@ describe('more than 256 classes', () => {
   it('u16 labels up to 299 train, evaluate and reach the reference gradients', async () => {
     await withErrorScope(gpu.device, async () => {
       const sizes = [6, 300];
-      const model = new Model(gpu.device, { sizes, seed: 2, input: 'f32' });
+      const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 2, input: 'f32' });
       const data: FloatDataset = { ...floatData(9, 6, 300, 13), labels: Uint16Array.from([299, 256, 0, 255, 298, 1, 257, 150, 299]) };
       const want = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, 9);
       expectGradientsClose(await model.gradients(data), want.grads, modelInternals(model).parameters.layout.tensors);
@@ -111,7 +111,7 @@ describe('f32 inputs: training', () => {
   it('GPU-resident batches (gathered on the GPU, several steps per submission) train to the uploaded result bit for bit', async () => {
     const data = floatData(150, 13, 7, 11);
     const train = async (gpuResidentData: boolean, stepsPerSubmit: number) => {
-      const model = new Model(gpu.device, { sizes: [13, 37, 7], seed: 4, input: 'f32' });
+      const model = new Model(gpu.device, { ...mlpOptions([13, 37, 7]), seed: 4, input: 'f32' });
       const history = await model.fit(data, { epochs: 2, batchSize: 16, optimizer: { kind: 'adam', lr: 1e-2 }, progressEvery: 4, gpuResidentData, stepsPerSubmit });
       const params = await model.getParams();
       model.dispose();
@@ -128,7 +128,7 @@ describe('f32 inputs: training', () => {
 
   it('Iris trains to ≥ 90 % accuracy on 30 held-out flowers', async () => {
     const { train, test } = irisSplits({ seed: 0 });
-    const model = new Model(gpu.device, { sizes: [4, 16, 3], seed: 0, input: 'f32' });
+    const model = new Model(gpu.device, { ...mlpOptions([4, 16, 3]), seed: 0, input: 'f32' });
     const started = performance.now();
     const history = await model.fit(train, { epochs: 20, batchSize: 16, optimizer: { kind: 'adam', lr: 1e-2 }, progressEvery: 0 });
     const result = await model.evaluate(test);
@@ -143,7 +143,7 @@ describe('f32 inputs: training', () => {
 describe('f32 inputs: predict', () => {
   it('returns the softmax of the reference logits, over several batches', async () => {
     const sizes = [13, 37, 7];
-    const model = new Model(gpu.device, { sizes, seed: 1, input: 'f32', evaluationBatch: 4 });
+    const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 1, input: 'f32', evaluationBatch: 4 });
     const data = floatData(10, 13, 7, 21);
     const probs = await model.predict(data.images);
     const ref = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, 10);
@@ -177,15 +177,15 @@ describe('f32 data sets', () => {
   });
 
   it('a model refuses the other input kind, and pixel normalization with f32 inputs', async () => {
-    const model = new Model(gpu.device, { sizes: [13, 8, 7], input: 'f32' });
+    const model = new Model(gpu.device, { ...mlpOptions([13, 8, 7]), input: 'f32' });
     await expect(model.fit(syntheticData(8, 13, 7, 1), { epochs: 1, batchSize: 4, optimizer: { kind: 'sgd', lr: 0.1 } }))
       .rejects.toThrow(/^synthetic: holds u8 pixels \(a Uint8Array\), the model takes f32 features/);
     const nan = floatData(8, 13, 7, 2);
     nan.images[3] = NaN;
     await expect(model.evaluate(nan)).rejects.toThrow(/^floats: feature 3 of row 0 is NaN/);
     model.dispose();
-    expect(() => new Model(gpu.device, { sizes: [13, 8, 7], input: 'f32', pixelStd: 0.3 })).toThrow(/pixelMean and pixelStd are for u8 pixels/);
-    expect(() => new Model(gpu.device, { sizes: [13, 8, 7], input: 'u16' as 'u8' })).toThrow(/input must be 'u8' or 'f32', got 'u16'/);
+    expect(() => new Model(gpu.device, { ...mlpOptions([13, 8, 7]), input: 'f32', pixelStd: 0.3 })).toThrow(/pixelMean and pixelStd are for u8 pixels/);
+    expect(() => new Model(gpu.device, { ...mlpOptions([13, 8, 7]), input: 'u16' as 'u8' })).toThrow(/input must be 'u8' or 'f32', got 'u16'/);
   });
 
   it('sliceDataset and pickDataset keep f32 features and wide labels', () => {
@@ -221,7 +221,7 @@ describe('f32 data sets', () => {
 
 describe('f32 inputs: checkpoints', () => {
   it('save → load keeps the input kind; files without it hold u8 models', async () => {
-    const model = new Model(gpu.device, { sizes: [13, 9, 7], seed: 6, input: 'f32' });
+    const model = new Model(gpu.device, { ...mlpOptions([13, 9, 7]), seed: 6, input: 'f32' });
     await model.fit(floatData(40, 13, 7, 4), { epochs: 1, batchSize: 8, optimizer: { kind: 'adam', lr: 1e-2 } });
     const bytes = await model.toSafetensors({ full: true });
     const file = decodeSafetensors(bytes, 'f32.safetensors');
@@ -232,7 +232,7 @@ describe('f32 inputs: checkpoints', () => {
     const x = floatData(5, 13, 7, 9).images;
     expect(Array.from(await copy.predict(x))).toEqual(Array.from(await model.predict(x)));
 
-    const u8 = new Model(gpu.device, { sizes: [13, 9, 7], seed: 6 });
+    const u8 = new Model(gpu.device, { ...mlpOptions([13, 9, 7]), seed: 6 });
     expect(() => loadCheckpoint(u8, file, 'f32.safetensors')).toThrow(/^f32\.safetensors: holds a model of f32 inputs, this one takes u8/);
     const old = decodeSafetensors(await u8.toSafetensors(), 'old.safetensors');
     delete old.metadata.input;

@@ -8,8 +8,9 @@ import { formatLayers, mlpLayerSpecs, parseLayers } from '../src/layers/index.js
 import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { trainingMatmuls } from '../src/tuning/autotune.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
-import { expectGradientsClose, syntheticData } from './helpers/model.js';
+import { expectGradientsClose, syntheticData, mlpOptions } from './helpers/model.js';
 import { decodeSafetensors } from '../src/data/safetensors.js';
+import { linearWidths, mlpArchitecture } from '../src/engine/mlp.js';
 
 describe('layer lists', () => {
   it('parse and format round trip; widths and nn.Sequential indices follow the list', () => {
@@ -17,7 +18,7 @@ describe('layer lists', () => {
     const specs = parseLayers(text);
     expect(formatLayers(specs)).toBe(text);
     const arch = architecture(specs, 784);
-    expect(arch.sizes).toEqual([784, 300, 100, 10]);
+    expect(linearWidths(arch)).toEqual([784, 300, 100, 10]);
     expect(arch.classes).toBe(10);
     // A Dropout takes an index, as in PyTorch: the Linears are 0, 3 and 5.
     expect(arch.layers.flatMap((l) => l.parameters.map((p) => `${p.name} [${p.shape}]`))).toEqual([
@@ -42,7 +43,7 @@ describe('layer lists', () => {
   });
 
   it("autotune's products walk the list: dropout adds none, the first layer has no input gradient", () => {
-    const plain = trainingMatmuls([784, 300, 100, 10], 64);
+    const plain = trainingMatmuls(mlpArchitecture([784, 300, 100, 10]), 64);
     const withDropout = trainingMatmuls(architecture(parseLayers('linear:300,relu,dropout:0.2,linear:100,relu,linear:10'), 784), 64);
     expect(withDropout).toEqual(plain);
     expect(plain.map(([form]) => form)).toEqual(['nn', 'tn', 'nn', 'tn', 'nt', 'nn', 'tn', 'nt']);
@@ -86,7 +87,7 @@ describe('whole-model gradients with dropout and label smoothing', () => {
     const file = decodeSafetensors(bytes, 'd.safetensors');
     expect([...file.tensors.keys()]).toEqual(['0.weight', '0.bias', '3.weight', '3.bias']);
     expect(file.metadata.layers).toBe('linear:24,relu,dropout:0.4,linear:10');
-    const plain = new Model(gpu.device, { sizes: [784, 24, 10] });
+    const plain = new Model(gpu.device, { ...mlpOptions([784, 24, 10]) });
     expect(() => loadCheckpoint(plain, file, 'd.safetensors')).toThrow(/holds the model 784 → linear:24,relu,dropout:0.4,linear:10, this one is 784 → linear:24,relu,linear:10/);
     const copy = new Model(gpu.device, { layers: parseLayers('linear:24,relu,dropout:0.1,linear:10') });
     loadCheckpoint(copy, file, 'd.safetensors');

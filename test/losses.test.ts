@@ -18,7 +18,7 @@ import { readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js'
 import { GPU_VARIANTS } from '../src/gpu/variants.js';
 import * as ref from '../src/reference/ops.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
-import { expectGradientsClose } from './helpers/model.js';
+import { expectGradientsClose, mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const device = gpu.device;
@@ -68,7 +68,7 @@ describe('whole-model gradients against the float64 reference', () => {
     { loss: 'bce', sizes: [4, 19, 3], rows: 23 },
   ] as const)('$loss, $sizes, batch $rows', async ({ loss, sizes, rows }) => {
     await withErrorScope(device, async () => {
-      const model = new Model(device, { sizes: [...sizes], seed: 4, input: 'f32', loss });
+      const model = new Model(device, { ...mlpOptions([...sizes]), seed: 4, input: 'f32', loss });
       const data = targetData(rows, sizes[0], sizes.at(-1)!, loss, 11);
       const layout = modelInternals(model).parameters.layout;
       const want = mlpForwardBackward(await model.getParams(), layout, [...sizes], data.images, data.labels, rows, 1, 0, { loss, targets: data.targets!.values });
@@ -101,7 +101,7 @@ describe('training, metrics and predictions', () => {
     const data: FloatDataset = { name: 'linear', images, labels: new Uint8Array(0), targets: { values, width: 2 }, count, features };
     const results: number[][] = [];
     for (const gpuResidentData of [false, true]) {
-      const model = new Model(device, { sizes: [3, 13, 2], input: 'f32', loss: 'mse', seed: 1 });
+      const model = new Model(device, { ...mlpOptions([3, 13, 2]), input: 'f32', loss: 'mse', seed: 1 });
       const history = await model.fit(data, { epochs: 12, batchSize: 29, optimizer: { kind: 'adam', lr: 3e-2 }, gpuResidentData, validation: data });
       const last = history.at(-1)!;
       expect(last.trainMeanAbsoluteError).toBeGreaterThan(0);
@@ -132,7 +132,7 @@ describe('training, metrics and predictions', () => {
       values.set([x[0] > 0 ? 1 : 0, x[1] + x[2] > 0 ? 1 : 0, x[3] > 0.5 ? 1 : 0], r * 3);
     }
     const data: FloatDataset = { name: 'labels', images, labels: new Uint8Array(0), targets: { values, width: 3 }, count, features };
-    const model = new Model(device, { sizes: [4, 19, 3], input: 'f32', loss: 'bce', seed: 2 });
+    const model = new Model(device, { ...mlpOptions([4, 19, 3]), input: 'f32', loss: 'bce', seed: 2 });
     const history = await model.fit(data, { epochs: 15, batchSize: 23, optimizer: { kind: 'adam', lr: 3e-2 }, gpuResidentData: true });
     expect(history.at(-1)!.trainLabelAccuracy).toBeGreaterThan(0.85);
     const evaluation = await model.evaluate(data);
@@ -159,7 +159,7 @@ describe('training, metrics and predictions', () => {
     const loaded = Model.fromSafetensors(device, bytes);
     expect(loaded.loss).toBe('bce');
     expect(await loaded.predict(images)).toEqual(probabilities);
-    const classifier = new Model(device, { sizes: [4, 19, 3], input: 'f32' });
+    const classifier = new Model(device, { ...mlpOptions([4, 19, 3]), input: 'f32' });
     expect(() => classifier.importState(decodeModelState(bytes, 'bce.safetensors'), 'bce.safetensors'))
       .toThrow(/trained with loss 'bce', this one trains with 'cross-entropy'/);
     classifier.dispose();
@@ -168,7 +168,7 @@ describe('training, metrics and predictions', () => {
   });
 
   it("'mse' exports ONNX ending in its values; a one-output checkpoint reads back", async () => {
-    const model = new Model(device, { sizes: [3, 13, 1], input: 'f32', loss: 'mse', seed: 3 });
+    const model = new Model(device, { ...mlpOptions([3, 13, 1]), input: 'f32', loss: 'mse', seed: 3 });
     const x = randomArray(21, 3);
     const values = await model.predict(x);
     const session = await ort.InferenceSession.create(await model.toOnnx());
@@ -194,7 +194,7 @@ describe('targets checked against the loss before any GPU work', () => {
     ['bce', withTargets([1, 0, 0, 1.5]), /bad set: target 1 of row 1 is 1.5, outside \[0, 1\]/],
     ['bce', withTargets([1, 0, -0.25, 1]), /bad set: target 0 of row 1 is -0.25, outside \[0, 1\]/],
   ] as const)('%s refuses %#', async (loss, data, message) => {
-    const model = new Model(device, { sizes: [4, 6, 2], input: 'f32', loss });
+    const model = new Model(device, { ...mlpOptions([4, 6, 2]), input: 'f32', loss });
     const fit = model.fit(data as FloatDataset, { epochs: 1, batchSize: 4, optimizer: { kind: 'adam', lr: 1e-3 } });
     await expect(fit).rejects.toThrow(BadInputError);
     await expect(fit).rejects.toThrow(message);
@@ -213,7 +213,7 @@ describe('targets checked against the loss before any GPU work', () => {
 
   it('label smoothing, which only a softmax over classes takes, is refused for mse and bce', async () => {
     for (const loss of ['mse', 'bce'] as const) {
-      const model = new Model(device, { sizes: [4, 6, 2], input: 'f32', loss });
+      const model = new Model(device, { ...mlpOptions([4, 6, 2]), input: 'f32', loss });
       await expect(model.fit(targetData(10, 4, 2, loss, 1), { epochs: 1, batchSize: 4, optimizer: { kind: 'adam', lr: 1e-3 }, labelSmoothing: 0.1 }))
         .rejects.toThrow(`labelSmoothing is for the 'cross-entropy' loss; this model trains with '${loss}'`);
       expect(model.epochs).toBe(0);
@@ -222,9 +222,9 @@ describe('targets checked against the loss before any GPU work', () => {
   });
 
   it('a loss that is none of the three, and one output for a softmax, are refused', () => {
-    expect(() => new Model(device, { sizes: [4, 2], loss: 'hinge' as never })).toThrow(/loss must be one of cross-entropy, mse, bce, got 'hinge'/);
-    expect(() => new Model(device, { sizes: [4, 1] })).toThrow(/at least 2 classes/);
-    const one = new Model(device, { sizes: [4, 1], input: 'f32', loss: 'mse' });
+    expect(() => new Model(device, { ...mlpOptions([4, 2]), loss: 'hinge' as never })).toThrow(/loss must be one of cross-entropy, mse, bce, got 'hinge'/);
+    expect(() => new Model(device, { ...mlpOptions([4, 1]) })).toThrow(/at least 2 classes/);
+    const one = new Model(device, { ...mlpOptions([4, 1]), input: 'f32', loss: 'mse' });
     expect(one.classes).toBe(1);
     one.dispose();
   });

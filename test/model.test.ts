@@ -5,7 +5,7 @@ import type { OptimizerConfig } from '../src/engine/optimizer.js';
 import { GPU_VARIANTS } from '../src/gpu/variants.js';
 import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
-import { expectGradientsClose, syntheticData } from './helpers/model.js';
+import { expectGradientsClose, syntheticData, mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 
@@ -16,7 +16,7 @@ describe('whole-model gradients against the float64 reference', () => {
     { sizes: [20, 12, 9, 5], rows: 37 },
   ])('sizes $sizes, $rows rows', async ({ sizes, rows }) => {
     await withErrorScope(gpu.device, async () => {
-      const model = new Model(gpu.device, { sizes, seed: 3 });
+      const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 3 });
       const data = syntheticData(rows, sizes[0], sizes[sizes.length - 1], 7);
       const params = await model.getParams();
       const got = await model.gradients(data);
@@ -34,7 +34,7 @@ describe('whole-model gradients against the float64 reference', () => {
   it.each([128, 20])('with the GPU default variants, %i rows', async (rows) => {
     await withErrorScope(gpu.device, async () => {
       const sizes = [784, 500, 10];
-      const model = new Model(gpu.device, { sizes, seed: 3, variants: GPU_VARIANTS });
+      const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 3, variants: GPU_VARIANTS });
       const plan = modelInternals(model).plan('train', rows);
       const labels = [...plan.forward, ...plan.backward].map((d) => d.label).join('\n');
       if (rows === 128) for (const family of ['tiled', 'reduceK']) expect(labels).toContain(`-${family}-`);
@@ -47,7 +47,7 @@ describe('whole-model gradients against the float64 reference', () => {
 
   it('standardized pixels (mean/std) reach the same gradients as the reference', async () => {
     const sizes = [28, 8, 4];
-    const model = new Model(gpu.device, { sizes, seed: 5, pixelMean: 0.1307, pixelStd: 0.3081 });
+    const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 5, pixelMean: 0.1307, pixelStd: 0.3081 });
     const data = syntheticData(9, 28, 4, 11);
     const want = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, 9, 1 / 0.3081, -0.1307 / 0.3081);
     expectGradientsClose(await model.gradients(data), want.grads, modelInternals(model).parameters.layout.tensors);
@@ -58,7 +58,7 @@ describe('whole-model gradients against the float64 reference', () => {
 describe('predict', () => {
   it('returns softmax probabilities that match the reference logits', async () => {
     const sizes = [29, 13, 7];
-    const model = new Model(gpu.device, { sizes, seed: 1, evaluationBatch: 4 });
+    const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 1, evaluationBatch: 4 });
     const data = syntheticData(10, 29, 7, 5);
     const probs = await model.predict(data.images, { count: 10 });
     const ref = mlpForwardBackward(await model.getParams(), modelInternals(model).parameters.layout, sizes, data.images, data.labels, 10);
@@ -81,7 +81,7 @@ describe('batches gathered on the GPU, several steps per submission', () => {
     const data = syntheticData(150, 29, 7, 11);
     const train = async (stepsPerSubmit: number, stopAt: number, gpuResidentData = true) => {
       // The software adapter's defaults upload from the host: ask for the GPU-resident path explicitly.
-      const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
+      const model = new Model(gpu.device, { ...mlpOptions([29, 13, 7]), seed: 4 });
       const progress: [number, number][] = [];
       let steps = 0;
       let asks = 0;
@@ -109,7 +109,7 @@ describe('batches gathered on the GPU, several steps per submission', () => {
 
   it('stops before the next step when its AbortSignal is aborted, marks the epoch partial and does not count it', async () => {
     const data = syntheticData(150, 29, 7, 11);
-    const model = new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
+    const model = new Model(gpu.device, { ...mlpOptions([29, 13, 7]), seed: 4 });
     const controller = new AbortController();
     let steps = 0;
     const history = await model.fit(data, {
@@ -132,7 +132,7 @@ describe('batches gathered on the GPU, several steps per submission', () => {
 
   it('keeps the optimizer state across fits with a new learning rate, unless asked to reset it', async () => {
     const data = syntheticData(150, 29, 7, 11);
-    const fresh = () => new Model(gpu.device, { sizes: [29, 13, 7], seed: 4 });
+    const fresh = () => new Model(gpu.device, { ...mlpOptions([29, 13, 7]), seed: 4 });
     const fit = { epochs: 1, batchSize: 16, progressEvery: 0 };
     // Two fits, the second at half the learning rate ...
     const twoFits = fresh();

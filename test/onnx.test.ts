@@ -10,7 +10,7 @@ import { encodeOnnx } from '../src/export/onnx.js';
 import { parseLayers, type LayerSpec } from '../src/layers/index.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { expectClose, openTestDevice } from './helpers/gpu.js';
-import { syntheticData } from './helpers/model.js';
+import { syntheticData, mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const mnist = loadMnist();
@@ -54,7 +54,7 @@ describe('ONNX export in onnxruntime-node', () => {
   });
 
   it('logits on request: their softmax is predict', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 32, 10], seed: 2 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 32, 10]), seed: 2 });
     await model.fit(train, { epochs: 1, batchSize: 64, optimizer: adam });
     const n = 50;
     const pixels = mnist.test.images.subarray(0, n * 784);
@@ -72,7 +72,7 @@ describe('ONNX export in onnxruntime-node', () => {
   });
 
   it('an f32-feature model takes features; a three-channel image is read channels-last, as the engine holds it', async () => {
-    const flat = new Model(gpu.device, { sizes: [13, 9, 4], input: 'f32', seed: 1 });
+    const flat = new Model(gpu.device, { ...mlpOptions([13, 9, 4]), input: 'f32', seed: 1 });
     const data = syntheticData(64, 13, 4, 3) as unknown as { images: Uint8Array };
     const features = Float32Array.from(data.images, (x) => x / 255 - 0.5);
     const want = await flat.predict(features, { count: 64 });

@@ -11,6 +11,7 @@ import { GPU_VARIANTS, DEFAULT_VARIANTS } from '../src/gpu/variants.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { matmulShader, matmulVariantName } from '../shaders/matmul.js';
 import { openTestDevice } from './helpers/gpu.js';
+import { mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const mnist = loadMnist();
@@ -75,7 +76,7 @@ describe('background compiles wait for the first step', () => {
 
   it('a fit that fails before its first step lets its device cache go; after a fit the full kernels finish', async () => {
     const cache = pipelineCacheFor(gpu.device);
-    const model = new Model(gpu.device, { sizes: [784, 24, 10], seed: 2 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 24, 10]), seed: 2 });
     const train = sliceDataset(mnist.train, 0, 64, 'train');
     await expect(model.fit(train, { epochs: 0, batchSize: 32, optimizer: { kind: 'adam', lr: 1e-3 } })).rejects.toThrow(/epochs must be a positive integer/);
     const before = cache.compiled.background;

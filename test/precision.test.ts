@@ -19,6 +19,7 @@ import { modelInternals } from '../src/engine/internals.js';
 import * as ref from '../src/reference/ops.js';
 import { openTestDevice, testOps, withErrorScope } from './helpers/gpu.js';
 import { matmulInputs, runMatmul, type MatmulCase } from './helpers/matmul.js';
+import { mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const ops = testOps(gpu.device);
@@ -125,7 +126,7 @@ describe('precision f16 on a device without shader-f16', () => {
     const before = liveBuffers(device).count;
     let error: unknown;
     try {
-      new Model(device, { sizes: [784, 64, 10], precision: 'f16' });
+      new Model(device, { ...mlpOptions([784, 64, 10]), precision: 'f16' });
     } catch (e) {
       error = e;
     }
@@ -160,7 +161,7 @@ describe('precision f16 on a device without shader-f16', () => {
       hasF16 ? { name: 'f16', variants: f32, precision: 'f16' } : { name: 'packed', variants: halfPrecisionVariants(f32, 'packed'), precision: 'f32' },
     ];
     for (const { name, variants, precision } of twins) {
-      const model = new Model(gpu.device, { sizes: [784, 64, 10], seed: 1, pixelMean: 0.1307, pixelStd: 0.3081, precision, variants: { ...variants, stepsPerSubmit: 1, gpuResidentData: false } });
+      const model = new Model(gpu.device, { ...mlpOptions([784, 64, 10]), seed: 1, pixelMean: 0.1307, pixelStd: 0.3081, precision, variants: { ...variants, stepsPerSubmit: 1, gpuResidentData: false } });
       // Every product of the step runs on a tiled kernel, in halves for the f16 twins.
       const labels = modelInternals(model).plan('train', 64).forward.concat(modelInternals(model).plan('train', 64).backward).map((d) => d.label).filter((l) => l.startsWith('matmul'));
       expect(labels.length).toBeGreaterThanOrEqual(3);

@@ -14,6 +14,7 @@ import { loadMnist } from '../src/node/mnistFiles.js';
 import * as ref from '../src/reference/ops.js';
 import { gpu as dropoutGpu, reference as dropoutRef } from '../src/layers/dropout.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
+import { mlpOptions } from './helpers/model.js';
 
 // PyTorch's closed forms, written out as its documentation gives them (t: scheduler steps taken so far).
 const torchCosine = (base: number, etaMin: number, t: number, tMax: number) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2;
@@ -151,7 +152,7 @@ const validation = sliceDataset(mnist.train, 50000, 300, 'validation');
 
 describe('fitting with the recipes', () => {
   it('early stopping ends after `patience` epochs without a better validation accuracy and puts the best weights back', async () => {
-    const model = new Model(device, { sizes: [784, 32, 10], seed: 4 });
+    const model = new Model(device, { ...mlpOptions([784, 32, 10]), seed: 4 });
     // Too high a learning rate: validation accuracy wanders, so the best epoch is rarely the last.
     const history = await model.fit(train, { epochs: 8, batchSize: 32, optimizer: { kind: 'sgd', lr: 0.9 }, validation, patience: 2 });
     const bestAt = history.map((e) => e.best ?? false).lastIndexOf(true);

@@ -22,6 +22,7 @@ import { loadMnist, readIdxBytes } from '../src/node/mnistFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
 import { spawnWithStderrFile } from './helpers/stderr.js';
 import { fileTuneStore } from '../src/node/tuneStore.js';
+import { mlpOptions } from './helpers/model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -72,7 +73,7 @@ describe('the CLI refuses bad flags and outputs before the GPU opens', () => {
     expect(sweep.status).toBe(2);
     expect(sweep.stderr.trim()).toBe('sweep: --save-best /proc/sys/best.safetensors: the directory /proc/sys is not writable');
     expect(sweep.stdout).not.toMatch(/run 1/);
-    const m = new Model(gpu.device, { sizes: [784, 8, 10], seed: 1 });
+    const m = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: 1 });
     await m.fit(sliceDataset(train, 0, 40, 'train'), { epochs: 1, batchSize: 20, optimizer: { kind: 'adam', lr: 1e-3 } });
     for (const [split, message] of [['oops', /metadata split is not JSON/], ['null', /metadata split must be an object of non-negative integers .*got null$/], ['{"limit":-4}', /metadata split must be an object/]] as const) {
       const file = join(dir, `split-${split.length}.safetensors`);
@@ -180,7 +181,7 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
     const limit = gpu.device.limits.maxStorageBufferBindingSize;
     // A hidden layer whose weights fit the device's binding limit but whose activations at this batch do not.
     const hidden = Math.min(60000, Math.floor(limit / (4 * 795 * 2)));
-    const model = new Model(gpu.device, { sizes: [784, hidden, 10] });
+    const model = new Model(gpu.device, { ...mlpOptions([784, hidden, 10]) });
     const batchSize = Math.ceil(limit / (hidden * 4)) + 1;
     const error = await model.fit(sliceDataset(mnist.train, 0, batchSize, 'train'), { epochs: 1, batchSize, optimizer: { kind: 'adam', lr: 1e-3 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeviceLimitError);
@@ -192,7 +193,7 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
 
   it('an invalid pipeline (a variant past the device limits) is a GpuError, raised before the first step', async () => {
     const variants = { ...DEFAULT_VARIANTS, optimizer: [{ workgroupSize: 4096, vec4: true }] };
-    const model = new Model(gpu.device, { sizes: [784, 16, 10], variants });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 16, 10]), variants });
     const before = await model.getParams();
     const error = await model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GpuError);
@@ -203,7 +204,7 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
   });
 
   it('divergence is a DivergedError with its epoch and step', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 16, 10]) });
     const error = await model.fit(train, { epochs: 2, batchSize: 50, progressEvery: 1, optimizer: { kind: 'sgd', lr: 1e30 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DivergedError);
     expect((error as DivergedError).epoch).toBe(1);
@@ -212,7 +213,7 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
   });
 
   it('misuse: a second fit while one runs, calls after dispose, a predict of a partial image, a pixelStd that overflows f32', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 16, 10]) });
     const first = model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } });
     await expect(model.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } })).rejects.toThrow(MisuseError);
     await first;
@@ -224,7 +225,7 @@ describe('the library stops on GPU errors and misuse with typed errors', () => {
     model.dispose();
     await expect(model.evaluate(train)).rejects.toThrow(/^evaluate: the model was disposed$/);
     expect(() => model.setParams(new Float32Array(4))).toThrow(MisuseError);
-    expect(() => new Model(gpu.device, { sizes: [784, 16, 10], pixelStd: 1e-40 })).toThrow(/pixelStd 1e-40 is too small/);
+    expect(() => new Model(gpu.device, { ...mlpOptions([784, 16, 10]), pixelStd: 1e-40 })).toThrow(/pixelStd 1e-40 is too small/);
   });
 });
 
@@ -239,7 +240,7 @@ describe('every check a user can trigger throws a typed error', () => {
     ['a bad schedule', { epochs: 1, batchSize: 50, optimizer: adam, schedule: { kind: 'linear' as 'cosine' } }, /unknown schedule 'linear'/],
     ['a bad augmentation', { epochs: 1, batchSize: 50, optimizer: adam, augment: { rotate: -1 } }, /augment: rotate must be a number in \[0, 180\]/],
   ])('fit with %s: BadInputError', async (_, options, message) => {
-    const model = new Model(gpu.device, { sizes: [784, 16, 10] });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 16, 10]) });
     const error = await model.fit(train, options).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadInputError);
     expect((error as Error).message).toMatch(message);
@@ -248,10 +249,10 @@ describe('every check a user can trigger throws a typed error', () => {
   });
 
   it.each([
-    ['one size', () => new Model(gpu.device, { sizes: [784] }), /an MLP needs at least 2 sizes/],
+    ['the retired sizes option', () => new Model(gpu.device, { sizes: [784, 500, 10] } as never), /sizes is not an option: give the layers/],
     ['a bad layer list', () => parseLayers('linear:10,spin'), /unknown layer kind 'spin'/],
     ['a shape that does not fit', () => new Model(gpu.device, { layers: parseLayers('conv2d:4:k=3,linear:10') }), /put flatten before it/],
-    ['a bad seed', () => new Model(gpu.device, { sizes: [784, 10], seed: -1 }), /seed must be an integer/],
+    ['a bad seed', () => new Model(gpu.device, { ...mlpOptions([784, 10]), seed: -1 }), /seed must be an integer/],
   ])('%s: BadInputError', (_, make, message) => {
     expect(make).toThrow(BadInputError);
     expect(make).toThrow(message);
@@ -260,11 +261,11 @@ describe('every check a user can trigger throws a typed error', () => {
 
 describe('checkpoints that cannot be right', () => {
   it('a negative Adam second moment is refused on load, and the model is left as it was', async () => {
-    const model = new Model(gpu.device, { sizes: [784, 8, 10], seed: 1 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: 1 });
     await model.fit(sliceDataset(train, 0, 40, 'train'), { epochs: 1, batchSize: 20, optimizer: { kind: 'adam', lr: 1e-3 } });
     const file = decodeSafetensors(await saveCheckpoint(model, { full: true }), 'ckpt');
     file.tensors.get('optimizer.exp_avg_sq.2.bias')!.data[3] = -1e-3;
-    const fresh = new Model(gpu.device, { sizes: [784, 8, 10], seed: 2 });
+    const fresh = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: 2 });
     const before = await fresh.getParams();
     expect(() => loadCheckpoint(fresh, encodeSafetensors([...file.tensors.entries()], file.metadata), 'bad.safetensors'))
       .toThrow(/^bad\.safetensors: optimizer\.exp_avg_sq holds a negative value, which no Adam run produces$/);
@@ -297,7 +298,7 @@ describe('readers check what a file is before trusting its header', () => {
 
 describe('as strict as the reference', () => {
   const model = async () => {
-    const m = new Model(gpu.device, { sizes: [784, 8, 10], seed: 1 });
+    const m = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: 1 });
     return { m, file: decodeSafetensors(await saveCheckpoint(m, { full: true }), 'ckpt') };
   };
 
@@ -311,7 +312,7 @@ describe('as strict as the reference', () => {
 
   it('an extra tensor in a model file or in importState is refused by name; the model is left as it was', async () => {
     const { m, file } = await model();
-    const fresh = new Model(gpu.device, { sizes: [784, 8, 10], seed: 2 });
+    const fresh = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: 2 });
     const before = await fresh.getParams();
     const extra = encodeSafetensors([...file.tensors.entries(), ['4.weight', { shape: [2], data: new Float32Array(2) }]], file.metadata);
     expect(() => loadCheckpoint(fresh, extra, 'extra.safetensors')).toThrow(/^extra\.safetensors: tensor 4\.weight has no place in 784 → linear:8,relu,linear:10$/);
@@ -337,7 +338,7 @@ describe('as strict as the reference', () => {
   });
 
   it('a loss that explodes while finite is divergence; the weights it leaves cannot be evaluated or saved; setParams refuses NaN', async () => {
-    const m = new Model(gpu.device, { sizes: [784, 16, 10], seed: 1 });
+    const m = new Model(gpu.device, { ...mlpOptions([784, 16, 10]), seed: 1 });
     const error = await m.fit(train, { epochs: 2, batchSize: 50, progressEvery: 1, optimizer: { kind: 'adam', lr: 1e6 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DivergedError);
     expect((error as DivergedError).loss).toBeGreaterThan(100 * Math.log(10));
@@ -417,7 +418,7 @@ describe('resources', () => {
     const before = liveBuffers(gpu.device);
     const data = sliceDataset(train, 0, 40, 'train');
     for (let cycle = 0; cycle < 100; cycle++) {
-      const model = new Model(gpu.device, { sizes: [784, 8, 10], seed: cycle });
+      const model = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: cycle });
       await model.fit(data, { epochs: 1, batchSize: 20, optimizer: { kind: 'adam', lr: 1e-3 }, validation: data, restoreBest: cycle % 2 === 0 });
       if (cycle === 0) expect(liveBuffers(gpu.device).count).toBeGreaterThan(before.count);
       model.dispose();
@@ -428,13 +429,13 @@ describe('resources', () => {
   it('refused constructions and loads leave the live GPU buffers where they were', async () => {
     const before = liveBuffers(gpu.device);
     const refused: [string, () => unknown][] = [
-      ['a bad seed', () => new Model(gpu.device, { sizes: [784, 8, 10], seed: -3 })],
-      ['a pixelStd that overflows f32', () => new Model(gpu.device, { sizes: [784, 8, 10], pixelStd: 1e-300 })],
-      ['an unknown input kind', () => new Model(gpu.device, { sizes: [784, 8, 10], input: 'f16' as 'f32' })],
-      ['evaluationBatch 0', () => new Model(gpu.device, { sizes: [784, 8, 10], evaluationBatch: 0 })],
-      ['a model past the device limits', () => new Model(gpu.device, { sizes: [784, 60000, 60000, 10] })],
+      ['a bad seed', () => new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: -3 })],
+      ['a pixelStd that overflows f32', () => new Model(gpu.device, { ...mlpOptions([784, 8, 10]), pixelStd: 1e-300 })],
+      ['an unknown input kind', () => new Model(gpu.device, { ...mlpOptions([784, 8, 10]), input: 'f16' as 'f32' })],
+      ['evaluationBatch 0', () => new Model(gpu.device, { ...mlpOptions([784, 8, 10]), evaluationBatch: 0 })],
+      ['a model past the device limits', () => new Model(gpu.device, { ...mlpOptions([784, 60000, 60000, 10]) })],
     ];
-    const good = new Model(gpu.device, { sizes: [784, 8, 10], seed: 1 });
+    const good = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: 1 });
     const file = decodeSafetensors(await saveCheckpoint(good), 'm');
     good.dispose();
     refused.push(['a file with pixel_std 1e-300', () => Model.fromSafetensors(gpu.device, encodeSafetensors([...file.tensors.entries()], { ...file.metadata, pixel_std: '1e-300' }), 'tiny-std.safetensors')]);
@@ -458,7 +459,7 @@ describe('resources', () => {
     const fit = { epochs: 3, batchSize: 20, optimizer: { kind: 'adam' as const, lr: 1e-3 } };
     const adapter = (process.env.WEBGPU_ADAPTER as AdapterChoice | undefined) ?? 'auto';
     let own = await openNodeDevice(adapter);
-    let model = new Model(own.device, { sizes: [784, 8, 10], seed: 3 });
+    let model = new Model(own.device, { ...mlpOptions([784, 8, 10]), seed: 3 });
     const lines: string[] = [];
     let lost = false;
     await withDeviceRecovery({ checkpoint: path, log: (l) => lines.push(l) }, async (fromCheckpoint) => {
@@ -481,7 +482,7 @@ describe('resources', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^the GPU device was lost \(destroyed.*; continuing from .*recover\.safetensors on a new device$/);
     expect(model.epochs).toBe(3);
-    const straight = new Model(gpu.device, { sizes: [784, 8, 10], seed: 3 });
+    const straight = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: 3 });
     await straight.fit(data, fit);
     expect(await model.getParams()).toEqual(await straight.getParams());
     straight.dispose();
@@ -494,7 +495,7 @@ describe('resources', () => {
 
   it('a device lost mid-training ends fit with a DeviceLostError', async () => {
     const own = await openNodeDevice((process.env.WEBGPU_ADAPTER as AdapterChoice | undefined) ?? 'auto');
-    const model = new Model(own.device, { sizes: [784, 8, 10] });
+    const model = new Model(own.device, { ...mlpOptions([784, 8, 10]) });
     const error = await model.fit(train, {
       epochs: 3, batchSize: 20, progressEvery: 1, optimizer: { kind: 'adam', lr: 1e-3 },
       onStep: (s) => { if (s.step === 3) own.device.destroy(); },

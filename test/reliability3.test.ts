@@ -25,6 +25,8 @@ import { nestingDepth, readCacheJson } from '../src/node/cacheFiles.js';
 import { fileTuneStore } from '../src/node/tuneStore.js';
 import { autotuneVariants, trainingMatmuls, type TuneStore } from '../src/tuning/autotune.js';
 import { matmulShapeKey } from '../src/gpu/variants.js';
+import { mlpOptions } from './helpers/model.js';
+import { mlpArchitecture } from '../src/engine/mlp.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faults3-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -48,7 +50,7 @@ async function fileOf(options: ConstructorParameters<typeof Model>[1]) {
 }
 
 describe('export checks a model file exactly as loading a model does, before writing anything', async () => {
-  const mlp = await fileOf({ sizes: [784, 8, 10], seed: 1, pixelMean: 0.1307, pixelStd: 0.3081 });
+  const mlp = await fileOf({ ...mlpOptions([784, 8, 10]), seed: 1, pixelMean: 0.1307, pixelStd: 0.3081 });
   const cnn = await fileOf({ layers: parseLayers('conv2d:4:k=3,relu,maxpool2d:2,flatten,linear:10'), seed: 1 });
   const altered = (file: typeof mlp, change: (t: Map<string, Tensor>, m: Record<string, string>) => void) => {
     const tensors = new Map([...file.tensors].map(([k, t]) => [k, { ...t, data: Float32Array.from(t.data) }]));
@@ -108,7 +110,7 @@ describe('export checks a model file exactly as loading a model does, before wri
 
 describe('files from other tools', () => {
   it("a PyTorch state dict whose metadata says {format: 'pt'} loads as the same file without metadata does", async () => {
-    const m = new Model(gpu.device, { sizes: [784, 8, 10], seed: 3 });
+    const m = new Model(gpu.device, { ...mlpOptions([784, 8, 10]), seed: 3 });
     await m.fit(train, { epochs: 1, batchSize: 50, optimizer: { kind: 'adam', lr: 1e-3 } });
     const want = await m.evaluate(train);
     const file = decodeSafetensors(await m.toSafetensors(), 'm');
@@ -278,7 +280,7 @@ describe('name tables are looked up by own keys, and the layer and augment gramm
       expect(make, what).toThrow(message);
     }
     expect(liveBuffers(gpu.device)).toEqual(before);
-    const m = new Model(gpu.device, { sizes: [784, 8, 10] });
+    const m = new Model(gpu.device, { ...mlpOptions([784, 8, 10]) });
     for (const [images, got] of [[Array(784).fill(0), 'a plain array'], [new Uint16Array(784), 'a Uint16Array'], [null, 'null']] as const) {
       const error = await m.predict(images as never).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BadInputError);
@@ -334,7 +336,7 @@ describe('the two old IDX messages', () => {
 
 describe('dispose while a call is pending', () => {
   it('dispose() during an evaluate or predict is refused with a MisuseError; the call then finishes, and dispose works', async () => {
-    const m = new Model(gpu.device, { sizes: [784, 8, 10] });
+    const m = new Model(gpu.device, { ...mlpOptions([784, 8, 10]) });
     const evaluation = m.evaluate(train);
     expect(() => m.dispose()).toThrow(MisuseError);
     expect(() => m.dispose()).toThrow(/^dispose: 1 evaluate or predict call of this model is still running; await it first$/);
@@ -461,12 +463,12 @@ describe('cache faults cost the cache, not the run', () => {
       save: () => { throw new BadInputError('store.json: read-only'); },
     };
     const notes: string[] = [];
-    const tuned = await autotuneVariants(gpu.device, { sizes: [784, 8, 10], batchSizes: [8], adapter: gpu.adapterInfo, store: broken, budgetMs: 100, warn: (l) => notes.push(l) });
+    const tuned = await autotuneVariants(gpu.device, { architecture: mlpArchitecture([784, 8, 10]), batchSizes: [8], adapter: gpu.adapterInfo, store: broken, budgetMs: 100, warn: (l) => notes.push(l) });
     expect(notes).toEqual([
       'autotune: the tuning cache cannot be read (store.json: unreadable); tuning without it',
       'autotune: the tuning cache cannot be written (store.json: read-only); this run uses the tuned choices, later runs tune again',
     ]);
-    const shapes = trainingMatmuls([784, 8, 10], 8).map(([form, shape]) => matmulShapeKey(form, shape));
+    const shapes = trainingMatmuls(mlpArchitecture([784, 8, 10]), 8).map(([form, shape]) => matmulShapeKey(form, shape));
     expect(shapes).toHaveLength(5);
     for (const shape of shapes) expect(tuned.matmulByShape?.[shape], shape).toBeDefined();
   }, 120_000);

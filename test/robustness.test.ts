@@ -6,6 +6,7 @@ import { Model, modelInternals } from '../src/engine/model.js';
 import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { openTestDevice, withErrorScope } from './helpers/gpu.js';
+import { mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice({ disableRobustness: true });
 const mnist = loadMnist();
@@ -20,7 +21,7 @@ describe('robust buffer access off', () => {
     { sizes: [29, 13, 7], rows: 11 },
   ])('gradients of sizes $sizes on $rows rows match the float64 reference', async ({ sizes, rows }) => {
     await withErrorScope(gpu.device, async () => {
-      const model = new Model(gpu.device, { sizes, seed: 9 });
+      const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 9 });
       const F = sizes[0];
       const images = Uint8Array.from(mnist.train.images.subarray(0, rows * F));
       const labels = Uint8Array.from(mnist.train.labels.subarray(0, rows), (l) => l % sizes[sizes.length - 1]);
@@ -40,7 +41,7 @@ describe('robust buffer access off', () => {
   it('trains deterministically to finite weights (one epoch with a short last batch, run twice, bitwise equal)', async () => {
     const data = sliceDataset(mnist.train, 0, 300, 'train');
     const run = async () => {
-      const model = new Model(gpu.device, { sizes: [784, 24, 10], seed: 4 });
+      const model = new Model(gpu.device, { ...mlpOptions([784, 24, 10]), seed: 4 });
       await model.fit(data, { epochs: 1, batchSize: 64, optimizer: { kind: 'adam', lr: 1e-3 }, progressEvery: 0 });
       const params = await model.getParams();
       model.dispose();

@@ -13,6 +13,7 @@ import { loadMnist } from '../src/node/mnistFiles.js';
 import { openModelFile } from '../src/node/modelFiles.js';
 import { openTestDevice } from './helpers/gpu.js';
 import { parseLayers } from '../src/layers/index.js';
+import { mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const mnist = loadMnist();
@@ -29,7 +30,7 @@ function interop(args: string[]): { accuracy: number; out: string } {
 describe('PyTorch interop', () => {
   it('an engine model loads into PyTorch strictly and scores the same test accuracy (±0.05 points)', async () => {
     const splits = splitMnist(mnist, { limit: 3000 });
-    const model = new Model(gpu.device, { sizes: [784, 48, 10], seed: 0, pixelMean: 0.1307, pixelStd: 0.3081 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 48, 10]), seed: 0, pixelMean: 0.1307, pixelStd: 0.3081 });
     await model.fit(splits.train, { epochs: 1, batchSize: 128, optimizer: { kind: 'adam', lr: 1e-3 } });
     const file = join(dir, 'engine.safetensors');
     writeFileSync(file, await saveCheckpoint(model));

@@ -9,6 +9,7 @@ import { mlpForwardBackward } from '../src/engine/referenceStep.js';
 import { adamUpdate, sgdUpdate } from '../src/reference/ops.js';
 import { loadMnist } from '../src/node/mnistFiles.js';
 import { expectClose, openTestDevice } from './helpers/gpu.js';
+import { mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const mnist = loadMnist();
@@ -18,7 +19,7 @@ describe('training steps against the float64 reference', () => {
     const sizes = [784, 24, 10];
     const data = sliceDataset(mnist.train, 0, 300, 'train');
     const batchSize = 64;
-    const model = new Model(gpu.device, { sizes, seed: 4 });
+    const model = new Model(gpu.device, { ...mlpOptions(sizes), seed: 4 });
     const params = Float64Array.from(await model.getParams());
     const layout = modelInternals(model).parameters.layout;
     const optimizer = kind === 'adam' ? { kind, lr: 1e-3 } : { kind, lr: 0.05, momentum: 0.9 };
@@ -58,7 +59,7 @@ describe('the training loop', () => {
     { stepsPerSubmit: 1, gpuResidentData: true, want: { submit: 20, writeBuffer: 40 } },
     { stepsPerSubmit: 4, gpuResidentData: true, want: { submit: 5, writeBuffer: 5 } },
   ])('makes no buffers, bind groups or pipelines after the first step, and submits and writes as little as it can: $stepsPerSubmit step(s) per submit, data on the GPU: $gpuResidentData', async ({ stepsPerSubmit, gpuResidentData, want }) => {
-    const model = new Model(gpu.device, { sizes: [784, 32, 10], seed: 1 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 32, 10]), seed: 1 });
     const data = sliceDataset(mnist.train, 0, 21 * 16, 'train');
     const device = gpu.device as unknown as Record<string, (...args: unknown[]) => unknown>;
     const queue = gpu.device.queue as unknown as Record<string, (...args: unknown[]) => unknown>;

@@ -23,3 +23,20 @@ export function renderAugmentPreview(container: HTMLElement, digits: LabelledDig
   });
   container.replaceChildren(grid);
 }
+
+/** The preview's training digits (from the worker, once MNIST is loaded) and the step its last click drew. */
+export class AugmentPreview {
+  private digits: LabelledDigit[] = [];
+  private step = 0;
+
+  constructor(private readonly container: HTMLElement) {}
+
+  setDigits(digits: LabelledDigit[]): void {
+    this.digits = digits;
+  }
+
+  /** Each call draws the same digits as a later training step would: a new step, new distortions. */
+  next(augment: Augmentation | undefined, seed: number): void {
+    renderAugmentPreview(this.container, this.digits, augment, seed, ++this.step);
+  }
+}

@@ -1,13 +1,41 @@
 // The Experiments panel: a queue of configurations, their validation curves overlaid (uPlot), the ranked
 // table of `npm run sweep` and its CSV. The worker trains them (demo/worker.ts, src/experiments/run.ts).
 import uPlot from 'uplot';
-import { checkExperiment, DEFAULT_EXPERIMENT, experimentName, type ExperimentConfig } from '../../src/experiments/config.js';
+import { checkExperiment, DEFAULT_EXPERIMENT, experimentName, parseHiddenWidths, type ExperimentConfig } from '../../src/experiments/config.js';
 import type { ExperimentResult } from '../../src/experiments/run.js';
 import { resultRows, resultsCsv } from '../../src/experiments/table.js';
+import { MNIST_CLASSES, MNIST_FEATURES } from '../../src/data/mnist.js';
+import { formatLayers, LAYER_KINDS, LAYER_MODULES, mlpLayerSpecs, parseLayers, type LayerSpec } from '../../src/layers/index.js';
 import { byId, el } from './dom.js';
 
 const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
 const HEIGHT = 240;
+
+/** The registry's activations, the kinds made by src/layers/activation.ts (each module keeps its definition). */
+export const ACTIVATION_KINDS = LAYER_KINDS.filter((kind) => 'def' in LAYER_MODULES[kind]);
+
+/** Fills the Activation field's suggestions from the registry: a new activation shows there without a line here. */
+export function listActivations(datalist = byId<HTMLDataListElement>('exp-activations')): void {
+  datalist.replaceChildren(...ACTIVATION_KINDS.map((kind) => {
+    const option = el('option');
+    option.value = kind;
+    option.label = LAYER_MODULES[kind].doc.torch;
+    return option;
+  }));
+}
+
+/** The Activation field as a spec ('silu', 'leakyrelu:0.2'), checked by the registry's parser. */
+function readActivation(text: string): LayerSpec {
+  const kind = text.split(':')[0];
+  if (!ACTIVATION_KINDS.some((k) => k === kind)) {
+    throw new Error(`activation: '${text}' is not one of ${ACTIVATION_KINDS.join(', ')} (with its arguments where it takes any: leakyrelu:0.2)`);
+  }
+  try {
+    return parseLayers(text)[0];
+  } catch (e) {
+    throw new Error(`activation: ${(e as Error).message}`);
+  }
+}
 
 /** The panel's form as an experiment config; throws a message naming the bad field. */
 export function readExperimentForm(): { config: ExperimentConfig; trainSize: number } {
@@ -17,13 +45,20 @@ export function readExperimentForm(): { config: ExperimentConfig; trainSize: num
     if (value(id) === '' || !Number.isFinite(x)) throw new Error(`${what}: '${value(id)}' is not a number`);
     return x;
   };
-  // Hidden widths ('500x300'), or a whole layer list ('conv2d:8:k=5,relu,maxpool2d:2,flatten,linear:10').
+  // Hidden widths ('500x300') with an activation after each, or a whole layer list ('conv2d:8:k=5,relu,maxpool2d:2,flatten,linear:10').
   const network = value('exp-hidden');
+  const activation = readActivation(value('exp-activation'));
+  const dropout = num('exp-dropout', 'dropout');
+  // The plain MLP is ReLU's (its config names only the widths); another activation takes ReLU's places in it.
+  const layers = network.includes(':') ? network
+    : activation.kind === 'relu' ? undefined
+    : formatLayers(mlpLayerSpecs([MNIST_FEATURES, ...parseHiddenWidths(network), MNIST_CLASSES], dropout).map((s) => (s.kind === 'relu' ? activation : s)));
   const config = checkExperiment({
     ...DEFAULT_EXPERIMENT,
-    ...(network.includes(':') ? { layers: network } : { hidden: network }), optimizer: value('exp-optimizer') as ExperimentConfig['optimizer'], lr: num('exp-lr', 'learning rate'),
+    hidden: network.includes(':') ? DEFAULT_EXPERIMENT.hidden : network, ...(layers === undefined ? {} : { layers }),
+    optimizer: value('exp-optimizer') as ExperimentConfig['optimizer'], lr: num('exp-lr', 'learning rate'),
     batchSize: num('exp-batch-size', 'batch size'), schedule: value('exp-schedule'), labelSmoothing: num('exp-label-smoothing', 'label smoothing'),
-    dropout: num('exp-dropout', 'dropout'), epochs: num('exp-epochs', 'epochs'),
+    dropout, epochs: num('exp-epochs', 'epochs'),
   });
   const trainSize = num('exp-train-size', 'training images');
   if (!(Number.isInteger(trainSize) && trainSize >= 1)) throw new Error(`training images: must be a positive integer, got ${trainSize}`);

@@ -2,7 +2,7 @@
 // than 4, does it have a closed loop (0, 4, 6, 8, 9) — and one model learns all three, a sigmoid per label.
 // Scored by per-label accuracy on the test images (a label counts as yes where its probability is ≥ 0.5).
 // Run: npx tsx docs/examples/multilabel.ts   (EXAMPLE_BUDGET=small: fewer images and epochs, for a quick check)
-import { Model, loadMnist, openNodeDevice, sliceDataset, MNIST_MEAN, MNIST_STD, type Dataset } from 'webgpu-mlp/node';
+import { Model, loadMnist, openNodeDevice, parseLayers, sliceDataset, MNIST_MEAN, MNIST_STD, type Dataset } from 'webgpu-mlp/node';
 
 const small = process.env.EXAMPLE_BUDGET === 'small';
 const QUESTIONS = ['even', 'greater than 4', 'closed loop'];
@@ -22,7 +22,7 @@ const test = withQuestions(mnist.test, small ? 2_000 : 10_000, 'test');
 
 const gpu = await openNodeDevice();
 const model = new Model(gpu.device, {
-  sizes: [784, 256, QUESTIONS.length], loss: 'bce', pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, seed: 3,
+  layers: parseLayers(`linear:256,relu,linear:${QUESTIONS.length}`), loss: 'bce', pixelMean: MNIST_MEAN, pixelStd: MNIST_STD, seed: 3,
 });
 await model.fit(train, {
   epochs: small ? 3 : 4, batchSize: 64, optimizer: { kind: 'adam', lr: 2e-3 },

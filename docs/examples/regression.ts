@@ -2,7 +2,7 @@
 // from 6,000 examples and scored by R² on 2,000 it never saw.
 //   y = sin(π·x₀)·cos(x₁) + 0.5·x₂² − 0.3·x₃ + noise (σ 0.05), each x uniform in [−1, 1)
 // Run: npx tsx docs/examples/regression.ts   (EXAMPLE_BUDGET=small: fewer examples and epochs, for a quick check)
-import { Model, openNodeDevice, type FloatDataset } from 'webgpu-mlp/node';
+import { Model, openNodeDevice, parseLayers, type FloatDataset } from 'webgpu-mlp/node';
 
 const small = process.env.EXAMPLE_BUDGET === 'small';
 const FEATURES = 4;
@@ -37,7 +37,7 @@ const train = makeSet('train', small ? 2_000 : 6_000, 1);
 const test = makeSet('test', small ? 500 : 2_000, 2);
 
 const gpu = await openNodeDevice();
-const model = new Model(gpu.device, { sizes: [FEATURES, 64, 64, 1], input: 'f32', loss: 'mse', seed: 7 });
+const model = new Model(gpu.device, { layers: parseLayers('linear:64,relu,linear:64,relu,linear:1'), inputs: FEATURES, input: 'f32', loss: 'mse', seed: 7 });
 const epochs = small ? 15 : 40;
 await model.fit(train, {
   epochs, batchSize: 64, optimizer: { kind: 'adam', lr: 3e-3 }, schedule: { kind: 'cosine' },

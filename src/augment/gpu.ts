@@ -10,7 +10,7 @@ import {
   elasticNoiseColumnsShader, elasticRowsShader, type ElasticShape,
 } from '../../shaders/elastic.js';
 import type { Binding } from '../../shaders/bindings.js';
-import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel, type PipelineCache } from '../gpu/dispatch.js';
 import { ELASTIC_DRAWS_START, gaussianTaps, type Augmentation, type ImageSize } from './spec.js';
 
 /**
@@ -33,19 +33,18 @@ export const elasticFieldBytes = (capacity: number, image: ImageSize): number =>
 const PER_LINE_WORKGROUP = 64;
 
 /**
- * output[capacity × F] = the distorted batch, keyed by the Batch uniform's seed and step: u8 (rounded to bytes,
- * read by the first layer as plain pixels) or f32 (normalized with `pixels`).
+ * The kernels that distort a batch, in order: output[capacity × F] = the distorted batch, keyed by the Batch
+ * uniform's seed and step, u8 (rounded to bytes, read by the first layer as plain pixels) or f32 (normalized with
+ * `pixels`). `source`: the batch's bytes, or the whole data set as quads read through `order`.
  */
-export function augmentDispatches(
-  cache: PipelineCache, buffers: AugmentBuffers, capacity: number, image: ImageSize, a: Augmentation,
-  pixels: { pixelScale: number; pixelShift: number }, output: 'u8' | 'f32', workgroupSize = 16,
-): Dispatch[] {
+export function distortionKernels(
+  capacity: number, image: ImageSize, a: Augmentation, pixels: { pixelScale: number; pixelShift: number }, output: 'u8' | 'f32',
+  source: 'batch' | 'dataset', workgroupSize = 16,
+): Kernel[] {
   const [channels, height, width] = image;
   const hw = height * width;
   const F = channels * hw;
   const elastic = a.elastic !== undefined;
-  if (elastic && !buffers.elastic) throw new Error('augmentDispatches: elastic distortion needs its field buffers');
-  const source = buffers.order ? 'dataset' : 'batch';
   const shape: AugmentShape = {
     capacity, channels, height, width, ...pixels, output, elastic, source,
     rotate: ((a.rotate ?? 0) * Math.PI) / 180, scale: a.scale ?? 0, shear: a.shear ?? 0, shift: a.shift ?? 0,
@@ -55,28 +54,43 @@ export function augmentDispatches(
   const passCost = { flops: capacity * hw * 4 * taps.length, bytes: capacity * hw * 16 };
   // Bytes per sample: its read (a quad's u32, or one byte of a row) and its write (a byte, or an f32).
   const sampleCost = (read: number) => ({ flops: capacity * F * 20, bytes: capacity * F * (read + (output === 'u8' ? 1 : 4)) + (elastic ? capacity * hw * 8 : 0) });
-  const field = (kernel: string, code: string, bindings: readonly Binding[], bound: Record<string, BufferSlice>, lines: number) =>
-    makeDispatch(cache, `${kernel} ${capacity}×${height}×${width}`, code, kernel, bindings, { ...bound, batch: buffers.batch }, capacity * lines, PER_LINE_WORKGROUP, passCost);
+  const field = (entryPoint: string, code: string, bindings: readonly Binding[], lines: number): Kernel => ({
+    label: `${entryPoint} ${capacity}×${height}×${width}`, code, entryPoint, bindings, invocations: capacity * lines, workgroupSize: PER_LINE_WORKGROUP, cost: passCost,
+  });
   const label = (kernel: string) => `${kernel} ${capacity}×${channels}×${height}×${width} ${output}${source === 'dataset' ? ' from the data set' : ''}`;
-  const common = { input: buffers.input, output: buffers.output, batch: buffers.batch, ...(buffers.order && { order: buffers.order }) };
 
   if (source === 'dataset' && linesFit(shape)) {
-    const blurred = buffers.elastic?.blurred;
     return [
-      ...(elastic ? [field('elasticNoiseColumns', elasticNoiseColumnsShader(PER_LINE_WORKGROUP, e), ELASTIC_NOISE_COLUMNS_BINDINGS, { blurredColumns: blurred! }, width)] : []),
-      makeDispatch(cache, label('augmentLines'), augmentLinesShader(PER_LINE_WORKGROUP, shape, elastic ? { alpha: e.alpha, taps } : undefined), 'augmentLines',
-        augmentLinesBindings(elastic), { ...common, ...(elastic && { blurredColumns: blurred! }) }, capacity * height, PER_LINE_WORKGROUP, sampleCost(4)),
+      ...(elastic ? [field('elasticNoiseColumns', elasticNoiseColumnsShader(PER_LINE_WORKGROUP, e), ELASTIC_NOISE_COLUMNS_BINDINGS, width)] : []),
+      {
+        label: label('augmentLines'), code: augmentLinesShader(PER_LINE_WORKGROUP, shape, elastic ? { alpha: e.alpha, taps } : undefined), entryPoint: 'augmentLines',
+        bindings: augmentLinesBindings(elastic), invocations: capacity * height, workgroupSize: PER_LINE_WORKGROUP, cost: sampleCost(4),
+      },
     ];
   }
-  const dispatches: Dispatch[] = [];
-  if (elastic) {
-    const { blurred, displacement } = buffers.elastic!;
-    dispatches.push(
-      field('elasticRows', elasticRowsShader(PER_LINE_WORKGROUP, e), ELASTIC_ROWS_BINDINGS, { blurredRows: blurred }, height),
-      field('elasticColumns', elasticColumnsShader(PER_LINE_WORKGROUP, e), ELASTIC_COLUMNS_BINDINGS, { blurredRows: blurred, displacement }, width),
-    );
-  }
-  dispatches.push(makeDispatch(cache, label('augmentImages'), augmentImagesShader(workgroupSize, shape), 'augmentImages', augmentBindings(elastic, source),
-    { ...common, ...(elastic && { displacement: buffers.elastic!.displacement }) }, capacity * workgroupSize, workgroupSize, sampleCost(source === 'dataset' ? 4 : 1)));
-  return dispatches;
+  return [
+    ...(elastic ? [
+      field('elasticRows', elasticRowsShader(PER_LINE_WORKGROUP, e), ELASTIC_ROWS_BINDINGS, height),
+      field('elasticColumns', elasticColumnsShader(PER_LINE_WORKGROUP, e), ELASTIC_COLUMNS_BINDINGS, width),
+    ] : []),
+    {
+      label: label('augmentImages'), code: augmentImagesShader(workgroupSize, shape), entryPoint: 'augmentImages', bindings: augmentBindings(elastic, source),
+      invocations: capacity * workgroupSize, workgroupSize, cost: sampleCost(source === 'dataset' ? 4 : 1),
+    },
+  ];
+}
+
+/** The dispatches of distortionKernels on `buffers`; each binds the buffers its binding list names. */
+export function augmentDispatches(
+  cache: PipelineCache, buffers: AugmentBuffers, capacity: number, image: ImageSize, a: Augmentation,
+  pixels: { pixelScale: number; pixelShift: number }, output: 'u8' | 'f32', workgroupSize = 16,
+): Dispatch[] {
+  if (a.elastic !== undefined && !buffers.elastic) throw new Error('augmentDispatches: elastic distortion needs its field buffers');
+  const { input, order, batch, elastic } = buffers;
+  // augmentLines reads the blurred field by columns, elasticRows writes it by rows: one buffer under both names.
+  const named: Record<string, BufferSlice | undefined> = {
+    input, output: buffers.output, batch, order, blurredRows: elastic?.blurred, blurredColumns: elastic?.blurred, displacement: elastic?.displacement,
+  };
+  return distortionKernels(capacity, image, a, pixels, output, order ? 'dataset' : 'batch', workgroupSize).map((kernel) =>
+    dispatch(cache, kernel, Object.fromEntries(kernel.bindings.map((b) => [b.name, named[b.name]!]))));
 }

@@ -30,7 +30,7 @@ export async function stepBreakdown(model: Model, batchSize: number, augment?: A
   const plan = internals.plan('train', batchSize, augment);
   const optimizer = internals.useOptimizer({ kind: 'adam', lr: 1e-3 });
   // fit gathers each batch from a training set kept in GPU memory; here a set of one batch of blank images.
-  const F = model.sizes[0];
+  const F = model.architecture.inputs;
   const data = new ResidentDataset(model.device, { name: 'bench', images: new Uint8Array(batchSize * F), labels: new Uint8Array(batchSize), count: batchSize, features: F }, plan.augmentImage);
   data.writeOrder(Uint32Array.from({ length: batchSize }, (_, i) => i));
   plan.writeBatch({ rows: batchSize });

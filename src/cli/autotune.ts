@@ -11,7 +11,7 @@ import { defaultTuneFile, fileTuneStore } from '../node/tuneStore.js';
 import { autotuneVariants, trainingMatmuls } from '../tuning/autotune.js';
 import { matmulShapeKey } from '../gpu/variants.js';
 import { asInvoked, choiceFlag, intFlag, intListFlag, parseFlags, runIfEntry, UsageError } from './args.js';
-import { architectureOf } from '../engine/mlp.js';
+import { architectureOf, mlpArchitecture } from '../engine/mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import { parseLayers } from '../layers/index.js';
 import { table } from './report.js';
@@ -28,9 +28,9 @@ export async function main(): Promise<void> {
   });
   const sizes = [784, ...intListFlag('hidden', flags.hidden, [500]), 10];
   // --layers: any model (a CNN's convolution products too), in place of the MLP of --hidden.
-  let model: number[] | Architecture = sizes;
+  let model: Architecture;
   try {
-    if (flags.layers !== undefined) model = architectureOf({ layers: parseLayers(flags.layers) });
+    model = flags.layers !== undefined ? architectureOf({ layers: parseLayers(flags.layers) }) : mlpArchitecture(sizes);
   } catch (e) {
     throw new UsageError(`--layers: ${(e as Error).message}`);
   }
@@ -44,7 +44,7 @@ export async function main(): Promise<void> {
   const started = performance.now();
   // --fresh: measure these shapes again rather than reuse this adapter's cached choices.
   const tuned = await autotuneVariants(gpu.device, {
-    sizes: model, batchSizes, adapter: gpu.adapterInfo, store: fileTuneStore(), budgetMs, fresh: flags.fresh, log: (l) => console.log(l),
+    architecture: model, batchSizes, adapter: gpu.adapterInfo, store: fileTuneStore(), budgetMs, fresh: flags.fresh, log: (l) => console.log(l),
   });
   console.log(`tuned in ${((performance.now() - started) / 1000).toFixed(1)} s; cache: ${defaultTuneFile()}`);
   const keys = batchSizes.flatMap((b) => trainingMatmuls(model, b).map(([form, shape]) => matmulShapeKey(form, shape)));

@@ -15,7 +15,7 @@ import { stepBreakdown, trainingThroughput, type Throughput } from '../bench/ste
 import { measureStartup } from '../bench/startup.js';
 import { formatAdapter } from '../gpu/device.js';
 import { Model, modelInternals } from '../engine/model.js';
-import { architectureOf } from '../engine/mlp.js';
+import { architectureOf, linearWidths, mlpArchitecture } from '../engine/mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import { parseLayers } from '../layers/index.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
@@ -69,7 +69,7 @@ export async function main(): Promise<void> {
   // --layers: any model (a CNN), in place of the MLP of --hidden.
   let arch: Architecture;
   try {
-    arch = flags.layers !== undefined ? architectureOf({ layers: parseLayers(flags.layers) }) : architectureOf({ sizes });
+    arch = flags.layers !== undefined ? architectureOf({ layers: parseLayers(flags.layers) }) : mlpArchitecture(sizes);
   } catch (e) {
     throw new UsageError(`--layers: ${(e as Error).message}`);
   }
@@ -81,7 +81,7 @@ export async function main(): Promise<void> {
   const results: Record<string, unknown> = {
     adapter: gpu.adapterInfo, driver: gpu.driverNote, limits: limitsOf(gpu.device.limits),
     features: { device: [...gpu.device.features].sort(), adapter: [...gpu.adapter.features].sort() },
-    sizes: arch.sizes, architecture: arch.name,
+    sizes: linearWidths(arch), architecture: arch.name,
   };
   if (run('startup')) {
     const s = await measureStartup(gpu.device, { ...modelConfig, seed: 0 }, splits.train, splits.test, 128, 1000);
@@ -106,7 +106,7 @@ export async function main(): Promise<void> {
   const stepBatch = batchSizes.includes(128) ? 128 : batchSizes[0];
   // --autotune: the tuned choices for this adapter (from the cache, or tuned now), as train --autotune uses them.
   const variants = variantsForPrecision(precision, gpu, flags.autotune
-    ? await autotuneVariants(gpu.device, { sizes: arch, batchSizes: [stepBatch], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
+    ? await autotuneVariants(gpu.device, { architecture: arch, batchSizes: [stepBatch], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
     : defaultVariantsFor(gpu.adapterInfo));
 
   // Throughput per batch size at one step per submission, and at stepBatch with several.
@@ -187,14 +187,14 @@ export async function main(): Promise<void> {
 
   // Every product of the step (forward nn, weight gradient tn, input gradient nt), then big squares.
   const wide = flags.wide || !gpu.adapterInfo.isFallbackAdapter;
-  const stepProducts = (model: number[] | Architecture, batch: number): [MatmulForm, MatmulShape, string][] =>
-    trainingMatmuls(model, batch).map(([form, shape]) => [form, shape, `${Array.isArray(model) ? architectureOf({ sizes: model }).name : model.name} step at batch ${batch}`]);
+  const stepProducts = (model: Architecture, batch: number): [MatmulForm, MatmulShape, string][] =>
+    trainingMatmuls(model, batch).map(([form, shape]) => [form, shape, `${model.name} step at batch ${batch}`]);
   const shapes: [MatmulForm, MatmulShape, string][] = quick
     ? [['nn', { M: 64, N: 64, K: 784 }, 'x·W1 (small)']]
     : [
         ...stepProducts(arch, stepBatch),
         ['nn', { M: 1024, N: 1024, K: 1024 }, 'square 1024'],
-        ...(wide ? [...stepProducts([784, 4096, 4096, 10], 1024), ['nn', { M: 4096, N: 4096, K: 4096 }, 'square 4096'] as [MatmulForm, MatmulShape, string]] : []),
+        ...(wide ? [...stepProducts(mlpArchitecture([784, 4096, 4096, 10]), 1024), ['nn', { M: 4096, N: 4096, K: 4096 }, 'square 4096'] as [MatmulForm, MatmulShape, string]] : []),
       ];
   const variantResults = [];
   // --match: only the products whose key (such as 'nn 4096×4096×4096') contains one of these comma-separated texts.

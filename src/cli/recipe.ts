@@ -1,5 +1,5 @@
 // The training-recipe flags shared by `train` (Node) and `train:browser` (headless Chromium).
-import { validateSizes } from '../engine/mlp.js';
+import { linearWidths, validateSizes } from '../engine/mlp.js';
 import { architecture, defaultInputShape } from '../layers/architecture.js';
 import { mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
 import { OPTIMIZER_KINDS, resolveOptimizer, type OptimizerConfig } from '../engine/optimizer.js';
@@ -82,7 +82,7 @@ export function parseRecipe(flags: RecipeFlags): Recipe {
   const pixels = choiceFlag('pixels', flags.pixels, ['standardized', 'unit'] as const, 'standardized');
   const recipe: Recipe = {
     layers,
-    sizes: architecture(layers, defaultInputShape(layers)).sizes,
+    sizes: linearWidths(architecture(layers, defaultInputShape(layers))),
     epochs: intFlag('epochs', flags.epochs, 10),
     batchSize: intFlag('batch-size', flags['batch-size'], 128),
     seed: intFlag('seed', flags.seed, 0, 0, 2 ** 32 - 1),

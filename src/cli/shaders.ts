@@ -1,67 +1,77 @@
-// npm run shaders -- <kernel> [variant] <sizes> [--u8] [--epilogue none|bias|biasRelu|reluMask] [--gpu]
+// npm run shaders [-- --list]                  every kernel of the registry (src/gpu/kernelRegistry.ts) with its sizes
+// npm run shaders -- <kernel> [variant] <sizes> [--switch…] [--epilogue none|bias|biasRelu|reluMask] [--gpu]
 // Prints the exact WGSL that runs, so a reviewer reads the kernel rather than its generator.
+//   matmulNN 128,500,784 --epilogue biasRelu      the default variant for the shape (software adapters; --gpu for GPUs)
 //   matmul <variant name | nn | nt | tn> M,N,K   e.g. matmul nn-tiled-vec4-64x64x16-4x4-wg256 128,500,784 --u8
-//          (a bare form prints the default variant for the shape: software adapters, or --gpu for GPUs)
-//   gatherBatch capacity,features · softmaxCrossEntropy rows,classes · biasGrad M,N · adamUpdate length · sgdUpdate length
-import { gatherBatchShader } from '../../shaders/gatherBatch.js';
-import { matmulShader, matmulVariantName, parseMatmulVariant, type MatmulEpilogue, type MatmulForm } from '../../shaders/matmul.js';
-import { adamUpdateShader, sgdUpdateShader } from '../../shaders/optimizer.js';
-import { softmaxCrossEntropyShader } from '../../shaders/softmaxCrossEntropy.js';
-import { biasGradShader } from '../../shaders/biasGrad.js';
-import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, GPU_VARIANTS } from '../gpu/variants.js';
-import { choiceFlag, intListFlag, runMain, UsageError } from './args.js';
+//   conv2dInputGrad 3,2,9,7,3,2,1 --reluMask      batch,channels,height,width,kernel,stride,padding
+import { parseMatmulVariant, type MatmulEpilogue } from '../../shaders/matmul.js';
+import { kernelFamilies, kernelFamily, kernelUsage } from '../gpu/kernelRegistry.js';
+import { DEFAULT_VARIANTS, GPU_VARIANTS } from '../gpu/variants.js';
+import { choiceFlag, runMain, UsageError } from './args.js';
 import { parseArgs } from 'node:util';
 
-const KERNELS = ['matmul', 'gatherBatch', 'softmaxCrossEntropy', 'biasGrad', 'adamUpdate', 'sgdUpdate'] as const;
 const EPILOGUES: readonly MatmulEpilogue[] = ['none', 'bias', 'biasRelu', 'reluMask'];
 // Limits as generous as any adapter's, so that the defaults' order decides, not this machine.
 const ANY_LIMITS = { maxComputeWorkgroupStorageSize: 65536, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 } as GPUSupportedLimits;
+const SWITCHES = [...new Set(kernelFamilies().flatMap((f) => Object.keys(f.switches ?? {})))];
 
-const USAGE = `usage: npm run shaders -- <kernel> [variant] <sizes> [--u8] [--epilogue none|bias|biasRelu|reluMask] [--gpu]
-  matmul <variant name | nn | nt | tn> M,N,K · gatherBatch capacity,features · softmaxCrossEntropy rows,classes
-  biasGrad M,N · adamUpdate length · sgdUpdate length
+const USAGE = `usage: npm run shaders -- <kernel> [variant] <sizes> [--switch…] [--epilogue none|bias|biasRelu|reluMask] [--gpu]
+       npm run shaders [-- --list]   lists every kernel with its sizes and switches
+  matmul <variant name | nn | nt | tn> M,N,K (matmulNN, matmulNT, matmulTN with a variant name or none: the default)
+  --gpu: the default variants for GPUs (software adapters' otherwise)
 Prints the exact WGSL that runs.`;
+
+/** One line per family: how it is written, then what it computes. */
+function listing(): string {
+  const families = kernelFamilies();
+  const written = families.map(kernelUsage);
+  const width = Math.max(...written.map((w) => w.length));
+  return families.map((f, i) => `${written[i].padEnd(width)}  ${f.description}`).join('\n');
+}
 
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({ allowPositionals: true, options: { u8: { type: 'boolean' }, epilogue: { type: 'string' }, gpu: { type: 'boolean' } } });
+    const switches = Object.fromEntries(SWITCHES.map((s) => [s, { type: 'boolean' as const }]));
+    parsed = parseArgs({ allowPositionals: true, options: { ...switches, epilogue: { type: 'string' }, gpu: { type: 'boolean' }, list: { type: 'boolean' } } });
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
   const { values: flags, positionals } = parsed;
-  const [kernel, ...rest] = positionals;
-  if (!KERNELS.includes(kernel as (typeof KERNELS)[number])) throw new UsageError(`the kernel must be one of ${KERNELS.join(', ')}, got '${kernel ?? ''}'`);
-  const choices = flags.gpu ? GPU_VARIANTS : DEFAULT_VARIANTS;
-  const sizes = (count: number, what: string) => {
-    const values = intListFlag(what, rest[rest.length - 1], []);
-    if (values.length !== count) throw new UsageError(`${kernel} takes ${what} (${count} numbers separated by commas), got '${rest[rest.length - 1] ?? ''}'`);
-    return values;
-  };
-  let code: string;
-  if (kernel === 'matmul') {
-    const [M, N, K] = sizes(3, 'M,N,K');
-    const shape = { M, N, K, inputU8: flags.u8, epilogue: choiceFlag('epilogue', flags.epilogue, EPILOGUES, 'none') };
-    const name = rest.length === 2 ? rest[0] : '';
-    const variant = ['nn', 'nt', 'tn'].includes(name) ? chooseMatmul(choices, name as MatmulForm, shape, ANY_LIMITS) : parseMatmulVariant(name);
-    if (!variant) throw new UsageError(`'${name}' is not a matmul variant name (such as nn-vec4-4x4-wg64) or a form (nn, nt, tn)`);
-    console.log(`// ${matmulVariantName(variant)}`);
-    code = matmulShader(variant, shape);
-  } else if (kernel === 'gatherBatch') {
-    const [capacity, features] = sizes(2, 'capacity,features');
-    code = gatherBatchShader(64, capacity, features);
-  } else if (kernel === 'softmaxCrossEntropy') {
-    const [rows, classes] = sizes(2, 'rows,classes');
-    code = softmaxCrossEntropyShader({ ...choices.softmax, gradient: true }, rows, classes);
-  } else if (kernel === 'biasGrad') {
-    const [M, N] = sizes(2, 'M,N');
-    code = biasGradShader(chooseFirst(choices.biasGrad, (v) => !v.vec4 || N % 4 === 0, 'biasGrad'), M, N);
-  } else {
-    const [length] = sizes(1, 'length');
-    const v = chooseFirst(choices.optimizer, (o) => !o.vec4 || length % 4 === 0, kernel);
-    code = kernel === 'adamUpdate' ? adamUpdateShader(v, length) : sgdUpdateShader(v, length);
+  if (flags.list || positionals.length === 0) {
+    console.log(listing());
+    return;
   }
-  console.log(code.trim());
+  let [name, ...rest] = positionals;
+  let variant = rest.length === 2 ? rest[0] : undefined;
+  if (name === 'matmul') {
+    // matmul <variant | form> M,N,K: the family of the variant's form.
+    const form = ['nn', 'nt', 'tn'].includes(variant ?? '') ? variant : variant && parseMatmulVariant(variant)?.form;
+    if (!form) throw new UsageError(`'${variant ?? ''}' is not a matmul variant name (such as nn-vec4-4x4-wg64) or a form (nn, nt, tn)`);
+    name = `matmul${form.toUpperCase()}`;
+    if (variant === form) variant = undefined;
+  }
+  const family = kernelFamily(name);
+  const usage = kernelUsage(family);
+  if (!(family.variants ? [1, 2] : [1]).includes(rest.length)) throw new UsageError(`${family.name} takes ${family.sizes.join(',')}, got '${rest.join(' ')}': ${usage}`);
+  const written = rest[rest.length - 1];
+  const sizes = written.split(',').map((x) => (/^\d+$/.test(x) ? Number(x) : NaN));
+  // Every size at least 1, but a convolution's padding.
+  if (sizes.length !== family.sizes.length || !sizes.every((n, i) => n >= (family.sizes[i] === 'padding' ? 0 : 1))) {
+    throw new UsageError(`${family.name} takes ${family.sizes.join(',')} (${family.sizes.length} integers ≥ 1 separated by commas), got '${written}': ${usage}`);
+  }
+  const given = SWITCHES.filter((s) => flags[s as keyof typeof flags]);
+  const foreign = given.filter((s) => !(s in (family.switches ?? {})));
+  if (foreign.length) throw new UsageError(`${family.name} takes no --${foreign[0]}: ${usage}`);
+  if (flags.epilogue !== undefined && flags.epilogue !== 'none' && !family.epilogues?.includes(flags.epilogue as MatmulEpilogue)) {
+    throw new UsageError(`${family.name} takes no --epilogue ${flags.epilogue}: ${usage}`);
+  }
+  const kernel = family.kernel(sizes, {
+    choices: flags.gpu ? GPU_VARIANTS : DEFAULT_VARIANTS, limits: ANY_LIMITS, variant,
+    epilogue: choiceFlag('epilogue', flags.epilogue, EPILOGUES, 'none'), switches: new Set(given),
+  });
+  console.log(`// ${kernel.label}`);
+  console.log(kernel.code.trim());
 }
 
 runMain('shaders', main, USAGE);

@@ -1,6 +1,6 @@
 // npm run train -- [flags]: trains the MLP on MNIST on WebGPU (Node, Dawn) and reports the test accuracy.
 import { Model } from '../engine/model.js';
-import { architectureOf } from '../engine/mlp.js';
+import { architectureOf, linearWidths } from '../engine/mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import { autotuneVariants } from '../tuning/autotune.js';
 import { defaultVariantsFor } from '../gpu/variants.js';
@@ -119,9 +119,9 @@ export async function main(): Promise<void> {
   const reporter = new TrainReporter();
   reporter.adapter(gpu.adapterInfo, gpu.driverNote + precisionNote(precision));
 
-  const chooseVariants = async (forSizes: number[] | Architecture) =>
+  const chooseVariants = async (forModel: Architecture) =>
     variantsForPrecision(precision, gpu, flags.autotune
-      ? await autotuneVariants(gpu.device, { sizes: forSizes, batchSizes: [batchSize], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
+      ? await autotuneVariants(gpu.device, { architecture: forModel, batchSizes: [batchSize], adapter: gpu.adapterInfo, store: fileTuneStore(), log: (l) => console.log(l) })
       : defaultVariantsFor(gpu.adapterInfo));
   let split: SplitOptions = { validationSize: recipe.validationSize, randomSplitSeed: flags['random-split'] ? seed : undefined, limit: recipe.limit };
   let model: Model;
@@ -163,10 +163,10 @@ export async function main(): Promise<void> {
   const splits: { train: AnyDataset; validation: AnyDataset; test: AnyDataset } = table?.splits ?? splitMnist(loadMnist(dataDir), split);
   if (splits.test.count === 0) throw new UsageError(`${dataDir}: the test set is empty; nothing to report an accuracy on`);
   // The test set is checked against the model now, not after an hour of training.
-  checkDataset(splits.test, model.sizes[0], model.classes, model.input, model.loss);
+  checkDataset(splits.test, model.architecture.inputs, model.classes, model.input, model.loss);
   const runMetadata: Record<string, string> = table?.metadata ?? { split: JSON.stringify(split), seed: String(runSeed) };
   reporter.describe({
-    sizes: model.sizes, layers: model.architecture.text, name: model.architecture.name, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
+    sizes: linearWidths(model.architecture), layers: model.architecture.text, name: model.architecture.name, parameters: model.parameterCount, optimizer: fitOptimizer, batchSize: batch, epochs, seed: runSeed,
     pixelMean: model.pixelNormalization.mean, pixelStd: model.pixelNormalization.std,
     extras: [...(model.loss === 'cross-entropy' ? [] : [`loss ${model.loss}`]), ...recipeExtras({ schedule, labelSmoothing, patience: recipe.patience, maxNorm, augment })],
     train: splits.train.count, validation: splits.validation.count, test: splits.test.count, dataSource: table?.source ?? dataDir,
@@ -207,7 +207,7 @@ export async function main(): Promise<void> {
     console.log(`saved: ${flags.save} (PyTorch nn.Sequential state dict, safetensors)`);
   }
   if (flags.json) {
-    const config = { sizes: model.sizes, layers: model.architecture.text, loss: model.loss, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, augment: augment ? formatAugmentation(augment) : null, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
+    const config = { sizes: linearWidths(model.architecture), layers: model.architecture.text, loss: model.loss, maxNorm: maxNorm ?? null, epochs, batchSize: batch, optimizer: model.recipe!.optimizer, schedule: schedule ?? null, labelSmoothing, augment: augment ? formatAugmentation(augment) : null, patience: recipe.patience ?? null, resume: flags.resume ?? null, seed: runSeed,
       limit: flags.limit ? Number(flags.limit) : null, validationSize: splits.validation.count, randomSplit: Boolean(flags['random-split']), pixels: recipe.pixels, data: dataDir };
     const result = reporter.results(config, { ...gpu.adapterInfo, driver: gpu.driverNote }, test, trainSeconds);
     writeFileAtomic(flags.json, JSON.stringify(result, null, 2) + '\n', 'json');

@@ -13,8 +13,7 @@
 import { BadInputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile, type Tensor } from '../data/safetensors.js';
 import { ENGINE_VERSION } from '../version.js';
-import type { MlpConfig } from './mlp.js';
-import { validateSizes } from './mlp.js';
+import { linearWidths, validateSizes, type NetworkConfig } from './mlp.js';
 import type { ModelState } from './modelState.js';
 import type { ScheduleConfig } from './schedule.js';
 import { formatLayers, mlpLayerSpecs, parseLayers, type LayerSpec } from '../layers/index.js';
@@ -65,8 +64,11 @@ function frozenFromMetadata(layers: LayerSpec[], frozen: string | undefined, fil
   }
 }
 
-/** Layer sizes of a Linear/ReLU stack: the metadata when present, else the shapes of 0.weight, 2.weight, … */
-export function checkpointSizes(file: SafetensorsFile, fileName: string): number[] {
+/**
+ * Widths of a Linear/ReLU stack, inputs first, for files without "layers": older files' metadata "sizes", else
+ * the shapes of 0.weight, 2.weight, … of a PyTorch state dict.
+ */
+function checkpointSizes(file: SafetensorsFile, fileName: string): number[] {
   if (file.metadata.sizes) {
     try {
       const sizes = JSON.parse(file.metadata.sizes) as number[];
@@ -146,7 +148,7 @@ function checkFormat(file: SafetensorsFile, fileName: string): void {
 }
 
 /** Options to build a Model matching a file: layers, seed, input kind and (for u8 pixels) their normalization. */
-export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): MlpConfig {
+export function modelOptionsFromCheckpoint(file: SafetensorsFile, fileName: string): NetworkConfig {
   checkFormat(file, fileName);
   const input = checkpointInput(file, fileName);
   const loss = checkpointLoss(file, fileName);
@@ -188,7 +190,8 @@ export function encodeModelState(state: ModelState, metadata: Record<string, str
     inputs: inputShapeText(checkedInputShape(state.inputs)),
     layers: formatLayers(state.layers),
     ...frozenMetadata(state.layers),
-    sizes: JSON.stringify(arch.sizes),
+    // Older readers build the model from this when it is an MLP.
+    sizes: JSON.stringify(linearWidths(arch)),
     seed: String(state.seed),
     input: state.input,
     ...(state.input === 'u8' && { pixel_mean: String(state.pixelMean ?? 0), pixel_std: String(state.pixelStd ?? 1) }),
@@ -244,7 +247,7 @@ export function decodeModelState(source: Uint8Array | SafetensorsFile, fileName:
   const file = source instanceof Uint8Array ? decodeSafetensors(source, fileName) : source;
   const m = file.metadata;
   const tensors = new Map([...file.tensors].filter(([name]) => !name.startsWith('optimizer.')));
-  const { inputs, layers, seed, input, pixelMean, pixelStd } = modelOptionsFromCheckpoint(file, fileName) as Required<MlpConfig>;
+  const { inputs, layers, seed, input, pixelMean, pixelStd } = modelOptionsFromCheckpoint(file, fileName) as Required<NetworkConfig>;
   // A file that records its loss is that task's model; one without (older, PyTorch's) may be loaded into any.
   const loss = m.loss === undefined ? {} : { loss: checkpointLoss(file, fileName) };
   const state: ModelState = { inputs, layers, seed, input, ...(input === 'u8' && { pixelMean, pixelStd }), ...loss, tensors, epochs: 0, step: 0 };

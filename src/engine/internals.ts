@@ -8,9 +8,13 @@ import type { GpuOptimizer, OptimizerConfig } from './optimizer.js';
 import type { ModelPlan, PlanMode } from './plan.js';
 import type { Augmentation } from '../augment/spec.js';
 
+/** What those readers use of a model, and nothing else. */
 export interface ModelInternals {
+  /** The GPU parameters: their layout (tensor names, offsets) for references and comparisons, the buffers. */
   readonly parameters: MlpParameters;
+  /** The model's kernels and variant choices: the kernel comparisons run theirs through it. */
   readonly ops: Ops;
+  /** The model's RNG: the peers page checks it shuffled as its peers did. */
   readonly random: Random;
   /** The optimizer of the last fit (undefined before one, or after a reset). */
   readonly optimizer: GpuOptimizer | undefined;

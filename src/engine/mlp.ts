@@ -12,16 +12,17 @@ import { readFloats, storageBuffer } from '../gpu/buffers.js';
 import type { InputKind } from '../data/dataset.js';
 import { lossOf, type LossKind } from '../data/loss.js';
 
-/** What a model is built from: its layers (or an MLP's widths), input shape and kind, seed and pixel normalization. */
-export interface MlpConfig {
-  /** Layer widths, input first, classes last: linear layers with ReLUs between. Default [784, 500, 10]. */
-  sizes?: number[];
+/** What a model is built from: its layers, input shape and kind, seed and pixel normalization. */
+export interface NetworkConfig {
   /**
-   * Or the whole list of layers; then `inputs` is the input width or image shape [channels, height, width],
-   * by default MNIST's: 784 pixels, or a 1×28×28 image when the first layer is a conv2d.
+   * The layers in order, a linear layer last (parseLayers('linear:500,relu,linear:10') writes them). Default
+   * DEFAULT_LAYERS, the 784-500-10 MLP.
    */
   layers?: LayerSpec[];
-  /** With `layers`: the input width, or the image shape [channels, height, width]. Default MNIST's (see `layers`). */
+  /**
+   * The input width, or the image shape [channels, height, width]. Default MNIST's: 784 pixels, or a 1×28×28
+   * image when the first layer reads images (conv2d).
+   */
   inputs?: InputShape;
   /** Seeds initialization, the shuffling in fit and dropout's masks. Default 0. */
   seed?: number;
@@ -42,8 +43,8 @@ export interface MlpConfig {
   pixelStd?: number;
 }
 
-/** The widths of the default model: 784 MNIST pixels, one hidden layer of 500, 10 classes. */
-export const DEFAULT_SIZES = [784, 500, 10];
+/** The layers of the default model: MNIST's 784 pixels to a hidden linear layer of 500, a ReLU, and 10 classes. */
+export const DEFAULT_LAYERS: readonly LayerSpec[] = mlpLayerSpecs([784, 500, 10]);
 
 export function validateSizes(sizes: number[], minOutputs = 2): void {
   if (sizes.length < 2) throw new BadInputError(`an MLP needs at least 2 sizes (inputs, classes), got [${sizes.join(', ')}]`);
@@ -53,17 +54,28 @@ export function validateSizes(sizes: number[], minOutputs = 2): void {
   if (sizes[sizes.length - 1] < minOutputs) throw new BadInputError(`the last layer needs at least ${minOutputs === 2 ? '2 classes' : `${minOutputs} output`}, got ${sizes[sizes.length - 1]}`);
 }
 
-/** The architecture a config describes: its layers, or the plain MLP of its sizes. */
-export function architectureOf(config: Pick<MlpConfig, 'sizes' | 'layers' | 'inputs' | 'loss'>): Architecture {
+/** The architecture a config describes: its layers (default DEFAULT_LAYERS) on its inputs. */
+export function architectureOf(config: Pick<NetworkConfig, 'layers' | 'inputs' | 'loss'>): Architecture {
+  // Untyped callers of an older version: a widths list is refused, not quietly replaced by the default model.
+  if ((config as { sizes?: unknown }).sizes !== undefined) {
+    throw new BadInputError("sizes is not an option: give the layers, e.g. { layers: parseLayers('linear:500,relu,linear:10'), inputs: 784 }", { value: (config as { sizes?: unknown }).sizes });
+  }
   // A softmax needs two classes; a regression or multi-label loss may have one output.
   const minOutputs = lossOf(config.loss) === 'cross-entropy' ? 2 : 1;
-  if (config.layers) {
-    if (config.sizes) throw new BadInputError('give a model either sizes or layers, not both');
-    return architecture(config.layers, config.inputs ?? defaultInputShape(config.layers), minOutputs);
-  }
-  const sizes = config.sizes ?? DEFAULT_SIZES;
+  const layers = config.layers ?? [...DEFAULT_LAYERS];
+  return architecture(layers, config.inputs ?? defaultInputShape(layers), minOutputs);
+}
+
+/** The plain MLP of these widths (inputs first, classes last), checked: for the references, the CLI and older files. */
+export function mlpArchitecture(sizes: number[], loss?: LossKind): Architecture {
+  const minOutputs = lossOf(loss) === 'cross-entropy' ? 2 : 1;
   validateSizes(sizes, minOutputs);
   return architecture(mlpLayerSpecs(sizes), sizes[0], minOutputs);
+}
+
+/** Widths through the linear layers, inputs first ([784, 500, 10]): what checkpoints and run reports record as "sizes". */
+export function linearWidths(a: Architecture): number[] {
+  return [a.inputs, ...a.layers.filter((l) => l.spec.kind === 'linear').map((l) => l.outputs)];
 }
 
 export function paramLayoutOf(a: Architecture, alignmentBytes: number): ParamLayout {
@@ -119,10 +131,6 @@ export class MlpParameters {
   uploadState(flat: Float32Array): void {
     if (flat.length !== this.stateLayout.totalLength) throw new BadInputError(`expected ${this.stateLayout.totalLength} state floats, got ${flat.length}`);
     this.device.queue.writeBuffer(this.state, 0, flat.buffer, flat.byteOffset, flat.byteLength);
-  }
-
-  get sizes(): number[] {
-    return this.architecture.sizes;
   }
 
   /** A zeroed buffer with the parameters' layout (optimizer state). */

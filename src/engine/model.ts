@@ -15,7 +15,7 @@ import { formatSummary, summarize, type ModelSummary } from './summary.js';
 import { checkedGpuWork } from '../gpu/gpuErrors.js';
 import { BadInputError, DeviceLostError, DivergedError, MisuseError } from '../errors.js';
 import { encodeDispatches, pipelineCacheFor, type Dispatch } from '../gpu/dispatch.js';
-import { architectureOf, initialParams, MlpParameters, type MlpConfig } from './mlp.js';
+import { architectureOf, initialParams, MlpParameters, type NetworkConfig } from './mlp.js';
 import { statesOf, type Architecture } from '../layers/architecture.js';
 import { Ops } from '../gpu/ops.js';
 import { GpuOptimizer, resolveOptimizer, type OptimizerConfig } from './optimizer.js';
@@ -55,14 +55,14 @@ export interface PredictClassesOptions extends PredictOptions {
   threshold?: number;
 }
 
-/** Options of `new Model`: what builds the network (MlpConfig) and how its kernels run. */
 /** Options of Model.load and loadModel: how the loaded model runs, and a signal that cancels a download. */
 export type LoadOptions = Pick<ModelOptions, 'variants' | 'evaluationBatch' | 'precision'> & {
   /** Aborting it cancels the download (a URL); the call rejects with the signal's reason. */
   signal?: AbortSignal;
 };
 
-export interface ModelOptions extends MlpConfig {
+/** Options of `new Model`: what builds the network (NetworkConfig) and how its kernels run. */
+export interface ModelOptions extends NetworkConfig {
   /** The kernel variants (src/gpu/variants.ts). Default: the adapter's, GPU kernels on GPUs and the software ones otherwise. */
   variants?: VariantChoices;
   /**
@@ -96,7 +96,7 @@ function defaultEvaluationBatch(arch: Architecture): number {
  * ```ts
  * import { Model, openNodeDevice, parseLayers } from 'webgpu-mlp/node';
  * const gpu = await openNodeDevice();
- * const mlp = new Model(gpu.device, { sizes: [784, 500, 10], seed: 0 });            // linear, ReLU, linear
+ * const mlp = new Model(gpu.device, { layers: parseLayers('linear:500,relu,linear:10'), seed: 0 });  // 784 pixels in
  * const cnn = new Model(gpu.device, { layers: parseLayers('conv2d:8:k=5,relu,maxpool2d:2,flatten,linear:10') });
  * ```
  */
@@ -105,8 +105,6 @@ export class Model {
   readonly architecture: Architecture;
   /** The big products' arithmetic: 'f32', or 'f16' (f16 × f16 → f32) when ModelOptions.precision asked for it. */
   readonly precision: Precision;
-  /** Widths through the linear layers, inputs first ([784, 500, 10]). */
-  readonly sizes: number[];
   /** Seeds initialization and shuffling (through `random`) and keys dropout's masks; a full checkpoint restores it. */
   seed: number;
   private readonly parameters: MlpParameters;
@@ -157,7 +155,6 @@ export class Model {
   constructor(readonly device: GPUDevice, options: ModelOptions = {}) {
     // Every option is checked before anything is allocated, so a refused model leaves nothing on the GPU.
     this.architecture = architectureOf(options);
-    this.sizes = this.architecture.sizes;
     this.seed = options.seed ?? 0;
     if (!(Number.isInteger(this.seed) && this.seed >= 0 && this.seed < 2 ** 32)) throw new BadInputError(`seed must be an integer in 0..2³²−1, got ${this.seed}`);
     this.inputEncoding = inputEncodingOf(options);
@@ -321,7 +318,7 @@ export class Model {
   private trainingView(): TrainingView {
     const model = this;
     return {
-      device: this.device, architecture: this.architecture, classes: this.classes, input: this.input, loss: this.loss, random: this.random,
+      device: this.device, architecture: this.architecture, input: this.input, loss: this.loss, random: this.random,
       parameters: this.parameters, choices: this.ops.choices,
       get seed() { return model.seed; },
       get epochsDone() { return model.epochsDone; },

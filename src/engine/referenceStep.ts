@@ -3,7 +3,7 @@
 // x/255 · scale + shift, f32 features read as they are. Nothing is fused here: the plan's fusions must give these numbers.
 import { meanSquaredError, sigmoidCrossEntropy, softmaxCrossEntropy } from '../reference/ops.js';
 import type { LossKind } from '../data/loss.js';
-import { architectureOf } from './mlp.js';
+import { mlpArchitecture } from './mlp.js';
 import type { Architecture } from '../layers/architecture.js';
 import type { LayerReferenceStep } from '../layers/layer.js';
 import type { LayerSpec } from '../layers/index.js';
@@ -36,7 +36,7 @@ export function mlpForwardBackward(
   params: ArrayLike<number>, layout: ParamLayout, model: Architecture | number[],
   inputs: Uint8Array | Float32Array, labels: ArrayLike<number>, rows: number, pixelScale = 1, pixelShift = 0, options: ReferenceOptions = {},
 ): ReferenceStep {
-  const arch = Array.isArray(model) ? architectureOf({ sizes: model, loss: options.loss }) : model;
+  const arch = Array.isArray(model) ? mlpArchitecture(model, options.loss) : model;
   const grads = new Float64Array(layout.totalLength);
   const steps = arch.layers.map((layer): LayerReferenceStep<LayerSpec> => {
     const tensor = (source: ArrayLike<number> | Float64Array, role: string) => {

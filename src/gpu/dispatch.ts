@@ -170,22 +170,36 @@ export interface QuickTwin {
 }
 
 /**
- * Builds a Dispatch: buffers by binding name, bound in the order of the kernel's binding list. With a quick
- * twin, a kernel not compiled yet compiles in the background while the twin (quick to compile) runs in its
+ * A kernel as a value: everything a Dispatch needs but its buffers. Built by a function of the sizes next to
+ * each GPU op (src/gpu/kernels.ts, the layer modules' `kernels`), dispatched on buffers by `dispatch`, printed by
+ * `npm run shaders` (src/gpu/kernelRegistry.ts).
+ */
+export interface Kernel {
+  /** Op name (the WGSL entry point) plus what it works on: the Dispatch's label. */
+  label: string;
+  /** Its WGSL. */
+  code: string;
+  /** The WGSL entry point. */
+  entryPoint: string;
+  /** Its bindings in WGSL order; buffers are bound by these names. */
+  bindings: readonly Binding[];
+  /** Invocations in all (the workgroup count is this over workgroupSize). */
+  invocations: number;
+  /** Invocations per workgroup, as its WGSL declares. */
+  workgroupSize: number;
+  /** Its arithmetic and the bytes it must move, for benchmarks. */
+  cost: DispatchCost;
+  /** A twin quick to compile that runs while this one compiles in the background (chosen matmuls). */
+  quick?: QuickTwin;
+}
+
+/**
+ * Builds a Dispatch of `kernel` on `buffers` (by binding name, bound in the order of its binding list). With a
+ * quick twin, a kernel not compiled yet compiles in the background while the twin (quick to compile) runs in its
  * place; the dispatch switches to it once it is ready. Label and codeHash are the full kernel's throughout.
  */
-export function makeDispatch(
-  cache: PipelineCache,
-  label: string,
-  code: string,
-  entryPoint: string,
-  bindings: readonly Binding[],
-  buffers: Record<string, BufferSlice>,
-  invocations: number,
-  workgroupSize: number,
-  cost: DispatchCost,
-  quick?: QuickTwin,
-): Dispatch {
+export function dispatch(cache: PipelineCache, kernel: Kernel, buffers: Record<string, BufferSlice>): Dispatch {
+  const { label, code, entryPoint, bindings, invocations, workgroupSize, cost, quick } = kernel;
   const bindGroup = cache.device.createBindGroup({
     label,
     layout: cache.layout(bindings).group,
@@ -196,7 +210,7 @@ export function makeDispatch(
   });
   const maxPerDimension = cache.device.limits.maxComputeWorkgroupsPerDimension;
   const full = quick ? cache.compiledPipeline(code, entryPoint) : cache.get(code, entryPoint, bindings);
-  const dispatch: Dispatch = {
+  const result: Dispatch = {
     label,
     pipeline: full ?? cache.get(quick!.code, entryPoint, bindings),
     bindGroup,
@@ -208,11 +222,11 @@ export function makeDispatch(
   if (!full) {
     void cache.getAsync(code, entryPoint, bindings).then((pipeline) => {
       if (!pipeline) return; // the twin stays: it computes the same
-      dispatch.pipeline = pipeline;
-      dispatch.workgroups = dispatchSize(invocations, workgroupSize, maxPerDimension);
+      result.pipeline = pipeline;
+      result.workgroups = dispatchSize(invocations, workgroupSize, maxPerDimension);
     });
   }
-  return dispatch;
+  return result;
 }
 
 export function encodeDispatches(pass: GPUComputePassEncoder, dispatches: readonly Dispatch[]): void {

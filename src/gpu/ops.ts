@@ -1,33 +1,18 @@
 // GPU ops: each builds a ready Dispatch for one kernel on fixed buffers and sizes. Names and argument order
 // match the WGSL entry points and the CPU reference in src/reference/ops.ts (outputs first, then inputs, sizes).
 import { RunFailure } from '../errors.js';
-import {
-  GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, GATHER_TARGETS_BINDINGS, gatherBatchShader, gatherInvocations, gatherLabelsShader, gatherTargetsShader,
-  type GatherInput,
-} from '../../shaders/gatherBatch.js';
-import { SIGMOID_PROBABILITIES, targetLossBindings, targetLossShader, type TargetLoss } from '../../shaders/targetLosses.js';
-import {
-  BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradUnsupported, biasGradVariantName, type BiasGradVariant,
-} from '../../shaders/biasGrad.js';
-import {
-  MATMUL_ENTRY, matmulBindings, matmulExceedsDevice, matmulShader, matmulTiles, matmulVariantName, rowsFromC,
-  type MatmulEpilogue, type MatmulForm, type MatmulVariant,
-} from '../../shaders/matmul.js';
-import {
-  ADAM_BINDINGS, SGD_BINDINGS, adamUpdateShader, optimizerInvocations, optimizerUnsupported, sgdUpdateShader, type OptimizerVariant,
-} from '../../shaders/optimizer.js';
-import {
-  SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxInvocations, softmaxShader, type SoftmaxVariant,
-} from '../../shaders/softmaxCrossEntropy.js';
-import { MAX_NORM_BINDINGS, maxNormShader } from '../../shaders/maxNorm.js';
-import {
-  ELEMENTWISE_BACKWARD_BINDINGS, ELEMENTWISE_FORWARD_BINDINGS, elementwiseBackwardShader, elementwiseEntry, elementwiseForwardShader, type ElementwiseOp,
-} from '../../shaders/elementwise.js';
-import { makeDispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
-import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, quickMatmulTwin, type VariantChoices } from './variants.js';
+import type { GatherInput } from '../../shaders/gatherBatch.js';
+import { SIGMOID_PROBABILITIES, type TargetLoss } from '../../shaders/targetLosses.js';
+import { biasGradUnsupported, type BiasGradVariant } from '../../shaders/biasGrad.js';
+import { matmulExceedsDevice, rowsFromC, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../../shaders/matmul.js';
+import { optimizerUnsupported, type OptimizerVariant } from '../../shaders/optimizer.js';
+import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
+import { dispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
+import { kernels, matmulLabel } from './kernels.js';
+import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
 
-/** Workgroup size of the simple elementwise kernels (activations, maxNorm, dropout, convolution columns, pooling). */
-export const ELEMENTWISE_WORKGROUP = 64;
+export { ELEMENTWISE_WORKGROUP } from './kernels.js';
 
 export interface MatmulOptions {
   /** Force a variant (benchmarks, tests); otherwise the first candidate that supports the shape. */
@@ -50,22 +35,15 @@ export class Ops {
     const shape = { M, N, K, epilogue: o.epilogue, inputU8: o.inputU8, pixelScale: o.pixelScale, pixelShift: o.pixelShift };
     const variant = o.variant ?? chooseMatmul(this.choices, form, shape, this.cache.device.limits);
     const epilogue = o.epilogue ?? 'none';
-    const label = `${MATMUL_ENTRY[form]} ${M}×${N}×${K} ${matmulVariantName(variant)}${epilogue === 'none' ? '' : ` +${epilogue}`}`;
     const tooBig = matmulExceedsDevice(variant, this.cache.device.limits);
-    if (tooBig) throw new RunFailure(`${label}: ${tooBig}`);
-    const code = matmulShader(variant, shape);
+    if (tooBig) throw new RunFailure(`${matmulLabel(form, variant, shape)}: ${tooBig}`);
+    // A variant asked for by name (benchmarks, the autotuner) runs as it is; a chosen one may start on its quick twin.
+    const kernel = kernels.matmul(form, variant, shape, !o.variant);
     if (epilogue !== 'none' && !o.extra) throw new Error(`matmul epilogue ${epilogue} needs its bias or mask buffer`);
     const extra: Record<string, BufferSlice> = epilogue === 'none' ? {} : epilogue === 'reluMask' ? { mask: o.extra! } : { bias: o.extra! };
-    // Bytes: each operand read once and C written once; u8 pixels are one byte each.
-    const extraFloats = epilogue === 'none' ? 0 : epilogue === 'reluMask' ? M * N : N;
-    const cost = { flops: 2 * M * N * K, bytes: M * K * (o.inputU8 ? 1 : 4) + 4 * (N * K + M * N + extraFloats) };
     // nn and nt read M from C's bound length (shaders/matmulParts.ts rowsFromC): bind exactly M×N floats.
     const C = rowsFromC(variant) ? { ...out, size: M * N * 4 } : out;
-    const buffers = { A: a, B: b, C, ...extra };
-    // A variant asked for by name (benchmarks, the autotuner) runs as it is; a chosen one may start on its quick twin.
-    const twin = o.variant ? null : quickMatmulTwin(variant, shape);
-    const quick = twin ? { code: matmulShader(twin, shape), invocations: matmulTiles(twin, shape) } : undefined;
-    return makeDispatch(this.cache, label, code, MATMUL_ENTRY[form], matmulBindings(epilogue), buffers, matmulTiles(variant, shape), variant.workgroupSize, cost, quick);
+    return dispatch(this.cache, kernel, { A: a, B: b, C, ...extra });
   }
 
   /** out[M×N] = a[M×K] · b[K×N] */
@@ -86,9 +64,7 @@ export class Ops {
   /** dBias[N] = Σ_m dY[M×N] */
   biasGrad(dBias: BufferSlice, dY: BufferSlice, M: number, N: number, variant?: BiasGradVariant): Dispatch {
     const v = variant ?? chooseFirst(this.choices.biasGrad, (c) => biasGradUnsupported(c, M, N) === null, `biasGrad N=${N}`);
-    const code = biasGradShader(v, M, N);
-    const cost = { flops: M * N, bytes: 4 * (M * N + N) };
-    return makeDispatch(this.cache, `biasGrad ${M}×${N} ${biasGradVariantName(v)}`, code, 'biasGrad', BIAS_GRAD_BINDINGS, { dY, dBias }, biasGradInvocations(v, N), v.workgroupSize, cost);
+    return dispatch(this.cache, kernels.biasGrad(v, M, N), { dY, dBias });
   }
 
   /**
@@ -100,11 +76,8 @@ export class Ops {
     capacityRows: number, classes: number, variant?: Omit<SoftmaxVariant, 'gradient'>,
   ): Dispatch {
     const v = { ...this.choices.softmax, ...variant, gradient: dLogits !== null };
-    const code = softmaxCrossEntropyShader(v, capacityRows, classes);
     const buffers = { logits, labels, stats, batch, ...(dLogits ? { dLogits } : {}) };
-    const label = `softmaxCrossEntropy ${capacityRows}×${classes} per-${v.perRow ?? 'invocation'}-wg${v.workgroupSize}`;
-    const cost = { flops: 5 * capacityRows * classes, bytes: 4 * (capacityRows * classes * (dLogits ? 2 : 1) + 3 * capacityRows) };
-    return makeDispatch(this.cache, label, code, 'softmaxCrossEntropy', softmaxCrossEntropyBindings(v.gradient), buffers, softmaxInvocations(v, capacityRows), v.workgroupSize, cost);
+    return dispatch(this.cache, kernels.softmaxCrossEntropy(v, capacityRows, classes), buffers);
   }
 
   /**
@@ -117,18 +90,13 @@ export class Ops {
     capacityRows: number, outputs: number,
   ): Dispatch {
     const v = { workgroupSize: this.choices.softmax.workgroupSize, gradient: dLogits !== null };
-    const code = targetLossShader(loss, v, capacityRows, outputs);
     const buffers = { logits, targets, stats, batch, ...(dLogits ? { dLogits } : {}) };
-    const cost = { flops: 8 * capacityRows * outputs, bytes: 4 * (capacityRows * outputs * (dLogits ? 3 : 2) + 2 * capacityRows) };
-    return makeDispatch(this.cache, `${loss} ${capacityRows}×${outputs} wg${v.workgroupSize}`, code, loss, targetLossBindings(v.gradient), buffers, capacityRows, v.workgroupSize, cost);
+    return dispatch(this.cache, kernels.targetLoss(loss, v, capacityRows, outputs), buffers);
   }
 
   /** batchTargets[capacity×width] = target rows at order[start .. start+rows) (see shaders/gatherBatch.ts, gatherTargets) */
   gatherTargets(batchTargets: BufferSlice, targets: BufferSlice, order: BufferSlice, batch: BufferSlice, capacity: number, width: number): Dispatch {
-    const wg = 64;
-    const cost = { flops: 0, bytes: 8 * capacity * width + 4 * capacity };
-    return makeDispatch(this.cache, `gatherTargets ${capacity}×${width}`, gatherTargetsShader(wg, capacity, width), 'gatherTargets', GATHER_TARGETS_BINDINGS,
-      { targets, order, batchTargets, batch }, capacity * width, wg, cost);
+    return dispatch(this.cache, kernels.gatherTargets(capacity, width), { targets, order, batchTargets, batch });
   }
 
   /** probabilities[count] = σ(logits), per label: what a 'bce' model predicts */
@@ -144,35 +112,25 @@ export class Ops {
     input: BufferSlice, batchLabels: BufferSlice, images: BufferSlice, labels: BufferSlice, order: BufferSlice, batch: BufferSlice,
     capacity: number, features: number, kind: GatherInput = 'u8',
   ): Dispatch {
-    const wg = 64;
-    const code = gatherBatchShader(wg, capacity, features, kind);
-    const cost = { flops: 0, bytes: 2 * (capacity * features * (kind === 'f32' ? 4 : 1) + 8 * capacity) };
-    const buffers = { images, labels, order, input, batchLabels, batch };
-    const label = `gatherBatch ${capacity}×${features}${kind === 'f32' ? ' f32' : ''}`;
-    return makeDispatch(this.cache, label, code, 'gatherBatch', GATHER_BATCH_BINDINGS, buffers, gatherInvocations(capacity, features, kind), wg, cost);
+    return dispatch(this.cache, kernels.gatherBatch(capacity, features, kind), { images, labels, order, input, batchLabels, batch });
   }
 
   /** batchLabels[capacity] = labels at order[start .. start+rows) (see shaders/gatherBatch.ts, gatherLabels) */
   gatherLabels(batchLabels: BufferSlice, labels: BufferSlice, order: BufferSlice, batch: BufferSlice, capacity: number): Dispatch {
-    const wg = 64;
-    const cost = { flops: 0, bytes: 12 * capacity };
-    return makeDispatch(this.cache, `gatherLabels ${capacity}`, gatherLabelsShader(wg, capacity), 'gatherLabels', GATHER_LABELS_BINDINGS,
-      { labels, order, batchLabels, batch }, capacity, wg, cost);
+    return dispatch(this.cache, kernels.gatherLabels(capacity), { labels, order, batchLabels, batch });
   }
 
   /** probabilities[rows×classes] = softmax(logits) */
   softmax(probabilities: BufferSlice, logits: BufferSlice, capacityRows: number, classes: number): Dispatch {
-    const wg = this.choices.softmax.workgroupSize;
-    const code = softmaxShader(wg, classes);
-    const cost = { flops: 4 * capacityRows * classes, bytes: 8 * capacityRows * classes };
     // The kernel reads its rows from the bound length of probabilities: bind exactly capacityRows × classes.
     const bound = { ...probabilities, size: capacityRows * classes * 4 };
-    return makeDispatch(this.cache, `softmax ${capacityRows}×${classes}`, code, 'softmax', SOFTMAX_BINDINGS, { logits, probabilities: bound }, capacityRows, wg, cost);
+    return dispatch(this.cache, kernels.softmax(this.choices.softmax.workgroupSize, capacityRows, classes), { logits, probabilities: bound });
   }
 
   /** Compiles softmax for `classes` now (a few ms), so a predict after fit compiles nothing while fit's full products still compile in the background. */
   prepareSoftmax(classes: number): void {
-    this.cache.get(softmaxShader(this.choices.softmax.workgroupSize, classes), 'softmax', SOFTMAX_BINDINGS);
+    const { code, entryPoint, bindings } = kernels.softmax(this.choices.softmax.workgroupSize, 1, classes);
+    this.cache.get(code, entryPoint, bindings);
   }
 
   private optimizerVariant(length: number, variant?: OptimizerVariant): OptimizerVariant {
@@ -181,43 +139,26 @@ export class Ops {
 
   /** One Adam/AdamW step over `length` parameters; `adam` is the uniform block (see shaders/optimizer.ts). */
   adamUpdate(params: BufferSlice, moment1: BufferSlice, moment2: BufferSlice, grads: BufferSlice, adam: BufferSlice, length: number, variant?: OptimizerVariant): Dispatch {
-    const v = this.optimizerVariant(length, variant);
-    const code = adamUpdateShader(v, length);
-    const label = `adamUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
-    // Reads gradient, parameter and both moments; writes the last three.
-    const cost = { flops: 12 * length, bytes: 7 * 4 * length };
-    const buffers = { grads, params, moment1, moment2, adam };
-    return makeDispatch(this.cache, label, code, 'adamUpdate', ADAM_BINDINGS, buffers, optimizerInvocations(v, length), v.workgroupSize, cost);
+    return dispatch(this.cache, kernels.adamUpdate(this.optimizerVariant(length, variant), length), { grads, params, moment1, moment2, adam });
   }
 
   /** One SGD step over `length` parameters; `sgd` is the uniform block (see shaders/optimizer.ts). */
   sgdUpdate(params: BufferSlice, velocity: BufferSlice, grads: BufferSlice, sgd: BufferSlice, length: number, variant?: OptimizerVariant): Dispatch {
-    const v = this.optimizerVariant(length, variant);
-    const code = sgdUpdateShader(v, length);
-    const label = `sgdUpdate ${length} ${v.vec4 ? 'vec4' : 'scalar'}`;
-    const cost = { flops: 5 * length, bytes: 5 * 4 * length };
-    return makeDispatch(this.cache, label, code, 'sgdUpdate', SGD_BINDINGS, { grads, params, velocity, sgd }, optimizerInvocations(v, length), v.workgroupSize, cost);
+    return dispatch(this.cache, kernels.sgdUpdate(this.optimizerVariant(length, variant), length), { grads, params, velocity, sgd });
   }
 
   /** output[count] = op(input), an activation from the elementwise template (shaders/elementwise.ts) */
   elementwiseForward(op: ElementwiseOp, output: BufferSlice, input: BufferSlice, count: number): Dispatch {
-    const wg = ELEMENTWISE_WORKGROUP;
-    const entry = elementwiseEntry(op, 'forward');
-    return makeDispatch(this.cache, `${entry} ${count}`, elementwiseForwardShader(op, wg, count), entry, ELEMENTWISE_FORWARD_BINDINGS, { input, output }, count, wg, { flops: count, bytes: 8 * count });
+    return dispatch(this.cache, kernels.elementwiseForward(op, count), { input, output });
   }
 
   /** dInput[count] = op's backward of (dOutput, input, output) */
   elementwiseBackward(op: ElementwiseOp, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, output: BufferSlice, count: number): Dispatch {
-    const wg = ELEMENTWISE_WORKGROUP;
-    const entry = elementwiseEntry(op, 'backward');
-    const buffers = { dOutput, input, output, dInput };
-    return makeDispatch(this.cache, `${entry} ${count}`, elementwiseBackwardShader(op, wg, count), entry, ELEMENTWISE_BACKWARD_BINDINGS, buffers, count, wg, { flops: 2 * count, bytes: 16 * count });
+    return dispatch(this.cache, kernels.elementwiseBackward(op, count), { dOutput, input, output, dInput });
   }
 
   /** Each column of weight[inputs×outputs] scaled to L2 norm ≤ c (see shaders/maxNorm.ts) */
   maxNorm(weight: BufferSlice, inputs: number, outputs: number, c: number): Dispatch {
-    const wg = ELEMENTWISE_WORKGROUP;
-    const cost = { flops: 3 * inputs * outputs, bytes: 8 * inputs * outputs };
-    return makeDispatch(this.cache, `maxNorm ${inputs}×${outputs} c=${c}`, maxNormShader(wg, inputs, outputs, c), 'maxNorm', MAX_NORM_BINDINGS, { weight }, outputs, wg, cost);
+    return dispatch(this.cache, kernels.maxNorm(inputs, outputs, c), { weight });
   }
 }

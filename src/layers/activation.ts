@@ -7,7 +7,7 @@
 import { BadInputError } from '../errors.js';
 import { f32Literal } from '../../shaders/common.js';
 import type { ElementwiseOp } from '../../shaders/elementwise.js';
-import type { LayerDoc, LayerExample, LayerModule, OnnxAttribute } from './layer.js';
+import type { LayerDoc, LayerExample, LayerModule, OnnxAttribute, OnnxLayerGraph } from './layer.js';
 
 /** An activation's numeric argument: its default, and the written form's name for it in the docs. */
 export interface ActivationArgument {
@@ -33,12 +33,15 @@ export interface ActivationDefinition<K extends string, A extends Record<string,
   f(x: number, a: A): number;
   /** The input gradient dx from the output gradient dy, the input x and the output y = f(x). */
   df(dy: number, x: number, y: number, a: A): number;
-  /** Its ONNX operator ('Relu'), with the attributes the arguments give. */
+  /** Its ONNX operator ('Relu'), with the attributes the arguments give; or, where the operator set has none, its nodes. */
   onnx: {
     /** The ONNX operator: 'Relu'. */
     op: string;
     /** Its attributes from the arguments: { alpha: { float: a.slope } }. Default none. */
     attributes?(a: A): Record<string, OnnxAttribute>;
+  } | {
+    /** Writes its nodes on graph.input and returns the name of their output (silu: Mul(x, Sigmoid(x))). */
+    nodes(graph: OnnxLayerGraph, a: A): string;
   };
   /** Its class in torch.nn ('ReLU'), with the keyword arguments the arguments give. */
   torch: {
@@ -66,6 +69,16 @@ const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 // Each argument becomes a WGSL f32 constant: it must be one.
 const F32_MAX = 3.4028234663852886e38;
 
+/**
+ * The elementwise op of an activation's spec: its arguments as WGSL constants before the expressions (its code, and
+ * so its pipeline, differs per value; its kernels keep the kind's name).
+ */
+export function elementwiseOp<K extends string, A extends Record<string, number>>(def: ActivationDefinition<K, A>, spec: ActivationSpec<K, A>): ElementwiseOp {
+  const names = Object.keys(def.arguments ?? {}) as (keyof A & string)[];
+  const constants = names.map((n) => `const ${n} = ${f32Literal(spec[n] ?? def.arguments![n].default)};`).join('\n');
+  return { name: def.name, forward: def.forward, backward: def.backward, helpers: `${constants}\n${def.helpers ?? ''}` };
+}
+
 /** The layer module of an activation: elementwise, output shape = input shape, no parameters. */
 export function activation<K extends string, A extends Record<string, number> = Record<never, number>>(def: ActivationDefinition<K, A>): LayerModule<ActivationSpec<K, A>> & {
   /** The definition it was made from (its kernels' expressions and float64 twins). */
@@ -74,13 +87,7 @@ export function activation<K extends string, A extends Record<string, number> = 
   const names = Object.keys(def.arguments ?? {}) as (keyof A & string)[];
   const argumentsOf = (spec: ActivationSpec<K, A>): A =>
     Object.fromEntries(names.map((n) => [n, spec[n] ?? def.arguments![n].default])) as A;
-  // The elementwise op of a spec: the arguments as WGSL constants before the expressions (its code, and so its
-  // pipeline, differs per value; its kernels keep the kind's name).
-  const opOf = (spec: ActivationSpec<K, A>): ElementwiseOp => {
-    const a = argumentsOf(spec);
-    const constants = names.map((n) => `const ${n} = ${f32Literal(a[n])};`).join('\n');
-    return { name: def.name, forward: def.forward, backward: def.backward, helpers: `${constants}\n${def.helpers ?? ''}` };
-  };
+  const opOf = (spec: ActivationSpec<K, A>): ElementwiseOp => elementwiseOp(def, spec);
   const written = `${def.name}${names.map((n) => `[:${def.arguments![n].written}]`).join('')}`;
   const defaults = names.map((n) => `${n} ${def.arguments![n].default}`).join(', ');
   return {
@@ -124,7 +131,9 @@ export function activation<K extends string, A extends Record<string, number> = 
       return dX;
     },
 
-    onnx: (spec, _place, graph) => graph.node(def.onnx.op, [graph.input], def.onnx.attributes?.(argumentsOf(spec))),
+    onnx: (spec, _place, graph) => ('nodes' in def.onnx
+      ? def.onnx.nodes(graph, argumentsOf(spec))
+      : graph.node(def.onnx.op, [graph.input], def.onnx.attributes?.(argumentsOf(spec)))),
     torch: (spec) => ({ module: def.torch.module, args: def.torch.args?.(argumentsOf(spec)) ?? {} }),
     doc: { written, torch: def.doc.torch, notes: [def.doc.notes, names.length ? `default ${defaults}` : ''].filter(Boolean).join('; ') },
     // Elementwise kernels do not care for the shape: an image case is the definition's to add.

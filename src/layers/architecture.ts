@@ -44,8 +44,6 @@ export interface Architecture {
   layers: PlacedLayer[];
   /** Classes the model tells apart: the last (linear) layer's outputs, at least 2. */
   classes: number;
-  /** Widths through the linear layers, inputs first: [784, 500, 10] for the reference MLP. */
-  sizes: number[];
   /** The written form, 'linear:500,relu,linear:10'. */
   text: string;
   /** How the model is named everywhere: '784 → linear:500,relu,linear:10', '1×28×28 → conv2d:…'. */
@@ -105,9 +103,8 @@ export function architecture(specs: readonly LayerSpec[], input: InputShape, min
   const classes = elementsOf(shape);
   if (classes < minOutputs) throw new BadInputError(minOutputs === 2 ? `the last layer needs at least 2 classes, got ${classes}` : `the last layer needs at least ${minOutputs} output, got ${classes}`);
   const inputs = elementsOf(inputShape);
-  const sizes = [inputs, ...layers.filter((l) => l.spec.kind === 'linear').map((l) => l.outputs)];
   const text = formatLayers(specs);
-  return { inputShape, inputs, layers, classes, sizes, text, name: `${formatShape(inputShape)} → ${text}` };
+  return { inputShape, inputs, layers, classes, text, name: `${formatShape(inputShape)} → ${text}` };
 }
 
 /** All parameter tensors in order, as the flat layout holds them. */

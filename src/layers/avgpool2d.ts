@@ -4,23 +4,34 @@
 // and dispatch are pooling.ts's.
 import { AVG_POOL_BINDINGS, avgPool2dBackwardShader, avgPool2dShader, avgPoolBackwardBindings } from '../../shaders/avgPool2d.js';
 import { poolOutputSize, type PoolGeometry } from '../../shaders/pooling.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
-import { pooling, poolForward, poolLabel, type PoolSpec } from './pooling.js';
+import { pooling, poolForwardKernel, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D average pooling, written 'avgpool2d:K[:stride=S]': PyTorch's nn.AvgPool2d(K, stride=S), without padding. */
 export type AvgPool2dSpec = PoolSpec<'avgpool2d'>;
 
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  avgPool2d: (g: PoolGeometry): Kernel => poolForwardKernel('avgPool2d', avgPool2dShader(ELEMENTWISE_WORKGROUP, g), AVG_POOL_BINDINGS, g),
+  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
+  avgPool2dBackward(g: PoolGeometry, masked: boolean): Kernel {
+    const count = g.batch * g.height * g.width * g.channels;
+    return {
+      label: `${poolLabel('avgPool2dBackward', g)}${masked ? ' +reluMask' : ''}`, code: avgPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, masked),
+      entryPoint: 'avgPool2dBackward', bindings: avgPoolBackwardBindings(masked), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP,
+      cost: { flops: count * 2, bytes: (masked ? 12 : 8) * count },
+    };
+  },
+};
+
 export const gpu = {
   avgPool2d(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
-    return poolForward(ops, 'avgPool2d', avgPool2dShader(ELEMENTWISE_WORKGROUP, g), AVG_POOL_BINDINGS, output, input, g);
+    return dispatch(ops.cache, kernels.avgPool2d(g), { input, output });
   },
   /** The forward's input is not read: every element of a window gets the same share. */
   avgPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, _input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
-    const count = g.batch * g.height * g.width * g.channels;
-    const buffers = { dOutput, dInput, ...(mask ? { mask } : {}) };
-    const code = avgPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    return makeDispatch(ops.cache, `${poolLabel('avgPool2dBackward', g)}${mask ? ' +reluMask' : ''}`, code, 'avgPool2dBackward', avgPoolBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: count * 2, bytes: (mask ? 12 : 8) * count });
+    return dispatch(ops.cache, kernels.avgPool2dBackward(g, mask !== null), { dOutput, dInput, ...(mask ? { mask } : {}) });
   },
 };
 

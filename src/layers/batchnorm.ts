@@ -10,7 +10,7 @@ import {
   BATCHNORM_BACKWARD_BINDINGS, BATCHNORM_STATS_BINDINGS, BATCHNORM_WORKGROUP, batchnormBackwardShader, batchnormForwardBindings,
   batchnormForwardShader, batchnormStatsShader, type BatchnormShape,
 } from '../../shaders/batchnorm.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import { constant } from './init.js';
 import type { LayerModule, LayerPlace } from './layer.js';
@@ -31,30 +31,49 @@ const shapeOf = (place: LayerPlace, rows: number): BatchnormShape => {
 };
 const label = (entry: string, s: BatchnormShape) => `${entry} ${s.capacityRows}×${s.positions}×${s.channels}`;
 
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  batchnormStats(s: BatchnormShape): Kernel {
+    const count = s.capacityRows * s.positions * s.channels;
+    return {
+      label: label('batchnormStats', s), code: batchnormStatsShader(s), entryPoint: 'batchnormStats', bindings: BATCHNORM_STATS_BINDINGS,
+      invocations: s.channels * BATCHNORM_WORKGROUP, workgroupSize: BATCHNORM_WORKGROUP, cost: { flops: 4 * count, bytes: 8 * count },
+    };
+  },
+  /** `training`: from the batch's stats, else from the running estimates; `relu`: a ReLU after it, fused. */
+  batchnormForward(s: BatchnormShape, training: boolean, relu: boolean): Kernel {
+    const count = s.capacityRows * s.positions * s.channels;
+    return {
+      label: `${label('batchnormForward', s)}${training ? '' : ' running'}${relu ? ' +relu' : ''}`, code: batchnormForwardShader(ELEMENTWISE_WORKGROUP, s, training, relu),
+      entryPoint: 'batchnormForward', bindings: batchnormForwardBindings(training), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP,
+      cost: { flops: 4 * count, bytes: 8 * count },
+    };
+  },
+  batchnormBackward(s: BatchnormShape): Kernel {
+    const count = s.capacityRows * s.positions * s.channels;
+    return {
+      label: label('batchnormBackward', s), code: batchnormBackwardShader(s), entryPoint: 'batchnormBackward', bindings: BATCHNORM_BACKWARD_BINDINGS,
+      invocations: s.channels * BATCHNORM_WORKGROUP, workgroupSize: BATCHNORM_WORKGROUP, cost: { flops: 10 * count, bytes: 16 * count },
+    };
+  },
+};
+
 export const gpu = {
   batchnormStats(ops: Ops, stats: BufferSlice, runningMean: BufferSlice, runningVar: BufferSlice, input: BufferSlice, batch: BufferSlice, s: BatchnormShape): Dispatch {
-    const count = s.capacityRows * s.positions * s.channels;
-    return makeDispatch(ops.cache, label('batchnormStats', s), batchnormStatsShader(s), 'batchnormStats', BATCHNORM_STATS_BINDINGS,
-      { input, stats, runningMean, runningVar, batch }, s.channels * BATCHNORM_WORKGROUP, BATCHNORM_WORKGROUP, { flops: 4 * count, bytes: 8 * count });
+    return dispatch(ops.cache, kernels.batchnormStats(s), { input, stats, runningMean, runningVar, batch });
   },
   /** From stats (training) or from the running estimates (evaluation: `running` given). */
   batchnormForward(
     ops: Ops, output: BufferSlice, input: BufferSlice, weight: BufferSlice, bias: BufferSlice,
     from: { stats: BufferSlice } | { runningMean: BufferSlice; runningVar: BufferSlice }, relu: boolean, s: BatchnormShape,
   ): Dispatch {
-    const count = s.capacityRows * s.positions * s.channels;
-    const training = 'stats' in from;
-    const code = batchnormForwardShader(ELEMENTWISE_WORKGROUP, s, training, relu);
-    return makeDispatch(ops.cache, `${label('batchnormForward', s)}${training ? '' : ' running'}${relu ? ' +relu' : ''}`, code, 'batchnormForward',
-      batchnormForwardBindings(training), { input, weight, bias, ...from, output }, count, ELEMENTWISE_WORKGROUP, { flops: 4 * count, bytes: 8 * count });
+    return dispatch(ops.cache, kernels.batchnormForward(s, 'stats' in from, relu), { input, weight, bias, ...from, output });
   },
   batchnormBackward(
     ops: Ops, dInput: BufferSlice, dWeight: BufferSlice, dBias: BufferSlice, dOutput: BufferSlice, input: BufferSlice, weight: BufferSlice, stats: BufferSlice,
     batch: BufferSlice, s: BatchnormShape,
   ): Dispatch {
-    const count = s.capacityRows * s.positions * s.channels;
-    return makeDispatch(ops.cache, label('batchnormBackward', s), batchnormBackwardShader(s), 'batchnormBackward', BATCHNORM_BACKWARD_BINDINGS,
-      { dOutput, input, weight, stats, dInput, dWeight, dBias, batch }, s.channels * BATCHNORM_WORKGROUP, BATCHNORM_WORKGROUP, { flops: 10 * count, bytes: 16 * count });
+    return dispatch(ops.cache, kernels.batchnormBackward(s), { dOutput, input, weight, stats, dInput, dWeight, dBias, batch });
   },
 };
 

@@ -10,7 +10,7 @@ import {
   CONV2D_COLUMNS_BINDINGS, columnWidth, columnsInvocations, conv2dColumnsShader, conv2dInputGradBindings, conv2dInputGradShader, convOutputSize, type ConvGeometry,
 } from '../../shaders/conv2d.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import { uniformFanIn } from './init.js';
 import { integerOptions, leadingInteger, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
@@ -35,22 +35,36 @@ const MAX_KERNEL = 15;
 
 type Pixels = { pixelScale: number; pixelShift: number };
 
+/** The kernels of the two column ops, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  conv2dColumns(g: ConvGeometry, pixels?: Pixels): Kernel {
+    const { outHeight, outWidth } = convOutputSize(g);
+    const count = g.batch * outHeight * outWidth * columnWidth(g);
+    const label = `conv2dColumns ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${pixels ? ' u8' : ''}`;
+    return {
+      label, code: conv2dColumnsShader(ELEMENTWISE_WORKGROUP, g, pixels), entryPoint: 'conv2dColumns', bindings: CONV2D_COLUMNS_BINDINGS,
+      invocations: columnsInvocations(g), workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: 8 * count },
+    };
+  },
+  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
+  conv2dInputGrad(g: ConvGeometry, masked: boolean): Kernel {
+    const count = g.batch * g.height * g.width * g.channels;
+    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${masked ? ' +reluMask' : ''}`;
+    const cost = { flops: count * g.kernelHeight * g.kernelWidth, bytes: 4 * (count * g.kernelHeight * g.kernelWidth + count) };
+    return {
+      label, code: conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, masked), entryPoint: 'conv2dInputGrad', bindings: conv2dInputGradBindings(masked),
+      invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost,
+    };
+  },
+};
+
 /** The GPU ops around the products: columns = conv2dColumns(input), dInput = conv2dInputGrad(dColumns). */
 export const gpu = {
   conv2dColumns(ops: Ops, columns: BufferSlice, input: BufferSlice, g: ConvGeometry, pixels?: Pixels): Dispatch {
-    const { outHeight, outWidth } = convOutputSize(g);
-    const count = g.batch * outHeight * outWidth * columnWidth(g);
-    const code = conv2dColumnsShader(ELEMENTWISE_WORKGROUP, g, pixels);
-    const label = `conv2dColumns ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${pixels ? ' u8' : ''}`;
-    return makeDispatch(ops.cache, label, code, 'conv2dColumns', CONV2D_COLUMNS_BINDINGS, { input, columns }, columnsInvocations(g), ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
+    return dispatch(ops.cache, kernels.conv2dColumns(g, pixels), { input, columns });
   },
   conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, mask: BufferSlice | null, g: ConvGeometry): Dispatch {
-    const count = g.batch * g.height * g.width * g.channels;
-    const code = conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${mask ? ' +reluMask' : ''}`;
-    const buffers = { dColumns, dInput, ...(mask ? { mask } : {}) };
-    const cost = { flops: count * g.kernelHeight * g.kernelWidth, bytes: 4 * (count * g.kernelHeight * g.kernelWidth + count) };
-    return makeDispatch(ops.cache, label, code, 'conv2dInputGrad', conv2dInputGradBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, cost);
+    return dispatch(ops.cache, kernels.conv2dInputGrad(g, mask !== null), { dColumns, dInput, ...(mask ? { mask } : {}) });
   },
 };
 

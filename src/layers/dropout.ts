@@ -6,7 +6,7 @@ import { BadInputError } from '../errors.js';
 import {
   DROPOUT_BINDINGS, dropoutBackwardBindings, dropoutBackwardShader, dropoutShader, dropoutThreshold, type DropoutShape,
 } from '../../shaders/dropout.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 import { pcgHash } from '../gpu/random.js';
@@ -20,19 +20,31 @@ export interface DropoutSpec {
 }
 
 /** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (masked by a ReLU's output, from the fusion pass). */
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  dropout(s: DropoutShape): Kernel {
+    const count = s.capacityRows * s.width;
+    return {
+      label: `dropout ${s.capacityRows}×${s.width} p=${s.p}`, code: dropoutShader(ELEMENTWISE_WORKGROUP, s), entryPoint: 'dropout', bindings: DROPOUT_BINDINGS,
+      invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: 8 * count },
+    };
+  },
+  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
+  dropoutBackward(s: DropoutShape, masked: boolean): Kernel {
+    const count = s.capacityRows * s.width;
+    return {
+      label: `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}`, code: dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, masked), entryPoint: 'dropoutBackward',
+      bindings: dropoutBackwardBindings(masked), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: (masked ? 12 : 8) * count },
+    };
+  },
+};
+
 export const gpu = {
   dropout(ops: Ops, output: BufferSlice, input: BufferSlice, batch: BufferSlice, s: DropoutShape): Dispatch {
-    const count = s.capacityRows * s.width;
-    const code = dropoutShader(ELEMENTWISE_WORKGROUP, s);
-    const cost = { flops: count, bytes: 8 * count };
-    return makeDispatch(ops.cache, `dropout ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropout', DROPOUT_BINDINGS, { input, output, batch }, count, ELEMENTWISE_WORKGROUP, cost);
+    return dispatch(ops.cache, kernels.dropout(s), { input, output, batch });
   },
   dropoutBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, batch: BufferSlice, s: DropoutShape): Dispatch {
-    const count = s.capacityRows * s.width;
-    const code = dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, mask !== null);
-    const cost = { flops: count, bytes: (mask ? 12 : 8) * count };
-    const buffers = { dOutput, dInput, batch, ...(mask ? { mask } : {}) };
-    return makeDispatch(ops.cache, `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}`, code, 'dropoutBackward', dropoutBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, cost);
+    return dispatch(ops.cache, kernels.dropoutBackward(s, mask !== null), { dOutput, dInput, batch, ...(mask ? { mask } : {}) });
   },
 };
 

@@ -4,7 +4,7 @@
 import { BadInputError } from '../errors.js';
 import { FLATTEN_BINDINGS, flattenBackwardBindings, flattenBackwardShader, flattenShader } from '../../shaders/flatten.js';
 import type { ImageGeometry } from '../../shaders/image.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import type { LayerModule } from './layer.js';
 import { elementsOf, isImage, type Shape } from './shape.js';
@@ -18,15 +18,31 @@ export interface FlattenSpec {
 const geometryOf = (input: Shape, batch: number): ImageGeometry => ({ batch, channels: input[0], height: input[1], width: input[2] });
 const label = (entry: string, g: ImageGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels}`;
 
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  flatten(g: ImageGeometry): Kernel {
+    const count = g.batch * g.channels * g.height * g.width;
+    return {
+      label: label('flatten', g), code: flattenShader(ELEMENTWISE_WORKGROUP, g), entryPoint: 'flatten', bindings: FLATTEN_BINDINGS,
+      invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: 8 * count },
+    };
+  },
+  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
+  flattenBackward(g: ImageGeometry, masked: boolean): Kernel {
+    const count = g.batch * g.channels * g.height * g.width;
+    return {
+      label: `${label('flattenBackward', g)}${masked ? ' +reluMask' : ''}`, code: flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, masked), entryPoint: 'flattenBackward',
+      bindings: flattenBackwardBindings(masked), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: (masked ? 12 : 8) * count },
+    };
+  },
+};
+
 export const gpu = {
   flatten(ops: Ops, output: BufferSlice, input: BufferSlice, g: ImageGeometry): Dispatch {
-    const count = g.batch * g.channels * g.height * g.width;
-    return makeDispatch(ops.cache, label('flatten', g), flattenShader(ELEMENTWISE_WORKGROUP, g), 'flatten', FLATTEN_BINDINGS, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: 8 * count });
+    return dispatch(ops.cache, kernels.flatten(g), { input, output });
   },
   flattenBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, g: ImageGeometry): Dispatch {
-    const count = g.batch * g.channels * g.height * g.width;
-    const buffers = { dOutput, dInput, ...(mask ? { mask } : {}) };
-    return makeDispatch(ops.cache, `${label('flattenBackward', g)}${mask ? ' +reluMask' : ''}`, flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null), 'flattenBackward', flattenBackwardBindings(mask !== null), buffers, count, ELEMENTWISE_WORKGROUP, { flops: 0, bytes: (mask ? 12 : 8) * count });
+    return dispatch(ops.cache, kernels.flattenBackward(g, mask !== null), { dOutput, dInput, ...(mask ? { mask } : {}) });
   },
 };
 

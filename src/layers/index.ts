@@ -19,6 +19,7 @@ import { linear, type LinearSpec } from './linear.js';
 import { maxpool2d, type MaxPool2dSpec } from './maxpool2d.js';
 import { relu } from './relu.js';
 import { sigmoid } from './sigmoid.js';
+import { silu } from './silu.js';
 import { tanh } from './tanh.js';
 
 /**
@@ -29,7 +30,7 @@ import { tanh } from './tanh.js';
 export type LayerSpec = (
   | LinearSpec | Conv2dSpec | MaxPool2dSpec | AvgPool2dSpec | FlattenSpec | BatchnormSpec | DropoutSpec
   | ActivationSpec<'relu'> | ActivationSpec<'tanh'> | ActivationSpec<'sigmoid'> | ActivationSpec<'gelu'>
-  | ActivationSpec<'leakyrelu', LeakyReluArguments>
+  | ActivationSpec<'leakyrelu', LeakyReluArguments> | ActivationSpec<'silu'>
 ) & LayerFlags;
 
 /** Every layer kind's module, by kind: the registry that parseLayers and moduleOf follow, one module per LayerSpec. */
@@ -58,6 +59,8 @@ export const LAYER_MODULES = {
   gelu,
   /** y = x for x > 0, SLOPE · x otherwise: 'leakyrelu[:SLOPE]' (0.01 by default), PyTorch's nn.LeakyReLU. */
   leakyrelu,
+  /** y = x σ(x) (swish), PyTorch's nn.SiLU(). */
+  silu,
 } as const satisfies { [K in LayerSpec['kind']]: LayerModule<Extract<LayerSpec, { kind: K }>> };
 
 /** What any layer spec may carry besides its kind's own fields. */

@@ -4,23 +4,33 @@
 import {
   MAX_POOL_BINDINGS, maxPool2dBackwardShader, maxPool2dShader, maxPoolBackwardBindings, poolBlocks, poolOutputSize, type PoolGeometry,
 } from '../../shaders/maxPool2d.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
-import { pooling, poolForward, poolLabel, type PoolSpec } from './pooling.js';
+import { pooling, poolForwardKernel, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D max pooling, written 'maxpool2d:K[:stride=S]': PyTorch's nn.MaxPool2d(K, stride=S), without padding. */
 export type MaxPool2dSpec = PoolSpec<'maxpool2d'>;
 
+/** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
+export const kernels = {
+  maxPool2d: (g: PoolGeometry): Kernel => poolForwardKernel('maxPool2d', maxPool2dShader(ELEMENTWISE_WORKGROUP, g), MAX_POOL_BINDINGS, g),
+  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
+  maxPool2dBackward(g: PoolGeometry, masked: boolean): Kernel {
+    const count = g.batch * g.height * g.width * g.channels;
+    return {
+      label: `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${masked ? ' +reluMask' : ''}`,
+      code: maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, masked), entryPoint: 'maxPool2dBackward', bindings: maxPoolBackwardBindings(masked),
+      invocations: poolBlocks(g) ?? count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count * 4, bytes: 12 * count },
+    };
+  },
+};
+
 export const gpu = {
   maxPool2d(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
-    return poolForward(ops, 'maxPool2d', maxPool2dShader(ELEMENTWISE_WORKGROUP, g), MAX_POOL_BINDINGS, output, input, g);
+    return dispatch(ops.cache, kernels.maxPool2d(g), { input, output });
   },
   maxPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
-    const count = g.batch * g.height * g.width * g.channels;
-    const buffers = { dOutput, input, dInput, ...(mask ? { mask } : {}) };
-    const code = maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, mask !== null);
-    const invocations = poolBlocks(g) ?? count;
-    return makeDispatch(ops.cache, `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${mask ? ' +reluMask' : ''}`, code, 'maxPool2dBackward', maxPoolBackwardBindings(mask !== null), buffers, invocations, ELEMENTWISE_WORKGROUP, { flops: count * 4, bytes: 12 * count });
+    return dispatch(ops.cache, kernels.maxPool2dBackward(g, mask !== null), { dOutput, input, dInput, ...(mask ? { mask } : {}) });
   },
 };
 

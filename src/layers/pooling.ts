@@ -5,7 +5,7 @@
 import { BadInputError } from '../errors.js';
 import { poolOutputSize, type PoolGeometry } from '../../shaders/pooling.js';
 import type { Binding } from '../../shaders/bindings.js';
-import { makeDispatch, type BufferSlice, type Dispatch } from '../gpu/dispatch.js';
+import type { BufferSlice, Dispatch, Kernel } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
 import { integerOptions, leadingInteger, type LayerDoc, type LayerExample, type LayerModule } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
@@ -42,12 +42,15 @@ export interface PoolingDefinition<K extends string> {
 /** A pooling kernel's dispatch label: its entry point and geometry ('maxPool2d 128×24×24×8 k2 s2'). */
 export const poolLabel = (entry: string, g: PoolGeometry) => `${entry} ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride}`;
 
-/** A pooling forward: one invocation per output element, each reading its K·K window of `input`. */
-export function poolForward(ops: Ops, entry: string, code: string, bindings: Binding[], output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
+/** A pooling forward's kernel: one invocation per output element, each reading its K·K window of `input`. */
+export function poolForwardKernel(entry: string, code: string, bindings: Binding[], g: PoolGeometry): Kernel {
   const { outHeight, outWidth } = poolOutputSize(g);
   const count = g.batch * outHeight * outWidth * g.channels;
   const window = g.kernelHeight * g.kernelWidth;
-  return makeDispatch(ops.cache, poolLabel(entry, g), code, entry, bindings, { input, output }, count, ELEMENTWISE_WORKGROUP, { flops: count * window, bytes: 4 * count * (window + 1) });
+  return {
+    label: poolLabel(entry, g), code, entryPoint: entry, bindings, invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP,
+    cost: { flops: count * window, bytes: 4 * count * (window + 1) },
+  };
 }
 
 export function poolGeometry(s: PoolSpec<string>, input: Shape, batch: number): PoolGeometry {

@@ -52,11 +52,11 @@ export function tuneKey(adapter: AdapterDescription): string {
 }
 
 /**
- * The matmuls of one training step of a model (its sizes, or its architecture) at a batch size. The first
- * layer's products read u8 pixels, or f32 features like every other layer's when `input` is 'f32'.
+ * The matmuls of one training step of a model (its architecture: `model.architecture`, or `architecture(layers,
+ * inputs)`) at a batch size. The first layer's products read u8 pixels, or f32 features like every other
+ * layer's when `input` is 'f32'.
  */
-export function trainingMatmuls(model: number[] | Architecture, batchSize: number, input: InputKind = 'u8'): [MatmulForm, MatmulShape][] {
-  const arch = Array.isArray(model) ? architectureOf({ sizes: model }) : model;
+export function trainingMatmuls(arch: Architecture, batchSize: number, input: InputKind = 'u8'): [MatmulForm, MatmulShape][] {
   return arch.layers.flatMap((layer) => layer.module.products?.(layer.spec, layer, batchSize, layer.index === 0 ? input : null) ?? []);
 }
 
@@ -78,8 +78,8 @@ export function rankedCandidates(form: MatmulForm, shape: MatmulShape, base: Var
 
 /** What autotuneVariants tunes, for which adapter, and where it keeps the results. */
 export interface AutotuneOptions {
-  /** The model: its MLP widths, or its architecture (any layers). */
-  sizes: number[] | Architecture;
+  /** The model's layers as placed: `model.architecture`, or `architecture(layers, inputs)` before a model is made. */
+  architecture: Architecture;
   /** The batch sizes to tune its training-step matmuls for (each gives its own shapes). */
   batchSizes: number[];
   /** What the model's first layer reads (ModelOptions.input). Default 'u8'. */
@@ -144,7 +144,7 @@ export async function autotuneVariants(device: GPUDevice, o: AutotuneOptions): P
   const budgetMs = o.budgetMs ?? 3000;
   const todo = new Map<string, [MatmulForm, MatmulShape]>();
   for (const batchSize of o.batchSizes) {
-    for (const [form, shape] of trainingMatmuls(o.sizes, batchSize, o.input)) {
+    for (const [form, shape] of trainingMatmuls(o.architecture, batchSize, o.input)) {
       const shapeKey = matmulShapeKey(form, shape);
       if (o.fresh || !chosen[shapeKey]) todo.set(shapeKey, [form, shape]);
     }

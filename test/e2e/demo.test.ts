@@ -13,6 +13,7 @@ import { Model } from '../../src/engine/model.js';
 import { loadMnist } from '../../src/node/mnistFiles.js';
 import { collectPageErrors, launchChromium, startViteServer } from '../../src/node/chromium.js';
 import { openTestDevice } from '../helpers/gpu.js';
+import { mlpOptions } from '../helpers/model.js';
 
 export const ARTIFACTS = join('test-artifacts');
 const gpu = await openTestDevice();
@@ -200,7 +201,7 @@ describe('demo page', () => {
 
   it('loads a .safetensors model trained in Node and shows the same test accuracy', async () => {
     const splits = splitMnist(loadMnist(), { limit: 2000 });
-    const model = new Model(gpu.device, { sizes: [784, 40, 10], seed: 3, pixelMean: 0.1307, pixelStd: 0.3081 });
+    const model = new Model(gpu.device, { ...mlpOptions([784, 40, 10]), seed: 3, pixelMean: 0.1307, pixelStd: 0.3081 });
     await model.fit(splits.train, { epochs: 1, batchSize: 100, optimizer: { kind: 'adam', lr: 2e-3 } });
     const expected = (await model.evaluate(splits.test)).accuracy;
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -227,16 +228,24 @@ describe('demo page', () => {
   });
 
   it('queues two configurations in the Experiments panel (an MLP, a CNN), overlays their curves and ranks them, as CSV too', async () => {
+    // The Activation field offers the registry's activations, and refuses a kind that is not one.
+    const offered = await page.$$eval('#exp-activations option', (options) => options.map((o) => (o as HTMLOptionElement).value));
+    expect(offered).toEqual(expect.arrayContaining(['relu', 'gelu', 'leakyrelu', 'silu']));
+    expect(offered).not.toContain('linear');
+    await setField(page, '#exp-activation', 'linear:5');
+    await page.click('#exp-add');
+    expect(await page.$eval('#exp-error', (e) => (e as HTMLElement).hidden ? '' : e.textContent)).toMatch(/^activation: 'linear:5' is not one of relu/);
     await setField(page, '#exp-train-size', '600');
     await setField(page, '#exp-epochs', '2');
     await setField(page, '#exp-hidden', '32');
+    await setField(page, '#exp-activation', 'silu');
     await page.click('#exp-add');
-    await setField(page, '#exp-hidden', 'conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10');
+    await setField(page, '#exp-hidden', 'conv2d:4:k=5,leakyrelu:0.2,maxpool2d:2,flatten,linear:10');
     await setField(page, '#exp-schedule', 'cosine');
     await setField(page, '#exp-label-smoothing', '0.1');
     await page.click('#exp-add');
     expect(await page.$$eval('#exp-queue li', (items) => items.map((i) => i.textContent))).toEqual([
-      '32 adam lr=0.001 b128 constant', 'conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10 adam lr=0.001 b128 cosine ls=0.1',
+      'linear:32,silu,linear:10 adam lr=0.001 b128 constant', 'conv2d:4:k=5,leakyrelu:0.2,maxpool2d:2,flatten,linear:10 adam lr=0.001 b128 cosine ls=0.1',
     ]);
     await page.click('#exp-run');
     await page.waitForFunction(() => ['done', 'error'].includes((document.querySelector('#experiments') as HTMLElement).dataset.status ?? ''), { timeout: 300_000, polling: 500 });

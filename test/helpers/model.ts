@@ -1,6 +1,7 @@
 // Shared by the whole-model tests: sparse synthetic digits, and the engine's bar for gradients.
 import { expect } from 'vitest';
 import type { Dataset } from '../../src/data/dataset.js';
+import { mlpLayerSpecs } from '../../src/layers/index.js';
 
 /** `count` sparse u8 images (a quarter of the pixels lit, like digits) with random labels, from a seed. */
 export function syntheticData(count: number, features: number, classes: number, seed: number): Dataset {
@@ -28,3 +29,6 @@ export function expectGradientsClose(got: Float32Array, want: Float64Array, tens
     expect(worst, `${t.name}: ${detail}`).toBeLessThanOrEqual(1);
   }
 }
+
+/** Model options of the plain MLP of these widths (inputs first, classes last): linear and ReLU in turn. */
+export const mlpOptions = (sizes: readonly number[]) => ({ layers: mlpLayerSpecs(sizes), inputs: sizes[0] });

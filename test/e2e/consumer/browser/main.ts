@@ -2,7 +2,7 @@
 // (gzipped files from the package's Vite plugin), a few training steps, save and reload in one call each
 // (safetensors bytes, a URL, IndexedDB and a download), and a fit cancelled with an AbortSignal at a chosen step.
 import {
-  Model, downloadModel, fetchMnistBytes, listModelsInIndexedDB, loadModel, loadModelFromIndexedDB, openBrowserDevice, parseMnist, saveModelToIndexedDB, splitMnist,
+  Model, downloadModel, fetchMnistBytes, listModelsInIndexedDB, loadModel, loadModelFromIndexedDB, openBrowserDevice, parseLayers, parseMnist, saveModelToIndexedDB, splitMnist,
   MNIST_MEAN, MNIST_STD, type EpochInfo,
 } from 'webgpu-mlp';
 
@@ -10,7 +10,7 @@ async function main() {
   const { device, adapterInfo } = await openBrowserDevice();
   let downloaded = 0;
   const mnist = splitMnist(parseMnist(await fetchMnistBytes({ gzip: true, onProgress: (received) => (downloaded = received) })), { limit: 1000, validationSize: 200 });
-  const model = new Model(device, { sizes: [784, 64, 10], seed: 1, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD });
+  const model = new Model(device, { layers: parseLayers('linear:64,relu,linear:10'), seed: 1, pixelMean: MNIST_MEAN, pixelStd: MNIST_STD });
   const before = await model.evaluate(mnist.validation);
   const history: EpochInfo[] = await model.fit(mnist.train, { epochs: 2, batchSize: 50, optimizer: { kind: 'adam', lr: 2e-3 } });
   const after = await model.evaluate(mnist.validation);

@@ -3,11 +3,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BadInputError, Model, loadMnist, openModelFile, openNodeDevice, releaseNodeGpu, saveModelFile, splitMnist } from 'webgpu-mlp/node';
+import { BadInputError, Model, loadMnist, openModelFile, openNodeDevice, parseLayers, releaseNodeGpu, saveModelFile, splitMnist } from 'webgpu-mlp/node';
 
 const gpu = await openNodeDevice();
 const mnist = splitMnist(loadMnist(), { limit: 1000, validationSize: 200 });
-const model = new Model(gpu.device, { sizes: [784, 64, 10], seed: 1 });
+const model = new Model(gpu.device, { layers: parseLayers('linear:64,relu,linear:10'), seed: 1 });
 const before = await model.evaluate(mnist.validation);
 await model.fit(mnist.train, { epochs: 2, batchSize: 50, optimizer: { kind: 'adam', lr: 2e-3 } });
 const after = await model.evaluate(mnist.validation);

@@ -3,5 +3,5 @@ import { Model } from 'webgpu-mlp';
 
 const adapter = await navigator.gpu.requestAdapter();
 const device = await adapter!.requestDevice();
-const model = new Model(device, { sizes: [784, 64, 10], seed: 1 });
+const model = new Model(device, { layers: [{ kind: 'linear', outputs: 64 }, { kind: 'relu' }, { kind: 'linear', outputs: 10 }], seed: 1 });
 console.log(await model.predict(new Float32Array(784), { count: 1 }));
