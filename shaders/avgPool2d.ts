@@ -2,17 +2,18 @@
 // over its KH·KW elements), channels-last (image.ts). A window as large as the image is global average pooling.
 //   avgPool2d:          output[B × OH × OW × C] = (Σ over the window of input[B × H × W × C]) / (KH·KW)
 //   avgPool2dBackward:  dInput(b, h, w, c) = Σ over the windows that hold (h, w) of dOutput(b, oh, ow, c) / (KH·KW),
-//                       an invocation per input element; zero where mask ≤ 0 (MASKED: the backward of a ReLU
-//                       before the pool)
+//                       an invocation per input element; then the backward of an activation before the
+//                       pool when one is fused (elementwise.ts activationGradOf)
 // Variant: workgroupSize. Shapes: any with KH ≤ H, KW ≤ W.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, wgslBindings, type Binding } from './bindings.js';
+import { activationGradBindings, activationGradOf, fusedActivationFunctions, type ElementwiseOp } from './elementwise.js';
 import { flatIndex } from './common.js';
 import { splitIndex } from './image.js';
 import { poolConstants, type PoolGeometry } from './pooling.js';
 
 export const AVG_POOL_BINDINGS: Binding[] = [input('input'), output('output')];
-export const avgPoolBackwardBindings = (masked: boolean): Binding[] => [input('dOutput'), ...(masked ? [input('mask')] : []), output('dInput')];
+export const avgPoolBackwardBindings = (activation?: ElementwiseOp): Binding[] => [input('dOutput'), ...activationGradBindings(activation), output('dInput')];
 
 export function avgPool2dShader(workgroupSize: number, g: PoolGeometry): string {
   return wgsl`${poolConstants(g)}
@@ -35,10 +36,11 @@ fn avgPool2d(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 `;
 }
 
-export function avgPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, masked: boolean): string {
+export function avgPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, activation?: ElementwiseOp): string {
   return wgsl`${poolConstants(g)}
 const COUNT = B * H * W * C;
-${wgslBindings(avgPoolBackwardBindings(masked))}
+${wgslBindings(avgPoolBackwardBindings(activation))}
+${fusedActivationFunctions(activation)}
 
 @compute @workgroup_size(${workgroupSize})
 fn avgPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -54,11 +56,7 @@ fn avgPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
       sum += dOutput[((b * OH + oh) * OW + (w - j) / S) * C + c];
     }
   }
-#if ${masked}
-  dInput[index] = select(0.0, sum / f32(KH * KW), mask[index] > 0.0);
-#else
-  dInput[index] = sum / f32(KH * KW);
-#endif
+  dInput[index] = ${activationGradOf(activation, 'sum / f32(KH * KW)', 'index')};
 }
 `;
 }

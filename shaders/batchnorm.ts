@@ -7,7 +7,7 @@
 //                       stats[c] = (mean, 1/√(var + ε)); and running_mean ← (1 − m)·running_mean + m·mean,
 //                       running_var ← (1 − m)·running_var + m·var·M/(M − 1) (unbiased, as PyTorch does)
 //   batchnormForward:   y = (x − mean)·invStd·weight + bias, from stats (TRAINING) or from the running
-//                       estimates; then max(y, 0) when a ReLU is fused after it (RELU)
+//                       estimates; then an activation's forward when one is fused after it (elementwise.ts)
 //   batchnormBackward:  one workgroup per channel: dBias = Σ dY, dWeight = Σ dY·x̂ over the M values (fixed
 //                       order), then dX = weight·invStd/M · (M·dY − dBias − x̂·dWeight) for the real rows and 0
 //                       for the rest, x̂ = (x − mean)·invStd
@@ -16,6 +16,7 @@ import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
 import { input, output, uniform, wgslBindings, type Binding } from './bindings.js';
 import { f32Literal, flatIndex } from './common.js';
+import { activationForwardOf, fusedActivationFunctions, type ElementwiseOp } from './elementwise.js';
 
 export interface BatchnormShape {
   capacityRows: number;
@@ -88,10 +89,11 @@ fn batchnormStats(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation
 `;
 }
 
-export function batchnormForwardShader(workgroupSize: number, s: BatchnormShape, training: boolean, relu: boolean): string {
+export function batchnormForwardShader(workgroupSize: number, s: BatchnormShape, training: boolean, activation?: ElementwiseOp): string {
   return wgsl`${header(s)}
 const COUNT = CAPACITY * P * C;
 ${wgslBindings(batchnormForwardBindings(training), { stats: 'vec2f' })}
+${fusedActivationFunctions(activation)}
 
 @compute @workgroup_size(${workgroupSize})
 fn batchnormForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -104,11 +106,7 @@ fn batchnormForward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let s = vec2f(runningMean[c], inverseSqrt(runningVar[c] + EPS));
 #endif
   let y = (input[index] - s.x) * s.y * weight[c] + bias[c];
-#if ${relu}
-  output[index] = max(y, 0.0);
-#else
-  output[index] = y;
-#endif
+  output[index] = ${activationForwardOf(activation, 'y')};
 }
 `;
 }

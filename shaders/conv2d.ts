@@ -1,5 +1,5 @@
 // Convolution as im2col products: conv2dColumns lays each output position's receptive field out as a row, so
-// that the forward is the matmul nn product columns · weight (bias and ReLU as its epilogue), the weight
+// that the forward is the matmul nn product columns · weight (bias and a fused activation as its epilogue), the weight
 // gradient the tn product columnsᵀ · dY, and the input gradient the nt product dY · weightᵀ followed by
 // conv2dInputGrad, which adds each column entry back onto the pixel it came from, in a fixed order (no atomics).
 // Shapes (channels-last, see image.ts; K = C·KH·KW, column k = (c·KH + i)·KW + j, as PyTorch's weight
@@ -8,11 +8,12 @@
 //                     0 outside the image; x is f32 or u8 pixels (read as pixel(index)); an invocation per
 //                     (b, oh, ow, c) writes its KH·KW entries
 //   conv2dInputGrad:  dInput[B × H × W × C] = Σ over (i, j) with oh = (h + P − i)/S and ow = (w + P − j)/S
-//                     whole and inside the output: dColumns(b, oh, ow; c, i, j); zero where mask ≤ 0 (MASKED,
-//                     the backward of a ReLU before the convolution)
+//                     whole and inside the output: dColumns(b, oh, ow; c, i, j); then the backward of
+//                     an activation before the convolution when one is fused (elementwise.ts activationGradOf)
 // Variant: workgroupSize. Shapes: any.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, wgslBindings, type Binding } from './bindings.js';
+import { activationGradBindings, activationGradOf, fusedActivationFunctions, type ElementwiseOp } from './elementwise.js';
 import { flatIndex } from './common.js';
 import { imageConstants, pixelRead, splitIndex, type ImageGeometry } from './image.js';
 
@@ -33,7 +34,7 @@ export const convOutputSize = (g: Pick<ConvGeometry, 'height' | 'width' | 'kerne
 export const columnWidth = (g: ConvGeometry) => g.channels * g.kernelHeight * g.kernelWidth;
 
 export const CONV2D_COLUMNS_BINDINGS: Binding[] = [input('input'), output('columns')];
-export const conv2dInputGradBindings = (masked: boolean): Binding[] => [input('dColumns'), ...(masked ? [input('mask')] : []), output('dInput')];
+export const conv2dInputGradBindings = (activation?: ElementwiseOp): Binding[] => [input('dColumns'), ...activationGradBindings(activation), output('dInput')];
 
 const constants = (g: ConvGeometry) => {
   const { outHeight, outWidth } = convOutputSize(g);
@@ -87,10 +88,11 @@ fn conv2dColumns(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 `;
 }
 
-export function conv2dInputGradShader(workgroupSize: number, g: ConvGeometry, masked: boolean): string {
+export function conv2dInputGradShader(workgroupSize: number, g: ConvGeometry, activation?: ElementwiseOp): string {
   return wgsl`${constants(g)}
 const COUNT = B * H * W * C;
-${wgslBindings(conv2dInputGradBindings(masked))}
+${wgslBindings(conv2dInputGradBindings(activation))}
+${fusedActivationFunctions(activation)}
 
 @compute @workgroup_size(${workgroupSize})
 fn conv2dInputGrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -109,11 +111,7 @@ fn conv2dInputGrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
       sum += dColumns[((b * OH + oh) * OW + ow) * K + (c * KH + i) * KW + j];
     }
   }
-#if ${masked}
-  dInput[index] = select(0.0, sum, mask[index] > 0.0);
-#else
-  dInput[index] = sum;
-#endif
+  dInput[index] = ${activationGradOf(activation, 'sum', 'index')};
 }
 `;
 }

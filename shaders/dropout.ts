@@ -3,12 +3,13 @@
 // nothing is stored between forward and backward, the same step gives the same mask on any adapter and in the
 // float64 reference (src/layers/dropout.ts), and a resumed run draws the masks it would have drawn.
 //   dropout:          output[i] = keep(i) ? input[i] / (1 − p) : 0                     i < CAPACITY × WIDTH
-//   dropoutBackward:  dInput[i] = keep(i) ? dOutput[i] / (1 − p) : 0, and 0 where mask[i] ≤ 0 when the input
-//                     came from a ReLU fused into the layer before (MASKED), which is that ReLU's backward.
+//   dropoutBackward:  dInput[i] = keep(i) ? dOutput[i] / (1 − p) : 0, then the backward of an activation
+//                     before the dropout when one is fused (elementwise.ts activationGradOf).
 // keep(i): hash ≥ THRESHOLD = round(p · 2³²), so P(keep) = 1 − p. Variant: workgroupSize. Shapes: any.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { BATCH_STRUCT } from './batchUniform.js';
-import { input, output, uniform, type Binding } from './bindings.js';
+import { input, output, uniform, wgslBindings, type Binding } from './bindings.js';
+import { activationGradBindings, activationGradOf, fusedActivationFunctions, type ElementwiseOp } from './elementwise.js';
 import { f32Literal, flatIndex, PCG_HASH } from './common.js';
 
 export interface DropoutShape {
@@ -20,8 +21,8 @@ export interface DropoutShape {
 }
 
 export const DROPOUT_BINDINGS: Binding[] = [input('input'), output('output'), uniform('batch')];
-export const dropoutBackwardBindings = (masked: boolean): Binding[] => [
-  input('dOutput'), ...(masked ? [input('mask')] : []), output('dInput'), uniform('batch'),
+export const dropoutBackwardBindings = (activation?: ElementwiseOp): Binding[] => [
+  input('dOutput'), ...activationGradBindings(activation), output('dInput'), uniform('batch'),
 ];
 
 /** The u32 that a hash must reach for an element to be kept. */
@@ -62,29 +63,18 @@ fn dropout(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) g
 `;
 }
 
-export function dropoutBackwardShader(workgroupSize: number, s: DropoutShape, masked: boolean): string {
+export function dropoutBackwardShader(workgroupSize: number, s: DropoutShape, activation?: ElementwiseOp): string {
   check(s);
   return wgsl`${header(s)}
-@group(0) @binding(0) var<storage, read> dOutput: array<f32>;
-#if ${masked}
-@group(0) @binding(1) var<storage, read> mask: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dInput: array<f32>;
-@group(0) @binding(3) var<uniform> batch: Batch;
-#else
-@group(0) @binding(1) var<storage, read_write> dInput: array<f32>;
-@group(0) @binding(2) var<uniform> batch: Batch;
-#endif
+${wgslBindings(dropoutBackwardBindings(activation))}
+${fusedActivationFunctions(activation)}
 
 @compute @workgroup_size(${workgroupSize})
 fn dropoutBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = ${flatIndex(workgroupSize)};
   if (i >= COUNT) { return; }
-#if ${masked}
-  let keep = dropoutKeep(i) && mask[i] > 0.0;
-#else
-  let keep = dropoutKeep(i);
-#endif
-  dInput[i] = select(0.0, dOutput[i] * SCALE, keep);
+  let value = select(0.0, dOutput[i] * SCALE, dropoutKeep(i));
+  dInput[i] = ${activationGradOf(activation, 'value', 'i')};
 }
 `;
 }

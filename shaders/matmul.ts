@@ -20,14 +20,17 @@
 // Options:
 //   inputU8   A holds raw u8 pixels packed four to a u32 (nn, tn); the kernel reads them as
 //             x/255 · pixelScale + pixelShift, so no normalization pass is needed.
-//   epilogue  none | bias (C += bias[n]) | biasRelu (C = max(C + bias[n], 0)) | reluMask (C *= mask > 0,
-//             the ReLU backward with mask = the layer's post-ReLU output, shape of C).
+//   epilogue  none | bias (C += bias[n]) | biasActivation (C = f(C + bias[n]), f an activation's forward) |
+//             activationBackward (C = the activation's backward with dy = C and its x and/or y, each shaped as
+//             C, from activationInput / activationOutput: the gradient of the input of the activation whose
+//             output fed this layer). The activation is the shape's (MatmulShape.activation, elementwise.ts).
 // Out-of-range rows and columns are clamped on load (no branches in the loop) and skipped on store.
 // N and K are WGSL constants; so is M for tn, while nn and nt read M from the bound C (rowsFromC), so one
 // pipeline serves a product at every batch size.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
-import { input, output, type Binding } from './bindings.js';
+import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { each, f32Literal, flatIndex, grid } from './common.js';
+import { activationForwardOf, activationGradBindings, activationGradOf, fusedActivationFunctions } from './elementwise.js';
 import { blockCount, loadA, MATMUL_ENTRY, rowsFromC, type MatmulEpilogue, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
 import { reduceKKernel, reduceKUnsupported, reduceKWorkgroupBytes } from './matmulReduceK.js';
 import { tiledDirectives, tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
@@ -47,7 +50,8 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
     return `tile ${v.tileRows}×${v.tileCols} out of range`;
   }
   if (s.inputU8 && v.form === 'nt') return 'inputU8 is for the nn and tn forms';
-  if ((epilogue === 'bias' || epilogue === 'biasRelu') && v.form === 'tn') return `epilogue ${epilogue} is for nn and nt`;
+  if ((epilogue === 'bias' || epilogue === 'biasActivation') && v.form === 'tn') return `epilogue ${epilogue} is for nn and nt`;
+  if ((epilogue === 'biasActivation' || epilogue === 'activationBackward') !== Boolean(s.activation)) return `epilogue ${epilogue} ${s.activation ? 'takes no' : 'needs an'} activation`;
   if (v.tiled && v.reduceK) return 'a variant is tiled or reduceK, not both';
   if (v.kUnroll !== undefined && (!Number.isInteger(v.kUnroll) || v.kUnroll < 1 || v.kUnroll > 8)) return `kUnroll must be 1..8, got ${v.kUnroll}`;
   if ((v.kUnroll ?? 1) > 1 && !(v.vec4 && v.form === 'tn' && matmulFamily(v) === 'register')) return 'kUnroll is for the register vec4 tn variant';
@@ -64,9 +68,10 @@ export function matmulUnsupported(v: MatmulVariant, s: MatmulShape): string | nu
   return null;
 }
 
-/** The bindings, in order: the bias (bias, biasRelu) or the mask (reluMask) sits between B and C. */
-export function matmulBindings(epilogue: MatmulEpilogue = 'none'): Binding[] {
-  const extra = epilogue === 'reluMask' ? [input('mask')] : epilogue === 'none' ? [] : [input('bias')];
+/** The bindings, in order: the bias (bias, biasActivation) or the activation's x and/or y (activationBackward) sit between B and C. */
+export function matmulBindings(s: Pick<MatmulShape, 'epilogue' | 'activation'> = {}): Binding[] {
+  const epilogue = s.epilogue ?? 'none';
+  const extra = epilogue === 'activationBackward' ? activationGradBindings(s.activation) : epilogue === 'none' ? [] : [input('bias')];
   return [input('A'), input('B'), ...extra, output('C')];
 }
 
@@ -155,17 +160,8 @@ const K = ${s.K}u;
 const PIXEL_SCALE = ${f32Literal(s.pixelScale ?? 1)};
 const PIXEL_SHIFT = ${f32Literal(s.pixelShift ?? 0)};
 
-@group(0) @binding(0) var<storage, read> A: array<${aType}>;
-@group(0) @binding(1) var<storage, read> B: array<${bType}>;
-#if ${epilogue === 'none'}
-@group(0) @binding(2) var<storage, read_write> C: array<${elem}>;
-#elif ${epilogue === 'reluMask'}
-@group(0) @binding(2) var<storage, read> mask: array<${elem}>;
-@group(0) @binding(3) var<storage, read_write> C: array<${elem}>;
-#else
-@group(0) @binding(2) var<storage, read> bias: array<${elem}>;
-@group(0) @binding(3) var<storage, read_write> C: array<${elem}>;
-#endif
+${wgslBindings(matmulBindings(s), { A: aType, B: bType, C: elem, bias: elem, activationInput: elem, activationOutput: elem })}
+${fusedActivationFunctions(s.activation, elem)}
 
 #if ${Boolean(s.inputU8)}
 // Four u8 pixels of one u32, as x/255 (then standardized when asked).
@@ -177,10 +173,10 @@ fn pixel(index: u32) -> f32 { return pixels4(A[index / 4u])[index % 4u]; }
 fn finish(acc: ${elem}, n: u32, index: u32) -> ${elem} {
 #if ${epilogue === 'bias'}
   return acc + bias[n];
-#elif ${epilogue === 'biasRelu'}
-  return max(acc + bias[n], ${elem}(0.0));
-#elif ${epilogue === 'reluMask'}
-  return select(${elem}(0.0), acc, mask[index] > ${elem}(0.0));
+#elif ${epilogue === 'biasActivation'}
+  return ${activationForwardOf(s.activation, 'acc + bias[n]', elem)};
+#elif ${epilogue === 'activationBackward'}
+  return ${activationGradOf(s.activation, 'acc', 'index', elem)};
 #else
   return acc;
 #endif

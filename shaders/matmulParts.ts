@@ -1,9 +1,14 @@
 // The matmul module's shared vocabulary: forms, shapes, variants, entry points, and how A is read. The family
 // modules (matmul.ts, matmulTiled.ts, matmulReduceK.ts) build on it.
+import type { ElementwiseOp } from './elementwise.js';
+
 /** Which operand is transposed: nn C = A·B (forward), nt C = A·Bᵀ (input gradient), tn C = Aᵀ·B (weight gradient). */
 export type MatmulForm = 'nn' | 'nt' | 'tn';
-/** What is fused after the product: nothing, + bias, + bias then ReLU, or the ReLU backward's mask. */
-export type MatmulEpilogue = 'none' | 'bias' | 'biasRelu' | 'reluMask';
+/**
+ * What is fused after the product: nothing, + bias, + bias then an activation's forward (MatmulShape.activation),
+ * or that activation's backward (C is the gradient of its output; the kernel makes the gradient of its input).
+ */
+export type MatmulEpilogue = 'none' | 'bias' | 'biasActivation' | 'activationBackward';
 
 /** Workgroup tiles of the tiled family: the block each workgroup computes and the slice of k staged at a time. */
 export interface MatmulTiling {
@@ -56,6 +61,8 @@ export interface MatmulShape {
   inputU8?: boolean;
   /** What runs after the product. Default 'none'. */
   epilogue?: MatmulEpilogue;
+  /** The activation of the 'biasActivation' and 'activationBackward' epilogues. */
+  activation?: ElementwiseOp;
   /** Applied to u8 pixels after /255 (standardization): x' = x·pixelScale + pixelShift. */
   pixelScale?: number;
   /** See pixelScale. */

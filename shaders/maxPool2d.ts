@@ -4,7 +4,8 @@
 // adapter and in the float64 twin. The backward recomputes the argmax rather than storing it.
 //   maxPool2d:          output[B × OH × OW × C] = max over the window of input[B × H × W × C]
 //   maxPool2dBackward:  dInput(b, h, w, c) = Σ over windows whose argmax is (h, w) of dOutput(b, oh, ow, c),
-//                       in a fixed order; zero where mask ≤ 0 (MASKED: the backward of a ReLU before the pool)
+//                       in a fixed order; then the backward of an activation before the pool when one is
+//                       fused (elementwise.ts activationGradOf)
 //                       Windows that do not overlap (S ≥ KH, KW) take the block form: an invocation per S×S
 //                       block of the input, which finds its window's argmax once and writes the whole block;
 //                       overlapping ones an invocation per input element, which finds each covering
@@ -12,6 +13,7 @@
 // Variant: workgroupSize. Shapes: any with KH ≤ H, KW ≤ W.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, wgslBindings, type Binding } from './bindings.js';
+import { activationGradBindings, activationGradOf, fusedActivationFunctions, type ElementwiseOp } from './elementwise.js';
 import { flatIndex } from './common.js';
 import { splitIndex } from './image.js';
 import { poolBlocks, poolConstants, type PoolGeometry } from './pooling.js';
@@ -19,7 +21,7 @@ import { poolBlocks, poolConstants, type PoolGeometry } from './pooling.js';
 export { poolBlocks, poolOutputSize, type PoolGeometry } from './pooling.js';
 
 export const MAX_POOL_BINDINGS: Binding[] = [input('input'), output('output')];
-export const maxPoolBackwardBindings = (masked: boolean): Binding[] => [input('dOutput'), input('input'), ...(masked ? [input('mask')] : []), output('dInput')];
+export const maxPoolBackwardBindings = (activation?: ElementwiseOp): Binding[] => [input('dOutput'), input('input'), ...activationGradBindings(activation), output('dInput')];
 
 const preamble = (g: PoolGeometry) => `${poolConstants(g)}
 
@@ -52,11 +54,12 @@ fn maxPool2d(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 `;
 }
 
-export function maxPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, masked: boolean): string {
-  if (poolBlocks(g) !== null) return maxPool2dBackwardBlockShader(workgroupSize, g, masked);
+export function maxPool2dBackwardShader(workgroupSize: number, g: PoolGeometry, activation?: ElementwiseOp): string {
+  if (poolBlocks(g) !== null) return maxPool2dBackwardBlockShader(workgroupSize, g, activation);
   return wgsl`${preamble(g)}
 const COUNT = B * H * W * C;
-${wgslBindings(maxPoolBackwardBindings(masked))}
+${wgslBindings(maxPoolBackwardBindings(activation))}
+${fusedActivationFunctions(activation)}
 
 @compute @workgroup_size(${workgroupSize})
 fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -73,21 +76,18 @@ fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
       if (argmaxOf(b, oh, ow, c) == i * KW + j) { sum += dOutput[((b * OH + oh) * OW + ow) * C + c]; }
     }
   }
-#if ${masked}
-  dInput[index] = select(0.0, sum, mask[index] > 0.0);
-#else
-  dInput[index] = sum;
-#endif
+  dInput[index] = ${activationGradOf(activation, 'sum', 'index')};
 }
 `;
 }
 
-function maxPool2dBackwardBlockShader(workgroupSize: number, g: PoolGeometry, masked: boolean): string {
+function maxPool2dBackwardBlockShader(workgroupSize: number, g: PoolGeometry, activation?: ElementwiseOp): string {
   return wgsl`${preamble(g)}
 const BH = ${Math.ceil(g.height / g.stride)}u;
 const BW = ${Math.ceil(g.width / g.stride)}u;
 const COUNT = B * BH * BW * C;
-${wgslBindings(maxPoolBackwardBindings(masked))}
+${wgslBindings(maxPoolBackwardBindings(activation))}
+${fusedActivationFunctions(activation)}
 
 @compute @workgroup_size(${workgroupSize})
 fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -110,11 +110,7 @@ fn maxPool2dBackward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wor
       if (w >= W) { break; }
       let k = ((b * H + h) * W + w) * C + c;
       let value = select(0.0, gradient, i < KH && j < KW && at == i * KW + j);
-#if ${masked}
-      dInput[k] = select(0.0, value, mask[k] > 0.0);
-#else
-      dInput[k] = value;
-#endif
+      dInput[k] = ${activationGradOf(activation, 'value', 'k')};
     }
   }
 }

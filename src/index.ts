@@ -83,4 +83,6 @@ export type { BiasGradVariant } from '../shaders/biasGrad.js';
 export type { OptimizerVariant } from '../shaders/optimizer.js';
 export type { SoftmaxVariant } from '../shaders/softmaxCrossEntropy.js';
 export type { Dispatch, DispatchCost, BufferSlice } from './gpu/dispatch.js';
+export type { FusedActivation } from './gpu/ops.js';
+export type { ElementwiseOp } from '../shaders/elementwise.js';
 export type { Random } from './gpu/random.js';

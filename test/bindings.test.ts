@@ -10,21 +10,26 @@ import {
   GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, GATHER_TARGETS_BINDINGS, gatherBatchShader, gatherLabelsShader, gatherTargetsShader,
 } from '../shaders/gatherBatch.js';
 import { targetLossBindings, targetLossShader } from '../shaders/targetLosses.js';
-import { matmulBindings, matmulShader, type MatmulEpilogue, type MatmulForm } from '../shaders/matmul.js';
+import { matmulBindings, matmulShader, type MatmulForm, type MatmulShape } from '../shaders/matmul.js';
+import { activationNamed } from './helpers/matmul.js';
 import { ADAM_BINDINGS, adamUpdateShader, SGD_BINDINGS, sgdUpdateShader } from '../shaders/optimizer.js';
 import { SOFTMAX_BINDINGS, softmaxCrossEntropyBindings, softmaxCrossEntropyShader, softmaxShader } from '../shaders/softmaxCrossEntropy.js';
 import { reduceKVariant, tiledVariant } from '../src/gpu/variants.js';
 
 describe('binding lists match the WGSL', () => {
-  const epilogues: [MatmulForm, MatmulEpilogue][] = [['nn', 'none'], ['nn', 'bias'], ['nn', 'biasRelu'], ['nt', 'reluMask'], ['tn', 'none']];
-  it.each(epilogues)('matmul %s with epilogue %s, every family', (form, epilogue) => {
-    const shape = { M: 37, N: 28, K: 20, epilogue };
+  const op = (text: string) => activationNamed(text).op;
+  const epilogues: [MatmulForm, Pick<MatmulShape, 'epilogue' | 'activation'>][] = [
+    ['nn', {}], ['nn', { epilogue: 'bias' }], ['nn', { epilogue: 'biasActivation', activation: op('gelu') }],
+    ['nt', { epilogue: 'activationBackward', activation: op('relu') }], ['nt', { epilogue: 'activationBackward', activation: op('leakyrelu') }], ['tn', {}],
+  ];
+  it.each(epilogues)('matmul %s with epilogue %o, every family', (form, epilogue) => {
+    const shape = { M: 37, N: 28, K: 20, ...epilogue };
     for (const v of [
       { form, vec4: false, tileRows: 4, tileCols: 4, workgroupSize: 64 },
       tiledVariant(form, false, 16, 16, 8, 4, 4),
       reduceKVariant(form, 2, 2, 32),
     ]) {
-      expect(declaredBindings(matmulShader(v, shape))).toEqual(matmulBindings(epilogue));
+      expect(declaredBindings(matmulShader(v, shape))).toEqual(matmulBindings(shape));
     }
   });
 

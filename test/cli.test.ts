@@ -12,8 +12,9 @@ import { spawnWithStderrFile } from './helpers/stderr.js';
 import { openTestDevice } from './helpers/gpu.js';
 import { declaredBindings } from '../shaders/bindings.js';
 import { PipelineCache } from '../src/gpu/dispatch.js';
-import { kernelFamilies } from '../src/gpu/kernelRegistry.js';
+import { kernelFamilies, type KernelOptions } from '../src/gpu/kernelRegistry.js';
 import { DEFAULT_VARIANTS } from '../src/gpu/variants.js';
+import { activationNamed } from './helpers/matmul.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-'));
 const tsx = join('node_modules', '.bin', 'tsx');
@@ -42,23 +43,31 @@ describe('shaders: the WGSL that runs', () => {
     expect(listing.code).toBe(0);
     const lines = listing.out.trim().split('\n');
     expect(lines.map((l) => l.split(' ')[0])).toEqual(kernelFamilies().map((f) => f.name));
-    expect(lines.some((l) => /^conv2dInputGrad batch,channels,height,width,kernel,stride,padding \[--reluMask\] +col2im/.test(l))).toBe(true);
+    expect(lines.some((l) => /^conv2dInputGrad batch,channels,height,width,kernel,stride,padding \[--activation NAME\] +col2im/.test(l))).toBe(true);
     expect(lines.some((l) => l.startsWith('geluBackward count '))).toBe(true);
-    const printed = run('shaders', ['conv2dInputGrad', '3,2,9,7,3,2,1', '--reluMask']);
-    expect(printed.out).toMatch(/^\/\/ conv2dInputGrad 3×9×7×2 k3 s2 p1 \+reluMask\n/);
+    const printed = run('shaders', ['conv2dInputGrad', '3,2,9,7,3,2,1', '--activation', 'gelu']);
+    expect(printed.out).toMatch(/^\/\/ conv2dInputGrad 3×9×7×2 k3 s2 p1 \+backward\+gelu\n/);
     expect(printed.out).toMatch(/fn conv2dInputGrad\(/);
+    expect(printed.out).toMatch(/dInput\[index\] = activationBackward\(sum, activationInput\[index\], f32\(0\.0\)\);/);
+    const epilogue = run('shaders', ['matmulNN', '128,500,784', '--epilogue', 'bias+leakyrelu:0.2']);
+    expect(epilogue.out).toMatch(/^\/\/ matmulNN 128×500×784 \S+ \+bias\+leakyrelu\n/);
+    expect(epilogue.out).toMatch(/const slope = 0\.2;/);
+    expect(run('shaders', ['matmulNN', '128,500,784', '--epilogue', 'bias+linear:5']).code).toBe(2);
   });
 
   it('every registered kernel, with each of its switches and epilogues, compiles on the device at small odd sizes', async () => {
     const options = { choices: DEFAULT_VARIANTS, limits: gpu.device.limits, switches: new Set<string>() };
     const cache = new PipelineCache(gpu.device);
     const failures: string[] = [];
+    const FUSED = [activationNamed('relu').op, activationNamed('gelu').op];
     let compiled = 0;
     for (const family of kernelFamilies()) {
-      const runs = [
+      const runs: KernelOptions[] = [
         options,
         ...Object.keys(family.switches ?? {}).map((s) => ({ ...options, switches: new Set([s]) })),
-        ...(family.epilogues ?? []).map((epilogue) => ({ ...options, epilogue })),
+        // Each fused activation as a y-reader (relu) and an x-reader (gelu).
+        ...(family.epilogues ?? []).flatMap((epilogue): KernelOptions[] => (epilogue === 'bias' ? [{ ...options, epilogue }] : FUSED.map((activation) => ({ ...options, epilogue, activation })))),
+        ...(family.activation ? FUSED.map((activation) => ({ ...options, activation })) : []),
       ];
       for (const o of runs) {
         const kernel = family.kernel(family.example, o);
@@ -129,7 +138,7 @@ describe('CLI errors', () => {
     ['shaders', ['matmul', 'nn-bogus', '1,2,3'], /^shaders: 'nn-bogus' is not a matmul variant name/],
     ['shaders', ['maxpool', '1,2'], /^shaders: the kernel must be one of matmul, matmulNN, .*maxPool2d, .*, got 'maxpool'$/],
     ['shaders', ['maxPool2d', '3,2,9,7'], /^shaders: maxPool2d takes batch,channels,height,width,kernel,stride \(6 integers ≥ 1 separated by commas\), got '3,2,9,7': maxPool2d batch,channels,height,width,kernel,stride$/],
-    ['shaders', ['flatten', '1,2,3,4', '--reluMask'], /^shaders: flatten takes no --reluMask: flatten batch,channels,height,width$/],
+    ['shaders', ['flatten', '1,2,3,4', '--activation', 'relu'], /^shaders: flatten takes no --activation: flatten batch,channels,height,width$/],
     ['shaders', ['matmul', 'nn-tiled-vec4-64x64x16-4x4-wg256', '37,29,13'], /^shaders: matmul nn-tiled-vec4-64x64x16-4x4-wg256 cannot run M=37 N=29 K=13: tiled vec4 nn needs K and N multiples of 4/],
     ['train', ['--augment', 'rotate=12,elastic=34'], /^train: --augment: elastic takes ALPHA:SIGMA \(elastic=34:4\), got '34'$/],
     ['sweep', ['--augment', 'none;spin=3'], /^sweep: --augment: 'spin=3' unknown distortion 'spin' \(known: rotate, scale, shear, shift, elastic\)$/],

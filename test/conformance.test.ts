@@ -1,7 +1,7 @@
 // Every registered layer kind through the same checks, in the cases its module declares (LayerModule.examples):
 // each case is the layer between a layer that makes its input shape and a linear head, so a new kind is covered
-// without a test of its own. Per case: whole-model gradients against the float64 reference, with and without the
-// ReLU fusion; after a few training steps, ONNX in onnxruntime-node against predict, a bit-for-bit checkpoint
+// without a test of its own. Per case: whole-model gradients against the float64 reference, with and without
+// fusion; after a few training steps, ONNX in onnxruntime-node against predict, a bit-for-bit checkpoint
 // round trip, and PyTorch (one process for every case) loading the checkpoint strictly into the modules the
 // registry names and giving predict's probabilities. Per kind: the written form's round trip, its bad arguments
 // refused naming the kind, its line in the generated layer table. Requires /usr/bin/python3 with torch.

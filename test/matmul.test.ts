@@ -1,32 +1,30 @@
 // Every matmul form and variant family against the float64 reference, on odd shapes and the MLP's own shapes.
 import { describe, expect, it } from 'vitest';
-import { matmulShader, matmulTiles, matmulUnsupported, matmulVariantName, parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
+import { matmulShader, matmulTiles, matmulUnsupported, matmulVariantName, parseMatmulVariant, type MatmulForm, type MatmulVariant } from '../shaders/matmul.js';
 import { readFloats, storageBuffer } from '../src/gpu/buffers.js';
 import * as ref from '../src/reference/ops.js';
 import { matmulCandidates } from '../src/tuning/matmulVariants.js';
 import { quickMatmulTwin } from '../src/gpu/variants.js';
 import { expectClose, gpuArray, openTestDevice, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
-import { matmulInputs, runMatmul, type MatmulCase } from './helpers/matmul.js';
+import { activationNamed, BIAS_RELU, epilogueReference, matmulInputs, RELU_BACKWARD, runMatmul, type MatmulCase } from './helpers/matmul.js';
 
 const gpu = await openTestDevice();
 const ops = testOps(gpu.device);
 
 type Case = MatmulCase;
 
-function reference(form: MatmulForm, c: Case, a: ArrayLike<number>, b: Float32Array, extra: Float32Array): Float64Array {
+function reference(form: MatmulForm, c: Case, inputs: ReturnType<typeof matmulInputs>): Float64Array<ArrayBufferLike> {
   const out = new Float64Array(c.M * c.N);
-  const aArr = Array.from(a);
-  if (form === 'nn') ref.matmulNN(out, aArr, b, c.M, c.N, c.K);
-  if (form === 'nt') ref.matmulNT(out, aArr, b, c.M, c.N, c.K);
-  if (form === 'tn') ref.matmulTN(out, aArr, b, c.M, c.N, c.K);
-  if (c.epilogue === 'bias' || c.epilogue === 'biasRelu') ref.biasRelu(out, extra, c.M, c.N, c.epilogue === 'biasRelu');
-  if (c.epilogue === 'reluMask') ref.reluMask(out, extra);
-  return out;
+  const aArr = Array.from(inputs.aSeen);
+  if (form === 'nn') ref.matmulNN(out, aArr, inputs.b, c.M, c.N, c.K);
+  if (form === 'nt') ref.matmulNT(out, aArr, inputs.b, c.M, c.N, c.K);
+  if (form === 'tn') ref.matmulTN(out, aArr, inputs.b, c.M, c.N, c.K);
+  return epilogueReference(out, c, inputs);
 }
 
 async function check(v: MatmulVariant, c: Case, seed: number): Promise<void> {
   const inputs = matmulInputs(c, seed);
-  const want = reference(v.form, c, inputs.aSeen, inputs.b, inputs.extra);
+  const want = reference(v.form, c, inputs);
   await withErrorScope(gpu.device, async () => {
     const { got, label } = await runMatmul(gpu.device, ops, v, c, inputs);
     expectClose(got, want, 1e-5, 1e-4, label);
@@ -105,35 +103,47 @@ describe('matmul variant names', () => {
 });
 
 describe('matmul epilogues and u8 input', () => {
-  it.each(['bias', 'biasRelu'] as MatmulEpilogue[])('nn with %s, scalar and vec4', async (epilogue) => {
-    await check(scalar('nn', 4, 4), { M: 37, N: 29, K: 13, epilogue }, 3);
-    await check(vec4('nn', 8, 8), { M: 37, N: 28, K: 12, epilogue }, 4);
+  it.each([{ epilogue: 'bias' }, BIAS_RELU] as Partial<Case>[])('nn with %o, scalar and vec4', async (epilogue) => {
+    await check(scalar('nn', 4, 4), { M: 37, N: 29, K: 13, ...epilogue }, 3);
+    await check(vec4('nn', 8, 8), { M: 37, N: 28, K: 12, ...epilogue }, 4);
   });
 
-  it('nt with reluMask, scalar and vec4', async () => {
-    await check(scalar('nt', 4, 4), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 5);
-    await check(vec4('nt', 4, 4), { M: 37, N: 29, K: 12, epilogue: 'reluMask' }, 6);
+  // Any activation fuses: its forward after the bias (nn), its backward on the product (nt), per lane of a vec4
+  // C, reading y (tanh, sigmoid) or x (gelu, leakyrelu) as its expression does.
+  it.each(['tanh', 'sigmoid', 'gelu', 'leakyrelu:0.2'])('%s as bias+activation (nn) and backward (nt), register and tiled, scalar and vec4', async (activation) => {
+    const small = (form: MatmulForm, vec: boolean) => tiled(form, vec, 16, 16, 8, 4, 4);
+    for (const [v, seed] of [[scalar('nn', 4, 4), 70], [vec4('nn', 8, 8), 71], [small('nn', true), 72]] as const) {
+      await check(v, { M: 37, N: 28, K: 12, epilogue: 'biasActivation', activation: activationNamed(activation).op }, seed);
+    }
+    for (const [v, seed] of [[scalar('nt', 4, 4), 73], [vec4('nt', 4, 4), 74], [small('nt', true), 75]] as const) {
+      await check(v, { M: 37, N: 28, K: 12, epilogue: 'activationBackward', activation: activationNamed(activation).op }, seed);
+    }
+  });
+
+  it('nt with the ReLU backward, scalar and vec4', async () => {
+    await check(scalar('nt', 4, 4), { M: 37, N: 29, K: 10, ...RELU_BACKWARD }, 5);
+    await check(vec4('nt', 4, 4), { M: 37, N: 29, K: 12, ...RELU_BACKWARD }, 6);
   });
 
   it('tiled variants fuse epilogues and read u8 pixels too, scalar and vec4', async () => {
     const small = (form: MatmulForm, vec: boolean) => tiled(form, vec, 16, 16, 8, 4, 4);
-    await check(small('nn', false), { M: 37, N: 29, K: 13, epilogue: 'biasRelu' }, 30);
+    await check(small('nn', false), { M: 37, N: 29, K: 13, ...BIAS_RELU }, 30);
     await check(small('nn', true), { M: 37, N: 28, K: 12, epilogue: 'bias' }, 34);
-    await check(small('nt', false), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 31);
-    await check(small('nt', true), { M: 37, N: 28, K: 12, epilogue: 'reluMask' }, 35);
+    await check(small('nt', false), { M: 37, N: 29, K: 10, ...RELU_BACKWARD }, 31);
+    await check(small('nt', true), { M: 37, N: 28, K: 12, ...RELU_BACKWARD }, 35);
     await check(small('nn', false), { M: 5, N: 7, K: 27, inputU8: true }, 32);
-    await check(small('nn', true), { M: 37, N: 12, K: 28, inputU8: true, epilogue: 'biasRelu' }, 36);
+    await check(small('nn', true), { M: 37, N: 12, K: 28, inputU8: true, ...BIAS_RELU }, 36);
     await check(small('tn', false), { M: 27, N: 7, K: 5, inputU8: true }, 33);
     await check(small('tn', true), { M: 28, N: 8, K: 37, inputU8: true }, 37);
-    await check({ ...small('nn', true), transpose: 'scalars' }, { M: 37, N: 12, K: 28, inputU8: true, epilogue: 'biasRelu' }, 38);
-    await check({ ...small('nt', true), transpose: 'scalars' }, { M: 37, N: 28, K: 12, epilogue: 'reluMask' }, 39);
+    await check({ ...small('nn', true), transpose: 'scalars' }, { M: 37, N: 12, K: 28, inputU8: true, ...BIAS_RELU }, 38);
+    await check({ ...small('nt', true), transpose: 'scalars' }, { M: 37, N: 28, K: 12, ...RELU_BACKWARD }, 39);
   });
 
   it('reduceK variants fuse epilogues and read u8 pixels too', async () => {
     const rk = (form: MatmulForm): MatmulVariant => ({ ...scalar(form, 2, 5), workgroupSize: 32, reduceK: true });
     await check(rk('nn'), { M: 37, N: 10, K: 500, epilogue: 'bias' }, 60);
-    await check(rk('nn'), { M: 37, N: 29, K: 13, epilogue: 'biasRelu' }, 61);
-    await check(rk('nt'), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }, 62);
+    await check(rk('nn'), { M: 37, N: 29, K: 13, ...BIAS_RELU }, 61);
+    await check(rk('nt'), { M: 37, N: 29, K: 10, ...RELU_BACKWARD }, 62);
     await check(rk('nn'), { M: 5, N: 7, K: 27, inputU8: true }, 63);
     await check(rk('tn'), { M: 27, N: 7, K: 37, inputU8: true }, 64);
   });
@@ -148,11 +158,11 @@ describe('matmul epilogues and u8 input', () => {
 
 describe('matmul at the MLP shapes, default variants', () => {
   it.each([
-    ['nn', { M: 128, N: 500, K: 784, inputU8: true, epilogue: 'biasRelu' }],
+    ['nn', { M: 128, N: 500, K: 784, inputU8: true, ...BIAS_RELU }],
     ['nn', { M: 128, N: 10, K: 500, epilogue: 'bias' }],
     ['tn', { M: 784, N: 500, K: 128, inputU8: true }],
     ['tn', { M: 500, N: 10, K: 128 }],
-    ['nt', { M: 128, N: 500, K: 10, epilogue: 'reluMask' }],
+    ['nt', { M: 128, N: 500, K: 10, ...RELU_BACKWARD }],
   ] as [MatmulForm, Case][])('%s %o', async (form, c) => {
     const variant = ops.choices.matmul[form].find((v) => matmulUnsupported(v, c) === null)!;
     await check(variant, c, 12);
@@ -163,13 +173,13 @@ describe('matmul at the MLP shapes, default variants', () => {
 // step, so the two must give the same bits, not just close ones.
 describe('quick twins', () => {
   const cases: [MatmulVariant, Case][] = [
-    [vec4('nn', 16, 8), { M: 37, N: 132, K: 13 * 4, epilogue: 'biasRelu', inputU8: true }],
+    [vec4('nn', 16, 8), { M: 37, N: 132, K: 13 * 4, ...BIAS_RELU, inputU8: true }],
     [vec4('nn', 16, 8), { M: 129, N: 36, K: 500, epilogue: 'bias' }],
     [{ ...vec4('tn', 16, 8), kUnroll: 4 }, { M: 36, N: 132, K: 129, inputU8: true }],
     [{ ...vec4('tn', 8, 8), kUnroll: 4 }, { M: 44, N: 20, K: 37 }],
     [scalar('nn', 8, 4), { M: 37, N: 10, K: 65, epilogue: 'bias' }],
     [scalar('tn', 8, 4), { M: 65, N: 10, K: 37 }],
-    [scalar('nt', 8, 4), { M: 37, N: 29, K: 10, epilogue: 'reluMask' }],
+    [scalar('nt', 8, 4), { M: 37, N: 29, K: 10, ...RELU_BACKWARD }],
     [vec4('nt', 8, 8), { M: 37, N: 29, K: 12 }],
   ];
 
@@ -209,6 +219,6 @@ describe('quick twins', () => {
     await runDispatches(device, [dispatch]);
     const late = await readFloats(device, out, 0, c.M * c.N);
     expect(new Uint32Array(late.buffer)).toEqual(new Uint32Array(early.buffer));
-    expectClose(late, reference('nn', c, inputs.aSeen, inputs.b, inputs.extra), 1e-5, 1e-4, dispatch.label);
+    expectClose(late, reference('nn', c, inputs), 1e-5, 1e-4, dispatch.label);
   });
 });

@@ -18,7 +18,7 @@ import { MissingFeatureError } from '../src/errors.js';
 import { modelInternals } from '../src/engine/internals.js';
 import * as ref from '../src/reference/ops.js';
 import { openTestDevice, testOps, withErrorScope } from './helpers/gpu.js';
-import { matmulInputs, runMatmul, type MatmulCase } from './helpers/matmul.js';
+import { BIAS_RELU, epilogueReference, matmulInputs, RELU_BACKWARD, runMatmul, type MatmulCase } from './helpers/matmul.js';
 import { mlpOptions } from './helpers/model.js';
 
 const gpu = await openTestDevice();
@@ -37,21 +37,21 @@ const tiled = (form: MatmulForm, vec4: boolean, half: 'f16' | 'packed', bm = 32,
 });
 
 /** C as float64 from the f32 inputs, and Σ|a·b| per element: the scale of the f16 rounding error. */
-function reference(form: MatmulForm, c: Case, a: number[], b: Float32Array, extra: Float32Array): { want: Float64Array; scale: Float64Array } {
+function reference(form: MatmulForm, c: Case, inputs: ReturnType<typeof matmulInputs>): { want: Float64Array; scale: Float64Array } {
+  const a = Array.from(inputs.aSeen);
+  const b = inputs.b;
   const want = new Float64Array(c.M * c.N);
   const scale = new Float64Array(c.M * c.N);
   const product = form === 'nn' ? ref.matmulNN : form === 'nt' ? ref.matmulNT : ref.matmulTN;
   product(want, a, b, c.M, c.N, c.K);
   product(scale, a.map(Math.abs), Float32Array.from(b, Math.abs), c.M, c.N, c.K);
-  if (c.epilogue === 'bias' || c.epilogue === 'biasRelu') ref.biasRelu(want, extra, c.M, c.N, c.epilogue === 'biasRelu');
-  if (c.epilogue === 'reluMask') ref.reluMask(want, extra);
-  return { want, scale };
+  return { want: epilogueReference(want, c, inputs), scale };
 }
 
 /** Runs a half-precision variant; every element within the f16 bound, and (so the halves are real) not all f32-exact. */
 async function check(v: MatmulVariant, c: Case, seed: number): Promise<void> {
   const inputs = matmulInputs(c, seed);
-  const { want, scale } = reference(v.form, c, Array.from(inputs.aSeen), inputs.b, inputs.extra);
+  const { want, scale } = reference(v.form, c, inputs);
   await withErrorScope(gpu.device, async () => {
     const { got, label } = await runMatmul(gpu.device, ops, v, c, inputs);
     let worst = 0;
@@ -77,9 +77,9 @@ describe('half-precision slices in the tiled matmul', () => {
 
   it('vec4 loads, bigger blocks, u8 pixels and fused epilogues', async () => {
     for (const half of halves) {
-      await check(tiled('nn', true, half, 64, 64, 8, 8, 8), { M: 70, N: 132, K: 100, epilogue: 'biasRelu' }, 3);
+      await check(tiled('nn', true, half, 64, 64, 8, 8, 8), { M: 70, N: 132, K: 100, ...BIAS_RELU }, 3);
       await check(tiled('nn', true, half, 64, 32, 16, 4, 8), { M: 45, N: 20, K: 784, inputU8: true, epilogue: 'bias' }, 4);
-      await check(tiled('nt', true, half), { M: 50, N: 33, K: 64, epilogue: 'reluMask' }, 5);
+      await check(tiled('nt', true, half), { M: 50, N: 33, K: 64, ...RELU_BACKWARD }, 5);
       await check(tiled('tn', true, half, 32, 64, 8, 4, 8), { M: 36, N: 68, K: 77 }, 6);
       await check(tiled('tn', false, half), { M: 31, N: 19, K: 128, inputU8: true }, 7);
     }

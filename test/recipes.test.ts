@@ -14,6 +14,7 @@ import { loadMnist } from '../src/node/mnistFiles.js';
 import * as ref from '../src/reference/ops.js';
 import { gpu as dropoutGpu, reference as dropoutRef } from '../src/layers/dropout.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
+import { activationNamed } from './helpers/matmul.js';
 import { mlpOptions } from './helpers/model.js';
 
 // PyTorch's closed forms, written out as its documentation gives them (t: scheduler steps taken so far).
@@ -113,21 +114,24 @@ describe('kernels of the recipes against the float64 reference', () => {
     });
   });
 
-  it('dropoutBackward, with and without the ReLU mask of its input', async () => {
+  it('dropoutBackward, alone and with the backward of the activation before it (relu reads y, gelu x)', async () => {
     await withErrorScope(device, async () => {
       const rows = 13;
       const width = 37;
       const p = 0.45;
       const dY = randomArray(rows * width, 8);
-      const h = randomArray(rows * width, 9).map((v) => Math.max(v, 0));
-      for (const masked of [false, true]) {
+      const x = randomArray(rows * width, 9);
+      for (const name of [null, 'relu', 'gelu']) {
+        const activation = name ? activationNamed(name) : null;
+        const y = activation ? Float32Array.from(activation.forward(Float64Array.from(x))) : x;
+        const fused = activation ? { op: activation.op, x: whole(gpuArray(device, x)), y: whole(gpuArray(device, y)) } : undefined;
         const dX = gpuArray(device, new Float32Array(rows * width));
         const shape = { capacityRows: rows, width, p, layer: 4 };
-        await runDispatches(device, [dropoutGpu.dropoutBackward(ops, whole(dX), whole(gpuArray(device, dY)), masked ? whole(gpuArray(device, h)) : null, whole(batchUniform({ rows, step: 3, seed: 1 })), shape)]);
-        const want = new Float64Array(rows * width);
+        await runDispatches(device, [dropoutGpu.dropoutBackward(ops, whole(dX), whole(gpuArray(device, dY)), fused, whole(batchUniform({ rows, step: 3, seed: 1 })), shape)]);
+        let want: Float64Array<ArrayBufferLike> = new Float64Array(rows * width);
         dropoutRef.dropoutBackward(want, dY, p, (i) => dropoutRef.dropoutKeep(1, 3, 4, i, p));
-        if (masked) ref.reluMask(want, h);
-        expectClose(await readFloats(device, dX, 0, rows * width), want, 0, 1e-6, `dropoutBackward masked=${masked}`);
+        if (activation) want = activation.backward(want, Float64Array.from(x), Float64Array.from(y));
+        expectClose(await readFloats(device, dX, 0, rows * width), want, 1e-6, 1e-6, `dropoutBackward ${name ?? 'alone'}`);
       }
     });
   });

@@ -1,21 +1,42 @@
 // npm run shaders [-- --list]                  every kernel of the registry (src/gpu/kernelRegistry.ts) with its sizes
-// npm run shaders -- <kernel> [variant] <sizes> [--switch…] [--epilogue none|bias|biasRelu|reluMask] [--gpu]
+// npm run shaders -- <kernel> [variant] <sizes> [--switch…] [--activation NAME] [--epilogue none|bias|bias+NAME|backward+NAME] [--gpu]
 // Prints the exact WGSL that runs, so a reviewer reads the kernel rather than its generator.
-//   matmulNN 128,500,784 --epilogue biasRelu      the default variant for the shape (software adapters; --gpu for GPUs)
+//   matmulNN 128,500,784 --epilogue bias+relu     the default variant for the shape (software adapters; --gpu for GPUs)
 //   matmul <variant name | nn | nt | tn> M,N,K   e.g. matmul nn-tiled-vec4-64x64x16-4x4-wg256 128,500,784 --u8
-//   conv2dInputGrad 3,2,9,7,3,2,1 --reluMask      batch,channels,height,width,kernel,stride,padding
+//   conv2dInputGrad 3,2,9,7,3,2,1 --activation gelu   batch,channels,height,width,kernel,stride,padding
 import { parseMatmulVariant, type MatmulEpilogue } from '../../shaders/matmul.js';
-import { kernelFamilies, kernelFamily, kernelUsage } from '../gpu/kernelRegistry.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
+import { EPILOGUE_WRITTEN, kernelFamilies, kernelFamily, kernelUsage } from '../gpu/kernelRegistry.js';
 import { DEFAULT_VARIANTS, GPU_VARIANTS } from '../gpu/variants.js';
-import { choiceFlag, runMain, UsageError } from './args.js';
+import { moduleOf, parseLayers } from '../layers/index.js';
+import { runMain, UsageError } from './args.js';
 import { parseArgs } from 'node:util';
 
-const EPILOGUES: readonly MatmulEpilogue[] = ['none', 'bias', 'biasRelu', 'reluMask'];
+/** The activation written `text` ('gelu', 'leakyrelu:0.2'): its elementwise op, as the fusion pass fuses it. */
+function activationFlag(flag: string, text: string): ElementwiseOp {
+  let specs;
+  try {
+    specs = parseLayers(text);
+  } catch (e) {
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
+  }
+  const op = specs.length === 1 ? moduleOf(specs[0]).elementwise?.(specs[0] as never) : undefined;
+  if (!op) throw new UsageError(`${flag}: '${text}' is not an activation (relu, gelu, leakyrelu:0.2, …)`);
+  return op;
+}
+
+/** --epilogue: none, bias, bias+NAME (the activation's forward after the bias) or backward+NAME. */
+function epilogueFlag(text = 'none'): { epilogue: MatmulEpilogue; activation?: ElementwiseOp } {
+  if (text === 'none' || text === 'bias') return { epilogue: text };
+  const [, kind, name] = text.match(/^(bias|backward)\+(.+)$/) ?? [];
+  if (!name) throw new UsageError(`--epilogue must be none, bias, bias+NAME or backward+NAME with NAME an activation (bias+relu), got '${text}'`);
+  return { epilogue: kind === 'bias' ? 'biasActivation' : 'activationBackward', activation: activationFlag('--epilogue', name) };
+}
 // Limits as generous as any adapter's, so that the defaults' order decides, not this machine.
 const ANY_LIMITS = { maxComputeWorkgroupStorageSize: 65536, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024 } as GPUSupportedLimits;
 const SWITCHES = [...new Set(kernelFamilies().flatMap((f) => Object.keys(f.switches ?? {})))];
 
-const USAGE = `usage: npm run shaders -- <kernel> [variant] <sizes> [--switch…] [--epilogue none|bias|biasRelu|reluMask] [--gpu]
+const USAGE = `usage: npm run shaders -- <kernel> [variant] <sizes> [--switch…] [--activation NAME] [--epilogue none|bias|bias+NAME|backward+NAME] [--gpu]
        npm run shaders [-- --list]   lists every kernel with its sizes and switches
   matmul <variant name | nn | nt | tn> M,N,K (matmulNN, matmulNT, matmulTN with a variant name or none: the default)
   --gpu: the default variants for GPUs (software adapters' otherwise)
@@ -33,7 +54,7 @@ async function main(): Promise<void> {
   let parsed;
   try {
     const switches = Object.fromEntries(SWITCHES.map((s) => [s, { type: 'boolean' as const }]));
-    parsed = parseArgs({ allowPositionals: true, options: { ...switches, epilogue: { type: 'string' }, gpu: { type: 'boolean' }, list: { type: 'boolean' } } });
+    parsed = parseArgs({ allowPositionals: true, options: { ...switches, epilogue: { type: 'string' }, activation: { type: 'string' }, gpu: { type: 'boolean' }, list: { type: 'boolean' } } });
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
@@ -63,12 +84,12 @@ async function main(): Promise<void> {
   const given = SWITCHES.filter((s) => flags[s as keyof typeof flags]);
   const foreign = given.filter((s) => !(s in (family.switches ?? {})));
   if (foreign.length) throw new UsageError(`${family.name} takes no --${foreign[0]}: ${usage}`);
-  if (flags.epilogue !== undefined && flags.epilogue !== 'none' && !family.epilogues?.includes(flags.epilogue as MatmulEpilogue)) {
-    throw new UsageError(`${family.name} takes no --epilogue ${flags.epilogue}: ${usage}`);
-  }
+  const { epilogue, activation } = epilogueFlag(flags.epilogue);
+  if (epilogue !== 'none' && !family.epilogues?.includes(epilogue)) throw new UsageError(`${family.name} takes no --epilogue ${EPILOGUE_WRITTEN[epilogue]}: ${usage}`);
+  if (flags.activation !== undefined && !family.activation) throw new UsageError(`${family.name} takes no --activation: ${usage}`);
   const kernel = family.kernel(sizes, {
     choices: flags.gpu ? GPU_VARIANTS : DEFAULT_VARIANTS, limits: ANY_LIMITS, variant,
-    epilogue: choiceFlag('epilogue', flags.epilogue, EPILOGUES, 'none'), switches: new Set(given),
+    epilogue, activation: activation ?? (flags.activation === undefined ? undefined : activationFlag('--activation', flags.activation)), switches: new Set(given),
   });
   console.log(`// ${kernel.label}`);
   console.log(kernel.code.trim());

@@ -72,7 +72,7 @@ export interface ModelOptions extends NetworkConfig {
   precision?: Precision;
   /** Rows per evaluation/prediction batch. Default 1000, fewer where a layer's buffers would pass 64 MiB. */
   evaluationBatch?: number;
-  /** Run each ReLU inside its neighbours' kernels (src/engine/fusion.ts). Default true; off for comparisons. */
+  /** Run each elementwise activation inside its neighbours' kernels (src/engine/fusion.ts). Default true; off for comparisons. */
   fuse?: boolean;
 }
 

@@ -1,7 +1,7 @@
 // A model compiled for a batch capacity: every buffer, pipeline and bind group a step needs, made once.
 // A step only uploads its batch and encodes these dispatches.
 //
-// The plan walks the stages of the model's layers (fusion.ts decides which ReLUs run inside their neighbours;
+// The plan walks the stages of the model's layers (fusion.ts decides which activations run inside their neighbours;
 // layers that are the identity in this mode are left out): each stage gets an output buffer h[B×out] (unless
 // its forward is fused) and, for training, its gradient dh (unless its backward is fused), and contributes
 // its dispatches:
@@ -22,7 +22,7 @@ import { UniformWords } from '../../shaders/bindings.js';
 import { storageBuffer, trackedBuffer, uniformBuffer } from '../gpu/buffers.js';
 import type { BufferSlice, Dispatch } from '../gpu/dispatch.js';
 import type { MlpParameters } from './mlp.js';
-import type { Ops } from '../gpu/ops.js';
+import type { FusedActivation, Ops } from '../gpu/ops.js';
 import type { ResidentDataset } from './residentData.js';
 import { inputBufferBytes, type InputKind } from '../data/dataset.js';
 import { BadInputError } from '../errors.js';
@@ -145,9 +145,10 @@ export class ModelPlan {
       this.stats = this.own(storageBuffer(device, B * 8, 'stats'));
       this.statsStaging = this.own(trackedBuffer(device, { size: this.stats.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'stats staging' }));
 
-      // What flows between stages: the current activation, its gradient, and the ReLU output that masks it.
+      // What flows between stages: the current activation, its gradient, and the activation (with its x and y)
+      // whose backward the next stage's input gradient takes.
       const pixels = u8 ? { pixelScale: inputEncoding.pixelScale, pixelShift: inputEncoding.pixelShift } : undefined;
-      let flow: { act: BufferSlice; grad: BufferSlice | null; mask?: BufferSlice; pixels?: PixelNormalization } = { act: whole(this.input), grad: null, pixels };
+      let flow: { act: BufferSlice; grad: BufferSlice | null; activation?: FusedActivation; pixels?: PixelNormalization } = { act: whole(this.input), grad: null, pixels };
       if (augment && training) {
         // The first layer reads the distorted batch: as bytes, like undistorted pixels, when rows fill whole words;
         // otherwise as f32 already normalized.
@@ -176,7 +177,7 @@ export class ModelPlan {
           spec: layer.spec, place: layer, ops, rows: B,
           input: flow.act, pixels: flow.pixels, output,
           dInput: flow.grad, dOutput: dOutput ?? output,
-          outputRelu: stage.outputRelu, inputGradMask: stage.masksInputGrad ? flow.mask : undefined,
+          epilogue: stage.epilogue, inputGradActivation: stage.inputGradActivation ? flow.activation : undefined,
           param: (role) => sliceOf(model.params, slotOf(layout, `${layer.index}.${role}`)),
           grad: (role) => sliceOf(model.grads, slotOf(layout, `${layer.index}.${role}`)),
           frozen: !layer.trainable,
@@ -190,7 +191,8 @@ export class ModelPlan {
         };
         if (!stage.forwardFused) this.forward.push(...layer.module.forward(buffers));
         if (hasBackward && !stage.backwardFused) backward.push(layer.module.backward(buffers));
-        flow = stage.backwardFused ? { act: output, grad: flow.grad, mask: output } : { act: output, grad: dOutput };
+        const op = stage.backwardFused ? layer.module.elementwise?.(layer.spec) : undefined;
+        flow = op ? { act: output, grad: flow.grad, activation: { op, x: flow.act, y: output } } : { act: output, grad: dOutput };
       }
 
       const logits = flow.act;

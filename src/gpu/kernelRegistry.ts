@@ -4,6 +4,7 @@
 // needs nothing here.
 import { BadInputError } from '../errors.js';
 import { parseMatmulVariant, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../../shaders/matmul.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import { SIGMOID_PROBABILITIES } from '../../shaders/targetLosses.js';
 import type { ConvGeometry } from '../../shaders/conv2d.js';
 import type { PoolGeometry } from '../../shaders/pooling.js';
@@ -30,6 +31,8 @@ export interface KernelOptions {
   variant?: string;
   /** A matmul's epilogue. */
   epilogue?: MatmulEpilogue;
+  /** The activation of a matmul's epilogue, or the one a family that takes an activation fuses (--activation). */
+  activation?: ElementwiseOp;
   /** Switches the family lists in its `switches`, as given. */
   switches: ReadonlySet<string>;
 }
@@ -44,8 +47,10 @@ export interface KernelFamily {
   sizes: readonly string[];
   /** Small odd sizes it takes (the test compiles each family at these). */
   example: readonly number[];
-  /** Switches it takes ('reluMask': the fused ReLU mask), with what each does. */
+  /** Switches it takes ('u8': u8 pixels), with what each does. */
   switches?: Readonly<Record<string, string>>;
+  /** Takes --activation NAME (an activation fused into it, as the fusion pass does), with what it does. */
+  activation?: string;
   /** Takes a variant name before its sizes (matmul). */
   variants?: boolean;
   /** The epilogues it takes besides none (matmul: --epilogue). */
@@ -57,7 +62,10 @@ export interface KernelFamily {
 const AUGMENTATION = { rotate: 12, scale: 0.1, shear: 0.1, shift: 2 };
 const ELASTIC = { alpha: 8, sigma: 3 };
 const PIXELS = { pixelScale: 1 / 0.3081, pixelShift: -0.1307 / 0.3081 };
-const RELU_MASK = { reluMask: 'dInput zero where the fused ReLU output is ≤ 0' };
+const ACTIVATION_BACKWARD = "then the backward of the activation NAME before the layer (relu, gelu, leakyrelu:0.2, …)";
+
+/** How each epilogue is written after --epilogue. */
+export const EPILOGUE_WRITTEN: Record<MatmulEpilogue, string> = { none: 'none', bias: 'bias', biasActivation: 'bias+NAME', activationBackward: 'backward+NAME' };
 
 const image = ([batch, channels, height, width]: readonly number[]) => ({ batch, channels, height, width });
 const pool = (s: readonly number[]): PoolGeometry => {
@@ -81,10 +89,11 @@ function matmul(form: MatmulForm): KernelFamily {
     example: [36, 29, 12],
     // u8 pixels are a first layer's input: A of nn (the forward), of tn (the weight gradient).
     ...(form !== 'nt' && { switches: { u8: 'A is u8 pixels packed four to a u32' } }), variants: true,
-    // The engine's: bias and ReLU after a forward product, the next layer's ReLU mask on an input gradient.
-    epilogues: form === 'tn' ? ['reluMask'] : ['bias', 'biasRelu', 'reluMask'],
+    // The engine's: bias and an activation after a forward product, the backward of the activation before the
+    // next layer on an input gradient.
+    epilogues: form === 'tn' ? ['activationBackward'] : ['bias', 'biasActivation', 'activationBackward'],
     kernel([M, N, K], o) {
-      const shape = { M, N, K, epilogue: o.epilogue, inputU8: o.switches.has('u8'), ...(o.switches.has('u8') && PIXELS) };
+      const shape = { M, N, K, epilogue: o.epilogue, activation: o.activation, inputU8: o.switches.has('u8'), ...(o.switches.has('u8') && PIXELS) };
       let variant: MatmulVariant | null = o.variant ? parseMatmulVariant(o.variant) : chooseMatmul(o.choices, form, shape, o.limits);
       if (!variant) throw new BadInputError(`'${o.variant}' is not a matmul variant name (such as nn-vec4-4x4-wg64) or a form (nn, nt, tn)`);
       if (variant.form !== form) throw new BadInputError(`matmul${form.toUpperCase()} takes a ${form} variant, not '${o.variant}'`);
@@ -180,7 +189,7 @@ export function kernelFamilies(): KernelFamily[] {
     },
     {
       name: 'conv2dInputGrad', description: 'col2im: dInput from dColumns', sizes: ['batch', 'channels', 'height', 'width', 'kernel', 'stride', 'padding'],
-      example: [3, 2, 9, 7, 3, 2, 1], switches: RELU_MASK, kernel: (s, o) => conv2d.conv2dInputGrad(conv(s), o.switches.has('reluMask')),
+      example: [3, 2, 9, 7, 3, 2, 1], activation: ACTIVATION_BACKWARD, kernel: (s, o) => conv2d.conv2dInputGrad(conv(s), o.activation),
     },
     {
       name: 'maxPool2d', description: "each K×K window's largest element", sizes: ['batch', 'channels', 'height', 'width', 'kernel', 'stride'], example: [3, 2, 9, 7, 3, 2],
@@ -188,7 +197,7 @@ export function kernelFamilies(): KernelFamily[] {
     },
     {
       name: 'maxPool2dBackward', description: "dOutput routed to each window's largest element", sizes: ['batch', 'channels', 'height', 'width', 'kernel', 'stride'],
-      example: [3, 2, 9, 7, 3, 2], switches: RELU_MASK, kernel: (s, o) => maxpool2d.maxPool2dBackward(pool(s), o.switches.has('reluMask')),
+      example: [3, 2, 9, 7, 3, 2], activation: ACTIVATION_BACKWARD, kernel: (s, o) => maxpool2d.maxPool2dBackward(pool(s), o.activation),
     },
     {
       name: 'avgPool2d', description: "each K×K window's mean", sizes: ['batch', 'channels', 'height', 'width', 'kernel', 'stride'], example: [3, 2, 9, 7, 3, 2],
@@ -196,15 +205,15 @@ export function kernelFamilies(): KernelFamily[] {
     },
     {
       name: 'avgPool2dBackward', description: 'dOutput shared equally over each window', sizes: ['batch', 'channels', 'height', 'width', 'kernel', 'stride'],
-      example: [3, 2, 9, 7, 3, 2], switches: RELU_MASK, kernel: (s, o) => avgpool2d.avgPool2dBackward(pool(s), o.switches.has('reluMask')),
+      example: [3, 2, 9, 7, 3, 2], activation: ACTIVATION_BACKWARD, kernel: (s, o) => avgpool2d.avgPool2dBackward(pool(s), o.activation),
     },
     {
       name: 'flatten', description: 'a channels-last image to C·H·W features in (c, h, w) order', sizes: ['batch', 'channels', 'height', 'width'], example: [3, 2, 5, 7],
       kernel: (s) => flatten.flatten(image(s)),
     },
     {
-      name: 'flattenBackward', description: "flatten's inverse on the gradient", sizes: ['batch', 'channels', 'height', 'width'], example: [3, 2, 5, 7], switches: RELU_MASK,
-      kernel: (s, o) => flatten.flattenBackward(image(s), o.switches.has('reluMask')),
+      name: 'flattenBackward', description: "flatten's inverse on the gradient", sizes: ['batch', 'channels', 'height', 'width'], example: [3, 2, 5, 7], activation: ACTIVATION_BACKWARD,
+      kernel: (s, o) => flatten.flattenBackward(image(s), o.activation),
     },
     ...(['batchnormStats', 'batchnormForward', 'batchnormBackward'] as const).map((name): KernelFamily => ({
       name,
@@ -214,10 +223,10 @@ export function kernelFamilies(): KernelFamily[] {
         batchnormBackward: 'dInput, dWeight and dBias of batch normalization',
       }[name],
       sizes: ['rows', 'positions', 'channels'], example: [9, 5, 3],
-      ...(name === 'batchnormForward' && { switches: { running: 'from the running estimates (evaluation)', relu: 'a ReLU after it, fused' } }),
+      ...(name === 'batchnormForward' && { switches: { running: 'from the running estimates (evaluation)' }, activation: 'then the activation NAME after it, fused' }),
       kernel([capacityRows, positions, channels], o) {
         const s = { capacityRows, positions, channels, momentum: BATCHNORM_MOMENTUM, eps: BATCHNORM_EPS };
-        return name === 'batchnormForward' ? batchnorm.batchnormForward(s, !o.switches.has('running'), o.switches.has('relu')) : batchnorm[name](s);
+        return name === 'batchnormForward' ? batchnorm.batchnormForward(s, !o.switches.has('running'), o.activation) : batchnorm[name](s);
       },
     })),
     {
@@ -225,8 +234,8 @@ export function kernelFamilies(): KernelFamily[] {
       kernel: ([capacityRows, width]) => dropout.dropout({ capacityRows, width, p: 0.25, layer: 1 }),
     },
     {
-      name: 'dropoutBackward', description: "dropout's mask and scale on the gradient", sizes: ['rows', 'width'], example: [9, 29], switches: RELU_MASK,
-      kernel: ([capacityRows, width], o) => dropout.dropoutBackward({ capacityRows, width, p: 0.25, layer: 1 }, o.switches.has('reluMask')),
+      name: 'dropoutBackward', description: "dropout's mask and scale on the gradient", sizes: ['rows', 'width'], example: [9, 29], activation: ACTIVATION_BACKWARD,
+      kernel: ([capacityRows, width], o) => dropout.dropoutBackward({ capacityRows, width, p: 0.25, layer: 1 }, o.activation),
     },
     augmentFamily('augmentImages', 'a batch of images rotated, scaled, sheared and shifted (an invocation per output pixel group)', 'batch', 'switch'),
     augmentFamily('augmentLines', 'the same from the data set kept as quads, an invocation per output line', 'dataset', 'switch'),
@@ -246,6 +255,7 @@ export function kernelFamily(name: string | undefined): KernelFamily {
 
 /** `name SIZES [--switch]…`: how a family is written on the command line. */
 export function kernelUsage(f: KernelFamily): string {
-  const epilogue = f.epilogues ? [`[--epilogue ${f.epilogues.join('|')}]`] : [];
-  return [f.name, ...(f.variants ? ['[variant]'] : []), f.sizes.join(','), ...Object.keys(f.switches ?? {}).map((s) => `[--${s}]`), ...epilogue].join(' ');
+  const epilogue = f.epilogues ? [`[--epilogue ${f.epilogues.map((e) => EPILOGUE_WRITTEN[e]).join('|')}]`] : [];
+  const activation = f.activation ? ['[--activation NAME]'] : [];
+  return [f.name, ...(f.variants ? ['[variant]'] : []), f.sizes.join(','), ...Object.keys(f.switches ?? {}).map((s) => `[--${s}]`), ...activation, ...epilogue].join(' ');
 }

@@ -5,7 +5,7 @@ import { GATHER_BATCH_BINDINGS, GATHER_LABELS_BINDINGS, GATHER_TARGETS_BINDINGS,
 import { targetLossBindings, targetLossShader, type TargetLoss } from '../../shaders/targetLosses.js';
 import { BIAS_GRAD_BINDINGS, biasGradInvocations, biasGradShader, biasGradVariantName, type BiasGradVariant } from '../../shaders/biasGrad.js';
 import {
-  MATMUL_ENTRY, matmulBindings, matmulShader, matmulTiles, matmulVariantName, type MatmulForm, type MatmulShape, type MatmulVariant,
+  MATMUL_ENTRY, matmulBindings, matmulShader, matmulTiles, matmulVariantName, type MatmulEpilogue, type MatmulForm, type MatmulShape, type MatmulVariant,
 } from '../../shaders/matmul.js';
 import { ADAM_BINDINGS, SGD_BINDINGS, adamUpdateShader, optimizerInvocations, sgdUpdateShader, type OptimizerVariant } from '../../shaders/optimizer.js';
 import {
@@ -24,10 +24,17 @@ export const ELEMENTWISE_WORKGROUP = 64;
 /** Workgroup size of the gather kernels. */
 const GATHER_WORKGROUP = 64;
 
-/** 'matmulNN 128×500×784 nn-vec4-4x4-wg64 +biasRelu' */
+/** A fused epilogue's name in labels, as the shaders CLI's --epilogue takes it: 'bias', 'bias+relu', 'backward+relu'. */
+export function epilogueName(epilogue: MatmulEpilogue, activation?: ElementwiseOp): string {
+  if (epilogue === 'biasActivation') return `bias+${activation?.name}`;
+  if (epilogue === 'activationBackward') return `backward+${activation?.name}`;
+  return epilogue;
+}
+
+/** 'matmulNN 128×500×784 nn-vec4-4x4-wg64 +bias+relu' */
 export function matmulLabel(form: MatmulForm, variant: MatmulVariant, shape: MatmulShape): string {
   const epilogue = shape.epilogue ?? 'none';
-  return `${MATMUL_ENTRY[form]} ${shape.M}×${shape.N}×${shape.K} ${matmulVariantName(variant)}${epilogue === 'none' ? '' : ` +${epilogue}`}`;
+  return `${MATMUL_ENTRY[form]} ${shape.M}×${shape.N}×${shape.K} ${matmulVariantName(variant)}${epilogue === 'none' ? '' : ` +${epilogueName(epilogue, shape.activation)}`}`;
 }
 
 export const kernels = {
@@ -36,11 +43,11 @@ export const kernels = {
     const { M, N, K } = shape;
     const epilogue = shape.epilogue ?? 'none';
     // Bytes: each operand read once and C written once; u8 pixels are one byte each.
-    const extraFloats = epilogue === 'none' ? 0 : epilogue === 'reluMask' ? M * N : N;
+    const extraFloats = epilogue === 'activationBackward' ? (matmulBindings(shape).length - 3) * M * N : epilogue === 'none' ? 0 : N;
     const cost = { flops: 2 * M * N * K, bytes: M * K * (shape.inputU8 ? 1 : 4) + 4 * (N * K + M * N + extraFloats) };
     const twin = withTwin ? quickMatmulTwin(variant, shape) : null;
     return {
-      label: matmulLabel(form, variant, shape), code: matmulShader(variant, shape), entryPoint: MATMUL_ENTRY[form], bindings: matmulBindings(epilogue),
+      label: matmulLabel(form, variant, shape), code: matmulShader(variant, shape), entryPoint: MATMUL_ENTRY[form], bindings: matmulBindings(shape),
       invocations: matmulTiles(variant, shape), workgroupSize: variant.workgroupSize, cost,
       ...(twin && { quick: { code: matmulShader(twin, shape), invocations: matmulTiles(twin, shape) } }),
     };

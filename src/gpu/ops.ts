@@ -7,19 +7,56 @@ import { biasGradUnsupported, type BiasGradVariant } from '../../shaders/biasGra
 import { matmulExceedsDevice, rowsFromC, type MatmulEpilogue, type MatmulForm, type MatmulVariant } from '../../shaders/matmul.js';
 import { optimizerUnsupported, type OptimizerVariant } from '../../shaders/optimizer.js';
 import type { SoftmaxVariant } from '../../shaders/softmaxCrossEntropy.js';
-import type { ElementwiseOp } from '../../shaders/elementwise.js';
+import { backwardReads, type ElementwiseOp } from '../../shaders/elementwise.js';
 import { dispatch, type BufferSlice, type Dispatch, type PipelineCache } from './dispatch.js';
-import { kernels, matmulLabel } from './kernels.js';
+import { epilogueName, kernels, matmulLabel } from './kernels.js';
 import { chooseFirst, chooseMatmul, DEFAULT_VARIANTS, type VariantChoices } from './variants.js';
 
 export { ELEMENTWISE_WORKGROUP } from './kernels.js';
+
+/**
+ * An activation run inside another kernel (the plan's fusion pass): its op, and where a kernel applying its
+ * backward reads its input x and output y (those of the two its backward reads, elementwise.ts backwardReads).
+ */
+export interface FusedActivation {
+  /** The activation's elementwise op. */
+  op: ElementwiseOp;
+  /** Its input, [rows × values]. */
+  x?: BufferSlice;
+  /** Its output, [rows × values]. */
+  y?: BufferSlice;
+}
+
+/** The buffers of a fused activation's backward by binding name (elementwise.ts activationGradBindings). */
+export function activationBuffers(a: FusedActivation | undefined): Record<string, BufferSlice> {
+  if (!a) return {};
+  const reads = backwardReads(a.op);
+  const need = (slice: BufferSlice | undefined, what: string) => {
+    if (!slice) throw new Error(`${a.op.name}'s backward reads its ${what}, which was not given`);
+    return slice;
+  };
+  return { ...(reads.x ? { activationInput: need(a.x, 'input') } : {}), ...(reads.y ? { activationOutput: need(a.y, 'output') } : {}) };
+}
+
+/** A product's options for + bias[N], then the fused activation's forward when there is one. */
+export const biasEpilogue = (bias: BufferSlice, activation?: ElementwiseOp): MatmulOptions =>
+  (activation ? { epilogue: 'biasActivation', extra: bias, activation: { op: activation } } : { epilogue: 'bias', extra: bias });
+
+/** A product's options for the fused activation's backward on what it computes, when there is one. */
+export const activationBackwardEpilogue = (activation?: FusedActivation): MatmulOptions =>
+  (activation ? { epilogue: 'activationBackward', activation } : {});
+
+/** What a kernel's label adds for a fused activation's backward: ' +backward+relu', or nothing. */
+export const fusedLabel = (activation?: ElementwiseOp): string => (activation ? ` +${epilogueName('activationBackward', activation)}` : '');
 
 export interface MatmulOptions {
   /** Force a variant (benchmarks, tests); otherwise the first candidate that supports the shape. */
   variant?: MatmulVariant;
   epilogue?: MatmulEpilogue;
-  /** bias[N] for bias / biasRelu, mask[M×N] for reluMask. */
+  /** bias[N] for bias / biasActivation. */
   extra?: BufferSlice;
+  /** The activation of biasActivation and activationBackward, and for activationBackward its x and y [M×N] (those its backward reads). */
+  activation?: FusedActivation;
   inputU8?: boolean;
   pixelScale?: number;
   pixelShift?: number;
@@ -32,15 +69,15 @@ export class Ops {
   ) {}
 
   matmul(form: MatmulForm, out: BufferSlice, a: BufferSlice, b: BufferSlice, M: number, N: number, K: number, o: MatmulOptions = {}): Dispatch {
-    const shape = { M, N, K, epilogue: o.epilogue, inputU8: o.inputU8, pixelScale: o.pixelScale, pixelShift: o.pixelShift };
+    const shape = { M, N, K, epilogue: o.epilogue, activation: o.activation?.op, inputU8: o.inputU8, pixelScale: o.pixelScale, pixelShift: o.pixelShift };
     const variant = o.variant ?? chooseMatmul(this.choices, form, shape, this.cache.device.limits);
     const epilogue = o.epilogue ?? 'none';
     const tooBig = matmulExceedsDevice(variant, this.cache.device.limits);
     if (tooBig) throw new RunFailure(`${matmulLabel(form, variant, shape)}: ${tooBig}`);
     // A variant asked for by name (benchmarks, the autotuner) runs as it is; a chosen one may start on its quick twin.
     const kernel = kernels.matmul(form, variant, shape, !o.variant);
-    if (epilogue !== 'none' && !o.extra) throw new Error(`matmul epilogue ${epilogue} needs its bias or mask buffer`);
-    const extra: Record<string, BufferSlice> = epilogue === 'none' ? {} : epilogue === 'reluMask' ? { mask: o.extra! } : { bias: o.extra! };
+    if ((epilogue === 'bias' || epilogue === 'biasActivation') && !o.extra) throw new Error(`matmul epilogue ${epilogue} needs its bias buffer`);
+    const extra: Record<string, BufferSlice> = epilogue === 'activationBackward' ? activationBuffers(o.activation) : epilogue === 'none' ? {} : { bias: o.extra! };
     // nn and nt read M from C's bound length (shaders/matmulParts.ts rowsFromC): bind exactly M×N floats.
     const C = rowsFromC(variant) ? { ...out, size: M * N * 4 } : out;
     return dispatch(this.cache, kernel, { A: a, B: b, C, ...extra });

@@ -116,6 +116,7 @@ export function activation<K extends string, A extends Record<string, number> = 
     },
     outputShape: (_s, input) => input,
     parameters: () => [],
+    elementwise: opOf,
 
     forward: (b) => [b.ops.elementwiseForward(opOf(b.spec), b.output, b.input, b.rows * b.place.outputs)],
     backward: (b) => (b.dInput ? [b.ops.elementwiseBackward(opOf(b.spec), b.dInput, b.dOutput, b.input, b.output, b.rows * b.place.outputs)] : []),

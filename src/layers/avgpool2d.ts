@@ -5,7 +5,8 @@
 import { AVG_POOL_BINDINGS, avgPool2dBackwardShader, avgPool2dShader, avgPoolBackwardBindings } from '../../shaders/avgPool2d.js';
 import { poolOutputSize, type PoolGeometry } from '../../shaders/pooling.js';
 import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
 import { pooling, poolForwardKernel, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D average pooling, written 'avgpool2d:K[:stride=S]': PyTorch's nn.AvgPool2d(K, stride=S), without padding. */
@@ -14,13 +15,13 @@ export type AvgPool2dSpec = PoolSpec<'avgpool2d'>;
 /** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
 export const kernels = {
   avgPool2d: (g: PoolGeometry): Kernel => poolForwardKernel('avgPool2d', avgPool2dShader(ELEMENTWISE_WORKGROUP, g), AVG_POOL_BINDINGS, g),
-  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
-  avgPool2dBackward(g: PoolGeometry, masked: boolean): Kernel {
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  avgPool2dBackward(g: PoolGeometry, activation?: ElementwiseOp): Kernel {
     const count = g.batch * g.height * g.width * g.channels;
     return {
-      label: `${poolLabel('avgPool2dBackward', g)}${masked ? ' +reluMask' : ''}`, code: avgPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, masked),
-      entryPoint: 'avgPool2dBackward', bindings: avgPoolBackwardBindings(masked), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP,
-      cost: { flops: count * 2, bytes: (masked ? 12 : 8) * count },
+      label: `${poolLabel('avgPool2dBackward', g)}${fusedLabel(activation)}`, code: avgPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, activation),
+      entryPoint: 'avgPool2dBackward', bindings: avgPoolBackwardBindings(activation), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP,
+      cost: { flops: count * 2, bytes: (8 + 4 * activationGradBindings(activation).length) * count },
     };
   },
 };
@@ -30,8 +31,8 @@ export const gpu = {
     return dispatch(ops.cache, kernels.avgPool2d(g), { input, output });
   },
   /** The forward's input is not read: every element of a window gets the same share. */
-  avgPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, _input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
-    return dispatch(ops.cache, kernels.avgPool2dBackward(g, mask !== null), { dOutput, dInput, ...(mask ? { mask } : {}) });
+  avgPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, _input: BufferSlice, activation: FusedActivation | undefined, g: PoolGeometry): Dispatch {
+    return dispatch(ops.cache, kernels.avgPool2dBackward(g, activation?.op), { dOutput, dInput, ...activationBuffers(activation) });
   },
 };
 

@@ -3,7 +3,7 @@
 // by the batch's own statistics (biased variance) and updates the running estimates (unbiased variance); in
 // evaluation and prediction it uses the running estimates. State-dict names: weight, bias, running_mean,
 // running_var, num_batches_tracked (the model's optimizer step, written by checkpoints). Kernels:
-// shaders/batchnorm.ts; a ReLU after it runs fused as its epilogue. This module holds the GPU ops and their
+// shaders/batchnorm.ts; an activation after it runs fused as its epilogue. This module holds the GPU ops and their
 // float64 twins.
 import { BadInputError } from '../errors.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../../shaders/batchnorm.js';
 import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
 import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import { constant } from './init.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 import { isImage } from './shape.js';
@@ -40,11 +41,11 @@ export const kernels = {
       invocations: s.channels * BATCHNORM_WORKGROUP, workgroupSize: BATCHNORM_WORKGROUP, cost: { flops: 4 * count, bytes: 8 * count },
     };
   },
-  /** `training`: from the batch's stats, else from the running estimates; `relu`: a ReLU after it, fused. */
-  batchnormForward(s: BatchnormShape, training: boolean, relu: boolean): Kernel {
+  /** `training`: from the batch's stats, else from the running estimates; `activation`: the activation after it, fused. */
+  batchnormForward(s: BatchnormShape, training: boolean, activation?: ElementwiseOp): Kernel {
     const count = s.capacityRows * s.positions * s.channels;
     return {
-      label: `${label('batchnormForward', s)}${training ? '' : ' running'}${relu ? ' +relu' : ''}`, code: batchnormForwardShader(ELEMENTWISE_WORKGROUP, s, training, relu),
+      label: `${label('batchnormForward', s)}${training ? '' : ' running'}${activation ? ` +${activation.name}` : ''}`, code: batchnormForwardShader(ELEMENTWISE_WORKGROUP, s, training, activation),
       entryPoint: 'batchnormForward', bindings: batchnormForwardBindings(training), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP,
       cost: { flops: 4 * count, bytes: 8 * count },
     };
@@ -65,9 +66,9 @@ export const gpu = {
   /** From stats (training) or from the running estimates (evaluation: `running` given). */
   batchnormForward(
     ops: Ops, output: BufferSlice, input: BufferSlice, weight: BufferSlice, bias: BufferSlice,
-    from: { stats: BufferSlice } | { runningMean: BufferSlice; runningVar: BufferSlice }, relu: boolean, s: BatchnormShape,
+    from: { stats: BufferSlice } | { runningMean: BufferSlice; runningVar: BufferSlice }, activation: ElementwiseOp | undefined, s: BatchnormShape,
   ): Dispatch {
-    return dispatch(ops.cache, kernels.batchnormForward(s, 'stats' in from, relu), { input, weight, bias, ...from, output });
+    return dispatch(ops.cache, kernels.batchnormForward(s, 'stats' in from, activation), { input, weight, bias, ...from, output });
   },
   batchnormBackward(
     ops: Ops, dInput: BufferSlice, dWeight: BufferSlice, dBias: BufferSlice, dOutput: BufferSlice, input: BufferSlice, weight: BufferSlice, stats: BufferSlice,
@@ -127,17 +128,17 @@ export const batchnorm: LayerModule<BatchnormSpec> = {
     { role: 'running_mean', shape: [input[0]], init: constant(0) },
     { role: 'running_var', shape: [input[0]], init: constant(1) },
   ],
-  fuses: { outputRelu: true },
+  fuses: { epilogue: true },
 
   forward(b) {
     const s = shapeOf(b.place, b.rows);
     const [weight, bias] = [b.param('weight'), b.param('bias')];
     const running = { runningMean: b.state('running_mean'), runningVar: b.state('running_var') };
-    if (!b.training) return [gpu.batchnormForward(b.ops, b.output, b.input, weight, bias, running, b.outputRelu ?? false, s)];
+    if (!b.training) return [gpu.batchnormForward(b.ops, b.output, b.input, weight, bias, running, b.epilogue, s)];
     const stats = b.scratch('stats', 2 * s.channels);
     return [
       gpu.batchnormStats(b.ops, stats, running.runningMean, running.runningVar, b.input, b.batch, s),
-      gpu.batchnormForward(b.ops, b.output, b.input, weight, bias, { stats }, b.outputRelu ?? false, s),
+      gpu.batchnormForward(b.ops, b.output, b.input, weight, bias, { stats }, b.epilogue, s),
     ];
   },
   backward(b) {
@@ -169,7 +170,7 @@ export const batchnorm: LayerModule<BatchnormSpec> = {
   doc: {
     written: 'batchnorm',
     torch: 'nn.BatchNorm2d(C) / nn.BatchNorm1d(F)',
-    notes: 'BatchNorm2d after an image, BatchNorm1d after features; momentum 0.1, ε 1e-5; batch statistics of the batch\'s real rows in training, running estimates in evaluate/predict; a ReLU after it runs as its epilogue',
+    notes: 'BatchNorm2d after an image, BatchNorm1d after features; momentum 0.1, ε 1e-5; batch statistics of the batch\'s real rows in training, running estimates in evaluate/predict',
   },
   examples: [{ layer: 'batchnorm', input: [5] }, { layer: 'batchnorm', input: [3, 4, 3] }],
   refuses: ['batchnorm:0.1', 'batchnorm:momentum=0.1'],

@@ -1,9 +1,9 @@
 // conv2d:OUT:k=K[:stride=S][:pad=P] — PyTorch's nn.Conv2d(in, OUT, K, stride=S, padding=P) on channels-last
 // images (shape.ts). Its weight is [C·K·K × OUT] here, the transpose of PyTorch's [OUT, C, K, K] flattened,
 // so that the convolution is matmul products over im2col columns (shaders/conv2d.ts):
-//   forward   columns = conv2dColumns(x); y[B·OH·OW × OUT] = matmulNN(columns, weight) + bias (+ ReLU, fused)
+//   forward   columns = conv2dColumns(x); y[B·OH·OW × OUT] = matmulNN(columns, weight) + bias (+ activation, fused)
 //   backward  dWeight = matmulTN(columns, dY); dBias = biasGrad(dY);
-//             dColumns = matmulNT(dY, weight); dX = conv2dInputGrad(dColumns) (× ReLU mask, fused)
+//             dColumns = matmulNT(dY, weight); dX = conv2dInputGrad(dColumns) (+ the activation's backward, fused)
 // This module holds the layer's two column ops and their float64 twins (direct loops, no columns).
 import { BadInputError } from '../errors.js';
 import {
@@ -11,7 +11,8 @@ import {
 } from '../../shaders/conv2d.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, biasEpilogue, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import { uniformFanIn } from './init.js';
 import { integerOptions, leadingInteger, type LayerModule, type LayerPlace, type ParameterDecl } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
@@ -46,13 +47,13 @@ export const kernels = {
       invocations: columnsInvocations(g), workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: 8 * count },
     };
   },
-  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
-  conv2dInputGrad(g: ConvGeometry, masked: boolean): Kernel {
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  conv2dInputGrad(g: ConvGeometry, activation?: ElementwiseOp): Kernel {
     const count = g.batch * g.height * g.width * g.channels;
-    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${masked ? ' +reluMask' : ''}`;
+    const label = `conv2dInputGrad ${g.batch}×${g.height}×${g.width}×${g.channels} k${g.kernelHeight} s${g.stride} p${g.padding}${fusedLabel(activation)}`;
     const cost = { flops: count * g.kernelHeight * g.kernelWidth, bytes: 4 * (count * g.kernelHeight * g.kernelWidth + count) };
     return {
-      label, code: conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, masked), entryPoint: 'conv2dInputGrad', bindings: conv2dInputGradBindings(masked),
+      label, code: conv2dInputGradShader(ELEMENTWISE_WORKGROUP, g, activation), entryPoint: 'conv2dInputGrad', bindings: conv2dInputGradBindings(activation),
       invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost,
     };
   },
@@ -63,8 +64,8 @@ export const gpu = {
   conv2dColumns(ops: Ops, columns: BufferSlice, input: BufferSlice, g: ConvGeometry, pixels?: Pixels): Dispatch {
     return dispatch(ops.cache, kernels.conv2dColumns(g, pixels), { input, columns });
   },
-  conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, mask: BufferSlice | null, g: ConvGeometry): Dispatch {
-    return dispatch(ops.cache, kernels.conv2dInputGrad(g, mask !== null), { dColumns, dInput, ...(mask ? { mask } : {}) });
+  conv2dInputGrad(ops: Ops, dInput: BufferSlice, dColumns: BufferSlice, activation: FusedActivation | undefined, g: ConvGeometry): Dispatch {
+    return dispatch(ops.cache, kernels.conv2dInputGrad(g, activation?.op), { dColumns, dInput, ...activationBuffers(activation) });
   },
 };
 
@@ -146,7 +147,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     ];
   },
   readsModelInput: true,
-  fuses: { outputRelu: true, inputGradMask: true },
+  fuses: { epilogue: true, inputGrad: true },
   scratchPerRow: (s, place) => {
     const { positions, K } = outputsOf(s, place);
     return positions * K;
@@ -158,7 +159,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
     const columns = b.scratch('columns', M * K);
     return [
       gpu.conv2dColumns(b.ops, columns, b.input, geometryOf(b.spec, b.place.inputShape, b.rows), b.pixels),
-      b.ops.matmulNN(b.output, columns, b.param('weight'), M, b.spec.outChannels, K, { epilogue: b.outputRelu ? 'biasRelu' : 'bias', extra: b.param('bias') }),
+      b.ops.matmulNN(b.output, columns, b.param('weight'), M, b.spec.outChannels, K, biasEpilogue(b.param('bias'), b.epilogue)),
     ];
   },
   backward(b) {
@@ -174,7 +175,7 @@ export const conv2d: LayerModule<Conv2dSpec> = {
       const dColumns = b.scratch('dColumns', M * K);
       dispatches.push(
         b.ops.matmulNT(dColumns, b.dOutput, b.param('weight'), M, K, O),
-        gpu.conv2dInputGrad(b.ops, b.dInput, dColumns, b.inputGradMask ?? null, geometryOf(b.spec, b.place.inputShape, b.rows)),
+        gpu.conv2dInputGrad(b.ops, b.dInput, dColumns, b.inputGradActivation, geometryOf(b.spec, b.place.inputShape, b.rows)),
       );
     }
     return dispatches;

@@ -7,7 +7,8 @@ import {
   DROPOUT_BINDINGS, dropoutBackwardBindings, dropoutBackwardShader, dropoutShader, dropoutThreshold, type DropoutShape,
 } from '../../shaders/dropout.js';
 import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
 import type { LayerModule, LayerPlace } from './layer.js';
 import { pcgHash } from '../gpu/random.js';
 
@@ -19,7 +20,7 @@ export interface DropoutSpec {
   p: number;
 }
 
-/** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (masked by a ReLU's output, from the fusion pass). */
+/** The GPU ops: output = dropout(input), dInput = dropoutBackward(dOutput) (then a fused activation's backward, from the fusion pass). */
 /** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
 export const kernels = {
   dropout(s: DropoutShape): Kernel {
@@ -29,12 +30,12 @@ export const kernels = {
       invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: 8 * count },
     };
   },
-  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
-  dropoutBackward(s: DropoutShape, masked: boolean): Kernel {
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  dropoutBackward(s: DropoutShape, activation?: ElementwiseOp): Kernel {
     const count = s.capacityRows * s.width;
     return {
-      label: `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}`, code: dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, masked), entryPoint: 'dropoutBackward',
-      bindings: dropoutBackwardBindings(masked), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: (masked ? 12 : 8) * count },
+      label: `dropoutBackward ${s.capacityRows}×${s.width} p=${s.p}${fusedLabel(activation)}`, code: dropoutBackwardShader(ELEMENTWISE_WORKGROUP, s, activation), entryPoint: 'dropoutBackward',
+      bindings: dropoutBackwardBindings(activation), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count, bytes: (8 + 4 * activationGradBindings(activation).length) * count },
     };
   },
 };
@@ -43,8 +44,8 @@ export const gpu = {
   dropout(ops: Ops, output: BufferSlice, input: BufferSlice, batch: BufferSlice, s: DropoutShape): Dispatch {
     return dispatch(ops.cache, kernels.dropout(s), { input, output, batch });
   },
-  dropoutBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, batch: BufferSlice, s: DropoutShape): Dispatch {
-    return dispatch(ops.cache, kernels.dropoutBackward(s, mask !== null), { dOutput, dInput, batch, ...(mask ? { mask } : {}) });
+  dropoutBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, activation: FusedActivation | undefined, batch: BufferSlice, s: DropoutShape): Dispatch {
+    return dispatch(ops.cache, kernels.dropoutBackward(s, activation?.op), { dOutput, dInput, batch, ...activationBuffers(activation) });
   },
 };
 
@@ -80,11 +81,11 @@ export const dropout: LayerModule<DropoutSpec> = {
   format: (s) => `dropout:${s.p}`,
   outputShape: (_s, input) => input,
   parameters: () => [],
-  fuses: { inputGradMask: true },
+  fuses: { inputGrad: true },
   isIdentity: (s, training) => !training || s.p === 0,
 
   forward: (b) => [gpu.dropout(b.ops, b.output, b.input, b.batch, shape(b.spec.p, b.place, b.rows))],
-  backward: (b) => (b.dInput ? [gpu.dropoutBackward(b.ops, b.dInput, b.dOutput, b.inputGradMask ?? null, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
+  backward: (b) => (b.dInput ? [gpu.dropoutBackward(b.ops, b.dInput, b.dOutput, b.inputGradActivation, b.batch, shape(b.spec.p, b.place, b.rows))] : []),
 
   referenceForward(x, r) {
     if (!r.training || r.spec.p === 0) return Float64Array.from(x);

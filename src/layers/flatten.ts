@@ -5,7 +5,8 @@ import { BadInputError } from '../errors.js';
 import { FLATTEN_BINDINGS, flattenBackwardBindings, flattenBackwardShader, flattenShader } from '../../shaders/flatten.js';
 import type { ImageGeometry } from '../../shaders/image.js';
 import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import { activationGradBindings, type ElementwiseOp } from '../../shaders/elementwise.js';
 import type { LayerModule } from './layer.js';
 import { elementsOf, isImage, type Shape } from './shape.js';
 
@@ -27,12 +28,12 @@ export const kernels = {
       invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: 8 * count },
     };
   },
-  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
-  flattenBackward(g: ImageGeometry, masked: boolean): Kernel {
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  flattenBackward(g: ImageGeometry, activation?: ElementwiseOp): Kernel {
     const count = g.batch * g.channels * g.height * g.width;
     return {
-      label: `${label('flattenBackward', g)}${masked ? ' +reluMask' : ''}`, code: flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, masked), entryPoint: 'flattenBackward',
-      bindings: flattenBackwardBindings(masked), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: (masked ? 12 : 8) * count },
+      label: `${label('flattenBackward', g)}${fusedLabel(activation)}`, code: flattenBackwardShader(ELEMENTWISE_WORKGROUP, g, activation), entryPoint: 'flattenBackward',
+      bindings: flattenBackwardBindings(activation), invocations: count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: 0, bytes: (8 + 4 * activationGradBindings(activation).length) * count },
     };
   },
 };
@@ -41,8 +42,8 @@ export const gpu = {
   flatten(ops: Ops, output: BufferSlice, input: BufferSlice, g: ImageGeometry): Dispatch {
     return dispatch(ops.cache, kernels.flatten(g), { input, output });
   },
-  flattenBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, mask: BufferSlice | null, g: ImageGeometry): Dispatch {
-    return dispatch(ops.cache, kernels.flattenBackward(g, mask !== null), { dOutput, dInput, ...(mask ? { mask } : {}) });
+  flattenBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, activation: FusedActivation | undefined, g: ImageGeometry): Dispatch {
+    return dispatch(ops.cache, kernels.flattenBackward(g, activation?.op), { dOutput, dInput, ...activationBuffers(activation) });
   },
 };
 
@@ -70,10 +71,10 @@ export const flatten: LayerModule<FlattenSpec> = {
     return [elementsOf(input)];
   },
   parameters: () => [],
-  fuses: { inputGradMask: true },
+  fuses: { inputGrad: true },
 
   forward: (b) => [gpu.flatten(b.ops, b.output, b.input, geometryOf(b.place.inputShape, b.rows))],
-  backward: (b) => (b.dInput ? [gpu.flattenBackward(b.ops, b.dInput, b.dOutput, b.inputGradMask ?? null, geometryOf(b.place.inputShape, b.rows))] : []),
+  backward: (b) => (b.dInput ? [gpu.flattenBackward(b.ops, b.dInput, b.dOutput, b.inputGradActivation, geometryOf(b.place.inputShape, b.rows))] : []),
 
   referenceForward(x, r) {
     const y = new Float64Array(x.length);

@@ -2,15 +2,16 @@
 // written ('linear:500', 'conv2d:16:k=3:pad=1'), its output shape for an input shape, its parameter tensors
 // (engine shape, PyTorch layout, initialization), a plain forward and backward on the GPU, and its float64 twin.
 // No layer knows what comes before or after it: the plan's fusion pass (src/engine/fusion.ts) may hand a layer
-// a ReLU to run as its forward epilogue or a ReLU mask for the input gradient it makes, where the module says
-// in `fuses` that its kernels take them. The plan, the reference model, checkpoints, autotune and the demo walk
+// an activation to run as its forward epilogue, or one whose backward to apply to the input gradient it makes,
+// where the module says in `fuses` that its kernels take them. The plan, the reference model, checkpoints, autotune and the demo walk
 // a model's list of layers (architecture.ts) and ask these. Each module also says what it is elsewhere: its ONNX
 // nodes (src/export/onnx.ts walks the list), its PyTorch module as data (test/torch_interop.py builds it), its
 // line in the layer table (docs/guides/layers.md), and the cases the conformance test runs it in.
 import { BadInputError } from '../errors.js';
 import type { InputKind } from '../data/dataset.js';
 import type { BufferSlice, Dispatch } from '../gpu/dispatch.js';
-import type { Ops } from '../gpu/ops.js';
+import type { FusedActivation, Ops } from '../gpu/ops.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import type { Random } from '../gpu/random.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import type { Shape } from './shape.js';
@@ -78,10 +79,13 @@ export interface LayerBuffers<S> {
   dInput: BufferSlice | null;
   /** The loss gradient of the output, [rows × outputs] f32. */
   dOutput: BufferSlice;
-  /** Fusion pass only: a ReLU after this layer runs as its forward epilogue (output holds the ReLU's output). */
-  outputRelu?: boolean;
-  /** Fusion pass only: the input came out of a ReLU; the input gradient is zero where this is ≤ 0. */
-  inputGradMask?: BufferSlice;
+  /** Fusion pass only: the activation after this layer, run as its forward epilogue (output holds the activation's output). */
+  epilogue?: ElementwiseOp;
+  /**
+   * Fusion pass only: the input came out of this activation, whose backward the input-gradient kernel applies
+   * (dInput = its backward with dy = the gradient computed), reading its x and y from the buffers given.
+   */
+  inputGradActivation?: FusedActivation;
   /** A parameter tensor of this layer, in the model's flat parameter buffer. */
   param(role: ParameterDecl['role']): BufferSlice;
   /** The gradient of that tensor, in the flat gradient buffer. */
@@ -184,13 +188,15 @@ export interface LayerModule<S extends {
   state?(spec: S, input: Shape): StateDecl[];
   /** Can read the model's inputs (u8 pixels or f32 features) as the first layer. */
   readsModelInput?: boolean;
-  /** What its kernels take from the fusion pass (LayerBuffers.outputRelu, LayerBuffers.inputGradMask). */
+  /** What its kernels take from the fusion pass (LayerBuffers.epilogue, LayerBuffers.inputGradActivation). */
   fuses?: {
-    /** Its forward can run the ReLU after it as an epilogue. */
-    outputRelu?: boolean;
-    /** Its input-gradient kernel can apply the mask of the ReLU before it. */
-    inputGradMask?: boolean;
+    /** Its forward can run the activation after it as an epilogue. */
+    epilogue?: boolean;
+    /** Its input-gradient kernel can apply the backward of the activation before it. */
+    inputGrad?: boolean;
   };
+  /** An elementwise activation: its op (shaders/elementwise.ts), which the fusion pass may run inside its neighbours. */
+  elementwise?(spec: S): ElementwiseOp;
   /** No dispatch and output = input in this mode (dropout outside training). */
   isIdentity?(spec: S, training: boolean): boolean;
   /** The dispatches that compute `output` from `input` for the plan's rows. */

@@ -1,6 +1,6 @@
 // leakyrelu[:SLOPE] — PyTorch's nn.LeakyReLU(negative_slope=SLOPE), y = x for x > 0 and SLOPE · x otherwise,
-// SLOPE 0.01 by default as there; the derivative 1 or SLOPE by the sign of x. The fusion pass is ReLU's alone:
-// this runs as its own elementwise kernels.
+// SLOPE 0.01 by default as there; the derivative 1 or SLOPE by the sign of x. Its backward reads x, so in
+// training the fusion pass runs its forward on its own and its backward inside the next layer's kernel.
 import { activation } from './activation.js';
 
 /** leakyrelu's argument. */

@@ -1,9 +1,10 @@
 // linear:OUT — y[B×OUT] = x[B×IN] · weight[IN×OUT] + bias[OUT], PyTorch's nn.Linear (whose weight is the
-// transpose, [OUT × IN]). Forward: one matmulNN with the bias (and, from the fusion pass, a following ReLU) as
-// its epilogue. Backward: dWeight = matmulTN(x, dY), dBias = biasGrad(dY), dX = matmulNT(dY, weight), with the
-// ReLU mask of its input as that product's epilogue when the fusion pass gives one.
+// transpose, [OUT × IN]). Forward: one matmulNN with the bias (and, from the fusion pass, a following
+// activation) as its epilogue. Backward: dWeight = matmulTN(x, dY), dBias = biasGrad(dY), dX = matmulNT(dY, weight),
+// with the backward of the activation its input came out of as that product's epilogue when the fusion pass gives one.
 import { BadInputError } from '../errors.js';
 import * as ref from '../reference/ops.js';
+import { activationBackwardEpilogue, biasEpilogue } from '../gpu/ops.js';
 import type { MatmulForm, MatmulShape } from '../../shaders/matmul.js';
 import { uniformFanIn } from './init.js';
 import { leadingInteger, type LayerModule, type ParameterDecl } from './layer.js';
@@ -39,11 +40,11 @@ export const linear: LayerModule<LinearSpec> = {
     { role: 'bias', shape: [s.outputs], transposedInTorch: false, init: uniformFanIn(inputs) },
   ],
   readsModelInput: true,
-  fuses: { outputRelu: true, inputGradMask: true },
+  fuses: { epilogue: true, inputGrad: true },
 
   forward: (b) => [
     b.ops.matmulNN(b.output, b.input, b.param('weight'), b.rows, b.place.outputs, b.place.inputs, {
-      epilogue: b.outputRelu ? 'biasRelu' : 'bias', extra: b.param('bias'), ...(b.pixels ? { inputU8: true, ...b.pixels } : {}),
+      ...biasEpilogue(b.param('bias'), b.epilogue), ...(b.pixels ? { inputU8: true, ...b.pixels } : {}),
     }),
   ],
   backward(b) {
@@ -54,7 +55,7 @@ export const linear: LayerModule<LinearSpec> = {
     ];
     if (b.dInput) {
       dispatches.push(b.ops.matmulNT(b.dInput, b.dOutput, b.param('weight'), rows, place.inputs, place.outputs,
-        b.inputGradMask ? { epilogue: 'reluMask', extra: b.inputGradMask } : {}));
+        activationBackwardEpilogue(b.inputGradActivation)));
     }
     return dispatches;
   },
@@ -69,7 +70,7 @@ export const linear: LayerModule<LinearSpec> = {
   referenceForward(x, r) {
     const y = new Float64Array(r.rows * r.place.outputs);
     ref.matmulNN(y, x, r.param('weight'), r.rows, r.place.outputs, r.place.inputs);
-    ref.biasRelu(y, r.param('bias'), r.rows, r.place.outputs, false);
+    ref.addBias(y, r.param('bias'), r.rows, r.place.outputs);
     return y;
   },
   referenceBackward(dY, x, _y, r) {

@@ -5,7 +5,8 @@ import {
   MAX_POOL_BINDINGS, maxPool2dBackwardShader, maxPool2dShader, maxPoolBackwardBindings, poolBlocks, poolOutputSize, type PoolGeometry,
 } from '../../shaders/maxPool2d.js';
 import { dispatch, type BufferSlice, type Dispatch, type Kernel } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { activationBuffers, ELEMENTWISE_WORKGROUP, fusedLabel, type FusedActivation, type Ops } from '../gpu/ops.js';
+import type { ElementwiseOp } from '../../shaders/elementwise.js';
 import { pooling, poolForwardKernel, poolLabel, type PoolSpec } from './pooling.js';
 
 /** 2-D max pooling, written 'maxpool2d:K[:stride=S]': PyTorch's nn.MaxPool2d(K, stride=S), without padding. */
@@ -14,12 +15,12 @@ export type MaxPool2dSpec = PoolSpec<'maxpool2d'>;
 /** The kernels, as values (see src/gpu/dispatch.ts Kernel). */
 export const kernels = {
   maxPool2d: (g: PoolGeometry): Kernel => poolForwardKernel('maxPool2d', maxPool2dShader(ELEMENTWISE_WORKGROUP, g), MAX_POOL_BINDINGS, g),
-  /** `masked`: dInput is zero where the fusion pass's ReLU mask is ≤ 0. */
-  maxPool2dBackward(g: PoolGeometry, masked: boolean): Kernel {
+  /** `activation`: the fusion pass's activation before it, whose backward it applies (reading its x and/or y). */
+  maxPool2dBackward(g: PoolGeometry, activation?: ElementwiseOp): Kernel {
     const count = g.batch * g.height * g.width * g.channels;
     return {
-      label: `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${masked ? ' +reluMask' : ''}`,
-      code: maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, masked), entryPoint: 'maxPool2dBackward', bindings: maxPoolBackwardBindings(masked),
+      label: `${poolLabel('maxPool2dBackward', g)}${poolBlocks(g) !== null ? ' blocks' : ''}${fusedLabel(activation)}`,
+      code: maxPool2dBackwardShader(ELEMENTWISE_WORKGROUP, g, activation), entryPoint: 'maxPool2dBackward', bindings: maxPoolBackwardBindings(activation),
       invocations: poolBlocks(g) ?? count, workgroupSize: ELEMENTWISE_WORKGROUP, cost: { flops: count * 4, bytes: 12 * count },
     };
   },
@@ -29,8 +30,8 @@ export const gpu = {
   maxPool2d(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch {
     return dispatch(ops.cache, kernels.maxPool2d(g), { input, output });
   },
-  maxPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch {
-    return dispatch(ops.cache, kernels.maxPool2dBackward(g, mask !== null), { dOutput, input, dInput, ...(mask ? { mask } : {}) });
+  maxPool2dBackward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, activation: FusedActivation | undefined, g: PoolGeometry): Dispatch {
+    return dispatch(ops.cache, kernels.maxPool2dBackward(g, activation?.op), { dOutput, input, dInput, ...activationBuffers(activation) });
   },
 };
 

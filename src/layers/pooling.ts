@@ -1,12 +1,12 @@
 // What the pooling kinds (maxpool2d, avgpool2d) share: the written form 'KIND:K[:stride=S]' (S defaults to K,
-// no padding), the output shape, the window geometry, the dispatches with the fusion pass's ReLU mask in the
+// no padding), the output shape, the window geometry, the dispatches with the fusion pass's activation backward in the
 // backward, their ONNX node and PyTorch module. A pooling kind is a module that calls this with its two GPU
 // ops and their float64 twins (shaders/pooling.ts holds the kernels' shared constants).
 import { BadInputError } from '../errors.js';
 import { poolOutputSize, type PoolGeometry } from '../../shaders/pooling.js';
 import type { Binding } from '../../shaders/bindings.js';
 import type { BufferSlice, Dispatch, Kernel } from '../gpu/dispatch.js';
-import { ELEMENTWISE_WORKGROUP, type Ops } from '../gpu/ops.js';
+import { ELEMENTWISE_WORKGROUP, type FusedActivation, type Ops } from '../gpu/ops.js';
 import { integerOptions, leadingInteger, type LayerDoc, type LayerExample, type LayerModule } from './layer.js';
 import { formatShape, isImage, type Shape } from './shape.js';
 
@@ -27,8 +27,8 @@ export interface PoolingDefinition<K extends string> {
   maxKernel: number;
   /** output = pool(input) over the batch. */
   forward(ops: Ops, output: BufferSlice, input: BufferSlice, g: PoolGeometry): Dispatch;
-  /** dInput from dOutput (and the forward's input), zero where `mask` (a ReLU's output before it) is ≤ 0. */
-  backward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, mask: BufferSlice | null, g: PoolGeometry): Dispatch;
+  /** dInput from dOutput (and the forward's input), then the backward of the activation before it when one is fused. */
+  backward(ops: Ops, dInput: BufferSlice, dOutput: BufferSlice, input: BufferSlice, activation: FusedActivation | undefined, g: PoolGeometry): Dispatch;
   referenceForward(x: Float64Array, g: PoolGeometry): Float64Array;
   referenceBackward(dY: Float64Array, x: Float64Array, g: PoolGeometry): Float64Array;
   /** Its ONNX operator ('MaxPool') and torch.nn class ('MaxPool2d'). */
@@ -86,10 +86,10 @@ export function pooling<K extends string>(def: PoolingDefinition<K>): LayerModul
       return [input[0], outHeight, outWidth];
     },
     parameters: () => [],
-    fuses: { inputGradMask: true },
+    fuses: { inputGrad: true },
 
     forward: (b) => [def.forward(b.ops, b.output, b.input, poolGeometry(b.spec, b.place.inputShape, b.rows))],
-    backward: (b) => (b.dInput ? [def.backward(b.ops, b.dInput, b.dOutput, b.input, b.inputGradMask ?? null, poolGeometry(b.spec, b.place.inputShape, b.rows))] : []),
+    backward: (b) => (b.dInput ? [def.backward(b.ops, b.dInput, b.dOutput, b.input, b.inputGradActivation, poolGeometry(b.spec, b.place.inputShape, b.rows))] : []),
 
     referenceForward: (x, r) => def.referenceForward(x, poolGeometry(r.spec, r.place.inputShape, r.rows)),
     referenceBackward: (dY, x, _y, r) => def.referenceBackward(dY, x, poolGeometry(r.spec, r.place.inputShape, r.rows)),

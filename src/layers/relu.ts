@@ -1,5 +1,5 @@
-// relu — y = max(x, 0), PyTorch's nn.ReLU. After linear or conv2d the fusion pass runs it as their epilogue,
-// and its backward as the mask (y > 0) inside the input-gradient kernel of the layer after it.
+// relu — y = max(x, 0), PyTorch's nn.ReLU; the derivative from the output (1 where y > 0). The fusion pass
+// runs it inside its neighbours' kernels as it does any activation (src/engine/fusion.ts).
 import { activation } from './activation.js';
 
 export const relu = activation({
@@ -10,7 +10,7 @@ export const relu = activation({
   df: (dy, _x, y) => (y > 0 ? dy : 0),
   onnx: { op: 'Relu' },
   torch: { module: 'ReLU' },
-  doc: { torch: 'nn.ReLU()', notes: 'after linear, conv2d or batchnorm it runs as their epilogue' },
+  doc: { torch: 'nn.ReLU()', notes: 'max(x, 0)' },
   // After the convolution that makes its input, and before flatten: fused on both sides.
   examples: [{ layer: 'relu', input: [2, 3, 3] }],
 });

@@ -33,18 +33,9 @@ export function matmulTN(out: Float64Array, a: Vec, b: Vec, M: number, N: number
     }
 }
 
-/** y[M×N] = max(y + bias[n], 0) in place (relu=false: only the bias). */
-export function biasRelu(y: Float64Array, bias: Vec, M: number, N: number, relu = true): void {
-  for (let m = 0; m < M; m++)
-    for (let n = 0; n < N; n++) {
-      const z = y[m * N + n] + bias[n];
-      y[m * N + n] = relu ? Math.max(z, 0) : z;
-    }
-}
-
-/** ReLU backward in place: dy[i] = 0 where the layer's post-ReLU output h[i] is not positive. */
-export function reluMask(dy: Float64Array, h: Vec): void {
-  for (let i = 0; i < dy.length; i++) if (!(h[i] > 0)) dy[i] = 0;
+/** y[M×N] += bias[n] in place. */
+export function addBias(y: Float64Array, bias: Vec, M: number, N: number): void {
+  for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) y[m * N + n] += bias[n];
 }
 
 /** dBias[N] = Σ_m dY[M×N] */
