@@ -118,7 +118,7 @@ export async function compareSoftmaxVariants(device: GPUDevice, ops: Ops, rows: 
   return results;
 }
 
-export async function compareOptimizerVariants(device: GPUDevice, ops: Ops, length: number, quick = false): Promise<KernelVariantResult[]> {
+export async function compareOptimizerVariants(device: GPUDevice, ops: Ops, length: number, quick = false, candidates = OPTIMIZER_CANDIDATES): Promise<KernelVariantResult[]> {
   const config: ref.AdamConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false };
   const p0 = pseudoRandom(length, 5);
   const grads = pseudoRandom(length, 6);
@@ -133,7 +133,7 @@ export async function compareOptimizerVariants(device: GPUDevice, ops: Ops, leng
   const uniform = uniformBuffer(device, ADAM_UNIFORM_BYTES, 'adam');
   device.queue.writeBuffer(uniform, 0, packAdamUniform(new UniformWords(ADAM_UNIFORM_BYTES), { ...config, step: 1 }));
   const results: KernelVariantResult[] = [];
-  for (const v of OPTIMIZER_CANDIDATES) {
+  for (const v of candidates) {
     device.queue.writeBuffer(params, 0, p0);
     device.queue.writeBuffer(m1, 0, new Float32Array(length));
     device.queue.writeBuffer(m2, 0, new Float32Array(length));

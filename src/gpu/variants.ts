@@ -80,26 +80,48 @@ export const DEFAULT_VARIANTS: VariantChoices = {
  * form the same accumulation order (nn and tn sum each output by fma over k in order, from zero, at any tile
  * size, vec4 or scalar; nt keeps SwiftShader's vec4-ness, whose four lanes are summed at the end), so on lavapipe
  * they give the bits SwiftShader's choices give there (and the kernels' exp, log and pixel reads are the portable
- * ones of shaders/portableMath.ts, so a training run gives the same bits on both drivers). Measured with GPU timestamps on lavapipe (Mesa 25.0.7, 2 cores), each variant verified
+ * ones of shaders/portableMath.ts, so a training run gives the same bits on both drivers). One exception, 2.7×
+ * faster: the README CNN's 'nt 8192×200×16' takes scalar tiles, the bits of SwiftShader's scalar nt candidate
+ * rather than of its vec4 choice (test/defaults.test.ts names it), so that CNN's runs on the two drivers agree in
+ * their printed figures but not in every bit. Measured with GPU timestamps on lavapipe (Mesa 25.0.7, 2 cores), each variant verified
  * against float64 first:
  *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128
  *   npm run bench -- --adapter lavapipe --only matmul --batch-size 128 --budget 20 --layers conv2d:8:k=5,relu,
  *     maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10
- * (raw outputs: results/lavapipe/2026-12-07-variants/). The weight gradient of a wide layer wants 8×8 vec4 tiles
- * in workgroups of 128 (784×500 over K = 128: 9.3 ms against 16.8 for 16×8 unrolled by 4); smaller ones, scalar
- * 8×4 tiles (a convolution's 200×16 over K = 8,192: 8.3 ms against 29.0; 256×128 over K = 128: 1.1 against 3.7).
+ * (raw outputs: results/lavapipe/2026-12-07-variants/). The weight gradient of a wide layer wants vec4 tiles
+ * without k unrolled (784×500 over K = 128: 9.3 ms for 8×8 against 16.8 for 16×8 unrolled by 4); smaller ones,
+ * scalar 8×4 tiles (256×128 over K = 128: 1.1 against 3.7). The wide tn's workgroups and the README CNN's
+ * convolution products below were then compared side by side, variant against variant in alternating rounds,
+ * and in the whole step's profile, old defaults against new (results/lavapipe/2026-12-07-speed/, whose README
+ * gives the commands).
  */
 export const LAVAPIPE_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
   matmul: {
     ...DEFAULT_VARIANTS.matmul,
-    tn: [register('tn', true, 8, 8, { workgroupSize: 128, when: { minOutputs: 1 << 16 } }), register('tn', false, 8, 4)],
+    // Wide weight gradients: 16×8 tiles in workgroups of 16 (the MLP's 784×500 over K = 128 u8: 49 workgroups
+    // rather than 25 of 8×8 in 128s, so the cores share the work evenly when other processes take CPU time).
+    // Alternating rounds on a busy machine, medians: 7.7 against 21.8 ms (5 rounds), 7.9 against 11.3 (9), and
+    // in the whole step's profile 9.5 against 11.3 (3) and 12.3 against 13.1 (6).
+    tn: [register('tn', true, 16, 8, { workgroupSize: 16, when: { minOutputs: 1 << 16 } }), register('tn', false, 8, 4)],
   },
   matmulByShape: {
     // The README CNN's second convolution (8,192 × 16 over K = 200): 4×4 vec4 tiles, 9.3 ms against 23.5 for 16×8.
     'nn 8192×16×200': register('nn', true, 4, 4),
+    // Its first (73,728 × 8 over K = 25): scalar 16×8 in workgroups of 16, 9.3 against 16.1 ms for 8×4 in 64s
+    // (medians of 7 alternating rounds on a busy machine; in the whole step's profile 10.1 against 12.7).
+    'nn 73728×8×25': register('nn', false, 16, 8, { workgroupSize: 16 }),
     // Its first linear layer (128 × 128 over K = 256): scalar 8×4, 1.2 ms against 3.0 for vec4 16×8.
     'nn 128×128×256': register('nn', false, 8, 4),
+    // The second convolution's weight gradient (200 × 16 over K = 8,192): vec4 8×8 tiles in workgroups of 16,
+    // four workgroups for the two cores: 4.0 ms against 28.4 for scalar 8×4 (medians of 5 alternating rounds;
+    // in the whole step's profile 10.9 against 19.6).
+    'tn 200×16×8192': register('tn', true, 8, 8, { workgroupSize: 16 }),
+    // Its input gradient (8,192 × 200 over K = 16): SwiftShader's scalar candidate, 8×4, against its first choice,
+    // vec4 4×4: 31.0 against 54.9 ms in the whole step's profile (scalar 4×4 42.7 against 115.0; 8×4 22.2 against
+    // 4×4's 24.0). The one product where lavapipe sums in another order than SwiftShader's first choice: each
+    // output over k in order, not in four vec4 lanes added at the end.
+    'nt 8192×200×16': register('nt', false, 8, 4),
   },
 };
 
