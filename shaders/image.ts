@@ -2,7 +2,6 @@
 // and the read of a u8 pixel. Images are channels-last: element (b, h, w, c) of a batch sits at
 // ((b·H + h)·W + w)·C + c.
 import { f32Literal } from './common.js';
-import { UNORM8X4 } from './portableMath.js';
 
 export interface ImageGeometry {
   /** Rows (images) in the plan. */
@@ -22,8 +21,7 @@ const W = ${g.width}u;`;
 export const pixelRead = (pixels: { pixelScale: number; pixelShift: number }) => `
 const PIXEL_SCALE = ${f32Literal(pixels.pixelScale)};
 const PIXEL_SHIFT = ${f32Literal(pixels.pixelShift)};
-${UNORM8X4}
-fn pixel(index: u32) -> f32 { return unorm8x4(input[index / 4u])[index % 4u] * PIXEL_SCALE + PIXEL_SHIFT; }`;
+fn pixel(index: u32) -> f32 { return unpack4x8unorm(input[index / 4u])[index % 4u] * PIXEL_SCALE + PIXEL_SHIFT; }`;
 
 /**
  * WGSL: `let` lines that split a flat index into coordinates, the last varying fastest: for

@@ -32,7 +32,6 @@ import { input, output, wgslBindings, type Binding } from './bindings.js';
 import { each, f32Literal, flatIndex, grid } from './common.js';
 import { activationForwardOf, activationGradBindings, activationGradOf, fusedActivationFunctions } from './elementwise.js';
 import { blockCount, loadA, MATMUL_ENTRY, rowsFromC, type MatmulEpilogue, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
-import { UNORM8X4 } from './portableMath.js';
 import { reduceKKernel, reduceKUnsupported, reduceKWorkgroupBytes } from './matmulReduceK.js';
 import { tiledDirectives, tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
 
@@ -166,8 +165,7 @@ ${fusedActivationFunctions(s.activation, elem)}
 
 #if ${Boolean(s.inputU8)}
 // Four u8 pixels of one u32, as x/255 (then standardized when asked).
-${UNORM8X4}
-fn pixels4(word: u32) -> vec4f { return unorm8x4(word) * PIXEL_SCALE + PIXEL_SHIFT; }
+fn pixels4(word: u32) -> vec4f { return unpack4x8unorm(word) * PIXEL_SCALE + PIXEL_SHIFT; }
 fn pixel(index: u32) -> f32 { return pixels4(A[index / 4u])[index % 4u]; }
 #endif
 

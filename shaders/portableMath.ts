@@ -17,9 +17,10 @@
 //                   else ±(1 − 2/(e^{2|x|} + 1)) by portableExp (a division by a value the compiler cannot fold:
 //                   SwiftShader turns a division by a constant into a multiply by its reciprocal, not this one);
 //                   |x| clamped to 15, where tanh is ±1 in f32.
-//   unorm8x4(word)  the four bytes of a u32 as byte/255, correctly rounded (what unpack4x8unorm should give):
-//                   b·R1 + b·R2 with 1/255 = R1 + R2 split so that b·R1 = b·257·2⁻¹⁶ is exact; checked for all
-//                   256 bytes.
+// Pixels stored as bytes are still read by unpack4x8unorm: SwiftShader computes it as b · (1/255), 1 ulp off
+// byte/255 for half the bytes, where lavapipe divides. A portable form (b·257·2⁻¹⁶ + b·R2, correctly rounded) gave
+// the same bits on both, but made the u8 products 30 % slower on SwiftShader, the browsers' software adapter: a
+// model on u8 pixels drifts apart on the two drivers by those last bits; one on f32 features does not.
 // Each has a TypeScript twin of the same name that rounds every step to f32 (Math.fround).
 import { f32Literal } from './common.js';
 
@@ -36,8 +37,6 @@ const EXP_TERMS = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.16657958
 const LOG_P = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1];
 /** Cephes tanhf's tanh x = x·(1 + x²·P(x²)) for |x| < 0.625, as one polynomial in x² ending in 1. */
 const TANH_TERMS = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1, 1];
-/** 1/255 = R1 + R2 with R1 = 257·2⁻¹⁶ (so b·R1 is exact for a byte b), R2 rounded to f32. */
-const UNORM8_R2 = Math.fround(1 / 255 - 257 * 2 ** -16);
 /** The lowest n (of 2ⁿ) kept: below it portableExp gives 0, so no subnormal reaches a driver that flushes them. */
 const EXP_MIN_N = -125;
 
@@ -83,17 +82,8 @@ fn portableTanh(x: f32) -> f32 {
   return select(select(-large, large, x >= 0.0), x * ${horner(TANH_TERMS, 's')}, a < 0.625);
 }`;
 
-/** WGSL: fn unorm8x4(word: u32) -> vec4f (see the header). */
-export const UNORM8X4 = `
-fn unorm8x4(word: u32) -> vec4f {
-  let b = (vec4u(word) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(255u);
-  // b·R1 as the exact (b | b << 8)·2⁻¹⁶ = b·257·2⁻¹⁶: written as b·R1 + b·R2, a compiler may factor it into
-  // b·(R1 + R2) (lavapipe does).
-  return vec4f(b | (b << vec4u(8u))) * ${wgslF32(2 ** -16)} + vec4f(b) * ${wgslF32(UNORM8_R2)};
-}`;
-
 /** WGSL: all four, each once. */
-export const PORTABLE_MATH = [PORTABLE_EXP, PORTABLE_LOG, PORTABLE_TANH, UNORM8X4].join('\n');
+export const PORTABLE_MATH = [PORTABLE_EXP, PORTABLE_LOG, PORTABLE_TANH].join('\n');
 
 /** WGSL: the portable functions `code` calls (portableTanh brings portableExp), each once; '' for none. */
 export function portableMathFor(code: string): string {
@@ -103,7 +93,6 @@ export function portableMathFor(code: string): string {
     ...(tanh || calls('portableExp') ? [PORTABLE_EXP] : []),
     ...(calls('portableLog') ? [PORTABLE_LOG] : []),
     ...(tanh ? [PORTABLE_TANH] : []),
-    ...(calls('unorm8x4') ? [UNORM8X4] : []),
   ].join('\n');
 }
 
@@ -150,9 +139,4 @@ export function portableTanh(x: number): number {
   if (a < 0.625) return f(x * hornerF32(TANH_TERMS, f(x * x)));
   const large = f(1 - f(2 / f(portableExp(f(a + a)) + 1)));
   return x >= 0 ? large : -large;
-}
-
-/** unorm8x4's twin for one byte: byte/255 rounded to f32. */
-export function unorm8(byte: number): number {
-  return f(byte * 257 * 2 ** -16 + f(byte * UNORM8_R2));
 }

@@ -79,8 +79,8 @@ export const DEFAULT_VARIANTS: VariantChoices = {
  * tiles are not SwiftShader's. Its choices stay within SwiftShader's family: register tiles only, and for each
  * form the same accumulation order (nn and tn sum each output by fma over k in order, from zero, at any tile
  * size, vec4 or scalar; nt keeps SwiftShader's vec4-ness, whose four lanes are summed at the end), so on lavapipe
- * they give the bits SwiftShader's choices give there (and the kernels' exp, log and pixel reads are the portable
- * ones of shaders/portableMath.ts, so a training run gives the same bits on both drivers). One exception, 2.7×
+ * they give the bits SwiftShader's choices give there (and the kernels' exp, log and tanh are the portable ones
+ * of shaders/portableMath.ts, so a training run on f32 features gives the same bits on both drivers). One exception, 2.7×
  * faster: the README CNN's 'nt 8192×200×16' takes scalar tiles, the bits of SwiftShader's scalar nt candidate
  * rather than of its vec4 choice (test/defaults.test.ts names it), so that CNN's runs on the two drivers agree in
  * their printed figures but not in every bit. Measured with GPU timestamps on lavapipe (Mesa 25.0.7, 2 cores), each variant verified
