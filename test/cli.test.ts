@@ -12,7 +12,7 @@ import { spawnWithStderrFile } from './helpers/stderr.js';
 import { openTestDevice } from './helpers/gpu.js';
 import { declaredBindings } from '../shaders/bindings.js';
 import { PipelineCache } from '../src/gpu/dispatch.js';
-import { kernelFamilies, type KernelOptions } from '../src/gpu/kernelRegistry.js';
+import { kernelFamilies, type KernelOptions } from '../src/bench/kernelRegistry.js';
 import { DEFAULT_VARIANTS } from '../src/gpu/variants.js';
 import { activationNamed } from './helpers/matmul.js';
 

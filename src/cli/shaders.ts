@@ -1,4 +1,4 @@
-// npm run shaders [-- --list]                  every kernel of the registry (src/gpu/kernelRegistry.ts) with its sizes
+// npm run shaders [-- --list]                  every kernel of the registry (src/bench/kernelRegistry.ts) with its sizes
 // npm run shaders -- <kernel> [variant] <sizes> [--switch…] [--activation NAME] [--epilogue none|bias|bias+NAME|backward+NAME] [--gpu]
 // Prints the exact WGSL that runs, so a reviewer reads the kernel rather than its generator.
 //   matmulNN 128,500,784 --epilogue bias+relu     the default variant for the shape (software adapters; --gpu for GPUs)
@@ -6,7 +6,7 @@
 //   conv2dInputGrad 3,2,9,7,3,2,1 --activation gelu   batch,channels,height,width,kernel,stride,padding
 import { parseMatmulVariant, type MatmulEpilogue } from '../../shaders/matmul.js';
 import type { ElementwiseOp } from '../../shaders/elementwise.js';
-import { EPILOGUE_WRITTEN, kernelFamilies, kernelFamily, kernelUsage } from '../gpu/kernelRegistry.js';
+import { EPILOGUE_WRITTEN, kernelFamilies, kernelFamily, kernelUsage } from '../bench/kernelRegistry.js';
 import { DEFAULT_VARIANTS, GPU_VARIANTS } from '../gpu/variants.js';
 import { moduleOf, parseLayers } from '../layers/index.js';
 import { runMain, UsageError } from './args.js';

@@ -172,7 +172,7 @@ export interface QuickTwin {
 /**
  * A kernel as a value: everything a Dispatch needs but its buffers. Built by a function of the sizes next to
  * each GPU op (src/gpu/kernels.ts, the layer modules' `kernels`), dispatched on buffers by `dispatch`, printed by
- * `npm run shaders` (src/gpu/kernelRegistry.ts).
+ * `npm run shaders` (src/bench/kernelRegistry.ts).
  */
 export interface Kernel {
   /** Op name (the WGSL entry point) plus what it works on: the Dispatch's label. */

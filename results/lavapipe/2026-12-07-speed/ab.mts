@@ -1,12 +1,14 @@
 // scratch: the whole step, old lavapipe defaults against new, alternating; MLP and the README's CNN.
-import { openNodeDevice } from '../../../src/node/gpu.js';
-import { trainingThroughput } from '../../../src/bench/step.js';
-import { Model } from '../../../src/engine/model.js';
-import { architectureOf } from '../../../src/engine/mlp.js';
-import { parseLayers } from '../../../src/layers/index.js';
-import { splitMnist } from '../../../src/data/mnist.js';
-import { loadMnist } from '../../../src/node/mnistFiles.js';
-import { LAVAPIPE_VARIANTS, DEFAULT_VARIANTS, type VariantChoices } from '../../../src/gpu/variants.js';
+// Engine modules from ROOT (default: this checkout), loaded at run time: any checkout can be measured.
+const root = (await import('node:path')).resolve(process.env.ROOT ?? process.cwd());
+const { openNodeDevice } = await import(`${root}/src/node/gpu.ts`);
+const { trainingThroughput } = await import(`${root}/src/bench/step.ts`);
+const { Model } = await import(`${root}/src/engine/model.ts`);
+const { architectureOf } = await import(`${root}/src/engine/mlp.ts`);
+const { parseLayers } = await import(`${root}/src/layers/index.ts`);
+const { splitMnist } = await import(`${root}/src/data/mnist.ts`);
+const { loadMnist } = await import(`${root}/src/node/mnistFiles.ts`);
+const { LAVAPIPE_VARIANTS, DEFAULT_VARIANTS } = await import(`${root}/src/gpu/variants.ts`);
 const reg = (form: any, vec4: boolean, r: number, c: number, extra: any = {}) => ({ form, vec4, tileRows: r, tileCols: c, workgroupSize: 64, ...extra });
 const OLD: VariantChoices = {
   ...DEFAULT_VARIANTS,
@@ -18,7 +20,7 @@ const splits = splitMnist(loadMnist());
 const rounds = Number(process.argv[2] ?? 3);
 const which = (process.argv[3] ?? 'mlp,cnn').split(',');
 const cnn = 'conv2d:8:k=5,relu,maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10';
-const configs = { mlp: architectureOf({ sizes: [784, 500, 10] }), cnn: architectureOf({ layers: parseLayers(cnn) }) };
+const configs = { mlp: architectureOf({ layers: parseLayers("linear:500,relu,linear:10") }), cnn: architectureOf({ layers: parseLayers(cnn) }) };
 const results: Record<string, number[]> = {};
 for (let r = 0; r < rounds; r++) {
   for (const name of r % 2 ? ['new', 'old'] : ['old', 'new']) {

@@ -1,8 +1,10 @@
 // scratch: Adam variants, rounds alternating order, medians.
-import { openNodeDevice } from '../../../src/node/gpu.js';
-import { Ops } from '../../../src/gpu/ops.js';
-import { PipelineCache } from '../../../src/gpu/dispatch.js';
-import { compareOptimizerVariants } from '../../../src/bench/kernelVariants.js';
+// Engine modules from ROOT (default: this checkout), loaded at run time: any checkout can be measured.
+const root = (await import('node:path')).resolve(process.env.ROOT ?? process.cwd());
+const { openNodeDevice } = await import(`${root}/src/node/gpu.ts`);
+const { Ops } = await import(`${root}/src/gpu/ops.ts`);
+const { PipelineCache } = await import(`${root}/src/gpu/dispatch.ts`);
+const { compareOptimizerVariants } = await import(`${root}/src/bench/kernelVariants.ts`);
 const gpu = await openNodeDevice('lavapipe');
 const ops = new Ops(new PipelineCache(gpu.device));
 const rounds = Number(process.argv[2] ?? 5);

@@ -1,9 +1,11 @@
 // scratch: compare matmul variants on one shape, rounds alternating order, medians.
-import { openNodeDevice } from '../../../src/node/gpu.js';
-import { Ops } from '../../../src/gpu/ops.js';
-import { PipelineCache } from '../../../src/gpu/dispatch.js';
-import { compareMatmulVariants } from '../../../src/tuning/matmulVariants.js';
-import { parseMatmulVariant, type MatmulForm } from '../../../shaders/matmul.js';
+// Engine modules from ROOT (default: this checkout), loaded at run time: any checkout can be measured.
+const root = (await import('node:path')).resolve(process.env.ROOT ?? process.cwd());
+const { openNodeDevice } = await import(`${root}/src/node/gpu.ts`);
+const { Ops } = await import(`${root}/src/gpu/ops.ts`);
+const { PipelineCache } = await import(`${root}/src/gpu/dispatch.ts`);
+const { compareMatmulVariants } = await import(`${root}/src/tuning/matmulVariants.ts`);
+const { parseMatmulVariant } = await import(`${root}/shaders/matmul.ts`);
 const roundsArg = process.argv[2];
 const gpu = await openNodeDevice('lavapipe');
 const ops = new Ops(new PipelineCache(gpu.device));

@@ -1,6 +1,7 @@
 // LAVAPIPE_VARIANTS as they were at 416a542 (before the side-by-side comparisons of this folder).
-import { DEFAULT_VARIANTS, type MatmulCandidate, type VariantChoices } from '../../../src/gpu/variants.js';
-import type { MatmulForm } from '../../../shaders/matmul.js';
+// Engine modules from ROOT (default: this checkout), loaded at run time: any checkout can be measured.
+const root = (await import('node:path')).resolve(process.env.ROOT ?? process.cwd());
+const { DEFAULT_VARIANTS } = await import(`${root}/src/gpu/variants.ts`);
 const register = (form: MatmulForm, vec4: boolean, tileRows: number, tileCols: number, extra: Partial<MatmulCandidate> = {}): MatmulCandidate =>
   ({ form, vec4, tileRows, tileCols, workgroupSize: 64, ...extra });
 export const OLD: VariantChoices = {

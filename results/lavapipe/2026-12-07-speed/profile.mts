@@ -1,17 +1,19 @@
 // The step's kernels, old lavapipe defaults (as at 416a542) against the new ones, alternating rounds, each kernel
 // timed alone (the bench's stepBreakdown, GPU timestamps); medians over the rounds, aligned by position in the step.
-import { openNodeDevice } from '../../../src/node/gpu.js';
-import { stepBreakdown } from '../../../src/bench/step.js';
-import { Model } from '../../../src/engine/model.js';
-import { architectureOf } from '../../../src/engine/mlp.js';
-import { parseLayers } from '../../../src/layers/index.js';
-import { LAVAPIPE_VARIANTS } from '../../../src/gpu/variants.js';
 import { OLD } from './old.js';
+// Engine modules from ROOT (default: this checkout), loaded at run time: any checkout can be measured.
+const root = (await import('node:path')).resolve(process.env.ROOT ?? process.cwd());
+const { openNodeDevice } = await import(`${root}/src/node/gpu.ts`);
+const { stepBreakdown } = await import(`${root}/src/bench/step.ts`);
+const { Model } = await import(`${root}/src/engine/model.ts`);
+const { architectureOf } = await import(`${root}/src/engine/mlp.ts`);
+const { parseLayers } = await import(`${root}/src/layers/index.ts`);
+const { LAVAPIPE_VARIANTS } = await import(`${root}/src/gpu/variants.ts`);
 const gpu = await openNodeDevice('lavapipe');
 const rounds = Number(process.argv[2] ?? 3);
 const which = process.argv[3] ?? 'mlp';
 const cnn = 'conv2d:8:k=5,relu,maxpool2d:2,conv2d:16:k=5,relu,maxpool2d:2,flatten,linear:128,relu,dropout:0.25,linear:10';
-const arch = which === 'mlp' ? architectureOf({ sizes: [784, 500, 10] }) : architectureOf({ layers: parseLayers(cnn) });
+const arch = which === 'mlp' ? architectureOf({ layers: parseLayers("linear:500,relu,linear:10") }) : architectureOf({ layers: parseLayers(cnn) });
 const rows: Record<string, { labels: string[]; ms: number[][]; sum: number[]; whole: number[] }> = {};
 for (let r = 0; r < rounds; r++) {
   for (const name of r % 2 ? ['new', 'old'] : ['old', 'new']) {

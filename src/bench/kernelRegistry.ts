@@ -17,9 +17,9 @@ import { kernels as conv2d } from '../layers/conv2d.js';
 import { kernels as dropout } from '../layers/dropout.js';
 import { kernels as flatten } from '../layers/flatten.js';
 import { kernels as maxpool2d } from '../layers/maxpool2d.js';
-import type { Kernel } from './dispatch.js';
-import { kernels } from './kernels.js';
-import { chooseFirst, chooseMatmul, type VariantChoices } from './variants.js';
+import type { Kernel } from '../gpu/dispatch.js';
+import { kernels } from '../gpu/kernels.js';
+import { chooseFirst, chooseMatmul, type VariantChoices } from '../gpu/variants.js';
 
 /** What a kernel family takes beyond its sizes. */
 export interface KernelOptions {
