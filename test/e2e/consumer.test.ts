@@ -25,7 +25,7 @@ const COMPILERS = [
 ] as const;
 const peer = (name: string) => join(root, 'node_modules', name);
 /** A page importing only Model loads at most this much JavaScript up front, gzipped. */
-const MODEL_ONLY_GZIP_BYTES = 52_000; // 51,013 measured (results/package/model-only-bundle.txt)
+const MODEL_ONLY_GZIP_BYTES = 56_000; // 54,526 measured at 9736372 (results/package/model-only-bundle.txt)
 
 /** A fresh project from a fixture folder, with the packed tarball and the given peers installed. */
 function project(name: string, tarball: string, peers: string[], type: 'module' | 'commonjs' = 'module'): string {
