@@ -82,7 +82,7 @@ fn portableTanh(x: f32) -> f32 {
   return select(select(-large, large, x >= 0.0), x * ${horner(TANH_TERMS, 's')}, a < 0.625);
 }`;
 
-/** WGSL: all four, each once. */
+/** WGSL: all three, each once. */
 export const PORTABLE_MATH = [PORTABLE_EXP, PORTABLE_LOG, PORTABLE_TANH].join('\n');
 
 /** WGSL: the portable functions `code` calls (portableTanh brings portableExp), each once; '' for none. */
