@@ -4,7 +4,9 @@ import { matmulShader, matmulTiles, matmulUnsupported, matmulVariantName, parseM
 import { readFloats, storageBuffer } from '../src/gpu/buffers.js';
 import * as ref from '../src/reference/ops.js';
 import { matmulCandidates } from '../src/tuning/matmulVariants.js';
-import { quickMatmulTwin } from '../src/gpu/variants.js';
+import { DEFAULT_VARIANTS, LAVAPIPE_VARIANTS, quickMatmulTwin } from '../src/gpu/variants.js';
+import { PipelineCache } from '../src/gpu/dispatch.js';
+import { Ops } from '../src/gpu/ops.js';
 import { expectClose, gpuArray, openTestDevice, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
 import { activationNamed, BIAS_RELU, epilogueReference, matmulInputs, RELU_BACKWARD, runMatmul, type MatmulCase } from './helpers/matmul.js';
 
@@ -220,5 +222,24 @@ describe('quick twins', () => {
     const late = await readFloats(device, out, 0, c.M * c.N);
     expect(new Uint32Array(late.buffer)).toEqual(new Uint32Array(early.buffer));
     expectClose(late, reference('nn', c, inputs), 1e-5, 1e-4, dispatch.label);
+  });
+  it('choices without quick twins (lavapipe\'s defaults) dispatch the full kernel from the start and compile nothing behind it', async () => {
+    expect(LAVAPIPE_VARIANTS.quickTwins).toBe(false);
+    const { device } = gpu;
+    const cache = new PipelineCache(device);
+    const noTwins = new Ops(cache, { ...DEFAULT_VARIANTS, quickTwins: false });
+    // Another shape no other test compiles, whose chosen variant has a twin.
+    const c: Case = { M: 43, N: 116, K: 76, epilogue: 'none' };
+    const inputs = matmulInputs(c, 73);
+    const out = storageBuffer(device, c.M * c.N * 4, 'C');
+    const dispatch = noTwins.matmul('nn', { buffer: out }, { buffer: gpuArray(device, inputs.aFloat) }, { buffer: gpuArray(device, inputs.b) }, c.M, c.N, c.K);
+    const chosen = parseMatmulVariant(dispatch.label.split(' ')[2]!)!;
+    expect(quickMatmulTwin(chosen, c), 'the chosen variant has a twin the choices decline').not.toBeNull();
+    expect(dispatch.workgroups).toEqual([Math.ceil(matmulTiles(chosen, c) / chosen.workgroupSize), 1]);
+    expect(cache.compiled).toMatchObject({ count: 1, background: 0 });
+    await runDispatches(device, [dispatch]);
+    expectClose(await readFloats(device, out, 0, c.M * c.N), reference('nn', c, inputs), 1e-5, 1e-4, dispatch.label);
+    await cache.settled();
+    expect(cache.compiled.background).toBe(0);
   });
 });

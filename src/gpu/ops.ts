@@ -75,7 +75,7 @@ export class Ops {
     const tooBig = matmulExceedsDevice(variant, this.cache.device.limits);
     if (tooBig) throw new RunFailure(`${matmulLabel(form, variant, shape)}: ${tooBig}`);
     // A variant asked for by name (benchmarks, the autotuner) runs as it is; a chosen one may start on its quick twin.
-    const kernel = kernels.matmul(form, variant, shape, !o.variant);
+    const kernel = kernels.matmul(form, variant, shape, !o.variant && this.choices.quickTwins !== false);
     if ((epilogue === 'bias' || epilogue === 'biasActivation') && !o.extra) throw new Error(`matmul epilogue ${epilogue} needs its bias buffer`);
     const extra: Record<string, BufferSlice> = epilogue === 'activationBackward' ? activationBuffers(o.activation) : epilogue === 'none' ? {} : { bias: o.extra! };
     // nn and nt read M from C's bound length (shaders/matmulParts.ts rowsFromC): bind exactly M×N floats.

@@ -41,6 +41,11 @@ export interface VariantChoices {
   stepsPerSubmit?: number;
   /** Keep the training set in GPU memory when fit is not told (see FitOptions.gpuResidentData). */
   gpuResidentData?: boolean;
+  /**
+   * Start a chosen matmul on its quick twin (quickMatmulTwin) while its full kernel compiles in the background.
+   * Default true: on SwiftShader the twin is what keeps the first step short.
+   */
+  quickTwins?: boolean;
   /** Invocations per image in augmentImages (shaders/augment.ts). Default 16. */
   augment?: {
     /** Invocations per image. */
@@ -97,6 +102,11 @@ export const DEFAULT_VARIANTS: VariantChoices = {
  */
 export const LAVAPIPE_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
+  // Full kernels from the first step. With Mesa's shader cache warm they compile as fast as their twins, and a
+  // background compile takes a core from the steps, which the twins already slow: the README's CNN, one epoch of
+  // 5,000 images, took 2.26 and 2.30 s without twins against 3.89 and 4.61 s with them (cold cache: 8.8 and 8.7 s
+  // against 11.5 and 16.1 s), alternating (results/lavapipe/2026-12-07-twins).
+  quickTwins: false,
   matmul: {
     ...DEFAULT_VARIANTS.matmul,
     // Wide weight gradients: 16×8 tiles in workgroups of 16 (the MLP's 784×500 over K = 128 u8: 49 workgroups
