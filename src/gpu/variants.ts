@@ -102,13 +102,18 @@ export const DEFAULT_VARIANTS: VariantChoices = {
  */
 export const LAVAPIPE_VARIANTS: VariantChoices = {
   ...DEFAULT_VARIANTS,
-  // Full kernels from the first step. With Mesa's shader cache warm they compile as fast as their twins, and a
-  // background compile takes a core from the steps, which the twins already slow: the README's CNN, one epoch of
-  // 5,000 images, took 2.26 and 2.30 s without twins against 3.89 and 4.61 s with them (cold cache: 8.8 and 8.7 s
-  // against 11.5 and 16.1 s), alternating (results/lavapipe/2026-12-07-twins).
+  // Full kernels from the first step. lavapipe compiles a kernel through LLVM at its first dispatch, not when
+  // the pipeline is made, so a twin only puts the full kernel's compile off to a later step, and compiles one
+  // more kernel; meanwhile the twins run slower. The README's CNN, one epoch of 5,000 images, 4 alternating
+  // rounds: 3.06–3.67 s without twins against 3.96–4.74 s with them; with Mesa's shader cache empty, 10.3 s
+  // against 11.0 and 14.8 (results/lavapipe/2026-12-07-twins/run.txt).
   quickTwins: false,
   matmul: {
     ...DEFAULT_VARIANTS.matmul,
+    // nn: vec4 8×4 tiles rather than 16×8, faster and six times quicker to compile (LLVM's time grows with the
+    // tile's live registers): the MLP's 128×500 over K = 784 u8 +bias+relu, 7.1–7.3 ms against 9.3–9.5, its
+    // compile with Mesa's cache empty 0.46–0.55 s against 3.1–3.4 s (results/lavapipe/2026-12-07-twins/nn.txt).
+    nn: [register('nn', true, 8, 4), register('nn', false, 8, 4)],
     // Wide weight gradients: 16×8 tiles in workgroups of 16 (the MLP's 784×500 over K = 128 u8: 49 workgroups
     // rather than 25 of 8×8 in 128s, so the cores share the work evenly when other processes take CPU time).
     // Alternating rounds on a busy machine, medians: 7.7 against 21.8 ms (5 rounds), 7.9 against 11.3 (9), and
