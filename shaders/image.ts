@@ -1,7 +1,7 @@
 // The preamble that the image kernels (conv2d, maxPool2d, flatten) share: their geometry as WGSL constants
 // and the read of a u8 pixel. Images are channels-last: element (b, h, w, c) of a batch sits at
 // ((b·H + h)·W + w)·C + c.
-import { f32Literal } from './common.js';
+import { pixels4Read } from './portableMath.js';
 
 export interface ImageGeometry {
   /** Rows (images) in the plan. */
@@ -17,11 +17,9 @@ const C = ${g.channels}u;
 const H = ${g.height}u;
 const W = ${g.width}u;`;
 
-/** WGSL: `pixel(index)` reads u8 pixels packed four to a u32 in `input`, as x/255 · scale + shift. */
-export const pixelRead = (pixels: { pixelScale: number; pixelShift: number }) => `
-const PIXEL_SCALE = ${f32Literal(pixels.pixelScale)};
-const PIXEL_SHIFT = ${f32Literal(pixels.pixelShift)};
-fn pixel(index: u32) -> f32 { return unpack4x8unorm(input[index / 4u])[index % 4u] * PIXEL_SCALE + PIXEL_SHIFT; }`;
+/** WGSL: `pixel(index)` reads u8 pixels packed four to a u32 in `input`, as x/255 · scale + shift (portableMath.ts). */
+export const pixelRead = (pixels: { pixelScale: number; pixelShift: number }) => `${pixels4Read(pixels)}
+fn pixel(index: u32) -> f32 { return pixels4(input[index / 4u])[index % 4u]; }`;
 
 /**
  * WGSL: `let` lines that split a flat index into coordinates, the last varying fastest: for

@@ -29,9 +29,10 @@
 // pipeline serves a product at every batch size.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { input, output, wgslBindings, type Binding } from './bindings.js';
-import { each, f32Literal, flatIndex, grid } from './common.js';
+import { each, flatIndex, grid } from './common.js';
 import { activationForwardOf, activationGradBindings, activationGradOf, fusedActivationFunctions } from './elementwise.js';
 import { blockCount, loadA, MATMUL_ENTRY, rowsFromC, type MatmulEpilogue, type MatmulForm, type MatmulShape, type MatmulVariant } from './matmulParts.js';
+import { pixels4Read } from './portableMath.js';
 import { reduceKKernel, reduceKUnsupported, reduceKWorkgroupBytes } from './matmulReduceK.js';
 import { tiledDirectives, tiledKernel, tiledUnsupported, tiledWorkgroupBytes } from './matmulTiled.js';
 
@@ -157,15 +158,13 @@ export function matmulShader(v: MatmulVariant, s: MatmulShape): string {
 ${rows}
 const N = ${s.N}u;
 const K = ${s.K}u;
-const PIXEL_SCALE = ${f32Literal(s.pixelScale ?? 1)};
-const PIXEL_SHIFT = ${f32Literal(s.pixelShift ?? 0)};
 
 ${wgslBindings(matmulBindings(s), { A: aType, B: bType, C: elem, bias: elem, activationInput: elem, activationOutput: elem })}
 ${fusedActivationFunctions(s.activation, elem)}
 
 #if ${Boolean(s.inputU8)}
 // Four u8 pixels of one u32, as x/255 (then standardized when asked).
-fn pixels4(word: u32) -> vec4f { return unpack4x8unorm(word) * PIXEL_SCALE + PIXEL_SHIFT; }
+${pixels4Read({ pixelScale: s.pixelScale ?? 1, pixelShift: s.pixelShift ?? 0 })}
 fn pixel(index: u32) -> f32 { return pixels4(A[index / 4u])[index % 4u]; }
 #endif
 

@@ -17,10 +17,11 @@
 //                   else ±(1 − 2/(e^{2|x|} + 1)) by portableExp (a division by a value the compiler cannot fold:
 //                   SwiftShader turns a division by a constant into a multiply by its reciprocal, not this one);
 //                   |x| clamped to 15, where tanh is ±1 in f32.
-// Pixels stored as bytes are still read by unpack4x8unorm: SwiftShader computes it as b · (1/255), 1 ulp off
-// byte/255 for half the bytes, where lavapipe divides. A portable form (b·257·2⁻¹⁶ + b·R2, correctly rounded) gave
-// the same bits on both, but made the u8 products 30 % slower on SwiftShader, the browsers' software adapter: a
-// model on u8 pixels drifts apart on the two drivers by those last bits; one on f32 features does not.
+// Pixels stored as bytes are read as their exact integers, then scaled by one multiply and shifted by one add
+// (pixels4Read): unpack4x8unorm gives x/255 on lavapipe but x·(1/255) on SwiftShader, 1 ulp apart for half the
+// bytes, and a read as (x·(1/255))·scale lavapipe reassociates into x·((1/255)·scale). The bytes come out by
+// shifts and a signed conversion: unpack4xU8 and unsigned conversions cost SwiftShader a quarter more in the
+// MLP's u8 products (results/lavapipe/2026-12-07-byte-read/).
 // Each has a TypeScript twin of the same name that rounds every step to f32 (Math.fround).
 import { f32Literal } from './common.js';
 
@@ -82,6 +83,18 @@ fn portableTanh(x: f32) -> f32 {
   return select(select(-large, large, x >= 0.0), x * ${horner(TANH_TERMS, 's')}, a < 0.625);
 }`;
 
+/**
+ * WGSL: fn pixels4(word: u32) -> vec4f, the four u8 pixels of one u32 as x/255 · scale + shift computed as
+ * x · fround(scale/255) + shift: an exact integer, one rounded multiply, one rounded add (bytePixel is its twin).
+ */
+export const pixels4Read = (pixels: { pixelScale: number; pixelShift: number }) => `
+const PIXEL_SCALE = ${wgslF32(pixels.pixelScale / 255)};
+const PIXEL_SHIFT = ${wgslF32(pixels.pixelShift)};
+fn pixels4(word: u32) -> vec4f {
+  let bytes = vec4i((vec4u(word) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(255u));
+  return vec4f(bytes) * PIXEL_SCALE + PIXEL_SHIFT;
+}`;
+
 /** WGSL: all three, each once. */
 export const PORTABLE_MATH = [PORTABLE_EXP, PORTABLE_LOG, PORTABLE_TANH].join('\n');
 
@@ -139,4 +152,9 @@ export function portableTanh(x: number): number {
   if (a < 0.625) return f(x * hornerF32(TANH_TERMS, f(x * x)));
   const large = f(1 - f(2 / f(portableExp(f(a + a)) + 1)));
   return x >= 0 ? large : -large;
+}
+
+/** pixels4's twin for one byte: x/255 · scale + shift as the kernels compute it, in f32. */
+export function bytePixel(x: number, pixelScale: number, pixelShift: number): number {
+  return f(f(x * f(pixelScale / 255)) + f(pixelShift));
 }

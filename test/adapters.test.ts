@@ -163,10 +163,16 @@ function targetData(count: number, features: number, width: number, loss: 'mse' 
 }
 
 describe('the same bits on both software adapters', () => {
-  // On f32 features: u8 pixels are read by unpack4x8unorm, which SwiftShader rounds differently (portableMath.ts).
   it('three Adam steps of a 784-96-10 MLP on f32 features give identical weights, moments and losses on lavapipe and SwiftShader', async () => {
     const options = { ...mlpOptions([784, 96, 10]), input: 'f32' as const, seed: 3 };
     await expectSameBits(options, asFeatures(syntheticData(192, 784, 10, 5)), { batchSize: 64 }, ['0.weight', '2.bias', 'optimizer.exp_avg_sq.0.weight']);
+  });
+
+  it('on u8 pixels (read in the first product, and in a convolution\'s columns), standardized: identical on both', async () => {
+    const mnist = syntheticData(192, 784, 10, 11);
+    await expectSameBits({ ...mlpOptions([784, 96, 10]), seed: 4 }, mnist, { batchSize: 64 }, ['0.weight', 'optimizer.exp_avg.0.weight']);
+    const layers = parseLayers('conv2d:4:k=5,relu,maxpool2d:2,flatten,linear:10');
+    await expectSameBits({ layers, inputs: [1, 28, 28], seed: 5 }, mnist, { batchSize: 64 }, ['0.weight', '4.weight']);
   });
 
   it('every activation, a 3×3 average pool and label smoothing: three Adam steps, identical on both', async () => {

@@ -1,9 +1,9 @@
 // shaders/portableMath.ts on the test device: every result the bits of its f32 twin (so the same bits on every
 // adapter that passes this file), and its accuracy against float64: portableExp within 1.5 ulp of Math.exp (1.13 seen) over
 // [−86.9, 88.3], portableLog within 1 ulp of Math.log away from 1 (4·2⁻²⁴ absolutely near it), portableTanh
-// within 1.5 ulp of Math.tanh.
+// within 1.5 ulp of Math.tanh; pixels4, the read of u8 pixels, the bits of its twin bytePixel.
 import { describe, expect, it } from 'vitest';
-import { PORTABLE_MATH, portableExp, portableLog, portableTanh } from '../shaders/portableMath.js';
+import { bytePixel, PORTABLE_MATH, pixels4Read, portableExp, portableLog, portableTanh } from '../shaders/portableMath.js';
 import { readBuffer } from '../src/gpu/buffers.js';
 import { gpuArray, openTestDevice, withErrorScope } from './helpers/gpu.js';
 
@@ -11,8 +11,9 @@ const gpu = await openTestDevice();
 const device = gpu.device;
 
 /** out[i] = `expression` of x[i], one invocation each. */
-async function evaluate(expression: string, inputs: Float32Array): Promise<Float32Array> {
+async function evaluate(expression: string, inputs: Float32Array, preamble = ''): Promise<Float32Array> {
   const code = `${PORTABLE_MATH}
+${preamble}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @compute @workgroup_size(64)
@@ -100,5 +101,20 @@ describe('portable math: the same bits on every adapter', () => {
     expect(worst).toBeLessThanOrEqual(1.5);
     expect(worst).toBeGreaterThan(0.5);
     expect(Array.from(got.subarray(-4))).toEqual([1, 1, -1, 1]);
+  });
+
+  it('pixels4 gives bytePixel\'s bits for every byte, each in its lane, within 2 ulp of its larger term of x/255 · scale + shift', async () => {
+    const [scale, shift] = [1 / 0.3081, -0.1307 / 0.3081];
+    // Bytes 0..255 as floats in, each packed into lane (x mod 4) of a word (the others 255, to catch a mixed-up lane).
+    const bytes = Float32Array.from({ length: 256 }, (_, i) => i);
+    const read = `${pixels4Read({ pixelScale: scale, pixelShift: shift })}`;
+    const got = await evaluate('let b = u32(x[i]); let lane = b % 4u; let word = (0xffffffffu & ~(255u << (8u * lane))) | (b << (8u * lane)); out[i] = pixels4(word)[lane];', bytes, read);
+    expect(bitMismatches(bytes, got, (b) => bytePixel(b, scale, shift))).toEqual([]);
+    // Two roundings (the product, the sum) and scale/255's own: near x/255 = 0.1307 the terms cancel, so the bound
+    // is in units of the larger term, not of the result.
+    for (let b = 0; b < 256; b++) {
+      const larger = Math.max((b / 255) * scale, Math.abs(shift));
+      expect(ulps(got[b] - ((b / 255) * scale + shift) + larger, larger), `byte ${b}`).toBeLessThanOrEqual(2);
+    }
   });
 });
