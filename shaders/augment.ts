@@ -1,9 +1,11 @@
 // Augmentation's samplers: distort a training batch as the first layer is about to read it, so distortions cost
 // no upload and no host time. Output pixel p = (x, y) samples the row's image at s = M · (p − c + d(p)) + c + t
 // (src/augment/reference.ts is the float64 twin), bilinearly with zero outside; d is the elastic field
-// (shaders/elastic.ts). The u8 form rounds each sample to the nearest byte (pack4x8unorm), so the first layer reads
-// the distorted batch exactly as it reads undistorted pixels; the f32 form is the sample itself, normalized as the
-// first layer would (x/255 · PIXEL_SCALE + PIXEL_SHIFT). Images are channels-last, F = C·H·W.
+// (shaders/elastic.ts). Samples are in byte units (0–255, exact at the pixels). The u8 form rounds each sample to
+// the nearest byte, so the first layer reads the distorted batch exactly as it reads undistorted pixels; the f32
+// form is the sample normalized as the first layer reads a byte (x · PIXEL_SCALE + PIXEL_SHIFT, PIXEL_SCALE =
+// scale/255: shaders/portableMath.ts), so zero ranges give its pixels bit for bit on every driver. Images are
+// channels-last, F = C·H·W.
 // Two kernels, for two layouts of the images they read:
 //   augmentImages  output[capacity × F] from a batch of u8 pixels, packed four to a u32 (source 'batch'), or from
 //                  a data set kept in GPU memory as quads (source 'dataset': row r reads image order[start + r], so
@@ -22,6 +24,7 @@ import { blurAt } from './elastic.js';
 import { SOURCE_ROW } from './gatherBatch.js';
 import { input, output, uniform, type Binding } from './bindings.js';
 import { f32Literal, flatIndex } from './common.js';
+import { BYTES4, pixelConstants } from './portableMath.js';
 import { quadWordsPerImage } from './quadLayout.js';
 
 export interface AugmentShape {
@@ -83,8 +86,8 @@ const HW = ${s.height * s.width}u;
 const F = ${s.channels * s.height * s.width}u;
 const QUAD_WORDS = ${quadWordsPerImage(s.channels, s.height, s.width)}u; // one image's quads
 const CENTRE = vec2f(${f32Literal((s.width - 1) / 2)}, ${f32Literal((s.height - 1) / 2)});
-const PIXEL_SCALE = ${f32Literal(s.pixelScale)};
-const PIXEL_SHIFT = ${f32Literal(s.pixelShift)};
+${pixelConstants(s)}
+${BYTES4}
 
 ${BATCH_STRUCT}
 // The row's affine map, set once per invocation (setAffine).
@@ -148,6 +151,12 @@ fn sourcePoint(q0: vec2f) -> vec2f {
   return p;
 }
 
+// Four samples rounded to the nearest bytes (halves up, as pack4x8unorm rounds), low byte first.
+fn packBytes(v: vec4f) -> u32 {
+  let q = vec4u(floor(clamp(v, vec4f(0.0), vec4f(255.0)) + 0.5));
+  return q.x | (q.y << 8u) | (q.z << 16u) | (q.w << 24u);
+}
+
 // The bilinear sample at p with weights f from the four pixels around it (x0, y0), (x0 + 1, y0), (x0, y0 + 1),
 // (x0 + 1, y0 + 1).
 fn bilinear(f: vec2f, v: vec4f) -> f32 {
@@ -157,14 +166,13 @@ fn bilinear(f: vec2f, v: vec4f) -> f32 {
 #if ${s.source === 'dataset'}
 ${SOURCE_ROW}
 
-// Channel c at p from the row's quads, as x/255 (unpack4x8unorm, a tenth faster on SwiftShader than shifting the
-// bytes out). Beyond [−1, W] × [−1, H] every corner is outside, so p is clamped there. At p.x = W the corner is the
+// Channel c at p from the row's quads, in byte units. Beyond [−1, W] × [−1, H] every corner is outside, so p is clamped there. At p.x = W the corner is the
 // cell past the line's last, which is the next line's first: its pixels x0 = −1 are zero, and x0 + 1 weighs
 // 1 − f.x = 0; at p.y = H it is the next image's first line (pixels y0 = −1, zero) or the padding after the last.
 fn quadSample(p: vec2f, c: u32) -> f32 {
   let pc = clamp(p, vec2f(-1.0), vec2f(f32(W), f32(H)));
   let corner = floor(pc);
-  let v = unpack4x8unorm(input[origin + (u32(corner.y + 1.0) * (W + 1u) + u32(corner.x + 1.0)) * C + c]);
+  let v = bytes4(input[origin + (u32(corner.y + 1.0) * (W + 1u) + u32(corner.x + 1.0)) * C + c]);
   return bilinear(pc - corner, v);
 }
 #endif`;
@@ -191,10 +199,8 @@ const ROW_WORDS = ${s.output === 'u8' ? F / 4 : F}u; // output elements per batc
 @group(0) @binding(${after + 1}) var<uniform> batch: Batch;
 
 #if ${!dataset}
-// Channel c of pixels (x, y) and (x + 1, y) of the image at origin, as x/255, or 0 outside it (there the
-// clamped index reads some pixel of the image, and the select drops it). The f32 form divides as the first
-// layer's unpack does, so zero ranges give its pixels bit for bit; the u8 form rounds, and shifts bytes out a
-// fifth faster on SwiftShader.
+// Channel c of pixels (x, y) and (x + 1, y) of the image at origin, in byte units, or 0 outside it (there the
+// clamped index reads some pixel of the image, and the select drops it).
 fn pairAt(c: u32, x: i32, y: i32) -> vec2f {
   let base = origin + c;
   let pixel = y * i32(W) + x;
@@ -202,19 +208,14 @@ fn pairAt(c: u32, x: i32, y: i32) -> vec2f {
   let j1 = base + min(u32(pixel + 1), HW - 1u) * C;
   let w0 = input[j0 >> 2u];
   let w1 = input[j1 >> 2u];
-#if ${s.output === 'u8'}
-  let b0 = f32((w0 >> ((j0 & 3u) * 8u)) & 255u) * (1.0 / 255.0);
-  let b1 = f32((w1 >> ((j1 & 3u) * 8u)) & 255u) * (1.0 / 255.0);
-#else
-  let b0 = unpack4x8unorm(w0)[j0 & 3u];
-  let b1 = unpack4x8unorm(w1)[j1 & 3u];
-#endif
+  let b0 = f32(i32((w0 >> ((j0 & 3u) * 8u)) & 255u));
+  let b1 = f32(i32((w1 >> ((j1 & 3u) * 8u)) & 255u));
   let inY = u32(y) < H;
   return vec2f(select(0.0, b0, inY && u32(x) < W), select(0.0, b1, inY && u32(x + 1) < W));
 }
 #endif
 
-// Element e of the row's distorted image (pixel e / C, channel e % C), as x/255.
+// Element e of the row's distorted image (pixel e / C, channel e % C), in byte units.
 fn sample(row: u32, e: u32) -> f32 {
 #if ${s.channels === 1}
   let i = e;
@@ -261,7 +262,7 @@ fn augmentImages(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) gro
     // Four samples in a loop: written out in one expression, they take SwiftShader minutes to compile.
     var v = vec4f(0.0);
     for (var b = 0u; b < 4u; b++) { v[b] = sample(row, 4u * k + b); }
-    output[row * ROW_WORDS + k] = pack4x8unorm(v);
+    output[row * ROW_WORDS + k] = packBytes(v);
   }
 #else
   for (var e = lane; e < F; e += WG) { output[row * F + e] = sample(row, e) * PIXEL_SCALE + PIXEL_SHIFT; }
@@ -287,7 +288,7 @@ export function augmentLinesShader(workgroupSize: number, s: AugmentShape, blur?
     for (let c = 0; c < C; c++) statements.push(`  let s${x * C + c} = quadSample(p${x}, ${c}u);`);
   }
   const writes = s.output === 'u8'
-    ? Array.from({ length: lineOut }, (_, k) => `  output[id * LINE_OUT + ${k}u] = pack4x8unorm(vec4f(${[0, 1, 2, 3].map((b) => `s${4 * k + b}`).join(', ')}));`)
+    ? Array.from({ length: lineOut }, (_, k) => `  output[id * LINE_OUT + ${k}u] = packBytes(vec4f(${[0, 1, 2, 3].map((b) => `s${4 * k + b}`).join(', ')}));`)
     : Array.from({ length: lineOut }, (_, e) => `  output[id * LINE_OUT + ${e}u] = s${e} * PIXEL_SCALE + PIXEL_SHIFT;`);
   const field = Number(s.elastic);
   return wgsl`${samplerCommon(s)}

@@ -83,17 +83,21 @@ fn portableTanh(x: f32) -> f32 {
   return select(select(-large, large, x >= 0.0), x * ${horner(TANH_TERMS, 's')}, a < 0.625);
 }`;
 
+/** WGSL: fn bytes4(word: u32) -> vec4f, the four bytes of one u32 (low byte first) as exact floats 0–255. */
+export const BYTES4 = `
+fn bytes4(word: u32) -> vec4f { return vec4f(vec4i((vec4u(word) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(255u))); }`;
+
+/** WGSL: PIXEL_SCALE and PIXEL_SHIFT such that a byte x reads as x/255 · scale + shift by x · PIXEL_SCALE + PIXEL_SHIFT. */
+export const pixelConstants = (pixels: { pixelScale: number; pixelShift: number }) => `
+const PIXEL_SCALE = ${wgslF32(pixels.pixelScale / 255)}; // scale/255: one rounded multiply of the exact byte
+const PIXEL_SHIFT = ${wgslF32(pixels.pixelShift)};`;
+
 /**
  * WGSL: fn pixels4(word: u32) -> vec4f, the four u8 pixels of one u32 as x/255 · scale + shift computed as
  * x · fround(scale/255) + shift: an exact integer, one rounded multiply, one rounded add (bytePixel is its twin).
  */
-export const pixels4Read = (pixels: { pixelScale: number; pixelShift: number }) => `
-const PIXEL_SCALE = ${wgslF32(pixels.pixelScale / 255)};
-const PIXEL_SHIFT = ${wgslF32(pixels.pixelShift)};
-fn pixels4(word: u32) -> vec4f {
-  let bytes = vec4i((vec4u(word) >> vec4u(0u, 8u, 16u, 24u)) & vec4u(255u));
-  return vec4f(bytes) * PIXEL_SCALE + PIXEL_SHIFT;
-}`;
+export const pixels4Read = (pixels: { pixelScale: number; pixelShift: number }) => `${BYTES4}${pixelConstants(pixels)}
+fn pixels4(word: u32) -> vec4f { return bytes4(word) * PIXEL_SCALE + PIXEL_SHIFT; }`;
 
 /** WGSL: all three, each once. */
 export const PORTABLE_MATH = [PORTABLE_EXP, PORTABLE_LOG, PORTABLE_TANH].join('\n');
