@@ -166,9 +166,10 @@ fn bilinear(f: vec2f, v: vec4f) -> f32 {
 #if ${s.source === 'dataset'}
 ${SOURCE_ROW}
 
-// Channel c at p from the row's quads, in byte units. Beyond [−1, W] × [−1, H] every corner is outside, so p is clamped there. At p.x = W the corner is the
-// cell past the line's last, which is the next line's first: its pixels x0 = −1 are zero, and x0 + 1 weighs
-// 1 − f.x = 0; at p.y = H it is the next image's first line (pixels y0 = −1, zero) or the padding after the last.
+// Channel c at p from the row's quads, in byte units. Beyond [−1, W] × [−1, H] every corner is outside, so p is
+// clamped there. At p.x = W the corner is the cell past the line's last, which is the next line's first: its
+// pixels x0 = −1 are zero, and x0 + 1 weighs 1 − f.x = 0; at p.y = H it is the next image's first line (pixels
+// y0 = −1, zero) or the padding after the last.
 fn quadSample(p: vec2f, c: u32) -> f32 {
   let pc = clamp(p, vec2f(-1.0), vec2f(f32(W), f32(H)));
   let corner = floor(pc);
