@@ -13,8 +13,7 @@ import { Model, type ModelOptions } from '../src/engine/model.js';
 import type { FitOptions } from '../src/engine/fit.js';
 import type { AnyDataset, Dataset, FloatDataset } from '../src/data/dataset.js';
 import { RunFailure } from '../src/errors.js';
-import { mlpOptions, syntheticData } from './helpers/model.js';
-import { randomArray } from './helpers/gpu.js';
+import { mlpOptions, syntheticData, targetData } from './helpers/model.js';
 import { parseLayers } from '../src/layers/index.js';
 import { probeKey } from '../src/node/vulkanProbe.js';
 import { spawnWithStderrFile } from './helpers/stderr.js';
@@ -152,14 +151,6 @@ async function expectSameBits(options: ModelOptions, data: AnyDataset, fit: Pick
 /** A byte data set as f32 features, standardized as MNIST's pixels are: (x/255 − 0.1307) / 0.3081 in float64. */
 function asFeatures(data: Dataset): FloatDataset {
   return { ...data, images: Float32Array.from(data.images, (b) => (b / 255 - 0.1307) / 0.3081) };
-}
-
-/** `count` rows of `features` values in [−2, 2) with `width` targets each: values in [−3, 3) ('mse') or 0, 1 and soft ones ('bce'). */
-function targetData(count: number, features: number, width: number, loss: 'mse' | 'bce', seed: number): FloatDataset {
-  const images = randomArray(count * features, seed).map((x) => 2 * x);
-  const raw = randomArray(count * width, seed + 1);
-  const values = loss === 'mse' ? raw.map((x) => 3 * x) : raw.map((x, i) => (i % 3 === 2 ? (x + 1) / 2 : x > 0 ? 1 : 0));
-  return { name: `${loss} set`, images, labels: new Uint8Array(0), targets: { values, width }, count, features };
 }
 
 describe('the same bits on both software adapters', () => {

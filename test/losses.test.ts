@@ -18,19 +18,11 @@ import { readFloats, storageBuffer, uniformBuffer } from '../src/gpu/buffers.js'
 import { GPU_VARIANTS } from '../src/gpu/variants.js';
 import * as ref from '../src/reference/ops.js';
 import { expectClose, gpuArray, openTestDevice, randomArray, runDispatches, testOps, withErrorScope } from './helpers/gpu.js';
-import { expectGradientsClose, mlpOptions } from './helpers/model.js';
+import { expectGradientsClose, mlpOptions, targetData } from './helpers/model.js';
 
 const gpu = await openTestDevice();
 const device = gpu.device;
 const ops = testOps(device);
-
-/** `count` rows of `features` values in [−2, 2) with `width` targets each: values in [−3, 3) ('mse') or 0/1 and soft ones ('bce'). */
-function targetData(count: number, features: number, width: number, loss: 'mse' | 'bce', seed: number): FloatDataset {
-  const images = randomArray(count * features, seed).map((x) => 2 * x);
-  const raw = randomArray(count * width, seed + 1);
-  const values = loss === 'mse' ? raw.map((x) => 3 * x) : raw.map((x, i) => (i % 3 === 2 ? (x + 1) / 2 : x > 0 ? 1 : 0));
-  return { name: `${loss} set`, images, labels: new Uint8Array(0), targets: { values, width }, count, features };
-}
 
 describe('the target loss kernels against float64', () => {
   it.each([

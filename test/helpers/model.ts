@@ -1,7 +1,8 @@
-// Shared by the whole-model tests: sparse synthetic digits, and the engine's bar for gradients.
+// Shared by the whole-model tests: sparse synthetic digits, target sets for mse and bce, and the engine's bar for gradients.
 import { expect } from 'vitest';
-import type { Dataset } from '../../src/data/dataset.js';
+import type { Dataset, FloatDataset } from '../../src/data/dataset.js';
 import { mlpLayerSpecs } from '../../src/layers/index.js';
+import { randomArray } from './gpu.js';
 
 /** `count` sparse u8 images (a quarter of the pixels lit, like digits) with random labels, from a seed. */
 export function syntheticData(count: number, features: number, classes: number, seed: number): Dataset {
@@ -32,3 +33,11 @@ export function expectGradientsClose(got: Float32Array, want: Float64Array, tens
 
 /** Model options of the plain MLP of these widths (inputs first, classes last): linear and ReLU in turn. */
 export const mlpOptions = (sizes: readonly number[]) => ({ layers: mlpLayerSpecs(sizes), inputs: sizes[0] });
+
+/** `count` rows of `features` values in [−2, 2) with `width` targets each: values in [−3, 3) ('mse') or 0/1 and soft ones ('bce'). */
+export function targetData(count: number, features: number, width: number, loss: 'mse' | 'bce', seed: number): FloatDataset {
+  const images = randomArray(count * features, seed).map((x) => 2 * x);
+  const raw = randomArray(count * width, seed + 1);
+  const values = loss === 'mse' ? raw.map((x) => 3 * x) : raw.map((x, i) => (i % 3 === 2 ? (x + 1) / 2 : x > 0 ? 1 : 0));
+  return { name: `${loss} set`, images, labels: new Uint8Array(0), targets: { values, width }, count, features };
+}
